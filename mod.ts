@@ -1,0 +1,26 @@
+/**
+ * fluxpool: call rate-limited, paginated REST APIs quickly and politely, and protect your own
+ * endpoints with exact rate limits. Built only on web standards, so it runs in Deno, Node, Bun,
+ * Cloudflare Workers and Deno Deploy.
+ *
+ * @example An exact GCRA limiter
+ * ```ts
+ * import { FluxLimiter } from "@fluxpool/fluxpool";
+ * import assert from "node:assert/strict";
+ *
+ * // 10 requests per second, 6 of them back-to-back.
+ * const limiter = new FluxLimiter({ rate: 10, burst: 6 });
+ * const decision = limiter.check("client-42");
+ * assert.equal(decision.allowed, true);
+ * assert.equal(decision.remaining, 5);
+ * ```
+ *
+ * @module
+ */
+
+export * from "./src/limiter/algorithm.ts";
+export * from "./src/limiter/clock.ts";
+export * from "./src/limiter/decision.ts";
+export * from "./src/limiter/gcra.ts";
+export * from "./src/limiter/flux_limiter.ts";
+export * from "./src/http/errors.ts";

@@ -1,0 +1,98 @@
+/**
+ * The Generic Cell Rate Algorithm: exact, one number of state per key.
+ *
+ * @module
+ */
+
+import type { Algorithm, Transition } from "./algorithm.ts";
+import { assertCost, integer, positive } from "./_validate.ts";
+
+/** Options for {@linkcode gcra}. */
+export interface GcraOptions {
+  /** Cost units allowed per `period`: the sustained rate. */
+  rate: number;
+  /**
+   * Length of the period in milliseconds.
+   * @default {1000}
+   */
+  period?: number;
+  /**
+   * Capacity: how many units may pass back-to-back from idle. An integer >= 1.
+   * @default {1}
+   */
+  burst?: number;
+}
+
+// Floating-point slack when comparing times: a billionth of an emission interval, so that
+// T = period / rate summed n times still compares equal to n·T.
+const SLACK = 1e-9;
+
+/**
+ * GCRA with emission interval `T = period / rate` and capacity `burst`: from idle exactly `burst`
+ * units pass at once, then one every `T`. The state is the theoretical arrival time (TAT): the
+ * moment the key is back to full capacity.
+ *
+ * @param options The rate, period and burst.
+ * @param owner Names the constructor in validation errors.
+ * @returns The algorithm, for `new FluxLimiter({ algorithm })` or a store.
+ * @throws {RangeError} when `rate` or `period` is not a finite number > 0, or `burst` is not an
+ * integer >= 1.
+ *
+ * @example Six at once, then one every 100 ms
+ * ```ts
+ * import { gcra } from "@fluxpool/fluxpool";
+ * import assert from "node:assert/strict";
+ *
+ * const algorithm = gcra({ rate: 10, burst: 6 });
+ * let state: number | undefined;
+ * for (let i = 0; i < 6; i++) state = algorithm.decide(state, 0, 1).state;
+ * const seventh = algorithm.decide(state, 0, 1).decision;
+ * assert.equal(seventh.allowed, false);
+ * assert.equal(seventh.retryAfterMs, 100);
+ * ```
+ */
+export function gcra(options: GcraOptions, owner = "gcra"): Algorithm<number> {
+  const { rate, period = 1000, burst = 1 } = options ?? ({} as GcraOptions);
+  positive(owner, "rate", rate);
+  positive(owner, "period", period);
+  integer(owner, "burst", burst, 1);
+  const interval = period / rate;
+  const tolerance = burst * interval;
+  const slack = interval * SLACK;
+
+  return {
+    name: "gcra",
+    limit: burst,
+    config: { rate, period, burst },
+    decide(tat: number | undefined, now: number, cost: number): Transition<number> {
+      assertCost(cost, burst);
+      const base = tat === undefined || tat < now ? now : tat;
+      const next = base + cost * interval;
+      if (next - now <= tolerance + slack) {
+        return {
+          state: next,
+          decision: {
+            allowed: true,
+            limit: burst,
+            remaining: Math.floor((tolerance - (next - now)) / interval + SLACK),
+            retryAfterMs: 0,
+            resetAfterMs: next - now,
+          },
+        };
+      }
+      return {
+        state: tat,
+        decision: {
+          allowed: false,
+          limit: burst,
+          remaining: Math.max(0, Math.floor((tolerance - (base - now)) / interval + SLACK)),
+          retryAfterMs: next - tolerance - now,
+          resetAfterMs: base - now,
+        },
+      };
+    },
+    isIdle(tat: number, now: number): boolean {
+      return tat <= now + slack;
+    },
+  };
+}
