@@ -26,5 +26,6 @@ export * from "./src/limiter/token_bucket.ts";
 export * from "./src/limiter/leaky_bucket.ts";
 export * from "./src/limiter/sliding_window.ts";
 export * from "./src/limiter/fixed_window.ts";
+export * from "./src/limiter/multi_limit.ts";
 export * from "./src/limiter/flux_limiter.ts";
 export * from "./src/http/errors.ts";
