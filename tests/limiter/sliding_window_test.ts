@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { FluxLimiter, slidingWindow, type SlidingWindowState } from "../../mod.ts";
+import { fixedWindow, FluxLimiter, slidingWindow, type SlidingWindowState } from "../../mod.ts";
 import { ManualClock } from "../../src/testing/mod.ts";
 import { maxInWindow, replay, schedules } from "./_replay.ts";
 
@@ -108,4 +108,17 @@ Deno.test("slidingWindow() retryAfterMs is exact: denied just before, allowed at
     ),
     { numRuns: 200 },
   );
+});
+
+Deno.test("slidingWindow() lets no burst through at a window boundary, unlike fixedWindow()", () => {
+  // One request at t = 0, then one every millisecond from 90 to 190: the classic boundary burst.
+  const steps: [number, number][] = [
+    [0, 1],
+    [90, 1],
+    ...Array.from({ length: 100 }, () => [1, 1] as [number, number]),
+  ];
+  const sliding = replay(slidingWindow({ limit: 10, windowMs: 100 }), steps);
+  assert.equal(maxInWindow(sliding, 100), 10);
+  const fixed = replay(fixedWindow({ limit: 10, windowMs: 100 }), steps);
+  assert.equal(maxInWindow(fixed, 100), 19);
 });
