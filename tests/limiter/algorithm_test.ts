@@ -5,12 +5,14 @@ import fc from "fast-check";
 import {
   type Algorithm,
   fixedWindow,
+  FluxLimiter,
   gcra,
   leakyBucket,
   multiLimit,
   slidingWindow,
   tokenBucket,
 } from "../../mod.ts";
+import { ManualClock } from "../../src/testing/mod.ts";
 import { schedules, type Step } from "./_replay.ts";
 
 const algorithms = fc.oneof(
@@ -89,4 +91,31 @@ Deno.test("Algorithm.decide() remaining is exact: that many more units pass now 
     }
     assert.equal(algorithm.decide(s, now, 1).decision.allowed, false);
   });
+});
+
+Deno.test("FluxLimiter runs every algorithm: check, peek, cleanup and reset", () => {
+  const all: Algorithm<unknown>[] = [
+    gcra({ rate: 10, burst: 3 }) as Algorithm<unknown>,
+    tokenBucket({ rate: 10, burst: 3 }) as Algorithm<unknown>,
+    leakyBucket({ rate: 10, burst: 3 }) as Algorithm<unknown>,
+    slidingWindow({ limit: 3, windowMs: 300 }) as Algorithm<unknown>,
+    fixedWindow({ limit: 3, windowMs: 300 }) as Algorithm<unknown>,
+    multiLimit([{ rate: 10, burst: 3 }, slidingWindow({ limit: 5, windowMs: 300 })]),
+  ];
+  for (const algorithm of all) {
+    const clock = new ManualClock();
+    const limiter = new FluxLimiter({ algorithm, clock });
+    const name = algorithm.name;
+    assert.equal(limiter.peek("k").remaining, 2, name);
+    assert.equal(limiter.size, 0, name);
+    assert.equal(limiter.check("k", 3).allowed, true, name);
+    assert.equal(limiter.peek("k").allowed, false, name);
+    assert.equal(limiter.check("k").allowed, false, name);
+    assert.equal(limiter.cleanup(), 0, name);
+    clock.advance(300);
+    assert.equal(limiter.cleanup(), 1, name);
+    assert.equal(limiter.check("k", 3).allowed, true, name);
+    assert.equal(limiter.reset("k"), true, name);
+    assert.equal(limiter.check("k", 3).allowed, true, name);
+  }
 });
