@@ -127,30 +127,25 @@ export function multiLimit(
     parts,
     decide(state, now, cost): MultiLimitTransition {
       assertCost(cost, limit);
-      const transitions = new Array<Transition<unknown>>(n);
+      const next = new Array<unknown>(n);
+      const decisions = new Array<RateLimitDecision>(n);
       let allowed = true;
-      for (let i = 0; i < n; i++) {
-        transitions[i] = parts[i].decide(state?.[i] ?? undefined, now, cost);
-        if (!transitions[i].decision.allowed) allowed = false;
-      }
-      if (!allowed) {
-        // Nothing is consumed: the limits that would allow report where they stand now.
-        const decisions = transitions.map((t, i) =>
-          t.decision.allowed
-            ? parts[i].decide(state?.[i] ?? undefined, now, 0).decision
-            : t.decision
-        );
-        return { state, decision: combine(decisions, false) };
-      }
       let stored = false;
-      const next = transitions.map((t) => {
+      for (let i = 0; i < n; i++) {
+        const t = parts[i].decide(state?.[i] ?? undefined, now, cost);
+        decisions[i] = t.decision;
+        next[i] = t.state ?? null;
         if (t.state !== undefined) stored = true;
-        return t.state ?? null;
-      });
-      return {
-        state: stored ? next : state,
-        decision: combine(transitions.map((t) => t.decision), true),
-      };
+        if (!t.decision.allowed) allowed = false;
+      }
+      if (allowed) return { state: stored ? next : state, decision: combine(decisions, true) };
+      // Nothing is consumed: the limits that would allow report where they stand now.
+      for (let i = 0; i < n; i++) {
+        if (decisions[i].allowed) {
+          decisions[i] = parts[i].decide(state?.[i] ?? undefined, now, 0).decision;
+        }
+      }
+      return { state, decision: combine(decisions, false) };
     },
     isIdle(state, now): boolean {
       for (let i = 0; i < n; i++) {
