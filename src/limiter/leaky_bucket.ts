@@ -46,8 +46,8 @@ export type LeakyBucketState = readonly [level: number, updatedAt: number];
  *
  * State: {@linkcode LeakyBucketState} `[level, updatedAt]`. On a decision at `now`:
  * `level' = max(0, level - max(0, now - updatedAt) * rate / period)`; allowed when
- * `level' + cost <= burst`, and the new state is `[level' + cost, max(now, updatedAt)]`.
- * `config` is `{ rate, period, burst }`.
+ * `level' + cost <= burst`, and the new state is `[level' + cost, max(now, updatedAt)]` (a `cost`
+ * of 0 keeps the state as it is). `config` is `{ rate, period, burst }`.
  *
  * @param options The rate, period and burst.
  * @param owner Names the constructor in validation errors.
@@ -96,7 +96,7 @@ export function leakyBucket(
       if (next <= burst + SLACK) {
         const full = Math.min(next, burst);
         return {
-          state: [full, state === undefined ? now : Math.max(now, state[1])],
+          state: cost > 0 ? [full, state === undefined ? now : Math.max(now, state[1])] : state,
           decision: {
             allowed: true,
             limit: burst,

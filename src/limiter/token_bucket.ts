@@ -41,8 +41,8 @@ export type TokenBucketState = readonly [tokens: number, updatedAt: number];
  *
  * State: {@linkcode TokenBucketState} `[tokens, updatedAt]`. On a decision at `now`:
  * `tokens' = min(burst, tokens + max(0, now - updatedAt) * rate / period)`; allowed when
- * `tokens' >= cost`, and the new state is `[tokens' - cost, max(now, updatedAt)]`. `config` is
- * `{ rate, period, burst }`.
+ * `tokens' >= cost`, and the new state is `[tokens' - cost, max(now, updatedAt)]` (a `cost` of 0
+ * keeps the state as it is). `config` is `{ rate, period, burst }`.
  *
  * @param options The rate, period and burst.
  * @param owner Names the constructor in validation errors.
@@ -90,7 +90,7 @@ export function tokenBucket(
       if (tokens + SLACK >= cost) {
         const left = Math.max(0, tokens - cost);
         return {
-          state: [left, state === undefined ? now : Math.max(now, state[1])],
+          state: cost > 0 ? [left, state === undefined ? now : Math.max(now, state[1])] : state,
           decision: {
             allowed: true,
             limit: burst,
