@@ -35,8 +35,9 @@ export type FixedWindowState = readonly [windowStart: number, count: number];
  * State: {@linkcode FixedWindowState} `[windowStart, count]`. On a decision at `now`:
  * `start = floor(now / windowMs) * windowMs`; `count` is the stored count when the stored
  * `windowStart >= start` (keeping the later window), else 0; allowed when
- * `count + cost <= limit`, and the new state is `[start, count + cost]` (unchanged for a `cost` of 0). A denial waits for the
- * next window: `retryAfterMs = start + windowMs - now`. `config` is `{ limit, windowMs }`.
+ * `count + cost <= limit`, and the new state is `[start, count + cost]` (unchanged for a `cost`
+ * of 0). A denial waits for the next window: `retryAfterMs = start + windowMs - now`. `config` is
+ * `{ limit, windowMs }`.
  *
  * @param options The limit and the window.
  * @param owner Names the constructor in validation errors.
