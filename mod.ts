@@ -26,3 +26,4 @@ export * from "./src/limiter/flux_limiter.ts";
 export * from "./src/http/errors.ts";
 export * from "./src/limiter/metrics.ts";
 export * from "./src/limiter/quota_manager.ts";
+export * from "./src/limiter/adaptive_limiter.ts";
