@@ -27,3 +27,4 @@ export * from "./src/http/errors.ts";
 export * from "./src/limiter/metrics.ts";
 export * from "./src/limiter/quota_manager.ts";
 export * from "./src/limiter/adaptive_limiter.ts";
+export * from "./src/limiter/prometheus_metrics.ts";
