@@ -24,11 +24,20 @@ export type AdaptiveOutcome = number | "success" | "throttled" | "error";
 
 /** The share of the base rate each {@linkcode BackendHealth} allows. */
 export interface AdaptiveFactors {
-  /** @default {1} */
+  /**
+   * Share of the base rate when the backend is healthy.
+   * @default {1}
+   */
   good?: number;
-  /** @default {0.7} */
+  /**
+   * Share of the base rate when the backend is slow or partly failing.
+   * @default {0.7}
+   */
   degraded?: number;
-  /** @default {0.3} */
+  /**
+   * Share of the base rate when the backend is mostly failing.
+   * @default {0.3}
+   */
   bad?: number;
 }
 
