@@ -11,6 +11,7 @@ import { gcra } from "./gcra.ts";
 import type { LimiterMetrics } from "./metrics.ts";
 import { assertMetrics } from "./_metrics.ts";
 import { classifyOutcome, parseAdaptive } from "./_adaptive.ts";
+import { integer } from "./_validate.ts";
 
 /** A backend's health, for {@linkcode AdaptiveLimiter.adjust}. */
 export type BackendHealth = "good" | "degraded" | "bad";
@@ -187,9 +188,11 @@ export class AdaptiveLimiter<K = string> {
     this.#increase = parsed.increase;
     this.#cooldownMs = parsed.cooldownMs;
     this.#metrics = assertMetrics("AdaptiveLimiter", metrics);
+    const algorithm = gcra({ rate: 1, period: 1, burst }, "AdaptiveLimiter");
+    integer("AdaptiveLimiter", "maxKeys", maxKeys, 1, true);
     this.#changedAt = clock.now();
     this.#limiter = new FluxLimiter<K>({
-      algorithm: gcra({ rate: 1, period: 1, burst }, "AdaptiveLimiter"),
+      algorithm,
       clock: { now: () => this.#virtualNow(this.#clock.now()) },
       maxKeys,
     });

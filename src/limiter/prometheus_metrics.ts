@@ -198,7 +198,7 @@ export class PrometheusMetrics<K = unknown> implements LimiterMetrics {
       lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
       for (const family of families) lines.push(...family[i][3]);
     });
-    return lines.join("\n") + "\n";
+    return lines.length > 0 ? lines.join("\n") + "\n" : "";
   }
 
   #families(): [name: string, type: string, help: string, lines: string[]][] {

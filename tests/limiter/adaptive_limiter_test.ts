@@ -226,6 +226,7 @@ Deno.test("AdaptiveLimiter rejects invalid options with clear messages", () => {
       RangeError,
       "'recovery.cooldownMs' must be a finite number >= 0: received -1",
     ],
+    [{ rate: 10, maxKeys: 0 }, RangeError, "'maxKeys' must be an integer >= 1: received 0"],
     [{ rate: "10" }, TypeError, `'rate' must be a finite number > 0: received "10"`],
   ];
   for (const [options, kind, message] of cases) {

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import fc from "fast-check";
 import { type LimiterMetrics, QuotaManager } from "../../mod.ts";
 import { ManualClock } from "../../src/testing/mod.ts";
 
@@ -260,5 +261,45 @@ Deno.test("QuotaManager rejects invalid options with clear messages", () => {
     () => new QuotaManager({ quotas: quotaList, metrics: {} as never }),
     (e: unknown) =>
       e instanceof TypeError && /'metrics' must implement LimiterMetrics/.test(e.message),
+  );
+});
+
+Deno.test("QuotaManager never counts more than a quota's limit in one window", async () => {
+  await fc.assert(
+    fc.asyncProperty(
+      fc.array(
+        fc.record({
+          dt: fc.integer({ min: 0, max: 40 * 60_000 }),
+          cost: fc.integer({ min: 0, max: 3 }),
+        }),
+        { maxLength: 150 },
+      ),
+      async (steps) => {
+        const clock = new ManualClock(Date.UTC(2024, 1, 28, 22));
+        const quotas = new QuotaManager({
+          quotas: [{ name: "h", limit: 4, period: "hour" }, { name: "d", limit: 9, period: "day" }],
+          clock,
+        });
+        const perHour = new Map<number, number>();
+        const perDay = new Map<number, number>();
+        for (const { dt, cost } of steps) {
+          clock.advance(dt);
+          const decision = await quotas.check("k", cost);
+          const hour = Math.floor(clock.now() / HOUR);
+          const day = Math.floor(clock.now() / DAY);
+          const fits = (perHour.get(hour) ?? 0) + cost <= 4 && (perDay.get(day) ?? 0) + cost <= 9;
+          assert.equal(decision.allowed, fits);
+          if (!decision.allowed) continue;
+          perHour.set(hour, (perHour.get(hour) ?? 0) + cost);
+          perDay.set(day, (perDay.get(day) ?? 0) + cost);
+          assert.ok(perHour.get(hour)! <= 4 && perDay.get(day)! <= 9);
+          assert.deepEqual(decision.quotas.map((q) => q.used), [
+            perHour.get(hour),
+            perDay.get(day),
+          ]);
+        }
+      },
+    ),
+    { numRuns: 100 },
   );
 });
