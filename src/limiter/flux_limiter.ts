@@ -8,9 +8,9 @@ import type { Algorithm } from "./algorithm.ts";
 import { type Clock, systemClock } from "./clock.ts";
 import type { RateLimitDecision } from "./decision.ts";
 import { gcra } from "./gcra.ts";
-import type { LimiterMetrics } from "./metrics.ts";
 import { integer } from "./_validate.ts";
 import { assertMetrics } from "./_metrics.ts";
+import type { LimiterMetrics } from "./metrics.ts";
 
 /** Options for {@linkcode FluxLimiter}. */
 export interface FluxLimiterOptions {
