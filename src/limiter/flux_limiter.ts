@@ -160,11 +160,11 @@ export class FluxLimiter<K = string> {
    */
   check(key: K, cost = 1): RateLimitDecision {
     if (this.#metrics !== undefined) return this.#measure(key, cost, this.#metrics);
-    return this.#check(key, cost);
+    return this.#check(key, cost, this.#clock.now());
   }
 
-  #check(key: K, cost: number): RateLimitDecision {
-    const now = this.#clock.now() - this.#origin;
+  #check(key: K, cost: number, time: number): RateLimitDecision {
+    const now = time - this.#origin;
     const entry = this.#entries.get(key);
     if (entry !== undefined) {
       entry.used = true;
@@ -255,7 +255,7 @@ export class FluxLimiter<K = string> {
     const start = this.#clock.now();
     let decision: RateLimitDecision;
     try {
-      decision = this.#check(key, cost);
+      decision = this.#check(key, cost, start);
     } catch (error) {
       metrics.recordError(error);
       throw error;

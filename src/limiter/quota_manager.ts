@@ -187,7 +187,7 @@ export class QuotaManager<K = string> {
     if (metrics === undefined) return this.#settle(() => this.#decide(key, cost, true));
     const start = this.#clock.now();
     return this.#settle(() => {
-      const decision = this.#decide(key, cost, true);
+      const decision = this.#decide(key, cost, true, start);
       metrics.recordDecision(key, decision.allowed, this.#clock.now() - start);
       return decision;
     });
@@ -289,9 +289,8 @@ export class QuotaManager<K = string> {
     return Promise.resolve(removed);
   }
 
-  #decide(key: K, cost: number, consume: boolean): QuotaDecision {
+  #decide(key: K, cost: number, consume: boolean, now = this.#clock.now()): QuotaDecision {
     assertCost(cost, this.#capacity);
-    const now = this.#clock.now();
     const windows = this.#windowsAt(now);
     const entry = this.#entries.get(key);
     const used = windows.map((w, i) => entry?.starts[i] === w.start ? entry.used[i] : 0);
