@@ -34,7 +34,7 @@ export function parseAdaptive(owner: string, options: AdaptiveLimiterOptions): P
   positive(owner, "factors.good", good);
   positive(owner, "factors.degraded", degraded);
   positive(owner, "factors.bad", bad);
-  const { decrease = 0.5, increase = 0.02, cooldownMs = 1000 } = recovery;
+  const { decrease = 0.5, increase = 0.1, cooldownMs = 1000 } = recovery;
   if (typeof decrease !== "number" || !(decrease > 0 && decrease < 1)) {
     const message = `Cannot create ${owner} as 'recovery.decrease' must be a number between 0 ` +
       `and 1 (exclusive): received ${describe(decrease)}`;

@@ -50,9 +50,12 @@ export interface AdaptiveRecovery {
    */
   decrease?: number;
   /**
-   * Added to the rate on each success, as a share of the base rate, until the rate is back to
-   * the base rate times the current health factor.
-   * @default {0.02}
+   * Rate regained per `period` while requests succeed, as a share of the base rate, until the
+   * rate is back to the ceiling (the base rate times the current health factor). Each success
+   * adds `increase × base × elapsed / period`, `elapsed` being the time since the previous
+   * outcome or rate change, so recovery takes the same wall time at 1 or 10 000 requests per
+   * second: with the defaults, from half the base rate back to full in 5 periods.
+   * @default {0.1}
    */
   increase?: number;
   /**
@@ -112,8 +115,9 @@ export interface AdaptiveLimiterOptions {
  *
  * Set the rate by hand with {@linkcode AdaptiveLimiter.adjust} (a health or a factor of the base
  * rate), or feed it responses with {@linkcode AdaptiveLimiter.record}: a 429 or 503 halves the
- * rate (at most once per cooldown), each success adds back 2% of the base rate. This is AIMD,
- * the additive-increase/multiplicative-decrease rule of TCP Reno.
+ * rate (at most once per cooldown), and while requests succeed the rate grows back linearly,
+ * 10% of the base rate per period. This is AIMD, the additive-increase/multiplicative-decrease
+ * rule of TCP Reno.
  *
  * Why not CUBIC like the AWS SDKs' `adaptive` retry mode? That mode cuts the rate to 0.7× the
  * measured sending rate on a throttle and regrows it along a cubic curve of the time since the
@@ -137,10 +141,12 @@ export interface AdaptiveLimiterOptions {
  * import { ManualClock } from "@fluxpool/fluxpool/testing";
  * import assert from "node:assert/strict";
  *
- * const limiter = new AdaptiveLimiter({ rate: 100, burst: 10, clock: new ManualClock() });
+ * const clock = new ManualClock();
+ * const limiter = new AdaptiveLimiter({ rate: 100, burst: 10, clock });
  * assert.equal(limiter.record(429), 50);
  * assert.equal(limiter.record(429), 50); // same overload: within the cooldown
- * assert.equal(limiter.record(200), 52);
+ * clock.advance(2000);
+ * assert.equal(limiter.record(200), 70); // two periods of success: +2 × 10% of 100
  * assert.equal(limiter.adjust("degraded"), 70);
  * assert.equal(limiter.check("api").allowed, true);
  * ```
@@ -158,6 +164,8 @@ export class AdaptiveLimiter<K = string> {
   #increase: number;
   #cooldownMs: number;
   #lastDecrease = -Infinity;
+  // Successes earn growth for the time since this instant.
+  #growthFrom: number;
   #metrics: LimiterMetrics | undefined;
   // The virtual time line: `#virtualAt` units at real time `#changedAt`, then `rate / period`
   // units per ms. GCRA runs on it with an emission interval of exactly one unit.
@@ -190,7 +198,7 @@ export class AdaptiveLimiter<K = string> {
     this.#metrics = assertMetrics("AdaptiveLimiter", metrics);
     const algorithm = gcra({ rate: 1, period: 1, burst }, "AdaptiveLimiter");
     integer("AdaptiveLimiter", "maxKeys", maxKeys, 1, true);
-    this.#changedAt = clock.now();
+    this.#changedAt = this.#growthFrom = clock.now();
     this.#limiter = new FluxLimiter<K>({
       algorithm,
       clock: { now: () => this.#virtualNow(this.#clock.now()) },
@@ -257,6 +265,7 @@ export class AdaptiveLimiter<K = string> {
     }
     this.#ceiling = this.#base * factor;
     this.#setRate(this.#ceiling);
+    this.#growthFrom = this.#clock.now();
     return this.#rate;
   }
 
@@ -264,8 +273,9 @@ export class AdaptiveLimiter<K = string> {
    * Feeds the outcome of one request to the automatic mode: a throttle signal (429, 503,
    * `"throttled"`) multiplies the rate by `recovery.decrease` unless it already did within
    * `recovery.cooldownMs`, never going below `minRate`; a success (any other status below 500,
-   * `"success"`) adds `recovery.increase` of the base rate, up to the ceiling; an error (other
-   * 5xx, `"error"`) changes nothing.
+   * `"success"`) adds `recovery.increase` of the base rate per period elapsed since the previous
+   * outcome, up to the ceiling; an error (other 5xx, `"error"`) changes nothing and earns no
+   * growth.
    * @param outcome An HTTP status, or `"success"`, `"throttled"` or `"error"`.
    * @returns The new current rate.
    * @throws {RangeError} when a status is not an integer from 100 to 599.
@@ -283,16 +293,16 @@ export class AdaptiveLimiter<K = string> {
    */
   record(outcome: AdaptiveOutcome): number {
     const kind = classifyOutcome(outcome);
-    if (kind === "throttled") {
-      const now = this.#clock.now();
-      if (now - this.#lastDecrease >= this.#cooldownMs) {
-        this.#lastDecrease = now;
-        const floor = Math.min(this.#minRate, this.#ceiling);
-        this.#setRate(Math.max(floor, this.#rate * this.#decrease));
-      }
+    const now = this.#clock.now();
+    if (kind === "throttled" && now - this.#lastDecrease >= this.#cooldownMs) {
+      this.#lastDecrease = now;
+      const floor = Math.min(this.#minRate, this.#ceiling);
+      this.#setRate(Math.max(floor, this.#rate * this.#decrease));
     } else if (kind === "success" && this.#rate < this.#ceiling) {
-      this.#setRate(Math.min(this.#ceiling, this.#rate + this.#base * this.#increase));
+      const growth = this.#base * this.#increase * (now - this.#growthFrom) / this.#period;
+      if (growth > 0) this.#setRate(Math.min(this.#ceiling, this.#rate + growth));
     }
+    this.#growthFrom = now;
     return this.#rate;
   }
 

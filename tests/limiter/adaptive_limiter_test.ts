@@ -108,26 +108,50 @@ Deno.test("AdaptiveLimiter.record() halves the rate once per cooldown on 429 and
   assert.equal(limiter.currentRate, 1); // minRate defaults to rate / 100
 });
 
-Deno.test("AdaptiveLimiter.record() recovers additively up to the ceiling", () => {
+Deno.test("AdaptiveLimiter.record() recovers linearly in time while requests succeed", () => {
   const clock = new ManualClock();
-  const limiter = new AdaptiveLimiter({
-    rate: 100,
-    clock,
-    recovery: { increase: 0.1, cooldownMs: 0 },
-  });
-  limiter.record(429);
-  assert.equal(limiter.record(200), 60);
-  assert.equal(limiter.record(404), 70);
-  assert.equal(limiter.record("success"), 80);
-  assert.equal(limiter.record(500), 80);
-  assert.equal(limiter.record("error"), 80);
-  limiter.record(200);
-  limiter.record(200);
-  assert.equal(limiter.record(200), 100);
+  const limiter = new AdaptiveLimiter({ rate: 100, clock, recovery: { cooldownMs: 0 } });
+  limiter.record(429); // 50
+  clock.advance(1000);
+  assert.equal(limiter.record(200), 60); // one period: +10% of the base rate
+  clock.advance(500);
+  assert.equal(limiter.record(404), 65);
+  clock.advance(250);
+  assert.equal(limiter.record("success"), 67.5);
+  clock.advance(1000);
+  assert.equal(limiter.record(500), 67.5); // an error changes nothing...
+  assert.equal(limiter.record("success"), 67.5); // ...and the time it covered earns nothing
+  clock.advance(10_000);
+  assert.equal(limiter.record(200), 100); // never past the ceiling
   limiter.adjust("degraded");
   limiter.record(429);
-  for (let i = 0; i < 10; i++) limiter.record(200);
-  assert.equal(limiter.currentRate, 70); // recovers to the health ceiling, not beyond
+  clock.advance(10_000);
+  assert.equal(limiter.record(200), 70); // recovers to the health ceiling, not beyond
+});
+
+Deno.test("AdaptiveLimiter.record() recovers in the same time whatever the request rate", () => {
+  const recover = (requestsPerSecond: number): number => {
+    const clock = new ManualClock();
+    const limiter = new AdaptiveLimiter({ rate: 100, clock });
+    limiter.record(429);
+    for (let i = 0; i < 2 * requestsPerSecond; i++) {
+      clock.advance(1000 / requestsPerSecond);
+      limiter.record(200);
+    }
+    return limiter.currentRate;
+  };
+  assert.ok(Math.abs(recover(5) - 70) < 1e-9);
+  assert.ok(Math.abs(recover(1000) - 70) < 1e-9);
+});
+
+Deno.test("AdaptiveLimiter.record() earns no growth during a throttled cooldown", () => {
+  const clock = new ManualClock();
+  const limiter = new AdaptiveLimiter({ rate: 100, clock });
+  limiter.record(429); // 50
+  clock.advance(900);
+  assert.equal(limiter.record(429), 50); // in the cooldown: no cut, but no credit either
+  clock.advance(100);
+  assert.equal(limiter.record(200), 51);
 });
 
 Deno.test("AdaptiveLimiter.record() rejects unknown outcomes", () => {
