@@ -4,6 +4,7 @@ import type {
   AdaptiveFactors,
   AdaptiveLimiterOptions,
   AdaptiveOutcome,
+  BackendHealth,
 } from "./adaptive_limiter.ts";
 import { describe, nonNegative, positive } from "./_validate.ts";
 
@@ -70,4 +71,63 @@ export function classifyOutcome(outcome: AdaptiveOutcome): "success" | "throttle
       describe(outcome)
     }`,
   );
+}
+
+/**
+ * The rate controller: health factors set the ceiling, throttles cut the rate multiplicatively
+ * (once per cooldown), successes grow it linearly in time up to the ceiling. Pure: time comes
+ * in as `now`.
+ */
+export class Aimd {
+  readonly base: number;
+  #settings: ParsedAdaptive;
+  #rate: number;
+  #ceiling: number;
+  #lastDecrease = -Infinity;
+  // Successes earn growth for the time since this instant.
+  #growthFrom: number;
+
+  constructor(settings: ParsedAdaptive, now: number) {
+    this.#settings = settings;
+    this.base = this.#rate = this.#ceiling = settings.rate;
+    this.#growthFrom = now;
+  }
+
+  /** Sets the ceiling and the rate to `base × factor`; returns the new rate. */
+  adjust(health: BackendHealth | number, now: number): number {
+    let factor: number;
+    if (typeof health === "number") {
+      if (!(Number.isFinite(health) && health > 0)) {
+        throw new RangeError(
+          `Cannot adjust AdaptiveLimiter as the factor must be a finite number > 0: received ${health}`,
+        );
+      }
+      factor = health;
+    } else if (health === "good" || health === "degraded" || health === "bad") {
+      factor = this.#settings.factors[health];
+    } else {
+      throw new TypeError(
+        `Cannot adjust AdaptiveLimiter as the health must be "good", "degraded", "bad" or a number: received ${
+          describe(health)
+        }`,
+      );
+    }
+    this.#ceiling = this.#rate = this.base * factor;
+    this.#growthFrom = now;
+    return this.#rate;
+  }
+
+  /** Applies one outcome; returns the new rate. */
+  record(kind: "success" | "throttled" | "error", now: number): number {
+    const { decrease, increase, cooldownMs, minRate, period } = this.#settings;
+    if (kind === "throttled" && now - this.#lastDecrease >= cooldownMs) {
+      this.#lastDecrease = now;
+      this.#rate = Math.max(Math.min(minRate, this.#ceiling), this.#rate * decrease);
+    } else if (kind === "success" && this.#rate < this.#ceiling && now > this.#growthFrom) {
+      const growth = this.base * increase * (now - this.#growthFrom) / period;
+      this.#rate = Math.min(this.#ceiling, this.#rate + growth);
+    }
+    this.#growthFrom = now;
+    return this.#rate;
+  }
 }

@@ -10,7 +10,7 @@ import { FluxLimiter } from "./flux_limiter.ts";
 import { gcra } from "./gcra.ts";
 import type { LimiterMetrics } from "./metrics.ts";
 import { assertMetrics } from "./_metrics.ts";
-import { classifyOutcome, parseAdaptive } from "./_adaptive.ts";
+import { Aimd, classifyOutcome, parseAdaptive } from "./_adaptive.ts";
 import { integer } from "./_validate.ts";
 
 /** A backend's health, for {@linkcode AdaptiveLimiter.adjust}. */
@@ -155,17 +155,8 @@ export class AdaptiveLimiter<K = string> {
   #limiter: FluxLimiter<K>;
   #clock: Clock;
   #period: number;
-  #base: number;
   #rate: number;
-  #ceiling: number;
-  #minRate: number;
-  #factors: Required<AdaptiveFactors>;
-  #decrease: number;
-  #increase: number;
-  #cooldownMs: number;
-  #lastDecrease = -Infinity;
-  // Successes earn growth for the time since this instant.
-  #growthFrom: number;
+  #aimd: Aimd;
   #metrics: LimiterMetrics | undefined;
   // The virtual time line: `#virtualAt` units at real time `#changedAt`, then `rate / period`
   // units per ms. GCRA runs on it with an emission interval of exactly one unit.
@@ -189,16 +180,12 @@ export class AdaptiveLimiter<K = string> {
     }
     this.#clock = clock;
     this.#period = parsed.period;
-    this.#base = this.#rate = this.#ceiling = parsed.rate;
-    this.#minRate = parsed.minRate;
-    this.#factors = parsed.factors;
-    this.#decrease = parsed.decrease;
-    this.#increase = parsed.increase;
-    this.#cooldownMs = parsed.cooldownMs;
+    this.#rate = parsed.rate;
     this.#metrics = assertMetrics("AdaptiveLimiter", metrics);
     const algorithm = gcra({ rate: 1, period: 1, burst }, "AdaptiveLimiter");
     integer("AdaptiveLimiter", "maxKeys", maxKeys, 1, true);
-    this.#changedAt = this.#growthFrom = clock.now();
+    this.#changedAt = clock.now();
+    this.#aimd = new Aimd(parsed, this.#changedAt);
     this.#limiter = new FluxLimiter<K>({
       algorithm,
       clock: { now: () => this.#virtualNow(this.#clock.now()) },
@@ -213,7 +200,7 @@ export class AdaptiveLimiter<K = string> {
 
   /** The base rate given at construction. */
   get baseRate(): number {
-    return this.#base;
+    return this.#aimd.base;
   }
 
   /** Capacity: cost units allowed back-to-back from idle. */
@@ -246,26 +233,8 @@ export class AdaptiveLimiter<K = string> {
    * ```
    */
   adjust(health: BackendHealth | number): number {
-    let factor: number;
-    if (typeof health === "number") {
-      if (!(Number.isFinite(health) && health > 0)) {
-        throw new RangeError(
-          `Cannot adjust AdaptiveLimiter as the factor must be a finite number > 0: received ${health}`,
-        );
-      }
-      factor = health;
-    } else if (health === "good" || health === "degraded" || health === "bad") {
-      factor = this.#factors[health];
-    } else {
-      throw new TypeError(
-        `Cannot adjust AdaptiveLimiter as the health must be "good", "degraded", "bad" or a number: received ${
-          JSON.stringify(health)
-        }`,
-      );
-    }
-    this.#ceiling = this.#base * factor;
-    this.#setRate(this.#ceiling);
-    this.#growthFrom = this.#clock.now();
+    const now = this.#clock.now();
+    this.#setRate(this.#aimd.adjust(health, now), now);
     return this.#rate;
   }
 
@@ -292,17 +261,8 @@ export class AdaptiveLimiter<K = string> {
    * ```
    */
   record(outcome: AdaptiveOutcome): number {
-    const kind = classifyOutcome(outcome);
     const now = this.#clock.now();
-    if (kind === "throttled" && now - this.#lastDecrease >= this.#cooldownMs) {
-      this.#lastDecrease = now;
-      const floor = Math.min(this.#minRate, this.#ceiling);
-      this.#setRate(Math.max(floor, this.#rate * this.#decrease));
-    } else if (kind === "success" && this.#rate < this.#ceiling) {
-      const growth = this.#base * this.#increase * (now - this.#growthFrom) / this.#period;
-      if (growth > 0) this.#setRate(Math.min(this.#ceiling, this.#rate + growth));
-    }
-    this.#growthFrom = now;
+    this.#setRate(this.#aimd.record(classifyOutcome(outcome), now), now);
     return this.#rate;
   }
 
@@ -403,8 +363,8 @@ export class AdaptiveLimiter<K = string> {
     return this.#virtualAt + (now - this.#changedAt) * this.#rate / this.#period;
   }
 
-  #setRate(rate: number): void {
-    const now = this.#clock.now();
+  #setRate(rate: number, now: number): void {
+    if (rate === this.#rate) return;
     this.#virtualAt = this.#virtualNow(now);
     this.#changedAt = now;
     this.#rate = rate;
