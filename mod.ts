@@ -29,3 +29,7 @@ export * from "./src/limiter/fixed_window.ts";
 export * from "./src/limiter/multi_limit.ts";
 export * from "./src/limiter/flux_limiter.ts";
 export * from "./src/http/errors.ts";
+export * from "./src/limiter/metrics.ts";
+export * from "./src/limiter/quota_manager.ts";
+export * from "./src/limiter/adaptive_limiter.ts";
+export * from "./src/limiter/prometheus_metrics.ts";
