@@ -1,16 +1,16 @@
 // The per-job and per-worker records of the Dispatcher. Kept as plain classes with fixed
 // shapes so that the hot path stays monomorphic and allocates as little as possible.
 
-import { JobList, type Linked } from "./_job_list.ts";
+import { type Linked, LinkedList } from "./_linked_list.ts";
 import type { DispatchContext } from "./dispatcher.ts";
 
 /** A job that waits: in a worker's queue, or for queue space (`overflow: "wait"`). */
 export class Job<Req, Res> implements Linked<Job<Req, Res>> {
   prev: Job<Req, Res> | undefined = undefined;
   next: Job<Req, Res> | undefined = undefined;
-  list: JobList<Job<Req, Res>> | undefined = undefined;
-  /** The worker whose queue holds the job; undefined while it waits for space. */
-  lane: Lane | undefined = undefined;
+  list: LinkedList<Job<Req, Res>> | undefined = undefined;
+  /** Watches the caller's signal while the job waits. */
+  watch: SignalWatch<Job<Req, Res>> | undefined = undefined;
   resolve!: (value: Res) => void;
   reject!: (reason: unknown) => void;
   readonly promise: Promise<Res>;
@@ -19,18 +19,26 @@ export class Job<Req, Res> implements Linked<Job<Req, Res>> {
     readonly req: Req,
     readonly session: string | undefined,
     readonly signal: AbortSignal | undefined,
-    readonly onAbort: (job: Job<Req, Res>) => void,
   ) {
     this.promise = new Promise<Res>((resolve, reject) => {
       this.resolve = resolve;
       this.reject = reject;
     });
-    signal?.addEventListener("abort", this);
   }
+}
 
-  // The job is its own abort listener (`addEventListener("abort", job)`): no closure per job.
+/**
+ * The one abort listener for every waiting job that shares a caller signal. An `EventTarget`
+ * scans its listeners on add and remove, so a listener per job would make thousands of jobs
+ * queued under one signal quadratic; a Set keeps it O(1) per job.
+ */
+export class SignalWatch<J> {
+  readonly jobs: Set<J> = new Set();
+
+  constructor(readonly signal: AbortSignal, readonly onAbort: (job: J) => void) {}
+
   handleEvent(): void {
-    this.onAbort(this);
+    for (const job of this.jobs) this.onAbort(job);
   }
 }
 
@@ -40,7 +48,7 @@ export class Lane {
   errors = 0;
   completed = 0;
   // deno-lint-ignore no-explicit-any
-  readonly queue: JobList<Job<any, any>> = new JobList();
+  readonly queue: LinkedList<Job<any, any>> = new LinkedList();
   /** The context shared by every job on this worker that came without its own signal. */
   readonly context: DispatchContext;
 

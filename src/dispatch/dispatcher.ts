@@ -9,8 +9,8 @@ import { PoolClosedError, QueueFullError } from "../http/errors.ts";
 import { type Clock, systemClock } from "../limiter/clock.ts";
 import { describe, integer } from "../limiter/_validate.ts";
 import { Affinity } from "./_affinity.ts";
-import { Job, Lane, SignalContext } from "./_job.ts";
-import { JobList } from "./_job_list.ts";
+import { Job, Lane, SignalContext, SignalWatch } from "./_job.ts";
+import { LinkedList } from "./_linked_list.ts";
 
 /** What a {@linkcode Dispatcher} handler learns about the job it runs. */
 export interface DispatchContext {
@@ -141,14 +141,16 @@ export class Dispatcher<Req, Res> {
   #limit: number;
   #reject: boolean;
   #affinity: Affinity;
+  #clock: Clock;
   #cursor = 0;
-  #waiting = new JobList<Job<Req, Res>>();
+  #waiting = new LinkedList<Job<Req, Res>>();
   #pending = 0;
   #closed = false;
   #closer = new AbortController();
   #drained: Promise<void> | undefined = undefined;
   #onDrained: (() => void) | undefined = undefined;
   #timer: ReturnType<typeof setTimeout> | undefined = undefined;
+  #watches = new Map<AbortSignal, SignalWatch<Job<Req, Res>>>();
   #onAbort = (job: Job<Req, Res>): void => this.#abort(job);
 
   /**
@@ -199,7 +201,8 @@ export class Dispatcher<Req, Res> {
     this.#handler = handler;
     this.#limit = this.#concurrency + this.#queueCapacity;
     this.#reject = overflow === "reject";
-    this.#affinity = new Affinity(affinityTtlMs, maxSessions, clock);
+    this.#clock = clock;
+    this.#affinity = new Affinity(affinityTtlMs, maxSessions);
     for (let id = 0; id < workers; id++) this.#lanes.push(new Lane(id, this.#closer.signal));
   }
 
@@ -243,13 +246,15 @@ export class Dispatcher<Req, Res> {
     if (lane === undefined) {
       if (this.#reject) return Promise.reject(new QueueFullError(this.#queueCapacity));
       this.#pending++;
-      const job = new Job<Req, Res>(req, session, signal, this.#onAbort);
+      const job = new Job<Req, Res>(req, session, signal);
+      if (signal !== undefined) this.#watch(job, signal);
       this.#waiting.push(job);
       return job.promise;
     }
     this.#pending++;
     if (lane.inflight < this.#concurrency) return this.#run(lane, req, signal);
-    const job = new Job<Req, Res>(req, session, signal, this.#onAbort);
+    const job = new Job<Req, Res>(req, session, signal);
+    if (signal !== undefined) this.#watch(job, signal);
     lane.queue.push(job);
     return job.promise;
   }
@@ -345,19 +350,22 @@ export class Dispatcher<Req, Res> {
 
   // The worker for a job, or undefined when every queue it may use is full.
   #select(session: string | undefined): Lane | undefined {
-    if (session !== undefined) {
-      const pinned = this.#affinity.lookup(session);
-      if (pinned !== undefined) {
-        const lane = this.#lanes[pinned];
-        if (lane.inflight + lane.queue.size < this.#limit) {
-          this.#affinity.assign(session, pinned);
-          return lane;
-        }
+    if (session === undefined) {
+      const lane = this.#leastLoaded();
+      return lane.inflight + lane.queue.size < this.#limit ? lane : undefined;
+    }
+    const now = this.#clock.now();
+    const entry = this.#affinity.lookup(session, now);
+    if (entry !== undefined) {
+      const pinned = this.#lanes[entry.workerId];
+      if (pinned.inflight + pinned.queue.size < this.#limit) {
+        this.#affinity.assign(session, pinned.id, now, entry);
+        return pinned;
       }
     }
     const lane = this.#leastLoaded();
     if (lane.inflight + lane.queue.size >= this.#limit) return undefined;
-    if (session !== undefined) this.#affinity.assign(session, lane.id);
+    this.#affinity.assign(session, lane.id, now, entry);
     return lane;
   }
 
@@ -412,7 +420,7 @@ export class Dispatcher<Req, Res> {
 
   async #start(lane: Lane, job: Job<Req, Res>): Promise<void> {
     lane.inflight++;
-    job.signal?.removeEventListener("abort", job);
+    if (job.watch !== undefined) this.#unwatch(job);
     try {
       const value = await this.#call(job.req, this.#context(lane, job.signal));
       lane.completed++;
@@ -440,6 +448,11 @@ export class Dispatcher<Req, Res> {
     for (let job = this.#waiting.head; job !== undefined; job = this.#waiting.head) {
       const lane = this.#select(job.session);
       if (lane === undefined) return;
+      // Another job's abort can free the space while this one's abort is still being dispatched.
+      if (job.signal?.aborted) {
+        this.#abort(job);
+        continue;
+      }
       this.#waiting.remove(job);
       if (lane.inflight < this.#concurrency) this.#start(lane, job);
       else lane.queue.push(job);
@@ -451,7 +464,7 @@ export class Dispatcher<Req, Res> {
     const list = job.list;
     if (list === undefined) return;
     list.remove(job);
-    job.signal?.removeEventListener("abort", job);
+    this.#unwatch(job);
     this.#pending--;
     job.reject(job.signal?.reason);
     if (list !== this.#waiting && this.#waiting.size > 0) this.#admit();
@@ -469,9 +482,30 @@ export class Dispatcher<Req, Res> {
     if (this.#pending === 0) this.#settle();
   }
 
-  #rejectAll(list: JobList<Job<Req, Res>>, reason: unknown): void {
+  #watch(job: Job<Req, Res>, signal: AbortSignal): void {
+    let watch = this.#watches.get(signal);
+    if (watch === undefined) {
+      watch = new SignalWatch(signal, this.#onAbort);
+      this.#watches.set(signal, watch);
+      signal.addEventListener("abort", watch);
+    }
+    watch.jobs.add(job);
+    job.watch = watch;
+  }
+
+  #unwatch(job: Job<Req, Res>): void {
+    const watch = job.watch!;
+    job.watch = undefined;
+    watch.jobs.delete(job);
+    if (watch.jobs.size === 0) {
+      this.#watches.delete(watch.signal);
+      watch.signal.removeEventListener("abort", watch);
+    }
+  }
+
+  #rejectAll(list: LinkedList<Job<Req, Res>>, reason: unknown): void {
     for (let job = list.shift(); job !== undefined; job = list.shift()) {
-      job.signal?.removeEventListener("abort", job);
+      if (job.watch !== undefined) this.#unwatch(job);
       this.#pending--;
       job.reject(reason);
     }

@@ -1,16 +1,17 @@
-// An intrusive doubly linked FIFO: the job itself carries the links, so push, shift and removal
-// of an aborted job from the middle are O(1) and allocate nothing.
+// An intrusive doubly linked list: the node itself (a job, an affinity entry) carries the links,
+// so push, shift and removal from the middle (an aborted job, a refreshed session) are O(1) and
+// allocate nothing.
 
-/** What a {@linkcode JobList} holds: anything with links it may own. */
+/** What a {@linkcode LinkedList} holds: anything with links it may own. */
 export interface Linked<T extends Linked<T>> {
   prev: T | undefined;
   next: T | undefined;
   /** The list the node is in, if any. */
-  list: JobList<T> | undefined;
+  list: LinkedList<T> | undefined;
 }
 
 /** A FIFO of linked nodes; a node is in at most one list at a time. */
-export class JobList<T extends Linked<T>> {
+export class LinkedList<T extends Linked<T>> {
   head: T | undefined = undefined;
   tail: T | undefined = undefined;
   size = 0;
