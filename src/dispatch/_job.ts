@@ -2,15 +2,16 @@
 // shapes so that the hot path stays monomorphic and allocates as little as possible.
 
 import { type Linked, LinkedList } from "./_linked_list.ts";
-import type { DispatchContext } from "./dispatcher.ts";
+import type { DispatchContext } from "./dispatch_context.ts";
+import type { Watched } from "./_signal_watches.ts";
 
 /** A job that waits: in a worker's queue, or for queue space (`overflow: "wait"`). */
-export class Job<Req, Res> implements Linked<Job<Req, Res>> {
+export class Job<Req, Res> implements Linked<Job<Req, Res>>, Watched {
   prev: Job<Req, Res> | undefined = undefined;
   next: Job<Req, Res> | undefined = undefined;
   list: LinkedList<Job<Req, Res>> | undefined = undefined;
   /** Watches the caller's signal while the job waits. */
-  watch: SignalWatch<Job<Req, Res>> | undefined = undefined;
+  watch: object | undefined = undefined;
   resolve!: (value: Res) => void;
   reject!: (reason: unknown) => void;
   readonly promise: Promise<Res>;
@@ -24,21 +25,6 @@ export class Job<Req, Res> implements Linked<Job<Req, Res>> {
       this.resolve = resolve;
       this.reject = reject;
     });
-  }
-}
-
-/**
- * The one abort listener for every waiting job that shares a caller signal. An `EventTarget`
- * scans its listeners on add and remove, so a listener per job would make thousands of jobs
- * queued under one signal quadratic; a Set keeps it O(1) per job.
- */
-export class SignalWatch<J> {
-  readonly jobs: Set<J> = new Set();
-
-  constructor(readonly signal: AbortSignal, readonly onAbort: (job: J) => void) {}
-
-  handleEvent(): void {
-    for (const job of this.jobs) this.onAbort(job);
   }
 }
 

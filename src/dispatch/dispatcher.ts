@@ -6,109 +6,24 @@
  */
 
 import { PoolClosedError, QueueFullError } from "../http/errors.ts";
-import { type Clock, systemClock } from "../limiter/clock.ts";
-import { describe, integer } from "../limiter/_validate.ts";
+import { describe } from "../limiter/_validate.ts";
 import { Affinity } from "./_affinity.ts";
-import { Job, Lane, SignalContext, SignalWatch } from "./_job.ts";
+import { Job, type Lane, SignalContext } from "./_job.ts";
 import { LinkedList } from "./_linked_list.ts";
+import { resolveOptions } from "./_options.ts";
+import { Router } from "./_router.ts";
+import { SignalWatches } from "./_signal_watches.ts";
+import type { DispatchContext, DispatchHandler } from "./dispatch_context.ts";
+import type {
+  DispatcherCloseOptions,
+  DispatcherOptions,
+  SubmitOptions,
+} from "./dispatcher_options.ts";
+import type { WorkerMetrics } from "./worker_metrics.ts";
 
-/** What a {@linkcode Dispatcher} handler learns about the job it runs. */
-export interface DispatchContext {
-  /** The worker (0-based) running the job. */
-  readonly workerId: number;
-  /**
-   * Aborts when the caller's signal aborts or the dispatcher closes past its deadline. Handlers
-   * that do slow work should pass it on (to `fetch`, timers …) and reject with its `reason`.
-   */
-  readonly signal: AbortSignal;
-}
-
-/** The function a {@linkcode Dispatcher} runs for each job. */
-export type DispatchHandler<Req, Res> = (req: Req, ctx: DispatchContext) => Promise<Res>;
-
-/** Options for {@linkcode Dispatcher}. */
-export interface DispatcherOptions {
-  /**
-   * How many workers. A worker is a lane in this isolate (not a thread): its own concurrency
-   * limit, its own FIFO queue, its own metrics. An integer >= 1.
-   * @default {4}
-   */
-  workers?: number;
-  /**
-   * Jobs each worker runs at once (so up to `workers * concurrency` in flight). An integer
-   * >= 1, or `Infinity`.
-   * @default {4}
-   */
-  concurrency?: number;
-  /**
-   * Jobs each worker holds waiting while its `concurrency` slots are busy (running jobs do not
-   * count). An integer >= 0, or `Infinity`.
-   * @default {1000}
-   */
-  queueCapacity?: number;
-  /**
-   * How long a session stays on its worker after its last job, in milliseconds. Every job of
-   * the session refreshes it. `0` turns affinity off; `Infinity` keeps sessions until
-   * `maxSessions` pushes the least recently used out.
-   * @default {300_000}
-   */
-  affinityTtlMs?: number;
-  /**
-   * What `submit()` does when every queue it may use is full: `"wait"` for space (abortable
-   * through the job's signal), or `"reject"` with a {@linkcode QueueFullError} at once.
-   * @default {"wait"}
-   */
-  overflow?: "wait" | "reject";
-  /**
-   * Where time comes from (for the affinity TTL).
-   * @default {systemClock}
-   */
-  clock?: Clock;
-  /**
-   * How many sessions the affinity map holds at most; past it the least recently used session
-   * is forgotten (its next job goes to the least-loaded worker). An integer >= 1.
-   * @default {10_000}
-   */
-  maxSessions?: number;
-}
-
-/** Options for {@linkcode Dispatcher.prototype.submit}. */
-export interface SubmitOptions {
-  /** Keeps the jobs of one session on one worker while the session is fresh. */
-  session?: string;
-  /** Cancels the job: removed at once if still waiting, else the handler's signal aborts. */
-  signal?: AbortSignal;
-}
-
-/** Options for {@linkcode Dispatcher.prototype.close}. */
-export interface DispatcherCloseOptions {
-  /**
-   * Milliseconds to let accepted work finish. Past it, waiting jobs reject with a
-   * {@linkcode PoolClosedError} and running handlers see their signal abort.
-   * @default {Infinity}
-   */
-  deadlineMs?: number;
-}
-
-/** A snapshot of one worker, from {@linkcode Dispatcher.prototype.metrics}. */
-export interface WorkerMetrics {
-  /** The worker (0-based). */
-  workerId: number;
-  /** Jobs running now. */
-  inflight: number;
-  /** Jobs waiting in this worker's queue. */
-  queued: number;
-  /** Jobs the worker runs at once (`concurrency`). */
-  capacity: number;
-  /** Jobs the worker's queue holds at most (`queueCapacity`). */
-  queueCapacity: number;
-  /** Handler calls that rejected (or threw) so far. */
-  errors: number;
-  /** Handler calls that resolved so far. */
-  completed: number;
-}
-
-const OWNER = "Dispatcher";
+export type * from "./dispatch_context.ts";
+export type * from "./dispatcher_options.ts";
+export type * from "./worker_metrics.ts";
 
 /**
  * Spreads jobs over workers: each job goes to the least-loaded worker (fewest running + queued;
@@ -135,23 +50,19 @@ const OWNER = "Dispatcher";
  */
 export class Dispatcher<Req, Res> {
   #handler: DispatchHandler<Req, Res>;
-  #lanes: Lane[] = [];
+  #router: Router;
+  #lanes: Lane[];
   #concurrency: number;
   #queueCapacity: number;
-  #limit: number;
   #reject: boolean;
-  #affinity: Affinity;
-  #clock: Clock;
-  #cursor = 0;
   #waiting = new LinkedList<Job<Req, Res>>();
-  #pending = 0;
+  #watches = new SignalWatches<Job<Req, Res>>((job) => this.#abort(job));
+  #pending = 0; // accepted and not settled: running, queued and waiting
   #closed = false;
   #closer = new AbortController();
   #drained: Promise<void> | undefined = undefined;
   #onDrained: (() => void) | undefined = undefined;
   #timer: ReturnType<typeof setTimeout> | undefined = undefined;
-  #watches = new Map<AbortSignal, SignalWatch<Job<Req, Res>>>();
-  #onAbort = (job: Job<Req, Res>): void => this.#abort(job);
 
   /**
    * Creates a dispatcher.
@@ -160,50 +71,25 @@ export class Dispatcher<Req, Res> {
    * @throws {RangeError} when a number is out of range (`workers` < 1 …).
    * @throws {TypeError} when the handler or an option has the wrong type.
    */
-  constructor(handler: DispatchHandler<Req, Res>, options: DispatcherOptions = {}) {
-    const {
-      workers = 4,
-      concurrency = 4,
-      queueCapacity = 1000,
-      affinityTtlMs = 300_000,
-      overflow = "wait",
-      clock = systemClock,
-      maxSessions = 10_000,
-    } = options ?? {};
+  constructor(handler: DispatchHandler<Req, Res>, options?: DispatcherOptions) {
     if (typeof handler !== "function") {
       throw new TypeError(
         `Cannot create Dispatcher as 'handler' must be a function: received ${typeof handler}`,
       );
     }
-    integer(OWNER, "workers", workers, 1);
-    this.#concurrency = integer(OWNER, "concurrency", concurrency, 1, true);
-    this.#queueCapacity = integer(OWNER, "queueCapacity", queueCapacity, 0, true);
-    if (typeof affinityTtlMs !== "number" || !(affinityTtlMs >= 0)) {
-      const message =
-        `Cannot create Dispatcher as 'affinityTtlMs' must be a number >= 0: received ${
-          describe(affinityTtlMs)
-        }`;
-      throw typeof affinityTtlMs === "number" ? new RangeError(message) : new TypeError(message);
-    }
-    if (overflow !== "wait" && overflow !== "reject") {
-      throw new TypeError(
-        `Cannot create Dispatcher as 'overflow' must be "wait" or "reject": received ${
-          describe(overflow)
-        }`,
-      );
-    }
-    if (typeof clock?.now !== "function") {
-      throw new TypeError(
-        `Cannot create Dispatcher as 'clock' must have a now() method: received ${typeof clock}`,
-      );
-    }
-    integer(OWNER, "maxSessions", maxSessions, 1);
+    const resolved = resolveOptions(options);
     this.#handler = handler;
-    this.#limit = this.#concurrency + this.#queueCapacity;
-    this.#reject = overflow === "reject";
-    this.#clock = clock;
-    this.#affinity = new Affinity(affinityTtlMs, maxSessions);
-    for (let id = 0; id < workers; id++) this.#lanes.push(new Lane(id, this.#closer.signal));
+    this.#concurrency = resolved.concurrency;
+    this.#queueCapacity = resolved.queueCapacity;
+    this.#reject = resolved.reject;
+    this.#router = new Router(
+      resolved.workers,
+      resolved.concurrency + resolved.queueCapacity,
+      new Affinity(resolved.affinityTtlMs, resolved.maxSessions),
+      resolved.clock,
+      this.#closer.signal,
+    );
+    this.#lanes = this.#router.lanes;
   }
 
   /**
@@ -242,19 +128,19 @@ export class Dispatcher<Req, Res> {
     const signal = options?.signal;
     if (signal?.aborted) return Promise.reject(signal.reason);
     const session = options?.session;
-    const lane = this.#select(session);
+    const lane = this.#router.select(session);
     if (lane === undefined) {
       if (this.#reject) return Promise.reject(new QueueFullError(this.#queueCapacity));
       this.#pending++;
       const job = new Job<Req, Res>(req, session, signal);
-      if (signal !== undefined) this.#watch(job, signal);
+      if (signal !== undefined) this.#watches.watch(job, signal);
       this.#waiting.push(job);
       return job.promise;
     }
     this.#pending++;
     if (lane.inflight < this.#concurrency) return this.#run(lane, req, signal);
     const job = new Job<Req, Res>(req, session, signal);
-    if (signal !== undefined) this.#watch(job, signal);
+    if (signal !== undefined) this.#watches.watch(job, signal);
     lane.queue.push(job);
     return job.promise;
   }
@@ -304,7 +190,7 @@ export class Dispatcher<Req, Res> {
    * ```
    */
   get sessions(): number {
-    return this.#affinity.size;
+    return this.#router.sessions;
   }
 
   /**
@@ -348,47 +234,6 @@ export class Dispatcher<Req, Res> {
     return this.#drained;
   }
 
-  // The worker for a job, or undefined when every queue it may use is full.
-  #select(session: string | undefined): Lane | undefined {
-    if (session === undefined) {
-      const lane = this.#leastLoaded();
-      return lane.inflight + lane.queue.size < this.#limit ? lane : undefined;
-    }
-    const now = this.#clock.now();
-    const entry = this.#affinity.lookup(session, now);
-    if (entry !== undefined) {
-      const pinned = this.#lanes[entry.workerId];
-      if (pinned.inflight + pinned.queue.size < this.#limit) {
-        this.#affinity.assign(session, pinned.id, now, entry);
-        return pinned;
-      }
-    }
-    const lane = this.#leastLoaded();
-    if (lane.inflight + lane.queue.size >= this.#limit) return undefined;
-    this.#affinity.assign(session, lane.id, now, entry);
-    return lane;
-  }
-
-  // Scans from a rotating cursor and keeps the first minimum, so ties are taken in turn.
-  #leastLoaded(): Lane {
-    const lanes = this.#lanes;
-    const count = lanes.length;
-    let best = lanes[this.#cursor];
-    let bestLoad = best.inflight + best.queue.size;
-    for (let step = 1; step < count && bestLoad > 0; step++) {
-      let index = this.#cursor + step;
-      if (index >= count) index -= count;
-      const lane = lanes[index];
-      const load = lane.inflight + lane.queue.size;
-      if (load < bestLoad) {
-        best = lane;
-        bestLoad = load;
-      }
-    }
-    this.#cursor = best.id + 1 === count ? 0 : best.id + 1;
-    return best;
-  }
-
   #context(lane: Lane, signal: AbortSignal | undefined): DispatchContext {
     return signal === undefined
       ? lane.context
@@ -420,7 +265,7 @@ export class Dispatcher<Req, Res> {
 
   async #start(lane: Lane, job: Job<Req, Res>): Promise<void> {
     lane.inflight++;
-    if (job.watch !== undefined) this.#unwatch(job);
+    if (job.watch !== undefined) this.#watches.unwatch(job);
     try {
       const value = await this.#call(job.req, this.#context(lane, job.signal));
       lane.completed++;
@@ -446,7 +291,7 @@ export class Dispatcher<Req, Res> {
   // Moves jobs waiting for space onto workers while there is room.
   #admit(): void {
     for (let job = this.#waiting.head; job !== undefined; job = this.#waiting.head) {
-      const lane = this.#select(job.session);
+      const lane = this.#router.select(job.session);
       if (lane === undefined) return;
       // Another job's abort can free the space while this one's abort is still being dispatched.
       if (job.signal?.aborted) {
@@ -464,7 +309,7 @@ export class Dispatcher<Req, Res> {
     const list = job.list;
     if (list === undefined) return;
     list.remove(job);
-    this.#unwatch(job);
+    this.#watches.unwatch(job);
     this.#pending--;
     job.reject(job.signal?.reason);
     if (list !== this.#waiting && this.#waiting.size > 0) this.#admit();
@@ -482,30 +327,9 @@ export class Dispatcher<Req, Res> {
     if (this.#pending === 0) this.#settle();
   }
 
-  #watch(job: Job<Req, Res>, signal: AbortSignal): void {
-    let watch = this.#watches.get(signal);
-    if (watch === undefined) {
-      watch = new SignalWatch(signal, this.#onAbort);
-      this.#watches.set(signal, watch);
-      signal.addEventListener("abort", watch);
-    }
-    watch.jobs.add(job);
-    job.watch = watch;
-  }
-
-  #unwatch(job: Job<Req, Res>): void {
-    const watch = job.watch!;
-    job.watch = undefined;
-    watch.jobs.delete(job);
-    if (watch.jobs.size === 0) {
-      this.#watches.delete(watch.signal);
-      watch.signal.removeEventListener("abort", watch);
-    }
-  }
-
   #rejectAll(list: LinkedList<Job<Req, Res>>, reason: unknown): void {
     for (let job = list.shift(); job !== undefined; job = list.shift()) {
-      if (job.watch !== undefined) this.#unwatch(job);
+      if (job.watch !== undefined) this.#watches.unwatch(job);
       this.#pending--;
       job.reject(reason);
     }
