@@ -338,6 +338,9 @@ export class Dispatcher<Req, Res> {
   #settle(): void {
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#timer = undefined;
-    this.#onDrained?.();
+    // A tick later: the last job's own promise settles after its release, and callers' reactions
+    // to it should run before those to close().
+    const onDrained = this.#onDrained;
+    if (onDrained !== undefined) queueMicrotask(onDrained);
   }
 }
