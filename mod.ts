@@ -24,6 +24,7 @@ export * from "./src/limiter/decision.ts";
 export * from "./src/limiter/gcra.ts";
 export * from "./src/limiter/flux_limiter.ts";
 export * from "./src/http/errors.ts";
+export * from "./src/dispatch/dispatcher.ts";
 export * from "./src/http/pool.ts";
 export * from "./src/http/pool_options.ts";
 export * from "./src/http/pool_stats.ts";
