@@ -24,3 +24,5 @@ export * from "./src/limiter/decision.ts";
 export * from "./src/limiter/gcra.ts";
 export * from "./src/limiter/flux_limiter.ts";
 export * from "./src/http/errors.ts";
+export * from "./src/http/ratelimit_headers.ts";
+export * from "./src/http/server_pacer.ts";
