@@ -42,6 +42,14 @@ export interface ServerPacerOptions {
    * @default {60_000}
    */
   maxPacedWindowMs?: number;
+  /**
+   * Whether the first request for a key goes alone: until the server has answered it, the other
+   * requests for that key wait (one round trip, once per key), so that a burst of callers on a
+   * cold key cannot overrun the server before its headers are known. Off by default: a key the
+   * server never described never waits.
+   * @default {false}
+   */
+  probeFirst?: boolean;
 }
 
 interface Budget {
@@ -58,6 +66,7 @@ interface Waiter {
 
 interface Entry {
   known: boolean; // the server said something about this key
+  answered: boolean; // the server answered a request for this key
   intervalMs: number; // pacing: ms between requests, 0 when not paced
   tat: number; // pacing: when the next request is due
   budgets: Map<string, Budget>; // spendable quota per policy, counted down by each request
@@ -129,6 +138,7 @@ export class ServerPacer {
   #maxHoldMs: number;
   #fallbackWindowMs: number;
   #maxPacedWindowMs: number;
+  #probeFirst: boolean;
   #entries = new Map<string, Entry>();
 
   /**
@@ -144,6 +154,7 @@ export class ServerPacer {
       maxHoldMs = 60_000,
       fallbackWindowMs = 1000,
       maxPacedWindowMs = 60_000,
+      probeFirst = false,
     } = options ?? {};
     if (typeof clock?.now !== "function") {
       throw new TypeError(
@@ -163,6 +174,12 @@ export class ServerPacer {
       maxHoldMs,
     );
     this.#maxPacedWindowMs = positive("ServerPacer", "maxPacedWindowMs", maxPacedWindowMs);
+    if (typeof probeFirst !== "boolean") {
+      throw new TypeError(
+        `Cannot create ServerPacer as 'probeFirst' must be a boolean: received ${typeof probeFirst}`,
+      );
+    }
+    this.#probeFirst = probeFirst;
   }
 
   /** How many keys the pacer holds state for. */
@@ -241,6 +258,7 @@ export class ServerPacer {
     const entry = this.#entry(key);
     const info = parseRateLimitHeaders(response.headers, now);
     const status = response.status;
+    entry.answered = true;
     const throttled = status === 429 || (status === 503 && info?.retryAfterMs !== undefined);
     if (info !== undefined) this.#learn(entry, info, now, throttled);
     if (throttled) {
@@ -337,7 +355,9 @@ export class ServerPacer {
 
   // Milliseconds until the next request may start: 0 now, Infinity when waiting for an answer.
   #delay(entry: Entry, now: number): number {
-    if (!entry.known) return 0;
+    if (!entry.known) {
+      return this.#probeFirst && !entry.answered && entry.inflight > 0 ? Infinity : 0;
+    }
     let wait = entry.holdUntil - now;
     for (const [id, budget] of entry.budgets) {
       if (now >= budget.until) {
@@ -419,6 +439,7 @@ export class ServerPacer {
 function fresh(): Entry {
   return {
     known: false,
+    answered: false,
     intervalMs: 0,
     tat: -Infinity,
     budgets: new Map(),
