@@ -32,3 +32,5 @@ export * from "./src/http/pool_events.ts";
 export * from "./src/http/retry_options.ts";
 export * from "./src/http/auth.ts";
 export * from "./src/http/circuit_breaker.ts";
+export * from "./src/http/ratelimit_headers.ts";
+export * from "./src/http/server_pacer.ts";
