@@ -8,7 +8,7 @@ import { redact } from "./_prepare.ts";
 import { sleep } from "./_sleep.ts";
 import { NetworkError } from "./errors.ts";
 import type { PoolRateLimiter } from "./pool_options.ts";
-import type { ServerPacer } from "./_pacing_standin.ts";
+import type { ServerPacer } from "./server_pacer.ts";
 
 /** What every attempt of a pool shares. */
 export interface AttemptSettings {

@@ -11,7 +11,7 @@ import { discard, excerpt } from "./_response_body.ts";
 import type { RetryPolicy } from "./_retry.ts";
 import { sleep } from "./_sleep.ts";
 import type { StatsRecorder } from "./_stats_recorder.ts";
-import { parseRetryAfter } from "./_pacing_standin.ts";
+import { parseRetryAfter } from "./ratelimit_headers.ts";
 import { type CircuitBreaker, CircuitOpenError } from "./circuit_breaker.ts";
 import { HttpError, NetworkError, TimeoutError } from "./errors.ts";
 import type { PoolEvent } from "./pool_events.ts";

@@ -24,7 +24,7 @@ import {
   runAttempts,
 } from "./_retry_loop.ts";
 import { StatsRecorder } from "./_stats_recorder.ts";
-import { ServerPacer } from "./_pacing_standin.ts";
+import { ServerPacer } from "./server_pacer.ts";
 import { CircuitBreaker } from "./circuit_breaker.ts";
 import { PoolClosedError, TimeoutError } from "./errors.ts";
 import type { PoolOptions, PoolRateLimiter, PoolRequestInit } from "./pool_options.ts";
@@ -78,10 +78,10 @@ export class Pool {
   constructor(options: PoolOptions = {}) {
     const {
       baseUrl,
-      workers = 1,
-      concurrency = 16,
+      workers,
+      concurrency,
       queueCapacity = Infinity,
-      affinityTtlMs = 60_000,
+      affinityTtlMs,
       headers,
       credentialHeaders = ["authorization", "cookie", "proxy-authorization"],
       auth,
@@ -131,7 +131,7 @@ export class Pool {
     this.#loop = {
       dispatcher: new Dispatcher<AttemptJob, Response>(
         (job) => sendAttempt(settings, job),
-        { workers, concurrency, queueCapacity, affinityTtlMs, overflow: "reject" },
+        { workers, concurrency, queueCapacity, affinityTtlMs, overflow: "reject", clock },
       ),
       breaker: circuitBreaker instanceof CircuitBreaker
         ? circuitBreaker

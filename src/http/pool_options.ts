@@ -42,13 +42,13 @@ export interface PoolOptions {
    * only origin credentials are sent to. */
   baseUrl?: string | URL;
   /**
-   * Dispatcher workers.
-   * @default {1}
+   * Dispatcher workers (lanes with their own concurrency limit and queue).
+   * @default {4}
    */
   workers?: number;
   /**
    * Attempts each worker runs at once.
-   * @default {16}
+   * @default {4}
    */
   concurrency?: number;
   /**
@@ -57,8 +57,8 @@ export interface PoolOptions {
    */
   queueCapacity?: number;
   /**
-   * How long a session stays on its worker, in ms.
-   * @default {60_000}
+   * How long a session stays on its worker after its last request, in ms.
+   * @default {300_000}
    */
   affinityTtlMs?: number;
   /** Headers sent with every request (a request's own headers win). */
@@ -110,7 +110,8 @@ export interface PoolOptions {
    */
   fetch?: (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
   /**
-   * Where time comes from (statistics, events, rate limits).
+   * Where time comes from (statistics, events, rate limits, server pacing — which also reads
+   * it as the wall clock for HTTP dates, so it should count ms since the epoch).
    * @default {systemClock}
    */
   clock?: Clock;

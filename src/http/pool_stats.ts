@@ -5,22 +5,9 @@
  * @module
  */
 
+import type { WorkerMetrics } from "../dispatch/worker_metrics.ts";
 import { BUCKETS, bucketUpperMs } from "./_latency_histogram.ts";
 import { latencyStats } from "./_stats_recorder.ts";
-
-/** What one dispatcher worker is doing, as {@linkcode PoolStats} reports it. */
-export interface PoolWorkerStats {
-  /** The worker's index. */
-  readonly workerId: number;
-  /** Attempts running on it. */
-  readonly inflight: number;
-  /** Attempts waiting for it. */
-  readonly queued: number;
-  /** How many attempts it runs at once. */
-  readonly capacity: number;
-  /** Attempts that failed on it. */
-  readonly errors: number;
-}
 
 /** Latency of finished requests, from the call to the final answer, in ms. */
 export interface LatencyStats {
@@ -65,7 +52,7 @@ export interface PoolStats {
   /** Latency of the finished requests. */
   readonly latency: LatencyStats;
   /** Per-worker metrics from the dispatcher. */
-  readonly workers: readonly PoolWorkerStats[];
+  readonly workers: readonly WorkerMetrics[];
 }
 
 /**
