@@ -167,7 +167,14 @@ Deno.test("Pool.fetch() retries network errors and then throws NetworkError with
     assert.ok(isNetworkError(error));
     assert.match(error.message, /^GET http:\/\/127\.0\.0\.1:\d+\/ failed: /);
     assert.ok(error.cause instanceof Error);
-    assert.deepEqual(events, ["request", "retry:network", "request", "retry:network", "request", "error"]);
+    assert.deepEqual(events, [
+      "request",
+      "retry:network",
+      "request",
+      "retry:network",
+      "request",
+      "error",
+    ]);
     assert.equal(pool.stats().errors, 1);
   } finally {
     await pool.close();
@@ -260,7 +267,10 @@ Deno.test("Pool.fetch() rejects with the caller's reason when its signal aborts 
     await new Promise((r) => setTimeout(r, 20));
     c2.abort(reason);
     await assert.rejects(fetching, (e) => e === reason);
-    await assert.rejects(pool.fetch("/", { signal: AbortSignal.abort(reason) }), (e) => e === reason);
+    await assert.rejects(
+      pool.fetch("/", { signal: AbortSignal.abort(reason) }),
+      (e) => e === reason,
+    );
   } finally {
     release();
     await pool.close();

@@ -205,7 +205,10 @@ Deno.test("Pool constructor validates its options", () => {
   });
   assert.throws(
     () => new Pool({ fetch: "nope" as unknown as typeof fetch }),
-    { name: "TypeError", message: "Cannot create Pool as 'fetch' must be a function: received string" },
+    {
+      name: "TypeError",
+      message: "Cannot create Pool as 'fetch' must be a function: received string",
+    },
   );
   assert.throws(() => new Pool({ rateLimit: 5 as never }), TypeError);
 });
