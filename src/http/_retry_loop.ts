@@ -10,6 +10,7 @@ import { type Prepared, redact } from "./_prepare.ts";
 import { discard, excerpt } from "./_response_body.ts";
 import type { RetryPolicy } from "./_retry.ts";
 import { sleep } from "./_sleep.ts";
+import type { TimeoutQueue } from "./_timeouts.ts";
 import type { StatsRecorder } from "./_stats_recorder.ts";
 import { parseRetryAfter } from "./ratelimit_headers.ts";
 import { type CircuitBreaker, CircuitOpenError } from "./circuit_breaker.ts";
@@ -42,6 +43,8 @@ export interface LoopContext {
   onEvent: ((event: PoolEvent) => void) | undefined;
   /** Feeds attempt outcomes to an adaptive limiter. */
   recordOutcome: ((outcome: number | "error") => void) | undefined;
+  /** Per-attempt timeouts, one timer per distinct timeout. */
+  timeouts: TimeoutQueue;
 }
 
 export async function runAttempts(ctx: LoopContext, call: Call, mode: Mode): Promise<unknown> {
@@ -64,7 +67,7 @@ export async function runAttempts(ctx: LoopContext, call: Call, mode: Mode): Pro
               redact(p.url)
             } timed out after ${call.timeoutMs} ms (attempt ${attempt})`,
             call.timeoutMs,
-          ))),
+          ), ctx.timeouts)),
       slot: undefined,
       token: undefined,
     };

@@ -24,6 +24,7 @@ import {
   runAttempts,
 } from "./_retry_loop.ts";
 import { StatsRecorder } from "./_stats_recorder.ts";
+import { TimeoutQueue } from "./_timeouts.ts";
 import { ServerPacer } from "./server_pacer.ts";
 import { CircuitBreaker } from "./circuit_breaker.ts";
 import { PoolClosedError, TimeoutError } from "./errors.ts";
@@ -142,6 +143,7 @@ export class Pool {
       clock,
       onEvent,
       recordOutcome,
+      timeouts: new TimeoutQueue(),
     };
     this.#since = clock.now();
   }
