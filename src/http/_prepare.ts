@@ -29,13 +29,13 @@ const POOL_KEYS = new Set([
   "totalTimeoutMs",
 ]);
 
-export async function prepare(
+export function prepare(
   input: string | URL | Request,
   init: PoolRequestInit | undefined,
   base: URL | undefined,
   poolHeaders: Headers | undefined,
   publicHeaders: Headers | undefined,
-): Promise<Prepared> {
+): Prepared | Promise<Prepared> {
   let request: Request | undefined;
   let url: string;
   if (typeof input === "string") url = resolve(input, base);
@@ -54,7 +54,10 @@ export async function prepare(
     init?.headers,
   );
   let body: BodyInit | null = init?.body ?? null;
-  if (init?.body === undefined && request?.body) body = await request.arrayBuffer();
+  // A Request's body is a one-shot stream: buffer it once so that every attempt can send it.
+  const buffering = init?.body === undefined && request?.body
+    ? request.arrayBuffer()
+    : undefined;
   const replayable = !(body instanceof ReadableStream);
   let extra: RequestInit | undefined;
   if (init !== undefined) {
@@ -64,7 +67,7 @@ export async function prepare(
   }
   // A stream body needs half duplex, and can be sent only once.
   if (!replayable) extra = { ...extra, duplex: "half" } as RequestInit;
-  return {
+  const prepared: Prepared = {
     url,
     method,
     headers,
@@ -74,6 +77,11 @@ export async function prepare(
     extra,
     signal: init?.signal ?? request?.signal ?? undefined,
   };
+  if (buffering === undefined) return prepared;
+  return buffering.then((buffer) => {
+    prepared.body = buffer;
+    return prepared;
+  });
 }
 
 function resolve(input: string, base: URL | undefined): string {

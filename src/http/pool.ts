@@ -299,7 +299,8 @@ export class Pool {
     let total: Deadline | undefined;
     let call: Call | undefined;
     try {
-      const p = await prepare(input, init, this.#base, this.#headers, this.#publicHeaders);
+      const pending = prepare(input, init, this.#base, this.#headers, this.#publicHeaders);
+      const p = pending instanceof Promise ? await pending : pending;
       const totalMs = init?.totalTimeoutMs ?? this.#totalTimeoutMs;
       let signal = p.signal;
       if (totalMs !== Infinity) {
