@@ -34,3 +34,7 @@ export * from "./src/http/auth.ts";
 export * from "./src/http/circuit_breaker.ts";
 export * from "./src/http/ratelimit_headers.ts";
 export * from "./src/http/server_pacer.ts";
+export * from "./src/limiter/metrics.ts";
+export * from "./src/limiter/quota_manager.ts";
+export * from "./src/limiter/adaptive_limiter.ts";
+export * from "./src/limiter/prometheus_metrics.ts";
