@@ -55,9 +55,7 @@ export function prepare(
   );
   let body: BodyInit | null = init?.body ?? null;
   // A Request's body is a one-shot stream: buffer it once so that every attempt can send it.
-  const buffering = init?.body === undefined && request?.body
-    ? request.arrayBuffer()
-    : undefined;
+  const buffering = init?.body === undefined && request?.body ? request.arrayBuffer() : undefined;
   const replayable = !(body instanceof ReadableStream);
   let extra: RequestInit | undefined;
   if (init !== undefined) {

@@ -6,6 +6,7 @@
  */
 
 import { type Clock, systemClock } from "../limiter/clock.ts";
+import { AdaptiveLimiter } from "../limiter/adaptive_limiter.ts";
 import { FluxLimiter } from "../limiter/flux_limiter.ts";
 import { integer, positive } from "../limiter/_validate.ts";
 import { Dispatcher } from "../dispatch/dispatcher.ts";
@@ -356,13 +357,13 @@ function toLimiter(
   clock: Clock,
 ): PoolRateLimiter | undefined {
   if (option === undefined) return undefined;
-  if (option === "adaptive") {
-    throw new TypeError(`Cannot create Pool as 'rateLimit' "adaptive" is not available yet`);
-  }
+  if (option === "adaptive") return new AdaptiveLimiter<string>({ rate: 10, burst: 10, clock });
   if (typeof (option as PoolRateLimiter)?.check === "function") return option as PoolRateLimiter;
   if (typeof option === "object" && option !== null && "rate" in option) {
-    const { rate, period, burst } = option;
-    return new FluxLimiter<string>({ rate, period, burst, clock });
+    const { rate, period, burst, adaptive } = option;
+    return adaptive
+      ? new AdaptiveLimiter<string>({ rate, period, burst, clock })
+      : new FluxLimiter<string>({ rate, period, burst, clock });
   }
   throw new TypeError(
     `Cannot create Pool as 'rateLimit' must be { rate, period, burst }, a limiter or "adaptive": received ${typeof option}`,

@@ -34,6 +34,12 @@ export interface PoolRate {
    * @default {1}
    */
   burst?: number;
+  /**
+   * Run it on an `AdaptiveLimiter`: `rate` is the base rate, halved on 429/503 and network
+   * errors and recovered gradually while requests succeed.
+   * @default {false}
+   */
+  adaptive?: boolean;
 }
 
 /** Options for {@linkcode Pool}. */
@@ -72,9 +78,11 @@ export interface PoolOptions {
   /** A token provider (`{ token() }`, sent as `Authorization: Bearer …`) or `tokens([...])`. */
   auth?: AuthOptions | TokenRotation;
   /**
-   * A client-side limit: a rate, a limiter (`FluxLimiter`, `DistributedLimiter`, anything
-   * with `check(key, cost)`), or `"adaptive"`. Keyed by the token's key when tokens rotate,
-   * else by origin.
+   * A client-side limit: a rate, a limiter (`FluxLimiter`, `DistributedLimiter`,
+   * `AdaptiveLimiter`, anything with `check(key, cost)`), or `"adaptive"` (an `AdaptiveLimiter`
+   * from a base of 10 requests/s, burst 10; use `{ rate, burst, adaptive: true }` for another
+   * base). A limiter with a `record(outcome)` method is fed every attempt's status (or
+   * `"error"`). Keyed by the token's key when tokens rotate, else by origin.
    */
   rateLimit?: PoolRate | PoolRateLimiter | "adaptive";
   /**

@@ -1,5 +1,11 @@
 import assert from "node:assert/strict";
-import { FluxLimiter, isTimeoutError, Pool, type RateLimitDecision } from "../../mod.ts";
+import {
+  AdaptiveLimiter,
+  FluxLimiter,
+  isTimeoutError,
+  Pool,
+  type RateLimitDecision,
+} from "../../mod.ts";
 import { serve } from "./_server.ts";
 
 Deno.test("Pool rateLimit { rate, burst } spaces requests per origin", async () => {
@@ -99,4 +105,25 @@ Deno.test("Pool paces itself from the server's RateLimit headers", async () => {
     await pool.close();
     await server.close();
   }
+});
+
+Deno.test("Pool rateLimit adaptive slows down on 429 and feeds outcomes to the limiter", async () => {
+  const server = serve((_req, i) =>
+    new Response("", { status: i === 0 ? 429 : 200, headers: { "retry-after": "0" } })
+  );
+  const limiter = new AdaptiveLimiter<string>({ rate: 1000, burst: 5 });
+  const pool = new Pool({ baseUrl: server.url, rateLimit: limiter, retry: { baseDelayMs: 1 } });
+  try {
+    await (await pool.fetch("/")).text();
+    // Halved by the 429, then recovering (10 % of the base per period of success) while the
+    // server pacer held the key for its fallback window.
+    assert.ok(limiter.currentRate >= 500 && limiter.currentRate < 1000, `${limiter.currentRate}`);
+  } finally {
+    await pool.close();
+    await server.close();
+  }
+  const shorthand = new Pool({ baseUrl: server.url, rateLimit: "adaptive" });
+  const explicit = new Pool({ baseUrl: server.url, rateLimit: { rate: 5, adaptive: true } });
+  await shorthand.close();
+  await explicit.close();
 });
