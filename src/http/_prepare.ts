@@ -53,7 +53,7 @@ export function prepare(
     request?.headers,
     init?.headers,
   );
-  let body: BodyInit | null = init?.body ?? null;
+  const body: BodyInit | null = init?.body ?? null;
   // A Request's body is a one-shot stream: buffer it once so that every attempt can send it.
   const buffering = init?.body === undefined && request?.body ? request.arrayBuffer() : undefined;
   const replayable = !(body instanceof ReadableStream);
