@@ -94,8 +94,10 @@ function mergeHeaders(
 ): Headers | undefined {
   if (pool === undefined && request === undefined && init === undefined) return undefined;
   const headers = new Headers(pool);
-  if (request !== undefined) { for (const [k, v] of request) headers.set(k, v); }
-  if (init !== undefined) { for (const [k, v] of new Headers(init)) headers.set(k, v); }
+  // forEach rather than for-of: Headers is iterable only with the DOM iterable types.
+  const set = (value: string, name: string): void => headers.set(name, value);
+  request?.forEach(set);
+  if (init !== undefined) new Headers(init).forEach(set);
   return headers;
 }
 

@@ -376,6 +376,6 @@ function limitMs(name: string, value: number): number {
 
 function dedupeKey(p: Prepared): string {
   let key = p.url;
-  if (p.headers !== undefined) { for (const [k, v] of p.headers) key += `\n${k}:${v}`; }
+  p.headers?.forEach((value, name) => (key += `\n${name}:${value}`));
   return key;
 }
