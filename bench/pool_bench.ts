@@ -52,6 +52,19 @@ Deno.bench("Pool", { group, ...runs }, async () => {
   await Promise.all(calls);
 });
 
+// The price of a per-attempt timeout: every request then carries an AbortSignal.
+const timed = new Pool({
+  baseUrl: url,
+  workers: 4,
+  concurrency: CONCURRENCY / 4,
+  timeoutMs: 10_000,
+});
+Deno.bench("Pool, timeoutMs: 10 s", { group, ...runs }, async () => {
+  const calls = new Array<Promise<string>>(REQUESTS);
+  for (let i = 0; i < REQUESTS; i++) calls[i] = timed.fetch(url).then((r) => r.text());
+  await Promise.all(calls);
+});
+
 Deno.bench("ky", { group, ...runs }, async () => {
   await lanes(() => ky.get(url).text());
 });
