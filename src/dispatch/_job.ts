@@ -12,6 +12,8 @@ export class Job<Req, Res> implements Linked<Job<Req, Res>>, Watched {
   list: LinkedList<Job<Req, Res>> | undefined = undefined;
   /** Watches the caller's signal while the job waits. */
   watch: object | undefined = undefined;
+  watchPrev: Watched | undefined = undefined;
+  watchNext: Watched | undefined = undefined;
   resolve!: (value: Res) => void;
   reject!: (reason: unknown) => void;
   readonly promise: Promise<Res>;
