@@ -26,7 +26,7 @@ function serve(style: Style): Deno.HttpServer<Deno.NetAddr> {
   });
 }
 
-async function run(style: Style, probeFirst: boolean, total = 150, callers = 16) {
+async function run(style: Style, probeFirst: boolean, total = 200, callers = 16) {
   const server = serve(style);
   const url = `http://127.0.0.1:${server.addr.port}/`;
   const pacer = new ServerPacer({ probeFirst });
