@@ -364,3 +364,31 @@ Deno.test("ServerPacer rejects bad options", () => {
     message: "Cannot create ServerPacer as 'probeFirst' must be a boolean: received number",
   });
 });
+
+Deno.test("ServerPacer.acquire() starts one of 16 racing callers and paces the rest", async () => {
+  const clock = new ManualClock(T0);
+  const pacer = new ServerPacer({ clock });
+  const first = await pacer.acquire("k");
+  pacer.observe("k", ietf(9, 1, 10, 1));
+  first();
+  const controller = new AbortController();
+  const calls = Array.from({ length: 16 }, () => track(pacer.acquire("k", controller.signal)));
+  await settle();
+  assert.equal(calls.filter((c) => c.done).length, 1);
+  assert.equal(pacer.delay("k"), 50);
+  controller.abort(new Error("enough"));
+  await settle();
+  assert.equal(calls.filter((c) => c.error instanceof Error).length, 15);
+  (calls.find((c) => c.value)?.value as () => void)();
+});
+
+Deno.test("ServerPacer keeps holding when a stale success arrives after a 429", async () => {
+  const clock = new ManualClock(T0);
+  const pacer = new ServerPacer({ clock });
+  const [a, b] = await Promise.all([pacer.acquire("k"), pacer.acquire("k")]);
+  pacer.observe("k", answer({ "Retry-After": "5", "RateLimit": '"d";r=0;t=5' }, 429));
+  a();
+  pacer.observe("k", answer({ "RateLimit": '"d";r=3;t=5' }));
+  b();
+  assert.equal(pacer.delay("k"), 5000);
+});
