@@ -24,6 +24,7 @@ export interface PaceState {
   tat: number; // pacing: when the next request is due
   budgets: Map<string, Budget>; // spendable quota per policy, counted down by each request
   holdUntil: number;
+  maxInflight: number; // from a `qu="concurrent-requests"` policy, else Infinity
   probing: boolean; // one request at a time until the server answers
   inflight: number;
 }
@@ -37,6 +38,7 @@ export function newPaceState(): PaceState {
     tat: -Infinity,
     budgets: new Map(),
     holdUntil: -Infinity,
+    maxInflight: Infinity,
     probing: false,
     inflight: 0,
   };
@@ -65,6 +67,7 @@ export function paceDelay(state: PaceState, now: number, limits: PaceLimits): nu
     wait = Math.max(wait, state.tat - state.intervalMs / 2 - now);
   }
   if (wait > 0) return wait;
+  if (state.inflight >= state.maxInflight) return Infinity;
   return state.probing && state.inflight > 0 ? Infinity : 0;
 }
 
@@ -88,6 +91,7 @@ export function paceLearn(
   const policies = info?.policies.filter((p) => p.unit === "requests") ?? [];
   if (info !== undefined) {
     state.known = true;
+    learnConcurrency(state, info.policies);
     learnPace(state, policies, limits);
     const hold = throttled ? info.retryAfterMs : undefined;
     learnBudgets(state, policies, hold, now, limits);
@@ -115,6 +119,12 @@ function learnPace(state: PaceState, policies: Policies, limits: PaceLimits): vo
     }
   }
   state.intervalMs = interval;
+}
+
+// A concurrent-requests quota caps the requests in flight at once (at least one).
+function learnConcurrency(state: PaceState, all: Policies): void {
+  const caps = all.filter((p) => p.unit === "concurrent-requests" && p.quota !== undefined);
+  if (caps.length > 0) state.maxInflight = Math.max(1, Math.min(...caps.map((p) => p.quota!)));
 }
 
 function learnBudgets(

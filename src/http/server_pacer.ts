@@ -86,7 +86,10 @@ const MAX_TIMER_MS = 2_147_483_647;
  *   requests still in flight (acquired, not yet answered);
  * - **hold**: on a 429 (or 503 with `Retry-After`), or when the quota is spent, no request leaves
  *   for that key until `Retry-After` or the window has passed; then one request probes and its
- *   answer sets the pace again.
+ *   answer sets the pace again;
+ * - **concurrency**: a `qu="concurrent-requests"` quota caps the requests in flight.
+ *
+ * Quotas in `content-bytes` are not paced.
  *
  * A key the server never sent headers for never waits: `acquire` resolves at once without a timer.
  * Waiters are served in order; aborting one removes it.

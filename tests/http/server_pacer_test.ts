@@ -239,7 +239,7 @@ Deno.test("ServerPacer holds on an epoch X-RateLimit-Reset", () => {
   assert.equal(pacer.delay("k"), 30_000);
 });
 
-Deno.test("ServerPacer ignores quotas in units other than requests", async () => {
+Deno.test("ServerPacer ignores content-bytes quotas", async () => {
   const clock = new ManualClock(T0);
   const pacer = new ServerPacer({ clock });
   pacer.observe(
@@ -391,4 +391,21 @@ Deno.test("ServerPacer keeps holding when a stale success arrives after a 429", 
   pacer.observe("k", answer({ "RateLimit": '"d";r=3;t=5' }));
   b();
   assert.equal(pacer.delay("k"), 5000);
+});
+
+Deno.test("ServerPacer caps requests in flight by a concurrent-requests quota", async () => {
+  const clock = new ManualClock(T0);
+  const pacer = new ServerPacer({ clock });
+  pacer.observe("k", answer({ "RateLimit-Policy": '"conc";q=2;qu="concurrent-requests"' }));
+  const a = await pacer.acquire("k");
+  const b = await pacer.acquire("k");
+  const c = track(pacer.acquire("k"));
+  await settle();
+  assert.equal(c.done, false);
+  assert.equal(pacer.delay("k"), Infinity);
+  a();
+  await settle();
+  assert.equal(c.done, true);
+  b();
+  (c.value as () => void)();
 });
