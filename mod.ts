@@ -24,3 +24,7 @@ export * from "./src/limiter/decision.ts";
 export * from "./src/limiter/gcra.ts";
 export * from "./src/limiter/flux_limiter.ts";
 export * from "./src/http/errors.ts";
+export * from "./src/limiter/distributed_limiter.ts";
+export * from "./src/store/state_store.ts";
+export * from "./src/store/store_error.ts";
+export * from "./src/store/memory_store.ts";
