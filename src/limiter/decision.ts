@@ -19,4 +19,9 @@ export interface RateLimitDecision {
   readonly retryAfterMs: number;
   /** Milliseconds until `remaining === limit` again. */
   readonly resetAfterMs: number;
+  /**
+   * Each limit's own decision, in order, when several limits decide together (a limiter with
+   * `limits`, or {@linkcode multiLimit}); absent for a single limit.
+   */
+  readonly limits?: readonly RateLimitDecision[];
 }

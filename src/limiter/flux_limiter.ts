@@ -8,6 +8,7 @@ import type { Algorithm } from "./algorithm.ts";
 import { type Clock, systemClock } from "./clock.ts";
 import type { RateLimitDecision } from "./decision.ts";
 import { gcra } from "./gcra.ts";
+import { type LimitSpec, multiLimit } from "./multi_limit.ts";
 import { integer } from "./_validate.ts";
 
 /** Options for {@linkcode FluxLimiter}. */
@@ -27,6 +28,12 @@ export interface FluxLimiterOptions {
   /** Any {@linkcode Algorithm}, instead of `rate`/`period`/`burst`. */
   // deno-lint-ignore no-explicit-any
   algorithm?: Algorithm<any>;
+  /**
+   * Several limits decided together, instead of `rate`/`algorithm`: each an {@linkcode Algorithm}
+   * or GCRA options (`{ rate, period, burst }`). A request passes only when all allow it, and a
+   * denial consumes nothing from any; see {@linkcode multiLimit}.
+   */
+  limits?: readonly LimitSpec[];
   /**
    * Where time comes from.
    * @default {systemClock}
@@ -89,10 +96,20 @@ export class FluxLimiter<K = string> {
       period = 1000,
       burst = 1,
       algorithm,
+      limits,
       clock = systemClock,
       maxKeys = 100_000,
     } = options ?? ({} as FluxLimiterOptions);
-    if (algorithm !== undefined) {
+    if (limits !== undefined) {
+      if (rate !== undefined || algorithm !== undefined) {
+        throw new TypeError(
+          `Cannot create FluxLimiter as 'limits' excludes 'rate' and 'algorithm': received ${
+            rate !== undefined ? `rate ${rate}` : "an algorithm"
+          }`,
+        );
+      }
+      this.#algorithm = multiLimit(limits, "FluxLimiter");
+    } else if (algorithm !== undefined) {
       if (typeof algorithm?.decide !== "function") {
         throw new TypeError(
           `Cannot create FluxLimiter as 'algorithm' must be an Algorithm: received ${typeof algorithm}`,

@@ -1,0 +1,124 @@
+/**
+ * The leaky bucket as a meter: a level that drains at `rate` per `period` and must stay within
+ * `burst`.
+ *
+ * @module
+ */
+
+import type { Algorithm, Transition } from "./algorithm.ts";
+import { assertCost, integer, positive } from "./_validate.ts";
+import { SLACK } from "./_slack.ts";
+
+/** Options for {@linkcode leakyBucket}. */
+export interface LeakyBucketOptions {
+  /** Units that drain out per `period`: the sustained rate. */
+  rate: number;
+  /**
+   * Length of the period in milliseconds.
+   * @default {1000}
+   */
+  period?: number;
+  /**
+   * Capacity: the most the bucket holds, so the most units that pass back-to-back from idle.
+   * An integer >= 1.
+   * @default {1}
+   */
+  burst?: number;
+}
+
+/**
+ * The state of one key: `[level, updatedAt]`, the fill level of the bucket (fractional, from 0
+ * to `burst`) at time `updatedAt` (ms on the caller's time line). `undefined` means empty.
+ */
+export type LeakyBucketState = readonly [level: number, updatedAt: number];
+
+/**
+ * A leaky bucket used as a meter (the policing form, ITU-T I.371's "continuous-state leaky
+ * bucket"): the bucket drains at `rate` per `period`; a request of `cost` units pours `cost` in,
+ * and is denied — dropped, not queued — when that would overflow `burst`.
+ *
+ * How it differs from {@linkcode tokenBucket}: the decisions are the same (the level is
+ * `burst - tokens`), so for equal numbers both admit exactly what {@linkcode gcra} admits. It
+ * keeps the debt instead of the credit: the state counts what was admitted and not yet drained,
+ * so it starts from nothing and `isIdle` is `level == 0`. It does not shape traffic: the queueing
+ * form of the leaky bucket, which delays requests instead of denying them, is the pacing that
+ * `retryAfterMs` enables on the caller's side.
+ *
+ * State: {@linkcode LeakyBucketState} `[level, updatedAt]`. On a decision at `now`:
+ * `level' = max(0, level - max(0, now - updatedAt) * rate / period)`; allowed when
+ * `level' + cost <= burst`, and the new state is `[level' + cost, max(now, updatedAt)]`.
+ * `config` is `{ rate, period, burst }`.
+ *
+ * @param options The rate, period and burst.
+ * @param owner Names the constructor in validation errors.
+ * @returns The algorithm, for `new FluxLimiter({ algorithm })` or a store.
+ * @throws {RangeError} when `rate` or `period` is not a finite number > 0, or `burst` is not an
+ * integer >= 1.
+ *
+ * @example Three at once, then one every 100 ms
+ * ```ts
+ * import { FluxLimiter, leakyBucket } from "@fluxpool/fluxpool";
+ * import { ManualClock } from "@fluxpool/fluxpool/testing";
+ * import assert from "node:assert/strict";
+ *
+ * const clock = new ManualClock();
+ * const limiter = new FluxLimiter({ algorithm: leakyBucket({ rate: 10, burst: 3 }), clock });
+ * assert.equal(limiter.check("k", 3).allowed, true);
+ * assert.equal(limiter.check("k").retryAfterMs, 100);
+ * clock.advance(100);
+ * assert.equal(limiter.check("k").allowed, true);
+ * ```
+ */
+export function leakyBucket(
+  options: LeakyBucketOptions,
+  owner = "leakyBucket",
+): Algorithm<LeakyBucketState> {
+  const { rate, period = 1000, burst = 1 } = options ?? ({} as LeakyBucketOptions);
+  positive(owner, "rate", rate);
+  positive(owner, "period", period);
+  integer(owner, "burst", burst, 1);
+  const interval = period / rate;
+
+  function drain(state: LeakyBucketState | undefined, now: number): number {
+    if (state === undefined) return 0;
+    const level = state[0] - Math.max(0, now - state[1]) / interval;
+    return level > 0 ? level : 0;
+  }
+
+  return {
+    name: "leakyBucket",
+    limit: burst,
+    config: { rate, period, burst },
+    decide(state, now, cost): Transition<LeakyBucketState> {
+      assertCost(cost, burst);
+      const level = drain(state, now);
+      const next = level + cost;
+      if (next <= burst + SLACK) {
+        const full = Math.min(next, burst);
+        return {
+          state: [full, state === undefined ? now : Math.max(now, state[1])],
+          decision: {
+            allowed: true,
+            limit: burst,
+            remaining: Math.floor(burst - full + SLACK),
+            retryAfterMs: 0,
+            resetAfterMs: full * interval,
+          },
+        };
+      }
+      return {
+        state,
+        decision: {
+          allowed: false,
+          limit: burst,
+          remaining: Math.floor(burst - level + SLACK),
+          retryAfterMs: (next - burst) * interval,
+          resetAfterMs: level * interval,
+        },
+      };
+    },
+    isIdle(state, now): boolean {
+      return drain(state, now) <= SLACK;
+    },
+  };
+}

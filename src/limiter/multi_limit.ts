@@ -1,0 +1,163 @@
+/**
+ * Several limits in one all-or-nothing decision, such as 10 per second and 10 000 per day.
+ *
+ * @module
+ */
+
+import type { Algorithm, Transition } from "./algorithm.ts";
+import type { RateLimitDecision } from "./decision.ts";
+import { gcra, type GcraOptions } from "./gcra.ts";
+import { assertCost, describe } from "./_validate.ts";
+
+/** One limit of {@linkcode multiLimit}: any {@linkcode Algorithm}, or the options of a GCRA. */
+// deno-lint-ignore no-explicit-any
+export type LimitSpec = GcraOptions | Algorithm<any>;
+
+/**
+ * The state of one key under {@linkcode multiLimit}: one entry per limit, in order, holding that
+ * limit's own state, or `null` while that limit has none (JSON has no `undefined`).
+ */
+export type MultiLimitState = readonly unknown[];
+
+/** A decision over several limits, with each limit's own decision. */
+export interface MultiRateLimitDecision extends RateLimitDecision {
+  /**
+   * Each limit's own decision, in the order the limits were given. When the request is denied
+   * nothing was consumed, and a limit that would have allowed it reports its current numbers
+   * (as a `cost` 0 check would).
+   */
+  readonly limits: readonly RateLimitDecision[];
+}
+
+/** The result of {@linkcode MultiLimitAlgorithm.decide}. */
+export interface MultiLimitTransition extends Transition<MultiLimitState> {
+  /** The combined decision, with each limit's own. */
+  readonly decision: MultiRateLimitDecision;
+}
+
+/** The composite {@linkcode Algorithm} {@linkcode multiLimit} returns, named `"multi"`. */
+export interface MultiLimitAlgorithm extends Algorithm<MultiLimitState> {
+  /** The limits, in order, so that a store can run them all in one atomic script. */
+  readonly parts: readonly Algorithm<unknown>[];
+  /** Decides one request against every limit; all of them allow it or nothing is consumed. */
+  decide(state: MultiLimitState | undefined, now: number, cost: number): MultiLimitTransition;
+}
+
+function toAlgorithm(spec: LimitSpec, owner: string): Algorithm<unknown> {
+  if (typeof (spec as Algorithm)?.decide === "function") return spec as Algorithm<unknown>;
+  if (typeof spec !== "object" || spec === null) {
+    throw new TypeError(
+      `Cannot create ${owner} as it must be an Algorithm or GCRA options: received ${
+        describe(spec)
+      }`,
+    );
+  }
+  return gcra(spec as GcraOptions, owner) as Algorithm<unknown>;
+}
+
+/**
+ * Combines several limits into one {@linkcode Algorithm}: a request passes only when every limit
+ * allows it, and then it is counted by all of them; when any limit denies it, nothing is
+ * consumed from any. The decision reports the most restrictive numbers — `remaining` is the
+ * smallest, `retryAfterMs` the largest among the denying limits (exact: each limit keeps allowing
+ * once it allows, so all pass at the latest of their times), `resetAfterMs` the largest, `limit`
+ * the smallest capacity — and each limit's own decision in `limits`.
+ *
+ * State: {@linkcode MultiLimitState}, the limits' states in order (`null` for none). `name` is
+ * `"multi"`, `parts` lists the limits, `config` is `{ parts: n }`.
+ *
+ * @param limits The limits, each an {@linkcode Algorithm} or {@linkcode GcraOptions}.
+ * @param owner Names the constructor in validation errors.
+ * @returns The composite algorithm, for `new FluxLimiter({ algorithm })` or a store.
+ * @throws {TypeError} when `limits` is not an array or holds something else than an algorithm
+ * or GCRA options.
+ * @throws {RangeError} when `limits` is empty or a limit's options are out of range.
+ *
+ * @example Ten per second and a thousand per day
+ * ```ts
+ * import { FluxLimiter, multiLimit, slidingWindow } from "@fluxpool/fluxpool";
+ * import { ManualClock } from "@fluxpool/fluxpool/testing";
+ * import assert from "node:assert/strict";
+ *
+ * const clock = new ManualClock();
+ * const algorithm = multiLimit([
+ *   { rate: 10, burst: 10 },
+ *   slidingWindow({ limit: 1000, windowMs: 86_400_000 }),
+ * ]);
+ * const limiter = new FluxLimiter({ algorithm, clock });
+ * const decision = limiter.check("k", 10);
+ * assert.equal(decision.remaining, 0);
+ * assert.deepEqual(decision.limits?.map((d) => d.remaining), [0, 990]);
+ * ```
+ */
+export function multiLimit(
+  limits: readonly LimitSpec[],
+  owner = "multiLimit",
+): MultiLimitAlgorithm {
+  if (!Array.isArray(limits)) {
+    throw new TypeError(
+      `Cannot create ${owner} as 'limits' must be an array: received ${describe(limits)}`,
+    );
+  }
+  if (limits.length === 0) {
+    throw new RangeError(
+      `Cannot create ${owner} as 'limits' must hold at least one limit: received []`,
+    );
+  }
+  const parts = limits.map((spec, i) => toAlgorithm(spec, `${owner} limits[${i}]`));
+  const n = parts.length;
+  const limit = Math.min(...parts.map((part) => part.limit));
+
+  function combine(decisions: RateLimitDecision[], allowed: boolean): MultiRateLimitDecision {
+    let remaining = Infinity;
+    let retryAfterMs = 0;
+    let resetAfterMs = 0;
+    for (const d of decisions) {
+      if (d.remaining < remaining) remaining = d.remaining;
+      if (d.retryAfterMs > retryAfterMs) retryAfterMs = d.retryAfterMs;
+      if (d.resetAfterMs > resetAfterMs) resetAfterMs = d.resetAfterMs;
+    }
+    return { allowed, limit, remaining, retryAfterMs, resetAfterMs, limits: decisions };
+  }
+
+  return {
+    name: "multi",
+    limit,
+    config: { parts: n },
+    parts,
+    decide(state, now, cost): MultiLimitTransition {
+      assertCost(cost, limit);
+      const transitions = new Array<Transition<unknown>>(n);
+      let allowed = true;
+      for (let i = 0; i < n; i++) {
+        transitions[i] = parts[i].decide(state?.[i] ?? undefined, now, cost);
+        if (!transitions[i].decision.allowed) allowed = false;
+      }
+      if (!allowed) {
+        // Nothing is consumed: the limits that would allow report where they stand now.
+        const decisions = transitions.map((t, i) =>
+          t.decision.allowed
+            ? parts[i].decide(state?.[i] ?? undefined, now, 0).decision
+            : t.decision
+        );
+        return { state, decision: combine(decisions, false) };
+      }
+      let stored = false;
+      const next = transitions.map((t) => {
+        if (t.state !== undefined) stored = true;
+        return t.state ?? null;
+      });
+      return {
+        state: stored ? next : state,
+        decision: combine(transitions.map((t) => t.decision), true),
+      };
+    },
+    isIdle(state, now): boolean {
+      for (let i = 0; i < n; i++) {
+        const s = state[i];
+        if (s !== null && s !== undefined && !parts[i].isIdle(s, now)) return false;
+      }
+      return true;
+    },
+  };
+}

@@ -1,0 +1,146 @@
+/**
+ * The exact sliding window: a log of admitted units, never more than `limit` in any window.
+ *
+ * @module
+ */
+
+import type { Algorithm, Transition } from "./algorithm.ts";
+import { assertCost, integer, positive } from "./_validate.ts";
+import { SLACK } from "./_slack.ts";
+
+/** Options for {@linkcode slidingWindow}. */
+export interface SlidingWindowOptions {
+  /** Cost units allowed in any window of `windowMs`. An integer >= 1. */
+  limit: number;
+  /** Length of the window in milliseconds. */
+  windowMs: number;
+}
+
+/**
+ * The state of one key: a flat log `[t0, c0, t1, c1, …]` of the units admitted in the last
+ * window, `ci` units at time `ti` (ms on the caller's time line), oldest first, times
+ * non-decreasing, equal times merged, no `ci` of 0. An entry counts while `ti + windowMs > now`.
+ * `undefined` (or `[]`) means nothing admitted.
+ */
+export type SlidingWindowState = readonly number[];
+
+const EMPTY: SlidingWindowState = [];
+
+/**
+ * An exact sliding window (a sliding log): a request of `cost` units passes when the units
+ * admitted in the last `windowMs` plus `cost` stay within `limit`. Unlike a fixed window or the
+ * two-window estimate, no window of `windowMs` — wherever it starts — ever holds more than
+ * `limit` units, boundary or not.
+ *
+ * Memory per key is one `[time, count]` pair per distinct admission time in the last window, so
+ * at most `limit` pairs for integer costs; a decision walks and copies the live pairs.
+ *
+ * State: {@linkcode SlidingWindowState} `[t0, c0, t1, c1, …]`. On a decision at `now`: drop the
+ * pairs with `ti + windowMs <= now`; `used` is the sum of the remaining `ci`; allowed when
+ * `used + cost <= limit`, and then `cost` is appended at `max(now, last ti)` (merged into the last
+ * pair when the time is equal). A denied request waits until enough oldest pairs expire:
+ * `retryAfterMs = tk + windowMs - now` for the first `k` whose expiry brings
+ * `used + cost <= limit`. `config` is `{ limit, windowMs }`.
+ *
+ * @param options The limit and the window.
+ * @param owner Names the constructor in validation errors.
+ * @returns The algorithm, for `new FluxLimiter({ algorithm })` or a store.
+ * @throws {RangeError} when `limit` is not an integer >= 1 or `windowMs` is not a finite number
+ * > 0.
+ *
+ * @example Three per second, in any second
+ * ```ts
+ * import { FluxLimiter, slidingWindow } from "@fluxpool/fluxpool";
+ * import { ManualClock } from "@fluxpool/fluxpool/testing";
+ * import assert from "node:assert/strict";
+ *
+ * const clock = new ManualClock();
+ * const algorithm = slidingWindow({ limit: 3, windowMs: 1000 });
+ * const limiter = new FluxLimiter({ algorithm, clock });
+ * limiter.check("k", 2);
+ * clock.advance(600);
+ * assert.equal(limiter.check("k").remaining, 0);
+ * assert.equal(limiter.check("k").retryAfterMs, 400); // the first two expire at 1000
+ * ```
+ */
+export function slidingWindow(
+  options: SlidingWindowOptions,
+  owner = "slidingWindow",
+): Algorithm<SlidingWindowState> {
+  const { limit, windowMs } = options ?? ({} as SlidingWindowOptions);
+  integer(owner, "limit", limit, 1);
+  positive(owner, "windowMs", windowMs);
+  const eps = windowMs * SLACK;
+
+  // Index of the first pair still inside the window at `now`.
+  function firstLive(log: SlidingWindowState, now: number): number {
+    let i = 0;
+    while (i < log.length && log[i] + windowMs <= now + eps) i += 2;
+    return i;
+  }
+
+  function denied(log: SlidingWindowState, first: number, used: number, now: number, cost: number) {
+    let left = used;
+    let retryAfterMs = 0;
+    for (let i = first; i < log.length; i += 2) {
+      left -= log[i + 1];
+      if (left + cost <= limit + SLACK) {
+        retryAfterMs = log[i] + windowMs - now;
+        break;
+      }
+    }
+    return {
+      allowed: false,
+      limit,
+      remaining: Math.max(0, Math.floor(limit - used + SLACK)),
+      retryAfterMs,
+      resetAfterMs: log[log.length - 2] + windowMs - now,
+    };
+  }
+
+  return {
+    name: "slidingWindow",
+    limit,
+    config: { limit, windowMs },
+    decide(state, now, cost): Transition<SlidingWindowState> {
+      assertCost(cost, limit);
+      const log = state ?? EMPTY;
+      const first = firstLive(log, now);
+      let used = 0;
+      for (let i = first + 1; i < log.length; i += 2) used += log[i];
+      if (used + cost > limit + SLACK) {
+        return { state, decision: denied(log, first, used, now, cost) };
+      }
+      const next = cost > 0 ? append(log, first, now, cost) : state;
+      const last = next === undefined || next.length === 0 ? undefined : next[next.length - 2];
+      return {
+        state: next,
+        decision: {
+          allowed: true,
+          limit,
+          remaining: Math.max(0, Math.floor(limit - used - cost + SLACK)),
+          retryAfterMs: 0,
+          resetAfterMs: last === undefined ? 0 : Math.max(0, last + windowMs - now),
+        },
+      };
+    },
+    isIdle(state, now): boolean {
+      return firstLive(state, now) >= state.length;
+    },
+  };
+}
+
+// A copy of the live pairs of `log` with `cost` units added at `now`, merged into the last pair
+// when the time is equal; times never go backwards, so the log stays sorted.
+function append(log: SlidingWindowState, first: number, now: number, cost: number): number[] {
+  const n = log.length;
+  const lastTime = n > first ? log[n - 2] : -Infinity;
+  if (lastTime >= now) {
+    const next = log.slice(first);
+    next[next.length - 1] += cost;
+    return next;
+  }
+  const next = log.slice(first);
+  next.push(now, cost);
+  return next;
+}

@@ -1,0 +1,118 @@
+/**
+ * The token bucket: a bucket of `burst` tokens refilled continuously at `rate` per `period`.
+ *
+ * @module
+ */
+
+import type { Algorithm, Transition } from "./algorithm.ts";
+import { assertCost, integer, positive } from "./_validate.ts";
+import { SLACK } from "./_slack.ts";
+
+/** Options for {@linkcode tokenBucket}. */
+export interface TokenBucketOptions {
+  /** Tokens added per `period`: the sustained rate. */
+  rate: number;
+  /**
+   * Length of the period in milliseconds.
+   * @default {1000}
+   */
+  period?: number;
+  /**
+   * Capacity: the most tokens the bucket holds, so the most units that pass back-to-back from
+   * idle. An integer >= 1.
+   * @default {1}
+   */
+  burst?: number;
+}
+
+/**
+ * The state of one key: `[tokens, updatedAt]`, the tokens in the bucket (fractional, from 0 to
+ * `burst`) at time `updatedAt` (ms on the caller's time line). `undefined` means a full bucket.
+ */
+export type TokenBucketState = readonly [tokens: number, updatedAt: number];
+
+/**
+ * A token bucket: `burst` tokens, refilled continuously at `rate` per `period`; a request of
+ * `cost` units passes when the bucket holds at least `cost` tokens, and takes them.
+ *
+ * From idle exactly `burst` units pass at once, then one every `period / rate` ms: it admits
+ * exactly what {@linkcode gcra} admits, but keeps the tokens and the time of the last refill
+ * (two numbers) instead of one timestamp. Pick it when a store or a colleague expects tokens.
+ *
+ * State: {@linkcode TokenBucketState} `[tokens, updatedAt]`. On a decision at `now`:
+ * `tokens' = min(burst, tokens + max(0, now - updatedAt) * rate / period)`; allowed when
+ * `tokens' >= cost`, and the new state is `[tokens' - cost, max(now, updatedAt)]`. `config` is
+ * `{ rate, period, burst }`.
+ *
+ * @param options The rate, period and burst.
+ * @param owner Names the constructor in validation errors.
+ * @returns The algorithm, for `new FluxLimiter({ algorithm })` or a store.
+ * @throws {RangeError} when `rate` or `period` is not a finite number > 0, or `burst` is not an
+ * integer >= 1.
+ *
+ * @example Five at once, then two per second
+ * ```ts
+ * import { FluxLimiter, tokenBucket } from "@fluxpool/fluxpool";
+ * import { ManualClock } from "@fluxpool/fluxpool/testing";
+ * import assert from "node:assert/strict";
+ *
+ * const clock = new ManualClock();
+ * const limiter = new FluxLimiter({ algorithm: tokenBucket({ rate: 2, burst: 5 }), clock });
+ * assert.equal(limiter.check("k", 5).remaining, 0);
+ * assert.equal(limiter.check("k").retryAfterMs, 500);
+ * clock.advance(500);
+ * assert.equal(limiter.check("k").allowed, true);
+ * ```
+ */
+export function tokenBucket(
+  options: TokenBucketOptions,
+  owner = "tokenBucket",
+): Algorithm<TokenBucketState> {
+  const { rate, period = 1000, burst = 1 } = options ?? ({} as TokenBucketOptions);
+  positive(owner, "rate", rate);
+  positive(owner, "period", period);
+  integer(owner, "burst", burst, 1);
+  const interval = period / rate;
+
+  function refill(state: TokenBucketState | undefined, now: number): number {
+    if (state === undefined) return burst;
+    const tokens = state[0] + Math.max(0, now - state[1]) / interval;
+    return tokens < burst ? tokens : burst;
+  }
+
+  return {
+    name: "tokenBucket",
+    limit: burst,
+    config: { rate, period, burst },
+    decide(state, now, cost): Transition<TokenBucketState> {
+      assertCost(cost, burst);
+      const tokens = refill(state, now);
+      if (tokens + SLACK >= cost) {
+        const left = Math.max(0, tokens - cost);
+        return {
+          state: [left, state === undefined ? now : Math.max(now, state[1])],
+          decision: {
+            allowed: true,
+            limit: burst,
+            remaining: Math.floor(left + SLACK),
+            retryAfterMs: 0,
+            resetAfterMs: (burst - left) * interval,
+          },
+        };
+      }
+      return {
+        state,
+        decision: {
+          allowed: false,
+          limit: burst,
+          remaining: Math.floor(tokens + SLACK),
+          retryAfterMs: (cost - tokens) * interval,
+          resetAfterMs: (burst - tokens) * interval,
+        },
+      };
+    },
+    isIdle(state, now): boolean {
+      return refill(state, now) + SLACK >= burst;
+    },
+  };
+}
