@@ -108,7 +108,7 @@ export class PostgresStore implements StateStore {
       "SELECT fluxpool_decide($1, $2, $3, $4, $5, $6) AS d",
       [key, algorithm.name, cost, options.consume !== false, this.#clock?.now() ?? null, params],
     );
-    return readDecision((rows[0] as { d?: unknown } | undefined)?.d, algorithm.limit, NAME);
+    return readDecision((rows[0] as { d?: unknown } | undefined)?.d, algorithm, NAME);
   }
 
   /**

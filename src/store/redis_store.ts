@@ -147,14 +147,14 @@ export class RedisStore implements StateStore {
   ): Promise<RateLimitDecision> {
     options.signal?.throwIfAborted();
     const script = REDIS_SCRIPTS[algorithm.name];
-    const params = nativeParams(algorithm);
+    const params = nativeParams(algorithm, "name");
     if (script === undefined || params === undefined) {
       throw new StoreError(`${NAME} has no Lua script for the algorithm '${algorithm.name}'`, NAME);
     }
     const now = this.#clock === undefined ? "" : String(this.#clock.now());
     const args = [String(cost), options.consume === false ? "0" : "1", now, ...params.map(String)];
     const reply = await this.#run(script, [key], args);
-    return readDecision(reply, algorithm.limit, NAME);
+    return readDecision(reply, algorithm, NAME);
   }
 
   /**

@@ -2,7 +2,15 @@
 // and asserts identical decisions: the native (Lua, SQL) versions compute what TypeScript does.
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import type { Algorithm } from "../../src/limiter/algorithm.ts";
+import {
+  type Algorithm,
+  fixedWindow,
+  gcra,
+  leakyBucket,
+  multiLimit,
+  slidingWindow,
+  tokenBucket,
+} from "../../mod.ts";
 import type { StateStore } from "../../src/store/state_store.ts";
 import { ManualClock } from "../../src/testing/mod.ts";
 
@@ -50,5 +58,45 @@ export async function assertEquivalent(
     }
   } finally {
     await store.reset(key);
+  }
+}
+
+/** Every algorithm, in a few configurations, for the equivalence tests of every store. */
+// deno-lint-ignore no-explicit-any
+export function algorithms(): Algorithm<any>[] {
+  return [
+    gcra({ rate: 10, burst: 6 }),
+    gcra({ rate: 7, period: 3000, burst: 4 }),
+    gcra({ rate: 1000, burst: 1 }),
+    tokenBucket({ rate: 10, burst: 5 }),
+    tokenBucket({ rate: 3, period: 700, burst: 7 }),
+    leakyBucket({ rate: 10, burst: 5 }),
+    leakyBucket({ rate: 3, period: 700, burst: 7 }),
+    fixedWindow({ limit: 5, windowMs: 1000 }),
+    fixedWindow({ limit: 3, windowMs: 333 }),
+    slidingWindow({ limit: 5, windowMs: 1000 }),
+    slidingWindow({ limit: 4, windowMs: 250 }),
+    multiLimit([
+      { rate: 10, burst: 5 },
+      slidingWindow({ limit: 8, windowMs: 2000 }),
+      fixedWindow({ limit: 6, windowMs: 700 }),
+    ]),
+    multiLimit([tokenBucket({ rate: 5, burst: 3 }), leakyBucket({ rate: 20, burst: 4 })]),
+  ];
+}
+
+/** Replays `numRuns` random schedules per algorithm through the store and `decide()`. */
+export async function assertAllEquivalent(
+  makeStore: (clock: ManualClock) => StateStore,
+  numRuns: number,
+): Promise<void> {
+  for (const algorithm of algorithms()) {
+    await fc.assert(
+      fc.asyncProperty(
+        schedule(algorithm.limit, 400),
+        (steps) => assertEquivalent(makeStore, algorithm, steps),
+      ),
+      { numRuns },
+    );
   }
 }
