@@ -10,6 +10,7 @@ import { type Clock, systemClock } from "./clock.ts";
 import type { RateLimitDecision } from "./decision.ts";
 import { FluxLimiter } from "./flux_limiter.ts";
 import { gcra } from "./gcra.ts";
+import { type LimitSpec, multiLimit } from "./multi_limit.ts";
 import { assertCost, describe, integer, nonNegative } from "./_validate.ts";
 import { BlockCache } from "./_block_cache.ts";
 import { withDeadline } from "./_deadline.ts";
@@ -37,6 +38,11 @@ export interface DistributedLimiterOptions<K = string> {
   /** Any {@linkcode Algorithm}, instead of `rate`/`period`/`burst`. */
   // deno-lint-ignore no-explicit-any
   algorithm?: Algorithm<any>;
+  /**
+   * Several limits decided together in one atomic step, instead of `rate`/`algorithm` (10/s
+   * **and** 10 000/day): a denial by any consumes nothing from any; see {@linkcode multiLimit}.
+   */
+  limits?: readonly LimitSpec[];
   /**
    * Prepended to every key as `${prefix}:${key}`, so that several limiters share one store.
    * @default {"fluxpool"}
@@ -143,6 +149,7 @@ export class DistributedLimiter<K = string> {
       period = 1000,
       burst = 1,
       algorithm,
+      limits,
       prefix = "fluxpool",
       timeoutMs = 1000,
       onStoreError = "allow",
@@ -153,7 +160,9 @@ export class DistributedLimiter<K = string> {
     if (typeof store?.decide !== "function" || typeof store?.reset !== "function") {
       fail("store", "a StateStore", store);
     }
-    this.#algorithm = pickAlgorithm(rate, period, burst, algorithm);
+    this.#algorithm = limits === undefined
+      ? pickAlgorithm(rate, period, burst, algorithm)
+      : pickLimits(limits, rate, algorithm);
     if (typeof prefix !== "string") fail("prefix", "a string", prefix);
     if (timeoutMs !== Infinity) nonNegative(OWNER, "timeoutMs", timeoutMs);
     nonNegative(OWNER, "storeCooldownMs", storeCooldownMs);
@@ -354,6 +363,23 @@ function pickAlgorithm(
     );
   }
   return algorithm;
+}
+
+function pickLimits(
+  limits: readonly LimitSpec[],
+  rate: number | undefined,
+  // deno-lint-ignore no-explicit-any
+  algorithm: Algorithm<any> | undefined,
+  // deno-lint-ignore no-explicit-any
+): Algorithm<any> {
+  if (rate !== undefined || algorithm !== undefined) {
+    throw new TypeError(
+      `Cannot create ${OWNER} as 'limits' excludes 'rate' and 'algorithm': received ${
+        rate !== undefined ? `rate ${rate}` : "an algorithm"
+      }`,
+    );
+  }
+  return multiLimit(limits, OWNER);
 }
 
 function fail(name: string, rule: string, value: unknown): never {

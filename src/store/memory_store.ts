@@ -42,7 +42,6 @@ export interface MemoryStoreOptions {
  */
 export class MemoryStore implements StateStore {
   #clock: Clock;
-  #origin: number;
   #maxKeys: number;
   // Each state keeps the algorithm that wrote it, so that eviction asks the right one.
   // deno-lint-ignore no-explicit-any
@@ -63,8 +62,6 @@ export class MemoryStore implements StateStore {
     }
     this.#maxKeys = integer("MemoryStore", "maxKeys", maxKeys, 1, true);
     this.#clock = clock;
-    // Relative times keep sub-microsecond intervals exact, as in FluxLimiter.
-    this.#origin = clock.now();
   }
 
   /** How many keys the store holds state for. */
@@ -101,7 +98,9 @@ export class MemoryStore implements StateStore {
   ): Promise<RateLimitDecision> {
     try {
       options.signal?.throwIfAborted();
-      const now = this.#clock.now() - this.#origin;
+      // Absolute time, as in every other store, so fixed windows align on multiples of their
+      // length since the epoch whichever store holds them.
+      const now = this.#clock.now();
       const { state, decision } = algorithm.decide(this.#states.get(key)?.state, now, cost);
       if (decision.allowed && options.consume !== false && state !== undefined) {
         this.#states.delete(key);

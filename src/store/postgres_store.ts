@@ -9,7 +9,7 @@ import type { Clock } from "../limiter/clock.ts";
 import type { RateLimitDecision } from "../limiter/decision.ts";
 import type { StateStore, StoreDecideOptions } from "./state_store.ts";
 import { StoreError } from "./store_error.ts";
-import { nativeParams, readDecision } from "./_native.ts";
+import { CODES, nativeParams, readDecision } from "./_native.ts";
 import { POSTGRES_ALGORITHMS, POSTGRES_SCHEMA_SQL } from "./postgres_sql.ts";
 
 /**
@@ -100,13 +100,20 @@ export class PostgresStore implements StateStore {
     options: StoreDecideOptions = {},
   ): Promise<RateLimitDecision> {
     options.signal?.throwIfAborted();
-    const params = nativeParams(algorithm);
+    const params = nativeParams(algorithm, "code");
     if (params === undefined || !POSTGRES_ALGORITHMS.includes(algorithm.name)) {
       throw new StoreError(`${NAME} has no SQL version of the algorithm '${algorithm.name}'`, NAME);
     }
     const { rows } = await this.#query(
       "SELECT fluxpool_decide($1, $2, $3, $4, $5, $6) AS d",
-      [key, algorithm.name, cost, options.consume !== false, this.#clock?.now() ?? null, params],
+      [
+        key,
+        CODES[algorithm.name],
+        cost,
+        options.consume !== false,
+        this.#clock?.now() ?? null,
+        params,
+      ],
     );
     return readDecision((rows[0] as { d?: unknown } | undefined)?.d, algorithm, NAME);
   }

@@ -229,3 +229,22 @@ Deno.test("DistributedLimiter constructor validates its options", () => {
   ];
   for (const [create, expected] of cases) assert.throws(create, expected);
 });
+
+Deno.test("DistributedLimiter.check() with `limits` consumes nothing when any limit denies", async () => {
+  const clock = new ManualClock();
+  const limiter = new DistributedLimiter({
+    store: new MemoryStore({ clock }),
+    limits: [{ rate: 10, burst: 3 }, { rate: 5, period: 60_000, burst: 5 }],
+    clock,
+  });
+  for (let i = 0; i < 3; i++) assert.equal((await limiter.check("k")).allowed, true);
+  const denied = await limiter.check("k");
+  assert.equal(denied.allowed, false);
+  assert.deepEqual(denied.limits?.map((d) => d.allowed), [false, true]);
+  assert.equal(denied.limits?.[1].remaining, 2);
+  clock.advance(1000);
+  const decision = await limiter.check("k", 2);
+  assert.equal(decision.allowed, true);
+  assert.equal(decision.remaining, 0);
+  assert.equal((await limiter.check("k")).allowed, false);
+});

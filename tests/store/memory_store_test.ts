@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { gcra, MemoryStore } from "../../mod.ts";
 import { ManualClock } from "../../src/testing/mod.ts";
+import { assertAllEquivalent } from "./_equivalence.ts";
 
 Deno.test("MemoryStore.decide() runs the algorithm and keeps the state per key", async () => {
   const clock = new ManualClock();
@@ -52,4 +53,8 @@ Deno.test("MemoryStore constructor validates its options", () => {
     () => new MemoryStore({ clock: {} as never }),
     new TypeError("Cannot create MemoryStore as 'clock' must have a now() method: received object"),
   );
+});
+
+Deno.test("MemoryStore.decide() gives every algorithm's decide() decisions", async () => {
+  await assertAllEquivalent((clock) => new MemoryStore({ clock }), 6);
 });
