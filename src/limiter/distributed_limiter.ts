@@ -140,7 +140,8 @@ export class DistributedLimiter<K = string> {
    * Creates a limiter.
    * @param options The store, the rate (or an algorithm) and the failure policy.
    * @throws {RangeError} when a number is out of range (`rate` <= 0, `timeoutMs` < 0 …).
-   * @throws {TypeError} when an option has the wrong type.
+   * @throws {TypeError} when an option has the wrong type, or the store cannot run the
+   * algorithm.
    */
   constructor(options: DistributedLimiterOptions<K>) {
     const {
@@ -163,6 +164,13 @@ export class DistributedLimiter<K = string> {
     this.#algorithm = limits === undefined
       ? pickAlgorithm(rate, period, burst, algorithm)
       : pickLimits(limits, rate, algorithm);
+    if (store.supports?.(this.#algorithm) === false) {
+      throw new TypeError(
+        `Cannot create ${OWNER} as 'store' cannot run the algorithm '${this.#algorithm.name}': received ${
+          store.constructor?.name ?? "a store"
+        }`,
+      );
+    }
     if (typeof prefix !== "string") fail("prefix", "a string", prefix);
     if (timeoutMs !== Infinity) nonNegative(OWNER, "timeoutMs", timeoutMs);
     nonNegative(OWNER, "storeCooldownMs", storeCooldownMs);

@@ -83,6 +83,27 @@ export class PostgresStore implements StateStore {
   }
 
   /**
+   * Whether the algorithm has a SQL version here: every built-in one and `multiLimit` of them.
+   * @param algorithm The algorithm.
+   * @returns `true` when PostgresStore can run it.
+   *
+   * @example Built-ins only
+   * ```ts
+   * import { gcra } from "@fluxpool/fluxpool";
+   * import { PostgresStore } from "@fluxpool/fluxpool/postgres";
+   * import assert from "node:assert/strict";
+   *
+   * const store = new PostgresStore({ query: async () => ({ rows: [] }) });
+   * assert.equal(store.supports(gcra({ rate: 1 })), true);
+   * ```
+   */
+  // deno-lint-ignore no-explicit-any
+  supports(algorithm: Algorithm<any>): boolean {
+    return POSTGRES_ALGORITHMS.includes(algorithm.name) &&
+      nativeParams(algorithm, "code") !== undefined;
+  }
+
+  /**
    * Decides a request for `key` in one statement; see {@linkcode StateStore.decide}.
    * @param key The full key.
    * @param algorithm The algorithm; it must have a SQL version (`POSTGRES_ALGORITHMS`).

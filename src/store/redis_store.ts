@@ -130,6 +130,27 @@ export class RedisStore implements StateStore {
   }
 
   /**
+   * Whether the algorithm has a Lua script here: every built-in one and `multiLimit` of them.
+   * @param algorithm The algorithm.
+   * @returns `true` when RedisStore can run it.
+   *
+   * @example Built-ins only
+   * ```ts
+   * import { gcra } from "@fluxpool/fluxpool";
+   * import { RedisStore } from "@fluxpool/fluxpool/redis";
+   * import assert from "node:assert/strict";
+   *
+   * const store = new RedisStore({ evalsha: async () => null, eval: async () => null });
+   * assert.equal(store.supports(gcra({ rate: 1 })), true);
+   * ```
+   */
+  // deno-lint-ignore no-explicit-any
+  supports(algorithm: Algorithm<any>): boolean {
+    return REDIS_SCRIPTS[algorithm.name] !== undefined &&
+      nativeParams(algorithm, "name") !== undefined;
+  }
+
+  /**
    * Decides a request for `key` in one script call; see {@linkcode StateStore.decide}.
    * @param key The full key.
    * @param algorithm The algorithm; it must have a Lua version (`REDIS_SCRIPTS`).

@@ -77,4 +77,13 @@ export interface StateStore {
    * @returns Nothing, once the key is gone.
    */
   reset(key: string, options?: { signal?: AbortSignal }): Promise<void>;
+  /**
+   * Whether the store can run `algorithm` (stores with native versions only know theirs), so
+   * that a limiter refuses a combination that could never work at construction instead of
+   * failing on every call. Absent means every algorithm.
+   * @param algorithm The algorithm a limiter wants to run.
+   * @returns `false` when the store cannot run it.
+   */
+  // deno-lint-ignore no-explicit-any
+  supports?(algorithm: Algorithm<any>): boolean;
 }

@@ -248,3 +248,19 @@ Deno.test("DistributedLimiter.check() with `limits` consumes nothing when any li
   assert.equal(decision.remaining, 0);
   assert.equal((await limiter.check("k")).allowed, false);
 });
+
+Deno.test("DistributedLimiter constructor refuses an algorithm the store cannot run", () => {
+  const store: StateStore = {
+    decide: () => Promise.reject(new Error("unused")),
+    reset: () => Promise.resolve(),
+    supports: (algorithm) => algorithm.name === "gcra",
+  };
+  const custom = { ...gcra({ rate: 1 }), name: "custom" };
+  assert.throws(
+    () => new DistributedLimiter({ store, algorithm: custom }),
+    new TypeError(
+      "Cannot create DistributedLimiter as 'store' cannot run the algorithm 'custom': received Object",
+    ),
+  );
+  assert.equal(new DistributedLimiter({ store, rate: 1 }).limit, 1);
+});
