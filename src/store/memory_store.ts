@@ -116,6 +116,7 @@ export class MemoryStore implements StateStore {
   /**
    * Forgets `key`.
    * @param key The full key.
+   * @param options A signal.
    * @returns Nothing, once the key is gone.
    *
    * @example Reset
@@ -129,7 +130,8 @@ export class MemoryStore implements StateStore {
    * assert.equal(store.size, 0);
    * ```
    */
-  reset(key: string): Promise<void> {
+  reset(key: string, options: { signal?: AbortSignal } = {}): Promise<void> {
+    if (options.signal?.aborted) return Promise.reject(options.signal.reason);
     this.#states.delete(key);
     return Promise.resolve();
   }

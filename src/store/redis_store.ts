@@ -181,6 +181,7 @@ export class RedisStore implements StateStore {
   /**
    * Forgets `key`.
    * @param key The full key.
+   * @param options A signal.
    * @returns Nothing, once Redis deleted the key.
    * @throws {StoreError} when Redis fails.
    */
