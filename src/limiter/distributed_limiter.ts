@@ -9,9 +9,9 @@ import type { Algorithm } from "./algorithm.ts";
 import { type Clock, systemClock } from "./clock.ts";
 import type { RateLimitDecision } from "./decision.ts";
 import { FluxLimiter } from "./flux_limiter.ts";
-import { gcra } from "./gcra.ts";
-import { type LimitSpec, multiLimit } from "./multi_limit.ts";
-import { assertCost, describe, integer, nonNegative } from "./_validate.ts";
+import type { LimitSpec } from "./multi_limit.ts";
+import { pickAlgorithm } from "./_pick_algorithm.ts";
+import { assertCost, describe, integer, nonNegative, positive } from "./_validate.ts";
 import { BlockCache } from "./_block_cache.ts";
 import { withDeadline } from "./_deadline.ts";
 import type { StateStore } from "../store/state_store.ts";
@@ -161,9 +161,7 @@ export class DistributedLimiter<K = string> {
     if (typeof store?.decide !== "function" || typeof store?.reset !== "function") {
       fail("store", "a StateStore", store);
     }
-    this.#algorithm = limits === undefined
-      ? pickAlgorithm(rate, period, burst, algorithm)
-      : pickLimits(limits, rate, algorithm);
+    this.#algorithm = pickAlgorithm(OWNER, { rate, period, burst, algorithm, limits });
     if (store.supports?.(this.#algorithm) === false) {
       throw new TypeError(
         `Cannot create ${OWNER} as 'store' cannot run the algorithm '${this.#algorithm.name}': received ${
@@ -172,7 +170,7 @@ export class DistributedLimiter<K = string> {
       );
     }
     if (typeof prefix !== "string") fail("prefix", "a string", prefix);
-    if (timeoutMs !== Infinity) nonNegative(OWNER, "timeoutMs", timeoutMs);
+    if (timeoutMs !== Infinity) positive(OWNER, "timeoutMs", timeoutMs);
     nonNegative(OWNER, "storeCooldownMs", storeCooldownMs);
     if (
       onStoreError !== "allow" && onStoreError !== "deny" &&
@@ -353,41 +351,6 @@ export class DistributedLimiter<K = string> {
         storeError,
       };
   }
-}
-
-function pickAlgorithm(
-  rate: number | undefined,
-  period: number,
-  burst: number,
-  // deno-lint-ignore no-explicit-any
-  algorithm: Algorithm<any> | undefined,
-  // deno-lint-ignore no-explicit-any
-): Algorithm<any> {
-  if (algorithm === undefined) return gcra({ rate: rate as number, period, burst }, OWNER);
-  if (typeof algorithm?.decide !== "function") fail("algorithm", "an Algorithm", algorithm);
-  if (rate !== undefined) {
-    throw new TypeError(
-      `Cannot create ${OWNER} as 'rate' and 'algorithm' exclude each other: received rate ${rate}`,
-    );
-  }
-  return algorithm;
-}
-
-function pickLimits(
-  limits: readonly LimitSpec[],
-  rate: number | undefined,
-  // deno-lint-ignore no-explicit-any
-  algorithm: Algorithm<any> | undefined,
-  // deno-lint-ignore no-explicit-any
-): Algorithm<any> {
-  if (rate !== undefined || algorithm !== undefined) {
-    throw new TypeError(
-      `Cannot create ${OWNER} as 'limits' excludes 'rate' and 'algorithm': received ${
-        rate !== undefined ? `rate ${rate}` : "an algorithm"
-      }`,
-    );
-  }
-  return multiLimit(limits, OWNER);
 }
 
 function fail(name: string, rule: string, value: unknown): never {

@@ -205,7 +205,7 @@ Deno.test("DistributedLimiter constructor validates its options", () => {
     [
       () => new DistributedLimiter({ store, rate: 1, timeoutMs: -1 }),
       new RangeError(
-        "Cannot create DistributedLimiter as 'timeoutMs' must be a finite number >= 0: received -1",
+        "Cannot create DistributedLimiter as 'timeoutMs' must be a finite number > 0: received -1",
       ),
     ],
     [
