@@ -189,6 +189,11 @@ const MULTI_STEP = step(
       at_ := at_ + 1 + scnt[i];
     END IF;
   END LOOP;
+  IF s IS NOT NULL AND at_ - 1 <> cardinality(s) THEN
+    -- Not a composite state of these limits: count it as none.
+    s := NULL;
+    FOR i IN 1..n LOOP scnt[i] := 0; END LOOP;
+  END IF;
   FOR i IN 1..n LOOP
     part := CASE WHEN scnt[i] > 0 THEN s[soff[i]:soff[i] + scnt[i] - 1] END;
     r := fluxpool_step(codes[i], part, t_now, cost, p[poff[i]:poff[i] + pcnt[i] - 1]);
@@ -221,6 +226,11 @@ CREATE OR REPLACE FUNCTION fluxpool_step(code int, s float8[], t_now float8, cos
   p float8[])
 RETURNS float8[] LANGUAGE plpgsql IMMUTABLE AS $fn$
 BEGIN
+  -- A state of the wrong shape (the prefix served another algorithm before) counts as none.
+  IF (code = 1 AND cardinality(s) <> 1) OR (code IN (2, 3, 4) AND cardinality(s) <> 2)
+    OR (code = 5 AND cardinality(s) % 2 <> 0) THEN
+    s := NULL;
+  END IF;
   RETURN CASE code
     WHEN 1 THEN fluxpool_gcra_step(s, t_now, cost, p)
     WHEN 2 THEN fluxpool_token_bucket_step(s, t_now, cost, p)

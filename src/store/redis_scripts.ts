@@ -51,6 +51,14 @@ local function decode(text)
   end
   return values
 end
+-- A state of the wrong shape (the prefix served another algorithm before) counts as none.
+local SIZES = { gcra = 1, tokenBucket = 2, leakyBucket = 2, fixedWindow = 2 }
+local function fits(name, s)
+  if s == nil then return nil end
+  local size = SIZES[name]
+  if (size ~= nil and #s ~= size) or (size == nil and #s % 2 ~= 0) then return nil end
+  return s
+end
 local function encode(values)
   if values == nil then return "" end
   local parts = {}
@@ -192,7 +200,7 @@ end
 function single(step: string, name: string, count: number): string {
   return `${PRELUDE}${step}
 local allowed, kept, remaining, retry, reset =
-  ${name}(decode(redis.call("GET", KEYS[1]) or nil), now, cost, params(4, ${count}))
+  ${name}(fits("${name}", decode(redis.call("GET", KEYS[1]) or nil)), now, cost, params(4, ${count}))
 if allowed then save(encode(kept), reset) end
 return { allowed and 1 or 0, num(remaining), num(retry), num(reset) }
 `;
@@ -274,7 +282,7 @@ local n = tonumber(ARGV[4])
 local parts, at = {}, 5
 for i = 1, n do
   local count = tonumber(ARGV[at + 1])
-  parts[i] = { step = steps[ARGV[at]], p = params(at + 2, count) }
+  parts[i] = { name = ARGV[at], step = steps[ARGV[at]], p = params(at + 2, count) }
   at = at + 2 + count
 end
 local raw = redis.call("GET", KEYS[1])
@@ -283,7 +291,7 @@ if raw then states = split(raw, ";") end
 if #states ~= n then states = {} end
 local results, allowed = {}, true
 for i = 1, n do
-  local s = decode(states[i])
+  local s = fits(parts[i].name, decode(states[i]))
   results[i] = { parts[i].step(s, now, cost, parts[i].p) }
   results[i][6] = s
   if not results[i][1] then allowed = false end

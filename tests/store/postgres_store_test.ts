@@ -1,6 +1,13 @@
 import assert from "node:assert/strict";
 import pg from "pg";
-import { DistributedLimiter, gcra, isStoreError } from "../../mod.ts";
+import {
+  DistributedLimiter,
+  gcra,
+  isStoreError,
+  multiLimit,
+  slidingWindow,
+  tokenBucket,
+} from "../../mod.ts";
 import { PostgresStore } from "../../src/store/postgres.ts";
 import { serviceTest } from "./_services.ts";
 import { assertAllEquivalent } from "./_equivalence.ts";
@@ -131,3 +138,23 @@ Deno.test("PostgresStore constructor rejects a client without query()", () => {
     ),
   );
 });
+
+await serviceTest(
+  "postgres",
+  "PostgresStore.decide() treats another algorithm's state as none",
+  async () => {
+    await withPool(async (_pool, store) => {
+      const key = uniqueKey("shape");
+      await store.decide(key, gcra({ rate: 1, burst: 2 }), 1);
+      const bucket = await store.decide(key, tokenBucket({ rate: 1, burst: 3 }), 1);
+      assert.equal(bucket.remaining, 2);
+      const multi = await store.decide(key, multiLimit([{ rate: 1, burst: 2 }, { rate: 5 }]), 1);
+      assert.equal(multi.allowed, true);
+      assert.equal(
+        (await store.decide(key, slidingWindow({ limit: 4, windowMs: 1000 }), 1)).remaining,
+        3,
+      );
+      await store.reset(key);
+    });
+  },
+);

@@ -1,7 +1,15 @@
 import assert from "node:assert/strict";
 import { Redis } from "ioredis";
 import { createClient } from "redis";
-import { DistributedLimiter, gcra, isStoreError, type StoreError } from "../../mod.ts";
+import {
+  DistributedLimiter,
+  gcra,
+  isStoreError,
+  multiLimit,
+  slidingWindow,
+  type StoreError,
+  tokenBucket,
+} from "../../mod.ts";
 import { fromIoredis, fromNodeRedis, RedisStore } from "../../src/store/redis.ts";
 import { serviceTest } from "./_services.ts";
 import { assertAllEquivalent } from "./_equivalence.ts";
@@ -147,3 +155,24 @@ Deno.test("RedisStore constructor rejects a client without eval/evalsha", () => 
     ),
   );
 });
+
+await serviceTest(
+  "redis",
+  "RedisStore.decide() treats another algorithm's state as none",
+  async () => {
+    await withIoredis(async (redis) => {
+      const store = new RedisStore(fromIoredis(redis));
+      const key = uniqueKey("shape");
+      await store.decide(key, gcra({ rate: 1, burst: 2 }), 1);
+      const bucket = await store.decide(key, tokenBucket({ rate: 1, burst: 3 }), 1);
+      assert.equal(bucket.remaining, 2);
+      const multi = await store.decide(key, multiLimit([{ rate: 1, burst: 2 }, { rate: 5 }]), 1);
+      assert.equal(multi.allowed, true);
+      assert.equal(
+        (await store.decide(key, slidingWindow({ limit: 4, windowMs: 1000 }), 1)).remaining,
+        3,
+      );
+      await store.reset(key);
+    });
+  },
+);
