@@ -136,11 +136,15 @@ export class MemoryStore implements StateStore {
     return Promise.resolve();
   }
 
-  // Before inserting at the bound: drop keys back to full, else the least recently written.
+  // Before inserting at the bound: among the few least recently written keys, drop those back
+  // to full; if none is, drop the least recently written. Bounded work per insert, so a flood
+  // of new keys cannot make each decision scan the whole map.
   #evict(now: number): void {
     const states = this.#states;
     if (states.size < this.#maxKeys) return;
+    let looked = 0;
     for (const [key, entry] of states) {
+      if (looked++ >= 16) break;
       if (entry.algorithm.isIdle(entry.state, now)) states.delete(key);
     }
     while (states.size >= this.#maxKeys) {
