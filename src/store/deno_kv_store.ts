@@ -10,6 +10,7 @@ import type { RateLimitDecision } from "../limiter/decision.ts";
 import { integer } from "../limiter/_validate.ts";
 import type { StateStore, StoreDecideOptions } from "./state_store.ts";
 import { StoreError } from "./store_error.ts";
+import { optimisticDecide } from "./_optimistic.ts";
 
 /** A Deno KV key. */
 export type KvKeyLike = readonly (string | number | bigint | boolean | Uint8Array)[];
@@ -134,23 +135,31 @@ export class DenoKvStore implements StateStore {
     options: StoreDecideOptions = {},
   ): Promise<RateLimitDecision> {
     const kvKey = [...this.#prefix, key];
-    for (let attempt = 0; attempt < this.#maxAttempts; attempt++) {
-      options.signal?.throwIfAborted();
-      const entry = await this.#call(() => this.#kv.get(kvKey));
-      const now = this.#clock.now();
-      const { state, decision } = algorithm.decide(entry.value ?? undefined, now, cost);
-      if (!decision.allowed || options.consume === false) return decision;
-      const op = this.#kv.atomic().check({ key: kvKey, versionstamp: entry.versionstamp });
-      if (state === undefined || decision.resetAfterMs <= 0) op.delete(kvKey);
-      // KV deletes expired entries lazily; a state kept past its reset time behaves as none.
-      else op.set(kvKey, state, { expireIn: Math.ceil(decision.resetAfterMs) + 1000 });
-      if ((await this.#call(() => op.commit())).ok) return decision;
-      // Lost the race: back off with full jitter so that contending writers spread out.
-      await sleep(Math.random() * Math.min(100, 2 ** attempt), options.signal);
-    }
-    throw new StoreError(
-      `${NAME} could not commit '${key}' after ${this.#maxAttempts} attempts: too much contention`,
+    const kv = this.#kv;
+    return await optimisticDecide<string | null>(
+      {
+        read: async () => {
+          const entry = await this.#call(() => kv.get(kvKey));
+          return {
+            state: entry.value ?? undefined,
+            token: entry.versionstamp,
+            now: this.#clock.now(),
+          };
+        },
+        write: async (versionstamp, state, ttl) => {
+          const op = kv.atomic().check({ key: kvKey, versionstamp });
+          if (state === undefined) op.delete(kvKey);
+          // KV deletes expired entries lazily; a state kept past its reset time behaves as none.
+          else op.set(kvKey, state, { expireIn: Math.ceil(ttl) + 1000 });
+          return (await this.#call(() => op.commit())).ok;
+        },
+      },
+      algorithm,
+      cost,
+      options,
+      this.#maxAttempts,
       NAME,
+      key,
     );
   }
 
@@ -175,18 +184,4 @@ export class DenoKvStore implements StateStore {
       });
     }
   }
-}
-
-function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      reject(signal?.reason);
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener("abort", onAbort, { once: true });
-  });
 }

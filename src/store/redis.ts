@@ -18,3 +18,4 @@
 
 export * from "./redis_store.ts";
 export * from "./redis_scripts.ts";
+export * from "./redis_cas_scripts.ts";

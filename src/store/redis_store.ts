@@ -11,6 +11,9 @@ import type { StateStore, StoreDecideOptions } from "./state_store.ts";
 import { StoreError } from "./store_error.ts";
 import { nativeParams, readDecision } from "./_native.ts";
 import { REDIS_SCRIPTS, RESET_SCRIPT } from "./redis_scripts.ts";
+import { COMPARE_AND_SET_SCRIPT, READ_SCRIPT } from "./redis_cas_scripts.ts";
+import { optimisticDecide } from "./_optimistic.ts";
+import { integer } from "../limiter/_validate.ts";
 
 /**
  * The two commands a {@linkcode RedisStore} needs, in the shape `@upstash/redis` has natively:
@@ -86,6 +89,12 @@ export interface RedisStoreOptions {
    * clients with skewed clocks still agree.
    */
   clock?: Clock;
+  /**
+   * For algorithms without a Lua version (decided optimistically in the client): how many times
+   * a decision is retried when another writer changed the key in between.
+   * @default {16}
+   */
+  maxAttempts?: number;
 }
 
 const NAME = "RedisStore";
@@ -109,6 +118,7 @@ const NAME = "RedisStore";
 export class RedisStore implements StateStore {
   #client: RedisScriptClient;
   #clock: Clock | undefined;
+  #maxAttempts: number;
   #shas = new Map<string, Promise<string>>();
 
   /**
@@ -116,8 +126,9 @@ export class RedisStore implements StateStore {
    * @param client Anything with `evalsha(sha, keys, args)` and `eval(script, keys, args)`:
    * an `@upstash/redis` client as it is, or ioredis / node-redis through
    * {@linkcode fromIoredis} / {@linkcode fromNodeRedis}.
-   * @param options A test clock.
+   * @param options A test clock, and the retry bound of the optimistic path.
    * @throws {TypeError} when the client lacks `eval` or `evalsha`.
+   * @throws {RangeError} when `maxAttempts` is not an integer >= 1.
    */
   constructor(client: RedisScriptClient, options: RedisStoreOptions = {}) {
     if (typeof client?.evalsha !== "function" || typeof client?.eval !== "function") {
@@ -127,37 +138,19 @@ export class RedisStore implements StateStore {
     }
     this.#client = client;
     this.#clock = options.clock;
-  }
-
-  /**
-   * Whether the algorithm has a Lua script here: every built-in one and `multiLimit` of them.
-   * @param algorithm The algorithm.
-   * @returns `true` when RedisStore can run it.
-   *
-   * @example Built-ins only
-   * ```ts
-   * import { gcra } from "@fluxpool/fluxpool";
-   * import { RedisStore } from "@fluxpool/fluxpool/redis";
-   * import assert from "node:assert/strict";
-   *
-   * const store = new RedisStore({ evalsha: async () => null, eval: async () => null });
-   * assert.equal(store.supports(gcra({ rate: 1 })), true);
-   * ```
-   */
-  // deno-lint-ignore no-explicit-any
-  supports(algorithm: Algorithm<any>): boolean {
-    return REDIS_SCRIPTS[algorithm.name] !== undefined &&
-      nativeParams(algorithm, "name") !== undefined;
+    this.#maxAttempts = integer(NAME, "maxAttempts", options.maxAttempts ?? 16, 1);
   }
 
   /**
    * Decides a request for `key` in one script call; see {@linkcode StateStore.decide}.
    * @param key The full key.
-   * @param algorithm The algorithm; it must have a Lua version (`REDIS_SCRIPTS`).
+   * @param algorithm The algorithm: one script call for those in `REDIS_SCRIPTS`, an optimistic
+   * read and compare-and-set (two calls, retried on contention) for any other.
    * @param cost Units the request costs.
    * @param options Whether to consume, and a signal.
    * @returns The decision.
-   * @throws {StoreError} when the algorithm has no script, Redis fails or answers nonsense.
+   * @throws {StoreError} when Redis fails or answers nonsense, or other writers won
+   * `maxAttempts` times in a row.
    */
   async decide(
     key: string,
@@ -170,7 +163,7 @@ export class RedisStore implements StateStore {
     const script = REDIS_SCRIPTS[algorithm.name];
     const params = nativeParams(algorithm, "name");
     if (script === undefined || params === undefined) {
-      throw new StoreError(`${NAME} has no Lua script for the algorithm '${algorithm.name}'`, NAME);
+      return this.#optimistic(key, algorithm, cost, options);
     }
     const now = this.#clock === undefined ? "" : String(this.#clock.now());
     const args = [String(cost), options.consume === false ? "0" : "1", now, ...params.map(String)];
@@ -188,6 +181,41 @@ export class RedisStore implements StateStore {
   async reset(key: string, options: { signal?: AbortSignal } = {}): Promise<void> {
     options.signal?.throwIfAborted();
     await this.#run(RESET_SCRIPT, [key], []);
+  }
+
+  // For algorithms without a Lua version: decide() in the client between a read and a
+  // compare-and-set, both on Redis's clock, retried when another writer got there first.
+  #optimistic(
+    key: string,
+    // deno-lint-ignore no-explicit-any
+    algorithm: Algorithm<any>,
+    cost: number,
+    options: StoreDecideOptions,
+  ): Promise<RateLimitDecision> {
+    const margin = this.#clock === undefined ? 0 : 60_000;
+    return optimisticDecide<string>(
+      {
+        read: async () => {
+          const reply = await this.#run(READ_SCRIPT, [key], []);
+          if (!Array.isArray(reply) || reply.length !== 3 || typeof reply[0] !== "string") {
+            throw new StoreError(`${NAME} got an invalid reply: ${String(reply)}`, NAME);
+          }
+          const now = this.#clock?.now() ?? Number(reply[1]) * 1000 + Number(reply[2]) / 1000;
+          return { state: parseState(reply[0]), token: reply[0], now };
+        },
+        write: async (token, state, ttl) => {
+          const next = state === undefined ? "" : `j:${JSON.stringify(state)}`;
+          const args = [token, next, String(Math.ceil(ttl + margin))];
+          return Number(await this.#run(COMPARE_AND_SET_SCRIPT, [key], args)) === 1;
+        },
+      },
+      algorithm,
+      cost,
+      options,
+      this.#maxAttempts,
+      NAME,
+      key,
+    );
   }
 
   async #run(script: string, keys: string[], args: string[]): Promise<unknown> {
@@ -211,6 +239,16 @@ export class RedisStore implements StateStore {
       this.#shas.set(script, sha);
     }
     return sha;
+  }
+}
+
+// States of the optimistic path are JSON after "j:"; anything else (a native state) is none.
+function parseState(raw: string): unknown {
+  if (!raw.startsWith("j:")) return undefined;
+  try {
+    return JSON.parse(raw.slice(2)) ?? undefined;
+  } catch {
+    return undefined;
   }
 }
 

@@ -6,6 +6,7 @@ import {
   type Algorithm,
   fixedWindow,
   gcra,
+  type GcraOptions,
   leakyBucket,
   multiLimit,
   slidingWindow,
@@ -82,6 +83,8 @@ export function algorithms(): Algorithm<any>[] {
       fixedWindow({ limit: 6, windowMs: 700 }),
     ]),
     multiLimit([tokenBucket({ rate: 5, burst: 3 }), leakyBucket({ rate: 20, burst: 4 })]),
+    customAlgorithm(),
+    multiLimit([customAlgorithm(), fixedWindow({ limit: 3, windowMs: 500 })]),
   ];
 }
 
@@ -99,4 +102,32 @@ export async function assertAllEquivalent(
       { numRuns },
     );
   }
+}
+
+/** An algorithm no store knows natively: GCRA under another name, with an object state. */
+export function customAlgorithm(
+  options: GcraOptions = { rate: 10, burst: 4 },
+): Algorithm<{ tat: number }> {
+  const inner = gcra(options);
+  return {
+    name: "custom-gcra",
+    limit: inner.limit,
+    config: {},
+    decide(state, now, cost) {
+      const { state: tat, decision } = inner.decide(state?.tat, now, cost);
+      return { state: tat === undefined ? undefined : { tat }, decision };
+    },
+    isIdle: (state, now) => inner.isIdle(state.tat, now),
+  };
+}
+
+/** Many concurrent decisions on one key through `stores`: exactly `limit` pass. */
+export async function assertExactUnderContention(stores: StateStore[]): Promise<void> {
+  const algorithm = customAlgorithm({ rate: 1, period: 60_000, burst: 4 });
+  const key = `fluxpool-test:contention:${crypto.randomUUID()}`;
+  const decisions = await Promise.all(
+    Array.from({ length: 16 }, (_, i) => stores[i % stores.length].decide(key, algorithm, 1)),
+  );
+  assert.equal(decisions.filter((d) => d.allowed).length, 4);
+  await stores[0].reset(key);
 }

@@ -12,7 +12,7 @@ import {
 } from "../../mod.ts";
 import { fromIoredis, fromNodeRedis, RedisStore } from "../../src/store/redis.ts";
 import { serviceTest } from "./_services.ts";
-import { assertAllEquivalent } from "./_equivalence.ts";
+import { assertAllEquivalent, assertExactUnderContention } from "./_equivalence.ts";
 
 const URL = "redis://127.0.0.1:6379";
 
@@ -173,6 +173,25 @@ await serviceTest(
         3,
       );
       await store.reset(key);
+    });
+  },
+);
+
+await serviceTest(
+  "redis",
+  "RedisStore decides any other algorithm optimistically, exactly",
+  async () => {
+    await withIoredis(async (a) => {
+      const b = createClient({ url: URL });
+      await b.connect();
+      try {
+        await assertExactUnderContention([
+          new RedisStore(fromIoredis(a)),
+          new RedisStore(fromNodeRedis(b)),
+        ]);
+      } finally {
+        b.destroy();
+      }
     });
   },
 );
