@@ -270,7 +270,7 @@ BEGIN
   END IF;
   IF p_consume THEN
     IF r[1] = 1 AND r[4] > 0 THEN
-      UPDATE fluxpool_rate_limits SET state = r[head + 1:cardinality(r)],
+      UPDATE fluxpool_rate_limits SET state = r[head + 1:cardinality(r)], doc = NULL,
         expires_at = t_now + r[4] + margin
       WHERE key = p_key;
     ELSIF r[1] = 1 OR s IS NULL THEN
@@ -300,6 +300,8 @@ CREATE UNLOGGED TABLE IF NOT EXISTS fluxpool_rate_limits (
   state float8[] NOT NULL,
   expires_at float8 NOT NULL
 );
+-- The JSON state of algorithms without a SQL version (decided optimistically by the client).
+ALTER TABLE fluxpool_rate_limits ADD COLUMN IF NOT EXISTS doc text;
 CREATE INDEX IF NOT EXISTS fluxpool_rate_limits_expires_at ON fluxpool_rate_limits (expires_at);
 ${GCRA_STEP}
 ${TOKEN_BUCKET_STEP}

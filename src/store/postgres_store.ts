@@ -11,6 +11,8 @@ import type { StateStore, StoreDecideOptions } from "./state_store.ts";
 import { StoreError } from "./store_error.ts";
 import { CODES, nativeParams, readDecision } from "./_native.ts";
 import { POSTGRES_ALGORITHMS, POSTGRES_SCHEMA_SQL } from "./postgres_sql.ts";
+import { optimisticDecide } from "./_optimistic.ts";
+import { integer } from "../limiter/_validate.ts";
 
 /**
  * The one method a {@linkcode PostgresStore} needs: `query(text, params)` resolving to
@@ -29,9 +31,34 @@ export interface PostgresStoreOptions {
    * server's time, clients with skewed clocks still agree.
    */
   clock?: Clock;
+  /**
+   * For algorithms without a SQL version (decided optimistically in the client): how many
+   * times a decision is retried when another writer changed the key in between.
+   * @default {16}
+   */
+  maxAttempts?: number;
 }
 
 const NAME = "PostgresStore";
+
+const READ_SQL = `SELECT t.key IS NOT NULL AS found, t.doc,
+  extract(epoch FROM clock_timestamp())::float8 * 1000 AS now
+FROM (SELECT 1) AS one LEFT JOIN fluxpool_rate_limits t ON t.key = $1`;
+const INSERT_SQL = `INSERT INTO fluxpool_rate_limits (key, state, expires_at, doc)
+VALUES ($1, '{}', $2, $3) ON CONFLICT (key) DO NOTHING`;
+const UPDATE_SQL = `UPDATE fluxpool_rate_limits SET state = '{}', expires_at = $2, doc = $3
+WHERE key = $1 AND doc IS NOT DISTINCT FROM $4`;
+const DELETE_SQL =
+  `DELETE FROM fluxpool_rate_limits WHERE key = $1 AND doc IS NOT DISTINCT FROM $2`;
+
+function parseState(doc: string | null): unknown {
+  if (doc === null) return undefined;
+  try {
+    return JSON.parse(doc) ?? undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 /**
  * A {@linkcode StateStore} on PostgreSQL. Each decision is one `SELECT fluxpool_decide(...)`
@@ -53,12 +80,14 @@ const NAME = "PostgresStore";
 export class PostgresStore implements StateStore {
   #client: PostgresClient;
   #clock: Clock | undefined;
+  #maxAttempts: number;
 
   /**
    * Creates a store over a client.
    * @param client Anything with `query(text, params)`: a `pg` `Pool` or `Client`.
-   * @param options A test clock.
+   * @param options A test clock, and the retry bound of the optimistic path.
    * @throws {TypeError} when the client has no `query` method.
+   * @throws {RangeError} when `maxAttempts` is not an integer >= 1.
    */
   constructor(client: PostgresClient, options: PostgresStoreOptions = {}) {
     if (typeof client?.query !== "function") {
@@ -68,6 +97,7 @@ export class PostgresStore implements StateStore {
     }
     this.#client = client;
     this.#clock = options.clock;
+    this.#maxAttempts = integer(NAME, "maxAttempts", options.maxAttempts ?? 16, 1);
   }
 
   /**
@@ -83,35 +113,15 @@ export class PostgresStore implements StateStore {
   }
 
   /**
-   * Whether the algorithm has a SQL version here: every built-in one and `multiLimit` of them.
-   * @param algorithm The algorithm.
-   * @returns `true` when PostgresStore can run it.
-   *
-   * @example Built-ins only
-   * ```ts
-   * import { gcra } from "@fluxpool/fluxpool";
-   * import { PostgresStore } from "@fluxpool/fluxpool/postgres";
-   * import assert from "node:assert/strict";
-   *
-   * const store = new PostgresStore({ query: async () => ({ rows: [] }) });
-   * assert.equal(store.supports(gcra({ rate: 1 })), true);
-   * ```
-   */
-  // deno-lint-ignore no-explicit-any
-  supports(algorithm: Algorithm<any>): boolean {
-    return POSTGRES_ALGORITHMS.includes(algorithm.name) &&
-      nativeParams(algorithm, "code") !== undefined;
-  }
-
-  /**
    * Decides a request for `key` in one statement; see {@linkcode StateStore.decide}.
    * @param key The full key.
-   * @param algorithm The algorithm; it must have a SQL version (`POSTGRES_ALGORITHMS`).
+   * @param algorithm The algorithm: one statement for those in `POSTGRES_ALGORITHMS`, an
+   * optimistic read and conditional write (retried on contention) for any other.
    * @param cost Units the request costs.
    * @param options Whether to consume, and a signal.
    * @returns The decision.
-   * @throws {StoreError} when the algorithm has no SQL version, PostgreSQL fails or answers
-   * nonsense.
+   * @throws {StoreError} when PostgreSQL fails or answers nonsense, or other writers won
+   * `maxAttempts` times in a row.
    */
   async decide(
     key: string,
@@ -123,7 +133,7 @@ export class PostgresStore implements StateStore {
     options.signal?.throwIfAborted();
     const params = nativeParams(algorithm, "code");
     if (params === undefined || !POSTGRES_ALGORITHMS.includes(algorithm.name)) {
-      throw new StoreError(`${NAME} has no SQL version of the algorithm '${algorithm.name}'`, NAME);
+      return this.#optimistic(key, algorithm, cost, options);
     }
     const { rows } = await this.#query(
       "SELECT fluxpool_decide($1, $2, $3, $4, $5, $6) AS d",
@@ -162,6 +172,49 @@ export class PostgresStore implements StateStore {
       "DELETE FROM fluxpool_rate_limits WHERE expires_at < extract(epoch FROM clock_timestamp())::float8 * 1000",
     );
     return result.rowCount ?? 0;
+  }
+
+  // For algorithms without a SQL version: decide() in the client between a read and a
+  // conditional write, both on the server's clock, retried when another writer got there first.
+  #optimistic(
+    key: string,
+    // deno-lint-ignore no-explicit-any
+    algorithm: Algorithm<any>,
+    cost: number,
+    options: StoreDecideOptions,
+  ): Promise<RateLimitDecision> {
+    const margin = this.#clock === undefined ? 0 : 60_000;
+    let now = 0;
+    return optimisticDecide<{ found: boolean; doc: string | null }>(
+      {
+        read: async () => {
+          const { rows } = await this.#query(READ_SQL, [key]);
+          const row = rows[0] as { found?: unknown; doc?: unknown; now?: unknown } | undefined;
+          if (typeof row?.found !== "boolean" || typeof row.now !== "number") {
+            throw new StoreError(`${NAME} got an invalid result: ${JSON.stringify(row)}`, NAME);
+          }
+          const doc = typeof row.doc === "string" ? row.doc : null;
+          now = this.#clock?.now() ?? row.now;
+          return { state: parseState(doc), token: { found: row.found, doc }, now };
+        },
+        write: async ({ found, doc }, state, ttl) => {
+          const next = state === undefined ? null : JSON.stringify(state);
+          if (!found && next === null) return true;
+          const [text, params] = !found
+            ? [INSERT_SQL, [key, now + ttl + margin, next]]
+            : next === null
+            ? [DELETE_SQL, [key, doc]]
+            : [UPDATE_SQL, [key, now + ttl + margin, next, doc]];
+          return (await this.#query(text, params)).rowCount === 1;
+        },
+      },
+      algorithm,
+      cost,
+      options,
+      this.#maxAttempts,
+      NAME,
+      key,
+    );
   }
 
   async #query(

@@ -10,7 +10,7 @@ import {
 } from "../../mod.ts";
 import { PostgresStore } from "../../src/store/postgres.ts";
 import { serviceTest } from "./_services.ts";
-import { assertAllEquivalent } from "./_equivalence.ts";
+import { assertAllEquivalent, assertExactUnderContention } from "./_equivalence.ts";
 
 const CONNECTION = "postgres://postgres@127.0.0.1:5432/test";
 
@@ -156,5 +156,20 @@ await serviceTest(
       );
       await store.reset(key);
     });
+  },
+);
+
+await serviceTest(
+  "postgres",
+  "PostgresStore decides any other algorithm optimistically, exactly",
+  async () => {
+    const other = new pg.Pool({ connectionString: CONNECTION, max: 2 });
+    try {
+      await withPool(async (_pool, store) => {
+        await assertExactUnderContention([store, new PostgresStore(other)]);
+      });
+    } finally {
+      await other.end();
+    }
   },
 );
