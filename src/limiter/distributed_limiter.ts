@@ -67,7 +67,10 @@ export interface DistributedLimiterOptions<K = string> {
   storeCooldownMs?: number;
   /**
    * Local-first mode: remember denied keys in this process and deny them without a round trip
-   * until their `retryAfterMs` has passed. `true`, or the most keys to remember.
+   * until their `retryAfterMs` has passed. `true` (up to 10 000 keys), or the most keys to
+   * remember. Allowed requests still go to the store, so the limit is never exceeded; but a
+   * `reset()` made by another process is only seen once the block expires, and cached denials
+   * report `remaining: 0` and the block's end as `resetAfterMs`.
    * @default {false}
    */
   localCache?: boolean | number;
@@ -139,7 +142,7 @@ export class DistributedLimiter<K = string> {
   /**
    * Creates a limiter.
    * @param options The store, the rate (or an algorithm) and the failure policy.
-   * @throws {RangeError} when a number is out of range (`rate` <= 0, `timeoutMs` < 0 …).
+   * @throws {RangeError} when a number is out of range (`rate` <= 0, `timeoutMs` <= 0 …).
    * @throws {TypeError} when an option has the wrong type, or the store cannot run the
    * algorithm.
    */
@@ -326,7 +329,8 @@ export class DistributedLimiter<K = string> {
 
   #fallback(key: K, cost: number, consume: boolean, storeError: unknown): DistributedDecision {
     const policy = this.#policy;
-    if (policy instanceof FluxLimiter) {
+    // An insurance limiter smaller than the request denies it rather than throw at the caller.
+    if (policy instanceof FluxLimiter && cost <= policy.limit) {
       const decision = consume ? policy.check(key, cost) : policy.peek(key, cost);
       return { ...decision, source: "fallback", storeError };
     }

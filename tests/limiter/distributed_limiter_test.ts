@@ -264,3 +264,19 @@ Deno.test("DistributedLimiter constructor refuses an algorithm the store cannot 
   );
   assert.equal(new DistributedLimiter({ store, rate: 1 }).limit, 1);
 });
+
+Deno.test("DistributedLimiter.check() denies a cost above the insurance limiter's capacity", async () => {
+  const clock = new ManualClock();
+  const store = new FlakyStore(clock);
+  store.down = true;
+  const limiter = new DistributedLimiter({
+    store,
+    rate: 10,
+    burst: 5,
+    clock,
+    onStoreError: new FluxLimiter({ rate: 1, burst: 2, clock }),
+  });
+  const decision = await limiter.check("k", 4);
+  assert.deepEqual([decision.allowed, decision.source], [false, "fallback"]);
+  assert.equal((await limiter.check("k", 2)).allowed, true);
+});
