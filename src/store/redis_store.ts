@@ -197,11 +197,14 @@ export class RedisStore implements StateStore {
       {
         read: async () => {
           const reply = await this.#run(READ_SCRIPT, [key], []);
-          if (!Array.isArray(reply) || reply.length !== 3 || typeof reply[0] !== "string") {
+          const now = this.#clock?.now() ??
+            (Array.isArray(reply) ? Number(reply[1]) * 1000 + Number(reply[2]) / 1000 : NaN);
+          if (!Array.isArray(reply) || reply.length !== 3 || !Number.isFinite(now)) {
             throw new StoreError(`${NAME} got an invalid reply: ${String(reply)}`, NAME);
           }
-          const now = this.#clock?.now() ?? Number(reply[1]) * 1000 + Number(reply[2]) / 1000;
-          return { state: parseState(reply[0]), token: reply[0], now };
+          // Clients that decode replies (Upstash) may hand back a number: compare as text.
+          const token = String(reply[0]);
+          return { state: parseState(token), token, now };
         },
         write: async (token, state, ttl) => {
           const next = state === undefined ? "" : `j:${JSON.stringify(state)}`;

@@ -12,7 +12,11 @@ import {
 } from "../../mod.ts";
 import { fromIoredis, fromNodeRedis, RedisStore } from "../../src/store/redis.ts";
 import { serviceTest } from "./_services.ts";
-import { assertAllEquivalent, assertExactUnderContention } from "./_equivalence.ts";
+import {
+  assertAllEquivalent,
+  assertExactUnderContention,
+  customAlgorithm,
+} from "./_equivalence.ts";
 
 const URL = "redis://127.0.0.1:6379";
 
@@ -195,3 +199,15 @@ await serviceTest(
     });
   },
 );
+
+Deno.test("RedisStore.decide() rejects a garbage reply on the optimistic path", async () => {
+  const store = new RedisStore({
+    evalsha: () => Promise.resolve("nonsense"),
+    eval: () => Promise.resolve("nonsense"),
+  });
+  await assert.rejects(store.decide("k", customAlgorithm(), 1), (error) => {
+    assert.ok(isStoreError(error));
+    assert.equal((error as Error).message, "RedisStore got an invalid reply: nonsense");
+    return true;
+  });
+});
