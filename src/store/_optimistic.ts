@@ -17,7 +17,8 @@ export interface Snapshot<T> {
 }
 
 export interface OptimisticOps<T> {
-  read(): Promise<Snapshot<T>>;
+  /** Reads the state; `undefined` when the engine was momentarily busy (retried). */
+  read(): Promise<Snapshot<T> | undefined>;
   /** Writes `state` (or deletes it when `undefined`) unless `token` changed; `ttl` in ms. */
   write(token: T, state: unknown, ttl: number): Promise<boolean>;
 }
@@ -34,11 +35,13 @@ export async function optimisticDecide<T>(
 ): Promise<RateLimitDecision> {
   for (let attempt = 0; attempt < attempts; attempt++) {
     options.signal?.throwIfAborted();
-    const { state, token, now } = await ops.read();
-    const next = algorithm.decide(state, now, cost);
-    if (!next.decision.allowed || options.consume === false) return next.decision;
-    const keep = next.decision.resetAfterMs > 0 ? next.state : undefined;
-    if (await ops.write(token, keep, next.decision.resetAfterMs)) return next.decision;
+    const snapshot = await ops.read();
+    if (snapshot !== undefined) {
+      const next = algorithm.decide(snapshot.state, snapshot.now, cost);
+      if (!next.decision.allowed || options.consume === false) return next.decision;
+      const keep = next.decision.resetAfterMs > 0 ? next.state : undefined;
+      if (await ops.write(snapshot.token, keep, next.decision.resetAfterMs)) return next.decision;
+    }
     // Lost the race: back off with full jitter so that contending writers spread out.
     await sleep(Math.random() * Math.min(100, 2 ** attempt), options.signal);
   }

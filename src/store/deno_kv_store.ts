@@ -61,6 +61,7 @@ export interface DenoKvStoreOptions {
 }
 
 const NAME = "DenoKvStore";
+const BUSY: unique symbol = Symbol("busy");
 
 /**
  * A {@linkcode StateStore} on Deno KV: each decision reads the key's state, runs the
@@ -139,7 +140,8 @@ export class DenoKvStore implements StateStore {
     return await optimisticDecide<string | null>(
       {
         read: async () => {
-          const entry = await this.#call(() => kv.get(kvKey));
+          const entry = await this.#busyOr(() => kv.get(kvKey));
+          if (entry === BUSY) return undefined;
           return {
             state: entry.value ?? undefined,
             token: entry.versionstamp,
@@ -151,7 +153,8 @@ export class DenoKvStore implements StateStore {
           if (state === undefined) op.delete(kvKey);
           // KV deletes expired entries lazily; a state kept past its reset time behaves as none.
           else op.set(kvKey, state, { expireIn: Math.ceil(ttl) + 1000 });
-          return (await this.#call(() => op.commit())).ok;
+          const result = await this.#busyOr(() => op.commit());
+          return result !== BUSY && result.ok;
         },
       },
       algorithm,
@@ -175,13 +178,28 @@ export class DenoKvStore implements StateStore {
     await this.#call(() => this.#kv.delete([...this.#prefix, key]));
   }
 
+  // A local KV database shared by several processes answers "database is locked" while
+  // another one writes: that is contention, retried like a lost commit.
+  async #busyOr<T>(fn: () => Promise<T>): Promise<T | typeof BUSY> {
+    try {
+      return await fn();
+    } catch (error) {
+      if (/database is locked/i.test(String((error as Error)?.message))) return BUSY;
+      throw wrap(error);
+    }
+  }
+
   async #call<T>(fn: () => Promise<T>): Promise<T> {
     try {
       return await fn();
     } catch (error) {
-      throw new StoreError(`${NAME} failed: ${(error as Error)?.message ?? String(error)}`, NAME, {
-        cause: error,
-      });
+      throw wrap(error);
     }
   }
+}
+
+function wrap(error: unknown): StoreError {
+  return new StoreError(`${NAME} failed: ${(error as Error)?.message ?? String(error)}`, NAME, {
+    cause: error,
+  });
 }
