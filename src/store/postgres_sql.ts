@@ -4,8 +4,9 @@
  *
  * The state is a `float8[]` per key; each algorithm is a pure step function
  * `(state, now, cost, params) → [allowed, remaining, retryAfterMs, resetAfterMs, ...new state]`
- * that computes with the same doubles as the TypeScript `decide()`, and `fluxpool_decide`
- * locks the key's row, runs the step and writes the new state in one transaction.
+ * that computes with the same doubles as the TypeScript `decide()`. `fluxpool_decide` runs the
+ * step on the committed state; when it allows and consumes, it locks the key's row, runs the
+ * step again and writes the new state, all in the one statement's transaction.
  *
  * @module
  */
@@ -254,28 +255,32 @@ DECLARE
   s float8[];
   r float8[];
 BEGIN
-  IF p_consume THEN
-    SELECT t.state INTO s FROM fluxpool_rate_limits t WHERE t.key = p_key FOR UPDATE;
-    IF NOT FOUND THEN
-      INSERT INTO fluxpool_rate_limits AS t (key, state, expires_at) VALUES (p_key, '{}', 0)
-      ON CONFLICT (key) DO UPDATE SET key = t.key RETURNING t.state INTO s;
-    END IF;
-  ELSE
-    SELECT t.state INTO s FROM fluxpool_rate_limits t WHERE t.key = p_key;
-  END IF;
+  -- Decide on the committed state without a lock first: peeks and denials (all a blocked
+  -- client sends) then neither wait for nor take the row lock, and write nothing.
+  SELECT t.state INTO s FROM fluxpool_rate_limits t WHERE t.key = p_key;
   IF cardinality(s) = 0 THEN s := NULL; END IF;
   r := fluxpool_step(p_code, s, t_now, p_cost, p_params);
   IF r IS NULL THEN
     RAISE EXCEPTION 'fluxpool: no SQL version of the algorithm %', p_code;
   END IF;
-  IF p_consume THEN
-    IF r[1] = 1 AND r[4] > 0 THEN
-      UPDATE fluxpool_rate_limits SET state = r[head + 1:cardinality(r)], doc = NULL,
-        expires_at = t_now + r[4] + margin
-      WHERE key = p_key;
-    ELSIF r[1] = 1 OR s IS NULL THEN
-      DELETE FROM fluxpool_rate_limits WHERE key = p_key;
-    END IF;
+  IF NOT p_consume OR r[1] = 0 THEN RETURN r[1:head]; END IF;
+  -- Allowed: lock the row (creating it if needed) and decide again on what is there now.
+  SELECT t.state INTO s FROM fluxpool_rate_limits t WHERE t.key = p_key FOR UPDATE;
+  IF NOT FOUND THEN
+    INSERT INTO fluxpool_rate_limits AS t (key, state, expires_at) VALUES (p_key, '{}', 0)
+    ON CONFLICT (key) DO UPDATE SET key = t.key RETURNING t.state INTO s;
+  END IF;
+  IF cardinality(s) = 0 THEN s := NULL; END IF;
+  IF p_now IS NULL THEN
+    t_now := greatest(t_now, extract(epoch FROM clock_timestamp())::float8 * 1000);
+  END IF;
+  r := fluxpool_step(p_code, s, t_now, p_cost, p_params);
+  IF r[1] = 1 AND r[4] > 0 THEN
+    UPDATE fluxpool_rate_limits SET state = r[head + 1:cardinality(r)], doc = NULL,
+      expires_at = t_now + r[4] + margin
+    WHERE key = p_key;
+  ELSIF r[1] = 1 OR s IS NULL THEN
+    DELETE FROM fluxpool_rate_limits WHERE key = p_key;
   END IF;
   RETURN r[1:head];
 END $fn$;`;
