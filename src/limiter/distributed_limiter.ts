@@ -15,14 +15,19 @@ import { assertCost, describe, integer, nonNegative, positive } from "./_validat
 import { BlockCache } from "./_block_cache.ts";
 import { withDeadline } from "./_deadline.ts";
 import type { StateStore } from "../store/state_store.ts";
+import { MemoryStore } from "../store/memory_store.ts";
 
 /** What a {@linkcode DistributedLimiter} does while its store fails. */
 export type StoreErrorPolicy<K = string> = "allow" | "deny" | FluxLimiter<K>;
 
 /** Options for {@linkcode DistributedLimiter}. */
 export interface DistributedLimiterOptions<K = string> {
-  /** Where the per-key state lives: `MemoryStore`, `RedisStore`, `DenoKvStore`, `PostgresStore`. */
-  store: StateStore;
+  /**
+   * Where the per-key state lives: `RedisStore`, `PostgresStore`, `DenoKvStore`, or the embedded
+   * `MemoryStore` (on `clock`), for tests and single processes.
+   * @default {new MemoryStore({ clock })}
+   */
+  store?: StateStore;
   /** Cost units allowed per `period` (GCRA). Required unless `algorithm` is given. */
   rate?: number;
   /**
@@ -148,7 +153,6 @@ export class DistributedLimiter<K = string> {
    */
   constructor(options: DistributedLimiterOptions<K>) {
     const {
-      store,
       rate,
       period = 1000,
       burst = 1,
@@ -161,6 +165,8 @@ export class DistributedLimiter<K = string> {
       localCache = false,
       clock = systemClock,
     } = options ?? ({} as DistributedLimiterOptions<K>);
+    if (typeof clock?.now !== "function") fail("clock", "a Clock with now()", clock);
+    const store: StateStore = options?.store ?? new MemoryStore({ clock });
     if (typeof store?.decide !== "function" || typeof store?.reset !== "function") {
       fail("store", "a StateStore", store);
     }
@@ -181,7 +187,6 @@ export class DistributedLimiter<K = string> {
     ) {
       fail("onStoreError", `"allow", "deny" or a FluxLimiter`, onStoreError);
     }
-    if (typeof clock?.now !== "function") fail("clock", "a Clock with now()", clock);
     if (localCache !== false) {
       const max = localCache === true ? 10_000 : localCache;
       this.#cache = new BlockCache(integer(OWNER, "localCache", max, 1));

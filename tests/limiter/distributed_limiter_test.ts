@@ -280,3 +280,12 @@ Deno.test("DistributedLimiter.check() denies a cost above the insurance limiter'
   assert.deepEqual([decision.allowed, decision.source], [false, "fallback"]);
   assert.equal((await limiter.check("k", 2)).allowed, true);
 });
+
+Deno.test("DistributedLimiter keeps its state in a MemoryStore on its clock by default", async () => {
+  const clock = new ManualClock(1_000_000);
+  const limiter = new DistributedLimiter({ rate: 10, burst: 1, clock });
+  assert.equal((await limiter.check("k")).allowed, true);
+  assert.equal((await limiter.check("k")).retryAfterMs, 100);
+  clock.advance(100);
+  assert.equal((await limiter.check("k")).source, "store");
+});
