@@ -114,6 +114,27 @@ Deno.bench(
   async () => await check(limiters.kv),
 );
 
+// A blocked client hammering one key: every check is a denial. With `localCache` the limiter
+// answers from memory until the block's retryAfterMs has passed (once a minute here).
+const blocked = (localCache: boolean) =>
+  new DistributedLimiter({
+    store: new RedisStore(fromIoredis(redis)),
+    rate: 1,
+    period: 60_000,
+    prefix: `${prefix}:blocked:${localCache}`,
+    localCache,
+  });
+const hammered = [blocked(false), blocked(true)];
+for (const limiter of hammered) await limiter.check("hot");
+Deno.bench(
+  { name: "fluxpool RedisStore, blocked key", group: "blocked", baseline: true },
+  async () => void await hammered[0].check("hot"),
+);
+Deno.bench(
+  { name: "fluxpool RedisStore, blocked key, localCache", group: "blocked" },
+  async () => void await hammered[1].check("hot"),
+);
+
 // Deno.bench awaits only `async` functions: each bench above is one.
 // Close the clients once the last bench has run, so the process can exit.
 globalThis.addEventListener("unload", () => {
