@@ -5,8 +5,9 @@
  * The state is a `float8[]` per key; each algorithm is a pure step function
  * `(state, now, cost, params) → [allowed, remaining, retryAfterMs, resetAfterMs, ...new state]`
  * that computes with the same doubles as the TypeScript `decide()`. `fluxpool_decide` runs the
- * step on the committed state; when it allows and consumes, it locks the key's row, runs the
- * step again and writes the new state, all in the one statement's transaction.
+ * step on the committed state; when it allows and consumes, it writes the new state if the row
+ * is unchanged (an `UPDATE ... WHERE state = <what was read>`), and otherwise locks the row,
+ * runs the step again and writes, all in the one statement's transaction.
  *
  * @module
  */
@@ -243,7 +244,6 @@ BEGIN
 END $fn$;`;
 
 const DECIDE = `
-DROP FUNCTION IF EXISTS fluxpool_decide(text, text, float8, boolean, float8, float8[]);
 CREATE OR REPLACE FUNCTION fluxpool_decide(p_key text, p_code int, p_cost float8,
   p_consume boolean, p_now float8, p_params float8[])
 RETURNS float8[] LANGUAGE plpgsql AS $fn$
@@ -252,18 +252,40 @@ DECLARE
   -- With the caller's time, expiry runs on another clock: keep a minute of margin.
   margin float8 := CASE WHEN p_now IS NULL THEN 0 ELSE 60000 END;
   head int := CASE WHEN p_code = 6 THEN 4 + 4 * p_params[1]::int ELSE 4 END;
+  raw float8[];
+  found_row boolean;
   s float8[];
   r float8[];
 BEGIN
   -- Decide on the committed state without a lock first: peeks and denials (all a blocked
   -- client sends) then neither wait for nor take the row lock, and write nothing.
-  SELECT t.state INTO s FROM fluxpool_rate_limits t WHERE t.key = p_key;
-  IF cardinality(s) = 0 THEN s := NULL; END IF;
+  SELECT t.state INTO raw FROM fluxpool_rate_limits t WHERE t.key = p_key;
+  found_row := FOUND;
+  s := CASE WHEN cardinality(raw) > 0 THEN raw END;
   r := fluxpool_step(p_code, s, t_now, p_cost, p_params);
   IF r IS NULL THEN
     RAISE EXCEPTION 'fluxpool: no SQL version of the algorithm %', p_code;
   END IF;
   IF NOT p_consume OR r[1] = 0 THEN RETURN r[1:head]; END IF;
+  -- Allowed: write if the row still holds what was read (the usual case; the UPDATE re-checks
+  -- that on the latest row version under its lock), else lock the row and decide again.
+  IF found_row THEN
+    IF r[4] > 0 THEN
+      UPDATE fluxpool_rate_limits SET state = r[head + 1:cardinality(r)], doc = NULL,
+        expires_at = t_now + r[4] + margin
+      WHERE key = p_key AND state = raw;
+    ELSE
+      DELETE FROM fluxpool_rate_limits WHERE key = p_key AND state = raw;
+    END IF;
+    IF FOUND THEN RETURN r[1:head]; END IF;
+  ELSIF r[4] > 0 THEN
+    INSERT INTO fluxpool_rate_limits (key, state, expires_at)
+    VALUES (p_key, r[head + 1:cardinality(r)], t_now + r[4] + margin)
+    ON CONFLICT (key) DO NOTHING;
+    IF FOUND THEN RETURN r[1:head]; END IF;
+  ELSE
+    RETURN r[1:head];
+  END IF;
   -- Allowed: lock the row (creating it if needed) and decide again on what is there now.
   SELECT t.state INTO s FROM fluxpool_rate_limits t WHERE t.key = p_key FOR UPDATE;
   IF NOT FOUND THEN
