@@ -43,3 +43,7 @@ export * from "./src/limiter/metrics.ts";
 export * from "./src/limiter/quota_manager.ts";
 export * from "./src/limiter/adaptive_limiter.ts";
 export * from "./src/limiter/prometheus_metrics.ts";
+export * from "./src/limiter/distributed_limiter.ts";
+export * from "./src/store/state_store.ts";
+export * from "./src/store/store_error.ts";
+export * from "./src/store/memory_store.ts";

@@ -1,0 +1,178 @@
+// p50/p99 latency and decisions per second (sequential and with 32 in flight) per store against
+// the local Redis and PostgreSQL, side by side with rate-limiter-flexible; then accuracy across
+// a window boundary. `deno run -A bench/store_report.ts` (a few seconds; needs redis-server and
+// PostgreSQL on 127.0.0.1, user postgres, database test).
+import { Redis } from "ioredis";
+import pg from "pg";
+import { RateLimiterPostgres, RateLimiterRedis } from "rate-limiter-flexible";
+import { DistributedLimiter, slidingWindow } from "../mod.ts";
+import { fromIoredis, RedisStore } from "../src/store/redis.ts";
+import { PostgresStore } from "../src/store/postgres.ts";
+
+const SEQUENTIAL = 1500;
+const CONCURRENT = 3000;
+const IN_FLIGHT = 32;
+const run = `fluxpool-report:${Date.now()}`;
+
+const redis = new Redis({ host: "127.0.0.1", port: 6379 });
+const pool = new pg.Pool({ host: "127.0.0.1", user: "postgres", database: "test", max: 8 });
+const postgresStore = new PostgresStore(pool);
+await postgresStore.ensureSchema();
+
+function rlfPostgres(
+  points: number,
+  duration: number,
+  prefix: string,
+): Promise<RateLimiterPostgres> {
+  return new Promise((resolve, reject) => {
+    const limiter: RateLimiterPostgres = new RateLimiterPostgres({
+      storeClient: pool,
+      storeType: "pool",
+      points,
+      duration,
+      tableName: "rlf_report",
+      keyPrefix: prefix,
+      clearExpiredByTimeout: false,
+    }, (error?: Error) => error ? reject(error) : resolve(limiter));
+  });
+}
+
+type Decide = (key: string) => Promise<unknown>;
+
+function fluxpool(store: RedisStore | PostgresStore, name: string): Decide {
+  const limiter = new DistributedLimiter({
+    store,
+    rate: 1e6,
+    burst: 1e6,
+    prefix: `${run}:${name}`,
+    timeoutMs: 10_000,
+    onStoreError: "deny",
+  });
+  return async (key) => {
+    const decision = await limiter.check(key);
+    if (!decision.allowed) throw new Error(`unexpected denial ${JSON.stringify(decision)}`);
+  };
+}
+
+const contenders: [string, Decide][] = [
+  [
+    "rate-limiter-flexible RateLimiterRedis",
+    (() => {
+      const limiter = new RateLimiterRedis({
+        storeClient: redis,
+        points: 1e9,
+        duration: 60,
+        keyPrefix: `${run}:rlf`,
+      });
+      return (key: string) => limiter.consume(key);
+    })(),
+  ],
+  ["fluxpool RedisStore (gcra)", fluxpool(new RedisStore(fromIoredis(redis)), "redis")],
+  [
+    "rate-limiter-flexible RateLimiterPostgres",
+    await (async () => {
+      const limiter = await rlfPostgres(1e9, 60, `${run}:rlf`);
+      return (key: string) => limiter.consume(key);
+    })(),
+  ],
+  ["fluxpool PostgresStore (gcra)", fluxpool(postgresStore, "postgres")],
+];
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))];
+}
+
+console.log("| store | p50 | p99 | decisions/s (1 in flight) | decisions/s (32 in flight) |");
+console.log("| --- | --- | --- | --- | --- |");
+for (const [name, decide] of contenders) {
+  for (let i = 0; i < 100; i++) await decide(`warm${i}`);
+  const latencies: number[] = [];
+  const start = performance.now();
+  for (let i = 0; i < SEQUENTIAL; i++) {
+    const t = performance.now();
+    await decide(`k${i % 1000}`);
+    latencies.push(performance.now() - t);
+  }
+  const sequential = SEQUENTIAL / ((performance.now() - start) / 1000);
+  let next = 0;
+  const concurrentStart = performance.now();
+  await Promise.all(Array.from({ length: IN_FLIGHT }, async () => {
+    while (next < CONCURRENT) await decide(`c${next++ % 1000}`);
+  }));
+  const concurrent = CONCURRENT / ((performance.now() - concurrentStart) / 1000);
+  latencies.sort((a, b) => a - b);
+  console.log(
+    `| ${name} | ${(percentile(latencies, 0.5) * 1000).toFixed(0)} µs | ${
+      (percentile(latencies, 0.99) * 1000).toFixed(0)
+    } µs | ${sequential.toFixed(0)} | ${concurrent.toFixed(0)} |`,
+  );
+}
+
+// Accuracy: "10 per second". One request at t = 0 opens rate-limiter-flexible's window (its
+// windows start at a key's first request), ten more at t ≈ 950 ms and ten at t ≈ 1050 ms,
+// straddling the window's end. Reported: how many of those twenty pass, and the most that
+// passed in any one-second span.
+const sleepUntil = (t0: number, at: number) =>
+  new Promise((resolve) => setTimeout(resolve, Math.max(0, t0 + at - performance.now())));
+
+async function boundary(decide: (key: string) => Promise<boolean>): Promise<[number, number]> {
+  const key = `boundary:${crypto.randomUUID()}`;
+  const t0 = performance.now();
+  const passed: number[] = [];
+  const attempt = async () => {
+    const at = performance.now();
+    if (await decide(key)) passed.push(at);
+  };
+  await attempt();
+  await sleepUntil(t0, 950);
+  for (let i = 0; i < 10; i++) await attempt();
+  await sleepUntil(t0, 1050);
+  for (let i = 0; i < 10; i++) await attempt();
+  let worst = 0;
+  for (const from of passed) {
+    worst = Math.max(worst, passed.filter((t) => t >= from && t < from + 1000).length);
+  }
+  return [passed.length - (passed[0] - t0 < 100 ? 1 : 0), worst];
+}
+
+const rlfAllowed = (limiter: RateLimiterRedis | RateLimiterPostgres) => (key: string) =>
+  limiter.consume(key).then(() => true, (error) => {
+    if (error instanceof Error) throw error;
+    return false;
+  });
+const exact = (store: RedisStore | PostgresStore, name: string) => {
+  const limiter = new DistributedLimiter({
+    store,
+    algorithm: slidingWindow({ limit: 10, windowMs: 1000 }),
+    prefix: `${run}:${name}`,
+  });
+  return async (key: string) => (await limiter.check(key)).allowed;
+};
+const accuracy: [string, (key: string) => Promise<boolean>][] = [
+  [
+    "rate-limiter-flexible RateLimiterRedis (fixed window)",
+    rlfAllowed(
+      new RateLimiterRedis({
+        storeClient: redis,
+        points: 10,
+        duration: 1,
+        keyPrefix: `${run}:rlfb`,
+      }),
+    ),
+  ],
+  ["fluxpool RedisStore slidingWindow", exact(new RedisStore(fromIoredis(redis)), "redisb")],
+  [
+    "rate-limiter-flexible RateLimiterPostgres (fixed window)",
+    rlfAllowed(await rlfPostgres(10, 1, `${run}:rlfb`)),
+  ],
+  ["fluxpool PostgresStore slidingWindow", exact(postgresStore, "postgresb")],
+];
+console.log(
+  "\n| limit 10 per second | passed of the 20 around the boundary | most passed in any 1 s |",
+);
+console.log("| --- | --- | --- |");
+const results = await Promise.all(accuracy.map(([, decide]) => boundary(decide)));
+accuracy.forEach(([name], i) => console.log(`| ${name} | ${results[i][0]} | ${results[i][1]} |`));
+
+redis.disconnect();
+await pool.end();

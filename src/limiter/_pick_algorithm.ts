@@ -1,0 +1,43 @@
+// Turns a limiter's `rate`/`period`/`burst`, `algorithm` or `limits` options into the one
+// Algorithm it runs, with the same validation messages whichever limiter asks.
+
+import type { Algorithm } from "./algorithm.ts";
+import { gcra } from "./gcra.ts";
+import { type LimitSpec, multiLimit } from "./multi_limit.ts";
+import { describe } from "./_validate.ts";
+
+export interface AlgorithmOptions {
+  rate?: number;
+  period?: number;
+  burst?: number;
+  // deno-lint-ignore no-explicit-any
+  algorithm?: Algorithm<any>;
+  limits?: readonly LimitSpec[];
+}
+
+// deno-lint-ignore no-explicit-any
+export function pickAlgorithm(owner: string, options: AlgorithmOptions): Algorithm<any> {
+  const { rate, period = 1000, burst = 1, algorithm, limits } = options;
+  if (limits !== undefined) {
+    if (rate !== undefined || algorithm !== undefined) {
+      throw new TypeError(
+        `Cannot create ${owner} as 'limits' excludes 'rate' and 'algorithm': received ${
+          rate !== undefined ? `rate ${rate}` : "an algorithm"
+        }`,
+      );
+    }
+    return multiLimit(limits, owner);
+  }
+  if (algorithm === undefined) return gcra({ rate: rate as number, period, burst }, owner);
+  if (typeof algorithm?.decide !== "function") {
+    throw new TypeError(
+      `Cannot create ${owner} as 'algorithm' must be an Algorithm: received ${describe(algorithm)}`,
+    );
+  }
+  if (rate !== undefined) {
+    throw new TypeError(
+      `Cannot create ${owner} as 'rate' and 'algorithm' exclude each other: received rate ${rate}`,
+    );
+  }
+  return algorithm;
+}

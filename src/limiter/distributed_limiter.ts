@@ -1,0 +1,371 @@
+/**
+ * The asynchronous keyed rate limiter whose state lives in a {@linkcode StateStore}, so that a
+ * limit holds across processes, servers and edge isolates.
+ *
+ * @module
+ */
+
+import type { Algorithm } from "./algorithm.ts";
+import { type Clock, systemClock } from "./clock.ts";
+import type { RateLimitDecision } from "./decision.ts";
+import { FluxLimiter } from "./flux_limiter.ts";
+import type { LimitSpec } from "./multi_limit.ts";
+import { pickAlgorithm } from "./_pick_algorithm.ts";
+import { assertCost, describe, integer, nonNegative, positive } from "./_validate.ts";
+import { BlockCache } from "./_block_cache.ts";
+import { withDeadline } from "./_deadline.ts";
+import type { StateStore } from "../store/state_store.ts";
+import { MemoryStore } from "../store/memory_store.ts";
+
+/** What a {@linkcode DistributedLimiter} does while its store fails. */
+export type StoreErrorPolicy<K = string> = "allow" | "deny" | FluxLimiter<K>;
+
+/** Options for {@linkcode DistributedLimiter}. */
+export interface DistributedLimiterOptions<K = string> {
+  /**
+   * Where the per-key state lives: `RedisStore`, `PostgresStore`, `DenoKvStore`, or the embedded
+   * `MemoryStore` (on `clock`), for tests and single processes.
+   * @default {new MemoryStore({ clock })}
+   */
+  store?: StateStore;
+  /** Cost units allowed per `period` (GCRA). Required unless `algorithm` is given. */
+  rate?: number;
+  /**
+   * Length of the period in milliseconds.
+   * @default {1000}
+   */
+  period?: number;
+  /**
+   * Capacity: cost units allowed back-to-back from idle. An integer >= 1.
+   * @default {1}
+   */
+  burst?: number;
+  /** Any {@linkcode Algorithm}, instead of `rate`/`period`/`burst`. */
+  // deno-lint-ignore no-explicit-any
+  algorithm?: Algorithm<any>;
+  /**
+   * Several limits decided together in one atomic step, instead of `rate`/`algorithm` (10/s
+   * **and** 10 000/day): a denial by any consumes nothing from any; see {@linkcode multiLimit}.
+   */
+  limits?: readonly LimitSpec[];
+  /**
+   * Prepended to every key as `${prefix}:${key}`, so that several limiters share one store.
+   * @default {"fluxpool"}
+   */
+  prefix?: string;
+  /**
+   * How long one store call may take, in milliseconds, before it counts as a store error.
+   * @default {1000}
+   */
+  timeoutMs?: number;
+  /**
+   * What to do while the store fails: `"allow"` (fail open), `"deny"` (fail closed), or a
+   * {@linkcode FluxLimiter} that decides in memory until the store is back.
+   * @default {"allow"}
+   */
+  onStoreError?: StoreErrorPolicy<K>;
+  /**
+   * After a store error, how long to leave the store alone (decisions come from `onStoreError`
+   * without a round trip) before trying it again, in milliseconds.
+   * @default {1000}
+   */
+  storeCooldownMs?: number;
+  /**
+   * Local-first mode: remember denied keys in this process and deny them without a round trip
+   * until their `retryAfterMs` has passed. `true` (up to 10 000 keys), or the most keys to
+   * remember. Allowed requests still go to the store, so the limit is never exceeded; but a
+   * `reset()` made by another process is only seen once the block expires, and cached denials
+   * report `remaining: 0` and the block's end as `resetAfterMs`.
+   * @default {false}
+   */
+  localCache?: boolean | number;
+  /**
+   * Where time comes from (for the local cache and the cool-down; stores keep their own time).
+   * @default {systemClock}
+   */
+  clock?: Clock;
+}
+
+/** A decision from a {@linkcode DistributedLimiter}, with where it came from. */
+export interface DistributedDecision extends RateLimitDecision {
+  /**
+   * `"store"` when the store decided, `"cache"` when the local block cache denied without a
+   * round trip, `"fallback"` when the store failed and `onStoreError` decided.
+   */
+  readonly source: "store" | "cache" | "fallback";
+  /** The store's error when `source` is `"fallback"`. */
+  readonly storeError?: unknown;
+}
+
+/** Options for {@linkcode DistributedLimiter.check} and {@linkcode DistributedLimiter.peek}. */
+export interface DistributedCheckOptions {
+  /** Aborts the call; it then rejects with `signal.reason`. */
+  signal?: AbortSignal;
+}
+
+const OWNER = "DistributedLimiter";
+
+/**
+ * A keyed rate limiter over a {@linkcode StateStore}: the same algorithms and decisions as
+ * {@linkcode FluxLimiter}, with every decision atomic in the store, so that the limit holds
+ * across every process sharing it. A store outage never rejects `check`: `onStoreError`
+ * decides, and the decision says so (`source: "fallback"`, `storeError`).
+ *
+ * @typeParam K The key type; keys are stored as `${prefix}:${String(key)}`.
+ *
+ * @example Fail over to an in-memory limiter
+ * ```ts
+ * import { DistributedLimiter, FluxLimiter, MemoryStore } from "@fluxpool/fluxpool";
+ * import assert from "node:assert/strict";
+ *
+ * const limiter = new DistributedLimiter({
+ *   store: new MemoryStore(),
+ *   rate: 100,
+ *   burst: 10,
+ *   onStoreError: new FluxLimiter({ rate: 25, burst: 5 }),
+ * });
+ * const decision = await limiter.check("client-42");
+ * assert.equal(decision.allowed, true);
+ * assert.equal(decision.remaining, 9);
+ * assert.equal(decision.source, "store");
+ * ```
+ */
+export class DistributedLimiter<K = string> {
+  // deno-lint-ignore no-explicit-any
+  #algorithm: Algorithm<any>;
+  #store: StateStore;
+  #prefix: string;
+  #timeoutMs: number;
+  #policy: StoreErrorPolicy<K>;
+  #cooldownMs: number;
+  #clock: Clock;
+  #cache: BlockCache | undefined;
+  #downUntil = -Infinity;
+  #lastError: unknown;
+  #denyRetryMs: number;
+
+  /**
+   * Creates a limiter.
+   * @param options The store, the rate (or an algorithm) and the failure policy.
+   * @throws {RangeError} when a number is out of range (`rate` <= 0, `timeoutMs` <= 0 …).
+   * @throws {TypeError} when an option has the wrong type, or the store cannot run the
+   * algorithm.
+   */
+  constructor(options: DistributedLimiterOptions<K>) {
+    const {
+      rate,
+      period = 1000,
+      burst = 1,
+      algorithm,
+      limits,
+      prefix = "fluxpool",
+      timeoutMs = 1000,
+      onStoreError = "allow",
+      storeCooldownMs = 1000,
+      localCache = false,
+      clock = systemClock,
+    } = options ?? ({} as DistributedLimiterOptions<K>);
+    if (typeof clock?.now !== "function") fail("clock", "a Clock with now()", clock);
+    const store: StateStore = options?.store ?? new MemoryStore({ clock });
+    if (typeof store?.decide !== "function" || typeof store?.reset !== "function") {
+      fail("store", "a StateStore", store);
+    }
+    this.#algorithm = pickAlgorithm(OWNER, { rate, period, burst, algorithm, limits });
+    if (store.supports?.(this.#algorithm) === false) {
+      throw new TypeError(
+        `Cannot create ${OWNER} as 'store' cannot run the algorithm '${this.#algorithm.name}': received ${
+          store.constructor?.name ?? "a store"
+        }`,
+      );
+    }
+    if (typeof prefix !== "string") fail("prefix", "a string", prefix);
+    if (timeoutMs !== Infinity) positive(OWNER, "timeoutMs", timeoutMs);
+    nonNegative(OWNER, "storeCooldownMs", storeCooldownMs);
+    if (
+      onStoreError !== "allow" && onStoreError !== "deny" &&
+      !(onStoreError instanceof FluxLimiter)
+    ) {
+      fail("onStoreError", `"allow", "deny" or a FluxLimiter`, onStoreError);
+    }
+    if (localCache !== false) {
+      const max = localCache === true ? 10_000 : localCache;
+      this.#cache = new BlockCache(integer(OWNER, "localCache", max, 1));
+    }
+    this.#store = store;
+    this.#prefix = prefix;
+    this.#timeoutMs = timeoutMs;
+    this.#policy = onStoreError;
+    this.#cooldownMs = storeCooldownMs;
+    this.#clock = clock;
+    // Failing closed answers the wait a key sees right after its whole capacity was used.
+    const full = this.#algorithm.decide(undefined, 0, this.#algorithm.limit).state;
+    this.#denyRetryMs = this.#algorithm.decide(full, 0, 1).decision.retryAfterMs;
+  }
+
+  /** Capacity: cost units allowed back-to-back from idle. */
+  get limit(): number {
+    return this.#algorithm.limit;
+  }
+
+  /** The algorithm the limiter runs. */
+  // deno-lint-ignore no-explicit-any
+  get algorithm(): Algorithm<any> {
+    return this.#algorithm;
+  }
+
+  /**
+   * Decides a request of `cost` units for `key` in the store, and consumes them when allowed.
+   * @param key Whom the request is counted against.
+   * @param cost Units the request costs, from 0 to the capacity.
+   * @param options A signal.
+   * @returns The decision; never rejects for a store failure.
+   * @throws {RangeError} when `cost` is out of range.
+   *
+   * @example Consume
+   * ```ts
+   * import { DistributedLimiter, MemoryStore } from "@fluxpool/fluxpool";
+   * import assert from "node:assert/strict";
+   *
+   * const limiter = new DistributedLimiter({ store: new MemoryStore(), rate: 1, burst: 3 });
+   * assert.equal((await limiter.check("k", 3)).allowed, true);
+   * assert.equal((await limiter.check("k")).allowed, false);
+   * ```
+   */
+  check(key: K, cost = 1, options: DistributedCheckOptions = {}): Promise<DistributedDecision> {
+    return this.#decide(key, cost, true, options.signal);
+  }
+
+  /**
+   * Decides like {@linkcode DistributedLimiter.check} but never consumes anything.
+   * @param key Whom the request would be counted against.
+   * @param cost Units the request would cost.
+   * @param options A signal.
+   * @returns What `check(key, cost)` would answer now.
+   * @throws {RangeError} when `cost` is out of range.
+   *
+   * @example Look without touching
+   * ```ts
+   * import { DistributedLimiter, MemoryStore } from "@fluxpool/fluxpool";
+   * import assert from "node:assert/strict";
+   *
+   * const limiter = new DistributedLimiter({ store: new MemoryStore(), rate: 1, burst: 2 });
+   * assert.equal((await limiter.peek("k")).remaining, 1);
+   * assert.equal((await limiter.peek("k")).remaining, 1);
+   * ```
+   */
+  peek(key: K, cost = 1, options: DistributedCheckOptions = {}): Promise<DistributedDecision> {
+    return this.#decide(key, cost, false, options.signal);
+  }
+
+  /**
+   * Forgets `key` in the store (and in the local cache and the fallback limiter).
+   * @param key The key to forget.
+   * @param options A signal.
+   * @returns Nothing, once the store forgot the key.
+   * @throws {Error} when the store fails or times out: unlike a decision, a reset that did not
+   * happen must not look like one that did.
+   *
+   * @example Reset
+   * ```ts
+   * import { DistributedLimiter, MemoryStore } from "@fluxpool/fluxpool";
+   * import assert from "node:assert/strict";
+   *
+   * const limiter = new DistributedLimiter({ store: new MemoryStore(), rate: 1 });
+   * await limiter.check("k");
+   * await limiter.reset("k");
+   * assert.equal((await limiter.check("k")).allowed, true);
+   * ```
+   */
+  async reset(key: K, options: DistributedCheckOptions = {}): Promise<void> {
+    const full = this.#key(key);
+    this.#cache?.delete(full);
+    if (this.#policy instanceof FluxLimiter) this.#policy.reset(key);
+    await withDeadline(
+      (signal) => this.#store.reset(full, { signal }),
+      this.#timeoutMs,
+      options.signal,
+    );
+  }
+
+  #key(key: K): string {
+    return this.#prefix === "" ? String(key) : `${this.#prefix}:${String(key)}`;
+  }
+
+  async #decide(
+    key: K,
+    cost: number,
+    consume: boolean,
+    signal: AbortSignal | undefined,
+  ): Promise<DistributedDecision> {
+    assertCost(cost, this.#algorithm.limit);
+    signal?.throwIfAborted();
+    const full = this.#key(key);
+    const now = this.#clock.now();
+    const block = this.#cache?.get(full, cost, now);
+    if (block !== undefined) {
+      return {
+        allowed: false,
+        limit: block.limit,
+        remaining: 0,
+        retryAfterMs: block.until - now,
+        resetAfterMs: block.until - now,
+        source: "cache",
+      };
+    }
+    if (now < this.#downUntil) return this.#fallback(key, cost, consume, this.#lastError);
+    let decision: RateLimitDecision;
+    try {
+      decision = await withDeadline(
+        (inner) => this.#store.decide(full, this.#algorithm, cost, { consume, signal: inner }),
+        this.#timeoutMs,
+        signal,
+      );
+    } catch (error) {
+      if (signal?.aborted && error === signal.reason) throw error;
+      this.#lastError = error;
+      this.#downUntil = this.#clock.now() + this.#cooldownMs;
+      return this.#fallback(key, cost, consume, error);
+    }
+    if (!decision.allowed && decision.remaining === 0 && cost > 0) {
+      this.#cache?.block(full, cost, decision.limit, now + decision.retryAfterMs);
+    }
+    return { ...decision, source: "store" };
+  }
+
+  #fallback(key: K, cost: number, consume: boolean, storeError: unknown): DistributedDecision {
+    const policy = this.#policy;
+    // An insurance limiter smaller than the request denies it rather than throw at the caller.
+    if (policy instanceof FluxLimiter && cost <= policy.limit) {
+      const decision = consume ? policy.check(key, cost) : policy.peek(key, cost);
+      return { ...decision, source: "fallback", storeError };
+    }
+    const limit = this.#algorithm.limit;
+    return policy === "allow"
+      ? {
+        allowed: true,
+        limit,
+        remaining: 0,
+        retryAfterMs: 0,
+        resetAfterMs: 0,
+        source: "fallback",
+        storeError,
+      }
+      : {
+        allowed: false,
+        limit,
+        remaining: 0,
+        retryAfterMs: this.#denyRetryMs,
+        resetAfterMs: this.#denyRetryMs,
+        source: "fallback",
+        storeError,
+      };
+  }
+}
+
+function fail(name: string, rule: string, value: unknown): never {
+  throw new TypeError(
+    `Cannot create ${OWNER} as '${name}' must be ${rule}: received ${
+      typeof value === "object" && value !== null ? "an object" : describe(value)
+    }`,
+  );
+}

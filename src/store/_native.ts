@@ -1,0 +1,112 @@
+// The numbers a native (Lua, SQL) implementation needs for each algorithm, derived from
+// `algorithm.config` with the very operations the TypeScript factory uses, so that both
+// compute with identical doubles; and the reading of the engines' answers.
+
+import type { Algorithm } from "../limiter/algorithm.ts";
+import type { RateLimitDecision } from "../limiter/decision.ts";
+import { StoreError } from "./store_error.ts";
+
+// deno-lint-ignore no-explicit-any
+type AnyAlgorithm = Algorithm<any>;
+type Config = Readonly<Record<string, number>>;
+
+function bucket({ rate, period, burst }: Config): number[] {
+  return [period / rate, burst];
+}
+
+function window({ limit, windowMs }: Config): number[] {
+  return [limit, windowMs];
+}
+
+const derivations: Record<string, (config: Config) => number[]> = {
+  gcra({ rate, period, burst }) {
+    const interval = period / rate;
+    return [interval, burst * interval];
+  },
+  tokenBucket: bucket,
+  leakyBucket: bucket,
+  fixedWindow: window,
+  slidingWindow: window,
+};
+
+/** Numeric codes of the single algorithms, for SQL. */
+export const CODES: Readonly<Record<string, number>> = {
+  gcra: 1,
+  tokenBucket: 2,
+  leakyBucket: 3,
+  fixedWindow: 4,
+  slidingWindow: 5,
+  multi: 6,
+};
+
+function parts(algorithm: AnyAlgorithm): AnyAlgorithm[] | undefined {
+  const list = (algorithm as { parts?: unknown }).parts;
+  return algorithm.name === "multi" && Array.isArray(list) ? list : undefined;
+}
+
+/**
+ * The algorithm's native parameters: its numbers, or for `multi` `[n, then per limit: the
+ * limit's name (or SQL code), how many numbers, the numbers]`. `undefined` when some part has
+ * no native version.
+ */
+export function nativeParams(
+  algorithm: AnyAlgorithm,
+  names: "name" | "code",
+): (string | number)[] | undefined {
+  const list = parts(algorithm);
+  if (list === undefined) return derivations[algorithm.name]?.(algorithm.config);
+  const out: (string | number)[] = [list.length];
+  for (const part of list) {
+    const derive = derivations[part.name];
+    if (derive === undefined) return undefined;
+    const numbers = derive(part.config);
+    out.push(names === "name" ? part.name : CODES[part.name], numbers.length, ...numbers);
+  }
+  return out;
+}
+
+function finite(value: unknown): number | undefined {
+  const n = typeof value === "number" ? value : typeof value === "string" ? Number(value) : NaN;
+  if (!Number.isFinite(n)) return undefined;
+  return n === 0 ? 0 : n; // no -0
+}
+
+function four(values: unknown[], limit: number): RateLimitDecision | undefined {
+  const [flag, remaining, retryAfterMs, resetAfterMs] = values.map(finite);
+  const allowed = flag === 1 ? true : flag === 0 ? false : undefined;
+  if (
+    allowed === undefined || remaining === undefined || retryAfterMs === undefined ||
+    resetAfterMs === undefined
+  ) {
+    return undefined;
+  }
+  return { allowed, limit, remaining, retryAfterMs, resetAfterMs };
+}
+
+/**
+ * Reads `[allowed, remaining, retryAfterMs, resetAfterMs]` (then four per limit for `multi`)
+ * from an engine, or throws a `StoreError`.
+ */
+export function readDecision(
+  reply: unknown,
+  algorithm: AnyAlgorithm,
+  store: string,
+): RateLimitDecision {
+  const list = parts(algorithm);
+  const size = 4 + 4 * (list?.length ?? 0);
+  if (Array.isArray(reply) && reply.length === size) {
+    const decision = four(reply.slice(0, 4), algorithm.limit);
+    if (decision !== undefined && list === undefined) return decision;
+    const limits = list?.map((part, i) => four(reply.slice(4 + 4 * i, 8 + 4 * i), part.limit));
+    if (decision !== undefined && limits?.every((d) => d !== undefined)) {
+      return { ...decision, limits: limits as RateLimitDecision[] };
+    }
+  }
+  let shown: string;
+  try {
+    shown = JSON.stringify(reply)?.slice(0, 200) ?? String(reply);
+  } catch {
+    shown = String(reply);
+  }
+  throw new StoreError(`${store} got an invalid reply: ${shown}`, store);
+}

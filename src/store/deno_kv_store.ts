@@ -1,0 +1,205 @@
+/**
+ * A {@linkcode StateStore} on Deno KV, with optimistic transactions.
+ *
+ * @module
+ */
+
+import type { Algorithm } from "../limiter/algorithm.ts";
+import { type Clock, systemClock } from "../limiter/clock.ts";
+import type { RateLimitDecision } from "../limiter/decision.ts";
+import { integer } from "../limiter/_validate.ts";
+import type { StateStore, StoreDecideOptions } from "./state_store.ts";
+import { StoreError } from "./store_error.ts";
+import { optimisticDecide } from "./_optimistic.ts";
+
+/** A Deno KV key. */
+export type KvKeyLike = readonly (string | number | bigint | boolean | Uint8Array)[];
+
+/** The part of `Deno.AtomicOperation` a {@linkcode DenoKvStore} uses. */
+export interface KvAtomicLike {
+  /** Fails the commit unless `key` still has `versionstamp` (`null`: still missing). */
+  check(...checks: { key: KvKeyLike; versionstamp: string | null }[]): KvAtomicLike;
+  /** Writes `value`, deleted by KV some time after `expireIn` ms. */
+  set(key: KvKeyLike, value: unknown, options?: { expireIn?: number }): KvAtomicLike;
+  /** Deletes `key`. */
+  delete(key: KvKeyLike): KvAtomicLike;
+  /** Commits; `ok` is `false` when a check failed. */
+  commit(): Promise<{ ok: boolean }>;
+}
+
+/**
+ * The part of `Deno.Kv` a {@linkcode DenoKvStore} uses, typed structurally so that the module
+ * type-checks where Deno's types are absent. A `Deno.Kv` from `Deno.openKv()` fits.
+ */
+export interface KvLike {
+  /** Reads `key` with its versionstamp. */
+  get(key: KvKeyLike): Promise<{ value: unknown; versionstamp: string | null }>;
+  /** Starts an atomic operation. */
+  atomic(): KvAtomicLike;
+  /** Deletes `key`. */
+  delete(key: KvKeyLike): Promise<void>;
+}
+
+/** Options for {@linkcode DenoKvStore}. */
+export interface DenoKvStoreOptions {
+  /**
+   * Prepended to every key inside KV.
+   * @default {["fluxpool"]}
+   */
+  keyPrefix?: KvKeyLike;
+  /**
+   * How many times a decision is retried when another writer changed the key in between.
+   * @default {16}
+   */
+  maxAttempts?: number;
+  /**
+   * Where time comes from. KV has no server clock, so clients must agree on time (on Deno
+   * Deploy, isolates' clocks are synchronised).
+   * @default {systemClock}
+   */
+  clock?: Clock;
+}
+
+const NAME = "DenoKvStore";
+const BUSY: unique symbol = Symbol("busy");
+
+/**
+ * A {@linkcode StateStore} on Deno KV: each decision reads the key's state, runs the
+ * algorithm's `decide()` and commits the new state with `atomic().check(...)`, retrying when
+ * another writer got there first, so decisions stay exact under contention. Works with any
+ * algorithm. On Deno Deploy the same code runs on its global store.
+ *
+ * @example A limiter on a local KV database
+ * ```ts
+ * import { DistributedLimiter } from "@fluxpool/fluxpool";
+ * import { DenoKvStore } from "@fluxpool/fluxpool/deno-kv";
+ * import assert from "node:assert/strict";
+ *
+ * const kv = await Deno.openKv(":memory:");
+ * const limiter = new DistributedLimiter({ store: new DenoKvStore(kv), rate: 10, burst: 2 });
+ * assert.equal((await limiter.check("k")).remaining, 1);
+ * assert.equal((await limiter.check("k")).remaining, 0);
+ * assert.equal((await limiter.check("k")).allowed, false);
+ * kv.close();
+ * ```
+ */
+export class DenoKvStore implements StateStore {
+  #kv: KvLike;
+  #prefix: KvKeyLike;
+  #maxAttempts: number;
+  #clock: Clock;
+
+  /**
+   * Creates a store over an open KV database.
+   * @param kv A `Deno.Kv` (or anything shaped like it).
+   * @param options The key prefix, the retry bound and the clock.
+   * @throws {TypeError} when `kv` lacks `get`/`atomic`, or an option has the wrong type.
+   * @throws {RangeError} when `maxAttempts` is not an integer >= 1.
+   */
+  constructor(kv: KvLike, options: DenoKvStoreOptions = {}) {
+    const { keyPrefix = ["fluxpool"], maxAttempts = 16, clock = systemClock } = options;
+    if (typeof kv?.get !== "function" || typeof kv?.atomic !== "function") {
+      throw new TypeError(
+        `Cannot create ${NAME} as 'kv' must be a Deno.Kv: received ${typeof kv}`,
+      );
+    }
+    if (!Array.isArray(keyPrefix)) {
+      throw new TypeError(
+        `Cannot create ${NAME} as 'keyPrefix' must be an array: received ${typeof keyPrefix}`,
+      );
+    }
+    if (typeof clock?.now !== "function") {
+      throw new TypeError(
+        `Cannot create ${NAME} as 'clock' must have a now() method: received ${typeof clock}`,
+      );
+    }
+    this.#kv = kv;
+    this.#prefix = keyPrefix;
+    this.#maxAttempts = integer(NAME, "maxAttempts", maxAttempts, 1);
+    this.#clock = clock;
+  }
+
+  /**
+   * Decides a request for `key` in an optimistic transaction; see {@linkcode StateStore.decide}.
+   * @param key The full key.
+   * @param algorithm Any algorithm.
+   * @param cost Units the request costs.
+   * @param options Whether to consume, and a signal.
+   * @returns The decision.
+   * @throws {StoreError} when KV fails, or other writers won `maxAttempts` times in a row.
+   */
+  async decide(
+    key: string,
+    // deno-lint-ignore no-explicit-any
+    algorithm: Algorithm<any>,
+    cost: number,
+    options: StoreDecideOptions = {},
+  ): Promise<RateLimitDecision> {
+    const kvKey = [...this.#prefix, key];
+    const kv = this.#kv;
+    return await optimisticDecide<string | null>(
+      {
+        read: async () => {
+          const entry = await this.#busyOr(() => kv.get(kvKey));
+          if (entry === BUSY) return undefined;
+          return {
+            state: entry.value ?? undefined,
+            token: entry.versionstamp,
+            now: this.#clock.now(),
+          };
+        },
+        write: async (versionstamp, state, ttl) => {
+          const op = kv.atomic().check({ key: kvKey, versionstamp });
+          if (state === undefined) op.delete(kvKey);
+          // KV deletes expired entries lazily; a state kept past its reset time behaves as none.
+          else op.set(kvKey, state, { expireIn: Math.ceil(ttl) + 1000 });
+          const result = await this.#busyOr(() => op.commit());
+          return result !== BUSY && result.ok;
+        },
+      },
+      algorithm,
+      cost,
+      options,
+      this.#maxAttempts,
+      NAME,
+      key,
+    );
+  }
+
+  /**
+   * Forgets `key`.
+   * @param key The full key.
+   * @param options A signal.
+   * @returns Nothing, once KV deleted the key.
+   * @throws {StoreError} when KV fails.
+   */
+  async reset(key: string, options: { signal?: AbortSignal } = {}): Promise<void> {
+    options.signal?.throwIfAborted();
+    await this.#call(() => this.#kv.delete([...this.#prefix, key]));
+  }
+
+  // A local KV database shared by several processes answers "database is locked" while
+  // another one writes: that is contention, retried like a lost commit.
+  async #busyOr<T>(fn: () => Promise<T>): Promise<T | typeof BUSY> {
+    try {
+      return await fn();
+    } catch (error) {
+      if (/database is locked/i.test(String((error as Error)?.message))) return BUSY;
+      throw wrap(error);
+    }
+  }
+
+  async #call<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (error) {
+      throw wrap(error);
+    }
+  }
+}
+
+function wrap(error: unknown): StoreError {
+  return new StoreError(`${NAME} failed: ${(error as Error)?.message ?? String(error)}`, NAME, {
+    cause: error,
+  });
+}

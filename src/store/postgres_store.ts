@@ -1,0 +1,238 @@
+/**
+ * A {@linkcode StateStore} on PostgreSQL: one statement per decision.
+ *
+ * @module
+ */
+
+import type { Algorithm } from "../limiter/algorithm.ts";
+import type { Clock } from "../limiter/clock.ts";
+import type { RateLimitDecision } from "../limiter/decision.ts";
+import type { StateStore, StoreDecideOptions } from "./state_store.ts";
+import { StoreError } from "./store_error.ts";
+import { CODES, nativeParams, readDecision } from "./_native.ts";
+import { POSTGRES_ALGORITHMS, POSTGRES_SCHEMA_SQL } from "./postgres_sql.ts";
+import { optimisticDecide } from "./_optimistic.ts";
+import { integer } from "../limiter/_validate.ts";
+
+/**
+ * The one method a {@linkcode PostgresStore} needs: `query(text, params)` resolving to
+ * `{ rows }`, as `pg`'s `Pool` and `Client` have it. For `postgres` (porsager), pass
+ * `{ query: async (text, params) => ({ rows: await sql.unsafe(text, params) }) }`.
+ */
+export interface PostgresClient {
+  /** Runs one statement with `$1`-style parameters. */
+  query(text: string, params?: unknown[]): Promise<{ rows: unknown[]; rowCount?: number | null }>;
+}
+
+/** Options for {@linkcode PostgresStore}. */
+export interface PostgresStoreOptions {
+  /**
+   * Decide on this clock instead of the server's `clock_timestamp()`. Only for tests: with the
+   * server's time, clients with skewed clocks still agree.
+   */
+  clock?: Clock;
+  /**
+   * For algorithms without a SQL version (decided optimistically in the client): how many
+   * times a decision is retried when another writer changed the key in between.
+   * @default {16}
+   */
+  maxAttempts?: number;
+}
+
+const NAME = "PostgresStore";
+
+const READ_SQL = `SELECT t.key IS NOT NULL AS found, t.doc,
+  extract(epoch FROM clock_timestamp())::float8 * 1000 AS now
+FROM (SELECT 1) AS one LEFT JOIN fluxpool_rate_limits t ON t.key = $1`;
+const INSERT_SQL = `INSERT INTO fluxpool_rate_limits (key, state, expires_at, doc)
+VALUES ($1, '{}', $2, $3) ON CONFLICT (key) DO NOTHING`;
+const UPDATE_SQL = `UPDATE fluxpool_rate_limits SET state = '{}', expires_at = $2, doc = $3
+WHERE key = $1 AND doc IS NOT DISTINCT FROM $4`;
+const DELETE_SQL =
+  `DELETE FROM fluxpool_rate_limits WHERE key = $1 AND doc IS NOT DISTINCT FROM $2`;
+
+function parseState(doc: string | null): unknown {
+  if (doc === null) return undefined;
+  try {
+    return JSON.parse(doc) ?? undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A {@linkcode StateStore} on PostgreSQL. Each decision is one `SELECT fluxpool_decide(...)`
+ * statement: a plpgsql function (created by {@linkcode PostgresStore.ensureSchema}) that locks
+ * the key's row, runs the algorithm on the server's clock and writes the new state, atomically.
+ *
+ * @example With pg
+ * ```ts ignore
+ * import pg from "pg";
+ * import { DistributedLimiter } from "@fluxpool/fluxpool";
+ * import { PostgresStore } from "@fluxpool/fluxpool/postgres";
+ *
+ * const store = new PostgresStore(new pg.Pool({ connectionString: "postgres://localhost/app" }));
+ * await store.ensureSchema();
+ * const limiter = new DistributedLimiter({ store, rate: 50, burst: 10 });
+ * const decision = await limiter.check("client-42");
+ * ```
+ */
+export class PostgresStore implements StateStore {
+  #client: PostgresClient;
+  #clock: Clock | undefined;
+  #maxAttempts: number;
+
+  /**
+   * Creates a store over a client.
+   * @param client Anything with `query(text, params)`: a `pg` `Pool` or `Client`.
+   * @param options A test clock, and the retry bound of the optimistic path.
+   * @throws {TypeError} when the client has no `query` method.
+   * @throws {RangeError} when `maxAttempts` is not an integer >= 1.
+   */
+  constructor(client: PostgresClient, options: PostgresStoreOptions = {}) {
+    if (typeof client?.query !== "function") {
+      throw new TypeError(
+        `Cannot create ${NAME} as 'client' must have query(text, params): received ${typeof client}`,
+      );
+    }
+    this.#client = client;
+    this.#clock = options.clock;
+    this.#maxAttempts = integer(NAME, "maxAttempts", options.maxAttempts ?? 16, 1);
+  }
+
+  /**
+   * Creates the table and functions if they are missing ({@linkcode POSTGRES_SCHEMA_SQL}).
+   * Safe to call from several processes at once. With a pool, the statement block runs on one
+   * connection.
+   * @returns Nothing, once the schema is there.
+   * @throws {StoreError} when PostgreSQL fails.
+   */
+  async ensureSchema(): Promise<void> {
+    // A multi-statement text: pg answers with one result per statement.
+    await this.#query(POSTGRES_SCHEMA_SQL, undefined, false);
+  }
+
+  /**
+   * Decides a request for `key` in one statement; see {@linkcode StateStore.decide}.
+   * @param key The full key.
+   * @param algorithm The algorithm: one statement for those in `POSTGRES_ALGORITHMS`, an
+   * optimistic read and conditional write (retried on contention) for any other.
+   * @param cost Units the request costs.
+   * @param options Whether to consume, and a signal.
+   * @returns The decision.
+   * @throws {StoreError} when PostgreSQL fails or answers nonsense, or other writers won
+   * `maxAttempts` times in a row.
+   */
+  async decide(
+    key: string,
+    // deno-lint-ignore no-explicit-any
+    algorithm: Algorithm<any>,
+    cost: number,
+    options: StoreDecideOptions = {},
+  ): Promise<RateLimitDecision> {
+    options.signal?.throwIfAborted();
+    const params = nativeParams(algorithm, "code");
+    if (params === undefined || !POSTGRES_ALGORITHMS.includes(algorithm.name)) {
+      return this.#optimistic(key, algorithm, cost, options);
+    }
+    const { rows } = await this.#query(
+      "SELECT fluxpool_decide($1, $2, $3, $4, $5, $6) AS d",
+      [
+        key,
+        CODES[algorithm.name],
+        cost,
+        options.consume !== false,
+        this.#clock?.now() ?? null,
+        params,
+      ],
+    );
+    return readDecision((rows[0] as { d?: unknown } | undefined)?.d, algorithm, NAME);
+  }
+
+  /**
+   * Forgets `key`.
+   * @param key The full key.
+   * @param options A signal.
+   * @returns Nothing, once the row is gone.
+   * @throws {StoreError} when PostgreSQL fails.
+   */
+  async reset(key: string, options: { signal?: AbortSignal } = {}): Promise<void> {
+    options.signal?.throwIfAborted();
+    await this.#query("DELETE FROM fluxpool_rate_limits WHERE key = $1", [key]);
+  }
+
+  /**
+   * Deletes the rows of keys back to full capacity (they behave the same when missing). Run it
+   * now and then, for example from a timer or `pg_cron`.
+   * @returns How many rows were deleted.
+   * @throws {StoreError} when PostgreSQL fails.
+   */
+  async cleanup(): Promise<number> {
+    const result = await this.#query(
+      "DELETE FROM fluxpool_rate_limits WHERE expires_at < extract(epoch FROM clock_timestamp())::float8 * 1000",
+    );
+    return result.rowCount ?? 0;
+  }
+
+  // For algorithms without a SQL version: decide() in the client between a read and a
+  // conditional write, both on the server's clock, retried when another writer got there first.
+  #optimistic(
+    key: string,
+    // deno-lint-ignore no-explicit-any
+    algorithm: Algorithm<any>,
+    cost: number,
+    options: StoreDecideOptions,
+  ): Promise<RateLimitDecision> {
+    const margin = this.#clock === undefined ? 0 : 60_000;
+    let now = 0;
+    return optimisticDecide<{ found: boolean; doc: string | null }>(
+      {
+        read: async () => {
+          const { rows } = await this.#query(READ_SQL, [key]);
+          const row = rows[0] as { found?: unknown; doc?: unknown; now?: unknown } | undefined;
+          if (typeof row?.found !== "boolean" || typeof row.now !== "number") {
+            throw new StoreError(`${NAME} got an invalid result: ${JSON.stringify(row)}`, NAME);
+          }
+          const doc = typeof row.doc === "string" ? row.doc : null;
+          now = this.#clock?.now() ?? row.now;
+          return { state: parseState(doc), token: { found: row.found, doc }, now };
+        },
+        write: async ({ found, doc }, state, ttl) => {
+          const next = state === undefined ? null : JSON.stringify(state);
+          if (!found && next === null) return true;
+          const [text, params] = !found
+            ? [INSERT_SQL, [key, now + ttl + margin, next]]
+            : next === null
+            ? [DELETE_SQL, [key, doc]]
+            : [UPDATE_SQL, [key, now + ttl + margin, next, doc]];
+          return (await this.#query(text, params)).rowCount === 1;
+        },
+      },
+      algorithm,
+      cost,
+      options,
+      this.#maxAttempts,
+      NAME,
+      key,
+    );
+  }
+
+  async #query(
+    text: string,
+    params?: unknown[],
+    rows = true,
+  ): Promise<{ rows: unknown[]; rowCount?: number | null }> {
+    let result;
+    try {
+      result = await this.#client.query(text, params);
+    } catch (error) {
+      throw new StoreError(`${NAME} failed: ${(error as Error)?.message ?? String(error)}`, NAME, {
+        cause: error,
+      });
+    }
+    if (rows && !Array.isArray(result?.rows)) {
+      throw new StoreError(`${NAME} got an invalid result: no rows`, NAME);
+    }
+    return result;
+  }
+}

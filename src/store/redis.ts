@@ -1,0 +1,21 @@
+/**
+ * Distributed rate limiting on Redis: {@linkcode RedisStore}, adapters for ioredis and
+ * node-redis (an `@upstash/redis` client fits as it is), and the Lua scripts themselves.
+ *
+ * @example A limit shared by every process on one Redis
+ * ```ts ignore
+ * import { Redis } from "ioredis";
+ * import { DistributedLimiter } from "@fluxpool/fluxpool";
+ * import { fromIoredis, RedisStore } from "@fluxpool/fluxpool/redis";
+ *
+ * const store = new RedisStore(fromIoredis(new Redis("redis://127.0.0.1:6379")));
+ * const limiter = new DistributedLimiter({ store, rate: 50, burst: 10, timeoutMs: 200 });
+ * const decision = await limiter.check("client-42");
+ * ```
+ *
+ * @module
+ */
+
+export * from "./redis_store.ts";
+export * from "./redis_scripts.ts";
+export * from "./redis_cas_scripts.ts";

@@ -1,0 +1,360 @@
+/**
+ * The rate-limiting algorithms as Lua scripts for Redis, one per algorithm plus one for several
+ * limits at once, each deciding one request atomically on one key (so they run unchanged on
+ * Redis Cluster).
+ *
+ * Every script takes `KEYS[1]` (the key) and `ARGV = [cost, consume ("1" | "0"), now (ms, or
+ * "" for the server's own `TIME`), ...the algorithm's numbers]`, and answers
+ * `[allowed (1 | 0), remaining, retryAfterMs, resetAfterMs]` (followed by the same four for
+ * each limit in {@linkcode MULTI_LIMIT_SCRIPT}), the numbers as strings so that fractions
+ * survive. The state is a string of comma-separated numbers written with 17 significant digits
+ * (`;` between the limits of a composite), so each script computes exactly what the TypeScript
+ * `decide()` computes; the key expires (`PX`) when it is back to full capacity, so idle keys
+ * vanish (a minute later when the caller supplied the time, as Redis expires keys on its own
+ * clock).
+ *
+ * @module
+ */
+
+// Shared head: arguments, time, state coding, and the helpers to save and answer.
+const PRELUDE = `
+local SLACK = 1e-9
+local cost = tonumber(ARGV[1])
+local consume = ARGV[2] == "1"
+local now = tonumber(ARGV[3])
+-- With the caller's time, Redis's expiry runs on another clock: keep a minute of margin.
+local margin = 60000
+if now == nil then
+  margin = 0
+  local t = redis.call("TIME")
+  now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
+end
+local function num(x) return string.format("%.17g", x) end
+local function split(text, sep)
+  local parts, from = {}, 1
+  while true do
+    local at = string.find(text, sep, from, true)
+    if at == nil then
+      parts[#parts + 1] = string.sub(text, from)
+      return parts
+    end
+    parts[#parts + 1] = string.sub(text, from, at - 1)
+    from = at + 1
+  end
+end
+local function decode(text)
+  if text == nil or text == "" then return nil end
+  local values = {}
+  for i, part in ipairs(split(text, ",")) do
+    values[i] = tonumber(part)
+    if values[i] == nil then return nil end
+  end
+  return values
+end
+-- A state of the wrong shape (the prefix served another algorithm before) counts as none.
+local SIZES = { gcra = 1, tokenBucket = 2, leakyBucket = 2, fixedWindow = 2 }
+local function fits(name, s)
+  if s == nil then return nil end
+  local size = SIZES[name]
+  if (size ~= nil and #s ~= size) or (size == nil and #s % 2 ~= 0) then return nil end
+  return s
+end
+local function encode(values)
+  if values == nil then return "" end
+  local parts = {}
+  for i = 1, #values do parts[i] = num(values[i]) end
+  return table.concat(parts, ",")
+end
+local function save(text, ttl)
+  if not consume then return end
+  if ttl <= 0 or text == "" then
+    redis.call("DEL", KEYS[1])
+  else
+    redis.call("SET", KEYS[1], text, "PX", math.ceil(ttl + margin))
+  end
+end
+local function params(from, count)
+  local p = {}
+  for i = 1, count do p[i] = tonumber(ARGV[from + i - 1]) end
+  return p
+end
+`;
+
+// Each step mirrors the TypeScript decide(): (state, now, cost, params) ->
+// allowed, state to keep, remaining, retryAfterMs, resetAfterMs (the time until idle).
+const GCRA_STEP = `
+local function gcra(s, now, cost, p)
+  local interval, tolerance = p[1], p[2]
+  local slack = interval * SLACK
+  local base = now
+  if s ~= nil and s[1] >= now then base = s[1] end
+  local nxt = base + cost * interval
+  if nxt - now <= tolerance + slack then
+    return true, { nxt }, math.floor((tolerance - (nxt - now)) / interval + SLACK), 0, nxt - now
+  end
+  return false, s, math.max(0, math.floor((tolerance - (base - now)) / interval + SLACK)),
+    nxt - tolerance - now, base - now
+end
+`;
+
+const TOKEN_BUCKET_STEP = `
+local function tokenBucket(s, now, cost, p)
+  local interval, burst = p[1], p[2]
+  local tokens = burst
+  if s ~= nil then
+    tokens = s[1] + math.max(0, now - s[2]) / interval
+    if not (tokens < burst) then tokens = burst end
+  end
+  if tokens + SLACK >= cost then
+    local left = math.max(0, tokens - cost)
+    local at = now
+    if s ~= nil then at = math.max(now, s[2]) end
+    return true, { left, at }, math.floor(left + SLACK), 0, (burst - left) * interval
+  end
+  return false, s, math.floor(tokens + SLACK), (cost - tokens) * interval,
+    (burst - tokens) * interval
+end
+`;
+
+const LEAKY_BUCKET_STEP = `
+local function leakyBucket(s, now, cost, p)
+  local interval, burst = p[1], p[2]
+  local level = 0
+  if s ~= nil then
+    level = s[1] - math.max(0, now - s[2]) / interval
+    if not (level > 0) then level = 0 end
+  end
+  local nxt = level + cost
+  if nxt <= burst + SLACK then
+    local full = math.min(nxt, burst)
+    local at = now
+    if s ~= nil then at = math.max(now, s[2]) end
+    return true, { full, at }, math.floor(burst - full + SLACK), 0, full * interval
+  end
+  return false, s, math.floor(burst - level + SLACK), (nxt - burst) * interval, level * interval
+end
+`;
+
+const FIXED_WINDOW_STEP = `
+local function fixedWindow(s, now, cost, p)
+  local limit, windowMs = p[1], p[2]
+  local start = math.floor(now / windowMs + SLACK) * windowMs
+  local count = 0
+  if s ~= nil and s[1] >= start then
+    start = s[1]
+    count = s[2]
+  end
+  local ends = start + windowMs - now
+  if count + cost <= limit + SLACK then
+    local total = math.min(count + cost, limit)
+    local reset = 0
+    if total > 0 then reset = ends end
+    local kept = s
+    if cost > 0 then kept = { start, total } end
+    return true, kept, math.floor(limit - total + SLACK), 0, reset
+  end
+  return false, s, math.max(0, math.floor(limit - count + SLACK)), ends, ends
+end
+`;
+
+const SLIDING_WINDOW_STEP = `
+local function slidingWindow(s, now, cost, p)
+  local limit, windowMs = p[1], p[2]
+  local eps = windowMs * SLACK
+  local log = s or {}
+  local n = #log
+  local first = 1
+  while first <= n and log[first] + windowMs <= now + eps do first = first + 2 end
+  local used = 0
+  for i = first + 1, n, 2 do used = used + log[i] end
+  if used + cost > limit + SLACK then
+    local left, retry = used, 0
+    for i = first, n, 2 do
+      left = left - log[i + 1]
+      if left + cost <= limit + SLACK then
+        retry = log[i] + windowMs - now
+        break
+      end
+    end
+    return false, s, math.max(0, math.floor(limit - used + SLACK)), retry,
+      log[n - 1] + windowMs - now
+  end
+  local kept = s
+  if cost > 0 then
+    kept = {}
+    for i = first, n do kept[#kept + 1] = log[i] end
+    if n >= first and log[n - 1] >= now then
+      kept[#kept] = kept[#kept] + cost
+    else
+      kept[#kept + 1] = now
+      kept[#kept + 1] = cost
+    end
+  end
+  local reset = 0
+  if kept ~= nil and #kept > 0 then reset = math.max(0, kept[#kept - 1] + windowMs - now) end
+  return true, kept, math.max(0, math.floor(limit - used - cost + SLACK)), 0, reset
+end
+`;
+
+// One algorithm on one key: ARGV[4..] are its numbers.
+function single(step: string, name: string, count: number): string {
+  return `${PRELUDE}${step}
+local allowed, kept, remaining, retry, reset =
+  ${name}(fits("${name}", decode(redis.call("GET", KEYS[1]) or nil)), now, cost, params(4, ${count}))
+if allowed then save(encode(kept), reset) end
+return { allowed and 1 or 0, num(remaining), num(retry), num(reset) }
+`;
+}
+
+/**
+ * GCRA. `ARGV[4..5] = interval, tolerance` (`period / rate`, `burst · interval`); the state is
+ * the theoretical arrival time (TAT) in epoch milliseconds.
+ *
+ * @example Load it
+ * ```ts ignore
+ * import { GCRA_SCRIPT } from "@fluxpool/fluxpool/redis";
+ * const sha = await redis.scriptLoad(GCRA_SCRIPT);
+ * ```
+ */
+export const GCRA_SCRIPT: string = single(GCRA_STEP, "gcra", 2);
+
+/**
+ * Token bucket. `ARGV[4..5] = interval, burst`; the state is `tokens,updatedAt`.
+ *
+ * @example Load it
+ * ```ts ignore
+ * import { TOKEN_BUCKET_SCRIPT } from "@fluxpool/fluxpool/redis";
+ * const sha = await redis.scriptLoad(TOKEN_BUCKET_SCRIPT);
+ * ```
+ */
+export const TOKEN_BUCKET_SCRIPT: string = single(TOKEN_BUCKET_STEP, "tokenBucket", 2);
+
+/**
+ * Leaky bucket (as a meter). `ARGV[4..5] = interval, burst`; the state is `level,updatedAt`.
+ *
+ * @example Load it
+ * ```ts ignore
+ * import { LEAKY_BUCKET_SCRIPT } from "@fluxpool/fluxpool/redis";
+ * const sha = await redis.scriptLoad(LEAKY_BUCKET_SCRIPT);
+ * ```
+ */
+export const LEAKY_BUCKET_SCRIPT: string = single(LEAKY_BUCKET_STEP, "leakyBucket", 2);
+
+/**
+ * Fixed window. `ARGV[4..5] = limit, windowMs`; the state is `windowStart,count`.
+ *
+ * @example Load it
+ * ```ts ignore
+ * import { FIXED_WINDOW_SCRIPT } from "@fluxpool/fluxpool/redis";
+ * const sha = await redis.scriptLoad(FIXED_WINDOW_SCRIPT);
+ * ```
+ */
+export const FIXED_WINDOW_SCRIPT: string = single(FIXED_WINDOW_STEP, "fixedWindow", 2);
+
+/**
+ * Sliding window (an exact log). `ARGV[4..5] = limit, windowMs`; the state is
+ * `time,units,time,units,...` for the requests still in the window.
+ *
+ * @example Load it
+ * ```ts ignore
+ * import { SLIDING_WINDOW_SCRIPT } from "@fluxpool/fluxpool/redis";
+ * const sha = await redis.scriptLoad(SLIDING_WINDOW_SCRIPT);
+ * ```
+ */
+export const SLIDING_WINDOW_SCRIPT: string = single(SLIDING_WINDOW_STEP, "slidingWindow", 2);
+
+/**
+ * Several limits in one all-or-nothing decision (`multiLimit`): when any limit denies, nothing
+ * is consumed from any. `ARGV[4..] = n, then for each limit: its algorithm's name, how many
+ * numbers follow, the numbers`; the state is the limits' states joined by `;`.
+ *
+ * @example Load it
+ * ```ts ignore
+ * import { MULTI_LIMIT_SCRIPT } from "@fluxpool/fluxpool/redis";
+ * const sha = await redis.scriptLoad(MULTI_LIMIT_SCRIPT);
+ * ```
+ */
+export const MULTI_LIMIT_SCRIPT: string = `${PRELUDE}${GCRA_STEP}${TOKEN_BUCKET_STEP}
+${LEAKY_BUCKET_STEP}${FIXED_WINDOW_STEP}${SLIDING_WINDOW_STEP}
+local steps = { gcra = gcra, tokenBucket = tokenBucket, leakyBucket = leakyBucket,
+  fixedWindow = fixedWindow, slidingWindow = slidingWindow }
+local n = tonumber(ARGV[4])
+local parts, at = {}, 5
+for i = 1, n do
+  local count = tonumber(ARGV[at + 1])
+  parts[i] = { name = ARGV[at], step = steps[ARGV[at]], p = params(at + 2, count) }
+  at = at + 2 + count
+end
+local raw = redis.call("GET", KEYS[1])
+local states = {}
+if raw then states = split(raw, ";") end
+if #states ~= n then states = {} end
+local results, allowed = {}, true
+for i = 1, n do
+  local s = fits(parts[i].name, decode(states[i]))
+  results[i] = { parts[i].step(s, now, cost, parts[i].p) }
+  results[i][6] = s
+  if not results[i][1] then allowed = false end
+end
+if not allowed then
+  -- Nothing is consumed: the limits that would allow report where they stand now.
+  for i = 1, n do
+    if results[i][1] then results[i] = { parts[i].step(results[i][6], now, 0, parts[i].p) } end
+  end
+end
+local remaining, retry, reset = math.huge, 0, 0
+local reply, kept = { 0, 0, 0, 0 }, {}
+for i = 1, n do
+  local r = results[i]
+  if r[3] < remaining then remaining = r[3] end
+  if r[4] > retry then retry = r[4] end
+  if r[5] > reset then reset = r[5] end
+  kept[i] = encode(r[2])
+  reply[#reply + 1] = r[1] and 1 or 0
+  reply[#reply + 1] = num(r[3])
+  reply[#reply + 1] = num(r[4])
+  reply[#reply + 1] = num(r[5])
+end
+if allowed then save(table.concat(kept, ";"), reset) end
+reply[1], reply[2], reply[3], reply[4] = allowed and 1 or 0, num(remaining), num(retry), num(reset)
+return reply
+`;
+
+/**
+ * Forgets a key (`reset`).
+ *
+ * @example Run it
+ * ```ts ignore
+ * import { RESET_SCRIPT } from "@fluxpool/fluxpool/redis";
+ * await redis.eval(RESET_SCRIPT, ["fluxpool:alice"], []);
+ * ```
+ */
+export const RESET_SCRIPT: string = `return redis.call("DEL", KEYS[1])`;
+
+/**
+ * Every decision script by the {@linkcode Algorithm.name} it implements (`"multi"` for
+ * `multiLimit`).
+ *
+ * @example Names
+ * ```ts
+ * import { REDIS_SCRIPTS } from "@fluxpool/fluxpool/redis";
+ * import assert from "node:assert/strict";
+ *
+ * assert.deepEqual(Object.keys(REDIS_SCRIPTS).sort(), [
+ *   "fixedWindow",
+ *   "gcra",
+ *   "leakyBucket",
+ *   "multi",
+ *   "slidingWindow",
+ *   "tokenBucket",
+ * ]);
+ * ```
+ */
+export const REDIS_SCRIPTS: Readonly<Record<string, string>> = Object.freeze({
+  gcra: GCRA_SCRIPT,
+  tokenBucket: TOKEN_BUCKET_SCRIPT,
+  leakyBucket: LEAKY_BUCKET_SCRIPT,
+  fixedWindow: FIXED_WINDOW_SCRIPT,
+  slidingWindow: SLIDING_WINDOW_SCRIPT,
+  multi: MULTI_LIMIT_SCRIPT,
+});

@@ -1,0 +1,267 @@
+/**
+ * A {@linkcode StateStore} on Redis: every decision is one Lua script on one key.
+ *
+ * @module
+ */
+
+import type { Algorithm } from "../limiter/algorithm.ts";
+import type { Clock } from "../limiter/clock.ts";
+import type { RateLimitDecision } from "../limiter/decision.ts";
+import type { StateStore, StoreDecideOptions } from "./state_store.ts";
+import { StoreError } from "./store_error.ts";
+import { nativeParams, readDecision } from "./_native.ts";
+import { REDIS_SCRIPTS, RESET_SCRIPT } from "./redis_scripts.ts";
+import { COMPARE_AND_SET_SCRIPT, READ_SCRIPT } from "./redis_cas_scripts.ts";
+import { optimisticDecide } from "./_optimistic.ts";
+import { integer } from "../limiter/_validate.ts";
+
+/**
+ * The two commands a {@linkcode RedisStore} needs, in the shape `@upstash/redis` has natively:
+ * `evalsha(sha, keys, args)` and `eval(script, keys, args)`. Wrap other clients with
+ * {@linkcode fromIoredis} or {@linkcode fromNodeRedis}.
+ */
+export interface RedisScriptClient {
+  /** Runs a script already loaded in Redis; rejects with a `NOSCRIPT` error when it is not. */
+  evalsha(sha: string, keys: string[], args: string[]): Promise<unknown>;
+  /** Runs (and caches in Redis) a script given in full. */
+  eval(script: string, keys: string[], args: string[]): Promise<unknown>;
+}
+
+/** The part of an ioredis client {@linkcode fromIoredis} uses. */
+export interface IoredisLike {
+  /** `EVALSHA sha numkeys ...keys ...args`. */
+  evalsha(sha: string, numkeys: number, ...keysAndArgs: string[]): Promise<unknown>;
+  /** `EVAL script numkeys ...keys ...args`. */
+  eval(script: string, numkeys: number, ...keysAndArgs: string[]): Promise<unknown>;
+}
+
+/** The part of a node-redis (v4 and later) client {@linkcode fromNodeRedis} uses. */
+export interface NodeRedisLike {
+  /** `EVALSHA` with keys and arguments. */
+  evalSha(sha: string, options: { keys: string[]; arguments: string[] }): Promise<unknown>;
+  /** `EVAL` with keys and arguments. */
+  eval(script: string, options: { keys: string[]; arguments: string[] }): Promise<unknown>;
+}
+
+/**
+ * Adapts an ioredis client (`new Redis()` or a `Cluster`) for {@linkcode RedisStore}.
+ * @param client The ioredis client.
+ * @returns The narrow client.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { Redis } from "ioredis";
+ * import { fromIoredis, RedisStore } from "@fluxpool/fluxpool/redis";
+ * const store = new RedisStore(fromIoredis(new Redis()));
+ * ```
+ */
+export function fromIoredis(client: IoredisLike): RedisScriptClient {
+  return {
+    evalsha: (sha, keys, args) => client.evalsha(sha, keys.length, ...keys, ...args),
+    eval: (script, keys, args) => client.eval(script, keys.length, ...keys, ...args),
+  };
+}
+
+/**
+ * Adapts a node-redis client (`createClient()` from `redis` v4 or later) for
+ * {@linkcode RedisStore}.
+ * @param client The connected node-redis client.
+ * @returns The narrow client.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { createClient } from "redis";
+ * import { fromNodeRedis, RedisStore } from "@fluxpool/fluxpool/redis";
+ * const store = new RedisStore(fromNodeRedis(await createClient().connect()));
+ * ```
+ */
+export function fromNodeRedis(client: NodeRedisLike): RedisScriptClient {
+  return {
+    evalsha: (sha, keys, args) => client.evalSha(sha, { keys, arguments: args }),
+    eval: (script, keys, args) => client.eval(script, { keys, arguments: args }),
+  };
+}
+
+/** Options for {@linkcode RedisStore}. */
+export interface RedisStoreOptions {
+  /**
+   * Decide on this clock instead of Redis's own `TIME`. Only for tests: with the server's time,
+   * clients with skewed clocks still agree.
+   */
+  clock?: Clock;
+  /**
+   * For algorithms without a Lua version (decided optimistically in the client): how many times
+   * a decision is retried when another writer changed the key in between.
+   * @default {16}
+   */
+  maxAttempts?: number;
+}
+
+const NAME = "RedisStore";
+
+/**
+ * A {@linkcode StateStore} on Redis. Each decision is one `EVALSHA` of the algorithm's Lua
+ * script (falling back to `EVAL` when Redis answers `NOSCRIPT`) on one key, atomic and timed by
+ * Redis's own clock; the key expires when it is back to full capacity.
+ *
+ * @example With ioredis
+ * ```ts ignore
+ * import { Redis } from "ioredis";
+ * import { DistributedLimiter } from "@fluxpool/fluxpool";
+ * import { fromIoredis, RedisStore } from "@fluxpool/fluxpool/redis";
+ *
+ * const store = new RedisStore(fromIoredis(new Redis("redis://127.0.0.1:6379")));
+ * const limiter = new DistributedLimiter({ store, rate: 50, burst: 10 });
+ * const decision = await limiter.check("client-42");
+ * ```
+ */
+export class RedisStore implements StateStore {
+  #client: RedisScriptClient;
+  #clock: Clock | undefined;
+  #maxAttempts: number;
+  #shas = new Map<string, Promise<string>>();
+
+  /**
+   * Creates a store over a client.
+   * @param client Anything with `evalsha(sha, keys, args)` and `eval(script, keys, args)`:
+   * an `@upstash/redis` client as it is, or ioredis / node-redis through
+   * {@linkcode fromIoredis} / {@linkcode fromNodeRedis}.
+   * @param options A test clock, and the retry bound of the optimistic path.
+   * @throws {TypeError} when the client lacks `eval` or `evalsha`.
+   * @throws {RangeError} when `maxAttempts` is not an integer >= 1.
+   */
+  constructor(client: RedisScriptClient, options: RedisStoreOptions = {}) {
+    if (typeof client?.evalsha !== "function" || typeof client?.eval !== "function") {
+      throw new TypeError(
+        `Cannot create ${NAME} as 'client' must have evalsha(sha, keys, args) and eval(script, keys, args): received ${typeof client}`,
+      );
+    }
+    this.#client = client;
+    this.#clock = options.clock;
+    this.#maxAttempts = integer(NAME, "maxAttempts", options.maxAttempts ?? 16, 1);
+  }
+
+  /**
+   * Decides a request for `key` in one script call; see {@linkcode StateStore.decide}.
+   * @param key The full key.
+   * @param algorithm The algorithm: one script call for those in `REDIS_SCRIPTS`, an optimistic
+   * read and compare-and-set (two calls, retried on contention) for any other.
+   * @param cost Units the request costs.
+   * @param options Whether to consume, and a signal.
+   * @returns The decision.
+   * @throws {StoreError} when Redis fails or answers nonsense, or other writers won
+   * `maxAttempts` times in a row.
+   */
+  async decide(
+    key: string,
+    // deno-lint-ignore no-explicit-any
+    algorithm: Algorithm<any>,
+    cost: number,
+    options: StoreDecideOptions = {},
+  ): Promise<RateLimitDecision> {
+    options.signal?.throwIfAborted();
+    const script = REDIS_SCRIPTS[algorithm.name];
+    const params = nativeParams(algorithm, "name");
+    if (script === undefined || params === undefined) {
+      return this.#optimistic(key, algorithm, cost, options);
+    }
+    const now = this.#clock === undefined ? "" : String(this.#clock.now());
+    const args = [String(cost), options.consume === false ? "0" : "1", now, ...params.map(String)];
+    const reply = await this.#run(script, [key], args);
+    return readDecision(reply, algorithm, NAME);
+  }
+
+  /**
+   * Forgets `key`.
+   * @param key The full key.
+   * @param options A signal.
+   * @returns Nothing, once Redis deleted the key.
+   * @throws {StoreError} when Redis fails.
+   */
+  async reset(key: string, options: { signal?: AbortSignal } = {}): Promise<void> {
+    options.signal?.throwIfAborted();
+    await this.#run(RESET_SCRIPT, [key], []);
+  }
+
+  // For algorithms without a Lua version: decide() in the client between a read and a
+  // compare-and-set, both on Redis's clock, retried when another writer got there first.
+  #optimistic(
+    key: string,
+    // deno-lint-ignore no-explicit-any
+    algorithm: Algorithm<any>,
+    cost: number,
+    options: StoreDecideOptions,
+  ): Promise<RateLimitDecision> {
+    const margin = this.#clock === undefined ? 0 : 60_000;
+    return optimisticDecide<string>(
+      {
+        read: async () => {
+          const reply = await this.#run(READ_SCRIPT, [key], []);
+          const now = this.#clock?.now() ??
+            (Array.isArray(reply) ? Number(reply[1]) * 1000 + Number(reply[2]) / 1000 : NaN);
+          if (!Array.isArray(reply) || reply.length !== 3 || !Number.isFinite(now)) {
+            throw new StoreError(`${NAME} got an invalid reply: ${String(reply)}`, NAME);
+          }
+          // Clients that decode replies (Upstash) may hand back a number: compare as text.
+          const token = String(reply[0]);
+          return { state: parseState(token), token, now };
+        },
+        write: async (token, state, ttl) => {
+          const next = state === undefined ? "" : `j:${JSON.stringify(state)}`;
+          const args = [token, next, String(Math.ceil(ttl + margin))];
+          return Number(await this.#run(COMPARE_AND_SET_SCRIPT, [key], args)) === 1;
+        },
+      },
+      algorithm,
+      cost,
+      options,
+      this.#maxAttempts,
+      NAME,
+      key,
+    );
+  }
+
+  async #run(script: string, keys: string[], args: string[]): Promise<unknown> {
+    const sha = await this.#sha(script);
+    try {
+      return await this.#client.evalsha(sha, keys, args);
+    } catch (error) {
+      if (!/NOSCRIPT/i.test(String((error as Error)?.message ?? error))) throw wrap(error);
+    }
+    try {
+      return await this.#client.eval(script, keys, args);
+    } catch (error) {
+      throw wrap(error);
+    }
+  }
+
+  #sha(script: string): Promise<string> {
+    let sha = this.#shas.get(script);
+    if (sha === undefined) {
+      sha = sha1(script);
+      this.#shas.set(script, sha);
+    }
+    return sha;
+  }
+}
+
+// States of the optimistic path are JSON after "j:"; anything else (a native state) is none.
+function parseState(raw: string): unknown {
+  if (!raw.startsWith("j:")) return undefined;
+  try {
+    return JSON.parse(raw.slice(2)) ?? undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function wrap(error: unknown): StoreError {
+  return new StoreError(`${NAME} failed: ${(error as Error)?.message ?? String(error)}`, NAME, {
+    cause: error,
+  });
+}
+
+async function sha1(text: string): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-1", new TextEncoder().encode(text));
+  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
+}

@@ -1,0 +1,291 @@
+import assert from "node:assert/strict";
+import {
+  DistributedLimiter,
+  FluxLimiter,
+  gcra,
+  isTimeoutError,
+  MemoryStore,
+  type RateLimitDecision,
+  type StateStore,
+} from "../../mod.ts";
+import { ManualClock } from "../../src/testing/mod.ts";
+
+/** A store that fails while `down` is set, and counts its calls. */
+class FlakyStore implements StateStore {
+  down = false;
+  calls = 0;
+  #inner: MemoryStore;
+  constructor(clock: ManualClock) {
+    this.#inner = new MemoryStore({ clock });
+  }
+  decide(...args: Parameters<StateStore["decide"]>): Promise<RateLimitDecision> {
+    this.calls++;
+    if (this.down) return Promise.reject(new Error("connection refused"));
+    return this.#inner.decide(...args);
+  }
+  reset(key: string): Promise<void> {
+    return this.#inner.reset(key);
+  }
+}
+
+Deno.test("DistributedLimiter.check() gives FluxLimiter's decisions over a MemoryStore", async () => {
+  const clock = new ManualClock();
+  const distributed = new DistributedLimiter({
+    store: new MemoryStore({ clock }),
+    rate: 10,
+    burst: 6,
+    clock,
+  });
+  const local = new FluxLimiter({ rate: 10, burst: 6, clock });
+  for (const advance of [0, 0, 0, 0, 0, 0, 0, 50, 50, 10, 300, 0, 0]) {
+    clock.advance(advance);
+    const { source, ...decision } = await distributed.check("k");
+    assert.equal(source, "store");
+    assert.deepEqual(decision, local.check("k"));
+  }
+  assert.deepEqual(
+    { ...(await distributed.peek("k", 2)), source: undefined },
+    { ...local.peek("k", 2), source: undefined },
+  );
+});
+
+Deno.test("DistributedLimiter.check() namespaces keys with `prefix`", async () => {
+  const store = new MemoryStore();
+  const keys: string[] = [];
+  const spy: StateStore = {
+    decide: (key, ...rest) => (keys.push(key), store.decide(key, ...rest)),
+    reset: (key) => store.reset(key),
+  };
+  await new DistributedLimiter({ store: spy, rate: 1 }).check("a");
+  await new DistributedLimiter({ store: spy, rate: 1, prefix: "api" }).check("a");
+  await new DistributedLimiter<number>({ store: spy, rate: 1, prefix: "" }).check(7);
+  assert.deepEqual(keys, ["fluxpool:a", "api:a", "7"]);
+});
+
+Deno.test("DistributedLimiter.check() fails open with onStoreError 'allow' and says so", async () => {
+  const clock = new ManualClock();
+  const store = new FlakyStore(clock);
+  store.down = true;
+  const limiter = new DistributedLimiter({ store, rate: 10, burst: 2, clock });
+  const decision = await limiter.check("k");
+  assert.equal(decision.allowed, true);
+  assert.equal(decision.source, "fallback");
+  assert.equal((decision.storeError as Error).message, "connection refused");
+});
+
+Deno.test("DistributedLimiter.check() fails closed with onStoreError 'deny'", async () => {
+  const clock = new ManualClock();
+  const store = new FlakyStore(clock);
+  store.down = true;
+  const limiter = new DistributedLimiter({
+    store,
+    rate: 10,
+    burst: 2,
+    clock,
+    onStoreError: "deny",
+  });
+  const decision = await limiter.check("k");
+  assert.equal(decision.allowed, false);
+  assert.equal(decision.source, "fallback");
+  assert.equal(decision.retryAfterMs, 100);
+  assert.ok(decision.storeError instanceof Error);
+});
+
+Deno.test("DistributedLimiter.check() hands over to an insurance FluxLimiter and back", async () => {
+  const clock = new ManualClock();
+  const store = new FlakyStore(clock);
+  const insurance = new FluxLimiter({ rate: 1, burst: 1, clock });
+  const limiter = new DistributedLimiter({
+    store,
+    rate: 100,
+    burst: 5,
+    clock,
+    onStoreError: insurance,
+    storeCooldownMs: 500,
+  });
+  assert.equal((await limiter.check("k")).source, "store");
+  store.down = true;
+  const first = await limiter.check("k");
+  assert.deepEqual([first.allowed, first.source], [true, "fallback"]);
+  // During the cool-down the store is left alone and the insurance limiter decides.
+  const second = await limiter.check("k");
+  assert.deepEqual([second.allowed, second.source, store.calls], [false, "fallback", 2]);
+  store.down = false;
+  clock.advance(500);
+  const back = await limiter.check("k");
+  assert.equal(back.source, "store");
+  assert.equal(back.allowed, true);
+  assert.equal(store.calls, 3);
+});
+
+Deno.test("DistributedLimiter.check() times a slow store out after `timeoutMs`", async () => {
+  let resolveSlow: (() => void) | undefined;
+  const slow: StateStore = {
+    decide: () =>
+      new Promise((resolve) => {
+        resolveSlow = () =>
+          resolve({ allowed: true, limit: 1, remaining: 0, retryAfterMs: 0, resetAfterMs: 0 });
+      }),
+    reset: () => Promise.resolve(),
+  };
+  const limiter = new DistributedLimiter({ store: slow, rate: 1, timeoutMs: 20 });
+  const decision = await limiter.check("k");
+  assert.equal(decision.source, "fallback");
+  assert.ok(isTimeoutError(decision.storeError));
+  assert.equal(
+    (decision.storeError as Error).message,
+    "The state store did not answer within 20 ms",
+  );
+  resolveSlow?.();
+});
+
+Deno.test("DistributedLimiter.check() rejects with the caller's abort reason", async () => {
+  const limiter = new DistributedLimiter({ store: new MemoryStore(), rate: 1 });
+  const reason = new Error("stop");
+  await assert.rejects(limiter.check("k", 1, { signal: AbortSignal.abort(reason) }), reason);
+  const never: StateStore = { decide: () => new Promise(() => {}), reset: () => Promise.resolve() };
+  const slow = new DistributedLimiter({ store: never, rate: 1, timeoutMs: Infinity });
+  const controller = new AbortController();
+  const pending = slow.check("k", 1, { signal: controller.signal });
+  controller.abort(reason);
+  await assert.rejects(pending, reason);
+});
+
+Deno.test("DistributedLimiter.check() with localCache denies blocked keys without a round trip", async () => {
+  const clock = new ManualClock();
+  const store = new FlakyStore(clock);
+  const limiter = new DistributedLimiter({ store, rate: 10, burst: 1, clock, localCache: true });
+  assert.equal((await limiter.check("k")).allowed, true);
+  const denied = await limiter.check("k");
+  assert.deepEqual([denied.allowed, denied.source, denied.retryAfterMs], [false, "store", 100]);
+  clock.advance(40);
+  const cached = await limiter.check("k");
+  assert.deepEqual([cached.allowed, cached.source, cached.retryAfterMs], [false, "cache", 60]);
+  assert.equal(store.calls, 2);
+  clock.advance(60);
+  assert.equal((await limiter.check("k")).source, "store");
+  assert.equal(store.calls, 3);
+});
+
+Deno.test("DistributedLimiter.reset() clears the store, the cache and the insurance limiter", async () => {
+  const clock = new ManualClock();
+  const store = new MemoryStore({ clock });
+  const limiter = new DistributedLimiter({ store, rate: 1, clock, localCache: 10 });
+  await limiter.check("k");
+  assert.equal((await limiter.check("k")).allowed, false);
+  await limiter.reset("k");
+  assert.equal((await limiter.check("k")).allowed, true);
+});
+
+Deno.test("DistributedLimiter.check() rejects a cost out of range instead of calling the store", async () => {
+  const limiter = new DistributedLimiter({ store: new MemoryStore(), rate: 1, burst: 2 });
+  await assert.rejects(
+    limiter.check("k", 3),
+    new RangeError(
+      "Cannot check a rate limit as 'cost' must be a finite number from 0 to the capacity 2: received 3",
+    ),
+  );
+});
+
+Deno.test("DistributedLimiter constructor validates its options", () => {
+  const store = new MemoryStore();
+  const cases: [() => unknown, Error][] = [
+    [
+      () => new DistributedLimiter({ store: {} as StateStore, rate: 1 }),
+      new TypeError(
+        "Cannot create DistributedLimiter as 'store' must be a StateStore: received an object",
+      ),
+    ],
+    [
+      () => new DistributedLimiter({ store, rate: 0 }),
+      new RangeError(
+        "Cannot create DistributedLimiter as 'rate' must be a finite number > 0: received 0",
+      ),
+    ],
+    [
+      () => new DistributedLimiter({ store, rate: 1, timeoutMs: -1 }),
+      new RangeError(
+        "Cannot create DistributedLimiter as 'timeoutMs' must be a finite number > 0: received -1",
+      ),
+    ],
+    [
+      () => new DistributedLimiter({ store, rate: 1, onStoreError: "maybe" as "allow" }),
+      new TypeError(
+        `Cannot create DistributedLimiter as 'onStoreError' must be "allow", "deny" or a FluxLimiter: received "maybe"`,
+      ),
+    ],
+    [
+      () => new DistributedLimiter({ store, rate: 1, algorithm: gcra({ rate: 1 }) }),
+      new TypeError(
+        "Cannot create DistributedLimiter as 'rate' and 'algorithm' exclude each other: received rate 1",
+      ),
+    ],
+    [
+      () => new DistributedLimiter({ store, rate: 1, localCache: 0.5 }),
+      new RangeError(
+        "Cannot create DistributedLimiter as 'localCache' must be an integer >= 1: received 0.5",
+      ),
+    ],
+  ];
+  for (const [create, expected] of cases) assert.throws(create, expected);
+});
+
+Deno.test("DistributedLimiter.check() with `limits` consumes nothing when any limit denies", async () => {
+  const clock = new ManualClock();
+  const limiter = new DistributedLimiter({
+    store: new MemoryStore({ clock }),
+    limits: [{ rate: 10, burst: 3 }, { rate: 5, period: 60_000, burst: 5 }],
+    clock,
+  });
+  for (let i = 0; i < 3; i++) assert.equal((await limiter.check("k")).allowed, true);
+  const denied = await limiter.check("k");
+  assert.equal(denied.allowed, false);
+  assert.deepEqual(denied.limits?.map((d) => d.allowed), [false, true]);
+  assert.equal(denied.limits?.[1].remaining, 2);
+  clock.advance(1000);
+  const decision = await limiter.check("k", 2);
+  assert.equal(decision.allowed, true);
+  assert.equal(decision.remaining, 0);
+  assert.equal((await limiter.check("k")).allowed, false);
+});
+
+Deno.test("DistributedLimiter constructor refuses an algorithm the store cannot run", () => {
+  const store: StateStore = {
+    decide: () => Promise.reject(new Error("unused")),
+    reset: () => Promise.resolve(),
+    supports: (algorithm) => algorithm.name === "gcra",
+  };
+  const custom = { ...gcra({ rate: 1 }), name: "custom" };
+  assert.throws(
+    () => new DistributedLimiter({ store, algorithm: custom }),
+    new TypeError(
+      "Cannot create DistributedLimiter as 'store' cannot run the algorithm 'custom': received Object",
+    ),
+  );
+  assert.equal(new DistributedLimiter({ store, rate: 1 }).limit, 1);
+});
+
+Deno.test("DistributedLimiter.check() denies a cost above the insurance limiter's capacity", async () => {
+  const clock = new ManualClock();
+  const store = new FlakyStore(clock);
+  store.down = true;
+  const limiter = new DistributedLimiter({
+    store,
+    rate: 10,
+    burst: 5,
+    clock,
+    onStoreError: new FluxLimiter({ rate: 1, burst: 2, clock }),
+  });
+  const decision = await limiter.check("k", 4);
+  assert.deepEqual([decision.allowed, decision.source], [false, "fallback"]);
+  assert.equal((await limiter.check("k", 2)).allowed, true);
+});
+
+Deno.test("DistributedLimiter keeps its state in a MemoryStore on its clock by default", async () => {
+  const clock = new ManualClock(1_000_000);
+  const limiter = new DistributedLimiter({ rate: 10, burst: 1, clock });
+  assert.equal((await limiter.check("k")).allowed, true);
+  assert.equal((await limiter.check("k")).retryAfterMs, 100);
+  clock.advance(100);
+  assert.equal((await limiter.check("k")).source, "store");
+});

@@ -1,0 +1,64 @@
+// One of several processes sharing one key: connects, says "ready", waits for "go <ms>" on
+// stdin, then checks the key every few milliseconds for that long and prints what it got.
+// Usage: deno run -A tests/store/_hammer.ts <redis|postgres|kv> <prefix> [kv file]
+import { Redis } from "ioredis";
+import pg from "pg";
+import { DistributedLimiter, type StateStore } from "../../mod.ts";
+import { fromIoredis, RedisStore } from "../../src/store/redis.ts";
+import { PostgresStore } from "../../src/store/postgres.ts";
+import { DenoKvStore } from "../../src/store/deno_kv.ts";
+
+const [engine, prefix, path] = Deno.args;
+let store: StateStore;
+let close: () => Promise<unknown>;
+if (engine === "redis") {
+  const redis = new Redis({ host: "127.0.0.1", port: 6379 });
+  store = new RedisStore(fromIoredis(redis));
+  close = () => redis.quit();
+} else if (engine === "kv") {
+  const kv = await Deno.openKv(path);
+  store = new DenoKvStore(kv);
+  close = () => Promise.resolve(kv.close());
+} else {
+  const pool = new pg.Pool({ host: "127.0.0.1", user: "postgres", database: "test", max: 1 });
+  const postgres = new PostgresStore(pool);
+  await postgres.ensureSchema();
+  store = postgres;
+  close = () => pool.end();
+}
+const limiter = new DistributedLimiter({
+  store,
+  rate: 50,
+  burst: 10,
+  prefix,
+  timeoutMs: 5000,
+  onStoreError: "deny",
+});
+await limiter.peek("shared");
+console.log("ready");
+
+const reader = Deno.stdin.readable.pipeThrough(new TextDecoderStream()).getReader();
+const { value = "" } = await reader.read();
+reader.releaseLock();
+const durationMs = Number(value.trim().split(" ")[1]);
+
+let allowed = 0;
+let requests = 0;
+let errors = 0;
+let firstError: string | undefined;
+const first = Date.now();
+const end = first + durationMs;
+let last = first;
+while (Date.now() < end) {
+  const decision = await limiter.check("shared");
+  requests++;
+  if (decision.source !== "store") {
+    errors++;
+    firstError ??= String(decision.storeError);
+  }
+  if (decision.allowed) allowed++;
+  last = Date.now();
+  await new Promise((resolve) => setTimeout(resolve, 4));
+}
+await close();
+console.log(JSON.stringify({ allowed, requests, errors, firstError, first, last }));

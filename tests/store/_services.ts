@@ -1,0 +1,48 @@
+// Service-gated tests: a test that needs Redis or PostgreSQL runs when the service answers on
+// loopback, fails under CI=true when it does not, and is skipped with one line otherwise.
+
+const services = {
+  redis: { port: 6379, start: "redis-server (Redis on 127.0.0.1:6379)" },
+  postgres: {
+    port: 5432,
+    start: "PostgreSQL on 127.0.0.1:5432 (user postgres, database test)",
+  },
+} as const;
+
+export type Service = keyof typeof services;
+
+const reachable = new Map<Service, Promise<boolean>>();
+const warned = new Set<Service>();
+
+function probe(service: Service): Promise<boolean> {
+  let result = reachable.get(service);
+  if (result === undefined) {
+    result = Deno.connect({ hostname: "127.0.0.1", port: services[service].port }).then(
+      (conn) => (conn.close(), true),
+      () => false,
+    );
+    reachable.set(service, result);
+  }
+  return result;
+}
+
+/** Registers a test that needs `service`. */
+export async function serviceTest(
+  service: Service,
+  name: string,
+  fn: (t: Deno.TestContext) => Promise<void>,
+): Promise<void> {
+  const up = await probe(service);
+  const ci = Deno.env.get("CI") === "true";
+  if (!up && !ci && !warned.has(service)) {
+    warned.add(service);
+    console.log(`skipping ${service} tests: start ${services[service].start}`);
+  }
+  Deno.test({
+    name,
+    ignore: !up && !ci,
+    fn: up ? fn : () => {
+      throw new Error(`${name} needs ${services[service].start}, which is not reachable`);
+    },
+  });
+}

@@ -1,0 +1,91 @@
+import assert from "node:assert/strict";
+import { DistributedLimiter, gcra, isStoreError } from "../../mod.ts";
+import { DenoKvStore, type KvLike } from "../../src/store/deno_kv.ts";
+import { assertAllEquivalent } from "./_equivalence.ts";
+
+Deno.test("DenoKvStore.decide() lets `burst` through, then denies, on a real KV file", async () => {
+  const path = await Deno.makeTempFile({ suffix: ".kv" });
+  const kv = await Deno.openKv(path);
+  try {
+    const store = new DenoKvStore(kv);
+    const algorithm = gcra({ rate: 10, burst: 3 });
+    const remaining = [];
+    for (let i = 0; i < 3; i++) remaining.push((await store.decide("k", algorithm, 1)).remaining);
+    assert.deepEqual(remaining, [2, 1, 0]);
+    assert.equal((await store.decide("k", algorithm, 1)).allowed, false);
+    assert.equal(typeof (await kv.get(["fluxpool", "k"])).value, "number");
+    await store.reset("k");
+    assert.equal((await kv.get(["fluxpool", "k"])).versionstamp, null);
+  } finally {
+    kv.close();
+    await Deno.remove(path);
+  }
+});
+
+Deno.test("DenoKvStore.decide() gives every algorithm's decide() decisions", async () => {
+  const kv = await Deno.openKv(":memory:");
+  try {
+    await assertAllEquivalent((clock) => new DenoKvStore(kv, { clock }), 6);
+  } finally {
+    kv.close();
+  }
+});
+
+Deno.test("DenoKvStore.decide() stays exact under concurrent writers", async () => {
+  const kv = await Deno.openKv(":memory:");
+  try {
+    const stores = [new DenoKvStore(kv), new DenoKvStore(kv), new DenoKvStore(kv)];
+    const algorithm = gcra({ rate: 1, period: 60_000, burst: 20 });
+    const decisions = await Promise.all(
+      Array.from({ length: 60 }, (_, i) => stores[i % 3].decide("hot", algorithm, 1)),
+    );
+    assert.equal(decisions.filter((d) => d.allowed).length, 20);
+  } finally {
+    kv.close();
+  }
+});
+
+Deno.test("DenoKvStore.decide() gives up after maxAttempts lost commits", async () => {
+  const kv: KvLike = {
+    get: () => Promise.resolve({ value: undefined, versionstamp: null }),
+    delete: () => Promise.resolve(),
+    atomic() {
+      const op = {
+        check: () => op,
+        set: () => op,
+        delete: () => op,
+        commit: () => Promise.resolve({ ok: false }),
+      };
+      return op;
+    },
+  };
+  const store = new DenoKvStore(kv, { maxAttempts: 3 });
+  await assert.rejects(store.decide("k", gcra({ rate: 1 }), 1), (error) => {
+    assert.ok(isStoreError(error));
+    assert.equal(
+      (error as Error).message,
+      "DenoKvStore could not commit 'k' after 3 attempts: too much contention",
+    );
+    return true;
+  });
+  const limiter = new DistributedLimiter({ store, rate: 1, onStoreError: "deny" });
+  const decision = await limiter.check("k");
+  assert.equal(decision.allowed, false);
+  assert.equal(decision.source, "fallback");
+  assert.ok(isStoreError(decision.storeError));
+});
+
+Deno.test("DenoKvStore constructor validates its arguments", () => {
+  assert.throws(
+    () => new DenoKvStore({} as never),
+    new TypeError("Cannot create DenoKvStore as 'kv' must be a Deno.Kv: received object"),
+  );
+  const kv = {} as KvLike;
+  Object.assign(kv, { get() {}, atomic() {}, delete() {} });
+  assert.throws(
+    () => new DenoKvStore(kv, { maxAttempts: 0 }),
+    new RangeError(
+      "Cannot create DenoKvStore as 'maxAttempts' must be an integer >= 1: received 0",
+    ),
+  );
+});

@@ -1,0 +1,175 @@
+import assert from "node:assert/strict";
+import pg from "pg";
+import {
+  DistributedLimiter,
+  gcra,
+  isStoreError,
+  multiLimit,
+  slidingWindow,
+  tokenBucket,
+} from "../../mod.ts";
+import { PostgresStore } from "../../src/store/postgres.ts";
+import { serviceTest } from "./_services.ts";
+import { assertAllEquivalent, assertExactUnderContention } from "./_equivalence.ts";
+
+const CONNECTION = "postgres://postgres@127.0.0.1:5432/test";
+
+async function withPool(fn: (pool: pg.Pool, store: PostgresStore) => Promise<void>): Promise<void> {
+  const pool = new pg.Pool({ connectionString: CONNECTION, max: 2 });
+  try {
+    const store = new PostgresStore(pool);
+    await store.ensureSchema();
+    await fn(pool, store);
+  } finally {
+    await pool.end();
+  }
+}
+
+function uniqueKey(name: string): string {
+  return `fluxpool-test:${name}:${crypto.randomUUID()}`;
+}
+
+await serviceTest(
+  "postgres",
+  "PostgresStore.decide() lets `burst` through, then denies",
+  async () => {
+    await withPool(async (pool, store) => {
+      const algorithm = gcra({ rate: 10, burst: 3 });
+      const key = uniqueKey("burst");
+      const remaining = [];
+      for (let i = 0; i < 3; i++) remaining.push((await store.decide(key, algorithm, 1)).remaining);
+      assert.deepEqual(remaining, [2, 1, 0]);
+      const denied = await store.decide(key, algorithm, 1);
+      assert.equal(denied.allowed, false);
+      assert.ok(denied.retryAfterMs > 50 && denied.retryAfterMs <= 100, `${denied.retryAfterMs}`);
+      const { rows } = await pool.query(
+        "SELECT state, expires_at FROM fluxpool_rate_limits WHERE key = $1",
+        [key],
+      );
+      const tat = rows[0].state[0];
+      assert.ok(Math.abs(tat - Date.now()) < 60_000, `TAT ${tat} is epoch ms`);
+      assert.equal(rows[0].expires_at, tat);
+      await store.reset(key);
+      const after = await pool.query("SELECT 1 FROM fluxpool_rate_limits WHERE key = $1", [key]);
+      assert.equal(after.rowCount, 0);
+    });
+  },
+);
+
+await serviceTest(
+  "postgres",
+  "PostgresStore.decide() with consume: false writes nothing",
+  async () => {
+    await withPool(async (pool, store) => {
+      const key = uniqueKey("peek");
+      const algorithm = gcra({ rate: 1, burst: 2 });
+      for (let i = 0; i < 3; i++) {
+        assert.equal((await store.decide(key, algorithm, 1, { consume: false })).remaining, 1);
+      }
+      const denied = await store.decide(key, algorithm, 2);
+      assert.equal(denied.allowed, true);
+      assert.equal((await store.decide(key, algorithm, 1)).allowed, false);
+      await store.reset(key);
+      const rows = await pool.query("SELECT 1 FROM fluxpool_rate_limits WHERE key = $1", [key]);
+      assert.equal(rows.rowCount, 0);
+    });
+  },
+);
+
+await serviceTest(
+  "postgres",
+  "PostgresStore.decide() gives every algorithm's decide() decisions",
+  async () => {
+    await withPool(async (pool) => {
+      await assertAllEquivalent((clock) => new PostgresStore(pool, { clock }), 8);
+    });
+  },
+);
+
+await serviceTest(
+  "postgres",
+  "PostgresStore.cleanup() deletes keys back to full capacity",
+  async () => {
+    await withPool(async (pool, store) => {
+      const key = uniqueKey("cleanup");
+      await store.decide(key, gcra({ rate: 1000 }), 1);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      assert.ok(await store.cleanup() >= 1);
+      const rows = await pool.query("SELECT 1 FROM fluxpool_rate_limits WHERE key = $1", [key]);
+      assert.equal(rows.rowCount, 0);
+    });
+  },
+);
+
+await serviceTest(
+  "postgres",
+  "DistributedLimiter over PostgresStore shares one limit",
+  async () => {
+    await withPool(async (_pool, store) => {
+      const prefix = uniqueKey("shared");
+      const a = new DistributedLimiter({ store, rate: 1, period: 60_000, burst: 2, prefix });
+      const b = new DistributedLimiter({ store, rate: 1, period: 60_000, burst: 2, prefix });
+      assert.equal((await a.check("k")).allowed, true);
+      assert.equal((await b.check("k")).allowed, true);
+      const denied = await a.check("k");
+      assert.equal(denied.allowed, false);
+      assert.equal(denied.source, "store");
+      await b.reset("k");
+    });
+  },
+);
+
+Deno.test("PostgresStore.decide() rejects an invalid result with a StoreError", async () => {
+  for (const result of [{ rows: [] }, { rows: [{ d: [1, 2] }] }, {}, { rows: [{ d: "x" }] }]) {
+    const store = new PostgresStore({ query: () => Promise.resolve(result as never) });
+    await assert.rejects(store.decide("k", gcra({ rate: 1 }), 1), (error) => {
+      assert.ok(isStoreError(error));
+      assert.match((error as Error).message, /^PostgresStore got an invalid (reply|result): /);
+      return true;
+    });
+  }
+});
+
+Deno.test("PostgresStore constructor rejects a client without query()", () => {
+  assert.throws(
+    () => new PostgresStore(null as never),
+    new TypeError(
+      "Cannot create PostgresStore as 'client' must have query(text, params): received object",
+    ),
+  );
+});
+
+await serviceTest(
+  "postgres",
+  "PostgresStore.decide() treats another algorithm's state as none",
+  async () => {
+    await withPool(async (_pool, store) => {
+      const key = uniqueKey("shape");
+      await store.decide(key, gcra({ rate: 1, burst: 2 }), 1);
+      const bucket = await store.decide(key, tokenBucket({ rate: 1, burst: 3 }), 1);
+      assert.equal(bucket.remaining, 2);
+      const multi = await store.decide(key, multiLimit([{ rate: 1, burst: 2 }, { rate: 5 }]), 1);
+      assert.equal(multi.allowed, true);
+      assert.equal(
+        (await store.decide(key, slidingWindow({ limit: 4, windowMs: 1000 }), 1)).remaining,
+        3,
+      );
+      await store.reset(key);
+    });
+  },
+);
+
+await serviceTest(
+  "postgres",
+  "PostgresStore decides any other algorithm optimistically, exactly",
+  async () => {
+    const other = new pg.Pool({ connectionString: CONNECTION, max: 2 });
+    try {
+      await withPool(async (_pool, store) => {
+        await assertExactUnderContention([store, new PostgresStore(other)]);
+      });
+    } finally {
+      await other.end();
+    }
+  },
+);

@@ -1,0 +1,213 @@
+import assert from "node:assert/strict";
+import { Redis } from "ioredis";
+import { createClient } from "redis";
+import {
+  DistributedLimiter,
+  gcra,
+  isStoreError,
+  multiLimit,
+  slidingWindow,
+  type StoreError,
+  tokenBucket,
+} from "../../mod.ts";
+import { fromIoredis, fromNodeRedis, RedisStore } from "../../src/store/redis.ts";
+import { serviceTest } from "./_services.ts";
+import {
+  assertAllEquivalent,
+  assertExactUnderContention,
+  customAlgorithm,
+} from "./_equivalence.ts";
+
+const URL = "redis://127.0.0.1:6379";
+
+async function withIoredis(fn: (redis: Redis) => Promise<void>): Promise<void> {
+  const redis = new Redis(URL, { lazyConnect: true });
+  await redis.connect();
+  try {
+    await fn(redis);
+  } finally {
+    await redis.quit();
+  }
+}
+
+function uniqueKey(name: string): string {
+  return `fluxpool-test:${name}:${crypto.randomUUID()}`;
+}
+
+await serviceTest(
+  "redis",
+  "RedisStore.decide() lets `burst` through, then denies (ioredis)",
+  async () => {
+    await withIoredis(async (redis) => {
+      const store = new RedisStore(fromIoredis(redis));
+      const algorithm = gcra({ rate: 10, burst: 3 });
+      const key = uniqueKey("burst");
+      const remaining = [];
+      for (let i = 0; i < 3; i++) {
+        const decision = await store.decide(key, algorithm, 1);
+        assert.equal(decision.allowed, true);
+        remaining.push(decision.remaining);
+      }
+      assert.deepEqual(remaining, [2, 1, 0]);
+      const denied = await store.decide(key, algorithm, 1);
+      assert.equal(denied.allowed, false);
+      assert.ok(denied.retryAfterMs > 80 && denied.retryAfterMs <= 100, `${denied.retryAfterMs}`);
+      // The key expires when it is back to full: 300 ms of TAT at most.
+      const ttl = await redis.pttl(key);
+      assert.ok(ttl > 200 && ttl <= 300, `PTTL ${ttl}`);
+      const tat = Number(await redis.get(key));
+      assert.ok(tat > Date.now() - 60_000 && tat < Date.now() + 60_000, `TAT ${tat} is epoch ms`);
+      await store.reset(key);
+      assert.equal(await redis.exists(key), 0);
+    });
+  },
+);
+
+await serviceTest("redis", "RedisStore.decide() with consume: false changes nothing", async () => {
+  await withIoredis(async (redis) => {
+    const store = new RedisStore(fromIoredis(redis));
+    const algorithm = gcra({ rate: 1, burst: 2 });
+    const key = uniqueKey("peek");
+    for (let i = 0; i < 3; i++) {
+      assert.equal((await store.decide(key, algorithm, 1, { consume: false })).remaining, 1);
+    }
+    assert.equal(await redis.exists(key), 0);
+  });
+});
+
+await serviceTest(
+  "redis",
+  "RedisStore.decide() gives every algorithm's decide() decisions",
+  async () => {
+    await withIoredis(async (redis) => {
+      await assertAllEquivalent((clock) => new RedisStore(fromIoredis(redis), { clock }), 12);
+    });
+  },
+);
+
+await serviceTest(
+  "redis",
+  "RedisStore works with node-redis and falls back to EVAL on NOSCRIPT",
+  async () => {
+    const client = createClient({ url: URL });
+    await client.connect();
+    try {
+      await client.scriptFlush();
+      const store = new RedisStore(fromNodeRedis(client));
+      const key = uniqueKey("node-redis");
+      const algorithm = gcra({ rate: 5, burst: 2 });
+      assert.equal((await store.decide(key, algorithm, 1)).remaining, 1);
+      assert.equal((await store.decide(key, algorithm, 1)).remaining, 0);
+      assert.equal((await store.decide(key, algorithm, 1)).allowed, false);
+      await store.reset(key);
+      assert.equal(await client.exists(key), 0);
+    } finally {
+      client.destroy();
+    }
+  },
+);
+
+await serviceTest(
+  "redis",
+  "DistributedLimiter over RedisStore shares one limit between clients",
+  async () => {
+    await withIoredis(async (a) => {
+      const b = createClient({ url: URL });
+      await b.connect();
+      try {
+        const prefix = uniqueKey("shared");
+        const options = { rate: 1, period: 60_000, burst: 4, prefix };
+        const one = new DistributedLimiter({ ...options, store: new RedisStore(fromIoredis(a)) });
+        const two = new DistributedLimiter({ ...options, store: new RedisStore(fromNodeRedis(b)) });
+        const allowed = [];
+        for (let i = 0; i < 4; i++) {
+          allowed.push((await one.check("k")).allowed, (await two.check("k")).allowed);
+        }
+        assert.deepEqual(allowed, [true, true, true, true, false, false, false, false]);
+        const denied = await two.check("k");
+        assert.equal(denied.source, "store");
+        await one.reset("k");
+        assert.equal((await two.check("k")).remaining, 3);
+        await one.reset("k");
+      } finally {
+        b.destroy();
+      }
+    });
+  },
+);
+
+Deno.test("RedisStore.decide() rejects a garbage reply with a StoreError", async () => {
+  const replies: unknown[] = [null, "OK", [1, "x", "0", "0"], [2, "0", "0", "0"], [1, "0"], {}];
+  for (const reply of replies) {
+    const store = new RedisStore({
+      evalsha: () => Promise.resolve(reply),
+      eval: () => Promise.resolve(reply),
+    });
+    await assert.rejects(store.decide("k", gcra({ rate: 1 }), 1), (error) => {
+      assert.ok(isStoreError(error));
+      assert.match((error as StoreError).message, /^RedisStore got an invalid reply: /);
+      return true;
+    });
+  }
+});
+
+Deno.test("RedisStore constructor rejects a client without eval/evalsha", () => {
+  assert.throws(
+    () => new RedisStore({} as never),
+    new TypeError(
+      "Cannot create RedisStore as 'client' must have evalsha(sha, keys, args) and eval(script, keys, args): received object",
+    ),
+  );
+});
+
+await serviceTest(
+  "redis",
+  "RedisStore.decide() treats another algorithm's state as none",
+  async () => {
+    await withIoredis(async (redis) => {
+      const store = new RedisStore(fromIoredis(redis));
+      const key = uniqueKey("shape");
+      await store.decide(key, gcra({ rate: 1, burst: 2 }), 1);
+      const bucket = await store.decide(key, tokenBucket({ rate: 1, burst: 3 }), 1);
+      assert.equal(bucket.remaining, 2);
+      const multi = await store.decide(key, multiLimit([{ rate: 1, burst: 2 }, { rate: 5 }]), 1);
+      assert.equal(multi.allowed, true);
+      assert.equal(
+        (await store.decide(key, slidingWindow({ limit: 4, windowMs: 1000 }), 1)).remaining,
+        3,
+      );
+      await store.reset(key);
+    });
+  },
+);
+
+await serviceTest(
+  "redis",
+  "RedisStore decides any other algorithm optimistically, exactly",
+  async () => {
+    await withIoredis(async (a) => {
+      const b = createClient({ url: URL });
+      await b.connect();
+      try {
+        await assertExactUnderContention([
+          new RedisStore(fromIoredis(a)),
+          new RedisStore(fromNodeRedis(b)),
+        ]);
+      } finally {
+        b.destroy();
+      }
+    });
+  },
+);
+
+Deno.test("RedisStore.decide() rejects a garbage reply on the optimistic path", async () => {
+  const store = new RedisStore({
+    evalsha: () => Promise.resolve("nonsense"),
+    eval: () => Promise.resolve("nonsense"),
+  });
+  await assert.rejects(store.decide("k", customAlgorithm(), 1), (error) => {
+    assert.ok(isStoreError(error));
+    assert.equal((error as Error).message, "RedisStore got an invalid reply: nonsense");
+    return true;
+  });
+});

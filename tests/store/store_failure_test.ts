@@ -1,0 +1,145 @@
+// The stores failing for real (Redis down or slow, PostgreSQL refusing connections, a client
+// answering garbage) and the limiter's `onStoreError` behaviour in each case.
+import assert from "node:assert/strict";
+import { Redis } from "ioredis";
+import pg from "pg";
+import { DistributedLimiter, FluxLimiter, isStoreError, isTimeoutError } from "../../mod.ts";
+import { fromIoredis, RedisStore } from "../../src/store/redis.ts";
+import { PostgresStore } from "../../src/store/postgres.ts";
+import { serviceTest } from "./_services.ts";
+import { closedPort, DelayProxy } from "./_delay_proxy.ts";
+
+function ioredis(port: number): Redis {
+  return new Redis({
+    host: "127.0.0.1",
+    port,
+    lazyConnect: true,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+  });
+}
+
+Deno.test("DistributedLimiter over RedisStore falls back when Redis is down", async () => {
+  const redis = ioredis(closedPort());
+  const errors: Error[] = [];
+  redis.on("error", (error: Error) => errors.push(error));
+  await redis.connect().catch(() => {});
+  try {
+    const store = new RedisStore(fromIoredis(redis));
+    for (const onStoreError of ["allow", "deny"] as const) {
+      const limiter = new DistributedLimiter({ store, rate: 10, burst: 2, onStoreError });
+      const decision = await limiter.check("k");
+      assert.equal(decision.allowed, onStoreError === "allow");
+      assert.equal(decision.source, "fallback");
+      assert.ok(isStoreError(decision.storeError));
+      assert.match((decision.storeError as Error).message, /^RedisStore failed: /);
+    }
+    assert.match(String(errors[0]), /ECONNREFUSED/);
+  } finally {
+    redis.disconnect();
+  }
+});
+
+Deno.test("DistributedLimiter over RedisStore falls back on a garbage reply", async () => {
+  const store = new RedisStore({
+    evalsha: () => Promise.resolve(["yes", "many"]),
+    eval: () => Promise.resolve(null),
+  });
+  const insurance = new FluxLimiter({ rate: 1, burst: 1 });
+  const limiter = new DistributedLimiter({ store, rate: 10, onStoreError: insurance });
+  const first = await limiter.check("k");
+  const second = await limiter.check("k");
+  assert.deepEqual([first.allowed, second.allowed], [true, false]);
+  assert.equal(second.source, "fallback");
+  assert.equal(
+    (second.storeError as Error).message,
+    'RedisStore got an invalid reply: ["yes","many"]',
+  );
+});
+
+await serviceTest(
+  "redis",
+  "DistributedLimiter over a slow Redis times out, then gives way back to it",
+  async () => {
+    const proxy = new DelayProxy(6379, 0);
+    const redis = new Redis({ host: "127.0.0.1", port: proxy.port, lazyConnect: true });
+    try {
+      await redis.connect();
+      const store = new RedisStore(fromIoredis(redis));
+      const insurance = new FluxLimiter({ rate: 1, burst: 1 });
+      const prefix = `fluxpool-test:slow:${crypto.randomUUID()}`;
+      const limiter = new DistributedLimiter({
+        store,
+        rate: 100,
+        burst: 10,
+        prefix,
+        timeoutMs: 100,
+        storeCooldownMs: 50,
+        onStoreError: insurance,
+      });
+      assert.equal((await limiter.check("k")).source, "store");
+      proxy.delayMs = 400;
+      const slow = await limiter.check("k");
+      assert.equal(slow.source, "fallback");
+      assert.ok(isTimeoutError(slow.storeError));
+      assert.equal((await limiter.check("k")).allowed, false, "the insurance limiter decides");
+      proxy.delayMs = 0;
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      const back = await limiter.check("k");
+      assert.equal(back.source, "store");
+      assert.equal(back.allowed, true);
+      await limiter.reset("k");
+    } finally {
+      redis.disconnect();
+      await proxy.close();
+    }
+  },
+);
+
+Deno.test("DistributedLimiter over PostgresStore falls back when PostgreSQL refuses connections", async () => {
+  const pool = new pg.Pool({ host: "127.0.0.1", port: closedPort(), user: "postgres" });
+  try {
+    const store = new PostgresStore(pool);
+    const limiter = new DistributedLimiter({ store, rate: 10, onStoreError: "deny" });
+    const decision = await limiter.check("k");
+    assert.equal(decision.allowed, false);
+    assert.equal(decision.source, "fallback");
+    assert.ok(isStoreError(decision.storeError));
+    assert.match((decision.storeError as Error).message, /^PostgresStore failed: .*ECONNREFUSED/);
+  } finally {
+    await pool.end();
+  }
+});
+
+await serviceTest("postgres", "DistributedLimiter over a slow PostgreSQL times out", async () => {
+  const proxy = new DelayProxy(5432, 0);
+  const pool = new pg.Pool({
+    host: "127.0.0.1",
+    port: proxy.port,
+    user: "postgres",
+    database: "test",
+    max: 1,
+  });
+  try {
+    const store = new PostgresStore(pool);
+    await store.ensureSchema();
+    const limiter = new DistributedLimiter({
+      store,
+      rate: 10,
+      timeoutMs: 100,
+      prefix: `fluxpool-test:slow:${crypto.randomUUID()}`,
+    });
+    assert.equal((await limiter.check("k")).source, "store");
+    proxy.delayMs = 300;
+    const slow = await limiter.check("k");
+    assert.equal(slow.source, "fallback");
+    assert.equal(slow.allowed, true);
+    assert.ok(isTimeoutError(slow.storeError));
+    proxy.delayMs = 0;
+  } finally {
+    await new Promise((resolve) => setTimeout(resolve, 700));
+    await pool.end();
+    await proxy.close();
+  }
+});
