@@ -161,10 +161,15 @@ export class PageEngine {
         if (total !== undefined) this.#totalPages = total;
         next = page.index + 1 >= this.#options.maxPages ? null : this.#strategy.next(page);
       } catch (error) {
-        slot.error = error instanceof PaginationError
-          ? error
-          : malformed(error, page.index, page.url);
+        // The page's own items are sound: hand them out, then fail where the next page would be.
+        slot.processed = true;
         this.#end(slot.index);
+        this.#slots.push({
+          index: slot.index + 1,
+          controller: new AbortController(),
+          error: error instanceof PaginationError ? error : malformed(error, page.index, page.url),
+          processed: false,
+        });
         return;
       }
       slot.processed = true;

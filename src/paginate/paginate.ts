@@ -106,7 +106,7 @@ export function paginate<T = unknown>(
   url: string | URL,
   options: PaginateOptions = {},
 ): ReadableStream<T> {
-  const engine = createEngine("paginate", fetcher, url, options);
+  const engine = createEngine(fetcher, url, options);
   return new ReadableStream<T>({
     async pull(controller) {
       for (;;) {
@@ -152,7 +152,7 @@ export function pages<T = unknown>(
   url: string | URL,
   options: PaginateOptions = {},
 ): ReadableStream<Page<T>> {
-  const engine = createEngine("pages", fetcher, url, options);
+  const engine = createEngine(fetcher, url, options);
   return new ReadableStream<Page<T>>({
     async pull(controller) {
       const page = await engine.nextPage();
@@ -170,8 +170,9 @@ export function pages<T = unknown>(
   }, { highWaterMark: 0 });
 }
 
+const owner = "a paginated stream";
+
 function createEngine(
-  owner: string,
   fetcher: PageFetcher,
   url: string | URL,
   options: PaginateOptions,
@@ -188,12 +189,12 @@ function createEngine(
   } = options;
   if (typeof fetcher !== "function") {
     throw new TypeError(
-      `Cannot ${owner} as 'fetcher' must be a function: received ${describe(fetcher)}`,
+      `Cannot create ${owner} as 'fetcher' must be a function: received ${describe(fetcher)}`,
     );
   }
   if (!URL.canParse(url)) {
     throw new TypeError(
-      `Cannot ${owner} as 'url' must be an absolute URL: received ${describe(String(url))}`,
+      `Cannot create ${owner} as 'url' must be an absolute URL: received ${describe(String(url))}`,
     );
   }
   integer(owner, "prefetch", prefetch, 1);
