@@ -30,3 +30,6 @@ export * from "./src/paginate/page_number.ts";
 export * from "./src/paginate/offset.ts";
 export * from "./src/paginate/cursor.ts";
 export * from "./src/paginate/link_header.ts";
+export * from "./src/paginate/api_table.ts";
+export * from "./src/paginate/standard_schema.ts";
+export * from "./src/paginate/validation_error.ts";
