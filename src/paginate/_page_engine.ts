@@ -57,7 +57,15 @@ export class PageEngine {
         this.cancel(slot.error);
         throw slot.error;
       }
-      if (slot.processed) return this.#deliver(slot);
+      if (slot.processed) {
+        try {
+          return this.#deliver(slot);
+        } catch (error) {
+          // onProgress threw: stop fetching, then let the stream fail with its error.
+          this.cancel(error);
+          throw error;
+        }
+      }
       await new Promise<void>((resolve) => (this.#wake = resolve));
     }
   }
@@ -89,12 +97,12 @@ export class PageEngine {
     }
     this.#pages++;
     this.#items += page.items.length;
-    this.#fill();
     this.#options.onProgress?.({
       pages: this.#pages,
       items: this.#items,
       ...(this.#totalPages === undefined ? {} : { totalPages: this.#totalPages }),
     });
+    this.#fill();
     return page;
   }
 

@@ -11,6 +11,7 @@ import { DEFAULT_MAX_PAGE_BYTES, type PageFetcher, pages, paginate } from "./pag
 import type { StandardSchemaV1 } from "./standard_schema.ts";
 import { ValidationError } from "./validation_error.ts";
 import { readExcerpt, readText } from "./_read_body.ts";
+import { iterate } from "./_iterate.ts";
 
 /** Options for {@linkcode ApiTable}. */
 export interface ApiTableOptions<E> {
@@ -139,7 +140,7 @@ export class ApiTable<E> {
    */
   async list(options: ApiTableReadOptions = {}): Promise<E[]> {
     const all: E[] = [];
-    for await (const entity of this.#entities(options.signal, this.#maxItems + 1)) {
+    for await (const entity of iterate(this.#entities(options.signal, this.#maxItems + 1))) {
       if (all.length === this.#maxItems) {
         throw new PaginationError(
           `Cannot list ${this.#url.href} as it has more than maxItems (${this.#maxItems}) entities; use stream() or raise maxItems`,
@@ -162,7 +163,7 @@ export class ApiTable<E> {
   async get(id: string | number, options: ApiTableReadOptions = {}): Promise<E | undefined> {
     const { itemPath } = this.#options;
     if (itemPath === undefined) {
-      for await (const entity of this.#entities(options.signal)) {
+      for await (const entity of iterate(this.#entities(options.signal))) {
         const value = (entity as Record<string, unknown>)[this.#options.idColumn];
         if (value === id || String(value) === String(id)) return entity;
       }
@@ -182,7 +183,9 @@ export class ApiTable<E> {
    */
   async count(options: ApiTableReadOptions = {}): Promise<number> {
     let counted = 0;
-    for await (const page of pages(this.#fetcher, this.#url, this.#paging(options.signal))) {
+    for await (
+      const page of iterate(pages(this.#fetcher, this.#url, this.#paging(options.signal)))
+    ) {
       if (page.page === 1) {
         const parsed = { ...page, index: 0, url: new URL(page.url), start: this.#url };
         const total = this.#strategy.totalItems?.(parsed);

@@ -131,7 +131,7 @@ Deno.test("ApiTable.get() scans the collection without itemPath and stops there"
     prefetch: 1,
   });
   assert.equal((await table.get("FR"))?.name, "France");
-  assert.equal(server.hits, 1);
+  assert.ok(server.hits <= 2, `hits ${server.hits}`); // page 2 may have started: prefetch 1
   assert.equal(await table.get("XX"), undefined);
 });
 

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import { HttpError, isPaginationError, pages, paginate, PaginationError } from "../../mod.ts";
 import type { PageFetcher } from "../../mod.ts";
-import { delay, numbered, plainFetch, range, retrying, serve } from "./_helpers.ts";
+import { delay, numbered, plainFetch, range, retrying, serve, until } from "./_helpers.ts";
 
 Deno.test("paginate() yields every item of a page-number API in order", async () => {
   await using server = serve((url) => numbered(Number(url.searchParams.get("page")), 5, 7));
@@ -176,6 +176,23 @@ Deno.test("paginate() reports progress with the total of pages", async () => {
     { pages: 2, items: 4, totalPages: 3 },
     { pages: 3, items: 6, totalPages: 3 },
   ]);
+});
+
+Deno.test("paginate() fails with the error of onProgress and stops fetching", async () => {
+  await using server = serve(async (url, request) => {
+    const page = Number(url.searchParams.get("page"));
+    if (page > 1) await delay(10_000, request.signal).catch(() => {});
+    return numbered(page, 1, 5);
+  });
+  const boom = new Error("progress bar broke");
+  const stream = paginate(plainFetch, server.url, {
+    onProgress() {
+      throw boom;
+    },
+  });
+  await assert.rejects(Array.fromAsync(stream), (error) => error === boom);
+  await until(() => server.inflight === 0);
+  assert.ok(server.hits <= 3, `hits ${server.hits}`);
 });
 
 Deno.test("paginate() passes the session to the fetcher", async () => {
