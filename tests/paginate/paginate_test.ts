@@ -127,23 +127,38 @@ Deno.test("paginate() delivers every item exactly once through a retrying fetche
   assert.ok(failures > 0);
 });
 
-Deno.test("paginate() yields every item exactly once (property)", async () => {
+Deno.test("paginate() yields every item exactly once under transient failures (property)", async () => {
   await fc.assert(
     fc.asyncProperty(
       fc.array(fc.nat(4), { minLength: 1, maxLength: 12 }),
       fc.integer({ min: 1, max: 6 }),
       fc.array(fc.nat(3), { minLength: 1, maxLength: 8 }),
-      async (sizes, prefetch, delays) => {
+      fc.array(fc.nat(2), { minLength: 1, maxLength: 8 }),
+      async (sizes, prefetch, delays, failures) => {
         let next = 0;
         const content = sizes.map((size) => Array.from({ length: size }, () => next++));
+        const attempts = new Map<number, number>();
         let call = 0;
-        const fetcher: PageFetcher = async (input) => {
+        // An upstream that answers 503 to the first `failures[page]` attempts of each page.
+        const upstream = async (page: number): Promise<Response> => {
           await delay(delays[call++ % delays.length]);
-          const page = Number(new URL(input).searchParams.get("page"));
+          const attempt = (attempts.get(page) ?? 0) + 1;
+          attempts.set(page, attempt);
+          if (attempt <= failures[page % failures.length]) {
+            return new Response("busy", { status: 503 });
+          }
           return Response.json({
             data: content[page - 1],
             pagination: { total_pages: sizes.length },
           });
+        };
+        const fetcher: PageFetcher = async (input) => {
+          const page = Number(new URL(input).searchParams.get("page"));
+          for (;;) {
+            const response = await upstream(page);
+            if (response.ok) return response;
+            await response.body?.cancel();
+          }
         };
         const items = await Array.fromAsync(paginate(fetcher, "http://x.test/", { prefetch }));
         assert.deepEqual(items, range(next));
