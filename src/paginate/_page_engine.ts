@@ -161,7 +161,7 @@ export class PageEngine {
   #process(): void {
     for (const slot of this.#slots) {
       if (slot.processed) continue;
-      if (slot.page === undefined) return;
+      if (slot.page === undefined) break;
       const page = slot.page;
       let next: PageRequest | null;
       try {
