@@ -324,3 +324,36 @@ Deno.test("paginate() validates its arguments", () => {
   });
   assert.throws(() => pages(plainFetch, "http://x.test/", { maxPageBytes: 1.5 }), RangeError);
 });
+
+Deno.test("paginate() cancels the bodies of pages it no longer needs, even if the fetcher ignores the signal", async () => {
+  let cancelled = 0;
+  let late = 0;
+  const hanging = () =>
+    new Response(
+      new ReadableStream({
+        pull: () => new Promise(() => {}), // never answers: only a cancel ends it
+        cancel: () => void cancelled++,
+      }),
+    );
+  const fetcher: PageFetcher = async (input) => {
+    const page = Number(new URL(input).searchParams.get("page"));
+    if (page === 1) return numbered(1, 1, 10);
+    if (page === 2) return hanging(); // read in progress when the stream is cancelled
+    await delay(30); // answers only after the stream was cancelled
+    late++;
+    return hanging();
+  };
+  const reader = paginate(fetcher, "http://x.test/", { prefetch: 3 }).getReader();
+  assert.equal((await reader.read()).value, 0);
+  await delay(5);
+  await reader.cancel();
+  await delay(60);
+  assert.equal(late, 2);
+  assert.equal(cancelled, 3);
+});
+
+Deno.test("pages() truncates the last page at maxItems", async () => {
+  await using server = serve((url) => numbered(Number(url.searchParams.get("page")), 4, 5));
+  const all = await Array.fromAsync(pages<number>(plainFetch, server.url, { maxItems: 6 }));
+  assert.deepEqual(all.map((p) => p.items), [[0, 1, 2, 3], [4, 5]]);
+});
