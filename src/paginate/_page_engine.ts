@@ -146,12 +146,16 @@ export class PageEngine {
     });
   }
 
+  // The strategy could not say what page `index` is: fail the stream there.
   #fail(index: number, error: unknown): void {
-    const url = this.#last?.url ?? this.#options.start;
+    const reason = error instanceof Error ? error.message : String(error);
     this.#slots.push({
       index,
       controller: new AbortController(),
-      error: malformed(error, index, url),
+      error: new PaginationError(`Cannot request page ${index + 1}: ${reason}`, {
+        page: index + 1,
+        cause: error,
+      }),
       processed: false,
     });
     this.#ended = true;
