@@ -108,6 +108,10 @@ export class ApiTable<E> {
       fail("validate", "a Standard Schema validator", validate);
     }
     integer("ApiTable", "maxItems", maxItems, 1, true);
+    if (options.prefetch !== undefined) integer("ApiTable", "prefetch", options.prefetch, 1);
+    if (options.maxPageBytes !== undefined) {
+      integer("ApiTable", "maxPageBytes", options.maxPageBytes, 1);
+    }
     this.#fetcher = fetcher;
     this.#url = new URL(url);
     this.#options = options;

@@ -181,6 +181,13 @@ Deno.test("ApiTable validates entities with a Standard Schema and names the fail
 });
 
 Deno.test("ApiTable validates its options", () => {
+  assert.throws(
+    () => new ApiTable<Country>(plainFetch, "http://x.test/", { idColumn: "code", prefetch: 0 }),
+    {
+      name: "RangeError",
+      message: "Cannot create ApiTable as 'prefetch' must be an integer >= 1: received 0",
+    },
+  );
   assert.throws(() => new ApiTable<Country>(plainFetch, "/relative", { idColumn: "code" }), {
     name: "TypeError",
     message: `Cannot create ApiTable as 'url' must be an absolute URL: received "/relative"`,
