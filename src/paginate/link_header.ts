@@ -27,6 +27,7 @@ export interface LinkHeaderOptions {
  *
  * @param options The items extractor and the origins next links may point to.
  * @returns The strategy.
+ * @throws {TypeError} When an entry of `allowOrigins` is not an absolute URL.
  * @example A GitHub-style list
  * ```ts
  * import { linkHeader } from "@fluxpool/fluxpool";
@@ -41,7 +42,16 @@ export interface LinkHeaderOptions {
  */
 export function linkHeader(options: LinkHeaderOptions = {}): PaginationStrategy {
   const { items = (body: unknown) => body, allowOrigins = [] } = options;
-  const allowed = new Set(allowOrigins.map((origin) => new URL(origin).origin));
+  const allowed = new Set(allowOrigins.map((origin) => {
+    if (!URL.canParse(origin)) {
+      throw new TypeError(
+        `Cannot create linkHeader as 'allowOrigins' must hold absolute URLs: received ${
+          JSON.stringify(origin)
+        }`,
+      );
+    }
+    return new URL(origin).origin;
+  }));
   return {
     first: (url) => ({ url }),
     items: (page) => checkItems(items(page.body), "the page's items"),

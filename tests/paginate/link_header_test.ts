@@ -71,3 +71,11 @@ Deno.test("parseLinkHeader() reads RFC 8288 links", () => {
   assert.throws(() => parseLinkHeader('<a>; rel="next'), /expected a closing quote/);
   assert.throws(() => parseLinkHeader(`<${"a".repeat(20_000)}>`), RangeError);
 });
+
+Deno.test("linkHeader() validates allowOrigins", () => {
+  assert.throws(() => linkHeader({ allowOrigins: ["api.example"] }), {
+    name: "TypeError",
+    message:
+      `Cannot create linkHeader as 'allowOrigins' must hold absolute URLs: received "api.example"`,
+  });
+});
