@@ -14,6 +14,8 @@ export interface DemoOptions {
   prefetch?: number;
   limit?: number;
   failureRate?: number;
+  /** Random source of the upstream's latency and failures. */
+  random?: () => number;
   /** Where the progress line goes; nothing when undefined. */
   progress?: (line: string, final: boolean) => void;
 }
@@ -33,7 +35,7 @@ export interface DemoResult {
 /** Runs the demo end to end and returns what it measured. */
 export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
   const { items = 10_000, perPage = 50, prefetch = 8, limit = 60, failureRate = 0.03 } = options;
-  const upstream = await startUpstream({ items, limit, failureRate });
+  const upstream = await startUpstream({ items, limit, failureRate, random: options.random });
   let retries = 0;
   let throttled = 0;
   const onEvent = (event: PoolEvent) => {
@@ -57,7 +59,9 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     const seconds = (performance.now() - started) / 1000;
     const rps = seconds > 0 ? (upstream.counters.requests / seconds).toFixed(1) : "0.0";
     options.progress?.(
-      `pages ${pages}/${totalPages ?? "?"}  items ${seen}  ${rps} req/s  retries ${retries}  429s ${throttled}`,
+      `pages ${pages}/${
+        totalPages ?? "?"
+      }  items ${seen}  ${rps} req/s  retries ${retries}  429s ${throttled}`,
       final,
     );
   };
@@ -109,8 +113,14 @@ if (import.meta.main) {
     },
   });
   console.log(
-    `\n${result.items} items in ${result.pages} pages in ${(result.elapsedMs / 1000).toFixed(1)} s` +
-      ` — ${result.exactlyOnceInOrder ? "every item exactly once, in order" : "ITEMS MISSING OR OUT OF ORDER"}`,
+    `\n${result.items} items in ${result.pages} pages in ${
+      (result.elapsedMs / 1000).toFixed(1)
+    } s` +
+      ` — ${
+        result.exactlyOnceInOrder
+          ? "every item exactly once, in order"
+          : "ITEMS MISSING OR OUT OF ORDER"
+      }`,
   );
   console.log(
     `upstream saw ${result.upstream.requests} requests: ${result.upstream.limited} answered 429, ` +
