@@ -84,6 +84,34 @@ export function viewOf(
   };
 }
 
+interface QuotaEntry extends RateLimitDecision {
+  readonly name: string;
+  readonly windowMs?: number;
+}
+
+function isQuotaEntry(value: unknown): value is QuotaEntry {
+  const entry = value as QuotaEntry;
+  return typeof entry?.name === "string" && isSfString(entry.name) && entry.name !== "" &&
+    typeof entry.limit === "number" && typeof entry.remaining === "number" &&
+    typeof entry.resetAfterMs === "number";
+}
+
+/**
+ * The views of a decision: one per quota when it reports several (a `QuotaManager` decision's
+ * `quotas`, each under its own name and window), else one under `name`.
+ */
+export function viewsOf(
+  name: string,
+  decision: RateLimitDecision,
+  windowMs: number | undefined,
+): QuotaView[] {
+  const quotas = (decision as { quotas?: unknown }).quotas;
+  if (Array.isArray(quotas) && quotas.length > 0 && quotas.every(isQuotaEntry)) {
+    return quotas.map((quota) => viewOf(quota.name, quota, quota.windowMs));
+  }
+  return [viewOf(name, decision, windowMs)];
+}
+
 /**
  * The response fields for `views` in `style`, as `[name, value]` pairs. Several views become one
  * SF List in draft-11; the older dialects can say only one thing, so they describe the view with

@@ -7,7 +7,7 @@
 import { type Clock, systemClock } from "../limiter/clock.ts";
 import type { RateLimitDecision } from "../limiter/decision.ts";
 import { describe, positive } from "../limiter/_validate.ts";
-import { fieldsOf, isSfString, partitionKeyOf, viewOf, windowOf } from "./_fields.ts";
+import { fieldsOf, isSfString, partitionKeyOf, viewsOf, windowOf } from "./_fields.ts";
 
 /**
  * The dialects of rate-limit fields {@linkcode rateLimit} writes: the IETF draft-11
@@ -92,7 +92,8 @@ export interface RateLimitOptions<C extends RateLimitContext = RateLimitContext>
    */
   cost?: (c: C) => number | Promise<number>;
   /**
-   * The policy name in the draft-11 fields (printable ASCII).
+   * The policy name in the draft-11 fields (printable ASCII). A decision that reports several
+   * quotas (a `QuotaManager`'s `quotas`) lists each under its own name and window instead.
    * @default {"default"}
    */
   policy?: string;
@@ -202,7 +203,7 @@ export function rateLimit<C extends RateLimitContext = RateLimitContext>(
     if (decision.pending !== undefined) defer(c, decision.pending);
     const fields: [string, string][] = headers === false ? [] : fieldsOf(
       headers,
-      [viewOf(policy, decision, windowMs)],
+      viewsOf(policy, decision, windowMs),
       { quotaUnit, partitionKey: pk },
       clock.now(),
     );
@@ -210,7 +211,9 @@ export function rateLimit<C extends RateLimitContext = RateLimitContext>(
       const seconds = Math.max(1, Math.ceil(decision.retryAfterMs / 1000 - 1e-9));
       const known = Number.isFinite(seconds);
       if (known) fields.push(["Retry-After", String(seconds)]);
-      const detail = `The rate limit of policy "${policy}" is exhausted${
+      const denying = (decision as { quota?: unknown }).quota;
+      const name = typeof denying === "string" ? denying : policy;
+      const detail = `The rate limit of policy "${name}" is exhausted${
         known ? `; retry in ${seconds} s` : ""
       }.`;
       return problem(429, detail, fields);

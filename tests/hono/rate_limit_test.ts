@@ -212,6 +212,50 @@ Deno.test("rateLimit() appends the policies of stacked middlewares and escapes n
   assert.equal(res.headers.get("RateLimit"), '"default";r=9;t=1, "da\\"ily";r=999;t=87');
 });
 
+Deno.test("rateLimit() lists every quota of a multi-quota decision under its own name", async () => {
+  const quota = (name: string, limit: number, used: number, windowMs: number) => ({
+    name,
+    limit,
+    used,
+    remaining: limit - used,
+    resetAfterMs: windowMs / 2,
+    windowMs,
+  });
+  let used = 0;
+  const limiter = {
+    check(_key: string, cost: number) {
+      used += cost;
+      const quotas = [
+        quota("hourly", 2, Math.min(used, 2), 3_600_000),
+        quota("daily", 5, Math.min(used, 2), 86_400_000),
+      ];
+      const allowed = used <= 2;
+      return Promise.resolve({
+        allowed,
+        limit: 2,
+        remaining: quotas[0].remaining,
+        retryAfterMs: allowed ? 0 : 1_800_000,
+        resetAfterMs: 1_800_000,
+        quota: allowed ? undefined : "hourly",
+        quotas,
+      });
+    },
+  };
+  const app = appWith({ limiter });
+  const res = await app.request("/");
+  await res.body?.cancel();
+  assert.equal(res.headers.get("RateLimit-Policy"), '"hourly";q=2;w=3600, "daily";q=5;w=86400');
+  assert.equal(res.headers.get("RateLimit"), '"hourly";r=1;t=1800, "daily";r=4;t=43200');
+  await (await app.request("/")).body?.cancel();
+  const denied = await app.request("/");
+  assert.equal(denied.status, 429);
+  assert.equal(denied.headers.get("Retry-After"), "1800");
+  assert.equal(
+    (await denied.json()).detail,
+    'The rate limit of policy "hourly" is exhausted; retry in 1800 s.',
+  );
+});
+
 Deno.test("rateLimit() rejects bad options naming the option and the value", () => {
   const limiter = new FluxLimiter({ rate: 1 });
   const key = () => "k";
