@@ -2,13 +2,16 @@
 // public API, starts nothing, and reads nothing from its runtime: the harness
 // (tests/runtime/matrix_test.ts) bundles it with esbuild, runs the bundle in Deno, Node, Bun and
 // workerd, and hands it the URL of a loopback server that the harness started.
+import { Hono } from "hono";
 import { FluxLimiter } from "../../mod.ts";
+import { rateLimit } from "../../src/hono/mod.ts";
 import { ManualClock } from "../../src/testing/mod.ts";
 
 /** What one runtime reports; the harness compares it with {@linkcode expected}. */
 export interface SmokeReport {
   limiter: { remaining: number[]; denied: { allowed: boolean; retryAfterMs: number } };
   afterWait: boolean;
+  hono: { status: number[]; fields: (string | null)[]; retryAfter: string | null };
   fetch: { status: number; body: string };
 }
 
@@ -25,7 +28,23 @@ export async function smoke(baseUrl: string): Promise<SmokeReport> {
   return {
     limiter: { remaining, denied: { allowed, retryAfterMs } },
     afterWait,
+    hono: await honoMiddleware(),
     fetch: { status: res.status, body: await res.text() },
+  };
+}
+
+// The ./hono subpath: rateLimit() in a Hono app, answered in-process, including the SHA-256 pk.
+async function honoMiddleware(): Promise<SmokeReport["hono"]> {
+  const app = new Hono();
+  const limiter = new FluxLimiter({ rate: 1, burst: 2, clock: new ManualClock() });
+  app.use(rateLimit({ limiter, key: () => "client", partitionKey: true }));
+  app.get("/", (c) => c.text("ok"));
+  const responses = [await app.request("/"), await app.request("/"), await app.request("/")];
+  await Promise.all(responses.map((res) => res.text()));
+  return {
+    status: responses.map((res) => res.status),
+    fields: [responses[0].headers.get("RateLimit-Policy"), responses[1].headers.get("RateLimit")],
+    retryAfter: responses[2].headers.get("Retry-After"),
   };
 }
 
@@ -33,5 +52,10 @@ export async function smoke(baseUrl: string): Promise<SmokeReport> {
 export const expected: SmokeReport = {
   limiter: { remaining: [2, 1, 0], denied: { allowed: false, retryAfterMs: 100 } },
   afterWait: true,
+  hono: {
+    status: [200, 200, 429],
+    fields: ['"default";q=2;w=2;pk=:lI/mA/YdwDa1xZbc:', '"default";r=0;t=2;pk=:lI/mA/YdwDa1xZbc:'],
+    retryAfter: "1",
+  },
   fetch: { status: 200, body: "hello" },
 };
