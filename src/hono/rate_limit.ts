@@ -125,7 +125,9 @@ export interface RateLimitOptions<C extends RateLimitContext = RateLimitContext>
   /**
    * When deciding fails: `"allow"` lets the request through without rate-limit fields (fail
    * open, so a limiter outage does not become an API outage), `"deny"` answers 503 with a problem
-   * body (fail closed), or a function answers as it likes.
+   * body (fail closed), or a function answers as it likes. A `RangeError` (a cost out of range,
+   * which the limiter can never allow) is not an outage and always answers 429 without
+   * `Retry-After`.
    * @default {"allow"}
    */
   onError?: RateLimitErrorMode<C>;
@@ -196,6 +198,11 @@ export function rateLimit<C extends RateLimitContext = RateLimitContext>(
       decision = await limiter.check(id, await cost(c));
       if (partitionKey && headers === "draft-11") pk = await partitionKeyOf(id);
     } catch (error) {
+      // A cost the limiter can never allow is the request's fault, not an outage: failing open
+      // on it would let any request through by claiming a huge cost.
+      if (error instanceof RangeError) {
+        return problem(429, `The request costs more than policy "${policy}" allows.`, []);
+      }
       if (onError === "allow") return await next();
       if (onError === "deny") return problem(503, "The rate limiter is unavailable.", []);
       return await onError(error, c);

@@ -66,6 +66,23 @@ Deno.test("rateLimit() rounds the GCRA window up to whole seconds, never above t
   assert.equal(res.headers.get("RateLimit"), '"default";r=5;t=1');
 });
 
+Deno.test("rateLimit() states a window algorithm's own window", async () => {
+  const limiter = {
+    algorithm: { name: "slidingWindow", limit: 5, config: { limit: 5, windowMs: 90_000 } },
+    check: (): RateLimitDecision => ({
+      allowed: true,
+      limit: 5,
+      remaining: 4,
+      retryAfterMs: 0,
+      resetAfterMs: 90_000,
+    }),
+  };
+  const res = await appWith({ limiter }).request("/");
+  await res.body?.cancel();
+  assert.equal(res.headers.get("RateLimit-Policy"), '"default";q=5;w=90');
+  assert.equal(res.headers.get("RateLimit"), '"default";r=4;t=90');
+});
+
 Deno.test("rateLimit() writes the draft-7 and legacy dialects, or nothing", async () => {
   const clock = new ManualClock(1_700_000_000_000);
   const make = () => new FluxLimiter({ rate: 1, period: 1000, burst: 10, clock });
@@ -114,6 +131,17 @@ Deno.test("rateLimit() charges the cost the cost function returns", async () => 
   const denied = await app.request("/?cost=7");
   await denied.body?.cancel();
   assert.equal(denied.status, 429);
+});
+
+Deno.test("rateLimit() never fails open on a cost the limiter can never allow", async () => {
+  const limiter = new FluxLimiter({ rate: 10, burst: 10, clock: new ManualClock() });
+  const app = appWith({ limiter, cost: (c) => Number(c.req.query("cost")) });
+  for (const cost of ["11", "-1", "NaN"]) {
+    const res = await app.request(`/?cost=${cost}`);
+    assert.equal(res.status, 429, cost);
+    assert.equal(res.headers.get("Retry-After"), null);
+    assert.equal((await res.json()).detail, 'The request costs more than policy "default" allows.');
+  }
 });
 
 Deno.test("rateLimit() awaits an async limiter and hands its deferred write to waitUntil", async () => {
