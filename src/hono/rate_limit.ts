@@ -190,6 +190,14 @@ export function rateLimit<C extends RateLimitContext = RateLimitContext>(
   validate(limiter, key, headers, policy, quotaUnit);
   if (windowMs !== undefined) positive("rateLimit", "windowMs", windowMs);
 
+  const describeDecision = (decision: RateLimitDecision, pk: string | undefined) =>
+    headers === false ? [] : fieldsOf(
+      headers,
+      viewsOf(policy, decision, windowMs),
+      { quotaUnit, partitionKey: pk },
+      clock.now(),
+    );
+
   return async function rateLimitMiddleware(c, next) {
     let decision: RateLimitDecision & Pending;
     let pk: string | undefined;
@@ -208,23 +216,8 @@ export function rateLimit<C extends RateLimitContext = RateLimitContext>(
       return await onError(error, c);
     }
     if (decision.pending !== undefined) defer(c, decision.pending);
-    const fields: [string, string][] = headers === false ? [] : fieldsOf(
-      headers,
-      viewsOf(policy, decision, windowMs),
-      { quotaUnit, partitionKey: pk },
-      clock.now(),
-    );
-    if (!decision.allowed) {
-      const seconds = Math.max(1, Math.ceil(decision.retryAfterMs / 1000 - 1e-9));
-      const known = Number.isFinite(seconds);
-      if (known) fields.push(["Retry-After", String(seconds)]);
-      const denying = (decision as { quota?: unknown }).quota;
-      const name = typeof denying === "string" ? denying : policy;
-      const detail = `The rate limit of policy "${name}" is exhausted${
-        known ? `; retry in ${seconds} s` : ""
-      }.`;
-      return problem(429, detail, fields);
-    }
+    const fields = describeDecision(decision, pk);
+    if (!decision.allowed) return denial(decision, policy, fields);
     await next();
     // Set after the handler so that the fields reach any response, also one built by hand.
     // Draft-11 fields are SF Lists: an outer middleware with another policy appends to them.
@@ -232,6 +225,21 @@ export function rateLimit<C extends RateLimitContext = RateLimitContext>(
       c.header(name, value, { append: headers === "draft-11" });
     }
   };
+}
+
+function denial(
+  decision: RateLimitDecision,
+  policy: string,
+  fields: [string, string][],
+): Response {
+  const seconds = Math.max(1, Math.ceil(decision.retryAfterMs / 1000 - 1e-9));
+  const known = Number.isFinite(seconds);
+  if (known) fields.push(["Retry-After", String(seconds)]);
+  // A multi-quota decision names the quota that denied.
+  const denying = (decision as { quota?: unknown }).quota;
+  const name = typeof denying === "string" ? denying : policy;
+  const retry = known ? `; retry in ${seconds} s` : "";
+  return problem(429, `The rate limit of policy "${name}" is exhausted${retry}.`, fields);
 }
 
 function validate(
