@@ -9,6 +9,8 @@ import { type Clock, systemClock } from "./clock.ts";
 import type { RateLimitDecision } from "./decision.ts";
 import { gcra } from "./gcra.ts";
 import { integer } from "./_validate.ts";
+import { assertMetrics } from "./_metrics.ts";
+import type { LimiterMetrics } from "./metrics.ts";
 
 /** Options for {@linkcode FluxLimiter}. */
 export interface FluxLimiterOptions {
@@ -38,6 +40,12 @@ export interface FluxLimiterOptions {
    * @default {100_000}
    */
   maxKeys?: number;
+  /**
+   * Receives every decision (`check`, not `peek`) and cleanup. Without it the limiter pays
+   * nothing for metrics.
+   * @default {undefined}
+   */
+  metrics?: LimiterMetrics;
 }
 
 interface Entry {
@@ -76,6 +84,7 @@ export class FluxLimiter<K = string> {
   #origin: number;
   #maxKeys: number;
   #entries = new Map<K, Entry>();
+  #metrics: LimiterMetrics | undefined;
 
   /**
    * Creates a limiter.
@@ -91,6 +100,7 @@ export class FluxLimiter<K = string> {
       algorithm,
       clock = systemClock,
       maxKeys = 100_000,
+      metrics,
     } = options ?? ({} as FluxLimiterOptions);
     if (algorithm !== undefined) {
       if (typeof algorithm?.decide !== "function") {
@@ -114,6 +124,7 @@ export class FluxLimiter<K = string> {
     }
     this.#maxKeys = integer("FluxLimiter", "maxKeys", maxKeys, 1, true);
     this.#clock = clock;
+    this.#metrics = assertMetrics("FluxLimiter", metrics);
     // Times are kept relative to the limiter's creation, so that small emission intervals
     // (1 µs at 1 000 000/s) keep their precision instead of drowning in an epoch timestamp.
     this.#origin = clock.now();
@@ -156,7 +167,12 @@ export class FluxLimiter<K = string> {
    * ```
    */
   check(key: K, cost = 1): RateLimitDecision {
-    const now = this.#clock.now() - this.#origin;
+    if (this.#metrics !== undefined) return this.#measure(key, cost, this.#metrics);
+    return this.#check(key, cost, this.#clock.now());
+  }
+
+  #check(key: K, cost: number, time: number): RateLimitDecision {
+    const now = time - this.#origin;
     const entry = this.#entries.get(key);
     if (entry !== undefined) {
       entry.used = true;
@@ -230,7 +246,8 @@ export class FluxLimiter<K = string> {
    * ```
    */
   cleanup(): number {
-    const now = this.#clock.now() - this.#origin;
+    const start = this.#clock.now();
+    const now = start - this.#origin;
     let removed = 0;
     for (const [key, entry] of this.#entries) {
       if (this.#algorithm.isIdle(entry.state, now)) {
@@ -238,7 +255,21 @@ export class FluxLimiter<K = string> {
         removed++;
       }
     }
+    this.#metrics?.recordCleanup(removed, this.#clock.now() - start);
     return removed;
+  }
+
+  #measure(key: K, cost: number, metrics: LimiterMetrics): RateLimitDecision {
+    const start = this.#clock.now();
+    let decision: RateLimitDecision;
+    try {
+      decision = this.#check(key, cost, start);
+    } catch (error) {
+      metrics.recordError(error);
+      throw error;
+    }
+    metrics.recordDecision(key, decision.allowed, this.#clock.now() - start);
+    return decision;
   }
 
   #insert(key: K, state: unknown): void {

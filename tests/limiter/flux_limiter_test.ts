@@ -260,3 +260,38 @@ Deno.test("FluxLimiter admits at least 90 % of its bound over a long busy run (p
     { numRuns: 50 },
   );
 });
+
+Deno.test("FluxLimiter reports decisions, errors and cleanups to its metrics", () => {
+  const clock = new ManualClock();
+  const log: unknown[][] = [];
+  const limiter = new FluxLimiter({
+    rate: 10,
+    clock,
+    metrics: {
+      recordDecision: (key, allowed, latencyMs) => void log.push([key, allowed, latencyMs]),
+      recordError: (error) => void log.push(["error", (error as Error).name]),
+      recordCleanup: (removed, ms) => void log.push(["cleanup", removed, ms]),
+    },
+  });
+  limiter.check("a");
+  limiter.check("a");
+  limiter.peek("a");
+  assert.throws(() => limiter.check("a", 2), RangeError);
+  clock.advance(100);
+  limiter.cleanup();
+  assert.deepEqual(log, [["a", true, 0], ["a", false, 0], ["error", "RangeError"], [
+    "cleanup",
+    1,
+    0,
+  ]]);
+});
+
+Deno.test("FluxLimiter rejects metrics without the LimiterMetrics methods", () => {
+  assert.throws(
+    () => new FluxLimiter({ rate: 1, metrics: { recordDecision() {} } as never }),
+    (e: unknown) =>
+      e instanceof TypeError &&
+      e.message ===
+        `Cannot create FluxLimiter as 'metrics' must implement LimiterMetrics (no recordError() method): received {}`,
+  );
+});

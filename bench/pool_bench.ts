@@ -1,0 +1,67 @@
+// Requests per second through Pool against a loopback server in another process, side by side
+// in one run with raw fetch, ky, ofetch and p-queue + fetch. Every iteration sends 500 GETs with
+// 32 in flight at once and reads every body.
+import ky from "ky";
+import { ofetch } from "ofetch";
+import PQueue from "p-queue";
+import { Pool } from "../mod.ts";
+
+const REQUESTS = 500;
+const CONCURRENCY = 32;
+
+const child = new Deno.Command(Deno.execPath(), {
+  args: ["run", "--allow-net", new URL("./_server.ts", import.meta.url).pathname],
+  stdin: "piped",
+  stdout: "piped",
+  stderr: "inherit",
+}).spawn();
+const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+const { value } = await reader.read();
+reader.releaseLock();
+const url = `http://127.0.0.1:${Number.parseInt(value!, 10)}/item`;
+globalThis.addEventListener("unload", () => {
+  try {
+    child.kill();
+  } catch {
+    // Already gone.
+  }
+});
+
+/** Runs `REQUESTS` calls of `one` on `CONCURRENCY` lanes. */
+async function lanes(one: () => Promise<unknown>): Promise<void> {
+  let next = 0;
+  const lane = async (): Promise<void> => {
+    while (next++ < REQUESTS) await one();
+  };
+  await Promise.all(Array.from({ length: CONCURRENCY }, lane));
+}
+
+const group = "500 GETs, 32 in flight";
+
+Deno.bench("fetch", { group, baseline: true }, async () => {
+  await lanes(async () => await (await fetch(url)).text());
+});
+
+const pool = new Pool({ baseUrl: url, workers: 4, concurrency: CONCURRENCY / 4 });
+Deno.bench("Pool", { group }, async () => {
+  const calls = new Array<Promise<string>>(REQUESTS);
+  for (let i = 0; i < REQUESTS; i++) calls[i] = pool.fetch(url).then((r) => r.text());
+  await Promise.all(calls);
+});
+
+Deno.bench("ky", { group }, async () => {
+  await lanes(() => ky.get(url).text());
+});
+
+Deno.bench("ofetch", { group }, async () => {
+  await lanes(() => ofetch(url, { responseType: "text" }));
+});
+
+const queue = new PQueue({ concurrency: CONCURRENCY });
+Deno.bench("p-queue + fetch", { group }, async () => {
+  const calls = new Array<Promise<string>>(REQUESTS);
+  for (let i = 0; i < REQUESTS; i++) {
+    calls[i] = queue.add(async () => await (await fetch(url)).text());
+  }
+  await Promise.all(calls);
+});

@@ -1,0 +1,346 @@
+/**
+ * The request dispatcher: least-loaded workers with session affinity, per-worker concurrency
+ * limits, bounded per-worker queues and per-worker metrics.
+ *
+ * @module
+ */
+
+import { PoolClosedError, QueueFullError } from "../http/errors.ts";
+import { describe } from "../limiter/_validate.ts";
+import { Affinity } from "./_affinity.ts";
+import { Job, type Lane, SignalContext } from "./_job.ts";
+import { LinkedList } from "./_linked_list.ts";
+import { resolveOptions } from "./_options.ts";
+import { Router } from "./_router.ts";
+import { SignalWatches } from "./_signal_watches.ts";
+import type { DispatchContext, DispatchHandler } from "./dispatch_context.ts";
+import type {
+  DispatcherCloseOptions,
+  DispatcherOptions,
+  SubmitOptions,
+} from "./dispatcher_options.ts";
+import type { WorkerMetrics } from "./worker_metrics.ts";
+
+export type * from "./dispatch_context.ts";
+export type * from "./dispatcher_options.ts";
+export type * from "./worker_metrics.ts";
+
+/**
+ * Spreads jobs over workers: each job goes to the least-loaded worker (fewest running + queued;
+ * ties taken in turn), a session's jobs stay on one worker while the session is fresh, each
+ * worker runs at most `concurrency` jobs and queues at most `queueCapacity` more, FIFO.
+ *
+ * @typeParam Req What a job is given.
+ * @typeParam Res What a job resolves with.
+ *
+ * @example Spread calls over two workers, keeping a chat on one
+ * ```ts
+ * import { Dispatcher } from "@fluxpool/fluxpool";
+ * import assert from "node:assert/strict";
+ *
+ * const dispatcher = new Dispatcher(
+ *   (prompt: string, { workerId }) => Promise.resolve(`worker ${workerId}: ${prompt}`),
+ *   { workers: 2, concurrency: 1 },
+ * );
+ * const first = await dispatcher.submit("hello", { session: "chat-1" });
+ * const second = await dispatcher.submit("again", { session: "chat-1" });
+ * assert.equal(first.slice(0, 8), second.slice(0, 8)); // same worker
+ * await dispatcher.close();
+ * ```
+ */
+export class Dispatcher<Req, Res> {
+  #handler: DispatchHandler<Req, Res>;
+  #router: Router;
+  #lanes: Lane[];
+  #concurrency: number;
+  #queueCapacity: number;
+  #reject: boolean;
+  #waiting = new LinkedList<Job<Req, Res>>();
+  #watches = new SignalWatches<Job<Req, Res>>((job) => this.#abort(job));
+  #pending = 0; // accepted and not settled: running, queued and waiting
+  #closed = false;
+  #closer = new AbortController();
+  #drained: Promise<void> | undefined = undefined;
+  #onDrained: (() => void) | undefined = undefined;
+  #timer: ReturnType<typeof setTimeout> | undefined = undefined;
+
+  /**
+   * Creates a dispatcher.
+   * @param handler Runs one job; its result or error reaches the caller of `submit()` as is.
+   * @param options Workers, limits, affinity and overflow behaviour.
+   * @throws {RangeError} when a number is out of range (`workers` < 1 …).
+   * @throws {TypeError} when the handler or an option has the wrong type.
+   */
+  constructor(handler: DispatchHandler<Req, Res>, options?: DispatcherOptions) {
+    if (typeof handler !== "function") {
+      throw new TypeError(
+        `Cannot create Dispatcher as 'handler' must be a function: received ${typeof handler}`,
+      );
+    }
+    const resolved = resolveOptions(options);
+    this.#handler = handler;
+    this.#concurrency = resolved.concurrency;
+    this.#queueCapacity = resolved.queueCapacity;
+    this.#reject = resolved.reject;
+    this.#router = new Router(
+      resolved.workers,
+      resolved.concurrency + resolved.queueCapacity,
+      new Affinity(resolved.affinityTtlMs, resolved.maxSessions),
+      resolved.clock,
+      this.#closer.signal,
+    );
+    this.#lanes = this.#router.lanes;
+  }
+
+  /**
+   * Runs a job on a worker, now or when its turn comes.
+   * @param req What the handler gets.
+   * @param options The job's session and abort signal.
+   * @returns What the handler resolves with.
+   * @throws {PoolClosedError} (rejects) once `close()` was called.
+   * @throws {QueueFullError} (rejects) with `overflow: "reject"` when every usable queue is full.
+   * @throws the `signal`'s reason (rejects) when it aborts before the job starts, and whatever
+   * the handler throws, unchanged.
+   *
+   * @example Reject instead of waiting when the queues are full
+   * ```ts
+   * import { Dispatcher, isQueueFullError } from "@fluxpool/fluxpool";
+   * import assert from "node:assert/strict";
+   *
+   * const gate = Promise.withResolvers<void>();
+   * const dispatcher = new Dispatcher(() => gate.promise, {
+   *   workers: 1, concurrency: 1, queueCapacity: 1, overflow: "reject",
+   * });
+   * const running = dispatcher.submit(1);
+   * const queued = dispatcher.submit(2);
+   * await assert.rejects(dispatcher.submit(3), isQueueFullError);
+   * gate.resolve();
+   * await Promise.all([running, queued]);
+   * await dispatcher.close();
+   * ```
+   */
+  submit(req: Req, options?: SubmitOptions): Promise<Res> {
+    if (this.#closed) {
+      return Promise.reject(
+        new PoolClosedError("Cannot accept the job as the dispatcher is closed"),
+      );
+    }
+    const signal = options?.signal;
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    const session = options?.session;
+    const lane = this.#router.select(session);
+    if (lane === undefined) {
+      if (this.#reject) return Promise.reject(new QueueFullError(this.#queueCapacity));
+      this.#pending++;
+      const job = new Job<Req, Res>(req, session, signal);
+      if (signal !== undefined) this.#watches.watch(job, signal);
+      this.#waiting.push(job);
+      return job.promise;
+    }
+    this.#pending++;
+    if (lane.inflight < this.#concurrency) return this.#run(lane, req, signal);
+    const job = new Job<Req, Res>(req, session, signal);
+    if (signal !== undefined) this.#watches.watch(job, signal);
+    lane.queue.push(job);
+    return job.promise;
+  }
+
+  /**
+   * A snapshot of every worker.
+   * @returns One entry per worker, in worker order.
+   *
+   * @example Usage
+   * ```ts
+   * import { Dispatcher } from "@fluxpool/fluxpool";
+   * import assert from "node:assert/strict";
+   *
+   * const dispatcher = new Dispatcher(async (n: number) => n * 2, { workers: 2 });
+   * await dispatcher.submit(21);
+   * const completed = dispatcher.metrics().reduce((sum, m) => sum + m.completed, 0);
+   * assert.equal(completed, 1);
+   * await dispatcher.close();
+   * ```
+   */
+  metrics(): WorkerMetrics[] {
+    return this.#lanes.map((lane) => ({
+      workerId: lane.id,
+      inflight: lane.inflight,
+      queued: lane.queue.size,
+      capacity: this.#concurrency,
+      queueCapacity: this.#queueCapacity,
+      errors: lane.errors,
+      completed: lane.completed,
+    }));
+  }
+
+  /**
+   * Sessions the affinity map holds now (at most `maxSessions`; expired ones go lazily).
+   * @returns The number of sessions.
+   *
+   * @example Usage
+   * ```ts
+   * import { Dispatcher } from "@fluxpool/fluxpool";
+   * import assert from "node:assert/strict";
+   *
+   * const dispatcher = new Dispatcher(async (n: number) => n, { maxSessions: 1 });
+   * await dispatcher.submit(1, { session: "a" });
+   * await dispatcher.submit(2, { session: "b" });
+   * assert.equal(dispatcher.sessions, 1);
+   * await dispatcher.close();
+   * ```
+   */
+  get sessions(): number {
+    return this.#router.sessions;
+  }
+
+  /**
+   * Stops accepting jobs, lets the accepted ones finish (running, queued and waiting), then
+   * resolves. With `deadlineMs`, what is left at the deadline is aborted: waiting jobs reject
+   * with a {@linkcode PoolClosedError} and running handlers see their signal abort; the promise
+   * resolves once those handlers have settled.
+   * @param options The deadline.
+   * @returns A promise that resolves when every accepted job has settled.
+   * @throws {RangeError} (rejects) when `deadlineMs` is negative or NaN.
+   *
+   * @example Drain before shutting down
+   * ```ts
+   * import { Dispatcher, isPoolClosedError } from "@fluxpool/fluxpool";
+   * import assert from "node:assert/strict";
+   *
+   * const dispatcher = new Dispatcher(async (n: number) => n);
+   * const job = dispatcher.submit(1);
+   * await dispatcher.close({ deadlineMs: 1000 });
+   * assert.equal(await job, 1);
+   * await assert.rejects(dispatcher.submit(2), isPoolClosedError);
+   * ```
+   */
+  close(options?: DispatcherCloseOptions): Promise<void> {
+    const deadlineMs = options?.deadlineMs ?? Infinity;
+    if (typeof deadlineMs !== "number" || !(deadlineMs >= 0)) {
+      const message = `Cannot close Dispatcher as 'deadlineMs' must be a number >= 0: received ${
+        describe(deadlineMs)
+      }`;
+      return Promise.reject(
+        typeof deadlineMs === "number" ? new RangeError(message) : new TypeError(message),
+      );
+    }
+    this.#closed = true;
+    this.#drained ??= new Promise<void>((resolve) => this.#onDrained = resolve);
+    if (this.#pending === 0) this.#settle();
+    else if (deadlineMs === 0) this.#abortRemaining();
+    else if (deadlineMs !== Infinity && this.#timer === undefined) {
+      this.#timer = setTimeout(() => this.#abortRemaining(), deadlineMs);
+    }
+    return this.#drained;
+  }
+
+  #context(lane: Lane, signal: AbortSignal | undefined): DispatchContext {
+    return signal === undefined
+      ? lane.context
+      : new SignalContext(lane.id, signal, this.#closer.signal);
+  }
+
+  #call(req: Req, context: DispatchContext): Promise<Res> {
+    try {
+      return this.#handler(req, context);
+    } catch (error) {
+      // A synchronous throw settles a tick later like a rejection, so completions never recurse.
+      return Promise.reject(error);
+    }
+  }
+
+  async #run(lane: Lane, req: Req, signal: AbortSignal | undefined): Promise<Res> {
+    lane.inflight++;
+    try {
+      const value = await this.#call(req, this.#context(lane, signal));
+      lane.completed++;
+      return value;
+    } catch (error) {
+      lane.errors++;
+      throw error;
+    } finally {
+      this.#release(lane);
+    }
+  }
+
+  async #start(lane: Lane, job: Job<Req, Res>): Promise<void> {
+    lane.inflight++;
+    if (job.watch !== undefined) this.#watches.unwatch(job);
+    try {
+      const value = await this.#call(job.req, this.#context(lane, job.signal));
+      lane.completed++;
+      job.resolve(value);
+    } catch (error) {
+      lane.errors++;
+      job.reject(error);
+    } finally {
+      this.#release(lane);
+    }
+  }
+
+  // A job finished: its slot goes to the next in this worker's queue, then to a waiting job.
+  #release(lane: Lane): void {
+    lane.inflight--;
+    this.#pending--;
+    const next = lane.queue.shift();
+    if (next !== undefined) this.#start(lane, next);
+    if (this.#waiting.size > 0) this.#admit();
+    else if (this.#pending === 0 && this.#drained !== undefined) this.#settle();
+  }
+
+  // Moves jobs waiting for space onto workers while there is room.
+  #admit(): void {
+    for (let job = this.#waiting.head; job !== undefined; job = this.#waiting.head) {
+      const lane = this.#router.select(job.session);
+      if (lane === undefined) return;
+      // Another job's abort can free the space while this one's abort is still being dispatched.
+      if (job.signal?.aborted) {
+        this.#abort(job);
+        continue;
+      }
+      this.#waiting.remove(job);
+      if (lane.inflight < this.#concurrency) this.#start(lane, job);
+      else lane.queue.push(job);
+    }
+  }
+
+  // A waiting job's signal aborted: take it out at once.
+  #abort(job: Job<Req, Res>): void {
+    const list = job.list;
+    if (list === undefined) return;
+    list.remove(job);
+    this.#watches.unwatch(job);
+    this.#pending--;
+    job.reject(job.signal?.reason);
+    if (list !== this.#waiting && this.#waiting.size > 0) this.#admit();
+    if (this.#pending === 0 && this.#drained !== undefined) this.#settle();
+  }
+
+  #abortRemaining(): void {
+    this.#timer = undefined;
+    const reason = new PoolClosedError(
+      "Cannot finish the job as the dispatcher closed past its deadline",
+    );
+    this.#closer.abort(reason);
+    for (const lane of this.#lanes) this.#rejectAll(lane.queue, reason);
+    this.#rejectAll(this.#waiting, reason);
+    if (this.#pending === 0) this.#settle();
+  }
+
+  #rejectAll(list: LinkedList<Job<Req, Res>>, reason: unknown): void {
+    for (let job = list.shift(); job !== undefined; job = list.shift()) {
+      if (job.watch !== undefined) this.#watches.unwatch(job);
+      this.#pending--;
+      job.reject(reason);
+    }
+  }
+
+  #settle(): void {
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    // A tick later: the last job's own promise settles after its release, and callers' reactions
+    // to it should run before those to close().
+    const onDrained = this.#onDrained;
+    if (onDrained !== undefined) queueMicrotask(onDrained);
+  }
+}

@@ -1,0 +1,154 @@
+// One attempt of a pool request, run on a dispatcher worker: credentials, the client-side
+// limit, the server's pace, then fetch — following redirects itself so that credentials never
+// leave the base origin.
+
+import type { Credentials, CredentialSlot } from "./_credentials.ts";
+import type { Prepared } from "./_prepare.ts";
+import { redact } from "./_prepare.ts";
+import { sleep } from "./_sleep.ts";
+import { NetworkError } from "./errors.ts";
+import type { PoolRateLimiter } from "./pool_options.ts";
+import type { ServerPacer } from "./server_pacer.ts";
+
+/** What every attempt of a pool shares. */
+export interface AttemptSettings {
+  fetch: (input: string, init?: RequestInit) => Promise<Response>;
+  credentials: Credentials | undefined;
+  /** `https://host:port` of baseUrl, or undefined. */
+  baseOrigin: string | undefined;
+  /** Lower-case names stripped when the origin changes. */
+  credentialHeaders: readonly string[];
+  limiter: PoolRateLimiter | undefined;
+  pacer: ServerPacer | undefined;
+  maxRedirects: number;
+}
+
+/** One attempt: its input, and what the retry loop needs to know afterwards. */
+export interface AttemptJob {
+  p: Prepared;
+  /** Aborts the attempt (request signal, or the attempt's own deadline). */
+  signal: AbortSignal | undefined;
+  /** Called when the attempt leaves the queue, to arm its timeout. */
+  onStart: (() => void) | undefined;
+  slot: CredentialSlot | undefined;
+  token: string | undefined;
+}
+
+function originOf(url: string): string {
+  return new URL(url).origin;
+}
+
+function sameOrigin(url: string, origin: string | undefined): boolean {
+  return origin !== undefined && url.startsWith(origin) && url.charCodeAt(origin.length) === 47;
+}
+
+export async function sendAttempt(s: AttemptSettings, job: AttemptJob): Promise<Response> {
+  job.onStart?.();
+  const p = job.p;
+  const signal = job.signal;
+  const trusted = sameOrigin(p.url, s.baseOrigin);
+  let headers = p.headers;
+  let slot: CredentialSlot | undefined;
+  if (trusted && s.credentials !== undefined) {
+    slot = job.slot = s.credentials.pick();
+    const pending = slot.token();
+    const token = job.token = typeof pending === "string" ? pending : await pending;
+    headers = new Headers(headers);
+    headers.set(s.credentials.header, s.credentials.value(token));
+  }
+  const key = slot?.key ?? (trusted ? s.baseOrigin! : originOf(p.url));
+  if (slot !== undefined) slot.inflight++;
+  try {
+    if (s.limiter !== undefined) await waitForLimit(s.limiter, key, signal);
+    const release = s.pacer === undefined ? undefined : await s.pacer.acquire(key, signal);
+    try {
+      return await follow(s, p, headers, key, signal);
+    } finally {
+      release?.();
+    }
+  } finally {
+    if (slot !== undefined) slot.inflight--;
+  }
+}
+
+async function waitForLimit(
+  limiter: PoolRateLimiter,
+  key: string,
+  signal: AbortSignal | undefined,
+): Promise<void> {
+  for (;;) {
+    const pending = limiter.check(key, 1);
+    const decision = pending instanceof Promise ? await pending : pending;
+    if (decision.allowed) return;
+    await sleep(decision.retryAfterMs, signal);
+  }
+}
+
+function isRedirect(status: number): boolean {
+  return status === 301 || status === 302 || status === 303 || status === 307 || status === 308;
+}
+
+async function follow(
+  s: AttemptSettings,
+  p: Prepared,
+  firstHeaders: Headers | undefined,
+  key: string,
+  signal: AbortSignal | undefined,
+): Promise<Response> {
+  let url = p.url;
+  let method = p.method;
+  let body = p.body;
+  let headers = firstHeaders;
+  const redirect = p.redirect === "follow" ? "manual" : p.redirect;
+  for (let hops = 0;; hops++) {
+    let response: Response;
+    try {
+      response = await s.fetch(url, { ...p.extra, method, headers, body, signal, redirect });
+    } catch (error) {
+      if (signal?.aborted) throw signal.reason;
+      throw new NetworkError(`${method} ${redact(url)} failed: ${(error as Error)?.message}`, {
+        cause: error,
+      });
+    }
+    s.pacer?.observe(key, response);
+    if (p.redirect !== "follow" || !isRedirect(response.status)) return response;
+    const location = response.headers.get("location");
+    if (location === null) return response;
+    const status = response.status;
+    // A one-shot stream body cannot follow a 307/308, which must resend it: hand the redirect back.
+    if (!p.replayable && (status === 307 || status === 308)) return response;
+    await response.body?.cancel();
+    if (hops >= s.maxRedirects) {
+      throw new NetworkError(
+        `${p.method} ${redact(p.url)} failed: more than ${s.maxRedirects} redirects`,
+      );
+    }
+    const next = new URL(location, url).href;
+    if (
+      (status === 303 && method !== "HEAD") ||
+      ((status === 301 || status === 302) && method === "POST")
+    ) {
+      method = "GET";
+      body = null;
+      if (headers !== undefined) {
+        headers = new Headers(headers);
+        for (
+          const name of ["content-type", "content-length", "content-encoding", "content-language"]
+        ) {
+          headers.delete(name);
+        }
+      }
+    }
+    if (headers !== undefined && originOf(next) !== originOf(url)) {
+      headers = stripCredentials(headers, s);
+    }
+    url = next;
+  }
+}
+
+function stripCredentials(headers: Headers, s: AttemptSettings): Headers {
+  const stripped = new Headers(headers);
+  for (const name of s.credentialHeaders) stripped.delete(name);
+  if (s.credentials !== undefined) stripped.delete(s.credentials.header);
+  return stripped;
+}

@@ -1,0 +1,55 @@
+// An AbortController that follows a parent signal and aborts itself with a TimeoutError after
+// a delay. Its timer is always cleared, and it detaches from the parent when disposed.
+
+import type { TimeoutEntry, TimeoutQueue } from "./_timeouts.ts";
+
+export class Deadline {
+  readonly #controller = new AbortController();
+  readonly #parent: AbortSignal | undefined;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #queue: TimeoutQueue | undefined;
+  #entry: TimeoutEntry | undefined;
+  #ms = 0;
+  #onParent: (() => void) | undefined;
+
+  constructor(parent: AbortSignal | undefined) {
+    this.#parent = parent;
+    if (parent === undefined) return;
+    if (parent.aborted) this.#controller.abort(parent.reason);
+    else {
+      this.#onParent = () => this.#controller.abort(parent.reason);
+      parent.addEventListener("abort", this.#onParent, { once: true });
+    }
+  }
+
+  get signal(): AbortSignal {
+    return this.#controller.signal;
+  }
+
+  /** Arms the timer: after `ms` the signal aborts with `reason()`; on `queue` when given. */
+  start(ms: number, reason: () => Error, queue?: TimeoutQueue): void {
+    if (ms === Infinity || this.#controller.signal.aborted) return;
+    if (queue === undefined) {
+      this.#timer = setTimeout(() => this.#controller.abort(reason()), ms);
+    } else {
+      this.#queue = queue;
+      this.#ms = ms;
+      this.#entry = queue.add(ms, this.#controller, reason);
+    }
+  }
+
+  /** Clears the timer; the parent still aborts the signal (a body may still be read). */
+  clear(): void {
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    if (this.#entry !== undefined) this.#queue!.clear(this.#ms, this.#entry);
+    this.#entry = undefined;
+  }
+
+  /** Clears the timer and stops following the parent. */
+  dispose(): void {
+    this.clear();
+    if (this.#onParent !== undefined) this.#parent!.removeEventListener("abort", this.#onParent);
+    this.#onParent = undefined;
+  }
+}

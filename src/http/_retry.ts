@@ -1,0 +1,69 @@
+// The resolved retry policy of a request: pool options merged with the request's own.
+
+import type { RetryOptions } from "./retry_options.ts";
+import { integer, nonNegative } from "../limiter/_validate.ts";
+
+export interface RetryPolicy {
+  readonly attempts: number;
+  readonly baseDelayMs: number;
+  readonly maxDelayMs: number;
+  readonly maxRetryAfterMs: number;
+  readonly statuses: ReadonlySet<number>;
+  readonly methods: ReadonlySet<string>;
+  readonly random: () => number;
+}
+
+const DEFAULT_STATUSES = [408, 429, 500, 502, 503, 504];
+const DEFAULT_METHODS = ["GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"];
+
+export const DEFAULT_RETRY: RetryPolicy = {
+  attempts: 3,
+  baseDelayMs: 300,
+  maxDelayMs: 10_000,
+  maxRetryAfterMs: 60_000,
+  statuses: new Set(DEFAULT_STATUSES),
+  methods: new Set(DEFAULT_METHODS),
+  random: Math.random,
+};
+
+const NO_RETRY: RetryPolicy = { ...DEFAULT_RETRY, attempts: 1 };
+
+/** Merges `option` (a number of attempts, `false`, or options) over `base`, validating it. */
+export function resolveRetry(
+  owner: string,
+  option: RetryOptions | number | boolean | undefined,
+  base: RetryPolicy = DEFAULT_RETRY,
+): RetryPolicy {
+  if (option === undefined || option === true) return base;
+  if (option === false) return base.attempts === 1 ? base : { ...base, attempts: 1 };
+  if (typeof option === "number") {
+    return { ...base, attempts: integer(owner, "retry", option, 1) };
+  }
+  if (typeof option !== "object" || option === null) {
+    throw new TypeError(
+      `Cannot create ${owner} as 'retry' must be a number, a boolean or RetryOptions: received ${typeof option}`,
+    );
+  }
+  const o = option;
+  return {
+    attempts: o.attempts === undefined
+      ? base.attempts
+      : integer(owner, "retry.attempts", o.attempts, 1),
+    baseDelayMs: o.baseDelayMs === undefined
+      ? base.baseDelayMs
+      : nonNegative(owner, "retry.baseDelayMs", o.baseDelayMs),
+    maxDelayMs: o.maxDelayMs === undefined
+      ? base.maxDelayMs
+      : nonNegative(owner, "retry.maxDelayMs", o.maxDelayMs),
+    maxRetryAfterMs: o.maxRetryAfterMs === undefined
+      ? base.maxRetryAfterMs
+      : nonNegative(owner, "retry.maxRetryAfterMs", o.maxRetryAfterMs),
+    statuses: o.statuses === undefined ? base.statuses : new Set(o.statuses),
+    methods: o.methods === undefined
+      ? base.methods
+      : new Set(o.methods.map((m) => m.toUpperCase())),
+    random: o.random ?? base.random,
+  };
+}
+
+export { NO_RETRY };

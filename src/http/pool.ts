@@ -1,0 +1,381 @@
+/**
+ * The HTTP client pool: a drop-in `fetch` with workers, retries, rate limits, credentials,
+ * timeouts, statistics and events.
+ *
+ * @module
+ */
+
+import { type Clock, systemClock } from "../limiter/clock.ts";
+import { AdaptiveLimiter } from "../limiter/adaptive_limiter.ts";
+import { FluxLimiter } from "../limiter/flux_limiter.ts";
+import { integer, positive } from "../limiter/_validate.ts";
+import { Dispatcher } from "../dispatch/dispatcher.ts";
+import { type AttemptJob, sendAttempt } from "./_attempt.ts";
+import { Credentials } from "./_credentials.ts";
+import { Deadline } from "./_deadline.ts";
+import { Coalescer } from "./_dedupe.ts";
+import { prepare, type Prepared, redact } from "./_prepare.ts";
+import { resolveRetry, type RetryPolicy } from "./_retry.ts";
+import {
+  type Call,
+  emit,
+  finish,
+  type LoopContext,
+  type Mode,
+  runAttempts,
+} from "./_retry_loop.ts";
+import { StatsRecorder } from "./_stats_recorder.ts";
+import { TimeoutQueue } from "./_timeouts.ts";
+import { ServerPacer } from "./server_pacer.ts";
+import { CircuitBreaker } from "./circuit_breaker.ts";
+import { PoolClosedError, TimeoutError } from "./errors.ts";
+import type { PoolOptions, PoolRateLimiter, PoolRequestInit } from "./pool_options.ts";
+import type { PoolStats } from "./pool_stats.ts";
+
+/**
+ * An HTTP client pool. `pool.fetch()` is a drop-in for `fetch` that runs every request on a
+ * dispatcher of workers, with retries (exponential backoff with full jitter, `Retry-After`),
+ * a client-side rate limit, pacing learned from the server's rate-limit headers, lazily
+ * acquired and rotated credentials that never leave `baseUrl`'s origin, per-attempt and total
+ * timeouts, request coalescing, a circuit breaker, statistics and events.
+ *
+ * @example Fetch JSON with retries
+ * ```ts
+ * import { Pool } from "@fluxpool/fluxpool";
+ * import assert from "node:assert/strict";
+ *
+ * let calls = 0;
+ * const pool = new Pool({
+ *   baseUrl: "https://api.example",
+ *   retry: { attempts: 3, baseDelayMs: 1 },
+ *   fetch: () => Promise.resolve(
+ *     ++calls === 1 ? new Response("busy", { status: 503 }) : Response.json({ id: 7 }),
+ *   ),
+ * });
+ * assert.deepEqual(await pool.getJson("/users/7"), { id: 7 });
+ * assert.equal(pool.stats().retries, 1);
+ * await pool.close();
+ * ```
+ */
+export class Pool {
+  #loop: LoopContext;
+  #base: URL | undefined;
+  #headers: Headers | undefined;
+  #publicHeaders: Headers | undefined;
+  #retry: RetryPolicy;
+  #timeoutMs: number;
+  #totalTimeoutMs: number;
+  #coalescer: Coalescer | undefined;
+  #since: number;
+  #nextId = 0;
+  #closed = false;
+  #drained: (() => void) | undefined;
+
+  /**
+   * Creates a pool.
+   * @param options Workers, credentials, limits, retry policy, timeouts and hooks.
+   * @throws {RangeError} when a number is out of range.
+   * @throws {TypeError} when an option has the wrong type.
+   */
+  constructor(options: PoolOptions = {}) {
+    const {
+      baseUrl,
+      workers,
+      concurrency,
+      queueCapacity = Infinity,
+      affinityTtlMs,
+      headers,
+      credentialHeaders = ["authorization", "cookie", "proxy-authorization"],
+      auth,
+      rateLimit,
+      serverPacing = true,
+      retry,
+      timeoutMs = 30_000,
+      totalTimeoutMs = Infinity,
+      maxRedirects = 20,
+      fetch: fetchFn = globalThis.fetch,
+      clock = systemClock,
+      onEvent,
+      dedupe = false,
+      circuitBreaker = false,
+    } = options;
+    this.#base = baseUrl === undefined ? undefined : new URL(baseUrl);
+    const strip = credentialHeaders.map((h) => h.toLowerCase());
+    if (headers !== undefined) {
+      this.#headers = new Headers(headers);
+      this.#publicHeaders = new Headers(headers);
+      for (const name of strip) this.#publicHeaders.delete(name);
+    }
+    this.#retry = resolveRetry("Pool", retry);
+    this.#timeoutMs = limitMs("timeoutMs", timeoutMs);
+    this.#totalTimeoutMs = limitMs("totalTimeoutMs", totalTimeoutMs);
+    if (typeof fetchFn !== "function") {
+      throw new TypeError(
+        `Cannot create Pool as 'fetch' must be a function: received ${typeof fetchFn}`,
+      );
+    }
+    const limiter = toLimiter(rateLimit, clock);
+    let recordOutcome: LoopContext["recordOutcome"];
+    if (typeof (limiter as { record?: unknown })?.record === "function") {
+      const adaptive = limiter as unknown as { record(outcome: number | "error"): void };
+      recordOutcome = (outcome) => adaptive.record(outcome);
+    }
+    const settings = {
+      fetch: fetchFn,
+      credentials: auth === undefined ? undefined : new Credentials(auth),
+      baseOrigin: this.#base?.origin,
+      credentialHeaders: strip,
+      limiter,
+      pacer: serverPacing ? new ServerPacer({ clock }) : undefined,
+      maxRedirects: integer("Pool", "maxRedirects", maxRedirects, 0),
+    };
+    if (dedupe) this.#coalescer = new Coalescer();
+    this.#loop = {
+      dispatcher: new Dispatcher<AttemptJob, Response>(
+        (job) => sendAttempt(settings, job),
+        { workers, concurrency, queueCapacity, affinityTtlMs, overflow: "reject", clock },
+      ),
+      breaker: circuitBreaker instanceof CircuitBreaker
+        ? circuitBreaker
+        : circuitBreaker
+        ? new CircuitBreaker({ clock, ...(circuitBreaker === true ? {} : circuitBreaker) })
+        : undefined,
+      stats: new StatsRecorder(),
+      clock,
+      onEvent,
+      recordOutcome,
+      timeouts: new TimeoutQueue(),
+    };
+    this.#since = clock.now();
+  }
+  /**
+   * Sends a request like `fetch` and resolves with the final `Response` whatever its status,
+   * after retries. Relative URLs resolve against `baseUrl`.
+   * @param input A URL, a path, or a `Request`.
+   * @param init `RequestInit` plus `session`, `retry`, `timeoutMs` and `totalTimeoutMs`.
+   * @returns The final response; read or cancel its body.
+   * @throws {NetworkError} when no answer came (after retries).
+   * @throws {TimeoutError} when an attempt or the whole request took too long.
+   * @throws {QueueFullError} when the workers' queues are full.
+   * @throws {PoolClosedError} after `close()`.
+   * @throws {CircuitOpenError} while the circuit breaker is open.
+   *
+   * @example A drop-in for fetch
+   * ```ts
+   * import { Pool } from "@fluxpool/fluxpool";
+   * import assert from "node:assert/strict";
+   *
+   * const pool = new Pool({ fetch: () => Promise.resolve(new Response("missing", { status: 404 })) });
+   * const response = await pool.fetch("https://api.example/nothing");
+   * assert.equal(response.status, 404);
+   * await response.body?.cancel();
+   * await pool.close();
+   * ```
+   */
+  fetch(input: string | URL | Request, init?: PoolRequestInit): Promise<Response> {
+    return this.#request(input, init, "response") as Promise<Response>;
+  }
+
+  /**
+   * Sends a GET (or the method in `init`) and resolves with a 2xx response.
+   * @param path A path relative to `baseUrl`, or a URL.
+   * @param init As for {@linkcode Pool.fetch}.
+   * @returns The 2xx response; read or cancel its body.
+   * @throws {HttpError} when the final answer is not 2xx (its body is read up to 4 KiB and
+   * released).
+   * @throws {NetworkError} {TimeoutError} {QueueFullError} {PoolClosedError} as `fetch` does.
+   *
+   * @example Usage
+   * ```ts
+   * import { isHttpError, Pool } from "@fluxpool/fluxpool";
+   * import assert from "node:assert/strict";
+   *
+   * const pool = new Pool({ fetch: () => Promise.resolve(new Response("no", { status: 403 })) });
+   * await assert.rejects(pool.get("https://api.example/secret"), (e) => isHttpError(e) && e.status === 403);
+   * await pool.close();
+   * ```
+   */
+  get(path: string | URL, init?: PoolRequestInit): Promise<Response> {
+    return this.#request(path, init, "ok") as Promise<Response>;
+  }
+
+  /**
+   * Sends a GET (or the method in `init`) and parses the 2xx answer as JSON. A body cut short
+   * is retried like a network error.
+   * @typeParam T The expected shape (not checked).
+   * @param path A path relative to `baseUrl`, or a URL.
+   * @param init As for {@linkcode Pool.fetch}.
+   * @returns The parsed body.
+   * @throws {HttpError} when the final answer is not 2xx.
+   * @throws {SyntaxError} when the body is not JSON.
+   * @throws {NetworkError} {TimeoutError} {QueueFullError} {PoolClosedError} as `fetch` does.
+   *
+   * @example Usage
+   * ```ts
+   * import { Pool } from "@fluxpool/fluxpool";
+   * import assert from "node:assert/strict";
+   *
+   * const pool = new Pool({ fetch: () => Promise.resolve(Response.json([1, 2])) });
+   * assert.deepEqual(await pool.getJson<number[]>("https://api.example/list"), [1, 2]);
+   * await pool.close();
+   * ```
+   */
+  getJson<T = unknown>(path: string | URL, init?: PoolRequestInit): Promise<T> {
+    return this.#request(path, init, "json") as Promise<T>;
+  }
+
+  /**
+   * A snapshot of the counters; subtract two with {@linkcode diffStats}, print one with
+   * {@linkcode formatStats}.
+   * @returns The snapshot.
+   *
+   * @example Usage
+   * ```ts
+   * import { Pool } from "@fluxpool/fluxpool";
+   * import assert from "node:assert/strict";
+   *
+   * const pool = new Pool({ fetch: () => Promise.resolve(new Response("ok")) });
+   * await (await pool.fetch("https://api.example/")).text();
+   * assert.equal(pool.stats().successes, 1);
+   * await pool.close();
+   * ```
+   */
+  stats(): PoolStats {
+    const workers = this.#loop.dispatcher.metrics();
+    let inflight = 0;
+    let queued = 0;
+    for (const w of workers) {
+      inflight += w.inflight;
+      queued += w.queued;
+    }
+    const s = this.#loop.stats;
+    return {
+      at: this.#loop.clock.now(),
+      since: this.#since,
+      requests: s.successes + s.errors,
+      successes: s.successes,
+      errors: s.errors,
+      retries: s.retries,
+      pending: s.pending,
+      inflight,
+      queued,
+      latency: s.latency(),
+      workers,
+    };
+  }
+
+  /**
+   * Stops accepting requests, lets the pending ones finish (retries included), then closes the
+   * dispatcher.
+   * @returns When everything has settled.
+   *
+   * @example Usage
+   * ```ts
+   * import { isPoolClosedError, Pool } from "@fluxpool/fluxpool";
+   * import assert from "node:assert/strict";
+   *
+   * const pool = new Pool({ fetch: () => Promise.resolve(new Response("ok")) });
+   * await pool.close();
+   * await assert.rejects(pool.fetch("https://api.example/"), isPoolClosedError);
+   * ```
+   */
+  async close(): Promise<void> {
+    this.#closed = true;
+    if (this.#loop.stats.pending > 0) {
+      await new Promise<void>((resolve) => (this.#drained = resolve));
+    }
+    await this.#loop.dispatcher.close();
+  }
+
+  async #request(
+    input: string | URL | Request,
+    init: PoolRequestInit | undefined,
+    mode: Mode,
+  ): Promise<unknown> {
+    if (this.#closed) throw new PoolClosedError("Cannot send the request as the pool is closed");
+    const stats = this.#loop.stats;
+    const started = this.#loop.clock.now();
+    stats.pending++;
+    let ok = false;
+    let total: Deadline | undefined;
+    let call: Call | undefined;
+    try {
+      const pending = prepare(input, init, this.#base, this.#headers, this.#publicHeaders);
+      const p = pending instanceof Promise ? await pending : pending;
+      const totalMs = init?.totalTimeoutMs ?? this.#totalTimeoutMs;
+      let signal = p.signal;
+      if (totalMs !== Infinity) {
+        total = new Deadline(signal);
+        total.start(totalMs, () =>
+          new TimeoutError(
+            `${p.method} ${redact(p.url)} timed out after ${totalMs} ms in all`,
+            totalMs,
+          ));
+        signal = total.signal;
+      }
+      const c: Call = call = {
+        id: ++this.#nextId,
+        p,
+        policy: init?.retry === undefined
+          ? this.#retry
+          : resolveRetry("Pool", init.retry, this.#retry),
+        timeoutMs: init?.timeoutMs ?? this.#timeoutMs,
+        session: init?.session,
+        signal,
+        giveUpAt: totalMs === Infinity ? Infinity : performance.now() + totalMs,
+        attempt: 0,
+      };
+      let result: unknown;
+      if (this.#coalescer !== undefined && p.method === "GET" && p.body === null) {
+        const response = await this.#coalescer.run(
+          dedupeKey(p),
+          signal,
+          (shared) =>
+            runAttempts(this.#loop, { ...c, signal: shared }, "response") as Promise<Response>,
+        );
+        result = mode === "response" ? response : await finish(c, response, mode);
+      } else {
+        result = await runAttempts(this.#loop, c, mode);
+      }
+      ok = !(result instanceof Response) || result.status < 400;
+      return result;
+    } catch (error) {
+      if (this.#loop.onEvent !== undefined && call !== undefined) {
+        emit(this.#loop, call, { type: "error", error: error as Error });
+      }
+      throw error;
+    } finally {
+      total?.clear();
+      stats.record(ok, this.#loop.clock.now() - started);
+      if (--stats.pending === 0 && this.#drained !== undefined) this.#drained();
+    }
+  }
+}
+
+function toLimiter(
+  option: PoolOptions["rateLimit"],
+  clock: Clock,
+): PoolRateLimiter | undefined {
+  if (option === undefined) return undefined;
+  if (option === "adaptive") return new AdaptiveLimiter<string>({ rate: 10, burst: 10, clock });
+  if (typeof (option as PoolRateLimiter)?.check === "function") return option as PoolRateLimiter;
+  if (typeof option === "object" && option !== null && "rate" in option) {
+    const { rate, period, burst, adaptive } = option;
+    return adaptive
+      ? new AdaptiveLimiter<string>({ rate, period, burst, clock })
+      : new FluxLimiter<string>({ rate, period, burst, clock });
+  }
+  throw new TypeError(
+    `Cannot create Pool as 'rateLimit' must be { rate, period, burst }, a limiter or "adaptive": received ${typeof option}`,
+  );
+}
+
+function limitMs(name: string, value: number): number {
+  return value === Infinity ? value : positive("Pool", name, value);
+}
+
+function dedupeKey(p: Prepared): string {
+  let key = p.url;
+  p.headers?.forEach((value, name) => (key += `\n${name}:${value}`));
+  return key;
+}

@@ -1,0 +1,150 @@
+/**
+ * The options of a {@linkcode Pool} and of each of its requests.
+ *
+ * @module
+ */
+
+import type { Clock } from "../limiter/clock.ts";
+import type { RateLimitDecision } from "../limiter/decision.ts";
+import type { AuthOptions, TokenRotation } from "./auth.ts";
+import type { CircuitBreaker, CircuitBreakerOptions } from "./circuit_breaker.ts";
+import type { PoolEvent } from "./pool_events.ts";
+import type { RetryOptions } from "./retry_options.ts";
+
+/**
+ * Any limiter the pool can wait on: a `FluxLimiter`, a `DistributedLimiter`, or your own —
+ * anything whose `check(key, cost)` returns a decision, synchronously or not.
+ */
+export interface PoolRateLimiter {
+  /** Decides one request of `cost` units for `key`, consuming them when allowed. */
+  check(key: string, cost: number): RateLimitDecision | Promise<RateLimitDecision>;
+}
+
+/** A client-side rate for {@linkcode PoolOptions.rateLimit}, run by an in-memory GCRA. */
+export interface PoolRate {
+  /** Requests allowed per `period`. */
+  rate: number;
+  /**
+   * The period in ms.
+   * @default {1000}
+   */
+  period?: number;
+  /**
+   * Requests allowed back-to-back from idle.
+   * @default {1}
+   */
+  burst?: number;
+  /**
+   * Run it on an `AdaptiveLimiter`: `rate` is the base rate, halved on 429/503 and network
+   * errors and recovered gradually while requests succeed.
+   * @default {false}
+   */
+  adaptive?: boolean;
+}
+
+/** Options for {@linkcode Pool}. */
+export interface PoolOptions {
+  /** The base that relative request URLs resolve against (standard URL resolution), and the
+   * only origin credentials are sent to. */
+  baseUrl?: string | URL;
+  /**
+   * Dispatcher workers (lanes with their own concurrency limit and queue).
+   * @default {4}
+   */
+  workers?: number;
+  /**
+   * Attempts each worker runs at once.
+   * @default {4}
+   */
+  concurrency?: number;
+  /**
+   * Attempts each worker queues; past it a request fails with `QueueFullError`.
+   * @default {Infinity}
+   */
+  queueCapacity?: number;
+  /**
+   * How long a session stays on its worker after its last request, in ms.
+   * @default {300_000}
+   */
+  affinityTtlMs?: number;
+  /** Headers sent with every request (a request's own headers win). */
+  headers?: HeadersInit;
+  /**
+   * Headers that carry credentials besides the auth header: removed when a request or
+   * redirect goes to another origin than `baseUrl`'s.
+   * @default {["authorization", "cookie", "proxy-authorization"]}
+   */
+  credentialHeaders?: readonly string[];
+  /** A token provider (`{ token() }`, sent as `Authorization: Bearer …`) or `tokens([...])`. */
+  auth?: AuthOptions | TokenRotation;
+  /**
+   * A client-side limit: a rate, a limiter (`FluxLimiter`, `DistributedLimiter`,
+   * `AdaptiveLimiter`, anything with `check(key, cost)`), or `"adaptive"` (an `AdaptiveLimiter`
+   * from a base of 10 requests/s, burst 10; use `{ rate, burst, adaptive: true }` for another
+   * base). A limiter with a `record(outcome)` method is fed every attempt's status (or
+   * `"error"`). Keyed by the token's key when tokens rotate, else by origin.
+   */
+  rateLimit?: PoolRate | PoolRateLimiter | "adaptive";
+  /**
+   * Learn the server's limits from `RateLimit`, `X-RateLimit-*` and `Retry-After` headers and
+   * pace requests accordingly.
+   * @default {true}
+   */
+  serverPacing?: boolean;
+  /**
+   * Retry policy: options, a number of attempts, or `false` for none.
+   * @default {{ attempts: 3, baseDelayMs: 300, maxDelayMs: 10_000, maxRetryAfterMs: 60_000 }}
+   */
+  retry?: RetryOptions | number | boolean;
+  /**
+   * Limit on each attempt, from leaving the queue to the response headers (and, for
+   * `get`/`getJson`, the body), in ms. `Infinity` for none.
+   * @default {30_000}
+   */
+  timeoutMs?: number;
+  /**
+   * Limit on a whole request — queueing, rate-limit waits, attempts and backoff — in ms.
+   * @default {Infinity}
+   */
+  totalTimeoutMs?: number;
+  /**
+   * Redirects followed at most (the pool follows them itself, to strip credentials).
+   * @default {20}
+   */
+  maxRedirects?: number;
+  /**
+   * The `fetch` to send with.
+   * @default {globalThis.fetch}
+   */
+  fetch?: (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
+  /**
+   * Where time comes from (statistics, events, rate limits, server pacing — which also reads
+   * it as the wall clock for HTTP dates, so it should count ms since the epoch).
+   * @default {systemClock}
+   */
+  clock?: Clock;
+  /** Receives request, response, retry and error events. Errors it throws are ignored. */
+  onEvent?: (event: PoolEvent) => void;
+  /**
+   * Share one request among identical GETs in flight (same URL and headers, no body).
+   * @default {false}
+   */
+  dedupe?: boolean;
+  /**
+   * A circuit breaker: `true` for the defaults, its options, or your own instance.
+   * @default {false}
+   */
+  circuitBreaker?: boolean | CircuitBreakerOptions | CircuitBreaker;
+}
+
+/** `RequestInit` plus the pool's per-request options. */
+export interface PoolRequestInit extends RequestInit {
+  /** Keeps requests of one session on one worker. */
+  session?: string;
+  /** This request's retry policy, merged over the pool's. */
+  retry?: RetryOptions | number | boolean;
+  /** This request's per-attempt limit, in ms. */
+  timeoutMs?: number;
+  /** This request's overall limit, in ms. */
+  totalTimeoutMs?: number;
+}

@@ -1,0 +1,342 @@
+/**
+ * Reading what a server says about its rate limits: `Retry-After`, the IETF `RateLimit-Policy` and
+ * `RateLimit` fields (draft-ietf-httpapi-ratelimit-headers-11), their older drafts, and the common
+ * `X-RateLimit-*` headers.
+ *
+ * @module
+ */
+
+import { bound, MAX_HEADER_DELAY_MS, parseHttpDate } from "./_http_date.ts";
+import { type BareItem, type Member, parseDictionary, parseList } from "./_structured_fields.ts";
+
+export { MAX_HEADER_DELAY_MS };
+
+/** The most policies kept from one response; the rest are ignored. */
+export const MAX_SERVER_POLICIES = 16;
+
+/** One quota policy of a server, with its current service limit when the server sent one. */
+export interface ServerQuotaPolicy {
+  /** The policy name (`"burst"`); empty for the forms that do not name policies. */
+  readonly name: string;
+  /** `q`: quota units allowed per window. */
+  readonly quota?: number;
+  /** `w`: the window in milliseconds (at most one year). */
+  readonly windowMs?: number;
+  /** `qu`: the quota unit, `"requests"` unless the server said otherwise. */
+  readonly unit: string;
+  /** `pk`: the partition key, as the base64 text the server sent. */
+  readonly partitionKey?: string;
+  /** `r`: quota units still available. */
+  readonly remaining?: number;
+  /**
+   * `t`: milliseconds within which the client should use no more than `remaining`, or until the
+   * quota resets for the older forms (at most one year).
+   */
+  readonly resetMs?: number;
+}
+
+/** Which header family a {@linkcode ServerRateLimit} was read from. */
+export type ServerRateLimitSource =
+  | "ratelimit"
+  | "ratelimit-legacy"
+  | "x-ratelimit"
+  | "retry-after";
+
+/** A normalized view of the rate-limit headers of one response. */
+export interface ServerRateLimit {
+  /**
+   * Where the policies come from: `"ratelimit"` (the draft-11 `RateLimit-Policy`/`RateLimit`),
+   * `"ratelimit-legacy"` (`RateLimit-Limit`/`-Remaining`/`-Reset` and the draft-7 dictionary),
+   * `"x-ratelimit"` (`X-RateLimit-*`), or `"retry-after"` when only `Retry-After` was present.
+   */
+  readonly source: ServerRateLimitSource;
+  /** The policies, at most {@linkcode MAX_SERVER_POLICIES}. */
+  readonly policies: readonly ServerQuotaPolicy[];
+  /** `Retry-After` in milliseconds, when present and valid. */
+  readonly retryAfterMs?: number;
+}
+
+const SECONDS = /^\d{1,15}(?:\.\d{1,6})?$/;
+
+/**
+ * Reads a `Retry-After` value: delay-seconds (`120`, a fraction such as `1.5` is accepted too)
+ * or an HTTP-date (`Wed, 21 Oct 2015 07:28:00 GMT`, and the obsolete RFC 850 and asctime forms).
+ *
+ * The value is untrusted: a date in the past gives 0, a delay above one year
+ * ({@linkcode MAX_HEADER_DELAY_MS}) is cut down to it, and anything malformed gives `undefined`.
+ * Never throws.
+ *
+ * @param value The header value, as `headers.get("retry-after")` returns it.
+ * @param now The wall-clock time in milliseconds since the epoch, to turn a date into a delay.
+ * @returns Milliseconds to wait, or `undefined` when the value is absent or malformed.
+ *
+ * @example Seconds and dates
+ * ```ts
+ * import { parseRetryAfter } from "@fluxpool/fluxpool";
+ * import assert from "node:assert/strict";
+ *
+ * const now = Date.UTC(2015, 9, 21, 7, 28, 0);
+ * assert.equal(parseRetryAfter("120", now), 120_000);
+ * assert.equal(parseRetryAfter("Wed, 21 Oct 2015 07:28:30 GMT", now), 30_000);
+ * assert.equal(parseRetryAfter("Wed, 21 Oct 2015 07:00:00 GMT", now), 0);
+ * assert.equal(parseRetryAfter("soon", now), undefined);
+ * assert.equal(parseRetryAfter(null, now), undefined);
+ * ```
+ */
+export function parseRetryAfter(value: string | null, now: number): number | undefined {
+  if (typeof value !== "string" || value.length > 64) return undefined;
+  const text = value.trim();
+  if (SECONDS.test(text)) return bound(Number(text) * 1000);
+  const at = parseHttpDate(text, now);
+  return at === undefined ? undefined : bound(at - now);
+}
+
+/**
+ * Reads the rate-limit headers of a response into one normalized view. The first family present
+ * wins: the draft-11 `RateLimit-Policy`/`RateLimit` lists, then the older `RateLimit-Limit`,
+ * `RateLimit-Remaining`, `RateLimit-Reset` (and the draft-7 `RateLimit: limit=…, remaining=…,
+ * reset=…` dictionary), then `X-RateLimit-Limit`, `-Remaining`, `-Reset`, `-Reset-After`.
+ *
+ * Header values are untrusted: a field that is not valid Structured Fields, longer than 4096
+ * characters, or without the required parameters is ignored, as are members of the wrong type;
+ * windows and resets are bounded to one year; at most {@linkcode MAX_SERVER_POLICIES} policies are
+ * kept. A reset larger than 10^9 is read as an epoch timestamp (seconds, or milliseconds above
+ * 10^12). Never throws.
+ *
+ * @param headers The response headers.
+ * @param now The wall-clock time in milliseconds since the epoch, for dates and epoch resets.
+ * @returns What the server said, or `undefined` when it said nothing usable.
+ *
+ * @example Two IETF policies
+ * ```ts
+ * import { parseRateLimitHeaders } from "@fluxpool/fluxpool";
+ * import assert from "node:assert/strict";
+ *
+ * const headers = new Headers({
+ *   "RateLimit-Policy": '"burst";q=100;w=60, "daily";q=1000;w=86400',
+ *   "RateLimit": '"burst";r=42;t=17',
+ * });
+ * assert.deepEqual(parseRateLimitHeaders(headers, Date.now()), {
+ *   source: "ratelimit",
+ *   policies: [
+ *     { name: "burst", quota: 100, windowMs: 60_000, unit: "requests", remaining: 42, resetMs: 17_000 },
+ *     { name: "daily", quota: 1000, windowMs: 86_400_000, unit: "requests" },
+ *   ],
+ * });
+ * ```
+ *
+ * @example GitHub-style X-RateLimit headers with an epoch reset
+ * ```ts
+ * import { parseRateLimitHeaders } from "@fluxpool/fluxpool";
+ * import assert from "node:assert/strict";
+ *
+ * const now = 1_700_000_000_000;
+ * const headers = new Headers({
+ *   "X-RateLimit-Limit": "5000",
+ *   "X-RateLimit-Remaining": "4999",
+ *   "X-RateLimit-Reset": "1700003600",
+ * });
+ * const info = parseRateLimitHeaders(headers, now);
+ * assert.equal(info?.source, "x-ratelimit");
+ * assert.deepEqual(info?.policies, [
+ *   { name: "", quota: 5000, unit: "requests", remaining: 4999, resetMs: 3_600_000 },
+ * ]);
+ * ```
+ */
+export function parseRateLimitHeaders(headers: Headers, now: number): ServerRateLimit | undefined {
+  let retryAfterMs: number | undefined;
+  let found: [ServerRateLimitSource, ServerQuotaPolicy[]] | undefined;
+  try {
+    retryAfterMs = parseRetryAfter(headers.get("retry-after"), now);
+    found = readIetf(headers) ?? readLegacy(headers, now) ?? readX(headers, now);
+  } catch {
+    // A Headers look-alike that throws says nothing usable.
+    return undefined;
+  }
+  if (found === undefined && retryAfterMs === undefined) return undefined;
+  const [source, policies] = found ?? ["retry-after", []];
+  return retryAfterMs === undefined ? { source, policies } : { source, policies, retryAfterMs };
+}
+
+// --- draft-ietf-httpapi-ratelimit-headers-11 ---------------------------------------------------
+
+function readIetf(headers: Headers): [ServerRateLimitSource, ServerQuotaPolicy[]] | undefined {
+  const policies: ServerQuotaPolicy[] = [];
+  for (const member of listOf(headers.get("ratelimit-policy"))) {
+    const policy = ietfPolicy(member);
+    if (policy !== undefined && policies.length < MAX_SERVER_POLICIES) policies.push(policy);
+  }
+  let limits = 0;
+  for (const member of listOf(headers.get("ratelimit"))) {
+    const limit = ietfLimit(member);
+    if (limit === undefined || limits >= MAX_SERVER_POLICIES) continue;
+    limits++;
+    const i = policies.findIndex((p) =>
+      p.name === limit.name &&
+      (p.partitionKey === undefined || limit.partitionKey === undefined ||
+        p.partitionKey === limit.partitionKey)
+    );
+    if (i >= 0) policies[i] = order({ ...policies[i], ...limit });
+    else if (policies.length < MAX_SERVER_POLICIES) {
+      policies.push(order({ unit: "requests", ...limit }));
+    }
+  }
+  return policies.length > 0 ? ["ratelimit", policies] : undefined;
+}
+
+function ietfPolicy(member: Member): ServerQuotaPolicy | undefined {
+  const name = stringOf(member.value);
+  const quota = count(member.params.get("q"));
+  if (name === undefined || quota === undefined) return undefined;
+  const unit = member.params.get("qu");
+  if (unit !== undefined && unit.type !== "string") return undefined;
+  const policy: { -readonly [K in keyof ServerQuotaPolicy]: ServerQuotaPolicy[K] } = {
+    name,
+    quota,
+    unit: unit?.value ?? "requests",
+  };
+  const w = count(member.params.get("w"));
+  if (w !== undefined && w > 0) policy.windowMs = Math.min(w * 1000, MAX_HEADER_DELAY_MS);
+  const pk = member.params.get("pk");
+  if (pk?.type === "binary") policy.partitionKey = pk.value;
+  // Reorder so that objects compare equal whatever the parameter order was.
+  return order(policy);
+}
+
+function ietfLimit(
+  member: Member,
+): { name: string; remaining: number; resetMs?: number; partitionKey?: string } | undefined {
+  const name = stringOf(member.value);
+  const remaining = count(member.params.get("r"));
+  if (name === undefined || remaining === undefined) return undefined;
+  const limit: { name: string; remaining: number; resetMs?: number; partitionKey?: string } = {
+    name,
+    remaining,
+  };
+  const t = count(member.params.get("t"));
+  if (t !== undefined) limit.resetMs = Math.min(t * 1000, MAX_HEADER_DELAY_MS);
+  const pk = member.params.get("pk");
+  if (pk?.type === "binary") limit.partitionKey = pk.value;
+  return limit;
+}
+
+// --- older drafts: RateLimit-Limit/-Remaining/-Reset, and draft-7 dictionaries -------------------
+
+function readLegacy(
+  headers: Headers,
+  now: number,
+): [ServerRateLimitSource, ServerQuotaPolicy[]] | undefined {
+  // draft-7: `RateLimit: limit=100, remaining=50, reset=5` and `RateLimit-Policy: 100;w=10`.
+  const dictionary = dictionaryOf(headers.get("ratelimit"));
+  const policy = listOf(headers.get("ratelimit-policy")).find((m) => count(m.value) !== undefined);
+  const limitMember = policy ?? listOf(headers.get("ratelimit-limit"))[0];
+  const quota = count(dictionary?.get("limit")?.value) ?? count(limitMember?.value);
+  const remaining = count(dictionary?.get("remaining")?.value) ??
+    integerOf(headers.get("ratelimit-remaining"));
+  const reset = count(dictionary?.get("reset")?.value) ?? numberOf(headers.get("ratelimit-reset"));
+  if (quota === undefined && remaining === undefined) return undefined;
+  const w = count(limitMember?.params.get("w"));
+  return ["ratelimit-legacy", [
+    legacyPolicy(quota, w !== undefined && w > 0 ? w * 1000 : undefined, remaining, reset, now),
+  ]];
+}
+
+// --- X-RateLimit-* (GitHub, Twitter, Discord, …) ----------------------------------------------
+
+function readX(
+  headers: Headers,
+  now: number,
+): [ServerRateLimitSource, ServerQuotaPolicy[]] | undefined {
+  const get = (suffix: string): string | null =>
+    headers.get(`x-ratelimit-${suffix}`) ?? headers.get(`x-rate-limit-${suffix}`);
+  const quota = integerOf(get("limit"));
+  const remaining = integerOf(get("remaining"));
+  if (quota === undefined && remaining === undefined) return undefined;
+  const after = numberOf(get("reset-after"));
+  const policy = legacyPolicy(quota, undefined, remaining, undefined, now);
+  const resetMs = after !== undefined ? bound(after * 1000) : resetOf(numberOf(get("reset")), now);
+  return ["x-ratelimit", [resetMs === undefined ? policy : { ...policy, resetMs }]];
+}
+
+function legacyPolicy(
+  quota: number | undefined,
+  windowMs: number | undefined,
+  remaining: number | undefined,
+  reset: number | undefined,
+  now: number,
+): ServerQuotaPolicy {
+  const policy: { -readonly [K in keyof ServerQuotaPolicy]: ServerQuotaPolicy[K] } = {
+    name: "",
+    unit: "requests",
+  };
+  if (quota !== undefined) policy.quota = quota;
+  if (windowMs !== undefined) policy.windowMs = Math.min(windowMs, MAX_HEADER_DELAY_MS);
+  if (remaining !== undefined) policy.remaining = remaining;
+  const resetMs = resetOf(reset, now);
+  if (resetMs !== undefined) policy.resetMs = resetMs;
+  return order(policy);
+}
+
+// A reset is delta-seconds, unless it is so large that it can only be an epoch timestamp.
+function resetOf(value: number | undefined, now: number): number | undefined {
+  if (value === undefined) return undefined;
+  if (value >= 1e12) return bound(value - now);
+  if (value >= 1e9) return bound(value * 1000 - now);
+  return bound(value * 1000);
+}
+
+// --- small readers ---------------------------------------------------------------------------
+
+function listOf(value: string | null): Member[] {
+  return value === null ? [] : parseList(value) ?? [];
+}
+
+function dictionaryOf(value: string | null): Map<string, Member> | undefined {
+  return value === null ? undefined : parseDictionary(value);
+}
+
+function stringOf(value: BareItem | readonly Member[] | undefined): string | undefined {
+  return value !== undefined && "type" in value && value.type === "string"
+    ? value.value
+    : undefined;
+}
+
+// A non-negative Structured Fields Integer.
+function count(value: BareItem | readonly Member[] | undefined): number | undefined {
+  return value !== undefined && "type" in value && value.type === "integer" && value.value >= 0
+    ? value.value
+    : undefined;
+}
+
+const PLAIN_INTEGER = /^\d{1,15}$/;
+const PLAIN_NUMBER = /^\d{1,15}(?:\.\d{1,6})?$/;
+
+// A plain non-negative integer header (`X-RateLimit-Remaining: 42`).
+function integerOf(value: string | null): number | undefined {
+  if (value === null || value.length > 64) return undefined;
+  const text = value.trim();
+  return PLAIN_INTEGER.test(text) ? Number(text) : undefined;
+}
+
+// A plain non-negative number header (`X-RateLimit-Reset-After: 1.25`).
+function numberOf(value: string | null): number | undefined {
+  if (value === null || value.length > 64) return undefined;
+  const text = value.trim();
+  return PLAIN_NUMBER.test(text) ? Number(text) : undefined;
+}
+
+const ORDER = [
+  "name",
+  "quota",
+  "windowMs",
+  "unit",
+  "partitionKey",
+  "remaining",
+  "resetMs",
+] as const;
+
+function order(policy: ServerQuotaPolicy): ServerQuotaPolicy {
+  const out: Record<string, unknown> = {};
+  for (const key of ORDER) if (policy[key] !== undefined) out[key] = policy[key];
+  return out as unknown as ServerQuotaPolicy;
+}

@@ -1,0 +1,452 @@
+/**
+ * Pacing requests by what the server says about its rate limits.
+ *
+ * @module
+ */
+
+import { type Clock, systemClock } from "../limiter/clock.ts";
+import { integer, positive } from "../limiter/_validate.ts";
+import { MAX_SERVER_POLICIES, parseRateLimitHeaders } from "./ratelimit_headers.ts";
+import type { ServerRateLimit } from "./ratelimit_headers.ts";
+
+/** Options for {@linkcode ServerPacer}. */
+export interface ServerPacerOptions {
+  /**
+   * Where time comes from. Its readings are also used as the wall clock for HTTP-dates and epoch
+   * resets in headers, so a custom clock should count milliseconds since the epoch.
+   * @default {systemClock}
+   */
+  clock?: Clock;
+  /**
+   * How many keys are remembered at most. Past it, the least recently used idle key is forgotten.
+   * @default {10_000}
+   */
+  maxKeys?: number;
+  /**
+   * The longest one hold lasts (a `Retry-After`, or a spent quota waiting for its window), in
+   * milliseconds. When it ends, a single request probes the server again, so an absurd header
+   * cannot stall a key for days. At most 2147483647 (the timer limit).
+   * @default {60_000}
+   */
+  maxHoldMs?: number;
+  /**
+   * How long a 429 that says nothing about when to come back holds a key, and how long a
+   * remaining count without a window stays valid, in milliseconds.
+   * @default {1000}
+   */
+  fallbackWindowMs?: number;
+  /**
+   * Policies whose window `w` is at most this many milliseconds are paced: requests are spread at
+   * their sustained rate `q / w`. Longer policies (hourly, daily quotas) are only counted, so that
+   * a short batch is not spread over a day.
+   * @default {60_000}
+   */
+  maxPacedWindowMs?: number;
+  /**
+   * Whether the first request for a key goes alone: until the server has answered it, the other
+   * requests for that key wait (one round trip, once per key), so that a burst of callers on a
+   * cold key cannot overrun the server before its headers are known. Off by default: a key the
+   * server never described never waits.
+   * @default {false}
+   */
+  probeFirst?: boolean;
+}
+
+interface Budget {
+  remaining: number;
+  until: number;
+}
+
+interface Waiter {
+  resolve(release: () => void): void;
+  reject(reason: unknown): void;
+  signal?: AbortSignal;
+  onAbort?: () => void;
+}
+
+interface Entry {
+  known: boolean; // the server said something about this key
+  answered: boolean; // the server answered a request for this key
+  intervalMs: number; // pacing: ms between requests, 0 when not paced
+  tat: number; // pacing: when the next request is due
+  budgets: Map<string, Budget>; // spendable quota per policy, counted down by each request
+  holdUntil: number;
+  probing: boolean; // one request at a time until the server answers
+  inflight: number;
+  waiters: Waiter[];
+  timer?: ReturnType<typeof setTimeout>;
+  used: boolean; // CLOCK second-chance bit
+}
+
+const MAX_TIMER_MS = 2_147_483_647;
+
+/**
+ * Keeps a client under the rate limits a server announces. Each response teaches the pacer the
+ * server's policies for a key (`RateLimit-Policy`/`RateLimit`, their older drafts,
+ * `X-RateLimit-*`, `Retry-After`); each request first waits in {@linkcode ServerPacer.acquire}
+ * until that policy allows one more:
+ *
+ * - **pacing**: requests are spread at the sustained rate `q / w` of every policy with a window up
+ *   to `maxPacedWindowMs`, instead of bursting;
+ * - **budget**: at most the reported remaining quota `r` is spent within its window `t`, counting
+ *   requests still in flight (acquired, not yet answered);
+ * - **hold**: on a 429 (or 503 with `Retry-After`), or when the quota is spent, no request leaves
+ *   for that key until `Retry-After` or the window has passed; then one request probes and its
+ *   answer sets the pace again.
+ *
+ * A key the server never sent headers for never waits: `acquire` resolves at once without a timer.
+ * Waiters are served in order; aborting one removes it.
+ *
+ * Call order per request: `acquire` → `fetch` → `observe` → `release`.
+ *
+ * @example Spread requests at the server's rate
+ * ```ts
+ * import { ServerPacer } from "@fluxpool/fluxpool";
+ * import { ManualClock } from "@fluxpool/fluxpool/testing";
+ * import assert from "node:assert/strict";
+ *
+ * const clock = new ManualClock(Date.UTC(2026, 0, 1));
+ * const pacer = new ServerPacer({ clock });
+ *
+ * const release = await pacer.acquire("api"); // nothing known yet: no wait
+ * pacer.observe("api", new Response(null, {
+ *   headers: { "RateLimit-Policy": '"default";q=10;w=1', "RateLimit": '"default";r=9;t=1' },
+ * }));
+ * release();
+ *
+ * (await pacer.acquire("api"))(); // 10 per second: one now …
+ * assert.equal(pacer.delay("api"), 50); // … the next one 100 ms later (half of it as slack)
+ * ```
+ *
+ * @example Hold after a 429
+ * ```ts
+ * import { ServerPacer } from "@fluxpool/fluxpool";
+ * import { ManualClock } from "@fluxpool/fluxpool/testing";
+ * import assert from "node:assert/strict";
+ *
+ * const clock = new ManualClock(Date.UTC(2026, 0, 1));
+ * const pacer = new ServerPacer({ clock });
+ * const release = await pacer.acquire("api");
+ * pacer.observe("api", new Response(null, { status: 429, headers: { "Retry-After": "2" } }));
+ * release();
+ * assert.equal(pacer.delay("api"), 2000);
+ * ```
+ */
+export class ServerPacer {
+  #clock: Clock;
+  #maxKeys: number;
+  #maxHoldMs: number;
+  #fallbackWindowMs: number;
+  #maxPacedWindowMs: number;
+  #probeFirst: boolean;
+  #entries = new Map<string, Entry>();
+
+  /**
+   * Creates a pacer.
+   * @param options The clock, the memory bound and the caps on what servers may ask for.
+   * @throws {RangeError} when a number is out of range (`maxKeys` < 1, `maxHoldMs` <= 0 …).
+   * @throws {TypeError} when an option has the wrong type.
+   */
+  constructor(options: ServerPacerOptions = {}) {
+    const {
+      clock = systemClock,
+      maxKeys = 10_000,
+      maxHoldMs = 60_000,
+      fallbackWindowMs = 1000,
+      maxPacedWindowMs = 60_000,
+      probeFirst = false,
+    } = options ?? {};
+    if (typeof clock?.now !== "function") {
+      throw new TypeError(
+        `Cannot create ServerPacer as 'clock' must have a now() method: received ${typeof clock}`,
+      );
+    }
+    this.#clock = clock;
+    this.#maxKeys = integer("ServerPacer", "maxKeys", maxKeys, 1, true);
+    this.#maxHoldMs = positive("ServerPacer", "maxHoldMs", maxHoldMs);
+    if (maxHoldMs > MAX_TIMER_MS) {
+      throw new RangeError(
+        `Cannot create ServerPacer as 'maxHoldMs' must be at most ${MAX_TIMER_MS}: received ${maxHoldMs}`,
+      );
+    }
+    this.#fallbackWindowMs = Math.min(
+      positive("ServerPacer", "fallbackWindowMs", fallbackWindowMs),
+      maxHoldMs,
+    );
+    this.#maxPacedWindowMs = positive("ServerPacer", "maxPacedWindowMs", maxPacedWindowMs);
+    if (typeof probeFirst !== "boolean") {
+      throw new TypeError(
+        `Cannot create ServerPacer as 'probeFirst' must be a boolean: received ${typeof probeFirst}`,
+      );
+    }
+    this.#probeFirst = probeFirst;
+  }
+
+  /** How many keys the pacer holds state for. */
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  /**
+   * Waits until the server's policy for `key` allows one more request, and counts it as in
+   * flight. Resolves at once for a key the server never sent rate-limit headers for.
+   * @param key Whose policy applies (an origin, a token, a route).
+   * @param signal Stops waiting: the promise rejects with `signal.reason`.
+   * @returns A function to call once the request has finished (after
+   * {@linkcode ServerPacer.observe}); calling it again does nothing.
+   * @throws The signal's reason when it aborts before the request may start.
+   *
+   * @example Usage
+   * ```ts
+   * import { ServerPacer } from "@fluxpool/fluxpool";
+   *
+   * const pacer = new ServerPacer();
+   * const release = await pacer.acquire("https://api.example");
+   * try {
+   *   const response = new Response("ok"); // await fetch(…) in real code
+   *   pacer.observe("https://api.example", response);
+   *   await response.text();
+   * } finally {
+   *   release();
+   * }
+   * ```
+   */
+  acquire(key: string, signal?: AbortSignal): Promise<() => void> {
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    const entry = this.#entry(key);
+    if (entry.waiters.length === 0) {
+      const now = this.#clock.now();
+      if (this.#delay(entry, now) === 0) return Promise.resolve(this.#grant(entry, now));
+    }
+    return new Promise((resolve, reject) => {
+      const waiter: Waiter = { resolve, reject, signal };
+      if (signal !== undefined) {
+        waiter.onAbort = () => {
+          const i = entry.waiters.indexOf(waiter);
+          if (i >= 0) entry.waiters.splice(i, 1);
+          reject(signal.reason);
+          this.#pump(entry);
+        };
+        signal.addEventListener("abort", waiter.onAbort, { once: true });
+      }
+      entry.waiters.push(waiter);
+      this.#pump(entry);
+    });
+  }
+
+  /**
+   * Learns from a response for `key`: its rate-limit headers (any status) and, for a 429 (or a
+   * 503 with `Retry-After`), that the key must hold back. Call it before the request's release
+   * function, so that the pacer knows which requests the answer did not count yet.
+   * @param key The key the request was acquired for.
+   * @param response The response; only its status and headers are read.
+   *
+   * @example Learn a spent quota
+   * ```ts
+   * import { ServerPacer } from "@fluxpool/fluxpool";
+   * import { ManualClock } from "@fluxpool/fluxpool/testing";
+   * import assert from "node:assert/strict";
+   *
+   * const clock = new ManualClock(Date.UTC(2026, 0, 1));
+   * const pacer = new ServerPacer({ clock });
+   * pacer.observe("api", new Response(null, { headers: { "RateLimit": '"day";r=0;t=30' } }));
+   * assert.equal(pacer.delay("api"), 30_000);
+   * ```
+   */
+  observe(key: string, response: Response): void {
+    const now = this.#clock.now();
+    const entry = this.#entry(key);
+    const info = parseRateLimitHeaders(response.headers, now);
+    const status = response.status;
+    entry.answered = true;
+    const throttled = status === 429 || (status === 503 && info?.retryAfterMs !== undefined);
+    if (info !== undefined) this.#learn(entry, info, now, throttled);
+    if (throttled) {
+      const informed = info?.policies.some((p) => p.remaining !== undefined) ?? false;
+      const hold = info?.retryAfterMs ?? (informed ? 0 : this.#fallbackWindowMs);
+      entry.known = true;
+      entry.holdUntil = Math.max(entry.holdUntil, now + Math.min(hold, this.#maxHoldMs));
+      entry.probing = true;
+    } else {
+      entry.probing = false;
+    }
+    this.#pump(entry);
+  }
+
+  /**
+   * How long a request for `key` would wait if it were acquired now, in milliseconds.
+   * @param key The key.
+   * @returns 0 when it could start at once, `Infinity` while it waits for an answer to a probe.
+   *
+   * @example Unknown keys never wait
+   * ```ts
+   * import { ServerPacer } from "@fluxpool/fluxpool";
+   * import assert from "node:assert/strict";
+   *
+   * assert.equal(new ServerPacer().delay("anything"), 0);
+   * ```
+   */
+  delay(key: string): number {
+    const entry = this.#entries.get(key);
+    if (entry === undefined) return 0;
+    return this.#delay(entry, this.#clock.now());
+  }
+
+  /**
+   * Forgets what the server said about `key`; its waiting requests may start.
+   * @param key The key.
+   * @returns Whether the key was known.
+   *
+   * @example Reset
+   * ```ts
+   * import { ServerPacer } from "@fluxpool/fluxpool";
+   * import assert from "node:assert/strict";
+   *
+   * const pacer = new ServerPacer();
+   * pacer.observe("api", new Response(null, { status: 429, headers: { "Retry-After": "60" } }));
+   * assert.ok(pacer.delay("api") > 0);
+   * pacer.reset("api");
+   * assert.equal(pacer.delay("api"), 0);
+   * ```
+   */
+  reset(key: string): boolean {
+    const entry = this.#entries.get(key);
+    if (entry === undefined) return false;
+    Object.assign(entry, fresh(), {
+      inflight: entry.inflight,
+      waiters: entry.waiters,
+      timer: entry.timer,
+    });
+    if (entry.inflight === 0 && entry.waiters.length === 0) this.#entries.delete(key);
+    else this.#pump(entry);
+    return true;
+  }
+
+  #learn(entry: Entry, info: ServerRateLimit, now: number, throttled: boolean): void {
+    entry.known = true;
+    const policies = info.policies.filter((p) => p.unit === "requests");
+    if (policies.some((p) => p.quota !== undefined && p.windowMs !== undefined)) {
+      let interval = 0;
+      for (const { quota, windowMs } of policies) {
+        if (quota && windowMs && windowMs <= this.#maxPacedWindowMs) {
+          interval = Math.max(interval, windowMs / quota);
+        }
+      }
+      entry.intervalMs = interval;
+    }
+    // The answer counted this request; the others in flight may not have reached the server yet.
+    const others = Math.max(0, entry.inflight - 1);
+    for (const p of policies) {
+      if (p.remaining === undefined) continue;
+      const windowMs = (throttled ? info.retryAfterMs : undefined) ?? p.resetMs ?? p.windowMs ??
+        this.#fallbackWindowMs;
+      const id = `${p.name};${p.partitionKey ?? ""}`;
+      entry.budgets.delete(id);
+      entry.budgets.set(id, {
+        remaining: p.remaining - others,
+        until: now + Math.min(windowMs, this.#maxHoldMs),
+      });
+    }
+    for (const id of entry.budgets.keys()) {
+      if (entry.budgets.size <= MAX_SERVER_POLICIES) break;
+      entry.budgets.delete(id);
+    }
+  }
+
+  // Milliseconds until the next request may start: 0 now, Infinity when waiting for an answer.
+  #delay(entry: Entry, now: number): number {
+    if (!entry.known) {
+      return this.#probeFirst && !entry.answered && entry.inflight > 0 ? Infinity : 0;
+    }
+    let wait = entry.holdUntil - now;
+    for (const [id, budget] of entry.budgets) {
+      if (now >= budget.until) {
+        // The window is over, and what the server allows now is unknown: ask with one request.
+        entry.budgets.delete(id);
+        entry.probing = true;
+      } else if (budget.remaining < 1) {
+        wait = Math.max(wait, budget.until - now);
+      }
+    }
+    if (entry.intervalMs > 0) {
+      // Half an interval of slack absorbs late timers without letting two requests go together.
+      wait = Math.max(wait, entry.tat - entry.intervalMs / 2 - now);
+    }
+    if (wait > 0) return wait;
+    return entry.probing && entry.inflight > 0 ? Infinity : 0;
+  }
+
+  #grant(entry: Entry, now: number): () => void {
+    entry.inflight++;
+    for (const budget of entry.budgets.values()) budget.remaining--;
+    if (entry.intervalMs > 0) entry.tat = Math.max(entry.tat, now) + entry.intervalMs;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      entry.inflight--;
+      this.#pump(entry);
+    };
+  }
+
+  // Starts every waiter that may start now, then sets one timer for the next.
+  #pump(entry: Entry): void {
+    if (entry.timer !== undefined) {
+      clearTimeout(entry.timer);
+      entry.timer = undefined;
+    }
+    while (entry.waiters.length > 0) {
+      const now = this.#clock.now();
+      const wait = this.#delay(entry, now);
+      if (wait > 0) {
+        if (wait !== Infinity) {
+          entry.timer = setTimeout(() => {
+            entry.timer = undefined;
+            this.#pump(entry);
+          }, Math.min(Math.ceil(wait), MAX_TIMER_MS));
+        }
+        return;
+      }
+      const waiter = entry.waiters.shift() as Waiter;
+      if (waiter.onAbort) waiter.signal?.removeEventListener("abort", waiter.onAbort);
+      waiter.resolve(this.#grant(entry, now));
+    }
+  }
+
+  #entry(key: string): Entry {
+    let entry = this.#entries.get(key);
+    if (entry !== undefined) {
+      entry.used = true;
+      return entry;
+    }
+    const entries = this.#entries;
+    // CLOCK (second chance) over idle keys; a key with requests in flight or waiting is kept
+    // while the sweep can find another, and is dropped from the map (not stopped) otherwise.
+    for (let sweep = 2 * entries.size; entries.size >= this.#maxKeys; sweep--) {
+      const [oldKey, old] = entries.entries().next().value as [string, Entry];
+      entries.delete(oldKey);
+      if (sweep > 0 && (old.used || old.inflight > 0 || old.waiters.length > 0)) {
+        old.used = false;
+        entries.set(oldKey, old);
+      }
+    }
+    entry = fresh();
+    entries.set(key, entry);
+    return entry;
+  }
+}
+
+function fresh(): Entry {
+  return {
+    known: false,
+    answered: false,
+    intervalMs: 0,
+    tat: -Infinity,
+    budgets: new Map(),
+    holdUntil: -Infinity,
+    probing: false,
+    inflight: 0,
+    waiters: [],
+    used: false,
+  };
+}

@@ -1,0 +1,26 @@
+/**
+ * OpenTelemetry metrics for fluxpool limiters. The `Meter` is typed structurally, so this module
+ * imports nothing: install `@opentelemetry/api` in your application and pass
+ * `metrics.getMeter("fluxpool")` to {@linkcode OpenTelemetryMetrics}.
+ *
+ * @example Count decisions with any Meter
+ * ```ts
+ * import { FluxLimiter } from "@fluxpool/fluxpool";
+ * import { OpenTelemetryMetrics, type OtelMeter } from "@fluxpool/fluxpool/otel";
+ * import assert from "node:assert/strict";
+ *
+ * const added: Record<string, number> = {};
+ * const meter: OtelMeter = {
+ *   createCounter: (name) => ({ add: (value) => void (added[name] = (added[name] ?? 0) + value) }),
+ *   createHistogram: () => ({ record() {} }),
+ * };
+ * const limiter = new FluxLimiter({ rate: 1, metrics: new OpenTelemetryMetrics(meter) });
+ * limiter.check("k");
+ * limiter.check("k");
+ * assert.equal(added["fluxpool.decisions"], 2);
+ * ```
+ *
+ * @module
+ */
+
+export * from "../limiter/otel_metrics.ts";

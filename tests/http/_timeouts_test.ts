@@ -1,0 +1,23 @@
+import assert from "node:assert/strict";
+import { TimeoutQueue } from "../../src/http/_timeouts.ts";
+
+Deno.test("TimeoutQueue aborts expired entries in order and clears its timer when idle", async () => {
+  const queue = new TimeoutQueue();
+  const a = new AbortController();
+  const b = new AbortController();
+  const c = new AbortController();
+  queue.add(10, a, () => new Error("a"));
+  const eb = queue.add(10, b, () => new Error("b"));
+  queue.add(20, c, () => new Error("c"));
+  queue.clear(10, eb);
+  await new Promise((r) => setTimeout(r, 40));
+  assert.equal(a.signal.reason.message, "a");
+  assert.equal(b.signal.aborted, false);
+  assert.equal(c.signal.reason.message, "c");
+  // Cleared entries leave no timer behind (the sanitizer checks it).
+  const d = new AbortController();
+  const ed = queue.add(10, d, () => new Error("d"));
+  queue.clear(10, ed);
+  queue.clear(10, ed);
+  assert.equal(d.signal.aborted, false);
+});

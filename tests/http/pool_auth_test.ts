@@ -1,0 +1,230 @@
+import assert from "node:assert/strict";
+import { isHttpError, Pool, type PoolEvent, tokens } from "../../mod.ts";
+import { serve } from "./_server.ts";
+
+const SECRET = "s3cr3t-t0ken";
+
+Deno.test("Pool auth acquires the token lazily, once for concurrent callers, and caches it", async () => {
+  const server = serve((req) => new Response(req.headers.get("authorization")));
+  let acquired = 0;
+  const pool = new Pool({
+    baseUrl: server.url,
+    auth: {
+      async token() {
+        acquired++;
+        await new Promise((r) => setTimeout(r, 10));
+        return SECRET;
+      },
+    },
+  });
+  try {
+    assert.equal(acquired, 0);
+    const answers = await Promise.all(
+      Array.from({ length: 5 }, async () => await (await pool.fetch("/")).text()),
+    );
+    assert.deepEqual(answers, Array(5).fill(`Bearer ${SECRET}`));
+    await (await pool.fetch("/")).text();
+    assert.equal(acquired, 1);
+  } finally {
+    await pool.close();
+    await server.close();
+  }
+});
+
+Deno.test("Pool auth supports a custom header and scheme", async () => {
+  const server = serve((req) => new Response(req.headers.get("x-api-key")));
+  const pool = new Pool({
+    baseUrl: server.url,
+    auth: { token: () => "k", header: "X-Api-Key", scheme: "" },
+  });
+  try {
+    assert.equal(await (await pool.fetch("/")).text(), "k");
+  } finally {
+    await pool.close();
+    await server.close();
+  }
+});
+
+Deno.test("Pool auth refreshes the token once on 401 and replays the request", async () => {
+  const server = serve((req) =>
+    req.headers.get("authorization") === "Bearer fresh"
+      ? new Response("welcome")
+      : new Response("expired", { status: 401 })
+  );
+  const issued = ["stale", "fresh", "never"];
+  let calls = 0;
+  const pool = new Pool({ baseUrl: server.url, auth: { token: () => issued[calls++] } });
+  try {
+    assert.equal(await (await pool.get("/")).text(), "welcome");
+    assert.equal(calls, 2);
+    assert.equal(pool.stats().retries, 1);
+  } finally {
+    await pool.close();
+    await server.close();
+  }
+});
+
+Deno.test("Pool auth gives up after one refresh when the server keeps answering 401", async () => {
+  const server = serve(() => new Response("no", { status: 401 }));
+  let calls = 0;
+  const pool = new Pool({ baseUrl: server.url, auth: { token: () => `t${calls++}` } });
+  try {
+    await assert.rejects(pool.get("/"), (e) => isHttpError(e) && e.status === 401);
+    assert.equal(server.requests.length, 2);
+    assert.equal(calls, 2);
+  } finally {
+    await pool.close();
+    await server.close();
+  }
+});
+
+Deno.test("tokens() rotates round robin, each token with its own rate-limit key", async () => {
+  const server = serve((req) => new Response(req.headers.get("authorization")));
+  const keys: string[] = [];
+  const pool = new Pool({
+    baseUrl: server.url,
+    auth: tokens(["a", "b", "c"]),
+    rateLimit: {
+      check(key) {
+        keys.push(key);
+        return { allowed: true, limit: 1, remaining: 0, retryAfterMs: 0, resetAfterMs: 0 };
+      },
+    },
+    concurrency: 1,
+    workers: 1,
+  });
+  try {
+    const seen: string[] = [];
+    for (let i = 0; i < 4; i++) seen.push(await (await pool.fetch("/")).text());
+    assert.deepEqual(seen, ["Bearer a", "Bearer b", "Bearer c", "Bearer a"]);
+    assert.deepEqual(keys, ["token#0", "token#1", "token#2", "token#0"]);
+  } finally {
+    await pool.close();
+    await server.close();
+  }
+});
+
+Deno.test("tokens() least-recently-used prefers the token with the fewest requests in flight", async () => {
+  let release!: () => void;
+  const gate = new Promise<void>((r) => (release = r));
+  const server = serve(async (req) => {
+    if (new URL(req.url).pathname === "/slow") await gate;
+    return new Response(req.headers.get("authorization"));
+  });
+  const pool = new Pool({
+    baseUrl: server.url,
+    auth: tokens(["a", "b"], { strategy: "least-recently-used" }),
+  });
+  try {
+    const slow = pool.fetch("/slow").then((r) => r.text());
+    await new Promise((r) => setTimeout(r, 20));
+    // "a" is busy with /slow: every quick request goes to "b".
+    assert.equal(await (await pool.fetch("/")).text(), "Bearer b");
+    assert.equal(await (await pool.fetch("/")).text(), "Bearer b");
+    release();
+    assert.equal(await slow, "Bearer a");
+  } finally {
+    release();
+    await pool.close();
+    await server.close();
+  }
+});
+
+Deno.test("tokens() validates its sources without echoing them", () => {
+  assert.throws(() => tokens([]), {
+    name: "TypeError",
+    message: "Cannot create TokenRotation as 'sources' must be a non-empty array: received []",
+  });
+  assert.throws(() => tokens([SECRET, 42 as unknown as string]), (e: Error) => {
+    assert.equal(e.name, "TypeError");
+    assert.ok(!e.message.includes(SECRET));
+    return true;
+  });
+});
+
+Deno.test("Pool sends no credentials to another origin, even when asked by absolute URL", async () => {
+  const other = serve((req) =>
+    Response.json({ auth: req.headers.get("authorization"), key: req.headers.get("x-api-key") })
+  );
+  const home = serve(() => new Response("home"));
+  const pool = new Pool({
+    baseUrl: home.url,
+    auth: { token: () => SECRET },
+    headers: { "x-api-key": "pool-key", "x-trace": "t" },
+    credentialHeaders: ["authorization", "x-api-key"],
+  });
+  try {
+    assert.deepEqual(await (await pool.fetch(`${other.url}/x`)).json(), { auth: null, key: null });
+    assert.equal(other.requests[0].headers.get("x-trace"), "t");
+  } finally {
+    await pool.close();
+    await other.close();
+    await home.close();
+  }
+});
+
+Deno.test("Pool follows redirects itself and strips credentials when the origin changes", async () => {
+  const other = serve((req) =>
+    Response.json({
+      auth: req.headers.get("authorization"),
+      cookie: req.headers.get("cookie"),
+      path: new URL(req.url).pathname,
+    })
+  );
+  const home = serve((req) => {
+    const path = new URL(req.url).pathname;
+    if (path === "/hop") return Response.redirect(`${home.url}/away`, 302);
+    if (path === "/away") return Response.redirect(`${other.url}/landed`, 307);
+    if (path === "/loop") return Response.redirect(`${home.url}/loop`, 302);
+    return new Response(req.headers.get("authorization"));
+  });
+  const pool = new Pool({ baseUrl: home.url, auth: { token: () => SECRET }, maxRedirects: 3 });
+  try {
+    const res = await pool.fetch("/hop", { headers: { cookie: "session=1" } });
+    assert.deepEqual(await res.json(), { auth: null, cookie: null, path: "/landed" });
+    assert.equal(home.requests[1].headers.get("authorization"), `Bearer ${SECRET}`);
+    const manual = await pool.fetch("/hop", { redirect: "manual" });
+    assert.equal(manual.status, 302);
+    await manual.body?.cancel();
+    await assert.rejects(pool.fetch("/loop"), {
+      name: "NetworkError",
+      message: `GET ${home.url}/loop failed: more than 3 redirects`,
+    });
+  } finally {
+    await pool.close();
+    await other.close();
+    await home.close();
+  }
+});
+
+Deno.test("Pool never puts a token in errors or events", async () => {
+  const server = serve((req) =>
+    new URL(req.url).pathname === "/down"
+      ? new Response("down", { status: 503 })
+      : new Response("denied", { status: 403 })
+  );
+  const events: PoolEvent[] = [];
+  const pool = new Pool({
+    baseUrl: server.url.replace("http://", `http://user:${SECRET}@`),
+    auth: tokens([SECRET, { token: () => SECRET }]),
+    retry: { baseDelayMs: 1 },
+    onEvent: (e) => events.push(e),
+  });
+  try {
+    const errors = [
+      await pool.get("/denied").catch((e) => e),
+      await pool.get("/down").catch((e) => e),
+      await pool.fetch("http://127.0.0.1:1/").catch((e) => e),
+    ];
+    const text = JSON.stringify(
+      [errors, events],
+      (_k, v) =>
+        v instanceof Error ? { ...v, name: v.name, message: v.message, stack: v.stack } : v,
+    ) + errors.map((e) => `${e}\n${e.stack}\n${e.cause}`).join("\n");
+    assert.ok(events.length > 0);
+    assert.ok(!text.includes(SECRET), "a token leaked into an error or event");
+  } finally {
+    await pool.close();
+    await server.close();
+  }
+});

@@ -1,0 +1,366 @@
+import assert from "node:assert/strict";
+import { FluxLimiter, ServerPacer } from "../../mod.ts";
+import { ManualClock } from "../../src/testing/mod.ts";
+
+// A loopback API that enforces GCRA (50/s, burst 10) and says so in its headers.
+type Style = "ietf" | "x";
+const RATE = 50;
+
+function serve(style: Style): Deno.HttpServer<Deno.NetAddr> {
+  const limiter = new FluxLimiter({ rate: RATE, burst: 10 });
+  return Deno.serve({ port: 0, hostname: "127.0.0.1", onListen() {} }, () => {
+    const d = limiter.check("client");
+    const headers = new Headers();
+    if (style === "ietf") {
+      headers.set("RateLimit-Policy", `"default";q=${RATE};w=1`);
+      headers.set("RateLimit", `"default";r=${d.remaining};t=${Math.ceil(d.resetAfterMs / 1000)}`);
+    } else {
+      headers.set("X-RateLimit-Limit", String(d.limit));
+      headers.set("X-RateLimit-Remaining", String(d.remaining));
+      headers.set("X-RateLimit-Reset", String(Math.ceil((Date.now() + d.resetAfterMs) / 1000)));
+      headers.set("X-RateLimit-Reset-After", (d.resetAfterMs / 1000).toFixed(3));
+    }
+    if (d.allowed) return new Response("ok", { headers });
+    headers.set("Retry-After", String(Math.ceil(d.retryAfterMs / 1000)));
+    return new Response("slow down", { status: 429, headers });
+  });
+}
+
+async function run(style: Style, probeFirst: boolean, total = 150, callers = 16) {
+  const server = serve(style);
+  const url = `http://127.0.0.1:${server.addr.port}/`;
+  const pacer = new ServerPacer({ probeFirst });
+  let issued = 0, ok = 0, throttled = 0;
+  const start = performance.now();
+  async function caller(): Promise<void> {
+    while (issued < total) {
+      issued++;
+      const release = await pacer.acquire("api");
+      try {
+        const response = await fetch(url);
+        pacer.observe("api", response);
+        await response.body?.cancel();
+        if (response.status === 429) throttled++;
+        else ok++;
+      } finally {
+        release();
+      }
+    }
+  }
+  try {
+    await Promise.all(Array.from({ length: callers }, caller));
+  } finally {
+    await server.shutdown();
+  }
+  const seconds = (performance.now() - start) / 1000;
+  return { ok, throttled, seconds, share: throttled / total, throughput: ok / seconds / RATE };
+}
+
+// The acceptance test: 16 callers with no client-side limit of their own, all starting at once
+// on a cold key. Only the first wave, sent before any answer, can overrun the server.
+for (const [style, probeFirst] of [["ietf", false], ["x", false], ["ietf", true]] as const) {
+  const name = `${style} headers${probeFirst ? ", probeFirst" : ""}`;
+  Deno.test(`ServerPacer keeps 16 callers under a GCRA server's limit (${name})`, async () => {
+    const r = await run(style, probeFirst);
+    console.log(
+      `${name}: ${r.ok} ok, ${r.throttled} × 429 (${(r.share * 100).toFixed(1)} %) in ` +
+        `${r.seconds.toFixed(2)} s = ${(r.throughput * 100).toFixed(0)} % of the server's rate`,
+    );
+    assert.ok(r.share <= 0.1, `429 share ${r.share}`);
+    if (probeFirst) assert.equal(r.throttled, 0);
+    assert.ok(r.throughput >= 0.7, `throughput ${r.throughput} of the server's rate`);
+  });
+}
+
+// --- unit tests on a ManualClock ----------------------------------------------------------------
+
+const T0 = Date.UTC(2026, 0, 1);
+
+function answer(headers: Record<string, string>, status = 200): Response {
+  return new Response(null, { status, headers });
+}
+
+const ietf = (r: number, t = 1, q = 10, w = 1): Response =>
+  answer({ "RateLimit-Policy": `"default";q=${q};w=${w}`, "RateLimit": `"default";r=${r};t=${t}` });
+
+// Resolves after pending microtasks (promise callbacks) have run.
+function settle(): Promise<void> {
+  return new Promise((resolve) => queueMicrotask(() => queueMicrotask(resolve)));
+}
+
+function track<T>(promise: Promise<T>): { done: boolean; value?: T; error?: unknown } {
+  const state: { done: boolean; value?: T; error?: unknown } = { done: false };
+  promise.then((value) => {
+    state.done = true;
+    state.value = value;
+  }, (error) => {
+    state.done = true;
+    state.error = error;
+  });
+  return state;
+}
+
+Deno.test("ServerPacer.acquire() resolves at once for a key the server never described", async () => {
+  const pacer = new ServerPacer({ clock: new ManualClock(T0) });
+  const releases = await Promise.all(Array.from({ length: 100 }, () => pacer.acquire("k")));
+  pacer.observe("k", new Response("no headers"));
+  assert.equal(pacer.delay("k"), 0);
+  const more = await Promise.all(Array.from({ length: 100 }, () => pacer.acquire("k")));
+  for (const release of [...releases, ...more]) release();
+  assert.equal(pacer.delay("unseen"), 0);
+});
+
+Deno.test("ServerPacer.acquire() spreads requests at the policy's q/w", async () => {
+  const clock = new ManualClock(T0);
+  const pacer = new ServerPacer({ clock });
+  pacer.observe("k", ietf(100, 1, 10, 1)); // 10/s, plenty remaining
+  (await pacer.acquire("k"))();
+  assert.equal(pacer.delay("k"), 50); // due at +100, with half an interval of slack
+  clock.advance(50);
+  (await pacer.acquire("k"))();
+  assert.equal(pacer.delay("k"), 100); // the pace does not drift: next due at +200
+  clock.advance(1000);
+  (await pacer.acquire("k"))(); // idle time does not build up a burst
+  assert.equal(pacer.delay("k"), 50);
+});
+
+Deno.test("ServerPacer.acquire() paces at the strictest short policy and only counts long ones", async () => {
+  const clock = new ManualClock(T0);
+  const pacer = new ServerPacer({ clock });
+  pacer.observe(
+    "k",
+    answer({ "RateLimit-Policy": '"burst";q=100;w=60, "daily";q=1000;w=86400, "s";q=20;w=1' }),
+  );
+  (await pacer.acquire("k"))();
+  assert.equal(pacer.delay("k"), 300); // 100 per 60 s = one per 600 ms; the daily one is not paced
+  const strict = new ServerPacer({ clock, maxPacedWindowMs: 86_400_000 });
+  strict.observe("k", answer({ "RateLimit-Policy": '"daily";q=1000;w=86400' }));
+  (await strict.acquire("k"))();
+  assert.equal(strict.delay("k"), 43_200);
+});
+
+Deno.test("ServerPacer.acquire() lets exactly the remaining quota through when 16 callers race", async () => {
+  const clock = new ManualClock(T0);
+  const pacer = new ServerPacer({ clock });
+  const first = await pacer.acquire("k");
+  pacer.observe("k", answer({ "RateLimit": '"default";r=5;t=2' }));
+  first();
+  const calls = Array.from({ length: 16 }, () => track(pacer.acquire("k")));
+  await settle();
+  assert.equal(calls.filter((c) => c.done).length, 5);
+  assert.equal(pacer.delay("k"), 2000);
+  // One of them answers with the server's new count; the four others are still in flight.
+  pacer.observe("k", answer({ "RateLimit": '"default";r=6;t=2' }));
+  (calls[0].value as () => void)();
+  await settle();
+  assert.equal(calls.filter((c) => c.done).length, 7); // 6 - 4 others in flight = 2 more
+  pacer.reset("k"); // frees the rest
+  await settle();
+  assert.equal(calls.filter((c) => c.done).length, 16);
+  for (const c of calls) (c.value as () => void)();
+});
+
+Deno.test("ServerPacer.observe() counts requests in flight against the remaining quota", async () => {
+  const clock = new ManualClock(T0);
+  const pacer = new ServerPacer({ clock });
+  const releases = await Promise.all(Array.from({ length: 4 }, () => pacer.acquire("k")));
+  pacer.observe("k", answer({ "RateLimit": '"default";r=3;t=10' }));
+  assert.equal(pacer.delay("k"), 10_000); // 3 left, 3 others in flight
+  releases[0]();
+  pacer.observe("k", answer({ "RateLimit": '"default";r=4;t=10' }));
+  assert.equal(pacer.delay("k"), 0); // 4 left, 2 others in flight
+  for (const release of releases) release();
+});
+
+Deno.test("ServerPacer holds a key after a 429 with Retry-After, then probes with one request", async () => {
+  const clock = new ManualClock(T0);
+  const pacer = new ServerPacer({ clock });
+  const release = await pacer.acquire("k");
+  pacer.observe("k", answer({ "Retry-After": "3" }, 429));
+  release();
+  assert.equal(pacer.delay("k"), 3000);
+  clock.advance(3000);
+  const probe = await pacer.acquire("k");
+  assert.equal(pacer.delay("k"), Infinity); // waits for the probe's answer
+  const next = track(pacer.acquire("k"));
+  await settle();
+  assert.equal(next.done, false);
+  pacer.observe("k", new Response("ok"));
+  probe();
+  await settle();
+  assert.equal(next.done, true);
+  (next.value as () => void)();
+  assert.equal(pacer.delay("other"), 0); // keys are independent
+});
+
+Deno.test("ServerPacer holds after a 429 that says nothing for fallbackWindowMs", () => {
+  const clock = new ManualClock(T0);
+  const pacer = new ServerPacer({ clock, fallbackWindowMs: 250 });
+  pacer.observe("k", new Response(null, { status: 429 }));
+  assert.equal(pacer.delay("k"), 250);
+  pacer.observe("k", answer({ "Retry-After": "2" }, 503));
+  assert.equal(pacer.delay("k"), 2000);
+  const plain = new ServerPacer({ clock });
+  plain.observe("k", new Response(null, { status: 503 }));
+  assert.equal(plain.delay("k"), 0);
+});
+
+Deno.test("ServerPacer bounds absurd holds by maxHoldMs", () => {
+  const clock = new ManualClock(T0);
+  const pacer = new ServerPacer({ clock, maxHoldMs: 5000 });
+  pacer.observe("a", answer({ "Retry-After": "999999999" }, 429));
+  assert.equal(pacer.delay("a"), 5000);
+  pacer.observe("b", answer({ "RateLimit": '"d";r=0;t=86400' }));
+  assert.equal(pacer.delay("b"), 5000);
+  pacer.observe("c", answer({ "Retry-After": "Fri, 31 Dec 9999 23:59:59 GMT" }, 429));
+  assert.equal(pacer.delay("c"), 5000);
+});
+
+Deno.test("ServerPacer holds a spent quota until its window ends, then probes", async () => {
+  const clock = new ManualClock(T0);
+  const pacer = new ServerPacer({ clock });
+  pacer.observe("k", answer({ "X-RateLimit-Remaining": "0", "X-RateLimit-Reset": "2" }));
+  assert.equal(pacer.delay("k"), 2000);
+  clock.advance(2000);
+  const probe = await pacer.acquire("k");
+  assert.equal(pacer.delay("k"), Infinity);
+  pacer.observe("k", answer({ "X-RateLimit-Remaining": "9", "X-RateLimit-Reset": "2" }));
+  probe();
+  assert.equal(pacer.delay("k"), 0);
+});
+
+Deno.test("ServerPacer holds on an epoch X-RateLimit-Reset", () => {
+  const clock = new ManualClock(T0);
+  const pacer = new ServerPacer({ clock });
+  pacer.observe(
+    "k",
+    answer({ "X-RateLimit-Remaining": "0", "X-RateLimit-Reset": String(T0 / 1000 + 30) }),
+  );
+  assert.equal(pacer.delay("k"), 30_000);
+});
+
+Deno.test("ServerPacer ignores quotas in units other than requests", async () => {
+  const clock = new ManualClock(T0);
+  const pacer = new ServerPacer({ clock });
+  pacer.observe(
+    "k",
+    answer({
+      "RateLimit-Policy": '"bytes";q=1000;w=1;qu="content-bytes"',
+      "RateLimit": '"bytes";r=0;t=1',
+    }),
+  );
+  (await pacer.acquire("k"))();
+  assert.equal(pacer.delay("k"), 0);
+});
+
+Deno.test("ServerPacer.acquire() rejects with the signal's reason when aborted", async () => {
+  const pacer = new ServerPacer();
+  pacer.observe("k", answer({ "Retry-After": "60" }, 429));
+  const controller = new AbortController();
+  const waiting = pacer.acquire("k", controller.signal);
+  const reason = new Error("stop");
+  controller.abort(reason);
+  await assert.rejects(waiting, (e) => e === reason);
+  await assert.rejects(pacer.acquire("k", controller.signal), (e) => e === reason);
+  await assert.rejects(
+    pacer.acquire("k", AbortSignal.abort()),
+    (e) => e instanceof DOMException && e.name === "AbortError",
+  );
+});
+
+Deno.test("ServerPacer.acquire() waits in real time and serves waiters in order", async () => {
+  const pacer = new ServerPacer({ probeFirst: false });
+  pacer.observe("k", ietf(100, 1, 20, 1)); // one every 50 ms
+  const start = performance.now();
+  const order: number[] = [];
+  await Promise.all([0, 1, 2, 3].map(async (i) => {
+    const release = await pacer.acquire("k");
+    order.push(i);
+    release();
+  }));
+  assert.deepEqual(order, [0, 1, 2, 3]);
+  assert.ok(performance.now() - start >= 100, "three gaps of 50 ms (25 ms slack each)");
+});
+
+Deno.test("ServerPacer release functions count once", async () => {
+  const clock = new ManualClock(T0);
+  const pacer = new ServerPacer({ clock });
+  const a = await pacer.acquire("k");
+  const b = await pacer.acquire("k");
+  a();
+  a();
+  pacer.observe("k", answer({ "RateLimit": '"d";r=1;t=5' }));
+  assert.equal(pacer.delay("k"), 0); // b is still in flight once, not zero times: 1 - 0 others
+  b();
+});
+
+Deno.test("ServerPacer probeFirst lets the first request of a key go alone", async () => {
+  const clock = new ManualClock(T0);
+  const pacer = new ServerPacer({ clock, probeFirst: true });
+  const first = await pacer.acquire("k");
+  const second = track(pacer.acquire("k"));
+  await settle();
+  assert.equal(second.done, false);
+  pacer.observe("k", new Response("ok"));
+  first();
+  await settle();
+  assert.equal(second.done, true);
+  (second.value as () => void)();
+  (await pacer.acquire("k"))(); // answered without headers: no more waiting
+});
+
+Deno.test("ServerPacer keeps at most maxKeys keys", async () => {
+  const pacer = new ServerPacer({ clock: new ManualClock(T0), maxKeys: 8 });
+  for (let i = 0; i < 100; i++) {
+    (await pacer.acquire(`k${i}`))();
+    pacer.observe(`k${i}`, answer({ "RateLimit": '"d";r=5;t=5' }));
+  }
+  assert.equal(pacer.size, 8);
+  const busy = await pacer.acquire("busy");
+  for (let i = 0; i < 100; i++) pacer.observe(`x${i}`, new Response());
+  assert.equal(pacer.size, 8);
+  busy(); // a key dropped while busy still releases cleanly
+});
+
+Deno.test("ServerPacer.reset() forgets a key and frees its waiters", async () => {
+  const pacer = new ServerPacer();
+  pacer.observe("k", answer({ "Retry-After": "60" }, 429));
+  const waiting = pacer.acquire("k");
+  assert.equal(pacer.reset("k"), true);
+  (await waiting)();
+  assert.equal(pacer.reset("never"), false);
+});
+
+Deno.test("ServerPacer rejects bad options", () => {
+  assert.throws(() => new ServerPacer({ maxKeys: 0 }), {
+    name: "RangeError",
+    message: "Cannot create ServerPacer as 'maxKeys' must be an integer >= 1: received 0",
+  });
+  assert.throws(() => new ServerPacer({ maxHoldMs: -1 }), {
+    name: "RangeError",
+    message: "Cannot create ServerPacer as 'maxHoldMs' must be a finite number > 0: received -1",
+  });
+  assert.throws(() => new ServerPacer({ maxHoldMs: 2 ** 31 }), {
+    name: "RangeError",
+    message:
+      "Cannot create ServerPacer as 'maxHoldMs' must be at most 2147483647: received 2147483648",
+  });
+  assert.throws(() => new ServerPacer({ fallbackWindowMs: NaN }), {
+    name: "RangeError",
+    message:
+      "Cannot create ServerPacer as 'fallbackWindowMs' must be a finite number > 0: received NaN",
+  });
+  assert.throws(() => new ServerPacer({ maxPacedWindowMs: "1" as unknown as number }), {
+    name: "TypeError",
+    message:
+      "Cannot create ServerPacer as 'maxPacedWindowMs' must be a finite number > 0: received \"1\"",
+  });
+  assert.throws(() => new ServerPacer({ clock: {} as never }), {
+    name: "TypeError",
+    message: "Cannot create ServerPacer as 'clock' must have a now() method: received object",
+  });
+  assert.throws(() => new ServerPacer({ probeFirst: 1 as unknown as boolean }), {
+    name: "TypeError",
+    message: "Cannot create ServerPacer as 'probeFirst' must be a boolean: received number",
+  });
+});
