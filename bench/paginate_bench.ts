@@ -1,0 +1,118 @@
+// Auto-pagination over 200 pages served with 20 ms of latency each, against the ideal
+// 20 ms × 200 / concurrency. Peers: got's and Octokit's paginators (sequential, following
+// `Link: rel="next"`) and a p-map loop over page numbers. Run: deno bench -A bench/paginate_bench.ts
+// (about a minute: the sequential group alone is 3 peers x 4 s x at least 2 runs). On a loaded
+// 2-core machine one request costs ~22.3 ms (20 ms timer + loopback), 1.11x the ideal.
+import got from "got";
+import { Octokit } from "@octokit/core";
+import { paginateRest } from "@octokit/plugin-paginate-rest";
+import pMap from "p-map";
+import { type PageFetcher, paginate } from "../mod.ts";
+
+const PAGES = 200;
+const PER_PAGE = 30;
+const LATENCY_MS = 20;
+
+function items(page: number): { id: number; title: string }[] {
+  return Array.from({ length: PER_PAGE }, (_, i) => {
+    const id = (page - 1) * PER_PAGE + i;
+    return { id, title: `issue ${id}` };
+  });
+}
+
+const server = Deno.serve({ port: 0, hostname: "127.0.0.1", onListen() {} }, async (request) => {
+  await new Promise((resolve) => setTimeout(resolve, LATENCY_MS));
+  const url = new URL(request.url);
+  const page = Number(url.searchParams.get("page") ?? 1);
+  if (url.pathname === "/items") {
+    return Response.json({ data: items(page), pagination: { total_pages: PAGES } });
+  }
+  // A GitHub-style list endpoint: the body is the array, the next page is in the Link header.
+  const headers = new Headers();
+  if (page < PAGES) {
+    const next = new URL(url);
+    next.searchParams.set("page", String(page + 1));
+    headers.set(
+      "link",
+      `<${next.href}>; rel="next", <${url.origin}${url.pathname}?page=${PAGES}>; rel="last"`,
+    );
+  }
+  return Response.json(items(page), { headers });
+});
+const base = `http://127.0.0.1:${server.addr.port}`;
+server.unref(); // let the bench process end without a shutdown
+
+const fetcher: PageFetcher = (input, init) => fetch(input, { signal: init.signal });
+const MyOctokit = Octokit.plugin(paginateRest);
+const octokit = new MyOctokit({ baseUrl: base });
+
+function check(count: number): void {
+  if (count !== PAGES * PER_PAGE) throw new Error(`got ${count} items`);
+}
+
+async function fluxpool(prefetch: number): Promise<void> {
+  let count = 0;
+  for await (const _ of paginate(fetcher, `${base}/items`, { prefetch })) count++;
+  check(count);
+}
+
+async function pMapLoop(concurrency: number): Promise<void> {
+  const get = async (page: number) =>
+    (await (await fetch(`${base}/items?page=${page}`)).json()) as {
+      data: unknown[];
+      pagination: { total_pages: number };
+    };
+  const first = await get(1);
+  const rest = Array.from({ length: first.pagination.total_pages - 1 }, (_, i) => i + 2);
+  const pages = await pMap(rest, get, { concurrency });
+  check(first.data.length + pages.reduce((sum, page) => sum + page.data.length, 0));
+}
+
+const ideal = (concurrency: number) => `ideal ${(LATENCY_MS * PAGES) / concurrency} ms`;
+const once = { n: 1, warmup: 0 };
+const twice = { n: 2, warmup: 0 };
+
+Deno.bench({
+  name: "fluxpool paginate, prefetch 1",
+  group: `sequential (${ideal(1)})`,
+  baseline: true,
+  ...once,
+  fn: async () => await fluxpool(1),
+});
+Deno.bench({
+  name: "got.paginate.all (Link rel=next)",
+  group: `sequential (${ideal(1)})`,
+  ...once,
+  async fn() {
+    check(
+      (await got.paginate.all(`${base}/repos/o/r/issues?page=1`, { responseType: "json" })).length,
+    );
+  },
+});
+Deno.bench({
+  name: "octokit.paginate (Link rel=next)",
+  group: `sequential (${ideal(1)})`,
+  ...once,
+  async fn() {
+    check(
+      (await octokit.paginate("GET /repos/{owner}/{repo}/issues", { owner: "o", repo: "r" }))
+        .length,
+    );
+  },
+});
+for (const concurrency of [4, 8, 16]) {
+  const group = `concurrency ${concurrency} (${ideal(concurrency)})`;
+  Deno.bench({
+    name: `fluxpool paginate, prefetch ${concurrency}`,
+    group,
+    baseline: true,
+    ...twice,
+    fn: async () => await fluxpool(concurrency),
+  });
+  Deno.bench({
+    name: `p-map loop, concurrency ${concurrency}`,
+    group,
+    ...twice,
+    fn: async () => await pMapLoop(concurrency),
+  });
+}

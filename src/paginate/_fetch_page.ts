@@ -1,0 +1,111 @@
+// Fetches and parses one page: the only place a response body is read, so every path either
+// consumes the body or cancels it.
+import { HTTP_ERROR_BODY_LIMIT, HttpError, PaginationError } from "../http/errors.ts";
+import type { PaginationStrategy, ParsedPage } from "./strategy.ts";
+import type { PageFetcher } from "./paginate.ts";
+import { readExcerpt, readText } from "./_read_body.ts";
+
+/** What a page load needs besides the URL. */
+export interface LoadContext {
+  fetcher: PageFetcher;
+  strategy: PaginationStrategy;
+  start: URL;
+  session?: string;
+  maxPageBytes: number;
+}
+
+/** Fetches page `index` from `url`; rejects with a PaginationError, or the abort reason. */
+export async function fetchPage(
+  context: LoadContext,
+  index: number,
+  url: URL,
+  signal: AbortSignal,
+): Promise<ParsedPage> {
+  const where = { page: index + 1, url: url.href };
+  const init: { signal: AbortSignal; session?: string } = { signal };
+  if (context.session !== undefined) init.session = context.session;
+  let response: Response;
+  try {
+    response = await context.fetcher(url.href, init);
+  } catch (error) {
+    signal.throwIfAborted();
+    throw new PaginationError(`Cannot fetch page ${where.page} (${url.href}): ${message(error)}`, {
+      ...where,
+      cause: error,
+    });
+  }
+  if (signal.aborted) {
+    await response.body?.cancel().catch(() => {});
+    signal.throwIfAborted();
+  }
+  if (!response.ok) throw await statusError(response, where);
+  let text: string;
+  try {
+    text = await readText(response, context.maxPageBytes, signal);
+  } catch (error) {
+    signal.throwIfAborted();
+    throw new PaginationError(`Cannot read page ${where.page} (${url.href}): ${message(error)}`, {
+      ...where,
+      cause: error,
+    });
+  }
+  return parse(context, index, url, response, text);
+}
+
+function parse(
+  context: LoadContext,
+  index: number,
+  url: URL,
+  response: Response,
+  text: string,
+): ParsedPage {
+  try {
+    const page = {
+      index,
+      url,
+      start: context.start,
+      status: response.status,
+      headers: response.headers,
+      body: JSON.parse(text) as unknown,
+    };
+    return { ...page, items: context.strategy.items(page) };
+  } catch (error) {
+    throw malformed(error, index, url);
+  }
+}
+
+/** A PaginationError for a page the strategy could not make sense of. */
+export function malformed(error: unknown, index: number, url: URL): PaginationError {
+  const reason = error instanceof SyntaxError && /JSON/.test(error.message)
+    ? `it is not JSON (${error.message})`
+    : message(error);
+  return new PaginationError(`Page ${index + 1} (${url.href}) is malformed: ${reason}`, {
+    page: index + 1,
+    url: url.href,
+    cause: error,
+  });
+}
+
+async function statusError(
+  response: Response,
+  where: { page: number; url: string },
+): Promise<PaginationError> {
+  const body = await readExcerpt(response, HTTP_ERROR_BODY_LIMIT);
+  const cause = new HttpError({
+    status: response.status,
+    statusText: response.statusText,
+    url: where.url,
+    method: "GET",
+    attempts: 1,
+    body,
+    headers: response.headers,
+  });
+  return new PaginationError(
+    `Cannot fetch page ${where.page} (${where.url}): the server answered ${response.status}`,
+    { ...where, cause },
+  );
+}
+
+function message(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

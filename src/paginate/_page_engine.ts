@@ -1,0 +1,213 @@
+// The scheduler behind paginate() and pages(): a window of at most `prefetch` pages that are in
+// flight or fetched but not yet handed out. Pages are processed (totals, next requests) in page
+// order as they arrive and handed out in page order when the consumer pulls.
+import { PaginationError } from "../http/errors.ts";
+import type { PageRequest, PaginationStrategy, ParsedPage } from "./strategy.ts";
+import { fetchPage, type LoadContext, malformed } from "./_fetch_page.ts";
+
+/** What the engine needs; defaults and validation live in paginate.ts. */
+export interface EngineOptions extends LoadContext {
+  prefetch: number;
+  maxPages: number;
+  maxItems: number;
+  signal?: AbortSignal;
+  onProgress?: (progress: { pages: number; items: number; totalPages?: number }) => void;
+}
+
+interface Slot {
+  index: number;
+  url?: URL;
+  controller: AbortController;
+  page?: ParsedPage;
+  error?: unknown;
+  processed: boolean;
+}
+
+export class PageEngine {
+  #options: EngineOptions;
+  #strategy: PaginationStrategy;
+  #slots: Slot[] = [];
+  #next = 0;
+  #pending?: { index: number; request: PageRequest };
+  #last?: ParsedPage;
+  #ended = false;
+  #closed = false;
+  #reason: unknown;
+  #wake?: () => void;
+  #pages = 0;
+  #items = 0;
+  #totalPages?: number;
+
+  constructor(options: EngineOptions) {
+    this.#options = options;
+    this.#strategy = options.strategy;
+    options.signal?.addEventListener("abort", this.#onAbort, { once: true });
+  }
+
+  /** The next page in order, `undefined` at the end; rejects with the failure of a page. */
+  async nextPage(): Promise<ParsedPage | undefined> {
+    this.#options.signal?.throwIfAborted();
+    if (this.#closed) return undefined;
+    this.#fill();
+    for (;;) {
+      if (this.#closed) throw this.#reason;
+      const slot = this.#slots[0];
+      if (slot === undefined) return this.#finish();
+      if (slot.error !== undefined) {
+        this.cancel(slot.error);
+        throw slot.error;
+      }
+      if (slot.processed) {
+        try {
+          return this.#deliver(slot);
+        } catch (error) {
+          // onProgress threw: stop fetching, then let the stream fail with its error.
+          this.cancel(error);
+          throw error;
+        }
+      }
+      await new Promise<void>((resolve) => (this.#wake = resolve));
+    }
+  }
+
+  /** Stops: aborts every request in flight and fetches nothing more. */
+  cancel(reason?: unknown): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#reason = reason;
+    this.#options.signal?.removeEventListener("abort", this.#onAbort);
+    this.#discard(0, reason);
+    this.#wakeUp();
+  }
+
+  #onAbort = (): void => this.cancel(this.#options.signal?.reason);
+
+  #finish(): undefined {
+    this.cancel();
+    return undefined;
+  }
+
+  #deliver(slot: Slot): ParsedPage {
+    this.#slots.shift();
+    let page = slot.page!;
+    const room = this.#options.maxItems - this.#items;
+    if (page.items.length >= room) {
+      if (page.items.length > room) page = { ...page, items: page.items.slice(0, room) };
+      this.#end(slot.index);
+    }
+    this.#pages++;
+    this.#items += page.items.length;
+    this.#options.onProgress?.({
+      pages: this.#pages,
+      items: this.#items,
+      ...(this.#totalPages === undefined ? {} : { totalPages: this.#totalPages }),
+    });
+    this.#fill();
+    return page;
+  }
+
+  #fill(): void {
+    while (!this.#closed && !this.#ended && this.#slots.length < this.#options.prefetch) {
+      const index = this.#next;
+      if (index >= this.#options.maxPages) {
+        this.#ended = true;
+        break;
+      }
+      let request: PageRequest | null | undefined;
+      try {
+        request = this.#request(index);
+      } catch (error) {
+        this.#fail(index, error);
+        break;
+      }
+      if (request === undefined) break;
+      if (request === null) this.#ended = true;
+      else this.#schedule(index, new URL(request.url, this.#options.start));
+    }
+  }
+
+  #request(index: number): PageRequest | null | undefined {
+    if (index === 0) return this.#strategy.first(this.#options.start);
+    if (this.#pending?.index === index) return this.#pending.request;
+    return this.#strategy.ahead?.(index, this.#options.start, this.#last);
+  }
+
+  #schedule(index: number, url: URL): void {
+    const slot: Slot = { index, url, controller: new AbortController(), processed: false };
+    this.#slots.push(slot);
+    this.#next = index + 1;
+    fetchPage(this.#options, index, url, slot.controller.signal).then(
+      (page) => (slot.page = page),
+      (error) => (slot.error = error),
+    ).then(() => {
+      if (this.#closed || slot.controller.signal.aborted) return;
+      this.#process();
+      this.#wakeUp();
+    });
+  }
+
+  // The strategy could not say what page `index` is: fail the stream there.
+  #fail(index: number, error: unknown): void {
+    const reason = error instanceof Error ? error.message : String(error);
+    this.#slots.push({
+      index,
+      controller: new AbortController(),
+      error: new PaginationError(`Cannot request page ${index + 1}: ${reason}`, {
+        page: index + 1,
+        cause: error,
+      }),
+      processed: false,
+    });
+    this.#ended = true;
+  }
+
+  // Processes fetched pages in page order: totals for progress, and the next request.
+  #process(): void {
+    for (const slot of this.#slots) {
+      if (slot.processed) continue;
+      if (slot.page === undefined) break;
+      const page = slot.page;
+      let next: PageRequest | null;
+      try {
+        const total = this.#strategy.totalPages?.(page);
+        if (total !== undefined) this.#totalPages = total;
+        next = page.index + 1 >= this.#options.maxPages ? null : this.#strategy.next(page);
+      } catch (error) {
+        // The page's own items are sound: hand them out, then fail where the next page would be.
+        slot.processed = true;
+        this.#end(slot.index);
+        this.#slots.push({
+          index: slot.index + 1,
+          controller: new AbortController(),
+          error: error instanceof PaginationError ? error : malformed(error, page.index, page.url),
+          processed: false,
+        });
+        return;
+      }
+      slot.processed = true;
+      this.#last = page;
+      if (next === null) return this.#end(slot.index);
+      if (this.#next === page.index + 1) this.#pending = { index: page.index + 1, request: next };
+    }
+    this.#fill();
+  }
+
+  // Nothing after page `index`: discard (abort) the pages fetched speculatively beyond it.
+  #end(index: number): void {
+    this.#ended = true;
+    this.#discard(this.#slots.findIndex((slot) => slot.index > index));
+  }
+
+  #discard(from: number, reason?: unknown): void {
+    if (from < 0) return;
+    for (const slot of this.#slots.splice(from)) {
+      slot.controller.abort(reason ?? new DOMException("The page is not needed", "AbortError"));
+    }
+  }
+
+  #wakeUp(): void {
+    const wake = this.#wake;
+    this.#wake = undefined;
+    wake?.();
+  }
+}

@@ -1,0 +1,76 @@
+// Reads a response body with a byte cap enforced while streaming, so an upstream that answers
+// with gigabytes costs at most `maxBytes` of memory; cancels the body when it stops early.
+
+/** Thrown when a body exceeds its cap. */
+export class BodyTooLargeError extends RangeError {
+  constructor(readonly maxBytes: number) {
+    super(`the body is larger than maxPageBytes (${maxBytes} bytes)`);
+    this.name = "BodyTooLargeError";
+  }
+}
+
+/** The body as text, at most `maxBytes` bytes; aborting `signal` cancels the read. */
+export async function readText(
+  response: Response,
+  maxBytes: number,
+  signal?: AbortSignal,
+): Promise<string> {
+  const length = Number(response.headers.get("content-length") ?? NaN);
+  if (length > maxBytes) {
+    await response.body?.cancel();
+    throw new BodyTooLargeError(maxBytes);
+  }
+  if (response.body === null) return "";
+  const reader = response.body.getReader();
+  const onAbort = () => reader.cancel(signal?.reason).catch(() => {});
+  signal?.addEventListener("abort", onAbort, { once: true });
+  const decoder = new TextDecoder();
+  let text = "";
+  let size = 0;
+  try {
+    signal?.throwIfAborted();
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      size += value.byteLength;
+      if (size > maxBytes) {
+        await reader.cancel();
+        throw new BodyTooLargeError(maxBytes);
+      }
+      text += decoder.decode(value, { stream: true });
+    }
+    signal?.throwIfAborted();
+    return text + decoder.decode();
+  } catch (error) {
+    await reader.cancel().catch(() => {});
+    throw error;
+  } finally {
+    signal?.removeEventListener("abort", onAbort);
+    reader.releaseLock();
+  }
+}
+
+/** The start of the body (for an error message), then the rest cancelled. */
+export async function readExcerpt(response: Response, maxBytes: number): Promise<string> {
+  if (response.body === null) return "";
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  try {
+    while (size < maxBytes) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      chunks.push(value);
+      size += value.byteLength;
+    }
+  } catch {
+    // An excerpt is best effort: the status already says what failed.
+  } finally {
+    await reader.cancel().catch(() => {});
+    reader.releaseLock();
+  }
+  const bytes = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) bytes.set(chunk, (offset += chunk.byteLength) - chunk.byteLength);
+  return new TextDecoder().decode(bytes.subarray(0, maxBytes));
+}

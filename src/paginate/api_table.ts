@@ -1,0 +1,282 @@
+/**
+ * A paginated REST resource read like a table: `list`, `stream`, `get`, `count`, `where`.
+ *
+ * @module
+ */
+import { HTTP_ERROR_BODY_LIMIT, HttpError, PaginationError } from "../http/errors.ts";
+import { describe, integer } from "../limiter/_validate.ts";
+import type { PaginationStrategy } from "./strategy.ts";
+import { pageNumber } from "./page_number.ts";
+import { DEFAULT_MAX_PAGE_BYTES, type PageFetcher, pages, paginate } from "./paginate.ts";
+import type { StandardSchemaV1 } from "./standard_schema.ts";
+import { ValidationError } from "./validation_error.ts";
+import { readExcerpt, readText } from "./_read_body.ts";
+import { iterate } from "./_iterate.ts";
+
+/** Options for {@linkcode ApiTable}. */
+export interface ApiTableOptions<E> {
+  /** The field that identifies an entity. */
+  idColumn: keyof E & string;
+  /** How the collection is paginated. @default {pageNumber()} */
+  strategy?: PaginationStrategy;
+  /**
+   * The path of one entity, with `{id}` where the (URL-encoded) id goes, resolved against the
+   * collection URL: `"/countries/{id}"`. Without it, `get` scans the collection.
+   */
+  itemPath?: string;
+  /** The entity in the body `itemPath` answers with. @default {(body) => body} */
+  item?: (body: unknown) => unknown;
+  /** A Standard Schema validator every entity must pass (Zod, Valibot, ArkType, …). */
+  validate?: StandardSchemaV1<unknown, E>;
+  /** Pages in flight or fetched ahead, as for `paginate`. @default {3} */
+  prefetch?: number;
+  /** The most entities `list` returns; it throws rather than truncate. @default {100000} */
+  maxItems?: number;
+  /** Passed to the fetcher: with a pool, pins the table's requests to one worker. */
+  session?: string;
+  /** The largest body read, in bytes. @default {8388608} (8 MiB) */
+  maxPageBytes?: number;
+}
+
+/** Options for one read of an {@linkcode ApiTable}. */
+export interface ApiTableReadOptions {
+  /** Aborts the read. */
+  signal?: AbortSignal;
+}
+
+/**
+ * A paginated REST resource as a table of entities `E`: `list()`, `stream()`, `get(id)`,
+ * `count()` and `where(field, value)`, with optional Standard Schema validation of every entity.
+ *
+ * @typeParam E The entity type (the validator's output type when `validate` is given).
+ * @example A table of countries
+ * ```ts
+ * import { ApiTable } from "@fluxpool/fluxpool";
+ * import assert from "node:assert/strict";
+ *
+ * type Country = { code: string; name: string };
+ * const countries: Country[] = [{ code: "DE", name: "Germany" }, { code: "FR", name: "France" }];
+ * const fetcher = (input: string | URL) => {
+ *   const url = new URL(input);
+ *   if (url.pathname.startsWith("/countries/")) {
+ *     const found = countries.find((c) => c.code === url.pathname.split("/")[2]);
+ *     return Promise.resolve(found ? Response.json(found) : new Response(null, { status: 404 }));
+ *   }
+ *   const page = Number(url.searchParams.get("page"));
+ *   return Promise.resolve(Response.json({ data: [countries[page - 1]], pagination: { total_pages: 2, total: 2 } }));
+ * };
+ * const table = new ApiTable<Country>(fetcher, "https://api.example/countries", {
+ *   idColumn: "code",
+ *   itemPath: "/countries/{id}",
+ * });
+ * assert.deepEqual(await table.list(), countries);
+ * assert.equal((await table.get("FR"))?.name, "France");
+ * assert.equal(await table.get("XX"), undefined);
+ * assert.equal(await table.count(), 2);
+ * ```
+ */
+export class ApiTable<E> {
+  #fetcher: PageFetcher;
+  #url: URL;
+  #options: ApiTableOptions<E>;
+  #strategy: PaginationStrategy;
+  #maxItems: number;
+
+  /**
+   * Creates a table over a paginated collection.
+   * @param fetcher The `fetch`-like function requests go through (`fetch`, `pool.fetch`).
+   * @param url The collection's absolute URL.
+   * @param options The id column, strategy, item path and validator.
+   * @throws {TypeError | RangeError} When the URL or an option is invalid.
+   */
+  constructor(fetcher: PageFetcher, url: string | URL, options: ApiTableOptions<E>) {
+    const fail = (name: string, rule: string, value: unknown): never => {
+      throw new TypeError(
+        `Cannot create ApiTable as '${name}' must be ${rule}: received ${describe(value)}`,
+      );
+    };
+    if (typeof fetcher !== "function") fail("fetcher", "a function", fetcher);
+    if (!URL.canParse(url)) fail("url", "an absolute URL", String(url));
+    const { idColumn, itemPath, validate, maxItems = 100_000 } = options ?? {};
+    if (typeof idColumn !== "string" || idColumn === "") {
+      fail("idColumn", "a non-empty string", idColumn);
+    }
+    if (itemPath !== undefined && !String(itemPath).includes("{id}")) {
+      fail("itemPath", "a path containing {id}", itemPath);
+    }
+    if (validate !== undefined && typeof validate?.["~standard"]?.validate !== "function") {
+      fail("validate", "a Standard Schema validator", validate);
+    }
+    integer("ApiTable", "maxItems", maxItems, 1, true);
+    if (options.prefetch !== undefined) integer("ApiTable", "prefetch", options.prefetch, 1);
+    if (options.maxPageBytes !== undefined) {
+      integer("ApiTable", "maxPageBytes", options.maxPageBytes, 1);
+    }
+    this.#fetcher = fetcher;
+    this.#url = new URL(url);
+    this.#options = options;
+    this.#strategy = options.strategy ?? pageNumber();
+    this.#maxItems = maxItems;
+  }
+
+  /** The collection URL, with the `where` filters as query parameters. */
+  get url(): URL {
+    return new URL(this.#url);
+  }
+
+  /**
+   * Every entity, as a stream (validated when a validator is set).
+   * @param options A signal to abort the read.
+   * @returns A pull-driven stream of entities; it errors with `PaginationError` or
+   *   `ValidationError`.
+   */
+  stream(options: ApiTableReadOptions = {}): ReadableStream<E> {
+    return this.#entities(options.signal);
+  }
+
+  /**
+   * Every entity, as an array.
+   * @param options A signal to abort the read.
+   * @returns The entities.
+   * @throws {PaginationError} When the collection has more than `maxItems` entities (rather
+   *   than truncating it), or a page fails.
+   * @throws {ValidationError} When an entity fails validation.
+   */
+  async list(options: ApiTableReadOptions = {}): Promise<E[]> {
+    const all: E[] = [];
+    for await (const entity of iterate(this.#entities(options.signal, this.#maxItems + 1))) {
+      if (all.length === this.#maxItems) {
+        throw new PaginationError(
+          `Cannot list ${this.#url.href} as it has more than maxItems (${this.#maxItems}) entities; use stream() or raise maxItems`,
+          { url: this.#url.href },
+        );
+      }
+      all.push(entity);
+    }
+    return all;
+  }
+
+  /**
+   * One entity by id: fetched from `itemPath` when set, else found by scanning the collection.
+   * @param id The entity's id (URL-encoded into `itemPath`).
+   * @param options A signal to abort the read.
+   * @returns The entity, or `undefined` when there is none (404).
+   * @throws {HttpError} When `itemPath` answers with another non-2xx status.
+   * @throws {ValidationError} When the entity fails validation.
+   */
+  async get(id: string | number, options: ApiTableReadOptions = {}): Promise<E | undefined> {
+    const { itemPath } = this.#options;
+    if (itemPath === undefined) {
+      for await (const entity of iterate(this.#entities(options.signal))) {
+        const value = (entity as Record<string, unknown>)[this.#options.idColumn];
+        if (value === id || String(value) === String(id)) return entity;
+      }
+      return undefined;
+    }
+    const url = new URL(itemPath.replaceAll("{id}", encodeURIComponent(String(id))), this.#url);
+    const body = await this.#fetchJson(url, options.signal);
+    if (body === undefined) return undefined;
+    return await this.#check((this.#options.item ?? ((b) => b))(body), id);
+  }
+
+  /**
+   * The number of entities: the total the API reports when there is one, else counted.
+   * @param options A signal to abort the read.
+   * @returns The number of entities.
+   * @throws {PaginationError} When a page fails.
+   */
+  async count(options: ApiTableReadOptions = {}): Promise<number> {
+    let counted = 0;
+    for await (
+      const page of iterate(pages(this.#fetcher, this.#url, this.#paging(options.signal)))
+    ) {
+      if (page.page === 1) {
+        const parsed = { ...page, index: 0, url: new URL(page.url), start: this.#url };
+        const total = this.#strategy.totalItems?.(parsed);
+        if (total !== undefined) return total;
+      }
+      counted += page.items.length;
+    }
+    return counted;
+  }
+
+  /**
+   * A table of the entities whose `field` equals `value`, as a query parameter of the collection.
+   * @param field The query parameter (usually a field name).
+   * @param value Its value.
+   * @returns A new table; this one is unchanged.
+   */
+  where(field: string, value: string | number | boolean): ApiTable<E> {
+    const url = new URL(this.#url);
+    url.searchParams.set(field, String(value));
+    return new ApiTable<E>(this.#fetcher, url, this.#options);
+  }
+
+  #paging(signal?: AbortSignal, maxItems?: number) {
+    const { prefetch, session, maxPageBytes } = this.#options;
+    return { strategy: this.#strategy, prefetch, session, maxPageBytes, signal, maxItems };
+  }
+
+  #entities(signal?: AbortSignal, maxItems?: number): ReadableStream<E> {
+    const items = paginate(this.#fetcher, this.#url, this.#paging(signal, maxItems));
+    if (this.#options.validate === undefined) return items as ReadableStream<E>;
+    const reader = items.getReader();
+    return new ReadableStream<E>({
+      pull: async (controller) => {
+        const { done, value } = await reader.read();
+        if (done) return controller.close();
+        const id = (value as Record<string, unknown> | null)?.[this.#options.idColumn];
+        try {
+          controller.enqueue(await this.#check(value, id));
+        } catch (error) {
+          await reader.cancel(error);
+          throw error;
+        }
+      },
+      cancel: (reason) => reader.cancel(reason),
+    }, { highWaterMark: 0 });
+  }
+
+  async #check(value: unknown, id: unknown): Promise<E> {
+    const schema = this.#options.validate;
+    if (schema === undefined) return value as E;
+    const result = await schema["~standard"].validate(value);
+    if (result.issues !== undefined) throw new ValidationError(id, result.issues);
+    return result.value;
+  }
+
+  async #fetchJson(url: URL, signal?: AbortSignal): Promise<unknown> {
+    const init: { signal?: AbortSignal; session?: string } = { signal };
+    if (this.#options.session !== undefined) init.session = this.#options.session;
+    const response = await this.#fetcher(url.href, init);
+    if (response.status === 404) {
+      await response.body?.cancel();
+      return undefined;
+    }
+    if (!response.ok) {
+      const body = await readExcerpt(response, HTTP_ERROR_BODY_LIMIT);
+      throw new HttpError({
+        status: response.status,
+        statusText: response.statusText,
+        url: url.href,
+        method: "GET",
+        attempts: 1,
+        body,
+        headers: response.headers,
+      });
+    }
+    const text = await readText(
+      response,
+      this.#options.maxPageBytes ?? DEFAULT_MAX_PAGE_BYTES,
+      signal,
+    );
+    try {
+      return JSON.parse(text);
+    } catch (error) {
+      throw new PaginationError(`Cannot read ${url.href} as it is not JSON`, {
+        url: url.href,
+        cause: error,
+      });
+    }
+  }
+}

@@ -1,0 +1,64 @@
+/**
+ * Cursor pagination: each page names the cursor of the next one.
+ *
+ * @module
+ */
+import type { PaginationStrategy } from "./strategy.ts";
+import { arrayAt, at, checkItems, preview, withParams } from "./_extract.ts";
+
+/** Options for {@linkcode cursor}. */
+export interface CursorOptions {
+  /** The query parameter carrying the cursor. @default {"cursor"} */
+  param?: string;
+  /** The items of a page. @default {(body) => body.data} */
+  items?: (body: unknown) => unknown;
+  /**
+   * The next cursor: a non-empty string or a number; `null`, `undefined` or `""` at the end.
+   * @default {(body) => body.next_cursor}
+   */
+  next?: (body: unknown, headers: Headers) => unknown;
+}
+
+/**
+ * Cursor pagination: `?cursor=<next>` until the body names no next cursor. Pages are
+ * sequential, so they are fetched one request ahead of the consumer. A cursor that repeats the
+ * current one is refused, so a buggy server cannot loop the stream forever.
+ *
+ * @param options Parameter name and extractors.
+ * @returns The strategy.
+ * @example Slack-style cursors
+ * ```ts
+ * import { cursor } from "@fluxpool/fluxpool";
+ * import assert from "node:assert/strict";
+ *
+ * const strategy = cursor({
+ *   items: (body) => (body as { members: unknown[] }).members,
+ *   next: (body) => (body as { response_metadata: { next_cursor: string } }).response_metadata.next_cursor,
+ * });
+ * assert.equal(String(strategy.first(new URL("https://api.example/users")).url), "https://api.example/users");
+ * ```
+ */
+export function cursor(options: CursorOptions = {}): PaginationStrategy {
+  const {
+    param = "cursor",
+    items = (body: unknown) => arrayAt(body, "data"),
+    next = (body: unknown) => at(body, "next_cursor"),
+  } = options;
+  return {
+    first: (url) => ({ url }),
+    items: (page) => checkItems(items(page.body), "the page's items"),
+    next(page) {
+      const value = next(page.body, page.headers);
+      if (value === null || value === undefined || value === "") return null;
+      if (typeof value !== "string" && !(typeof value === "number" && Number.isFinite(value))) {
+        throw new TypeError(
+          `the next cursor must be a string or a number: received ${preview(value)}`,
+        );
+      }
+      if (page.url.searchParams.get(param) === String(value)) {
+        throw new RangeError(`the next cursor repeats the current one: ${preview(String(value))}`);
+      }
+      return { url: withParams(page.url, { [param]: value }) };
+    },
+  };
+}

@@ -1,0 +1,73 @@
+/**
+ * RFC 8288 `Link` header pagination (`rel="next"`), as GitHub, GitLab and many others serve it.
+ *
+ * @module
+ */
+import type { PaginationStrategy } from "./strategy.ts";
+import { checkItems } from "./_extract.ts";
+import { findRel, parseLinkHeader } from "./_link_header.ts";
+
+/** Options for {@linkcode linkHeader}. */
+export interface LinkHeaderOptions {
+  /** The items of a page. @default {(body) => body} (the body must be an array) */
+  items?: (body: unknown) => unknown;
+  /**
+   * Origins (`"https://api2.example"`) a next link may point to besides the first page's own.
+   * A next link to any other origin is refused with a `PaginationError`, so a compromised or
+   * misconfigured server cannot send the stream (and a pool's credentials) elsewhere.
+   * @default {[]}
+   */
+  allowOrigins?: readonly string[];
+}
+
+/**
+ * Follows the `Link: <…>; rel="next"` response header until there is none. Relative links are
+ * resolved against the page's URL. Pages are sequential, so they are fetched one request ahead
+ * of the consumer.
+ *
+ * @param options The items extractor and the origins next links may point to.
+ * @returns The strategy.
+ * @throws {TypeError} When an entry of `allowOrigins` is not an absolute URL.
+ * @example A GitHub-style list
+ * ```ts
+ * import { linkHeader } from "@fluxpool/fluxpool";
+ * import assert from "node:assert/strict";
+ *
+ * const strategy = linkHeader();
+ * const url = new URL("https://api.example/repos?per_page=100");
+ * const headers = new Headers({ link: '<https://api.example/repos?per_page=100&page=2>; rel="next"' });
+ * const next = strategy.next({ index: 0, url, start: url, status: 200, headers, body: [], items: [] });
+ * assert.equal(String(next?.url), "https://api.example/repos?per_page=100&page=2");
+ * ```
+ */
+export function linkHeader(options: LinkHeaderOptions = {}): PaginationStrategy {
+  const { items = (body: unknown) => body, allowOrigins = [] } = options;
+  const allowed = new Set(allowOrigins.map((origin) => {
+    if (!URL.canParse(origin)) {
+      throw new TypeError(
+        `Cannot create linkHeader as 'allowOrigins' must hold absolute URLs: received ${
+          JSON.stringify(origin)
+        }`,
+      );
+    }
+    return new URL(origin).origin;
+  }));
+  return {
+    first: (url) => ({ url }),
+    items: (page) => checkItems(items(page.body), "the page's items"),
+    next(page) {
+      const header = page.headers.get("link");
+      if (header === null) return null;
+      const target = findRel(parseLinkHeader(header), "next");
+      if (target === undefined) return null;
+      const url = new URL(target, page.url);
+      if (url.origin !== page.start.origin && !allowed.has(url.origin)) {
+        throw new TypeError(`refused a next link to another origin: ${url.origin}`);
+      }
+      if (url.href === page.url.href) {
+        throw new RangeError("the next link points to the page itself");
+      }
+      return { url };
+    },
+  };
+}

@@ -1,0 +1,81 @@
+/**
+ * Offset pagination: `?offset=0&limit=100`, `?offset=100&limit=100`, …
+ *
+ * @module
+ */
+import type { PageRequest, PaginationStrategy, ParsedPage } from "./strategy.ts";
+import { arrayAt, at, checkItems, count, MAX_TOTAL_PAGES, withParams } from "./_extract.ts";
+import { integer } from "../limiter/_validate.ts";
+
+/** Options for {@linkcode offset}. */
+export interface OffsetOptions {
+  /** The query parameter carrying the offset. @default {"offset"} */
+  offsetParam?: string;
+  /** The query parameter carrying the page size. @default {"limit"} */
+  limitParam?: string;
+  /** The page size. @default {100} */
+  limit?: number;
+  /** The offset of the first item. @default {0} */
+  start?: number;
+  /** The items of a page. @default {(body) => body.data} */
+  items?: (body: unknown) => unknown;
+  /** The total number of items, if reported. @default {(body) => body.total ?? body.pagination.total} */
+  total?: (body: unknown) => unknown;
+}
+
+/**
+ * Offset/limit pagination. When the first page reports the total, the following pages are
+ * fetched concurrently; otherwise they are requested speculatively up to `prefetch` ahead and
+ * the stream stops at the first short page (those past the end are discarded).
+ *
+ * @param options Parameter names, page size and extractors.
+ * @returns The strategy.
+ * @throws {TypeError | RangeError} When an option is invalid.
+ * @example Pages of 25 items
+ * ```ts
+ * import { offset } from "@fluxpool/fluxpool";
+ * import assert from "node:assert/strict";
+ *
+ * const strategy = offset({ limit: 25 });
+ * assert.equal(String(strategy.first(new URL("https://api.example/x")).url), "https://api.example/x?offset=0&limit=25");
+ * ```
+ */
+export function offset(options: OffsetOptions = {}): PaginationStrategy {
+  const {
+    offsetParam = "offset",
+    limitParam = "limit",
+    limit = 100,
+    start = 0,
+    items = (body: unknown) => arrayAt(body, "data"),
+    total = (body: unknown) => at(body, "total") ?? at(body, "pagination.total"),
+  } = options;
+  integer("offset", "limit", limit, 1);
+  integer("offset", "start", start, 0);
+  const request = (url: URL, index: number): PageRequest => ({
+    url: withParams(url, { [offsetParam]: start + index * limit, [limitParam]: limit }),
+  });
+  const totalOf = (page: ParsedPage): number | undefined =>
+    count(total(page.body), "the reported total of items", limit * MAX_TOTAL_PAGES);
+  const pagesOf = (page: ParsedPage): number | undefined => {
+    const items = totalOf(page);
+    return items === undefined ? undefined : Math.ceil(Math.max(0, items - start) / limit);
+  };
+  return {
+    first: (url) => request(url, 0),
+    items: (page) => checkItems(items(page.body), "the page's items"),
+    next(page) {
+      const pages = pagesOf(page);
+      if (pages !== undefined) {
+        return page.index + 1 < pages ? request(page.url, page.index + 1) : null;
+      }
+      return page.items.length < limit ? null : request(page.url, page.index + 1);
+    },
+    ahead(index, url, last) {
+      if (last === undefined) return undefined;
+      const pages = pagesOf(last);
+      return pages === undefined || index < pages ? request(url, index) : null;
+    },
+    totalPages: pagesOf,
+    totalItems: totalOf,
+  };
+}

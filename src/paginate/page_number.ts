@@ -1,0 +1,94 @@
+/**
+ * Page-number pagination: `?page=1`, `?page=2`, … with the total reported in the body, or
+ * without a total (stop at the first empty page).
+ *
+ * @module
+ */
+import type { PageRequest, PaginationStrategy, ParsedPage } from "./strategy.ts";
+import { arrayAt, at, checkItems, count, MAX_TOTAL_PAGES, withParams } from "./_extract.ts";
+import { integer } from "../limiter/_validate.ts";
+
+/** Options for {@linkcode pageNumber}. */
+export interface PageNumberOptions {
+  /** The query parameter carrying the page number. @default {"page"} */
+  pageParam?: string;
+  /** The query parameter carrying the page size, sent only when `perPage` is set. @default {"per_page"} */
+  perPageParam?: string;
+  /** The page size to ask for. @default {undefined} (the server's default) */
+  perPage?: number;
+  /** The number of the first page. @default {1} */
+  startPage?: number;
+  /** The items of a page. @default {(body) => body.data} */
+  items?: (body: unknown) => unknown;
+  /** The total number of pages. @default {(body) => body.pagination.total_pages} */
+  totalPages?: (body: unknown) => unknown;
+  /** The total number of items, if reported. @default {(body) => body.pagination.total} */
+  totalItems?: (body: unknown) => unknown;
+  /**
+   * For APIs that report no total: stop at the first empty page. Pages are then requested
+   * speculatively up to `prefetch` ahead, and those past the end are discarded.
+   * @default {false}
+   */
+  untilEmpty?: boolean;
+}
+
+/**
+ * The default strategy: pages `?page=N` of `{ "data": [...], "pagination": { "total_pages": N } }`.
+ * Once the first page reports the total, the following pages are fetched concurrently.
+ *
+ * @param options Parameter names, extractors and the mode for APIs without a total.
+ * @returns The strategy.
+ * @throws {TypeError | RangeError} When an option is invalid.
+ * @example Pages of 50 from `?p=0` on an API without a total
+ * ```ts
+ * import { pageNumber } from "@fluxpool/fluxpool";
+ * import assert from "node:assert/strict";
+ *
+ * const strategy = pageNumber({ pageParam: "p", startPage: 0, perPage: 50, untilEmpty: true });
+ * const first = strategy.first(new URL("https://api.example/items"));
+ * assert.equal(String(first.url), "https://api.example/items?p=0&per_page=50");
+ * ```
+ */
+export function pageNumber(options: PageNumberOptions = {}): PaginationStrategy {
+  const {
+    pageParam = "page",
+    perPageParam = "per_page",
+    perPage,
+    startPage = 1,
+    items = (body: unknown) => arrayAt(body, "data"),
+    totalPages = (body: unknown) => at(body, "pagination.total_pages"),
+    totalItems = (body: unknown) => at(body, "pagination.total"),
+    untilEmpty = false,
+  } = options;
+  integer("pageNumber", "startPage", startPage, 0);
+  if (perPage !== undefined) integer("pageNumber", "perPage", perPage, 1);
+  const request = (url: URL, index: number): PageRequest => ({
+    url: withParams(url, { [pageParam]: startPage + index, [perPageParam]: perPage }),
+  });
+  const total = (page: ParsedPage): number | undefined =>
+    count(totalPages(page.body), "the reported total of pages", MAX_TOTAL_PAGES);
+  const requireTotal = (page: ParsedPage): number => {
+    const value = total(page);
+    if (value === undefined) {
+      throw new TypeError(
+        "the page reports no total of pages (use pageNumber({ untilEmpty: true }) for such APIs)",
+      );
+    }
+    return value;
+  };
+  return {
+    first: (url) => request(url, 0),
+    items: (page) => checkItems(items(page.body), "the page's items"),
+    next(page) {
+      if (untilEmpty) return page.items.length === 0 ? null : request(page.url, page.index + 1);
+      return page.index + 1 < requireTotal(page) ? request(page.url, page.index + 1) : null;
+    },
+    ahead(index, url, last) {
+      if (untilEmpty) return request(url, index);
+      if (last === undefined) return undefined;
+      return index < requireTotal(last) ? request(url, index) : null;
+    },
+    totalPages: (page) => untilEmpty ? undefined : total(page),
+    totalItems: (page) => count(totalItems(page.body), "the reported total of items", 1e12),
+  };
+}

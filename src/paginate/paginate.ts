@@ -1,0 +1,216 @@
+/**
+ * Transparent auto-pagination as a pull-driven `ReadableStream`: {@linkcode paginate} hands out
+ * items, {@linkcode pages} whole pages.
+ *
+ * @module
+ */
+import type { PaginationStrategy } from "./strategy.ts";
+import { pageNumber } from "./page_number.ts";
+import { PageEngine } from "./_page_engine.ts";
+import { describe, integer } from "../limiter/_validate.ts";
+
+/**
+ * A `fetch`-like function pages are requested through: plain `fetch`, or `pool.fetch` (which
+ * adds retries, rate limiting and `session`). It resolves with the final response whatever its
+ * status.
+ */
+export type PageFetcher = (
+  input: string | URL,
+  init: { signal?: AbortSignal; session?: string },
+) => Promise<Response>;
+
+/** Progress reported after each page handed to the consumer. */
+export interface PaginateProgress {
+  /** Pages handed out so far. */
+  pages: number;
+  /** Items handed out so far. */
+  items: number;
+  /** The total of pages, when the API reports it. */
+  totalPages?: number;
+}
+
+/** One page as {@linkcode pages} hands it out. */
+export interface Page<T> {
+  /** The page's number in the stream, from 1. */
+  page: number;
+  /** The URL that was fetched. */
+  url: string;
+  /** The page's items. */
+  items: T[];
+  /** The parsed JSON body. */
+  body: unknown;
+  /** The final HTTP status. */
+  status: number;
+  /** The response headers. */
+  headers: Headers;
+}
+
+/** Options for {@linkcode paginate} and {@linkcode pages}. */
+export interface PaginateOptions {
+  /** How pages are addressed and read. @default {pageNumber()} */
+  strategy?: PaginationStrategy;
+  /**
+   * Pages in flight or fetched ahead of the consumer (the stream's high-water mark, in pages).
+   * With a `session`, the pool worker's concurrency caps it further.
+   * @default {3}
+   */
+  prefetch?: number;
+  /** The most pages to fetch. @default {Infinity} */
+  maxPages?: number;
+  /** The most items to hand out; the stream ends (and stops fetching) there. @default {Infinity} */
+  maxItems?: number;
+  /** Aborts the requests in flight and errors the stream with the signal's reason. */
+  signal?: AbortSignal;
+  /** Passed to the fetcher: with a pool, pins every page to one worker. */
+  session?: string;
+  /** Called after each page is handed out, e.g. for a progress bar. */
+  onProgress?: (progress: PaginateProgress) => void;
+  /** The largest page body read, in bytes, checked while reading. @default {8388608} (8 MiB) */
+  maxPageBytes?: number;
+}
+
+/** The default {@linkcode PaginateOptions.maxPageBytes}: 8 MiB. */
+export const DEFAULT_MAX_PAGE_BYTES = 8 * 1024 * 1024;
+
+/**
+ * Every item of a paginated collection, in page order, each exactly once, as a pull-driven
+ * stream: at most `prefetch` pages are in flight or buffered ahead of the consumer (plus the page
+ * being read). Pages whose requests are known in advance are fetched concurrently; cursor and
+ * `Link` pages one request ahead. Cancelling the stream or aborting `signal` aborts the requests
+ * in flight and fetches nothing more.
+ *
+ * @param fetcher The `fetch`-like function pages are requested through.
+ * @param url The collection's absolute URL.
+ * @param options Strategy, prefetch, limits, signal, session, progress.
+ * @returns A stream of items. It errors with a `PaginationError` (page number, URL, `cause`)
+ *   when a page fails (non-2xx final status, network error, malformed or oversized body), after
+ *   every item before it was delivered.
+ * @throws {TypeError | RangeError} When the URL or an option is invalid.
+ * @example Every item of a page-number API
+ * ```ts
+ * import { paginate } from "@fluxpool/fluxpool";
+ * import assert from "node:assert/strict";
+ *
+ * // A fake API with 3 pages of 2 items; any fetch-like function works.
+ * const fetcher = (input: string | URL) => {
+ *   const page = Number(new URL(input).searchParams.get("page"));
+ *   const data = [page * 10 + 1, page * 10 + 2];
+ *   return Promise.resolve(Response.json({ data, pagination: { total_pages: 3 } }));
+ * };
+ * const items = await Array.fromAsync(paginate<number>(fetcher, "https://api.example/n"));
+ * assert.deepEqual(items, [11, 12, 21, 22, 31, 32]);
+ * ```
+ */
+export function paginate<T = unknown>(
+  fetcher: PageFetcher,
+  url: string | URL,
+  options: PaginateOptions = {},
+): ReadableStream<T> {
+  const engine = createEngine(fetcher, url, options);
+  return new ReadableStream<T>({
+    async pull(controller) {
+      for (;;) {
+        const page = await engine.nextPage();
+        if (page === undefined) return controller.close();
+        for (const item of page.items) controller.enqueue(item as T);
+        if (page.items.length > 0) return;
+      }
+    },
+    cancel: (reason) => engine.cancel(reason),
+  }, { highWaterMark: 0 });
+}
+
+/**
+ * The pages of a paginated collection, for callers who need headers, status or body metadata.
+ * Same scheduling, limits and errors as {@linkcode paginate}.
+ *
+ * @param fetcher The `fetch`-like function pages are requested through.
+ * @param url The collection's absolute URL.
+ * @param options Strategy, prefetch, limits, signal, session, progress.
+ * @returns A stream of {@linkcode Page}s.
+ * @throws {TypeError | RangeError} When the URL or an option is invalid.
+ * @example Read a header of every page
+ * ```ts
+ * import { pages } from "@fluxpool/fluxpool";
+ * import assert from "node:assert/strict";
+ *
+ * const fetcher = (input: string | URL) => {
+ *   const page = Number(new URL(input).searchParams.get("page"));
+ *   return Promise.resolve(Response.json({ data: [page], pagination: { total_pages: 2 } }, {
+ *     headers: { "x-page": String(page) },
+ *   }));
+ * };
+ * const seen = [];
+ * for await (const page of pages(fetcher, "https://api.example/n")) {
+ *   seen.push([page.page, page.headers.get("x-page"), page.items]);
+ * }
+ * assert.deepEqual(seen, [[1, "1", [1]], [2, "2", [2]]]);
+ * ```
+ */
+export function pages<T = unknown>(
+  fetcher: PageFetcher,
+  url: string | URL,
+  options: PaginateOptions = {},
+): ReadableStream<Page<T>> {
+  const engine = createEngine(fetcher, url, options);
+  return new ReadableStream<Page<T>>({
+    async pull(controller) {
+      const page = await engine.nextPage();
+      if (page === undefined) return controller.close();
+      controller.enqueue({
+        page: page.index + 1,
+        url: page.url.href,
+        items: page.items as T[],
+        body: page.body,
+        status: page.status,
+        headers: page.headers,
+      });
+    },
+    cancel: (reason) => engine.cancel(reason),
+  }, { highWaterMark: 0 });
+}
+
+const owner = "a paginated stream";
+
+function createEngine(
+  fetcher: PageFetcher,
+  url: string | URL,
+  options: PaginateOptions,
+): PageEngine {
+  const {
+    strategy = pageNumber(),
+    prefetch = 3,
+    maxPages = Infinity,
+    maxItems = Infinity,
+    signal,
+    session,
+    onProgress,
+    maxPageBytes = DEFAULT_MAX_PAGE_BYTES,
+  } = options;
+  if (typeof fetcher !== "function") {
+    throw new TypeError(
+      `Cannot create ${owner} as 'fetcher' must be a function: received ${describe(fetcher)}`,
+    );
+  }
+  if (!URL.canParse(url)) {
+    throw new TypeError(
+      `Cannot create ${owner} as 'url' must be an absolute URL: received ${describe(String(url))}`,
+    );
+  }
+  integer(owner, "prefetch", prefetch, 1);
+  integer(owner, "maxPages", maxPages, 1, true);
+  integer(owner, "maxItems", maxItems, 1, true);
+  integer(owner, "maxPageBytes", maxPageBytes, 1);
+  return new PageEngine({
+    fetcher,
+    strategy,
+    start: new URL(url),
+    session,
+    maxPageBytes,
+    prefetch,
+    maxPages,
+    maxItems,
+    signal,
+    onProgress,
+  });
+}

@@ -1,0 +1,47 @@
+import assert from "node:assert/strict";
+import { offset, paginate, PaginationError } from "../../mod.ts";
+import { delay, plainFetch, range, serve } from "./_helpers.ts";
+
+function rows(url: URL, total: number, reportTotal: boolean): Response {
+  const from = Number(url.searchParams.get("offset"));
+  const limit = Number(url.searchParams.get("limit"));
+  const data = range(Math.max(0, Math.min(limit, total - from))).map((i) => from + i);
+  return Response.json(reportTotal ? { data, total } : { data });
+}
+
+Deno.test("offset() uses the reported total and fetches later pages concurrently", async () => {
+  await using server = serve(async (url) => {
+    await delay(15);
+    return rows(url, 95, true);
+  });
+  const strategy = offset({ limit: 10 });
+  const items = await Array.fromAsync(paginate(plainFetch, server.url, { strategy, prefetch: 4 }));
+  assert.deepEqual(items, range(95));
+  assert.equal(server.hits, 10);
+  assert.equal(server.maxInflight, 4);
+});
+
+Deno.test("offset() without a total stops at the first short page", async () => {
+  await using server = serve((url) => rows(url, 40, false));
+  const strategy = offset({ limit: 10, offsetParam: "offset", limitParam: "limit" });
+  const items = await Array.fromAsync(paginate(plainFetch, server.url, { strategy, prefetch: 2 }));
+  assert.deepEqual(items, range(40));
+});
+
+Deno.test("offset() refuses an absurd total", async () => {
+  await using server = serve(() => Response.json({ data: [], total: -3 }));
+  await assert.rejects(
+    Array.fromAsync(paginate(plainFetch, server.url, { strategy: offset() })),
+    (error) =>
+      error instanceof PaginationError &&
+      /malformed: the reported total of items must be an integer from 0 to 100000000: received -3$/
+        .test(error.message),
+  );
+});
+
+Deno.test("offset() validates its options", () => {
+  assert.throws(() => offset({ limit: 0 }), {
+    name: "RangeError",
+    message: "Cannot create offset as 'limit' must be an integer >= 1: received 0",
+  });
+});

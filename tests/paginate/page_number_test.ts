@@ -1,0 +1,58 @@
+import assert from "node:assert/strict";
+import { pageNumber, paginate } from "../../mod.ts";
+import { delay, plainFetch, range, serve, until } from "./_helpers.ts";
+
+Deno.test("pageNumber() uses the configured parameter names and extractors", async () => {
+  await using server = serve((url) => {
+    const p = Number(url.searchParams.get("p"));
+    assert.equal(url.searchParams.get("size"), "3");
+    return Response.json({ results: [p * 3, p * 3 + 1, p * 3 + 2], meta: { pages: 4 } });
+  });
+  const strategy = pageNumber({
+    pageParam: "p",
+    perPageParam: "size",
+    perPage: 3,
+    startPage: 0,
+    items: (body) => (body as { results: unknown }).results,
+    totalPages: (body) => (body as { meta: { pages: number } }).meta.pages,
+  });
+  assert.deepEqual(
+    await Array.fromAsync(paginate(plainFetch, server.url, { strategy })),
+    range(12),
+  );
+  assert.equal(server.hits, 4);
+});
+
+Deno.test("pageNumber({ untilEmpty }) stops at the first empty page and discards pages past it", async () => {
+  await using server = serve(async (url, request) => {
+    const page = Number(url.searchParams.get("page"));
+    // Pages past the end are slow, so some are still in flight when page 5 says "empty".
+    if (page > 5) await delay(200, request.signal).catch(() => {});
+    return Response.json({ data: page < 5 ? [page * 2, page * 2 + 1] : [] });
+  });
+  const strategy = pageNumber({ startPage: 0, untilEmpty: true });
+  const items = await Array.fromAsync(paginate(plainFetch, server.url, { strategy, prefetch: 4 }));
+  assert.deepEqual(items, range(10));
+  assert.ok(server.hits <= 9, `hits ${server.hits}`);
+  await until(() => server.aborted >= 1);
+});
+
+Deno.test("pageNumber({ untilEmpty }) fetches the first pages concurrently", async () => {
+  await using server = serve(async (url) => {
+    await delay(20);
+    const page = Number(url.searchParams.get("page"));
+    return Response.json({ data: page <= 8 ? [page] : [] });
+  });
+  const strategy = pageNumber({ untilEmpty: true });
+  const items = await Array.fromAsync(paginate(plainFetch, server.url, { strategy, prefetch: 3 }));
+  assert.deepEqual(items, [1, 2, 3, 4, 5, 6, 7, 8]);
+  assert.equal(server.maxInflight, 3);
+});
+
+Deno.test("pageNumber() validates its options", () => {
+  assert.throws(() => pageNumber({ perPage: 0 }), {
+    name: "RangeError",
+    message: "Cannot create pageNumber as 'perPage' must be an integer >= 1: received 0",
+  });
+  assert.throws(() => pageNumber({ startPage: -1 }), RangeError);
+});
