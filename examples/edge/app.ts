@@ -7,18 +7,22 @@
 //   GET /countries?page=N&per_page=M  one page: { data, pagination } with RFC 8288 Link headers
 //   GET /countries/all                every country as NDJSON, read page by page from an
 //                                     upstream through pool.paginate (the app itself by default)
-//   GET /metrics                      the limiter's decisions in Prometheus text format
+//   GET /metrics                      the limiter's metrics (PrometheusMetrics) in text format
 import { Hono } from "hono";
-import { FluxLimiter } from "../../mod.ts";
+import { type Clock, FluxLimiter, PrometheusMetrics } from "../../mod.ts";
 import { rateLimit, type RateLimitContext } from "../../src/hono/mod.ts";
 import { countries } from "./countries.ts";
-import { DecisionCounter } from "./_metrics.ts";
+import { streamAll } from "./_all.ts";
 import { pageOf, parsePaging, problem } from "./_paging.ts";
 
-/** Options for {@linkcode createApp}, so tests can bring their own limiter. */
+/** Options for {@linkcode createApp}: the limit on `/countries*`, per client. */
 export interface EdgeAppOptions {
-  /** The limiter for `/countries*`. Default: 20 requests/s per client, bursts of 40. */
-  limiter?: FluxLimiter;
+  /** Requests per second. Default 20. */
+  rate?: number;
+  /** Requests back-to-back from idle. Default 40. */
+  burst?: number;
+  /** The limiter's clock (tests pass a ManualClock). */
+  clock?: Clock;
 }
 
 /**
@@ -34,14 +38,29 @@ export function clientKey(c: RateLimitContext): string {
   return typeof peer === "string" ? peer : "anonymous";
 }
 
+/**
+ * A setting from the Workers bindings (`[vars]` in wrangler.toml), else from the environment
+ * where the runtime has one and allows reading it (Deno with --allow-env, Deno Deploy).
+ */
+function setting(c: RateLimitContext, name: string): string | undefined {
+  const bound = c.env?.[name];
+  if (typeof bound === "string") return bound;
+  try {
+    return typeof Deno === "undefined" ? undefined : Deno.env.get(name);
+  } catch {
+    return undefined;
+  }
+}
+
 /** Builds the app. */
 export function createApp(options: EdgeAppOptions = {}): Hono {
-  const limiter = options.limiter ?? new FluxLimiter({ rate: 20, burst: 40 });
-  const metrics = new DecisionCounter(limiter);
+  const { rate = 20, burst = 40, clock } = options;
+  const metrics = new PrometheusMetrics({ name: "countries" });
+  const limiter = new FluxLimiter({ rate, burst, clock, metrics });
   const app = new Hono();
 
   // "/countries/*" matches "/countries" itself too.
-  app.use("/countries/*", rateLimit({ limiter: metrics, key: clientKey }));
+  app.use("/countries/*", rateLimit({ limiter, key: clientKey }));
 
   app.get("/countries", (c) => {
     const paging = parsePaging(new URL(c.req.url));
@@ -51,8 +70,13 @@ export function createApp(options: EdgeAppOptions = {}): Hono {
     return c.json(body);
   });
 
+  // The request's own origin by default: the app reads its pages from itself.
+  app.get("/countries/all", (c) => {
+    return streamAll(setting(c, "UPSTREAM_URL") ?? new URL(c.req.url).origin);
+  });
+
   app.get("/metrics", (c) => {
-    c.header("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
+    c.header("Content-Type", metrics.contentType);
     return c.body(metrics.render());
   });
 

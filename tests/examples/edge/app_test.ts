@@ -1,5 +1,4 @@
 import assert from "node:assert/strict";
-import { FluxLimiter } from "../../../mod.ts";
 import { ManualClock } from "../../../src/testing/mod.ts";
 import app, { createApp } from "../../../examples/edge/app.ts";
 import { countries } from "../../../examples/edge/countries.ts";
@@ -64,8 +63,7 @@ Deno.test("edge app GET /countries rejects bad paging with a problem body", asyn
 });
 
 Deno.test("edge app rate-limits /countries per client and counts decisions in /metrics", async () => {
-  const limiter = new FluxLimiter({ rate: 1, burst: 2, clock: new ManualClock() });
-  const edge = createApp({ limiter });
+  const edge = createApp({ rate: 1, burst: 2, clock: new ManualClock() });
   const alice = { headers: { "cf-connecting-ip": "203.0.113.7" } };
   for (let i = 0; i < 2; i++) await (await edge.request("/countries", alice)).body?.cancel();
   const denied = await edge.request("/countries", alice);
@@ -79,6 +77,59 @@ Deno.test("edge app rate-limits /countries per client and counts decisions in /m
   const metrics = await edge.request("/metrics");
   assert.equal(metrics.headers.get("Content-Type"), "text/plain; version=0.0.4; charset=utf-8");
   const text = await metrics.text();
-  assert.match(text, /^fluxpool_decisions_total\{outcome="allowed"\} 3$/m);
-  assert.match(text, /^fluxpool_decisions_total\{outcome="denied"\} 1$/m);
+  assert.match(text, /^fluxpool_decisions_total\{limiter="countries",result="allowed"\} 3$/m);
+  assert.match(text, /^fluxpool_decisions_total\{limiter="countries",result="denied"\} 1$/m);
+});
+
+async function ndjson(res: Response): Promise<unknown[]> {
+  assert.equal(res.status, 200);
+  assert.equal(res.headers.get("Content-Type"), "application/x-ndjson");
+  const text = await res.text();
+  assert.ok(text.endsWith("\n"));
+  return text.trimEnd().split("\n").map((line) => JSON.parse(line));
+}
+
+Deno.test("edge app GET /countries/all streams every country from its own origin", async () => {
+  const edge = createApp();
+  const server = Deno.serve({ port: 0, hostname: "127.0.0.1", onListen() {} }, edge.fetch);
+  try {
+    const res = await fetch(`http://127.0.0.1:${server.addr.port}/countries/all`);
+    assert.deepEqual(await ndjson(res), countries);
+    // One request for /all and three pages of 100, all counted by the limiter.
+    const metrics = await (await edge.request("/metrics")).text();
+    assert.match(metrics, /^fluxpool_decisions_total\{limiter="countries",result="allowed"\} 4$/m);
+  } finally {
+    await server.shutdown();
+  }
+});
+
+Deno.test("edge app GET /countries/all reads UPSTREAM_URL from the bindings", async () => {
+  const upstream = Deno.serve({ port: 0, hostname: "127.0.0.1", onListen() {} }, app.fetch);
+  try {
+    const env = { UPSTREAM_URL: `http://127.0.0.1:${upstream.addr.port}` };
+    const res = await createApp().request("/countries/all", {}, env);
+    assert.deepEqual(await ndjson(res), countries);
+  } finally {
+    await upstream.shutdown();
+  }
+});
+
+Deno.test("edge app GET /countries/all answers 502 when the upstream fails at once", async () => {
+  const upstream = Deno.serve(
+    { port: 0, hostname: "127.0.0.1", onListen() {} },
+    () => new Response("gone", { status: 404 }),
+  );
+  try {
+    const env = { UPSTREAM_URL: `http://127.0.0.1:${upstream.addr.port}` };
+    const res = await createApp().request("/countries/all", {}, env);
+    assert.equal(res.status, 502);
+    assert.deepEqual(await res.json(), {
+      type: "about:blank",
+      title: "Bad Gateway",
+      status: 502,
+      detail: "The upstream failed on page 1.",
+    });
+  } finally {
+    await upstream.shutdown();
+  }
 });

@@ -3,6 +3,7 @@
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { Miniflare } from "miniflare";
+import { countries } from "../../../examples/edge/countries.ts";
 import { bundle, tempDir } from "../../runtime/_bundle.ts";
 
 const root = fileURLToPath(new URL("../../../", import.meta.url));
@@ -27,8 +28,17 @@ Deno.test("edge app runs as a Cloudflare Worker in workerd", async () => {
     assert.equal(page.headers.get("RateLimit"), '"default";r=39;t=1');
     assert.match(page.headers.get("Link")!, /page=2&per_page=100>; rel="prev"/);
 
+    // The Worker reads every page from its own origin (Miniflare's loopback address).
+    const all = await mf.dispatchFetch(new URL("/countries/all", await mf.ready));
+    assert.equal(all.headers.get("Content-Type"), "application/x-ndjson", await all.clone().text());
+    const lines = (await all.text()).trimEnd().split("\n").map((line) => JSON.parse(line));
+    assert.deepEqual(lines, countries);
+
     const metrics = await mf.dispatchFetch("http://edge.test/metrics");
-    assert.match(await metrics.text(), /^fluxpool_decisions_total\{outcome="allowed"\} 1$/m);
+    assert.match(
+      await metrics.text(),
+      /^fluxpool_decisions_total\{limiter="countries",result="allowed"\} 5$/m,
+    );
   } finally {
     await mf.dispose();
   }
