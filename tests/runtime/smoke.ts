@@ -3,7 +3,7 @@
 // (tests/runtime/matrix_test.ts) bundles it with esbuild, runs the bundle in Deno, Node, Bun and
 // workerd, and hands it the URL of a loopback server that the harness started.
 import { Hono } from "hono";
-import { FluxLimiter } from "../../mod.ts";
+import { FluxLimiter, paginate, Pool } from "../../mod.ts";
 import { rateLimit } from "../../src/hono/mod.ts";
 import { ManualClock } from "../../src/testing/mod.ts";
 
@@ -13,6 +13,7 @@ export interface SmokeReport {
   afterWait: boolean;
   hono: { status: number[]; fields: (string | null)[]; retryAfter: string | null };
   fetch: { status: number; body: string };
+  pool: { text: string; retried: string; items: number[]; successes: number };
 }
 
 /** Runs every check against the server at `baseUrl`. */
@@ -29,6 +30,7 @@ export async function smoke(baseUrl: string): Promise<SmokeReport> {
     limiter: { remaining, denied: { allowed, retryAfterMs } },
     afterWait,
     hono: await honoMiddleware(),
+    pool: await poolAndPaginate(baseUrl),
     fetch: { status: res.status, body: await res.text() },
   };
 }
@@ -48,6 +50,27 @@ async function honoMiddleware(): Promise<SmokeReport["hono"]> {
   };
 }
 
+// A Pool against the loopback server: a plain GET, a GET retried after a 503 (Retry-After: 0),
+// and paginate() through pool.fetch over three pages fetched concurrently.
+async function poolAndPaginate(baseUrl: string): Promise<SmokeReport["pool"]> {
+  const pool = new Pool({ baseUrl, retry: { attempts: 3 } });
+  try {
+    const text = await (await pool.get("/hello")).text();
+    const retried = await (await pool.get(`/flaky?id=${crypto.randomUUID()}`)).text();
+    const reader = paginate<number>(
+      (input, init) => pool.fetch(input, init),
+      new URL("/items", baseUrl),
+    ).getReader();
+    const items: number[] = [];
+    for (let next = await reader.read(); !next.done; next = await reader.read()) {
+      items.push(next.value);
+    }
+    return { text, retried, items, successes: pool.stats().successes };
+  } finally {
+    await pool.close();
+  }
+}
+
 /** The report every runtime must produce. */
 export const expected: SmokeReport = {
   limiter: { remaining: [2, 1, 0], denied: { allowed: false, retryAfterMs: 100 } },
@@ -58,4 +81,5 @@ export const expected: SmokeReport = {
     retryAfter: "1",
   },
   fetch: { status: 200, body: "hello" },
+  pool: { text: "hello", retried: "recovered", items: [1, 2, 3, 4, 5, 6, 7], successes: 5 },
 };
