@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { Hono } from "hono";
 import type { ExecutionContext } from "hono";
-import { FluxLimiter, type RateLimitDecision } from "../../mod.ts";
+import { FluxLimiter, QuotaManager, type RateLimitDecision } from "../../mod.ts";
 import { rateLimit, type RateLimitOptions } from "../../src/hono/mod.ts";
 import { ManualClock } from "../../src/testing/mod.ts";
 
@@ -316,4 +316,27 @@ Deno.test("rateLimit() rejects bad options naming the option and the value", () 
     () => rateLimit({ limiter, key, windowMs: 0 }),
     new RangeError("Cannot create rateLimit as 'windowMs' must be a finite number > 0: received 0"),
   );
+});
+
+Deno.test("rateLimit() over a real QuotaManager lists its hourly and daily quotas", async () => {
+  // 2026-01-01T10:30:00Z: half an hour to the hour, 13.5 hours to midnight.
+  const clock = new ManualClock(Date.UTC(2026, 0, 1, 10, 30));
+  const limiter = new QuotaManager({
+    quotas: [{ name: "hourly", limit: 2, period: "hour" }, {
+      name: "daily",
+      limit: 10,
+      period: "day",
+    }],
+    clock,
+  });
+  const app = appWith({ limiter });
+  const res = await app.request("/");
+  await res.body?.cancel();
+  assert.equal(res.headers.get("RateLimit-Policy"), '"hourly";q=2;w=3600, "daily";q=10;w=86400');
+  assert.equal(res.headers.get("RateLimit"), '"hourly";r=1;t=1800, "daily";r=9;t=48600');
+  await (await app.request("/")).body?.cancel();
+  const denied = await app.request("/");
+  assert.equal(denied.status, 429);
+  assert.equal(denied.headers.get("Retry-After"), "1800");
+  assert.match((await denied.json()).detail, /policy "hourly"/);
 });
