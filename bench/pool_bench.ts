@@ -37,28 +37,44 @@ async function lanes(one: () => Promise<unknown>): Promise<void> {
 }
 
 const group = "500 GETs, 32 in flight";
+// Same number of timed runs for everyone, after warm-up runs that open the keep-alive
+// connections and let the JIT settle.
+const runs = { n: 40, warmup: 10 };
 
-Deno.bench("fetch", { group, baseline: true }, async () => {
+Deno.bench("fetch", { group, baseline: true, ...runs }, async () => {
   await lanes(async () => await (await fetch(url)).text());
 });
 
 const pool = new Pool({ baseUrl: url, workers: 4, concurrency: CONCURRENCY / 4 });
-Deno.bench("Pool", { group }, async () => {
+Deno.bench("Pool", { group, ...runs }, async () => {
   const calls = new Array<Promise<string>>(REQUESTS);
   for (let i = 0; i < REQUESTS; i++) calls[i] = pool.fetch(url).then((r) => r.text());
   await Promise.all(calls);
 });
 
-Deno.bench("ky", { group }, async () => {
+// The price of a per-attempt timeout: every request then carries an AbortSignal.
+const timed = new Pool({
+  baseUrl: url,
+  workers: 4,
+  concurrency: CONCURRENCY / 4,
+  timeoutMs: 10_000,
+});
+Deno.bench("Pool, timeoutMs: 10 s", { group, ...runs }, async () => {
+  const calls = new Array<Promise<string>>(REQUESTS);
+  for (let i = 0; i < REQUESTS; i++) calls[i] = timed.fetch(url).then((r) => r.text());
+  await Promise.all(calls);
+});
+
+Deno.bench("ky", { group, ...runs }, async () => {
   await lanes(() => ky.get(url).text());
 });
 
-Deno.bench("ofetch", { group }, async () => {
+Deno.bench("ofetch", { group, ...runs }, async () => {
   await lanes(() => ofetch(url, { responseType: "text" }));
 });
 
 const queue = new PQueue({ concurrency: CONCURRENCY });
-Deno.bench("p-queue + fetch", { group }, async () => {
+Deno.bench("p-queue + fetch", { group, ...runs }, async () => {
   const calls = new Array<Promise<string>>(REQUESTS);
   for (let i = 0; i < REQUESTS; i++) {
     calls[i] = queue.add(async () => await (await fetch(url)).text());

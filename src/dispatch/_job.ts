@@ -5,6 +5,15 @@ import { type Linked, LinkedList } from "./_linked_list.ts";
 import type { DispatchContext } from "./dispatch_context.ts";
 import type { Watched } from "./_signal_watches.ts";
 
+// One shared promise executor instead of a closure per job: it hands the resolvers over through
+// these two slots, which the Job constructor reads right after `new Promise` returns.
+let resolveSlot: (value: unknown) => void = () => {};
+let rejectSlot: (reason: unknown) => void = () => {};
+function capture(resolve: (value: unknown) => void, reject: (reason: unknown) => void): void {
+  resolveSlot = resolve;
+  rejectSlot = reject;
+}
+
 /** A job that waits: in a worker's queue, or for queue space (`overflow: "wait"`). */
 export class Job<Req, Res> implements Linked<Job<Req, Res>>, Watched {
   prev: Job<Req, Res> | undefined = undefined;
@@ -12,8 +21,10 @@ export class Job<Req, Res> implements Linked<Job<Req, Res>>, Watched {
   list: LinkedList<Job<Req, Res>> | undefined = undefined;
   /** Watches the caller's signal while the job waits. */
   watch: object | undefined = undefined;
-  resolve!: (value: Res) => void;
-  reject!: (reason: unknown) => void;
+  watchPrev: Watched | undefined = undefined;
+  watchNext: Watched | undefined = undefined;
+  readonly resolve: (value: Res) => void;
+  readonly reject: (reason: unknown) => void;
   readonly promise: Promise<Res>;
 
   constructor(
@@ -21,10 +32,9 @@ export class Job<Req, Res> implements Linked<Job<Req, Res>>, Watched {
     readonly session: string | undefined,
     readonly signal: AbortSignal | undefined,
   ) {
-    this.promise = new Promise<Res>((resolve, reject) => {
-      this.resolve = resolve;
-      this.reject = reject;
-    });
+    this.promise = new Promise<Res>(capture as (resolve: (value: Res) => void) => void);
+    this.resolve = resolveSlot;
+    this.reject = rejectSlot;
   }
 }
 

@@ -12,7 +12,7 @@ import { Job, type Lane, SignalContext } from "./_job.ts";
 import { LinkedList } from "./_linked_list.ts";
 import { resolveOptions } from "./_options.ts";
 import { Router } from "./_router.ts";
-import { SignalWatches } from "./_signal_watches.ts";
+import { type SignalWatch, SignalWatches } from "./_signal_watches.ts";
 import type { DispatchContext, DispatchHandler } from "./dispatch_context.ts";
 import type {
   DispatcherCloseOptions,
@@ -56,7 +56,7 @@ export class Dispatcher<Req, Res> {
   #queueCapacity: number;
   #reject: boolean;
   #waiting = new LinkedList<Job<Req, Res>>();
-  #watches = new SignalWatches<Job<Req, Res>>((job) => this.#abort(job));
+  #watches = new SignalWatches<Job<Req, Res>>((watch) => this.#abortWatched(watch));
   #pending = 0; // accepted and not settled: running, queued and waiting
   #closed = false;
   #closer = new AbortController();
@@ -285,35 +285,42 @@ export class Dispatcher<Req, Res> {
     const next = lane.queue.shift();
     if (next !== undefined) this.#start(lane, next);
     if (this.#waiting.size > 0) this.#admit();
-    else if (this.#pending === 0 && this.#drained !== undefined) this.#settle();
+    if (this.#pending === 0 && this.#drained !== undefined) this.#settle();
   }
 
   // Moves jobs waiting for space onto workers while there is room.
   #admit(): void {
     for (let job = this.#waiting.head; job !== undefined; job = this.#waiting.head) {
-      const lane = this.#router.select(job.session);
-      if (lane === undefined) return;
-      // Another job's abort can free the space while this one's abort is still being dispatched.
+      // Its signal aborted, but the abort event has not reached our listener yet.
       if (job.signal?.aborted) {
-        this.#abort(job);
+        this.#drop(job);
         continue;
       }
+      const lane = this.#router.select(job.session);
+      if (lane === undefined) return;
       this.#waiting.remove(job);
       if (lane.inflight < this.#concurrency) this.#start(lane, job);
       else lane.queue.push(job);
     }
   }
 
-  // A waiting job's signal aborted: take it out at once.
-  #abort(job: Job<Req, Res>): void {
-    const list = job.list;
-    if (list === undefined) return;
-    list.remove(job);
+  // A signal aborted: take its waiting jobs out at once, in the order they came, then give the
+  // freed queue space to jobs waiting for it.
+  #abortWatched(watch: SignalWatch<Job<Req, Res>>): void {
+    let freed = false;
+    for (let job = watch.head; job !== undefined; job = watch.head) {
+      if (job.list !== this.#waiting) freed = true;
+      this.#drop(job);
+    }
+    if (freed && this.#waiting.size > 0) this.#admit();
+    if (this.#pending === 0 && this.#drained !== undefined) this.#settle();
+  }
+
+  #drop(job: Job<Req, Res>): void {
+    job.list!.remove(job);
     this.#watches.unwatch(job);
     this.#pending--;
-    job.reject(job.signal?.reason);
-    if (list !== this.#waiting && this.#waiting.size > 0) this.#admit();
-    if (this.#pending === 0 && this.#drained !== undefined) this.#settle();
+    job.reject(job.signal!.reason);
   }
 
   #abortRemaining(): void {

@@ -83,6 +83,14 @@ export function prepare(
 }
 
 function resolve(input: string, base: URL | undefined): string {
+  // Fast paths (fetch parses the URL again anyway). An absolute http(s) URL is kept as written:
+  // the origin check is a prefix match on "<origin>/", so an unusual spelling of the base origin
+  // only loses credentials, never leaks them. A root-relative path cannot change the origin.
+  if (input.startsWith("https://") || input.startsWith("http://")) return input;
+  if (base !== undefined && input.charCodeAt(0) === 47) {
+    const second = input.charCodeAt(1);
+    if (second !== 47 && second !== 92) return base.origin + input;
+  }
   if (base === undefined) return new URL(input).href;
   return new URL(input, base).href;
 }

@@ -75,7 +75,7 @@ export async function runAttempts(ctx: LoopContext, call: Call, mode: Mode): Pro
       deadline?.dispose();
       throw new CircuitOpenError(breaker.retryAfterMs());
     }
-    const sent = ctx.clock.now();
+    const sent = ctx.onEvent === undefined ? 0 : ctx.clock.now();
     if (ctx.onEvent !== undefined) emit(ctx, call, { type: "request" });
     let failure: unknown;
     try {

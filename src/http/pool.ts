@@ -90,7 +90,7 @@ export class Pool {
       rateLimit,
       serverPacing = true,
       retry,
-      timeoutMs = 30_000,
+      timeoutMs = Infinity,
       totalTimeoutMs = Infinity,
       maxRedirects = 20,
       // Called as a plain function: workerd throws "Illegal invocation" when the global fetch

@@ -6,8 +6,15 @@
 
 import { type Clock, systemClock } from "../limiter/clock.ts";
 import { integer, positive } from "../limiter/_validate.ts";
-import { MAX_SERVER_POLICIES, parseRateLimitHeaders } from "./ratelimit_headers.ts";
-import type { ServerRateLimit } from "./ratelimit_headers.ts";
+import { parseRateLimitHeaders } from "./ratelimit_headers.ts";
+import {
+  newPaceState,
+  paceDelay,
+  paceLearn,
+  type PaceLimits,
+  paceStart,
+  type PaceState,
+} from "./_pace_state.ts";
 
 /** Options for {@linkcode ServerPacer}. */
 export interface ServerPacerOptions {
@@ -52,11 +59,6 @@ export interface ServerPacerOptions {
   probeFirst?: boolean;
 }
 
-interface Budget {
-  remaining: number;
-  until: number;
-}
-
 interface Waiter {
   resolve(release: () => void): void;
   reject(reason: unknown): void;
@@ -64,15 +66,7 @@ interface Waiter {
   onAbort?: () => void;
 }
 
-interface Entry {
-  known: boolean; // the server said something about this key
-  answered: boolean; // the server answered a request for this key
-  intervalMs: number; // pacing: ms between requests, 0 when not paced
-  tat: number; // pacing: when the next request is due
-  budgets: Map<string, Budget>; // spendable quota per policy, counted down by each request
-  holdUntil: number;
-  probing: boolean; // one request at a time until the server answers
-  inflight: number;
+interface Entry extends PaceState {
   waiters: Waiter[];
   timer?: ReturnType<typeof setTimeout>;
   used: boolean; // CLOCK second-chance bit
@@ -92,7 +86,10 @@ const MAX_TIMER_MS = 2_147_483_647;
  *   requests still in flight (acquired, not yet answered);
  * - **hold**: on a 429 (or 503 with `Retry-After`), or when the quota is spent, no request leaves
  *   for that key until `Retry-After` or the window has passed; then one request probes and its
- *   answer sets the pace again.
+ *   answer sets the pace again;
+ * - **concurrency**: a `qu="concurrent-requests"` quota caps the requests in flight.
+ *
+ * Quotas in `content-bytes` are not paced.
  *
  * A key the server never sent headers for never waits: `acquire` resolves at once without a timer.
  * Waiters are served in order; aborting one removes it.
@@ -135,10 +132,7 @@ const MAX_TIMER_MS = 2_147_483_647;
 export class ServerPacer {
   #clock: Clock;
   #maxKeys: number;
-  #maxHoldMs: number;
-  #fallbackWindowMs: number;
-  #maxPacedWindowMs: number;
-  #probeFirst: boolean;
+  #limits: PaceLimits;
   #entries = new Map<string, Entry>();
 
   /**
@@ -163,23 +157,25 @@ export class ServerPacer {
     }
     this.#clock = clock;
     this.#maxKeys = integer("ServerPacer", "maxKeys", maxKeys, 1, true);
-    this.#maxHoldMs = positive("ServerPacer", "maxHoldMs", maxHoldMs);
+    positive("ServerPacer", "maxHoldMs", maxHoldMs);
     if (maxHoldMs > MAX_TIMER_MS) {
       throw new RangeError(
         `Cannot create ServerPacer as 'maxHoldMs' must be at most ${MAX_TIMER_MS}: received ${maxHoldMs}`,
       );
     }
-    this.#fallbackWindowMs = Math.min(
-      positive("ServerPacer", "fallbackWindowMs", fallbackWindowMs),
-      maxHoldMs,
-    );
-    this.#maxPacedWindowMs = positive("ServerPacer", "maxPacedWindowMs", maxPacedWindowMs);
+    positive("ServerPacer", "fallbackWindowMs", fallbackWindowMs);
+    positive("ServerPacer", "maxPacedWindowMs", maxPacedWindowMs);
     if (typeof probeFirst !== "boolean") {
       throw new TypeError(
         `Cannot create ServerPacer as 'probeFirst' must be a boolean: received ${typeof probeFirst}`,
       );
     }
-    this.#probeFirst = probeFirst;
+    this.#limits = {
+      maxHoldMs,
+      fallbackWindowMs: Math.min(fallbackWindowMs, maxHoldMs),
+      maxPacedWindowMs,
+      probeFirst,
+    };
   }
 
   /** How many keys the pacer holds state for. */
@@ -216,7 +212,9 @@ export class ServerPacer {
     const entry = this.#entry(key);
     if (entry.waiters.length === 0) {
       const now = this.#clock.now();
-      if (this.#delay(entry, now) === 0) return Promise.resolve(this.#grant(entry, now));
+      if (paceDelay(entry, now, this.#limits) === 0) {
+        return Promise.resolve(this.#grant(entry, now));
+      }
     }
     return new Promise((resolve, reject) => {
       const waiter: Waiter = { resolve, reject, signal };
@@ -257,19 +255,7 @@ export class ServerPacer {
     const now = this.#clock.now();
     const entry = this.#entry(key);
     const info = parseRateLimitHeaders(response.headers, now);
-    const status = response.status;
-    entry.answered = true;
-    const throttled = status === 429 || (status === 503 && info?.retryAfterMs !== undefined);
-    if (info !== undefined) this.#learn(entry, info, now, throttled);
-    if (throttled) {
-      const informed = info?.policies.some((p) => p.remaining !== undefined) ?? false;
-      const hold = info?.retryAfterMs ?? (informed ? 0 : this.#fallbackWindowMs);
-      entry.known = true;
-      entry.holdUntil = Math.max(entry.holdUntil, now + Math.min(hold, this.#maxHoldMs));
-      entry.probing = true;
-    } else {
-      entry.probing = false;
-    }
+    paceLearn(entry, response.status, info, now, this.#limits);
     this.#pump(entry);
   }
 
@@ -289,7 +275,7 @@ export class ServerPacer {
   delay(key: string): number {
     const entry = this.#entries.get(key);
     if (entry === undefined) return 0;
-    return this.#delay(entry, this.#clock.now());
+    return paceDelay(entry, this.#clock.now(), this.#limits);
   }
 
   /**
@@ -312,74 +298,14 @@ export class ServerPacer {
   reset(key: string): boolean {
     const entry = this.#entries.get(key);
     if (entry === undefined) return false;
-    Object.assign(entry, fresh(), {
-      inflight: entry.inflight,
-      waiters: entry.waiters,
-      timer: entry.timer,
-    });
+    Object.assign(entry, newPaceState(), { inflight: entry.inflight });
     if (entry.inflight === 0 && entry.waiters.length === 0) this.#entries.delete(key);
     else this.#pump(entry);
     return true;
   }
 
-  #learn(entry: Entry, info: ServerRateLimit, now: number, throttled: boolean): void {
-    entry.known = true;
-    const policies = info.policies.filter((p) => p.unit === "requests");
-    if (policies.some((p) => p.quota !== undefined && p.windowMs !== undefined)) {
-      let interval = 0;
-      for (const { quota, windowMs } of policies) {
-        if (quota && windowMs && windowMs <= this.#maxPacedWindowMs) {
-          interval = Math.max(interval, windowMs / quota);
-        }
-      }
-      entry.intervalMs = interval;
-    }
-    // The answer counted this request; the others in flight may not have reached the server yet.
-    const others = Math.max(0, entry.inflight - 1);
-    for (const p of policies) {
-      if (p.remaining === undefined) continue;
-      const windowMs = (throttled ? info.retryAfterMs : undefined) ?? p.resetMs ?? p.windowMs ??
-        this.#fallbackWindowMs;
-      const id = `${p.name};${p.partitionKey ?? ""}`;
-      entry.budgets.delete(id);
-      entry.budgets.set(id, {
-        remaining: p.remaining - others,
-        until: now + Math.min(windowMs, this.#maxHoldMs),
-      });
-    }
-    for (const id of entry.budgets.keys()) {
-      if (entry.budgets.size <= MAX_SERVER_POLICIES) break;
-      entry.budgets.delete(id);
-    }
-  }
-
-  // Milliseconds until the next request may start: 0 now, Infinity when waiting for an answer.
-  #delay(entry: Entry, now: number): number {
-    if (!entry.known) {
-      return this.#probeFirst && !entry.answered && entry.inflight > 0 ? Infinity : 0;
-    }
-    let wait = entry.holdUntil - now;
-    for (const [id, budget] of entry.budgets) {
-      if (now >= budget.until) {
-        // The window is over, and what the server allows now is unknown: ask with one request.
-        entry.budgets.delete(id);
-        entry.probing = true;
-      } else if (budget.remaining < 1) {
-        wait = Math.max(wait, budget.until - now);
-      }
-    }
-    if (entry.intervalMs > 0) {
-      // Half an interval of slack absorbs late timers without letting two requests go together.
-      wait = Math.max(wait, entry.tat - entry.intervalMs / 2 - now);
-    }
-    if (wait > 0) return wait;
-    return entry.probing && entry.inflight > 0 ? Infinity : 0;
-  }
-
   #grant(entry: Entry, now: number): () => void {
-    entry.inflight++;
-    for (const budget of entry.budgets.values()) budget.remaining--;
-    if (entry.intervalMs > 0) entry.tat = Math.max(entry.tat, now) + entry.intervalMs;
+    paceStart(entry, now);
     let released = false;
     return () => {
       if (released) return;
@@ -397,7 +323,7 @@ export class ServerPacer {
     }
     while (entry.waiters.length > 0) {
       const now = this.#clock.now();
-      const wait = this.#delay(entry, now);
+      const wait = paceDelay(entry, now, this.#limits);
       if (wait > 0) {
         if (wait !== Infinity) {
           entry.timer = setTimeout(() => {
@@ -430,23 +356,8 @@ export class ServerPacer {
         entries.set(oldKey, old);
       }
     }
-    entry = fresh();
+    entry = { ...newPaceState(), waiters: [], used: false };
     entries.set(key, entry);
     return entry;
   }
-}
-
-function fresh(): Entry {
-  return {
-    known: false,
-    answered: false,
-    intervalMs: 0,
-    tat: -Infinity,
-    budgets: new Map(),
-    holdUntil: -Infinity,
-    probing: false,
-    inflight: 0,
-    waiters: [],
-    used: false,
-  };
 }

@@ -228,3 +228,22 @@ Deno.test("Pool never puts a token in errors or events", async () => {
     await server.close();
   }
 });
+
+Deno.test("Pool does not trust a URL that only starts like baseUrl", async () => {
+  const other = serve((req) => new Response(String(req.headers.get("authorization"))));
+  const home = serve(() => new Response("home"));
+  const pool = new Pool({ baseUrl: home.url, auth: { token: () => SECRET }, retry: false });
+  try {
+    // The base origin as user info, then another host. Deno's fetch turns the user info into
+    // Basic credentials of the caller's own making; the pool's token must not go along.
+    const tricky = `${home.url}@127.0.0.1:${other.port}/x`;
+    const result = await pool.fetch(tricky).then((r) => r.text(), (e) => String(e));
+    assert.ok(!result.includes(SECRET), result);
+    assert.ok(!result.startsWith("Bearer"), result);
+    assert.equal(home.requests.length, 0);
+  } finally {
+    await pool.close();
+    await other.close();
+    await home.close();
+  }
+});

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { FluxLimiter, ServerPacer } from "../../mod.ts";
+import fc from "fast-check";
 import { ManualClock } from "../../src/testing/mod.ts";
 
 // A loopback API that enforces GCRA (50/s, burst 10) and says so in its headers.
@@ -18,7 +19,7 @@ function serve(style: Style): Deno.HttpServer<Deno.NetAddr> {
       headers.set("X-RateLimit-Limit", String(d.limit));
       headers.set("X-RateLimit-Remaining", String(d.remaining));
       headers.set("X-RateLimit-Reset", String(Math.ceil((Date.now() + d.resetAfterMs) / 1000)));
-      headers.set("X-RateLimit-Reset-After", (d.resetAfterMs / 1000).toFixed(3));
+      headers.set("X-RateLimit-Reset-After", (Math.ceil(d.resetAfterMs) / 1000).toFixed(3));
     }
     if (d.allowed) return new Response("ok", { headers });
     headers.set("Retry-After", String(Math.ceil(d.retryAfterMs / 1000)));
@@ -26,7 +27,7 @@ function serve(style: Style): Deno.HttpServer<Deno.NetAddr> {
   });
 }
 
-async function run(style: Style, probeFirst: boolean, total = 150, callers = 16) {
+async function run(style: Style, probeFirst: boolean, total = 200, callers = 16) {
   const server = serve(style);
   const url = `http://127.0.0.1:${server.addr.port}/`;
   const pacer = new ServerPacer({ probeFirst });
@@ -239,7 +240,7 @@ Deno.test("ServerPacer holds on an epoch X-RateLimit-Reset", () => {
   assert.equal(pacer.delay("k"), 30_000);
 });
 
-Deno.test("ServerPacer ignores quotas in units other than requests", async () => {
+Deno.test("ServerPacer ignores content-bytes quotas", async () => {
   const clock = new ManualClock(T0);
   const pacer = new ServerPacer({ clock });
   pacer.observe(
@@ -363,4 +364,165 @@ Deno.test("ServerPacer rejects bad options", () => {
     name: "TypeError",
     message: "Cannot create ServerPacer as 'probeFirst' must be a boolean: received number",
   });
+});
+
+Deno.test("ServerPacer.acquire() starts one of 16 racing callers and paces the rest", async () => {
+  const clock = new ManualClock(T0);
+  const pacer = new ServerPacer({ clock });
+  const first = await pacer.acquire("k");
+  pacer.observe("k", ietf(9, 1, 10, 1));
+  first();
+  const controller = new AbortController();
+  const calls = Array.from({ length: 16 }, () => track(pacer.acquire("k", controller.signal)));
+  await settle();
+  assert.equal(calls.filter((c) => c.done).length, 1);
+  assert.equal(pacer.delay("k"), 50);
+  controller.abort(new Error("enough"));
+  await settle();
+  assert.equal(calls.filter((c) => c.error instanceof Error).length, 15);
+  (calls.find((c) => c.value)?.value as () => void)();
+});
+
+Deno.test("ServerPacer keeps holding when a stale success arrives after a 429", async () => {
+  const clock = new ManualClock(T0);
+  const pacer = new ServerPacer({ clock });
+  const [a, b] = await Promise.all([pacer.acquire("k"), pacer.acquire("k")]);
+  pacer.observe("k", answer({ "Retry-After": "5", "RateLimit": '"d";r=0;t=5' }, 429));
+  a();
+  pacer.observe("k", answer({ "RateLimit": '"d";r=3;t=5' }));
+  b();
+  assert.equal(pacer.delay("k"), 5000);
+});
+
+Deno.test("ServerPacer caps requests in flight by a concurrent-requests quota", async () => {
+  const clock = new ManualClock(T0);
+  const pacer = new ServerPacer({ clock });
+  pacer.observe("k", answer({ "RateLimit-Policy": '"conc";q=2;qu="concurrent-requests"' }));
+  const a = await pacer.acquire("k");
+  const b = await pacer.acquire("k");
+  const c = track(pacer.acquire("k"));
+  await settle();
+  assert.equal(c.done, false);
+  assert.equal(pacer.delay("k"), Infinity);
+  a();
+  await settle();
+  assert.equal(c.done, true);
+  b();
+  (c.value as () => void)();
+});
+
+// --- a property: a consistent server is never overrun once it has answered ----------------------
+
+type SimServer = (arrival: number) => Response;
+
+// A fixed window of `q` requests per `windowSec`, with exact draft-11 headers.
+function fixedWindow(q: number, windowSec: number): SimServer {
+  const windowMs = windowSec * 1000;
+  let start = -Infinity, used = 0;
+  return (arrival) => {
+    if (arrival >= start + windowMs) {
+      start = Math.floor(arrival / windowMs) * windowMs;
+      used = 0;
+    }
+    const t = Math.ceil((start + windowMs - arrival) / 1000);
+    const policy = `"w";q=${q};w=${windowSec}`;
+    if (used < q) {
+      used++;
+      return answer({ "RateLimit-Policy": policy, "RateLimit": `"w";r=${q - used};t=${t}` });
+    }
+    return answer(
+      { "RateLimit-Policy": policy, "RateLimit": `"w";r=0;t=${t}`, "Retry-After": String(t) },
+      429,
+    );
+  };
+}
+
+// GCRA, answering like the loopback server of the acceptance test, in either header family.
+// Resets are rounded up, as a consistent server does: a reset rounded down to the millisecond
+// sends a probe a fraction of a millisecond too early when the round trip is 0.
+function gcraServer(rate: number, burst: number, style: Style): SimServer {
+  const clock = new ManualClock(T0);
+  const limiter = new FluxLimiter({ rate, burst, clock });
+  return (arrival) => {
+    clock.set(arrival);
+    const d = limiter.check("c");
+    const headers: Record<string, string> = style === "ietf"
+      ? {
+        "RateLimit-Policy": `"g";q=${rate};w=1`,
+        "RateLimit": `"g";r=${d.remaining};t=${Math.ceil(d.resetAfterMs / 1000)}`,
+      }
+      : {
+        "X-RateLimit-Limit": String(burst),
+        "X-RateLimit-Remaining": String(d.remaining),
+        "X-RateLimit-Reset-After": (Math.ceil(d.resetAfterMs) / 1000).toFixed(3),
+      };
+    if (d.allowed) return answer(headers);
+    return answer({ ...headers, "Retry-After": String(Math.ceil(d.retryAfterMs / 1000)) }, 429);
+  };
+}
+
+// Up to 16 requests in flight, each answered `rtt` ms after it was sent, in order; time jumps
+// from event to event. Returns the 429s drawn by requests sent after the first answer.
+async function simulate(server: SimServer, rtt: number, total: number): Promise<number> {
+  const clock = new ManualClock(T0);
+  const pacer = new ServerPacer({ clock });
+  const pending: { at: number; informed: boolean; response: Response; release: () => void }[] = [];
+  let sent = 0, firstAnswer = Infinity, late = 0;
+  for (let step = 0; sent < total || pending.length > 0; step++) {
+    assert.ok(step < 100_000, "the simulation makes progress");
+    let now = clock.now();
+    while (pending.length > 0 && pending[0].at <= now) {
+      const p = pending.shift()!;
+      pacer.observe("k", p.response);
+      p.release();
+      firstAnswer = Math.min(firstAnswer, now);
+      if (p.response.status === 429 && p.informed) late++;
+    }
+    while (sent < total && pending.length < 16 && pacer.delay("k") === 0) {
+      const release = await pacer.acquire("k");
+      const informed = firstAnswer < Infinity;
+      pending.push({ at: now + rtt, informed, response: server(now + rtt / 2), release });
+      sent++;
+    }
+    if (sent === total && pending.length === 0) break;
+    const wait = sent < total && pending.length < 16 ? pacer.delay("k") : Infinity;
+    const next = Math.min(pending[0]?.at ?? Infinity, now + wait + 1e-6);
+    assert.ok(
+      next < Infinity,
+      `never stuck: something is due (sent ${sent}, in flight ${pending.length}, delay ${
+        pacer.delay("k")
+      })`,
+    );
+    now = Math.max(next, now);
+    clock.set(now);
+  }
+  return late;
+}
+
+Deno.test("ServerPacer never draws a 429 from a consistent server once it has answered", async () => {
+  await fc.assert(
+    fc.asyncProperty(
+      fc.oneof(
+        fc.record({
+          kind: fc.constant("fixed" as const),
+          q: fc.integer({ min: 1, max: 30 }),
+          windowSec: fc.constantFrom(1, 2, 5),
+        }),
+        fc.record({
+          kind: fc.constant("gcra" as const),
+          rate: fc.integer({ min: 1, max: 100 }),
+          burst: fc.integer({ min: 1, max: 20 }),
+          style: fc.constantFrom("ietf" as const, "x" as const),
+        }),
+      ),
+      fc.integer({ min: 0, max: 400 }),
+      async (spec, rtt) => {
+        const server = spec.kind === "fixed"
+          ? fixedWindow(spec.q, spec.windowSec)
+          : gcraServer(spec.rate, spec.burst, spec.style);
+        assert.equal(await simulate(server, rtt, 60), 0);
+      },
+    ),
+    { numRuns: 60 },
+  );
 });

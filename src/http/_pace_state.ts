@@ -1,0 +1,154 @@
+// The per-key state of a ServerPacer as pure transitions, without timers or waiters:
+// what the server said (pace, budgets, holds) and how many requests are in flight.
+
+import { MAX_SERVER_POLICIES, type ServerRateLimit } from "./ratelimit_headers.ts";
+
+/** The caps and defaults a pacer applies to what servers say. */
+export interface PaceLimits {
+  readonly maxHoldMs: number;
+  readonly fallbackWindowMs: number;
+  readonly maxPacedWindowMs: number;
+  readonly probeFirst: boolean;
+}
+
+interface Budget {
+  remaining: number; // requests still allowed until `until`
+  until: number;
+}
+
+/** What the pacer knows about one key. */
+export interface PaceState {
+  known: boolean; // the server said something about this key
+  answered: boolean; // the server answered a request for this key
+  intervalMs: number; // pacing: ms between requests, 0 when not paced
+  tat: number; // pacing: when the next request is due
+  budgets: Map<string, Budget>; // spendable quota per policy, counted down by each request
+  holdUntil: number;
+  maxInflight: number; // from a `qu="concurrent-requests"` policy, else Infinity
+  probing: boolean; // one request at a time until the server answers
+  inflight: number;
+}
+
+/** A key nothing is known about. */
+export function newPaceState(): PaceState {
+  return {
+    known: false,
+    answered: false,
+    intervalMs: 0,
+    tat: -Infinity,
+    budgets: new Map(),
+    holdUntil: -Infinity,
+    maxInflight: Infinity,
+    probing: false,
+    inflight: 0,
+  };
+}
+
+/**
+ * Milliseconds until the next request may start: 0 now, `Infinity` while waiting for an answer.
+ * Drops budgets whose window is over.
+ */
+export function paceDelay(state: PaceState, now: number, limits: PaceLimits): number {
+  if (!state.known) {
+    return limits.probeFirst && !state.answered && state.inflight > 0 ? Infinity : 0;
+  }
+  let wait = state.holdUntil - now;
+  for (const [id, budget] of state.budgets) {
+    if (now >= budget.until) {
+      // The window is over, and what the server allows now is unknown: ask with one request.
+      state.budgets.delete(id);
+      state.probing = true;
+    } else if (budget.remaining < 1) {
+      wait = Math.max(wait, budget.until - now);
+    }
+  }
+  if (state.intervalMs > 0) {
+    // Half an interval of slack absorbs late timers without letting two requests go together.
+    wait = Math.max(wait, state.tat - state.intervalMs / 2 - now);
+  }
+  if (wait > 0) return wait;
+  if (state.inflight >= state.maxInflight) return Infinity;
+  return state.probing && state.inflight > 0 ? Infinity : 0;
+}
+
+/** Counts a request that starts now: in flight, against every budget, on the pace. */
+export function paceStart(state: PaceState, now: number): void {
+  state.inflight++;
+  for (const budget of state.budgets.values()) budget.remaining--;
+  if (state.intervalMs > 0) state.tat = Math.max(state.tat, now) + state.intervalMs;
+}
+
+/** Learns from one answer: its status and its parsed rate-limit headers. */
+export function paceLearn(
+  state: PaceState,
+  status: number,
+  info: ServerRateLimit | undefined,
+  now: number,
+  limits: PaceLimits,
+): void {
+  state.answered = true;
+  const throttled = status === 429 || (status === 503 && info?.retryAfterMs !== undefined);
+  const policies = info?.policies.filter((p) => p.unit === "requests") ?? [];
+  if (info !== undefined) {
+    state.known = true;
+    learnConcurrency(state, info.policies);
+    learnPace(state, policies, limits);
+    const hold = throttled ? info.retryAfterMs : undefined;
+    learnBudgets(state, policies, hold, now, limits);
+  }
+  if (throttled) {
+    const informed = policies.some((p) => p.remaining !== undefined);
+    const hold = info?.retryAfterMs ?? (informed ? 0 : limits.fallbackWindowMs);
+    state.known = true;
+    state.holdUntil = Math.max(state.holdUntil, now + Math.min(hold, limits.maxHoldMs));
+    state.probing = true;
+  } else {
+    state.probing = false;
+  }
+}
+
+type Policies = ServerRateLimit["policies"];
+
+// Pace at the strictest sustained rate q/w among the short-window policies.
+function learnPace(state: PaceState, policies: Policies, limits: PaceLimits): void {
+  if (!policies.some((p) => p.quota !== undefined && p.windowMs !== undefined)) return;
+  let interval = 0;
+  for (const { quota, windowMs } of policies) {
+    if (quota && windowMs && windowMs <= limits.maxPacedWindowMs) {
+      interval = Math.max(interval, windowMs / quota);
+    }
+  }
+  state.intervalMs = interval;
+}
+
+// A concurrent-requests quota caps the requests in flight at once (at least one).
+function learnConcurrency(state: PaceState, all: Policies): void {
+  const caps = all.filter((p) => p.unit === "concurrent-requests" && p.quota !== undefined);
+  if (caps.length > 0) state.maxInflight = Math.max(1, Math.min(...caps.map((p) => p.quota!)));
+}
+
+function learnBudgets(
+  state: PaceState,
+  policies: Policies,
+  retryAfterMs: number | undefined,
+  now: number,
+  limits: PaceLimits,
+): void {
+  // The answer counted its own request; the others in flight may not have reached the server.
+  const others = Math.max(0, state.inflight - 1);
+  for (const p of policies) {
+    if (p.remaining === undefined) continue;
+    // Retry-After takes precedence over the window of a throttled answer (draft-11 §7).
+    const windowMs = retryAfterMs ?? p.resetMs ?? p.windowMs ?? limits.fallbackWindowMs;
+    const id = `${p.name};${p.partitionKey ?? ""}`;
+    state.budgets.delete(id);
+    state.budgets.set(id, {
+      remaining: p.remaining - others,
+      until: now + Math.min(windowMs, limits.maxHoldMs),
+    });
+  }
+  for (const id of state.budgets.keys()) {
+    if (state.budgets.size <= MAX_SERVER_POLICIES) break;
+    state.budgets.delete(id);
+  }
+}

@@ -1,0 +1,77 @@
+// Dispatcher: closing, draining and the close deadline.
+import assert from "node:assert/strict";
+import { Dispatcher, PoolClosedError } from "../../mod.ts";
+import { flush, gated, outcome } from "./_helpers.ts";
+
+Deno.test("Dispatcher.submit() rejects with PoolClosedError once closed", async () => {
+  const dispatcher = new Dispatcher((n: number) => Promise.resolve(n));
+  await dispatcher.close();
+  await assert.rejects(dispatcher.submit(1), (error) => {
+    assert.ok(error instanceof PoolClosedError);
+    assert.equal(error.message, "Cannot accept the job as the dispatcher is closed");
+    return true;
+  });
+});
+
+Deno.test("Dispatcher.close() lets running, queued and waiting jobs finish, then resolves", async () => {
+  const { gates, handler } = gated();
+  const dispatcher = new Dispatcher(handler, { workers: 1, concurrency: 1, queueCapacity: 1 });
+  const jobs = [1, 2, 3].map((n) => dispatcher.submit(n));
+  let closed = false;
+  const closing = dispatcher.close().then(() => closed = true);
+  assert.equal(dispatcher.close(), dispatcher.close());
+  await assert.rejects(dispatcher.submit(4), PoolClosedError);
+  for (let i = 0; i < 2; i++) {
+    gates[i].open();
+    await flush();
+    assert.equal(closed, false);
+  }
+  gates[2].open();
+  await closing;
+  assert.deepEqual(await Promise.all(jobs), [1, 2, 3]);
+});
+
+Deno.test("Dispatcher.close() past its deadline rejects waiting jobs and aborts running handlers", async () => {
+  const { gates, handler } = gated();
+  const dispatcher = new Dispatcher(handler, { workers: 1, concurrency: 1, queueCapacity: 1 });
+  const controller = new AbortController();
+  const jobs = [
+    outcome(dispatcher.submit(1)),
+    outcome(dispatcher.submit(2, { signal: controller.signal })),
+    outcome(dispatcher.submit(3)),
+  ];
+  await dispatcher.close({ deadlineMs: 20 });
+  const message = "Cannot finish the job as the dispatcher closed past its deadline";
+  for (const [status, error] of await Promise.all(jobs)) {
+    assert.equal(status, "error");
+    assert.ok(error instanceof PoolClosedError);
+    assert.equal(error.message, message);
+  }
+  assert.equal(gates.length, 1);
+  assert.equal(gates[0].ctx.signal.aborted, true);
+  assert.deepEqual(dispatcher.metrics().map((m) => [m.inflight, m.queued]), [[0, 0]]);
+});
+
+Deno.test("Dispatcher.close() with deadline 0 aborts at once; a drained dispatcher resolves at once", async () => {
+  const { gates, handler } = gated();
+  const dispatcher = new Dispatcher(handler, { workers: 1 });
+  const job = outcome(dispatcher.submit(1));
+  await dispatcher.close({ deadlineMs: 0 });
+  assert.equal((await job)[0], "error");
+  assert.equal(gates[0].ctx.signal.aborted, true);
+  const idle = new Dispatcher((n: number) => Promise.resolve(n));
+  await idle.close({ deadlineMs: 60_000 }); // no timer is left behind (sanitizers)
+});
+
+Deno.test("Dispatcher.close() validates the deadline", async () => {
+  const dispatcher = new Dispatcher((n: number) => Promise.resolve(n));
+  await assert.rejects(dispatcher.close({ deadlineMs: -1 }), (error) => {
+    assert.ok(error instanceof RangeError);
+    assert.equal(
+      error.message,
+      "Cannot close Dispatcher as 'deadlineMs' must be a number >= 0: received -1",
+    );
+    return true;
+  });
+  await dispatcher.close();
+});
