@@ -31,6 +31,14 @@ import { CircuitBreaker } from "./circuit_breaker.ts";
 import { PoolClosedError, TimeoutError } from "./errors.ts";
 import type { PoolOptions, PoolRateLimiter, PoolRequestInit } from "./pool_options.ts";
 import type { PoolStats } from "./pool_stats.ts";
+import {
+  type Page,
+  type PageFetcher,
+  pages as pageStream,
+  paginate as paginateStream,
+  type PaginateOptions,
+} from "../paginate/paginate.ts";
+import { ApiTable, type ApiTableOptions } from "../paginate/api_table.ts";
 
 /**
  * An HTTP client pool. `pool.fetch()` is a drop-in for `fetch` that runs every request on a
@@ -224,6 +232,86 @@ export class Pool {
    */
   getJson<T = unknown>(path: string | URL, init?: PoolRequestInit): Promise<T> {
     return this.#request(path, init, "json") as Promise<T>;
+  }
+
+  /**
+   * Every item of a paginated collection as a pull-driven stream ({@linkcode paginateStream}
+   * over `pool.fetch`): the pool's retries, rate limits and credentials apply to every page.
+   * With `session`, the worker's `concurrency` caps `prefetch`.
+   * @typeParam T The item type (not checked).
+   * @param path A path relative to `baseUrl`, or a URL.
+   * @param options Strategy, prefetch, limits, signal, session, progress.
+   * @returns The items, in page order, each once; errors with `PaginationError`.
+   * @throws {TypeError | RangeError} when the URL or an option is invalid.
+   *
+   * @example Usage
+   * ```ts
+   * import { Pool } from "@fluxpool/fluxpool";
+   * import assert from "node:assert/strict";
+   *
+   * const pool = new Pool({ baseUrl: "https://api.example", fetch: (url) => {
+   *   const page = Number(new URL(String(url)).searchParams.get("page"));
+   *   return Promise.resolve(Response.json({ data: [page], pagination: { total_pages: 2 } }));
+   * } });
+   * assert.deepEqual(await Array.fromAsync(pool.paginate<number>("/n")), [1, 2]);
+   * await pool.close();
+   * ```
+   */
+  paginate<T = unknown>(path: string | URL, options?: PaginateOptions): ReadableStream<T> {
+    return paginateStream<T>(this.#pageFetcher, this.#resolve(path), options);
+  }
+
+  /**
+   * The pages of a paginated collection ({@linkcode pageStream} over `pool.fetch`), for headers
+   * and metadata; as {@linkcode Pool.paginate} otherwise.
+   * @typeParam T The item type (not checked).
+   * @param path A path relative to `baseUrl`, or a URL.
+   * @param options As for {@linkcode Pool.paginate}.
+   * @returns The pages, in order.
+   * @throws {TypeError | RangeError} when the URL or an option is invalid.
+   *
+   * @example Usage
+   * ```ts
+   * import { linkHeader, Pool } from "@fluxpool/fluxpool";
+   * import assert from "node:assert/strict";
+   *
+   * const pool = new Pool({ fetch: () => Promise.resolve(Response.json([1, 2])) });
+   * const pages = await Array.fromAsync(pool.pages("https://api.example/n", { strategy: linkHeader() }));
+   * assert.deepEqual(pages.map((p) => p.items), [[1, 2]]);
+   * await pool.close();
+   * ```
+   */
+  pages<T = unknown>(path: string | URL, options?: PaginateOptions): ReadableStream<Page<T>> {
+    return pageStream<T>(this.#pageFetcher, this.#resolve(path), options);
+  }
+
+  /**
+   * A paginated resource as an {@linkcode ApiTable} whose requests go through the pool.
+   * @typeParam E The entity type.
+   * @param path A path relative to `baseUrl`, or a URL.
+   * @param options The id column, strategy, item path and validator.
+   * @returns The table.
+   * @throws {TypeError | RangeError} when the URL or an option is invalid.
+   *
+   * @example Usage
+   * ```ts
+   * import { Pool } from "@fluxpool/fluxpool";
+   * import assert from "node:assert/strict";
+   *
+   * const pool = new Pool({ baseUrl: "https://api.example", fetch: () =>
+   *   Promise.resolve(Response.json({ data: [{ id: 1 }], pagination: { total_pages: 1 } })) });
+   * assert.deepEqual(await pool.table<{ id: number }>("/things", { idColumn: "id" }).list(), [{ id: 1 }]);
+   * await pool.close();
+   * ```
+   */
+  table<E>(path: string | URL, options: ApiTableOptions<E>): ApiTable<E> {
+    return new ApiTable<E>(this.#pageFetcher, this.#resolve(path), options);
+  }
+
+  #pageFetcher: PageFetcher = (input, init) => this.fetch(input, init);
+
+  #resolve(path: string | URL): string | URL {
+    return this.#base === undefined ? path : new URL(path, this.#base);
   }
 
   /**
