@@ -1,6 +1,6 @@
 // GET /countries/all: the whole collection as NDJSON, read page by page from an upstream
-// through a Pool (retries, pacing by the upstream's RateLimit fields) and paginate().
-import { isPaginationError, pageNumber, paginate, Pool } from "../../mod.ts";
+// through pool.paginate (retries, pacing by the upstream's RateLimit fields, prefetch).
+import { isPaginationError, pageNumber, Pool } from "../../mod.ts";
 import { MAX_PER_PAGE, problem } from "./_paging.ts";
 
 /**
@@ -11,11 +11,10 @@ import { MAX_PER_PAGE, problem } from "./_paging.ts";
  */
 export async function streamAll(upstream: string): Promise<Response> {
   const pool = new Pool({ baseUrl: upstream });
-  const items = paginate(
-    (input, init) => pool.fetch(input, init),
-    new URL("/countries", upstream),
-    { strategy: pageNumber({ perPage: MAX_PER_PAGE }), prefetch: 3 },
-  );
+  const items = pool.paginate("/countries", {
+    strategy: pageNumber({ perPage: MAX_PER_PAGE }),
+    prefetch: 3,
+  });
   const reader = items.getReader();
   let first: ReadableStreamReadResult<unknown>;
   try {

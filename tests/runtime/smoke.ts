@@ -13,7 +13,13 @@ export interface SmokeReport {
   afterWait: boolean;
   hono: { status: number[]; fields: (string | null)[]; retryAfter: string | null };
   fetch: { status: number; body: string };
-  pool: { text: string; retried: string; items: number[]; successes: number };
+  pool: {
+    text: string;
+    retried: string;
+    items: number[];
+    viaPool: number[];
+    successes: number;
+  };
 }
 
 /** Runs every check against the server at `baseUrl`. */
@@ -51,24 +57,28 @@ async function honoMiddleware(): Promise<SmokeReport["hono"]> {
 }
 
 // A Pool against the loopback server: a plain GET, a GET retried after a 503 (Retry-After: 0),
-// and paginate() through pool.fetch over three pages fetched concurrently.
+// paginate() through pool.fetch and pool.paginate(), each over three pages fetched concurrently.
 async function poolAndPaginate(baseUrl: string): Promise<SmokeReport["pool"]> {
   const pool = new Pool({ baseUrl, retry: { attempts: 3 } });
   try {
     const text = await (await pool.get("/hello")).text();
     const retried = await (await pool.get(`/flaky?id=${crypto.randomUUID()}`)).text();
-    const reader = paginate<number>(
-      (input, init) => pool.fetch(input, init),
-      new URL("/items", baseUrl),
-    ).getReader();
-    const items: number[] = [];
-    for (let next = await reader.read(); !next.done; next = await reader.read()) {
-      items.push(next.value);
-    }
-    return { text, retried, items, successes: pool.stats().successes };
+    const items = await collect(
+      paginate<number>((input, init) => pool.fetch(input, init), new URL("/items", baseUrl)),
+    );
+    const viaPool = await collect(pool.paginate<number>("/items"));
+    return { text, retried, items, viaPool, successes: pool.stats().successes };
   } finally {
     await pool.close();
   }
+}
+
+// Array.fromAsync is missing from Node 20.
+async function collect<T>(stream: ReadableStream<T>): Promise<T[]> {
+  const reader = stream.getReader();
+  const out: T[] = [];
+  for (let next = await reader.read(); !next.done; next = await reader.read()) out.push(next.value);
+  return out;
 }
 
 /** The report every runtime must produce. */
@@ -81,5 +91,11 @@ export const expected: SmokeReport = {
     retryAfter: "1",
   },
   fetch: { status: 200, body: "hello" },
-  pool: { text: "hello", retried: "recovered", items: [1, 2, 3, 4, 5, 6, 7], successes: 5 },
+  pool: {
+    text: "hello",
+    retried: "recovered",
+    items: [1, 2, 3, 4, 5, 6, 7],
+    viaPool: [1, 2, 3, 4, 5, 6, 7],
+    successes: 8,
+  },
 };
