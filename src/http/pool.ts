@@ -101,7 +101,9 @@ export class Pool {
       timeoutMs = Infinity,
       totalTimeoutMs = Infinity,
       maxRedirects = 20,
-      fetch: fetchFn = globalThis.fetch,
+      // Called as a plain function: workerd throws "Illegal invocation" when the global fetch
+      // is called as a method of another object.
+      fetch: fetchFn = (input, init) => globalThis.fetch(input, init),
       clock = systemClock,
       onEvent,
       dedupe = false,

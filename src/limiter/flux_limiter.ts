@@ -152,6 +152,14 @@ export class FluxLimiter<K = string> {
     return this.#algorithm.limit;
   }
 
+  /**
+   * The algorithm deciding every request, so that code describing the limit (such as the
+   * `RateLimit-Policy` header of the Hono middleware) can read its `name` and `config`.
+   */
+  get algorithm(): Algorithm<unknown> {
+    return this.#algorithm;
+  }
+
   /** How many keys the limiter holds state for. */
   get size(): number {
     return this.#entries.size;

@@ -1,0 +1,88 @@
+// The edge example: a Hono app that serves a paginated collection, protected by rateLimit().
+//
+//   deno task edge                        # deno serve on http://localhost:8000
+//   npx wrangler dev examples/edge/app.ts # Cloudflare Workers (see wrangler.toml)
+//
+// Routes:
+//   GET /countries?page=N&per_page=M  one page: { data, pagination } with RFC 8288 Link headers
+//   GET /countries/all                every country as NDJSON, read page by page from an
+//                                     upstream through pool.paginate (the app itself by default)
+//   GET /metrics                      the limiter's metrics (PrometheusMetrics) in text format
+import { Hono } from "hono";
+import { type Clock, FluxLimiter, PrometheusMetrics } from "../../mod.ts";
+import { rateLimit, type RateLimitContext } from "../../src/hono/mod.ts";
+import { countries } from "./countries.ts";
+import { streamAll } from "./_all.ts";
+import { pageOf, parsePaging, problem } from "./_paging.ts";
+
+/** Options for {@linkcode createApp}: the limit on `/countries*`, per client. */
+export interface EdgeAppOptions {
+  /** Requests per second. Default 20. */
+  rate?: number;
+  /** Requests back-to-back from idle. Default 40. */
+  burst?: number;
+  /** The limiter's clock (tests pass a ManualClock). */
+  clock?: Clock;
+}
+
+/**
+ * Whom a request counts against: Cloudflare's `cf-connecting-ip` (set by its edge, so not
+ * spoofable there), else the peer address `deno serve` and Deno Deploy pass as the second
+ * `fetch` argument, else one shared bucket. `x-forwarded-for` is deliberately not read: any
+ * client can send it unless your own proxy overwrites it.
+ */
+export function clientKey(c: RateLimitContext): string {
+  const cf = c.req.header("cf-connecting-ip");
+  if (cf) return cf;
+  const peer = c.env?.remoteAddr?.hostname;
+  return typeof peer === "string" ? peer : "anonymous";
+}
+
+/**
+ * A setting from the Workers bindings (`[vars]` in wrangler.toml), else from the environment
+ * where the runtime has one and allows reading it (Deno with --allow-env, Deno Deploy).
+ */
+function setting(c: RateLimitContext, name: string): string | undefined {
+  const bound = c.env?.[name];
+  if (typeof bound === "string") return bound;
+  try {
+    return typeof Deno === "undefined" ? undefined : Deno.env.get(name);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Builds the app. */
+export function createApp(options: EdgeAppOptions = {}): Hono {
+  const { rate = 20, burst = 40, clock } = options;
+  const metrics = new PrometheusMetrics({ name: "countries" });
+  const limiter = new FluxLimiter({ rate, burst, clock, metrics });
+  const app = new Hono();
+
+  // "/countries/*" matches "/countries" itself too.
+  app.use("/countries/*", rateLimit({ limiter, key: clientKey }));
+
+  app.get("/countries", (c) => {
+    const paging = parsePaging(new URL(c.req.url));
+    if (typeof paging === "string") return problem(400, "Bad Request", paging);
+    const { body, links } = pageOf(countries, paging, new URL(c.req.url));
+    c.header("Link", links);
+    return c.json(body);
+  });
+
+  // The request's own origin by default: the app reads its pages from itself.
+  app.get("/countries/all", (c) => {
+    return streamAll(setting(c, "UPSTREAM_URL") ?? new URL(c.req.url).origin);
+  });
+
+  app.get("/metrics", (c) => {
+    c.header("Content-Type", metrics.contentType);
+    return c.body(metrics.render());
+  });
+
+  return app;
+}
+
+/** The app `deno serve` and Workers run. */
+const app: Hono = createApp();
+export default app;

@@ -1,0 +1,163 @@
+// The rate-limit response fields in their three dialects, and what a limiter says about its own
+// window. Pure formatting: no Hono, no I/O beyond crypto.subtle for the partition key.
+
+import type { RateLimitDecision } from "../limiter/decision.ts";
+
+/** One quota as the fields describe it. */
+export interface QuotaView {
+  /** Policy name (an SF String). */
+  readonly name: string;
+  /** `q`: capacity in cost units. */
+  readonly quota: number;
+  /** `w`: window in whole seconds, when known. */
+  readonly window: number | undefined;
+  /** `r`: whole units left. */
+  readonly remaining: number;
+  /** `t`: whole seconds until the quota is full again, rounded up. */
+  readonly reset: number;
+}
+
+/** Which dialect to write. */
+export type HeaderStyle = "draft-11" | "draft-7" | "legacy";
+
+/** Extra draft-11 parameters. */
+export interface FieldExtras {
+  /** `qu`: the quota unit, when not the implied "request". */
+  readonly quotaUnit?: string;
+  /** `pk`: an SF Byte Sequence, already encoded as `:base64:`. */
+  readonly partitionKey?: string;
+}
+
+/** Whole seconds, rounded up, never negative; `Infinity` and NaN become 0. */
+export function ceilSeconds(ms: number): number {
+  return Number.isFinite(ms) && ms > 0 ? Math.ceil(ms / 1000 - 1e-9) : 0;
+}
+
+/** Whether `name` can be written as a Structured Field String (printable ASCII). */
+export function isSfString(name: string): boolean {
+  return /^[\x20-\x7e]*$/.test(name);
+}
+
+function sfString(value: string): string {
+  return `"${value.replace(/[\\"]/g, (ch) => `\\${ch}`)}"`;
+}
+
+function wholeUnits(value: number): number {
+  return Number.isFinite(value) && value > 0 ? Math.floor(value) : 0;
+}
+
+/**
+ * The window `w` a limiter's algorithm honestly states, in milliseconds, or `undefined` when it
+ * cannot tell. For rate-based algorithms (GCRA, token and leaky bucket) the quota is the burst and
+ * the window is the time to refill it from empty, `burst · period / rate`: a client pacing at
+ * `q / w` is sending at exactly the sustained rate. Window algorithms state their own window.
+ */
+export function windowOf(limiter: unknown): number | undefined {
+  const config = (limiter as { algorithm?: { config?: Record<string, unknown> } })?.algorithm
+    ?.config;
+  if (config === undefined || config === null) return undefined;
+  const { rate, period = 1000, burst = 1, windowMs } = config;
+  if (typeof windowMs === "number" && windowMs > 0) return windowMs;
+  if (
+    typeof rate === "number" && rate > 0 && typeof period === "number" && period > 0 &&
+    typeof burst === "number" && burst > 0
+  ) {
+    return (burst * period) / rate;
+  }
+  return undefined;
+}
+
+/** A view of one decision under the policy `name`. */
+export function viewOf(
+  name: string,
+  decision: RateLimitDecision,
+  windowMs: number | undefined,
+): QuotaView {
+  return {
+    name,
+    quota: wholeUnits(decision.limit),
+    // `w` must be a whole number of seconds; rounding the window up keeps q/w at or below the
+    // real sustained rate, so a client that paces by it is never denied.
+    window: windowMs === undefined ? undefined : Math.max(1, ceilSeconds(windowMs)),
+    remaining: wholeUnits(decision.remaining),
+    reset: ceilSeconds(decision.resetAfterMs),
+  };
+}
+
+interface QuotaEntry extends RateLimitDecision {
+  readonly name: string;
+  readonly windowMs?: number;
+}
+
+function isQuotaEntry(value: unknown): value is QuotaEntry {
+  const entry = value as QuotaEntry;
+  return typeof entry?.name === "string" && isSfString(entry.name) && entry.name !== "" &&
+    typeof entry.limit === "number" && typeof entry.remaining === "number" &&
+    typeof entry.resetAfterMs === "number";
+}
+
+/**
+ * The views of a decision: one per quota when it reports several (a `QuotaManager` decision's
+ * `quotas`, each under its own name and window), else one under `name`.
+ */
+export function viewsOf(
+  name: string,
+  decision: RateLimitDecision,
+  windowMs: number | undefined,
+): QuotaView[] {
+  const quotas = (decision as { quotas?: unknown }).quotas;
+  if (Array.isArray(quotas) && quotas.length > 0 && quotas.every(isQuotaEntry)) {
+    return quotas.map((quota) => viewOf(quota.name, quota, quota.windowMs));
+  }
+  return [viewOf(name, decision, windowMs)];
+}
+
+/**
+ * The response fields for `views` in `style`, as `[name, value]` pairs. Several views become one
+ * SF List in draft-11; the older dialects can say only one thing, so they describe the view with
+ * the fewest units left.
+ */
+export function fieldsOf(
+  style: HeaderStyle,
+  views: readonly QuotaView[],
+  extras: FieldExtras,
+  nowMs: number,
+): [string, string][] {
+  if (views.length === 0) return [];
+  if (style === "draft-11") {
+    const pk = extras.partitionKey === undefined ? "" : `;pk=${extras.partitionKey}`;
+    const qu = extras.quotaUnit === undefined ? "" : `;qu=${sfString(extras.quotaUnit)}`;
+    const policy = views.map((v) =>
+      `${sfString(v.name)};q=${v.quota}${v.window === undefined ? "" : `;w=${v.window}`}${qu}${pk}`
+    );
+    const state = views.map((v) => `${sfString(v.name)};r=${v.remaining};t=${v.reset}${pk}`);
+    return [["RateLimit-Policy", policy.join(", ")], ["RateLimit", state.join(", ")]];
+  }
+  const tightest = views.reduce((a, b) => (b.remaining < a.remaining ? b : a));
+  if (style === "draft-7") {
+    const policy = views.map((v) => `${v.quota}${v.window === undefined ? "" : `;w=${v.window}`}`);
+    return [
+      ["RateLimit-Policy", policy.join(", ")],
+      [
+        "RateLimit",
+        `limit=${tightest.quota}, remaining=${tightest.remaining}, reset=${tightest.reset}`,
+      ],
+    ];
+  }
+  return [
+    ["X-RateLimit-Limit", String(tightest.quota)],
+    ["X-RateLimit-Remaining", String(tightest.remaining)],
+    // The legacy reset is a Unix time in seconds (GitHub's and express-rate-limit's reading).
+    ["X-RateLimit-Reset", String(Math.ceil(nowMs / 1000) + tightest.reset)],
+  ];
+}
+
+/**
+ * The draft-11 `pk` value for `key`: the first 12 bytes of its SHA-256 as an SF Byte Sequence,
+ * so the field tells a client which partition it is in without carrying the key itself.
+ */
+export async function partitionKeyOf(key: string): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(key));
+  const bytes = new Uint8Array(digest, 0, 12);
+  return `:${btoa(String.fromCharCode(...bytes))}:`;
+}

@@ -1,0 +1,300 @@
+/**
+ * The `rateLimit()` Hono middleware.
+ *
+ * @module
+ */
+
+import { type Clock, systemClock } from "../limiter/clock.ts";
+import type { RateLimitDecision } from "../limiter/decision.ts";
+import { describe, positive } from "../limiter/_validate.ts";
+import { fieldsOf, isSfString, partitionKeyOf, viewsOf, windowOf } from "./_fields.ts";
+
+/**
+ * The dialects of rate-limit fields {@linkcode rateLimit} writes: the IETF draft-11
+ * `RateLimit-Policy`/`RateLimit` List fields, the draft-7 `RateLimit: limit=…, remaining=…,
+ * reset=…` form, or the legacy `X-RateLimit-Limit`/`-Remaining`/`-Reset` trio.
+ */
+export type RateLimitHeaders = "draft-11" | "draft-7" | "legacy";
+
+/**
+ * The part of a Hono `Context` the middleware and its callbacks see by default. Hono's own
+ * `Context<E>` fits it, so annotate a callback's parameter as `Context<E>` for your bindings'
+ * types: `key: (c: Context<E>) => c.env.TENANT`. (Hono's types stay out of the signature so that
+ * the middleware depends on no particular Hono version.)
+ */
+export interface RateLimitContext {
+  /** The request. */
+  readonly req: {
+    /** A request header. */
+    header(name: string): string | undefined;
+    /** A query parameter. */
+    query(name: string): string | undefined;
+    /** A path parameter. */
+    param(name: string): string | undefined;
+    /** The URL. */
+    readonly url: string;
+    /** The method. */
+    readonly method: string;
+    /** The path. */
+    readonly path: string;
+    /** The raw `Request`. */
+    readonly raw: Request;
+  };
+  /** Bindings: Workers env, or what the runtime adapter passes. */
+  // deno-lint-ignore no-explicit-any
+  readonly env: any;
+  /** A context variable set by an earlier middleware. */
+  // deno-lint-ignore no-explicit-any
+  get(key: string): any;
+  /** Sets (or appends to) a response header. */
+  header(name: string, value: string | undefined, options?: { append?: boolean }): void;
+  /** The Workers `ExecutionContext`; reading it throws where there is none. */
+  readonly executionCtx: { waitUntil(promise: Promise<unknown>): void };
+}
+
+/** A Hono middleware over contexts of type `C`; pass it to `app.use()` or a route. */
+export type RateLimitMiddleware<C extends RateLimitContext = RateLimitContext> = (
+  c: C,
+  next: () => Promise<void>,
+) => Promise<Response | void>;
+
+/**
+ * Anything that decides a request of `cost` units for `key`: a `FluxLimiter` (synchronous), a
+ * `DistributedLimiter` or a `QuotaManager` (asynchronous). A decision may carry `pending`, a
+ * deferred store write that the middleware hands to `executionCtx.waitUntil()` where there is one.
+ */
+export interface RateLimiterLike {
+  /** Decides, and consumes when allowed. */
+  check(
+    key: string,
+    cost: number,
+  ): RateLimitDecision | PromiseLike<RateLimitDecision>;
+}
+
+/** What {@linkcode rateLimit} does when deciding fails (`key`, `cost` or `check` threw). */
+export type RateLimitErrorMode<C extends RateLimitContext = RateLimitContext> =
+  | "allow"
+  | "deny"
+  | ((error: unknown, c: C) => Response | Promise<Response>);
+
+/** Options for {@linkcode rateLimit}. */
+export interface RateLimitOptions<C extends RateLimitContext = RateLimitContext> {
+  /** The limiter that decides: anything with `check(key, cost)`. */
+  limiter: RateLimiterLike;
+  /**
+   * Whom a request counts against. Required: there is no client address every runtime can see,
+   * and headers such as `x-forwarded-for` are only trustworthy behind your own proxy.
+   */
+  key: (c: C) => string | Promise<string>;
+  /**
+   * The units a request costs.
+   * @default {() => 1}
+   */
+  cost?: (c: C) => number | Promise<number>;
+  /**
+   * The policy name in the draft-11 fields (printable ASCII). A decision that reports several
+   * quotas (a `QuotaManager`'s `quotas`) lists each under its own name and window instead.
+   * @default {"default"}
+   */
+  policy?: string;
+  /**
+   * Which rate-limit fields every response carries: the IETF draft-11 `RateLimit-Policy` and
+   * `RateLimit` List fields, the draft-7 `RateLimit: limit=…, remaining=…, reset=…` form, the
+   * legacy `X-RateLimit-*` trio, or none. A 429 carries `Retry-After` whatever this says.
+   * @default {"draft-11"}
+   */
+  headers?: RateLimitHeaders | false;
+  /**
+   * The draft-11 `qu` parameter (`"request"`, `"content-bytes"`, `"concurrency"`); left out
+   * when not given, which means requests.
+   */
+  quotaUnit?: string;
+  /**
+   * The window stated as `w`, in milliseconds. Read from the limiter's algorithm when left out
+   * (`burst · period / rate` for GCRA and buckets, `windowMs` for window algorithms); `w` is
+   * omitted when neither says.
+   */
+  windowMs?: number;
+  /**
+   * Whether the draft-11 fields carry `pk`, a truncated SHA-256 of the key (never the key).
+   * Off by default: a hash of a low-entropy key such as an IPv4 address can be reversed by
+   * trying every address.
+   * @default {false}
+   */
+  partitionKey?: boolean;
+  /**
+   * When deciding fails: `"allow"` lets the request through without rate-limit fields (fail
+   * open, so a limiter outage does not become an API outage), `"deny"` answers 503 with a problem
+   * body (fail closed), or a function answers as it likes. A `RangeError` (a cost out of range,
+   * which the limiter can never allow) is not an outage and always answers 429 without
+   * `Retry-After`.
+   * @default {"allow"}
+   */
+  onError?: RateLimitErrorMode<C>;
+  /**
+   * Wall time, for the legacy `X-RateLimit-Reset` Unix time.
+   * @default {systemClock}
+   */
+  clock?: Clock;
+}
+
+type Pending = { pending?: PromiseLike<unknown> };
+
+/**
+ * Rate-limits requests with any limiter. Every decided response carries the rate-limit fields
+ * (by default the IETF draft-11 `RateLimit-Policy: "default";q=100;w=60` and
+ * `RateLimit: "default";r=42;t=17`); a denial answers 429 with `Retry-After` in whole seconds,
+ * rounded up, and an RFC 9457 `application/problem+json` body that never contains the key.
+ *
+ * @param options The limiter, the key function, and how to answer.
+ * @returns The middleware.
+ * @throws {TypeError} when `limiter` has no `check`, `key` is not a function, `headers` is
+ * unknown, or `policy` is not printable ASCII.
+ * @throws {RangeError} when `windowMs` is not a finite number > 0.
+ *
+ * @example Ten requests per second per client, bursts of twenty
+ * ```ts
+ * import { Hono } from "hono";
+ * import { FluxLimiter } from "@fluxpool/fluxpool";
+ * import { rateLimit } from "@fluxpool/fluxpool/hono";
+ * import assert from "node:assert/strict";
+ *
+ * const app = new Hono();
+ * app.use(rateLimit({
+ *   limiter: new FluxLimiter({ rate: 10, burst: 20 }),
+ *   key: (c) => c.req.header("cf-connecting-ip") ?? "anonymous",
+ * }));
+ * app.get("/", (c) => c.text("hello"));
+ *
+ * const res = await app.request("/");
+ * assert.equal(await res.text(), "hello");
+ * assert.equal(res.headers.get("RateLimit-Policy"), '"default";q=20;w=2');
+ * assert.equal(res.headers.get("RateLimit"), '"default";r=19;t=1');
+ * ```
+ */
+export function rateLimit<C extends RateLimitContext = RateLimitContext>(
+  options: RateLimitOptions<C>,
+): RateLimitMiddleware<C> {
+  const {
+    limiter,
+    key,
+    cost = () => 1,
+    policy = "default",
+    headers = "draft-11",
+    quotaUnit,
+    windowMs = windowOf(options?.limiter),
+    partitionKey = false,
+    onError = "allow",
+    clock = systemClock,
+  } = options ?? ({} as RateLimitOptions<C>);
+  validate(limiter, key, headers, policy, quotaUnit);
+  if (windowMs !== undefined) positive("rateLimit", "windowMs", windowMs);
+
+  const describeDecision = (decision: RateLimitDecision, pk: string | undefined) =>
+    headers === false ? [] : fieldsOf(
+      headers,
+      viewsOf(policy, decision, windowMs),
+      { quotaUnit, partitionKey: pk },
+      clock.now(),
+    );
+
+  return async function rateLimitMiddleware(c, next) {
+    let decision: RateLimitDecision & Pending;
+    let pk: string | undefined;
+    try {
+      const id = await key(c);
+      decision = await limiter.check(id, await cost(c));
+      if (partitionKey && headers === "draft-11") pk = await partitionKeyOf(id);
+    } catch (error) {
+      // A cost the limiter can never allow is the request's fault, not an outage: failing open
+      // on it would let any request through by claiming a huge cost.
+      if (error instanceof RangeError) {
+        return problem(429, `The request costs more than policy "${policy}" allows.`, []);
+      }
+      if (onError === "allow") return await next();
+      if (onError === "deny") return problem(503, "The rate limiter is unavailable.", []);
+      return await onError(error, c);
+    }
+    if (decision.pending !== undefined) defer(c, decision.pending);
+    const fields = describeDecision(decision, pk);
+    if (!decision.allowed) return denial(decision, policy, fields);
+    await next();
+    // Set after the handler so that the fields reach any response, also one built by hand.
+    // Draft-11 fields are SF Lists: an outer middleware with another policy appends to them.
+    for (const [name, value] of fields) {
+      c.header(name, value, { append: headers === "draft-11" });
+    }
+  };
+}
+
+function denial(
+  decision: RateLimitDecision,
+  policy: string,
+  fields: [string, string][],
+): Response {
+  const seconds = Math.max(1, Math.ceil(decision.retryAfterMs / 1000 - 1e-9));
+  const known = Number.isFinite(seconds);
+  if (known) fields.push(["Retry-After", String(seconds)]);
+  // A multi-quota decision names the quota that denied.
+  const denying = (decision as { quota?: unknown }).quota;
+  const name = typeof denying === "string" ? denying : policy;
+  const retry = known ? `; retry in ${seconds} s` : "";
+  return problem(429, `The rate limit of policy "${name}" is exhausted${retry}.`, fields);
+}
+
+function validate(
+  limiter: unknown,
+  key: unknown,
+  headers: unknown,
+  policy: unknown,
+  quotaUnit: unknown,
+): void {
+  if (typeof (limiter as RateLimiterLike)?.check !== "function") {
+    throw new TypeError(
+      `Cannot create rateLimit as 'limiter' must have a check() method: received ${typeof limiter}`,
+    );
+  }
+  if (typeof key !== "function") {
+    throw new TypeError(
+      `Cannot create rateLimit as 'key' must be a function: received ${typeof key}`,
+    );
+  }
+  if (![false, "draft-11", "draft-7", "legacy"].includes(headers as string)) {
+    throw new TypeError(
+      `Cannot create rateLimit as 'headers' must be "draft-11", "draft-7", "legacy" or false: received ${
+        describe(headers)
+      }`,
+    );
+  }
+  for (const [name, value] of [["policy", policy], ["quotaUnit", quotaUnit]] as const) {
+    if (name === "quotaUnit" && value === undefined) continue;
+    if (typeof value !== "string" || !isSfString(value) || value === "") {
+      throw new TypeError(
+        `Cannot create rateLimit as '${name}' must be a non-empty printable ASCII string: received ${
+          describe(value)
+        }`,
+      );
+    }
+  }
+}
+
+const TITLES: Record<number, string> = { 429: "Too Many Requests", 503: "Service Unavailable" };
+
+function problem(status: 429 | 503, detail: string, fields: [string, string][]): Response {
+  const headers = new Headers(fields);
+  headers.set("Content-Type", "application/problem+json");
+  const body = { type: "about:blank", title: TITLES[status], status, detail };
+  return new Response(JSON.stringify(body), { status, headers });
+}
+
+function defer(c: RateLimitContext, pending: PromiseLike<unknown>): void {
+  // A deferred write that fails is the limiter's to report; it must not reject unhandled here.
+  const settled = Promise.resolve(pending).catch(() => {});
+  let ctx: { waitUntil(promise: Promise<unknown>): void } | undefined;
+  try {
+    ctx = c.executionCtx;
+  } catch {
+    // No ExecutionContext (Deno, Node, Bun, app.request()): the write simply runs on.
+  }
+  ctx?.waitUntil(settled);
+}

@@ -1,0 +1,45 @@
+// The edge example inside real workerd: bundled with esbuild into one ESM file in a temporary
+// directory, run by Miniflare as a modules Worker.
+import assert from "node:assert/strict";
+import { fileURLToPath } from "node:url";
+import { Miniflare } from "miniflare";
+import { countries } from "../../../examples/edge/countries.ts";
+import { bundle, tempDir } from "../../runtime/_bundle.ts";
+
+const root = fileURLToPath(new URL("../../../", import.meta.url));
+
+Deno.test("edge app runs as a Cloudflare Worker in workerd", async () => {
+  await using dir = await tempDir();
+  await bundle(`${root}examples/edge/app.ts`, `${dir.path}/worker.mjs`);
+  const mf = new Miniflare({
+    modules: true,
+    script: await Deno.readTextFile(`${dir.path}/worker.mjs`),
+    compatibilityDate: "2025-01-01",
+  });
+  try {
+    const page = await mf.dispatchFetch("http://edge.test/countries?page=3&per_page=100", {
+      headers: { "cf-connecting-ip": "198.51.100.1" },
+    });
+    assert.equal(page.status, 200);
+    const body = await page.json() as { data: { code: string }[]; pagination: unknown };
+    assert.equal(body.data.length, 49);
+    assert.equal(body.data.at(-1)?.code, "ZW");
+    assert.equal(page.headers.get("RateLimit-Policy"), '"default";q=40;w=2');
+    assert.equal(page.headers.get("RateLimit"), '"default";r=39;t=1');
+    assert.match(page.headers.get("Link")!, /page=2&per_page=100>; rel="prev"/);
+
+    // The Worker reads every page from its own origin (Miniflare's loopback address).
+    const all = await mf.dispatchFetch(new URL("/countries/all", await mf.ready));
+    assert.equal(all.headers.get("Content-Type"), "application/x-ndjson", await all.clone().text());
+    const lines = (await all.text()).trimEnd().split("\n").map((line) => JSON.parse(line));
+    assert.deepEqual(lines, countries);
+
+    const metrics = await mf.dispatchFetch("http://edge.test/metrics");
+    assert.match(
+      await metrics.text(),
+      /^fluxpool_decisions_total\{limiter="countries",result="allowed"\} 5$/m,
+    );
+  } finally {
+    await mf.dispose();
+  }
+});

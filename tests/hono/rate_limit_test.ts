@@ -1,0 +1,342 @@
+import assert from "node:assert/strict";
+import { Hono } from "hono";
+import type { ExecutionContext } from "hono";
+import { FluxLimiter, QuotaManager, type RateLimitDecision } from "../../mod.ts";
+import { rateLimit, type RateLimitOptions } from "../../src/hono/mod.ts";
+import { ManualClock } from "../../src/testing/mod.ts";
+
+function appWith(options: Partial<RateLimitOptions> & Pick<RateLimitOptions, "limiter">): Hono {
+  const app = new Hono();
+  app.use(rateLimit({ key: (c) => c.req.header("x-client") ?? "anon", ...options }));
+  app.get("/", (c) => c.text("ok"));
+  app.get("/raw", () => new Response("raw", { headers: { "x-raw": "1" } }));
+  app.get("/boom", () => {
+    throw new Error("boom");
+  });
+  app.onError((_error, c) => c.text("failed", 500));
+  return app;
+}
+
+Deno.test("rateLimit() writes the draft-11 fields on every allowed response", async () => {
+  const clock = new ManualClock();
+  const limiter = new FluxLimiter({ rate: 100, period: 60_000, burst: 100, clock });
+  const app = appWith({ limiter });
+  // T = 600 ms: t is the refill time of the used units, rounded up to whole seconds.
+  for (const [remaining, reset] of [[99, 1], [98, 2], [97, 2]]) {
+    const res = await app.request("/");
+    assert.equal(res.status, 200);
+    assert.equal(await res.text(), "ok");
+    assert.equal(res.headers.get("RateLimit-Policy"), '"default";q=100;w=60');
+    assert.equal(res.headers.get("RateLimit"), `"default";r=${remaining};t=${reset}`);
+  }
+});
+
+Deno.test("rateLimit() answers 429 with Retry-After and a problem body without the key", async () => {
+  const clock = new ManualClock();
+  const limiter = new FluxLimiter({ rate: 1, period: 2500, burst: 2, clock });
+  const app = appWith({ limiter, policy: "per-client" });
+  const init = { headers: { "x-client": "secret-client-id" } };
+  await (await app.request("/", init)).body?.cancel();
+  await (await app.request("/", init)).body?.cancel();
+  const res = await app.request("/", init);
+  assert.equal(res.status, 429);
+  assert.equal(res.headers.get("Content-Type"), "application/problem+json");
+  assert.equal(res.headers.get("Retry-After"), "3"); // 2.5 s rounded up
+  assert.equal(res.headers.get("RateLimit"), '"per-client";r=0;t=5');
+  assert.equal(res.headers.get("RateLimit-Policy"), '"per-client";q=2;w=5');
+  const text = await res.text();
+  assert.ok(!text.includes("secret-client-id"));
+  assert.deepEqual(JSON.parse(text), {
+    type: "about:blank",
+    title: "Too Many Requests",
+    status: 429,
+    detail: 'The rate limit of policy "per-client" is exhausted; retry in 3 s.',
+  });
+  // Another client is not affected.
+  assert.equal((await app.request("/", { headers: { "x-client": "other" } })).status, 200);
+  clock.advance(2500);
+  assert.equal((await app.request("/", init)).status, 200);
+});
+
+Deno.test("rateLimit() rounds the GCRA window up to whole seconds, never above the rate", async () => {
+  const limiter = new FluxLimiter({ rate: 10, burst: 6, clock: new ManualClock() });
+  const res = await appWith({ limiter }).request("/");
+  await res.body?.cancel();
+  assert.equal(res.headers.get("RateLimit-Policy"), '"default";q=6;w=1');
+  assert.equal(res.headers.get("RateLimit"), '"default";r=5;t=1');
+});
+
+Deno.test("rateLimit() states a window algorithm's own window", async () => {
+  const limiter = {
+    algorithm: { name: "slidingWindow", limit: 5, config: { limit: 5, windowMs: 90_000 } },
+    check: (): RateLimitDecision => ({
+      allowed: true,
+      limit: 5,
+      remaining: 4,
+      retryAfterMs: 0,
+      resetAfterMs: 90_000,
+    }),
+  };
+  const res = await appWith({ limiter }).request("/");
+  await res.body?.cancel();
+  assert.equal(res.headers.get("RateLimit-Policy"), '"default";q=5;w=90');
+  assert.equal(res.headers.get("RateLimit"), '"default";r=4;t=90');
+});
+
+Deno.test("rateLimit() writes the draft-7 and legacy dialects, or nothing", async () => {
+  const clock = new ManualClock(1_700_000_000_000);
+  const make = () => new FluxLimiter({ rate: 1, period: 1000, burst: 10, clock });
+  const draft7 = await appWith({ limiter: make(), headers: "draft-7" }).request("/");
+  await draft7.body?.cancel();
+  assert.equal(draft7.headers.get("RateLimit-Policy"), "10;w=10");
+  assert.equal(draft7.headers.get("RateLimit"), "limit=10, remaining=9, reset=1");
+
+  const legacy = await appWith({ limiter: make(), headers: "legacy", clock }).request("/");
+  await legacy.body?.cancel();
+  assert.equal(legacy.headers.get("X-RateLimit-Limit"), "10");
+  assert.equal(legacy.headers.get("X-RateLimit-Remaining"), "9");
+  assert.equal(legacy.headers.get("X-RateLimit-Reset"), String(1_700_000_000 + 1));
+  assert.equal(legacy.headers.get("RateLimit"), null);
+
+  const limiter = new FluxLimiter({ rate: 1, clock });
+  const none = appWith({ limiter, headers: false });
+  await (await none.request("/")).body?.cancel();
+  const denied = await none.request("/");
+  await denied.body?.cancel();
+  assert.equal(denied.status, 429);
+  assert.equal(denied.headers.get("RateLimit"), null);
+  assert.equal(denied.headers.get("Retry-After"), "1");
+});
+
+Deno.test("rateLimit() puts the fields on hand-built and error responses too", async () => {
+  const app = appWith({
+    limiter: new FluxLimiter({ rate: 5, burst: 5, clock: new ManualClock() }),
+  });
+  const raw = await app.request("/raw");
+  assert.equal(await raw.text(), "raw");
+  assert.equal(raw.headers.get("x-raw"), "1");
+  assert.equal(raw.headers.get("RateLimit"), '"default";r=4;t=1');
+  const boom = await app.request("/boom");
+  await boom.body?.cancel();
+  assert.equal(boom.status, 500);
+  assert.equal(boom.headers.get("RateLimit"), '"default";r=3;t=1');
+});
+
+Deno.test("rateLimit() charges the cost the cost function returns", async () => {
+  const limiter = new FluxLimiter({ rate: 10, burst: 10, clock: new ManualClock() });
+  const app = appWith({ limiter, cost: (c) => Number(c.req.query("cost") ?? 1) });
+  const res = await app.request("/?cost=4");
+  await res.body?.cancel();
+  assert.equal(res.headers.get("RateLimit"), '"default";r=6;t=1');
+  const denied = await app.request("/?cost=7");
+  await denied.body?.cancel();
+  assert.equal(denied.status, 429);
+});
+
+Deno.test("rateLimit() never fails open on a cost the limiter can never allow", async () => {
+  const limiter = new FluxLimiter({ rate: 10, burst: 10, clock: new ManualClock() });
+  const app = appWith({ limiter, cost: (c) => Number(c.req.query("cost")) });
+  for (const cost of ["11", "-1", "NaN"]) {
+    const res = await app.request(`/?cost=${cost}`);
+    assert.equal(res.status, 429, cost);
+    assert.equal(res.headers.get("Retry-After"), null);
+    assert.equal((await res.json()).detail, 'The request costs more than policy "default" allows.');
+  }
+});
+
+Deno.test("rateLimit() awaits an async limiter and hands its deferred write to waitUntil", async () => {
+  const waited: Promise<unknown>[] = [];
+  let written = false;
+  const limiter = {
+    check(_key: string, _cost: number): Promise<RateLimitDecision & { pending: Promise<void> }> {
+      const pending = Promise.resolve().then(() => {
+        written = true;
+      });
+      return Promise.resolve({
+        allowed: true,
+        limit: 50,
+        remaining: 49,
+        retryAfterMs: 0,
+        resetAfterMs: 1200,
+        pending,
+      });
+    },
+  };
+  const app = appWith({ limiter, windowMs: 60_000 });
+  const ctx: ExecutionContext = {
+    waitUntil: (p) => void waited.push(p),
+    passThroughOnException: () => {},
+    props: {},
+  };
+  const res = await app.request("/", {}, {}, ctx);
+  await res.body?.cancel();
+  assert.equal(res.headers.get("RateLimit-Policy"), '"default";q=50;w=60');
+  assert.equal(res.headers.get("RateLimit"), '"default";r=49;t=2');
+  assert.equal(waited.length, 1);
+  await Promise.all(waited);
+  assert.equal(written, true);
+  // Without an ExecutionContext the deferred write runs on its own.
+  const plain = await app.request("/");
+  assert.equal(plain.status, 200);
+  await plain.body?.cancel();
+});
+
+Deno.test("rateLimit() fails open by default, closed with onError: 'deny', or as told", async () => {
+  const broken = {
+    check(): Promise<RateLimitDecision> {
+      return Promise.reject(new Error("store down"));
+    },
+  };
+  const open = await appWith({ limiter: broken }).request("/");
+  assert.equal(await open.text(), "ok");
+  assert.equal(open.headers.get("RateLimit"), null);
+
+  const closed = await appWith({ limiter: broken, onError: "deny" }).request("/");
+  assert.equal(closed.status, 503);
+  assert.equal((await closed.json()).title, "Service Unavailable");
+
+  const seen: unknown[] = [];
+  const custom = await appWith({
+    limiter: broken,
+    onError: (error) => {
+      seen.push(error);
+      return new Response("teapot", { status: 418 });
+    },
+  }).request("/");
+  assert.equal(await custom.text(), "teapot");
+  assert.equal((seen[0] as Error).message, "store down");
+});
+
+Deno.test("rateLimit() sends pk as a truncated SHA-256 of the key, never the key", async () => {
+  const limiter = new FluxLimiter({ rate: 1, burst: 3, clock: new ManualClock() });
+  const app = appWith({ limiter, partitionKey: true, quotaUnit: "request" });
+  const res = await app.request("/", { headers: { "x-client": "alice" } });
+  await res.body?.cancel();
+  const digest = new Uint8Array(
+    await crypto.subtle.digest("SHA-256", new TextEncoder().encode("alice")),
+  );
+  const pk = `:${btoa(String.fromCharCode(...digest.subarray(0, 12)))}:`;
+  assert.equal(res.headers.get("RateLimit-Policy"), `"default";q=3;w=3;qu="request";pk=${pk}`);
+  assert.equal(res.headers.get("RateLimit"), `"default";r=2;t=1;pk=${pk}`);
+  assert.ok(!res.headers.get("RateLimit")!.includes("alice"));
+});
+
+Deno.test("rateLimit() appends the policies of stacked middlewares and escapes names", async () => {
+  const clock = new ManualClock();
+  const app = new Hono();
+  app.use(rateLimit({
+    limiter: new FluxLimiter({ rate: 1000, period: 86_400_000, burst: 1000, clock }),
+    key: () => "k",
+    policy: 'da"ily',
+  }));
+  app.use(rateLimit({ limiter: new FluxLimiter({ rate: 10, burst: 10, clock }), key: () => "k" }));
+  app.get("/", (c) => c.text("ok"));
+  const res = await app.request("/");
+  await res.body?.cancel();
+  assert.equal(
+    res.headers.get("RateLimit-Policy"),
+    '"default";q=10;w=1, "da\\"ily";q=1000;w=86400',
+  );
+  assert.equal(res.headers.get("RateLimit"), '"default";r=9;t=1, "da\\"ily";r=999;t=87');
+});
+
+Deno.test("rateLimit() lists every quota of a multi-quota decision under its own name", async () => {
+  const quota = (name: string, limit: number, used: number, windowMs: number) => ({
+    name,
+    limit,
+    used,
+    remaining: limit - used,
+    resetAfterMs: windowMs / 2,
+    windowMs,
+  });
+  let used = 0;
+  const limiter = {
+    check(_key: string, cost: number) {
+      used += cost;
+      const quotas = [
+        quota("hourly", 2, Math.min(used, 2), 3_600_000),
+        quota("daily", 5, Math.min(used, 2), 86_400_000),
+      ];
+      const allowed = used <= 2;
+      return Promise.resolve({
+        allowed,
+        limit: 2,
+        remaining: quotas[0].remaining,
+        retryAfterMs: allowed ? 0 : 1_800_000,
+        resetAfterMs: 1_800_000,
+        quota: allowed ? undefined : "hourly",
+        quotas,
+      });
+    },
+  };
+  const app = appWith({ limiter });
+  const res = await app.request("/");
+  await res.body?.cancel();
+  assert.equal(res.headers.get("RateLimit-Policy"), '"hourly";q=2;w=3600, "daily";q=5;w=86400');
+  assert.equal(res.headers.get("RateLimit"), '"hourly";r=1;t=1800, "daily";r=4;t=43200');
+  await (await app.request("/")).body?.cancel();
+  const denied = await app.request("/");
+  assert.equal(denied.status, 429);
+  assert.equal(denied.headers.get("Retry-After"), "1800");
+  assert.equal(
+    (await denied.json()).detail,
+    'The rate limit of policy "hourly" is exhausted; retry in 1800 s.',
+  );
+});
+
+Deno.test("rateLimit() rejects bad options naming the option and the value", () => {
+  const limiter = new FluxLimiter({ rate: 1 });
+  const key = () => "k";
+  assert.throws(
+    // deno-lint-ignore no-explicit-any
+    () => rateLimit({ limiter: {} as any, key }),
+    new TypeError(
+      "Cannot create rateLimit as 'limiter' must have a check() method: received object",
+    ),
+  );
+  assert.throws(
+    // deno-lint-ignore no-explicit-any
+    () => rateLimit({ limiter, key: "ip" as any }),
+    new TypeError("Cannot create rateLimit as 'key' must be a function: received string"),
+  );
+  assert.throws(
+    // deno-lint-ignore no-explicit-any
+    () => rateLimit({ limiter, key, headers: "draft-6" as any }),
+    new TypeError(
+      `Cannot create rateLimit as 'headers' must be "draft-11", "draft-7", "legacy" or false: received "draft-6"`,
+    ),
+  );
+  assert.throws(
+    () => rateLimit({ limiter, key, policy: "ünicode" }),
+    new TypeError(
+      `Cannot create rateLimit as 'policy' must be a non-empty printable ASCII string: received "ünicode"`,
+    ),
+  );
+  assert.throws(
+    () => rateLimit({ limiter, key, windowMs: 0 }),
+    new RangeError("Cannot create rateLimit as 'windowMs' must be a finite number > 0: received 0"),
+  );
+});
+
+Deno.test("rateLimit() over a real QuotaManager lists its hourly and daily quotas", async () => {
+  // 2026-01-01T10:30:00Z: half an hour to the hour, 13.5 hours to midnight.
+  const clock = new ManualClock(Date.UTC(2026, 0, 1, 10, 30));
+  const limiter = new QuotaManager({
+    quotas: [{ name: "hourly", limit: 2, period: "hour" }, {
+      name: "daily",
+      limit: 10,
+      period: "day",
+    }],
+    clock,
+  });
+  const app = appWith({ limiter });
+  const res = await app.request("/");
+  await res.body?.cancel();
+  assert.equal(res.headers.get("RateLimit-Policy"), '"hourly";q=2;w=3600, "daily";q=10;w=86400');
+  assert.equal(res.headers.get("RateLimit"), '"hourly";r=1;t=1800, "daily";r=9;t=48600');
+  await (await app.request("/")).body?.cancel();
+  const denied = await app.request("/");
+  assert.equal(denied.status, 429);
+  assert.equal(denied.headers.get("Retry-After"), "1800");
+  assert.match((await denied.json()).detail, /policy "hourly"/);
+});
