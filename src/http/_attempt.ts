@@ -103,7 +103,9 @@ async function follow(
   for (let hops = 0;; hops++) {
     let response: Response;
     try {
-      response = await s.fetch(url, { ...p.extra, method, headers, body, signal, redirect });
+      // Called unbound: workerd throws "Illegal invocation" for its fetch called as a method.
+      const send = s.fetch;
+      response = await send(url, { ...p.extra, method, headers, body, signal, redirect });
     } catch (error) {
       if (signal?.aborted) throw signal.reason;
       throw new NetworkError(`${method} ${redact(url)} failed: ${(error as Error)?.message}`, {

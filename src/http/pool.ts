@@ -5,15 +5,8 @@
  * @module
  */
 
-import { type Clock, systemClock } from "../limiter/clock.ts";
-import { AdaptiveLimiter } from "../limiter/adaptive_limiter.ts";
-import { FluxLimiter } from "../limiter/flux_limiter.ts";
-import { integer, positive } from "../limiter/_validate.ts";
-import { Dispatcher } from "../dispatch/dispatcher.ts";
-import { type AttemptJob, sendAttempt } from "./_attempt.ts";
-import { Credentials } from "./_credentials.ts";
 import { Deadline } from "./_deadline.ts";
-import { Coalescer } from "./_dedupe.ts";
+import type { Coalescer } from "./_dedupe.ts";
 import { prepare, type Prepared, redact } from "./_prepare.ts";
 import { resolveRetry, type RetryPolicy } from "./_retry.ts";
 import {
@@ -24,12 +17,9 @@ import {
   type Mode,
   runAttempts,
 } from "./_retry_loop.ts";
-import { StatsRecorder } from "./_stats_recorder.ts";
-import { TimeoutQueue } from "./_timeouts.ts";
-import { ServerPacer } from "./server_pacer.ts";
-import { CircuitBreaker } from "./circuit_breaker.ts";
+import { setupPool } from "./_pool_setup.ts";
 import { PoolClosedError, TimeoutError } from "./errors.ts";
-import type { PoolOptions, PoolRateLimiter, PoolRequestInit } from "./pool_options.ts";
+import type { PoolOptions, PoolRequestInit } from "./pool_options.ts";
 import type { PoolStats } from "./pool_stats.ts";
 import {
   type Page,
@@ -86,77 +76,16 @@ export class Pool {
    * @throws {TypeError} when an option has the wrong type.
    */
   constructor(options: PoolOptions = {}) {
-    const {
-      baseUrl,
-      workers,
-      concurrency,
-      queueCapacity = Infinity,
-      affinityTtlMs,
-      headers,
-      credentialHeaders = ["authorization", "cookie", "proxy-authorization"],
-      auth,
-      rateLimit,
-      serverPacing = true,
-      retry,
-      timeoutMs = Infinity,
-      totalTimeoutMs = Infinity,
-      maxRedirects = 20,
-      // Called as a plain function: workerd throws "Illegal invocation" when the global fetch
-      // is called as a method of another object.
-      fetch: fetchFn = (input, init) => globalThis.fetch(input, init),
-      clock = systemClock,
-      onEvent,
-      dedupe = false,
-      circuitBreaker = false,
-    } = options;
-    this.#base = baseUrl === undefined ? undefined : new URL(baseUrl);
-    const strip = credentialHeaders.map((h) => h.toLowerCase());
-    if (headers !== undefined) {
-      this.#headers = new Headers(headers);
-      this.#publicHeaders = new Headers(headers);
-      for (const name of strip) this.#publicHeaders.delete(name);
-    }
-    this.#retry = resolveRetry("Pool", retry);
-    this.#timeoutMs = limitMs("timeoutMs", timeoutMs);
-    this.#totalTimeoutMs = limitMs("totalTimeoutMs", totalTimeoutMs);
-    if (typeof fetchFn !== "function") {
-      throw new TypeError(
-        `Cannot create Pool as 'fetch' must be a function: received ${typeof fetchFn}`,
-      );
-    }
-    const limiter = toLimiter(rateLimit, clock);
-    let recordOutcome: LoopContext["recordOutcome"];
-    if (typeof (limiter as { record?: unknown })?.record === "function") {
-      const adaptive = limiter as unknown as { record(outcome: number | "error"): void };
-      recordOutcome = (outcome) => adaptive.record(outcome);
-    }
-    const settings = {
-      fetch: fetchFn,
-      credentials: auth === undefined ? undefined : new Credentials(auth),
-      baseOrigin: this.#base?.origin,
-      credentialHeaders: strip,
-      limiter,
-      pacer: serverPacing ? new ServerPacer({ clock }) : undefined,
-      maxRedirects: integer("Pool", "maxRedirects", maxRedirects, 0),
-    };
-    if (dedupe) this.#coalescer = new Coalescer();
-    this.#loop = {
-      dispatcher: new Dispatcher<AttemptJob, Response>(
-        (job) => sendAttempt(settings, job),
-        { workers, concurrency, queueCapacity, affinityTtlMs, overflow: "reject", clock },
-      ),
-      breaker: circuitBreaker instanceof CircuitBreaker
-        ? circuitBreaker
-        : circuitBreaker
-        ? new CircuitBreaker({ clock, ...(circuitBreaker === true ? {} : circuitBreaker) })
-        : undefined,
-      stats: new StatsRecorder(),
-      clock,
-      onEvent,
-      recordOutcome,
-      timeouts: new TimeoutQueue(),
-    };
-    this.#since = clock.now();
+    const setup = setupPool(options);
+    this.#loop = setup.loop;
+    this.#base = setup.base;
+    this.#headers = setup.headers;
+    this.#publicHeaders = setup.publicHeaders;
+    this.#retry = setup.retry;
+    this.#timeoutMs = setup.timeoutMs;
+    this.#totalTimeoutMs = setup.totalTimeoutMs;
+    this.#coalescer = setup.coalescer;
+    this.#since = setup.loop.clock.now();
   }
   /**
    * Sends a request like `fetch` and resolves with the final `Response` whatever its status,
@@ -440,28 +369,6 @@ export class Pool {
       if (--stats.pending === 0 && this.#drained !== undefined) this.#drained();
     }
   }
-}
-
-function toLimiter(
-  option: PoolOptions["rateLimit"],
-  clock: Clock,
-): PoolRateLimiter | undefined {
-  if (option === undefined) return undefined;
-  if (option === "adaptive") return new AdaptiveLimiter<string>({ rate: 10, burst: 10, clock });
-  if (typeof (option as PoolRateLimiter)?.check === "function") return option as PoolRateLimiter;
-  if (typeof option === "object" && option !== null && "rate" in option) {
-    const { rate, period, burst, adaptive } = option;
-    return adaptive
-      ? new AdaptiveLimiter<string>({ rate, period, burst, clock })
-      : new FluxLimiter<string>({ rate, period, burst, clock });
-  }
-  throw new TypeError(
-    `Cannot create Pool as 'rateLimit' must be { rate, period, burst }, a limiter or "adaptive": received ${typeof option}`,
-  );
-}
-
-function limitMs(name: string, value: number): number {
-  return value === Infinity ? value : positive("Pool", name, value);
 }
 
 function dedupeKey(p: Prepared): string {

@@ -1,0 +1,135 @@
+// The Pool's construction: options validated and turned into the request loop's context.
+
+import type { Clock } from "../limiter/clock.ts";
+import { systemClock } from "../limiter/clock.ts";
+import { AdaptiveLimiter } from "../limiter/adaptive_limiter.ts";
+import { FluxLimiter } from "../limiter/flux_limiter.ts";
+import { integer, positive } from "../limiter/_validate.ts";
+import { Dispatcher } from "../dispatch/dispatcher.ts";
+import { type AttemptJob, sendAttempt } from "./_attempt.ts";
+import { Credentials } from "./_credentials.ts";
+import { Coalescer } from "./_dedupe.ts";
+import { resolveRetry, type RetryPolicy } from "./_retry.ts";
+import type { LoopContext } from "./_retry_loop.ts";
+import { StatsRecorder } from "./_stats_recorder.ts";
+import { TimeoutQueue } from "./_timeouts.ts";
+import { ServerPacer } from "./server_pacer.ts";
+import { CircuitBreaker } from "./circuit_breaker.ts";
+import type { PoolOptions, PoolRateLimiter } from "./pool_options.ts";
+
+export interface PoolSetup {
+  loop: LoopContext;
+  base: URL | undefined;
+  headers: Headers | undefined;
+  publicHeaders: Headers | undefined;
+  retry: RetryPolicy;
+  timeoutMs: number;
+  totalTimeoutMs: number;
+  coalescer: Coalescer | undefined;
+}
+
+export function setupPool(options: PoolOptions): PoolSetup {
+  const {
+    baseUrl,
+    workers,
+    concurrency,
+    queueCapacity = Infinity,
+    affinityTtlMs,
+    headers,
+    credentialHeaders = ["authorization", "cookie", "proxy-authorization"],
+    auth,
+    rateLimit,
+    serverPacing = true,
+    retry,
+    timeoutMs = Infinity,
+    totalTimeoutMs = Infinity,
+    maxRedirects = 20,
+    // The global fetch, looked up at call time (so a stub installed later is seen).
+    fetch: fetchFn = (input, init) => globalThis.fetch(input, init),
+    clock = systemClock,
+    onEvent,
+    dedupe = false,
+    circuitBreaker = false,
+  } = options;
+  const base = baseUrl === undefined ? undefined : new URL(baseUrl);
+  const strip = credentialHeaders.map((h) => h.toLowerCase());
+  let resolvedHeaders: Headers | undefined;
+  let publicHeaders: Headers | undefined;
+  if (headers !== undefined) {
+    resolvedHeaders = new Headers(headers);
+    publicHeaders = new Headers(headers);
+    for (const name of strip) publicHeaders.delete(name);
+  }
+  const retryPolicy = resolveRetry("Pool", retry);
+  const attemptMs = limitMs("timeoutMs", timeoutMs);
+  const totalMs = limitMs("totalTimeoutMs", totalTimeoutMs);
+  if (typeof fetchFn !== "function") {
+    throw new TypeError(
+      `Cannot create Pool as 'fetch' must be a function: received ${typeof fetchFn}`,
+    );
+  }
+  const limiter = toLimiter(rateLimit, clock);
+  let recordOutcome: LoopContext["recordOutcome"];
+  if (typeof (limiter as { record?: unknown })?.record === "function") {
+    const adaptive = limiter as unknown as { record(outcome: number | "error"): void };
+    recordOutcome = (outcome) => adaptive.record(outcome);
+  }
+  const settings = {
+    fetch: fetchFn,
+    credentials: auth === undefined ? undefined : new Credentials(auth),
+    baseOrigin: base?.origin,
+    credentialHeaders: strip,
+    limiter,
+    pacer: serverPacing ? new ServerPacer({ clock }) : undefined,
+    maxRedirects: integer("Pool", "maxRedirects", maxRedirects, 0),
+  };
+  const coalescer = dedupe ? new Coalescer() : undefined;
+  const loop: LoopContext = {
+    dispatcher: new Dispatcher<AttemptJob, Response>(
+      (job) => sendAttempt(settings, job),
+      { workers, concurrency, queueCapacity, affinityTtlMs, overflow: "reject", clock },
+    ),
+    breaker: circuitBreaker instanceof CircuitBreaker
+      ? circuitBreaker
+      : circuitBreaker
+      ? new CircuitBreaker({ clock, ...(circuitBreaker === true ? {} : circuitBreaker) })
+      : undefined,
+    stats: new StatsRecorder(),
+    clock,
+    onEvent,
+    recordOutcome,
+    timeouts: new TimeoutQueue(),
+  };
+  return {
+    loop,
+    base,
+    headers: resolvedHeaders,
+    publicHeaders,
+    retry: retryPolicy,
+    timeoutMs: attemptMs,
+    totalTimeoutMs: totalMs,
+    coalescer,
+  };
+}
+
+function toLimiter(
+  option: PoolOptions["rateLimit"],
+  clock: Clock,
+): PoolRateLimiter | undefined {
+  if (option === undefined) return undefined;
+  if (option === "adaptive") return new AdaptiveLimiter<string>({ rate: 10, burst: 10, clock });
+  if (typeof (option as PoolRateLimiter)?.check === "function") return option as PoolRateLimiter;
+  if (typeof option === "object" && option !== null && "rate" in option) {
+    const { rate, period, burst, adaptive } = option;
+    return adaptive
+      ? new AdaptiveLimiter<string>({ rate, period, burst, clock })
+      : new FluxLimiter<string>({ rate, period, burst, clock });
+  }
+  throw new TypeError(
+    `Cannot create Pool as 'rateLimit' must be { rate, period, burst }, a limiter or "adaptive": received ${typeof option}`,
+  );
+}
+
+function limitMs(name: string, value: number): number {
+  return value === Infinity ? value : positive("Pool", name, value);
+}
