@@ -21,6 +21,14 @@ export interface OffsetOptions {
   items?: (body: unknown) => unknown;
   /** The total number of items, if reported. @default {(body) => body.total ?? body.pagination.total} */
   total?: (body: unknown) => unknown;
+  /**
+   * Request the pages after the first together with it instead of waiting for it to report the
+   * total (up to `prefetch` in all). Saves one round trip per stream; costs up to
+   * `prefetch − 1` wasted requests (their answers, even errors, are discarded) when the
+   * collection is shorter.
+   * @default {false}
+   */
+  speculative?: boolean;
 }
 
 /**
@@ -48,6 +56,7 @@ export function offset(options: OffsetOptions = {}): PaginationStrategy {
     start = 0,
     items = (body: unknown) => arrayAt(body, "data"),
     total = (body: unknown) => at(body, "total") ?? at(body, "pagination.total"),
+    speculative = false,
   } = options;
   integer("offset", "limit", limit, 1);
   integer("offset", "start", start, 0);
@@ -71,7 +80,7 @@ export function offset(options: OffsetOptions = {}): PaginationStrategy {
       return page.items.length < limit ? null : request(page.url, page.index + 1);
     },
     ahead(index, url, last) {
-      if (last === undefined) return undefined;
+      if (last === undefined) return speculative ? request(url, index) : undefined;
       const pages = pagesOf(last);
       return pages === undefined || index < pages ? request(url, index) : null;
     },

@@ -28,6 +28,19 @@ Deno.test("offset() without a total stops at the first short page", async () => 
   assert.deepEqual(items, range(40));
 });
 
+Deno.test("offset({ speculative }) requests the first pages together and ends at the total", async () => {
+  await using server = serve(async (url) => {
+    await delay(15);
+    return rows(url, 25, true);
+  });
+  const strategy = offset({ limit: 10, speculative: true });
+  const items = await Array.fromAsync(paginate(plainFetch, server.url, { strategy, prefetch: 5 }));
+  assert.deepEqual(items, range(25));
+  // Five requests went out at once; the two past the 25th item were discarded.
+  assert.equal(server.maxInflight, 5);
+  assert.equal(server.hits, 5);
+});
+
 Deno.test("offset() refuses an absurd total", async () => {
   await using server = serve(() => Response.json({ data: [], total: -3 }));
   await assert.rejects(

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { pageNumber, paginate } from "../../mod.ts";
-import { delay, plainFetch, range, serve, until } from "./_helpers.ts";
+import { delay, numbered, plainFetch, range, serve, until } from "./_helpers.ts";
 
 Deno.test("pageNumber() uses the configured parameter names and extractors", async () => {
   await using server = serve((url) => {
@@ -47,6 +47,40 @@ Deno.test("pageNumber({ untilEmpty }) fetches the first pages concurrently", asy
   const items = await Array.fromAsync(paginate(plainFetch, server.url, { strategy, prefetch: 3 }));
   assert.deepEqual(items, [1, 2, 3, 4, 5, 6, 7, 8]);
   assert.equal(server.maxInflight, 3);
+});
+
+Deno.test("pageNumber({ speculative }) requests the first pages together, before any total", async () => {
+  let firstAnswered = false;
+  let early = 0;
+  await using server = serve(async (url) => {
+    const page = Number(url.searchParams.get("page"));
+    if (page !== 1 && !firstAnswered) early++;
+    await delay(20);
+    if (page === 1) firstAnswered = true;
+    return numbered(page, 2, 6);
+  });
+  const strategy = pageNumber({ speculative: true });
+  const items = await Array.fromAsync(paginate(plainFetch, server.url, { strategy, prefetch: 4 }));
+  assert.deepEqual(items, range(12));
+  assert.equal(server.hits, 6);
+  assert.equal(early, 3); // pages 2-4 went out before page 1 reported the total
+});
+
+Deno.test("pageNumber({ speculative }) discards pages past a short collection, errors included", async () => {
+  await using server = serve(async (url, request) => {
+    const page = Number(url.searchParams.get("page"));
+    if (page === 1) await delay(30); // the speculative pages answer first
+    if (page > 2) {
+      if (page === 4) await delay(200, request.signal).catch(() => {});
+      return Response.json({ error: "no such page" }, { status: 404 });
+    }
+    return numbered(page, 3, 2);
+  });
+  const strategy = pageNumber({ speculative: true });
+  const items = await Array.fromAsync(paginate(plainFetch, server.url, { strategy, prefetch: 4 }));
+  assert.deepEqual(items, range(6));
+  assert.equal(server.hits, 4);
+  await until(() => server.aborted >= 1); // page 4 was still in flight: aborted, not awaited
 });
 
 Deno.test("pageNumber() validates its options", () => {
