@@ -60,7 +60,9 @@ export async function sendAttempt(s: AttemptSettings, job: AttemptJob): Promise<
   if (slot !== undefined) slot.inflight++;
   try {
     if (s.limiter !== undefined) await waitForLimit(s.limiter, key, signal);
-    const release = s.pacer === undefined ? undefined : await s.pacer.acquire(key, signal);
+    const release = s.pacer === undefined
+      ? undefined
+      : (s.pacer.tryAcquire(key, signal) ?? await s.pacer.acquire(key, signal));
     try {
       return await follow(s, p, headers, key, signal);
     } finally {
@@ -95,6 +97,12 @@ async function follow(
   key: string,
   signal: AbortSignal | undefined,
 ): Promise<Response> {
+  if (
+    firstHeaders === undefined && p.body === null && p.method === "GET" && signal === undefined &&
+    p.extra === undefined && p.redirect === "follow" && s.maxRedirects === FETCH_MAX_REDIRECTS
+  ) {
+    return await plainGet(s, p.url, key);
+  }
   let url = p.url;
   let method = p.method;
   let body = p.body;
@@ -146,6 +154,29 @@ async function follow(
     }
     url = next;
   }
+}
+
+/** The redirect limit of the Fetch standard, which `fetch` applies when it follows them. */
+const FETCH_MAX_REDIRECTS = 20;
+
+// A GET with no headers, body or signal carries nothing to protect, so fetch may follow the
+// redirects itself (the Fetch standard's limit is the pool's default, 20), and no init object is
+// built: that is most of what the pool costs per request on top of fetch.
+async function plainGet(s: AttemptSettings, url: string, key: string): Promise<Response> {
+  let response: Response;
+  try {
+    const send = s.fetch; // unbound, as in follow()
+    response = await send(url);
+  } catch (error) {
+    throw new NetworkError(`GET ${redact(url)} failed: ${(error as Error)?.message}`, {
+      cause: error,
+    });
+  }
+  // What a server at another origin says about its limits does not pace this one.
+  if (!response.redirected || sameOrigin(response.url, originOf(url))) {
+    s.pacer?.observe(key, response);
+  }
+  return response;
 }
 
 function stripCredentials(headers: Headers, s: AttemptSettings): Headers {

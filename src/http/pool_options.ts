@@ -109,7 +109,9 @@ export interface PoolOptions {
    */
   totalTimeoutMs?: number;
   /**
-   * Redirects followed at most (the pool follows them itself, to strip credentials).
+   * Redirects followed at most (the pool follows them itself, to strip credentials; a GET with
+   * no headers, body or signal, which carries nothing to strip, lets `fetch` follow them when
+   * this is the Fetch standard's 20).
    * @default {20}
    */
   maxRedirects?: number;

@@ -209,13 +209,9 @@ export class ServerPacer {
    */
   acquire(key: string, signal?: AbortSignal): Promise<() => void> {
     if (signal?.aborted) return Promise.reject(signal.reason);
+    const release = this.tryAcquire(key);
+    if (release !== undefined) return Promise.resolve(release);
     const entry = this.#entry(key);
-    if (entry.waiters.length === 0) {
-      const now = this.#clock.now();
-      if (paceDelay(entry, now, this.#limits) === 0) {
-        return Promise.resolve(this.#grant(entry, now));
-      }
-    }
     return new Promise((resolve, reject) => {
       const waiter: Waiter = { resolve, reject, signal };
       if (signal !== undefined) {
@@ -230,6 +226,35 @@ export class ServerPacer {
       entry.waiters.push(waiter);
       this.#pump(entry);
     });
+  }
+
+  /**
+   * {@linkcode ServerPacer.acquire} without waiting: the release function when a request for
+   * `key` may start now (nobody waits before it and its policy allows it), else `undefined`.
+   * @param key The limit key, such as an origin or a token's key.
+   * @param signal When it has aborted, nothing is acquired.
+   * @returns The release function, or `undefined` when the request would have to wait.
+   *
+   * @example Usage
+   * ```ts
+   * import { ServerPacer } from "@fluxpool/fluxpool";
+   * import assert from "node:assert/strict";
+   *
+   * const pacer = new ServerPacer();
+   * const release = pacer.tryAcquire("api");
+   * assert.equal(typeof release, "function"); // nothing known about "api": no wait
+   * pacer.observe("api", new Response(null, { status: 429, headers: { "Retry-After": "5" } }));
+   * release!();
+   * assert.equal(pacer.tryAcquire("api"), undefined); // held for 5 s
+   * ```
+   */
+  tryAcquire(key: string, signal?: AbortSignal): (() => void) | undefined {
+    if (signal?.aborted) return undefined;
+    const entry = this.#entry(key);
+    if (entry.waiters.length > 0) return undefined;
+    // A key the server never said anything about neither waits nor needs the time.
+    const now = entry.known ? this.#clock.now() : 0;
+    return paceDelay(entry, now, this.#limits) === 0 ? this.#grant(entry, now) : undefined;
   }
 
   /**

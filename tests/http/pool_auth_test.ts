@@ -197,6 +197,43 @@ Deno.test("Pool follows redirects itself and strips credentials when the origin 
   }
 });
 
+Deno.test("Pool lets fetch follow the redirects of a plain GET, and paces only by its own origin", async () => {
+  let otherHits = 0;
+  const other = serve(() => {
+    otherHits++;
+    // Another origin's limits must not hold back requests to the pool's origin.
+    return new Response("elsewhere", {
+      headers: { "Retry-After": "3600", "RateLimit": '"o";r=0;t=3600' },
+    });
+  });
+  const home = serve((req) => {
+    const path = new URL(req.url).pathname;
+    if (path === "/hop") return Response.redirect(`${home.url}/landed`, 302);
+    if (path === "/away") return Response.redirect(`${other.url}/x`, 302);
+    if (path === "/loop") return Response.redirect(`${home.url}/loop`, 302);
+    return new Response(path, { headers: { "RateLimit-Policy": '"h";q=1000;w=1' } });
+  });
+  const pool = new Pool({ baseUrl: home.url });
+  try {
+    const hop = await pool.fetch("/hop");
+    assert.equal(await hop.text(), "/landed");
+    assert.ok(hop.redirected);
+    const away = await pool.fetch("/away");
+    assert.equal(await away.text(), "elsewhere");
+    assert.equal(otherHits, 1);
+    const started = performance.now();
+    assert.equal(await (await pool.fetch("/next")).text(), "/next");
+    assert.ok(performance.now() - started < 1000, "the other origin's hold was not applied");
+    // The Fetch standard's limit of 20 redirects, the pool's default, still holds.
+    await assert.rejects(pool.fetch("/loop", { retry: false }), { name: "NetworkError" });
+    assert.equal(home.requests.filter((r) => r.url.endsWith("/loop")).length, 21);
+  } finally {
+    await pool.close();
+    await other.close();
+    await home.close();
+  }
+});
+
 Deno.test("Pool never puts a token in errors or events", async () => {
   const server = serve((req) =>
     new URL(req.url).pathname === "/down"

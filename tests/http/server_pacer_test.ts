@@ -111,6 +111,34 @@ Deno.test("ServerPacer.acquire() resolves at once for a key the server never des
   assert.equal(pacer.delay("unseen"), 0);
 });
 
+Deno.test("ServerPacer.tryAcquire() grants what acquire() would grant at once, and nothing else", async () => {
+  const clock = new ManualClock(T0);
+  const pacer = new ServerPacer({ clock });
+  const first = pacer.tryAcquire("k");
+  assert.equal(typeof first, "function");
+  pacer.observe(
+    "k",
+    new Response(null, {
+      headers: { "RateLimit-Policy": '"p";q=10;w=1', "RateLimit": '"p";r=9;t=1' },
+    }),
+  );
+  first!();
+  const second = pacer.tryAcquire("k"); // paced at 10/s: one now ...
+  assert.equal(typeof second, "function");
+  assert.equal(pacer.tryAcquire("k"), undefined); // ... the next one 50 ms later
+  const waiting = pacer.acquire("k");
+  clock.advance(100);
+  // A waiter is first in line: tryAcquire() does not overtake it.
+  assert.equal(pacer.tryAcquire("k"), undefined);
+  (await waiting)();
+  second!();
+  const aborted = new AbortController();
+  aborted.abort();
+  clock.advance(1000);
+  assert.equal(pacer.tryAcquire("k", aborted.signal), undefined);
+  assert.equal(typeof pacer.tryAcquire("k"), "function");
+});
+
 Deno.test("ServerPacer.acquire() spreads requests at the policy's q/w", async () => {
   const clock = new ManualClock(T0);
   const pacer = new ServerPacer({ clock });
