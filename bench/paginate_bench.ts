@@ -2,7 +2,7 @@
 // 20 ms × 200 / concurrency. Peers: got's and Octokit's paginators (sequential, following
 // `Link: rel="next"`) and a p-map loop over page numbers. Run: deno bench -A bench/paginate_bench.ts
 // (about a minute: the sequential group alone is 3 peers x 4 s x at least 2 runs). On a loaded
-// 2-core machine one request costs ~22.3 ms (20 ms timer + loopback), 1.11x the ideal.
+// 2-core machine one request costs ~22 ms (20 ms timer + loopback), about 1.10x the ideal.
 // `speculative` rows request pages 2..n with the first instead of waiting for its total.
 import got from "got";
 import { Octokit } from "@octokit/core";

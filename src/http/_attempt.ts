@@ -90,6 +90,9 @@ function isRedirect(status: number): boolean {
   return status === 301 || status === 302 || status === 303 || status === 307 || status === 308;
 }
 
+/** The redirect limit of the Fetch standard, which `fetch` applies when it follows them. */
+const FETCH_MAX_REDIRECTS = 20;
+
 async function follow(
   s: AttemptSettings,
   p: Prepared,
@@ -97,30 +100,32 @@ async function follow(
   key: string,
   signal: AbortSignal | undefined,
 ): Promise<Response> {
+  // A GET with no headers, body or signal carries nothing to strip, so fetch may follow its
+  // redirects (its limit is the pool's default, 20) and no init is built: that init is most of
+  // what the pool costs per request on top of fetch.
   if (
     firstHeaders === undefined && p.body === null && p.method === "GET" && signal === undefined &&
     p.extra === undefined && p.redirect === "follow" && s.maxRedirects === FETCH_MAX_REDIRECTS
   ) {
-    return await plainGet(s, p.url, key);
+    const response = await send(s, p.url, undefined, "GET", undefined);
+    if (!response.redirected || sameOrigin(response.url, originOf(p.url))) {
+      s.pacer?.observe(key, response);
+    }
+    return response;
   }
   let url = p.url;
   let method = p.method;
   let body = p.body;
   let headers = firstHeaders;
+  let origin: string | undefined;
   const redirect = p.redirect === "follow" ? "manual" : p.redirect;
   for (let hops = 0;; hops++) {
-    let response: Response;
-    try {
-      // Called unbound: workerd throws "Illegal invocation" for its fetch called as a method.
-      const send = s.fetch;
-      response = await send(url, { ...p.extra, method, headers, body, signal, redirect });
-    } catch (error) {
-      if (signal?.aborted) throw signal.reason;
-      throw new NetworkError(`${method} ${redact(url)} failed: ${(error as Error)?.message}`, {
-        cause: error,
-      });
+    const init = { ...p.extra, method, headers, body, signal, redirect };
+    const response = await send(s, url, init, method, signal);
+    // What a server at another origin says about its limits does not pace this one.
+    if (hops === 0 || originOf(url) === (origin ??= originOf(p.url))) {
+      s.pacer?.observe(key, response);
     }
-    s.pacer?.observe(key, response);
     if (p.redirect !== "follow" || !isRedirect(response.status)) return response;
     const location = response.headers.get("location");
     if (location === null) return response;
@@ -156,27 +161,24 @@ async function follow(
   }
 }
 
-/** The redirect limit of the Fetch standard, which `fetch` applies when it follows them. */
-const FETCH_MAX_REDIRECTS = 20;
-
-// A GET with no headers, body or signal carries nothing to protect, so fetch may follow the
-// redirects itself (the Fetch standard's limit is the pool's default, 20), and no init object is
-// built: that is most of what the pool costs per request on top of fetch.
-async function plainGet(s: AttemptSettings, url: string, key: string): Promise<Response> {
-  let response: Response;
+/** One fetch; a failure that is not the caller's abort becomes a NetworkError. */
+async function send(
+  s: AttemptSettings,
+  url: string,
+  init: RequestInit | undefined,
+  method: string,
+  signal: AbortSignal | undefined,
+): Promise<Response> {
+  // Called unbound: workerd throws "Illegal invocation" for its fetch called as a method.
+  const fetch = s.fetch;
   try {
-    const send = s.fetch; // unbound, as in follow()
-    response = await send(url);
+    return await (init === undefined ? fetch(url) : fetch(url, init));
   } catch (error) {
-    throw new NetworkError(`GET ${redact(url)} failed: ${(error as Error)?.message}`, {
+    if (signal?.aborted) throw signal.reason;
+    throw new NetworkError(`${method} ${redact(url)} failed: ${(error as Error)?.message}`, {
       cause: error,
     });
   }
-  // What a server at another origin says about its limits does not pace this one.
-  if (!response.redirected || sameOrigin(response.url, originOf(url))) {
-    s.pacer?.observe(key, response);
-  }
-  return response;
 }
 
 function stripCredentials(headers: Headers, s: AttemptSettings): Headers {
