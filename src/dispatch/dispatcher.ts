@@ -5,6 +5,7 @@
  * @module
  */
 
+import { clearLongTimeout, setLongTimeout, type TimerHandle } from "../core/timer.ts";
 import { PoolClosedError, QueueFullError } from "../http/errors.ts";
 import { describe } from "../limiter/_validate.ts";
 import { Affinity } from "./_affinity.ts";
@@ -62,7 +63,7 @@ export class Dispatcher<Req, Res> {
   #closer = new AbortController();
   #drained: Promise<void> | undefined = undefined;
   #onDrained: (() => void) | undefined = undefined;
-  #timer: ReturnType<typeof setTimeout> | undefined = undefined;
+  #timer: TimerHandle | undefined = undefined;
 
   /**
    * Creates a dispatcher.
@@ -229,7 +230,7 @@ export class Dispatcher<Req, Res> {
     if (this.#pending === 0) this.#settle();
     else if (deadlineMs === 0) this.#abortRemaining();
     else if (deadlineMs !== Infinity && this.#timer === undefined) {
-      this.#timer = setTimeout(() => this.#abortRemaining(), deadlineMs);
+      this.#timer = setLongTimeout(() => this.#abortRemaining(), deadlineMs);
     }
     return this.#drained;
   }
@@ -343,7 +344,7 @@ export class Dispatcher<Req, Res> {
   }
 
   #settle(): void {
-    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    clearLongTimeout(this.#timer);
     this.#timer = undefined;
     // A tick later: the last job's own promise settles after its release, and callers' reactions
     // to it should run before those to close().

@@ -5,7 +5,7 @@
 import type { Credentials, CredentialSlot } from "./_credentials.ts";
 import type { Prepared } from "./_prepare.ts";
 import { redact } from "./_prepare.ts";
-import { sleep } from "./_sleep.ts";
+import { sleep } from "../core/timer.ts";
 import { NetworkError } from "./errors.ts";
 import type { PoolRateLimiter } from "./pool_options.ts";
 import type { ServerPacer } from "./server_pacer.ts";

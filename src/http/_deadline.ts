@@ -1,12 +1,13 @@
 // An AbortController that follows a parent signal and aborts itself with a TimeoutError after
 // a delay. Its timer is always cleared, and it detaches from the parent when disposed.
 
+import { clearLongTimeout, setLongTimeout, type TimerHandle } from "../core/timer.ts";
 import type { TimeoutEntry, TimeoutQueue } from "./_timeouts.ts";
 
 export class Deadline {
   readonly #controller = new AbortController();
   readonly #parent: AbortSignal | undefined;
-  #timer: ReturnType<typeof setTimeout> | undefined;
+  #timer: TimerHandle | undefined;
   #queue: TimeoutQueue | undefined;
   #entry: TimeoutEntry | undefined;
   #ms = 0;
@@ -30,7 +31,7 @@ export class Deadline {
   start(ms: number, reason: () => Error, queue?: TimeoutQueue): void {
     if (ms === Infinity || this.#controller.signal.aborted) return;
     if (queue === undefined) {
-      this.#timer = setTimeout(() => this.#controller.abort(reason()), ms);
+      this.#timer = setLongTimeout(() => this.#controller.abort(reason()), ms);
     } else {
       this.#queue = queue;
       this.#ms = ms;
@@ -40,7 +41,7 @@ export class Deadline {
 
   /** Clears the timer; the parent still aborts the signal (a body may still be read). */
   clear(): void {
-    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    clearLongTimeout(this.#timer);
     this.#timer = undefined;
     if (this.#entry !== undefined) this.#queue!.clear(this.#ms, this.#entry);
     this.#entry = undefined;

@@ -9,7 +9,7 @@ import { Deadline } from "./_deadline.ts";
 import { type Prepared, redact } from "./_prepare.ts";
 import { discard, excerpt } from "./_response_body.ts";
 import type { RetryPolicy } from "./_retry.ts";
-import { sleep } from "./_sleep.ts";
+import { sleep } from "../core/timer.ts";
 import type { TimeoutQueue } from "./_timeouts.ts";
 import type { StatsRecorder } from "./_stats_recorder.ts";
 import { parseRetryAfter } from "./ratelimit_headers.ts";

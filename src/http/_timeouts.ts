@@ -3,6 +3,8 @@
 // live entry. Adding and clearing are O(1) (cleared entries are skipped when they reach the head),
 // and the timer is cleared as soon as nothing is pending, so no timer outlives the work.
 
+import { clearLongTimeout, setLongTimeout, type TimerHandle } from "../core/timer.ts";
+
 export interface TimeoutEntry {
   at: number;
   controller: AbortController | undefined;
@@ -13,7 +15,7 @@ class Lane {
   items: TimeoutEntry[] = [];
   head = 0;
   live = 0;
-  timer: ReturnType<typeof setTimeout> | undefined;
+  timer: TimerHandle | undefined;
 }
 
 export class TimeoutQueue {
@@ -41,13 +43,16 @@ export class TimeoutQueue {
     entry.reason = undefined;
     const lane = this.#lanes.get(ms)!;
     if (--lane.live === 0 && lane.timer !== undefined) {
-      clearTimeout(lane.timer);
+      clearLongTimeout(lane.timer);
       lane.timer = undefined;
     }
   }
 
   #arm(ms: number, lane: Lane, at: number): void {
-    lane.timer = setTimeout(() => this.#fire(ms, lane), Math.max(0, at - performance.now()));
+    lane.timer = setLongTimeout(
+      () => this.#fire(ms, lane),
+      Math.max(0, at - performance.now()),
+    );
   }
 
   #fire(ms: number, lane: Lane): void {

@@ -4,6 +4,7 @@
  * @module
  */
 
+import { clearLongTimeout, setLongTimeout, type TimerHandle } from "../core/timer.ts";
 import { type Clock, systemClock } from "../limiter/clock.ts";
 import { integer, positive } from "../limiter/_validate.ts";
 import { parseRateLimitHeaders } from "./ratelimit_headers.ts";
@@ -68,7 +69,7 @@ interface Waiter {
 
 interface Entry extends PaceState {
   waiters: Waiter[];
-  timer?: ReturnType<typeof setTimeout>;
+  timer?: TimerHandle;
   used: boolean; // CLOCK second-chance bit
 }
 
@@ -343,7 +344,7 @@ export class ServerPacer {
   // Starts every waiter that may start now, then sets one timer for the next.
   #pump(entry: Entry): void {
     if (entry.timer !== undefined) {
-      clearTimeout(entry.timer);
+      clearLongTimeout(entry.timer);
       entry.timer = undefined;
     }
     while (entry.waiters.length > 0) {
@@ -351,7 +352,7 @@ export class ServerPacer {
       const wait = paceDelay(entry, now, this.#limits);
       if (wait > 0) {
         if (wait !== Infinity) {
-          entry.timer = setTimeout(() => {
+          entry.timer = setLongTimeout(() => {
             entry.timer = undefined;
             this.#pump(entry);
           }, Math.min(Math.ceil(wait), MAX_TIMER_MS));

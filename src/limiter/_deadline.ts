@@ -1,6 +1,7 @@
 // Runs one store call with a time limit and the caller's signal, without leaking a timer.
 
 import { TimeoutError } from "../http/errors.ts";
+import { clearLongTimeout, setLongTimeout, type TimerHandle } from "../core/timer.ts";
 
 export function withDeadline<T>(
   call: (signal: AbortSignal) => Promise<T>,
@@ -10,18 +11,18 @@ export function withDeadline<T>(
   signal?.throwIfAborted();
   const controller = new AbortController();
   return new Promise<T>((resolve, reject) => {
-    let timer: ReturnType<typeof setTimeout> | undefined;
+    let timer: TimerHandle | undefined;
     const onAbort = (): void => {
       controller.abort(signal?.reason);
       finish(() => reject(signal?.reason));
     };
     const finish = (settle: () => void): void => {
-      if (timer !== undefined) clearTimeout(timer);
+      clearLongTimeout(timer);
       signal?.removeEventListener("abort", onAbort);
       settle();
     };
     if (timeoutMs !== Infinity) {
-      timer = setTimeout(() => {
+      timer = setLongTimeout(() => {
         const error = new TimeoutError(
           `The state store did not answer within ${timeoutMs} ms`,
           timeoutMs,

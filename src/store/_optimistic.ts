@@ -2,6 +2,7 @@
 // of it: read the state (with a version token and the time), decide, write only if the token
 // still matches, and retry with jittered backoff when another writer got there first.
 
+import { sleep } from "../core/timer.ts";
 import type { Algorithm } from "../limiter/algorithm.ts";
 import type { RateLimitDecision } from "../limiter/decision.ts";
 import type { StoreDecideOptions } from "./state_store.ts";
@@ -49,18 +50,4 @@ export async function optimisticDecide<T>(
     `${store} could not commit '${key}' after ${attempts} attempts: too much contention`,
     store,
   );
-}
-
-function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      reject(signal?.reason);
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener("abort", onAbort, { once: true });
-  });
 }
