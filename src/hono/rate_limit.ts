@@ -86,8 +86,10 @@ export interface RateLimitOptions<C extends RateLimitContext = RateLimitContext>
   /** The limiter that decides: anything with `check(key, cost)`. */
   limiter: RateLimiterLike;
   /**
-   * Whom a request counts against. Required: there is no client address every runtime can see,
-   * and headers such as `x-forwarded-for` are only trustworthy behind your own proxy.
+   * Whom a request counts against: a string (anything else goes to `onError`). Required: there
+   * is no client address every runtime can see. {@linkcode clientAddress} reads the one the
+   * runtime reports; headers such as `cf-connecting-ip` outside Workers or `x-forwarded-for` are
+   * whatever the client chose to send, unless your own proxy overwrites them.
    */
   key: (c: C) => string | Promise<string>;
   /**
@@ -165,13 +167,13 @@ type Pending = { pending?: PromiseLike<unknown> };
  * ```ts
  * import { Hono } from "hono";
  * import { FluxLimiter } from "@fluxpool/fluxpool";
- * import { rateLimit } from "@fluxpool/fluxpool/hono";
+ * import { clientAddress, rateLimit } from "@fluxpool/fluxpool/hono";
  * import assert from "node:assert/strict";
  *
  * const app = new Hono();
  * app.use(rateLimit({
  *   limiter: new FluxLimiter({ rate: 10, burst: 20 }),
- *   key: (c) => c.req.header("cf-connecting-ip") ?? "anonymous",
+ *   key: (c) => clientAddress(c) ?? "unknown",
  * }));
  * app.get("/", (c) => c.text("hello"));
  *
