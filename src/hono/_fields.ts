@@ -93,6 +93,11 @@ export function viewOf(
   };
 }
 
+/** A quota's stated window when it is a finite number > 0, else unknown (`w` left out). */
+function windowMsOf(value: unknown): number | undefined {
+  return typeof value === "number" && Number.isFinite(value) && value > 0 ? value : undefined;
+}
+
 interface QuotaEntry extends RateLimitDecision {
   readonly name: string;
   readonly windowMs?: number;
@@ -116,7 +121,7 @@ export function viewsOf(
 ): QuotaView[] {
   const quotas = (decision as { quotas?: unknown }).quotas;
   if (Array.isArray(quotas) && quotas.length > 0 && quotas.every(isQuotaEntry)) {
-    return quotas.map((quota) => viewOf(quota.name, quota, quota.windowMs));
+    return quotas.map((quota) => viewOf(quota.name, quota, windowMsOf(quota.windowMs)));
   }
   return [viewOf(name, decision, windowMs)];
 }

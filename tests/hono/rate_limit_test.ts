@@ -581,3 +581,25 @@ Deno.test("rateLimit() reports an onError function that returns no Response", as
   );
   assert.ok(((seen[0] as Error).cause as Error).message.includes("answered null"));
 });
+
+Deno.test("rateLimit() leaves out w for a quota whose window is not a number > 0", async () => {
+  const quota = (name: string, windowMs: unknown) => ({
+    name,
+    limit: 5,
+    remaining: 4,
+    retryAfterMs: 0,
+    resetAfterMs: 1000,
+    windowMs,
+  });
+  const limiter = answering({
+    allowed: true,
+    limit: 5,
+    remaining: 4,
+    retryAfterMs: 0,
+    resetAfterMs: 1000,
+    quotas: [quota("a", NaN), quota("b", -60_000), quota("c", "60000"), quota("d", 60_000)],
+  });
+  const res = await appWith({ limiter }).request("/");
+  await res.body?.cancel();
+  assert.equal(res.headers.get("RateLimit-Policy"), '"a";q=5, "b";q=5, "c";q=5, "d";q=5;w=60');
+});
