@@ -10,7 +10,7 @@
 //   GET /metrics                      the limiter's metrics (PrometheusMetrics) in text format
 import { Hono } from "hono";
 import { type Clock, FluxLimiter, PrometheusMetrics } from "../../mod.ts";
-import { rateLimit, type RateLimitContext } from "../../src/hono/mod.ts";
+import { clientAddress, rateLimit, type RateLimitContext } from "../../src/hono/mod.ts";
 import { countries } from "./countries.ts";
 import { streamAll } from "./_all.ts";
 import { pageOf, parsePaging, problem } from "./_paging.ts";
@@ -26,16 +26,14 @@ export interface EdgeAppOptions {
 }
 
 /**
- * Whom a request counts against: Cloudflare's `cf-connecting-ip` (set by its edge, so not
- * spoofable there), else the peer address `deno serve` and Deno Deploy pass as the second
- * `fetch` argument, else one shared bucket. `x-forwarded-for` is deliberately not read: any
- * client can send it unless your own proxy overwrites it.
+ * Whom a request counts against: the client's address as the runtime reports it — on Workers
+ * `cf-connecting-ip`, which Cloudflare's edge sets (the request carries `request.cf` there); under
+ * `deno serve` and on Deno Deploy the connection's peer address — else one shared bucket.
+ * Headers are never trusted elsewhere: under Deno a client can send any `cf-connecting-ip` or
+ * `x-forwarded-for` it likes, a fresh one each time.
  */
 export function clientKey(c: RateLimitContext): string {
-  const cf = c.req.header("cf-connecting-ip");
-  if (cf) return cf;
-  const peer = c.env?.remoteAddr?.hostname;
-  return typeof peer === "string" ? peer : "anonymous";
+  return clientAddress(c) ?? "unknown";
 }
 
 /**

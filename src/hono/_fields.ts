@@ -28,9 +28,21 @@ export interface FieldExtras {
   readonly partitionKey?: string;
 }
 
-/** Whole seconds, rounded up, never negative; `Infinity` and NaN become 0. */
+/**
+ * The largest Structured Fields Integer (RFC 9651: at most 15 digits). Every number written into
+ * a field is clamped to it, so an enormous or infinite value never becomes `1e+21`, which no
+ * parser accepts as an integer.
+ */
+export const SF_INTEGER_MAX = 999_999_999_999_999;
+
+/** `value` as a field integer: floored, NaN and negatives 0, at most {@linkcode SF_INTEGER_MAX}. */
+export function fieldInteger(value: number): number {
+  return value > 0 ? Math.min(Math.floor(value), SF_INTEGER_MAX) : 0;
+}
+
+/** Whole seconds, rounded up, never negative, NaN 0, at most {@linkcode SF_INTEGER_MAX}. */
 export function ceilSeconds(ms: number): number {
-  return Number.isFinite(ms) && ms > 0 ? Math.ceil(ms / 1000 - 1e-9) : 0;
+  return ms > 0 ? fieldInteger(Math.ceil(ms / 1000 - 1e-9)) : 0;
 }
 
 /** Whether `name` can be written as a Structured Field String (printable ASCII). */
@@ -40,10 +52,6 @@ export function isSfString(name: string): boolean {
 
 function sfString(value: string): string {
   return `"${value.replace(/[\\"]/g, (ch) => `\\${ch}`)}"`;
-}
-
-function wholeUnits(value: number): number {
-  return Number.isFinite(value) && value > 0 ? Math.floor(value) : 0;
 }
 
 /**
@@ -62,7 +70,8 @@ export function windowOf(limiter: unknown): number | undefined {
     typeof rate === "number" && rate > 0 && typeof period === "number" && period > 0 &&
     typeof burst === "number" && burst > 0
   ) {
-    return (burst * period) / rate;
+    const window = (burst * period) / rate;
+    if (Number.isFinite(window) && window > 0) return window;
   }
   return undefined;
 }
@@ -75,13 +84,18 @@ export function viewOf(
 ): QuotaView {
   return {
     name,
-    quota: wholeUnits(decision.limit),
+    quota: fieldInteger(decision.limit),
     // `w` must be a whole number of seconds; rounding the window up keeps q/w at or below the
     // real sustained rate, so a client that paces by it is never denied.
     window: windowMs === undefined ? undefined : Math.max(1, ceilSeconds(windowMs)),
-    remaining: wholeUnits(decision.remaining),
+    remaining: fieldInteger(decision.remaining),
     reset: ceilSeconds(decision.resetAfterMs),
   };
+}
+
+/** A quota's stated window when it is a finite number > 0, else unknown (`w` left out). */
+function windowMsOf(value: unknown): number | undefined {
+  return typeof value === "number" && Number.isFinite(value) && value > 0 ? value : undefined;
 }
 
 interface QuotaEntry extends RateLimitDecision {
@@ -107,7 +121,7 @@ export function viewsOf(
 ): QuotaView[] {
   const quotas = (decision as { quotas?: unknown }).quotas;
   if (Array.isArray(quotas) && quotas.length > 0 && quotas.every(isQuotaEntry)) {
-    return quotas.map((quota) => viewOf(quota.name, quota, quota.windowMs));
+    return quotas.map((quota) => viewOf(quota.name, quota, windowMsOf(quota.windowMs)));
   }
   return [viewOf(name, decision, windowMs)];
 }
@@ -148,7 +162,7 @@ export function fieldsOf(
     ["X-RateLimit-Limit", String(tightest.quota)],
     ["X-RateLimit-Remaining", String(tightest.remaining)],
     // The legacy reset is a Unix time in seconds (GitHub's and express-rate-limit's reading).
-    ["X-RateLimit-Reset", String(Math.ceil(nowMs / 1000) + tightest.reset)],
+    ["X-RateLimit-Reset", String(fieldInteger(Math.ceil(nowMs / 1000) + tightest.reset))],
   ];
 }
 

@@ -1,7 +1,8 @@
 /**
  * Hono middleware for fluxpool: {@linkcode rateLimit} protects routes with any fluxpool limiter
  * and answers in the IETF `RateLimit-Policy` / `RateLimit` fields (draft-11), with 429,
- * `Retry-After` and an RFC 9457 problem body on denial.
+ * `Retry-After` and an RFC 9457 problem body on denial. {@linkcode clientAddress} is the
+ * client's address as the runtime reports it (Workers, Deno, Bun, Node), for the `key`.
  *
  * @example Protect an app
  * ```ts
@@ -24,4 +25,5 @@
  * @module
  */
 
+export * from "./client_address.ts";
 export * from "./rate_limit.ts";

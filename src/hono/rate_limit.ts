@@ -6,8 +6,8 @@
 
 import { type Clock, systemClock } from "../limiter/clock.ts";
 import type { RateLimitDecision } from "../limiter/decision.ts";
-import { describe, positive } from "../limiter/_validate.ts";
-import { fieldsOf, isSfString, partitionKeyOf, viewsOf, windowOf } from "./_fields.ts";
+import { badAnswer, badKey, checkDecision, checkOptions, isUnits } from "./_checks.ts";
+import { ceilSeconds, fieldsOf, partitionKeyOf, viewsOf, windowOf } from "./_fields.ts";
 
 /**
  * The dialects of rate-limit fields {@linkcode rateLimit} writes: the IETF draft-11
@@ -71,7 +71,11 @@ export interface RateLimiterLike {
   ): RateLimitDecision | PromiseLike<RateLimitDecision>;
 }
 
-/** What {@linkcode rateLimit} does when deciding fails (`key`, `cost` or `check` threw). */
+/**
+ * What {@linkcode rateLimit} does when deciding fails: `key`, `cost` or `check` threw, `key`
+ * returned something other than a string, or `check` answered something other than a
+ * well-formed `RateLimitDecision`.
+ */
 export type RateLimitErrorMode<C extends RateLimitContext = RateLimitContext> =
   | "allow"
   | "deny"
@@ -82,15 +86,19 @@ export interface RateLimitOptions<C extends RateLimitContext = RateLimitContext>
   /** The limiter that decides: anything with `check(key, cost)`. */
   limiter: RateLimiterLike;
   /**
-   * Whom a request counts against. Required: there is no client address every runtime can see,
-   * and headers such as `x-forwarded-for` are only trustworthy behind your own proxy.
+   * Whom a request counts against: a string (anything else goes to `onError`). Required: there
+   * is no client address every runtime can see. {@linkcode clientAddress} reads the one the
+   * runtime reports; headers such as `cf-connecting-ip` outside Workers or `x-forwarded-for` are
+   * whatever the client chose to send, unless your own proxy overwrites them.
    */
   key: (c: C) => string | Promise<string>;
   /**
-   * The units a request costs.
-   * @default {() => 1}
+   * The units a request costs: a finite number >= 0, or a function of the context returning one.
+   * A request whose cost function returns anything else (NaN, a negative number, a string) is
+   * answered 429 without asking the limiter, never let through.
+   * @default {1}
    */
-  cost?: (c: C) => number | Promise<number>;
+  cost?: number | ((c: C) => number | Promise<number>);
   /**
    * The policy name in the draft-11 fields (printable ASCII). A decision that reports several
    * quotas (a `QuotaManager`'s `quotas`) lists each under its own name and window instead.
@@ -148,21 +156,24 @@ type Pending = { pending?: PromiseLike<unknown> };
  *
  * @param options The limiter, the key function, and how to answer.
  * @returns The middleware.
- * @throws {TypeError} when `limiter` has no `check`, `key` is not a function, `headers` is
- * unknown, or `policy` is not printable ASCII.
- * @throws {RangeError} when `windowMs` is not a finite number > 0.
+ * @throws {TypeError} when an option has the wrong type: `limiter` has no `check`, `key` is not
+ * a function, `cost` is neither a function nor a number, `headers` or `onError` is not one of its
+ * values, `policy` or `quotaUnit` is not printable ASCII, `partitionKey` is not a boolean, or
+ * `clock` has no `now`.
+ * @throws {RangeError} when `cost` is a number but not finite and >= 0, or `windowMs` is not a
+ * finite number > 0.
  *
  * @example Ten requests per second per client, bursts of twenty
  * ```ts
  * import { Hono } from "hono";
  * import { FluxLimiter } from "@fluxpool/fluxpool";
- * import { rateLimit } from "@fluxpool/fluxpool/hono";
+ * import { clientAddress, rateLimit } from "@fluxpool/fluxpool/hono";
  * import assert from "node:assert/strict";
  *
  * const app = new Hono();
  * app.use(rateLimit({
  *   limiter: new FluxLimiter({ rate: 10, burst: 20 }),
- *   key: (c) => c.req.header("cf-connecting-ip") ?? "anonymous",
+ *   key: (c) => clientAddress(c) ?? "unknown",
  * }));
  * app.get("/", (c) => c.text("hello"));
  *
@@ -178,7 +189,7 @@ export function rateLimit<C extends RateLimitContext = RateLimitContext>(
   const {
     limiter,
     key,
-    cost = () => 1,
+    cost = 1,
     policy = "default",
     headers = "draft-11",
     quotaUnit,
@@ -187,8 +198,19 @@ export function rateLimit<C extends RateLimitContext = RateLimitContext>(
     onError = "allow",
     clock = systemClock,
   } = options ?? ({} as RateLimitOptions<C>);
-  validate(limiter, key, headers, policy, quotaUnit);
-  if (windowMs !== undefined) positive("rateLimit", "windowMs", windowMs);
+  checkOptions({
+    limiter,
+    key,
+    cost,
+    policy,
+    headers,
+    quotaUnit,
+    windowMs,
+    partitionKey,
+    onError,
+    clock,
+  });
+  const costOf = typeof cost === "number" ? () => cost : cost;
 
   const describeDecision = (decision: RateLimitDecision, pk: string | undefined) =>
     headers === false ? [] : fieldsOf(
@@ -202,8 +224,19 @@ export function rateLimit<C extends RateLimitContext = RateLimitContext>(
     let decision: RateLimitDecision & Pending;
     let pk: string | undefined;
     try {
-      const id = await key(c);
-      decision = await limiter.check(id, await cost(c));
+      const id: unknown = await key(c);
+      if (typeof id !== "string") throw badKey(id);
+      const units: unknown = await costOf(c);
+      // Never handed to the limiter: a custom one might count NaN as free or a negative cost
+      // as a refund. And never let through: the request would choose to be unlimited.
+      if (!isUnits(units)) {
+        return problem(
+          429,
+          `The request's cost is not a number of units policy "${policy}" can allow.`,
+          [],
+        );
+      }
+      decision = checkDecision(await limiter.check(id, units));
       if (partitionKey && headers === "draft-11") pk = await partitionKeyOf(id);
     } catch (error) {
       // A cost the limiter can never allow is the request's fault, not an outage: failing open
@@ -213,7 +246,9 @@ export function rateLimit<C extends RateLimitContext = RateLimitContext>(
       }
       if (onError === "allow") return await next();
       if (onError === "deny") return problem(503, "The rate limiter is unavailable.", []);
-      return await onError(error, c);
+      const answer: unknown = await onError(error, c);
+      if (answer instanceof Response) return answer;
+      throw badAnswer(answer, error);
     }
     if (decision.pending !== undefined) defer(c, decision.pending);
     const fields = describeDecision(decision, pk);
@@ -232,50 +267,15 @@ function denial(
   policy: string,
   fields: [string, string][],
 ): Response {
-  const seconds = Math.max(1, Math.ceil(decision.retryAfterMs / 1000 - 1e-9));
-  const known = Number.isFinite(seconds);
+  // An infinite wait has no honest Retry-After; a finite one is capped like every field integer.
+  const known = Number.isFinite(decision.retryAfterMs);
+  const seconds = Math.max(1, ceilSeconds(decision.retryAfterMs));
   if (known) fields.push(["Retry-After", String(seconds)]);
   // A multi-quota decision names the quota that denied.
   const denying = (decision as { quota?: unknown }).quota;
   const name = typeof denying === "string" ? denying : policy;
   const retry = known ? `; retry in ${seconds} s` : "";
   return problem(429, `The rate limit of policy "${name}" is exhausted${retry}.`, fields);
-}
-
-function validate(
-  limiter: unknown,
-  key: unknown,
-  headers: unknown,
-  policy: unknown,
-  quotaUnit: unknown,
-): void {
-  if (typeof (limiter as RateLimiterLike)?.check !== "function") {
-    throw new TypeError(
-      `Cannot create rateLimit as 'limiter' must have a check() method: received ${typeof limiter}`,
-    );
-  }
-  if (typeof key !== "function") {
-    throw new TypeError(
-      `Cannot create rateLimit as 'key' must be a function: received ${typeof key}`,
-    );
-  }
-  if (![false, "draft-11", "draft-7", "legacy"].includes(headers as string)) {
-    throw new TypeError(
-      `Cannot create rateLimit as 'headers' must be "draft-11", "draft-7", "legacy" or false: received ${
-        describe(headers)
-      }`,
-    );
-  }
-  for (const [name, value] of [["policy", policy], ["quotaUnit", quotaUnit]] as const) {
-    if (name === "quotaUnit" && value === undefined) continue;
-    if (typeof value !== "string" || !isSfString(value) || value === "") {
-      throw new TypeError(
-        `Cannot create rateLimit as '${name}' must be a non-empty printable ASCII string: received ${
-          describe(value)
-        }`,
-      );
-    }
-  }
 }
 
 const TITLES: Record<number, string> = { 429: "Too Many Requests", 503: "Service Unavailable" };

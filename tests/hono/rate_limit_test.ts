@@ -136,11 +136,13 @@ Deno.test("rateLimit() charges the cost the cost function returns", async () => 
 Deno.test("rateLimit() never fails open on a cost the limiter can never allow", async () => {
   const limiter = new FluxLimiter({ rate: 10, burst: 10, clock: new ManualClock() });
   const app = appWith({ limiter, cost: (c) => Number(c.req.query("cost")) });
-  for (const cost of ["11", "-1", "NaN"]) {
+  const more = 'The request costs more than policy "default" allows.';
+  const invalid = 'The request\'s cost is not a number of units policy "default" can allow.';
+  for (const [cost, detail] of [["11", more], ["-1", invalid], ["NaN", invalid]]) {
     const res = await app.request(`/?cost=${cost}`);
     assert.equal(res.status, 429, cost);
     assert.equal(res.headers.get("Retry-After"), null);
-    assert.equal((await res.json()).detail, 'The request costs more than policy "default" allows.');
+    assert.equal((await res.json()).detail, detail);
   }
 });
 
@@ -339,4 +341,265 @@ Deno.test("rateLimit() over a real QuotaManager lists its hourly and daily quota
   assert.equal(denied.status, 429);
   assert.equal(denied.headers.get("Retry-After"), "1800");
   assert.match((await denied.json()).detail, /policy "hourly"/);
+});
+
+Deno.test("rateLimit() validates every option at construction, naming it and the value", () => {
+  const limiter = new FluxLimiter({ rate: 1 });
+  const key = () => "k";
+  const cases: [Partial<RateLimitOptions>, Error][] = [
+    [
+      { cost: "5" as never },
+      new TypeError(
+        `Cannot create rateLimit as 'cost' must be a function or a finite number >= 0: received "5"`,
+      ),
+    ],
+    [
+      { cost: -1 },
+      new RangeError(
+        "Cannot create rateLimit as 'cost' must be a function or a finite number >= 0: received -1",
+      ),
+    ],
+    [
+      { cost: NaN },
+      new RangeError(
+        "Cannot create rateLimit as 'cost' must be a function or a finite number >= 0: received NaN",
+      ),
+    ],
+    [
+      { onError: "open" as never },
+      new TypeError(
+        `Cannot create rateLimit as 'onError' must be "allow", "deny" or a function: received "open"`,
+      ),
+    ],
+    [
+      { partitionKey: "yes" as never },
+      new TypeError(`Cannot create rateLimit as 'partitionKey' must be a boolean: received "yes"`),
+    ],
+    [
+      { clock: {} as never },
+      new TypeError("Cannot create rateLimit as 'clock' must have a now() method: received {}"),
+    ],
+    [
+      { headers: true as never },
+      new TypeError(
+        `Cannot create rateLimit as 'headers' must be "draft-11", "draft-7", "legacy" or false: received true`,
+      ),
+    ],
+    [
+      { windowMs: "60000" as never },
+      new TypeError(
+        `Cannot create rateLimit as 'windowMs' must be a finite number > 0: received "60000"`,
+      ),
+    ],
+    [
+      { quotaUnit: 5 as never },
+      new TypeError(
+        "Cannot create rateLimit as 'quotaUnit' must be a non-empty printable ASCII string: received 5",
+      ),
+    ],
+  ];
+  for (const [bad, error] of cases) {
+    assert.throws(() => rateLimit({ limiter, key, ...bad }), error, JSON.stringify(bad));
+  }
+  assert.throws(
+    () => rateLimit(undefined as never),
+    new TypeError(
+      "Cannot create rateLimit as 'limiter' must have a check() method: received undefined",
+    ),
+  );
+});
+
+Deno.test("rateLimit() charges a constant cost given as a number", async () => {
+  const limiter = new FluxLimiter({ rate: 10, burst: 10, clock: new ManualClock() });
+  const app = appWith({ limiter, cost: 5 });
+  const first = await app.request("/");
+  await first.body?.cancel();
+  assert.equal(first.status, 200);
+  assert.equal(first.headers.get("RateLimit"), '"default";r=5;t=1');
+  await (await app.request("/")).body?.cancel();
+  const denied = await app.request("/");
+  await denied.body?.cancel();
+  assert.equal(denied.status, 429);
+});
+
+function answering(answer: unknown): RateLimitOptions["limiter"] {
+  return { check: () => Promise.resolve(answer as RateLimitDecision) };
+}
+
+const MALFORMED: [string, unknown][] = [
+  ["null", null],
+  ["a string", "allowed"],
+  ["no allowed", { limit: 1, remaining: 1, retryAfterMs: 0, resetAfterMs: 0 }],
+  ["allowed not a boolean", {
+    allowed: "yes",
+    limit: 1,
+    remaining: 1,
+    retryAfterMs: 0,
+    resetAfterMs: 0,
+  }],
+  ["missing fields", { allowed: true }],
+  ["NaN remaining", { allowed: true, limit: 5, remaining: NaN, retryAfterMs: 0, resetAfterMs: 0 }],
+  ["negative limit", { allowed: true, limit: -5, remaining: 1, retryAfterMs: 0, resetAfterMs: 0 }],
+  ["string reset", { allowed: true, limit: 5, remaining: 1, retryAfterMs: 0, resetAfterMs: "1" }],
+  ["negative retry", { allowed: false, limit: 5, remaining: 0, retryAfterMs: -1, resetAfterMs: 9 }],
+];
+
+Deno.test("rateLimit() sends a malformed limiter answer to onError like a thrown error", async () => {
+  for (const [what, answer] of MALFORMED) {
+    const open = await appWith({ limiter: answering(answer) }).request("/");
+    assert.equal(open.status, 200, what);
+    assert.equal(await open.text(), "ok", what);
+    assert.equal(open.headers.get("RateLimit"), null, what);
+
+    const closed = await appWith({ limiter: answering(answer), onError: "deny" }).request("/");
+    assert.equal(closed.status, 503, what);
+    assert.equal((await closed.json()).title, "Service Unavailable", what);
+
+    const seen: unknown[] = [];
+    const custom = await appWith({
+      limiter: answering(answer),
+      onError: (error) => {
+        seen.push(error);
+        return new Response("policy", { status: 418 });
+      },
+    }).request("/");
+    assert.equal(custom.status, 418, what);
+    await custom.body?.cancel();
+    assert.ok(seen[0] instanceof TypeError, what);
+    assert.match(
+      (seen[0] as Error).message,
+      /^Cannot rate-limit a request as rateLimit's 'limiter' answered /,
+      what,
+    );
+  }
+});
+
+Deno.test("rateLimit() sends a key that is not a string to onError", async () => {
+  const limiter = new FluxLimiter({ rate: 1, clock: new ManualClock() });
+  for (const id of [undefined, null, 42, { ip: "198.51.100.1" }]) {
+    const seen: unknown[] = [];
+    const app = appWith({
+      limiter,
+      key: () => id as never,
+      onError: (error) => {
+        seen.push(error);
+        return new Response("policy", { status: 418 });
+      },
+    });
+    for (let i = 0; i < 2; i++) {
+      const res = await app.request("/");
+      await res.body?.cancel();
+      assert.equal(res.status, 418, String(id));
+    }
+    assert.ok(seen[0] instanceof TypeError);
+    assert.match(
+      (seen[0] as Error).message,
+      /^Cannot rate-limit a request as rateLimit's 'key' must return a string: received /,
+    );
+    const denied = await appWith({ limiter, key: () => id as never, onError: "deny" })
+      .request("/");
+    await denied.body?.cancel();
+    assert.equal(denied.status, 503);
+  }
+});
+
+Deno.test("rateLimit() refuses a cost that is not a number >= 0 without asking the limiter", async () => {
+  const costs: unknown[] = [];
+  const limiter = {
+    check(_key: string, cost: number): RateLimitDecision {
+      costs.push(cost);
+      return { allowed: true, limit: 10, remaining: 9, retryAfterMs: 0, resetAfterMs: 100 };
+    },
+  };
+  for (const bad of [NaN, -1, -Infinity, Infinity, "3", undefined, null]) {
+    const res = await appWith({ limiter, cost: () => bad as number }).request("/");
+    assert.equal(res.status, 429, String(bad));
+    assert.equal(res.headers.get("Retry-After"), null);
+    assert.equal(
+      (await res.json()).detail,
+      'The request\'s cost is not a number of units policy "default" can allow.',
+    );
+  }
+  assert.deepEqual(costs, []);
+});
+
+Deno.test("rateLimit() keeps every emitted integer within the Structured Fields range", async () => {
+  const huge: RateLimitDecision = {
+    allowed: true,
+    limit: 1e20,
+    remaining: Infinity,
+    retryAfterMs: 0,
+    resetAfterMs: 1e25,
+  };
+  const max = "999999999999999";
+  const draft11 = await appWith({ limiter: answering(huge), windowMs: 1e300 }).request("/");
+  await draft11.body?.cancel();
+  assert.equal(draft11.headers.get("RateLimit-Policy"), `"default";q=${max};w=${max}`);
+  assert.equal(draft11.headers.get("RateLimit"), `"default";r=${max};t=${max}`);
+
+  const draft7 = await appWith({ limiter: answering(huge), headers: "draft-7" }).request("/");
+  await draft7.body?.cancel();
+  assert.equal(draft7.headers.get("RateLimit"), `limit=${max}, remaining=${max}, reset=${max}`);
+
+  const legacy = await appWith({ limiter: answering(huge), headers: "legacy" }).request("/");
+  await legacy.body?.cancel();
+  assert.equal(legacy.headers.get("X-RateLimit-Limit"), max);
+  assert.equal(legacy.headers.get("X-RateLimit-Reset"), max);
+
+  const denied = await appWith({
+    limiter: answering({ ...huge, allowed: false, remaining: 0, retryAfterMs: 1e30 }),
+  }).request("/");
+  assert.equal(denied.status, 429);
+  assert.equal(denied.headers.get("Retry-After"), max);
+  assert.equal(
+    (await denied.json()).detail,
+    `The rate limit of policy "default" is exhausted; retry in ${max} s.`,
+  );
+  assert.equal(denied.headers.get("RateLimit"), `"default";r=0;t=${max}`);
+});
+
+Deno.test("rateLimit() reports an onError function that returns no Response", async () => {
+  const seen: unknown[] = [];
+  const app = new Hono();
+  app.use(rateLimit({
+    limiter: answering(null),
+    key: () => "k",
+    onError: (() => undefined) as never,
+  }));
+  app.get("/", (c) => c.text("ok"));
+  app.onError((error, c) => {
+    seen.push(error);
+    return c.text("failed", 500);
+  });
+  const res = await app.request("/");
+  await res.body?.cancel();
+  assert.equal(res.status, 500);
+  assert.ok(seen[0] instanceof TypeError);
+  assert.equal(
+    (seen[0] as Error).message,
+    "Cannot rate-limit a request as rateLimit's 'onError' must return a Response: received undefined",
+  );
+  assert.ok(((seen[0] as Error).cause as Error).message.includes("answered null"));
+});
+
+Deno.test("rateLimit() leaves out w for a quota whose window is not a number > 0", async () => {
+  const quota = (name: string, windowMs: unknown) => ({
+    name,
+    limit: 5,
+    remaining: 4,
+    retryAfterMs: 0,
+    resetAfterMs: 1000,
+    windowMs,
+  });
+  const limiter = answering({
+    allowed: true,
+    limit: 5,
+    remaining: 4,
+    retryAfterMs: 0,
+    resetAfterMs: 1000,
+    quotas: [quota("a", NaN), quota("b", -60_000), quota("c", "60000"), quota("d", 60_000)],
+  });
+  const res = await appWith({ limiter }).request("/");
+  await res.body?.cancel();
+  assert.equal(res.headers.get("RateLimit-Policy"), '"a";q=5, "b";q=5, "c";q=5, "d";q=5;w=60');
 });

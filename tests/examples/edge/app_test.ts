@@ -62,17 +62,27 @@ Deno.test("edge app GET /countries rejects bad paging with a problem body", asyn
   }
 });
 
+// A request as the Workers runtime hands it over: through Cloudflare's edge, which sets
+// cf-connecting-ip, and with the `cf` object the runtime adds.
+function viaCloudflare(path: string, ip: string): Request {
+  const request = new Request(`http://edge.test${path}`, { headers: { "cf-connecting-ip": ip } });
+  return Object.assign(request, { cf: { colo: "AMS" } });
+}
+
 Deno.test("edge app rate-limits /countries per client and counts decisions in /metrics", async () => {
   const edge = createApp({ rate: 1, burst: 2, clock: new ManualClock() });
-  const alice = { headers: { "cf-connecting-ip": "203.0.113.7" } };
-  for (let i = 0; i < 2; i++) await (await edge.request("/countries", alice)).body?.cancel();
-  const denied = await edge.request("/countries", alice);
+  for (let i = 0; i < 2; i++) {
+    await (await edge.request(viaCloudflare("/countries", "203.0.113.7"))).body?.cancel();
+  }
+  const denied = await edge.request(viaCloudflare("/countries", "203.0.113.7"));
   assert.equal(denied.status, 429);
   assert.equal(denied.headers.get("Retry-After"), "1");
   const problem = await denied.json();
   assert.equal(problem.status, 429);
   assert.ok(!JSON.stringify(problem).includes("203.0.113.7"));
-  await (await edge.request("/countries", { headers: { "cf-connecting-ip": "x" } })).body?.cancel();
+  const other = await edge.request(viaCloudflare("/countries", "203.0.113.8"));
+  await other.body?.cancel();
+  assert.equal(other.status, 200);
 
   const metrics = await edge.request("/metrics");
   assert.equal(metrics.headers.get("Content-Type"), "text/plain; version=0.0.4; charset=utf-8");
@@ -131,5 +141,71 @@ Deno.test("edge app GET /countries/all answers 502 when the upstream fails at on
     });
   } finally {
     await upstream.shutdown();
+  }
+});
+
+// Headers a client can put on any request to pose as someone new each time.
+function spoofed(i: number): RequestInit {
+  return {
+    headers: {
+      "cf-connecting-ip": `203.0.113.${i}`,
+      "x-forwarded-for": `198.51.100.${i}`,
+      "x-real-ip": `192.0.2.${i}`,
+    },
+  };
+}
+
+Deno.test("edge app under Deno.serve keys by the peer address, not by headers a client sends", async () => {
+  const edge = createApp({ rate: 1, burst: 2, clock: new ManualClock() });
+  const server = Deno.serve({ port: 0, hostname: "127.0.0.1", onListen() {} }, edge.fetch);
+  try {
+    const url = `http://127.0.0.1:${server.addr.port}/countries`;
+    const statuses: number[] = [];
+    for (let i = 1; i <= 3; i++) {
+      const res = await fetch(url, spoofed(i));
+      await res.body?.cancel();
+      statuses.push(res.status);
+    }
+    assert.deepEqual(statuses, [200, 200, 429]);
+  } finally {
+    await server.shutdown();
+  }
+});
+
+Deno.test("edge app under `deno serve` limits a client that sends a fresh address each time", async () => {
+  const app = new URL("../../../examples/edge/app.ts", import.meta.url);
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["serve", "--allow-net", "--port", "0", "--host", "127.0.0.1", app.pathname],
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const output = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
+  try {
+    // deno serve announces its address on stderr: "Listening on http://127.0.0.1:PORT/".
+    let seen = "";
+    let origin: string | undefined;
+    while (origin === undefined) {
+      const { value, done } = await output.read();
+      assert.ok(!done, `deno serve exited: ${seen}`);
+      seen += value;
+      origin = /Listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(seen)?.[1];
+    }
+    // The app allows 20/s with bursts of 40 per client: 120 requests at once from one client
+    // exceed that unless they take over 4 s, each posing as a new client.
+    const statuses = await Promise.all(
+      Array.from({ length: 120 }, async (_, i) => {
+        const res = await fetch(`${origin}/countries?per_page=1`, spoofed(i));
+        await res.body?.cancel();
+        return res.status;
+      }),
+    );
+    const denied = statuses.filter((status) => status === 429).length;
+    assert.ok(denied >= 1, `no request was denied: ${statuses.join(" ")}`);
+    assert.ok(statuses.every((status) => status === 200 || status === 429));
+  } finally {
+    child.kill();
+    await child.status;
+    await output.cancel();
+    await child.stdout.cancel();
   }
 });

@@ -28,6 +28,19 @@ Deno.test("edge app runs as a Cloudflare Worker in workerd", async () => {
     assert.equal(page.headers.get("RateLimit"), '"default";r=39;t=1');
     assert.match(page.headers.get("Link")!, /page=2&per_page=100>; rel="prev"/);
 
+    // Inside workerd requests carry request.cf, so cf-connecting-ip (which Cloudflare's edge
+    // sets) keys the limit: the same address spends its own bucket, another one has a full one.
+    const again = await mf.dispatchFetch("http://edge.test/countries", {
+      headers: { "cf-connecting-ip": "198.51.100.1" },
+    });
+    await again.body?.cancel();
+    assert.equal(again.headers.get("RateLimit"), '"default";r=38;t=1');
+    const other = await mf.dispatchFetch("http://edge.test/countries", {
+      headers: { "cf-connecting-ip": "198.51.100.2" },
+    });
+    await other.body?.cancel();
+    assert.equal(other.headers.get("RateLimit"), '"default";r=39;t=1');
+
     // The Worker reads every page from its own origin (Miniflare's loopback address).
     const all = await mf.dispatchFetch(new URL("/countries/all", await mf.ready));
     assert.equal(all.headers.get("Content-Type"), "application/x-ndjson", await all.clone().text());
@@ -37,7 +50,7 @@ Deno.test("edge app runs as a Cloudflare Worker in workerd", async () => {
     const metrics = await mf.dispatchFetch("http://edge.test/metrics");
     assert.match(
       await metrics.text(),
-      /^fluxpool_decisions_total\{limiter="countries",result="allowed"\} 5$/m,
+      /^fluxpool_decisions_total\{limiter="countries",result="allowed"\} 7$/m,
     );
   } finally {
     await mf.dispose();
