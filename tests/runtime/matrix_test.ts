@@ -67,6 +67,7 @@ Deno.test("runtime matrix: the bundled public API behaves the same in every runt
         modules: true,
         script: await Deno.readTextFile(`${dir.path}/worker.mjs`),
         compatibilityDate: "2025-01-01",
+        cf: false,
         bindings: { BASE_URL: baseUrl },
       });
       try {

@@ -15,6 +15,8 @@ Deno.test("edge app runs as a Cloudflare Worker in workerd", async () => {
     modules: true,
     script: await Deno.readTextFile(`${dir.path}/worker.mjs`),
     compatibilityDate: "2025-01-01",
+    // Placeholder request.cf values: Miniflare would otherwise try to download real ones.
+    cf: false,
   });
   try {
     const page = await mf.dispatchFetch("http://edge.test/countries?page=3&per_page=100", {
