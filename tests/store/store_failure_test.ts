@@ -143,3 +143,81 @@ await serviceTest("postgres", "DistributedLimiter over a slow PostgreSQL times o
     await proxy.close();
   }
 });
+
+await serviceTest(
+  "redis",
+  "DistributedLimiter over RedisStore refuses what a tampered script answers",
+  async () => {
+    const redis = new Redis({ host: "127.0.0.1", port: 6379, lazyConnect: true });
+    await redis.connect();
+    try {
+      // [allowed, remaining, retryAfterMs, resetAfterMs] no GCRA of burst 3 can give.
+      const tampered: [string, string][] = [
+        [`return {1, "-1", "0", "0"}`, "'remaining' is outside 0..3"],
+        [`return {1, "7", "0", "0"}`, "'remaining' is outside 0..3"],
+        [`return {0, "0", "-20", "0"}`, "'retryAfterMs' is negative"],
+        [`return {1, "2", "150", "150"}`, "the decision is allowed with a wait"],
+      ];
+      for (const [script, problem] of tampered) {
+        const store = new RedisStore({
+          evalsha: (_sha, keys, args) => redis.eval(script, keys.length, ...keys, ...args),
+          eval: (_script, keys, args) => redis.eval(script, keys.length, ...keys, ...args),
+        });
+        const limiter = new DistributedLimiter({
+          store,
+          rate: 10,
+          burst: 3,
+          prefix: `fluxpool-test:tampered:${crypto.randomUUID()}`,
+          onStoreError: "deny",
+        });
+        const decision = await limiter.check("k");
+        assert.deepEqual([decision.allowed, decision.source], [false, "fallback"], problem);
+        assert.ok(isStoreError(decision.storeError));
+        assert.ok(
+          (decision.storeError as Error).message.startsWith(
+            `RedisStore answered an impossible decision (${problem}): `,
+          ),
+          (decision.storeError as Error).message,
+        );
+      }
+    } finally {
+      await redis.quit();
+    }
+  },
+);
+
+await serviceTest(
+  "postgres",
+  "DistributedLimiter over PostgresStore refuses what a tampered function answers",
+  async () => {
+    const schema = `fluxpool_tampered_${crypto.randomUUID().replaceAll("-", "")}`;
+    const admin = new pg.Pool({ connectionString: "postgres://postgres@127.0.0.1:5432/test" });
+    const pool = new pg.Pool({
+      connectionString: "postgres://postgres@127.0.0.1:5432/test",
+      options: `-c search_path=${schema}`,
+    });
+    try {
+      await admin.query(`CREATE SCHEMA ${schema}`);
+      await admin.query(`CREATE FUNCTION ${schema}.fluxpool_decide(p_key text, p_code int,
+        p_cost float8, p_consume boolean, p_now float8, p_params float8[])
+        RETURNS float8[] LANGUAGE sql AS $$ SELECT ARRAY[1, 2, 0, -40]::float8[] $$`);
+      const limiter = new DistributedLimiter({
+        store: new PostgresStore(pool),
+        rate: 10,
+        burst: 3,
+        onStoreError: "deny",
+      });
+      const decision = await limiter.check("k");
+      assert.deepEqual([decision.allowed, decision.source], [false, "fallback"]);
+      assert.ok(isStoreError(decision.storeError));
+      assert.equal(
+        (decision.storeError as Error).message,
+        `PostgresStore answered an impossible decision ('resetAfterMs' is negative): {"allowed":true,"limit":3,"remaining":2,"retryAfterMs":0,"resetAfterMs":-40}`,
+      );
+    } finally {
+      await pool.end();
+      await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+      await admin.end();
+    }
+  },
+);
