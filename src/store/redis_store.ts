@@ -14,6 +14,7 @@ import { REDIS_SCRIPTS, RESET_SCRIPT } from "./redis_scripts.ts";
 import { COMPARE_AND_SET_SCRIPT, READ_SCRIPT } from "./redis_cas_scripts.ts";
 import { optimisticDecide } from "./_optimistic.ts";
 import { integer } from "../limiter/_validate.ts";
+import { optionalClock, optionsOf, withMethods } from "./_store_options.ts";
 
 /**
  * The two commands a {@linkcode RedisStore} needs, in the shape `@upstash/redis` has natively:
@@ -98,6 +99,7 @@ export interface RedisStoreOptions {
 }
 
 const NAME = "RedisStore";
+const CLIENT_RULE = "a client with evalsha(sha, keys, args) and eval(script, keys, args)";
 
 /**
  * A {@linkcode StateStore} on Redis. Each decision is one `EVALSHA` of the algorithm's Lua
@@ -127,18 +129,15 @@ export class RedisStore implements StateStore {
    * an `@upstash/redis` client as it is, or ioredis / node-redis through
    * {@linkcode fromIoredis} / {@linkcode fromNodeRedis}.
    * @param options A test clock, and the retry bound of the optimistic path.
-   * @throws {TypeError} when the client lacks `eval` or `evalsha`.
+   * @throws {TypeError} when the client lacks `eval` or `evalsha`, or an option has the wrong
+   * type.
    * @throws {RangeError} when `maxAttempts` is not an integer >= 1.
    */
-  constructor(client: RedisScriptClient, options: RedisStoreOptions = {}) {
-    if (typeof client?.evalsha !== "function" || typeof client?.eval !== "function") {
-      throw new TypeError(
-        `Cannot create ${NAME} as 'client' must have evalsha(sha, keys, args) and eval(script, keys, args): received ${typeof client}`,
-      );
-    }
-    this.#client = client;
-    this.#clock = options.clock;
-    this.#maxAttempts = integer(NAME, "maxAttempts", options.maxAttempts ?? 16, 1);
+  constructor(client: RedisScriptClient, options?: RedisStoreOptions) {
+    const { clock, maxAttempts = 16 } = optionsOf(NAME, options);
+    this.#client = withMethods(NAME, "client", client, ["evalsha", "eval"], CLIENT_RULE);
+    this.#clock = optionalClock(NAME, clock);
+    this.#maxAttempts = integer(NAME, "maxAttempts", maxAttempts, 1);
   }
 
   /**

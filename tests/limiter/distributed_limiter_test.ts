@@ -421,3 +421,33 @@ Deno.test("DistributedLimiter.check() and peek() refuse a cost that is not a num
   }
   assert.equal((await limiter.check("k")).remaining, 1, "nothing was consumed");
 });
+
+Deno.test("DistributedLimiter constructor refuses values that only look like numbers", () => {
+  const store = new MemoryStore();
+  const options = ["rate", "period", "burst", "timeoutMs", "storeCooldownMs", "localCache"];
+  for (const name of options) {
+    for (const [value, shown] of [[null, "null"], ["", '""'], [[], "[]"], ["1", '"1"']] as const) {
+      assert.throws(
+        () => new DistributedLimiter({ store, rate: 1, [name]: value }),
+        (error: Error) =>
+          error instanceof TypeError &&
+          error.message.startsWith(`Cannot create DistributedLimiter as '${name}' must be`) &&
+          error.message.endsWith(`: received ${shown}`),
+        `${name}: ${shown}`,
+      );
+    }
+  }
+  for (const name of ["rate", "period", "burst", "timeoutMs", "storeCooldownMs"]) {
+    assert.throws(() => new DistributedLimiter({ store, rate: 1, [name]: true }), TypeError);
+  }
+  assert.throws(
+    () => new DistributedLimiter({ store: null as unknown as StateStore, rate: 1 }),
+    new TypeError(
+      "Cannot create DistributedLimiter as 'store' must be a StateStore: received null",
+    ),
+  );
+  assert.throws(
+    () => new DistributedLimiter(5 as never),
+    new TypeError("Cannot create DistributedLimiter as 'options' must be an object: received 5"),
+  );
+});

@@ -155,9 +155,47 @@ Deno.test("RedisStore constructor rejects a client without eval/evalsha", () => 
   assert.throws(
     () => new RedisStore({} as never),
     new TypeError(
-      "Cannot create RedisStore as 'client' must have evalsha(sha, keys, args) and eval(script, keys, args): received object",
+      "Cannot create RedisStore as 'client' must be a client with evalsha(sha, keys, args) and eval(script, keys, args): received an object",
     ),
   );
+});
+
+Deno.test("RedisStore constructor validates its options", () => {
+  const client = { evalsha: () => Promise.resolve(), eval: () => Promise.resolve() };
+  const cases: [unknown, Error][] = [
+    [null, new TypeError("Cannot create RedisStore as 'options' must be an object: received null")],
+    [
+      "fast",
+      new TypeError(`Cannot create RedisStore as 'options' must be an object: received "fast"`),
+    ],
+    [
+      { clock: true },
+      new TypeError(
+        "Cannot create RedisStore as 'clock' must be a Clock with now(): received true",
+      ),
+    ],
+    [
+      { maxAttempts: null },
+      new TypeError(
+        "Cannot create RedisStore as 'maxAttempts' must be an integer >= 1: received null",
+      ),
+    ],
+    [
+      { maxAttempts: [] },
+      new TypeError(
+        "Cannot create RedisStore as 'maxAttempts' must be an integer >= 1: received []",
+      ),
+    ],
+    [
+      { maxAttempts: 1.5 },
+      new RangeError(
+        "Cannot create RedisStore as 'maxAttempts' must be an integer >= 1: received 1.5",
+      ),
+    ],
+  ];
+  for (const [options, expected] of cases) {
+    assert.throws(() => new RedisStore(client, options as never), expected);
+  }
 });
 
 await serviceTest(
