@@ -451,3 +451,22 @@ Deno.test("DistributedLimiter constructor refuses values that only look like num
     new TypeError("Cannot create DistributedLimiter as 'options' must be an object: received 5"),
   );
 });
+
+Deno.test("DistributedLimiter.check() waits for the store with a timeoutMs of 2^31 ms or more", async () => {
+  // setTimeout fires after about 1 ms for delays >= 2^31: the store would never be waited for.
+  const slow = new CorruptingStore((decision) => decision);
+  const store: StateStore = {
+    decide: (...args) => sleepThen(30, () => slow.decide(...args)),
+    reset: (key) => slow.reset(key),
+  };
+  for (const timeoutMs of [2 ** 31, 2 ** 32 + 5, Number.MAX_SAFE_INTEGER]) {
+    const limiter = new DistributedLimiter({ store, rate: 1, timeoutMs, prefix: `${timeoutMs}` });
+    const decision = await limiter.check("k");
+    assert.deepEqual([decision.source, decision.allowed], ["store", true], `${timeoutMs}`);
+    assert.equal(decision.storeError, undefined);
+  }
+});
+
+function sleepThen<T>(ms: number, then: () => Promise<T>): Promise<T> {
+  return new Promise((resolve) => setTimeout(resolve, ms)).then(then);
+}
