@@ -19,9 +19,11 @@ import {
 } from "./_equivalence.ts";
 
 const URL = "redis://127.0.0.1:6379";
+// As documented: clients that neither queue nor resend commands (see fromIoredis()).
+const IOREDIS = { enableOfflineQueue: false, autoResendUnfulfilledCommands: false } as const;
 
 async function withIoredis(fn: (redis: Redis) => Promise<void>): Promise<void> {
-  const redis = new Redis(URL, { lazyConnect: true });
+  const redis = new Redis(URL, { ...IOREDIS, lazyConnect: true });
   await redis.connect();
   try {
     await fn(redis);
@@ -89,7 +91,7 @@ await serviceTest(
   "redis",
   "RedisStore works with node-redis and falls back to EVAL on NOSCRIPT",
   async () => {
-    const client = createClient({ url: URL });
+    const client = createClient({ url: URL, disableOfflineQueue: true });
     await client.connect();
     try {
       await client.scriptFlush();
@@ -112,7 +114,7 @@ await serviceTest(
   "DistributedLimiter over RedisStore shares one limit between clients",
   async () => {
     await withIoredis(async (a) => {
-      const b = createClient({ url: URL });
+      const b = createClient({ url: URL, disableOfflineQueue: true });
       await b.connect();
       try {
         const prefix = uniqueKey("shared");
@@ -224,7 +226,7 @@ await serviceTest(
   "RedisStore decides any other algorithm optimistically, exactly",
   async () => {
     await withIoredis(async (a) => {
-      const b = createClient({ url: URL });
+      const b = createClient({ url: URL, disableOfflineQueue: true });
       await b.connect();
       try {
         await assertExactUnderContention([
