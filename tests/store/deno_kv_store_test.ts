@@ -129,3 +129,26 @@ Deno.test("DenoKvStore constructor validates its arguments", () => {
   }
   new DenoKvStore(kv, { keyPrefix: ["app", 1, 2n, true, new Uint8Array([1])] });
 });
+
+Deno.test("DistributedLimiter over DenoKvStore refuses the decision a tampered entry gives", async () => {
+  const kv = await Deno.openKv(":memory:");
+  try {
+    const limiter = new DistributedLimiter({
+      store: new DenoKvStore(kv),
+      rate: 10,
+      burst: 3,
+      onStoreError: "deny",
+    });
+    // A GCRA state is one number: text in its place makes every number of the decision NaN.
+    await kv.set(["fluxpool", "fluxpool:k"], "tampered");
+    const decision = await limiter.check("k");
+    assert.deepEqual([decision.allowed, decision.source], [false, "fallback"]);
+    assert.ok(isStoreError(decision.storeError));
+    assert.match(
+      (decision.storeError as Error).message,
+      /^DenoKvStore answered an impossible decision \('remaining' is not a finite number\)/,
+    );
+  } finally {
+    kv.close();
+  }
+});
