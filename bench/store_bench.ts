@@ -18,7 +18,15 @@ const key = (): string => `k${n++ % KEYS}`;
 const prefix = `fluxpool-bench:${Date.now()}`;
 const generous = { rate: 1_000_000, burst: 1_000_000, timeoutMs: 5000, onStoreError: "deny" };
 
-const redis = new Redis({ host: "127.0.0.1", port: 6379 });
+// fromIoredis() takes only clients that neither queue nor resend commands.
+const redis = new Redis({
+  host: "127.0.0.1",
+  port: 6379,
+  lazyConnect: true,
+  enableOfflineQueue: false,
+  autoResendUnfulfilledCommands: false,
+});
+await redis.connect();
 const pool = new pg.Pool({ host: "127.0.0.1", user: "postgres", database: "test", max: 4 });
 const kv = await Deno.openKv(":memory:");
 const postgresStore = new PostgresStore(pool);

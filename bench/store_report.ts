@@ -14,7 +14,15 @@ const CONCURRENT = 3000;
 const IN_FLIGHT = 32;
 const run = `fluxpool-report:${Date.now()}`;
 
-const redis = new Redis({ host: "127.0.0.1", port: 6379 });
+// fromIoredis() takes only clients that neither queue nor resend commands.
+const redis = new Redis({
+  host: "127.0.0.1",
+  port: 6379,
+  lazyConnect: true,
+  enableOfflineQueue: false,
+  autoResendUnfulfilledCommands: false,
+});
+await redis.connect();
 const pool = new pg.Pool({ host: "127.0.0.1", user: "postgres", database: "test", max: 8 });
 const postgresStore = new PostgresStore(pool);
 await postgresStore.ensureSchema();

@@ -7,7 +7,18 @@ import { fromIoredis, RedisStore } from "../src/store/redis.ts";
 
 const url = "redis://127.0.0.1:6379";
 const prefix = `example:${crypto.randomUUID()}`;
-const connections = [new Redis(url), new Redis(url)];
+// No offline queue and no resend: a decision that timed out while Redis was unreachable must
+// not be replayed (and charged again) when it is back; fromIoredis() refuses other clients.
+const options = {
+  lazyConnect: true,
+  enableOfflineQueue: false,
+  autoResendUnfulfilledCommands: false,
+};
+const connections = [new Redis(url, options), new Redis(url, options)];
+for (const redis of connections) {
+  redis.on("error", (error: Error) => console.warn(`redis: ${error.message}`));
+  await redis.connect();
+}
 const servers = connections.map((redis) =>
   new DistributedLimiter({
     store: new RedisStore(fromIoredis(redis)),

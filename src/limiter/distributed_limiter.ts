@@ -11,11 +11,12 @@ import type { RateLimitDecision } from "./decision.ts";
 import { FluxLimiter } from "./flux_limiter.ts";
 import type { LimitSpec } from "./multi_limit.ts";
 import { pickAlgorithm } from "./_pick_algorithm.ts";
-import { assertCost, describe, integer, nonNegative, positive } from "./_validate.ts";
+import { describe, integer, nonNegative, positive } from "./_validate.ts";
 import { BlockCache } from "./_block_cache.ts";
 import { withDeadline } from "./_deadline.ts";
 import type { StateStore } from "../store/state_store.ts";
 import { MemoryStore } from "../store/memory_store.ts";
+import { checkDecision } from "../store/_decision_check.ts";
 
 /** What a {@linkcode DistributedLimiter} does while its store fails. */
 export type StoreErrorPolicy<K = string> = "allow" | "deny" | FluxLimiter<K>;
@@ -111,7 +112,10 @@ const OWNER = "DistributedLimiter";
  * across every process sharing it. A store outage never rejects `check`: `onStoreError`
  * decides, and the decision says so (`source: "fallback"`, `storeError`).
  *
- * @typeParam K The key type; keys are stored as `${prefix}:${String(key)}`.
+ * @typeParam K The key type: strings, numbers, bigints or booleans, stored as
+ * `${prefix}:${String(key)}`. Other keys (objects, `null`, symbols) are refused with a
+ * `TypeError`, as `String()` would put every object in the same `"[object Object]"` bucket:
+ * serialize them yourself (`JSON.stringify`, an id).
  *
  * @example Fail over to an in-memory limiter
  * ```ts
@@ -134,6 +138,7 @@ export class DistributedLimiter<K = string> {
   // deno-lint-ignore no-explicit-any
   #algorithm: Algorithm<any>;
   #store: StateStore;
+  #storeName: string;
   #prefix: string;
   #timeoutMs: number;
   #policy: StoreErrorPolicy<K>;
@@ -165,8 +170,13 @@ export class DistributedLimiter<K = string> {
       localCache = false,
       clock = systemClock,
     } = options ?? ({} as DistributedLimiterOptions<K>);
+    if (options !== undefined && options !== null && typeof options !== "object") {
+      fail("options", "an object", options);
+    }
     if (typeof clock?.now !== "function") fail("clock", "a Clock with now()", clock);
-    const store: StateStore = options?.store ?? new MemoryStore({ clock });
+    const store: StateStore = options?.store === undefined
+      ? new MemoryStore({ clock })
+      : options.store;
     if (typeof store?.decide !== "function" || typeof store?.reset !== "function") {
       fail("store", "a StateStore", store);
     }
@@ -192,6 +202,10 @@ export class DistributedLimiter<K = string> {
       this.#cache = new BlockCache(integer(OWNER, "localCache", max, 1));
     }
     this.#store = store;
+    const named = store.constructor?.name;
+    this.#storeName = typeof named === "string" && named !== "" && named !== "Object"
+      ? named
+      : "StateStore";
     this.#prefix = prefix;
     this.#timeoutMs = timeoutMs;
     this.#policy = onStoreError;
@@ -219,6 +233,8 @@ export class DistributedLimiter<K = string> {
    * @param cost Units the request costs, from 0 to the capacity.
    * @param options A signal.
    * @returns The decision; never rejects for a store failure.
+   * @throws {TypeError} when `key` is not a string, number, bigint or boolean, or `cost` is not
+   * a number.
    * @throws {RangeError} when `cost` is out of range.
    *
    * @example Consume
@@ -232,7 +248,7 @@ export class DistributedLimiter<K = string> {
    * ```
    */
   check(key: K, cost = 1, options: DistributedCheckOptions = {}): Promise<DistributedDecision> {
-    return this.#decide(key, cost, true, options.signal);
+    return this.#decide(key, cost, true, options?.signal);
   }
 
   /**
@@ -241,6 +257,8 @@ export class DistributedLimiter<K = string> {
    * @param cost Units the request would cost.
    * @param options A signal.
    * @returns What `check(key, cost)` would answer now.
+   * @throws {TypeError} when `key` is not a string, number, bigint or boolean, or `cost` is not
+   * a number.
    * @throws {RangeError} when `cost` is out of range.
    *
    * @example Look without touching
@@ -254,7 +272,7 @@ export class DistributedLimiter<K = string> {
    * ```
    */
   peek(key: K, cost = 1, options: DistributedCheckOptions = {}): Promise<DistributedDecision> {
-    return this.#decide(key, cost, false, options.signal);
+    return this.#decide(key, cost, false, options?.signal);
   }
 
   /**
@@ -264,6 +282,7 @@ export class DistributedLimiter<K = string> {
    * @returns Nothing, once the store forgot the key.
    * @throws {Error} when the store fails or times out: unlike a decision, a reset that did not
    * happen must not look like one that did.
+   * @throws {TypeError} when `key` is not a string, number, bigint or boolean.
    *
    * @example Reset
    * ```ts
@@ -277,17 +296,25 @@ export class DistributedLimiter<K = string> {
    * ```
    */
   async reset(key: K, options: DistributedCheckOptions = {}): Promise<void> {
-    const full = this.#key(key);
+    const full = this.#key(key, "reset");
     this.#cache?.delete(full);
     if (this.#policy instanceof FluxLimiter) this.#policy.reset(key);
     await withDeadline(
       (signal) => this.#store.reset(full, { signal }),
       this.#timeoutMs,
-      options.signal,
+      options?.signal,
     );
   }
 
-  #key(key: K): string {
+  #key(key: K, verb: string): string {
+    const type = typeof key;
+    if (type !== "string" && type !== "number" && type !== "bigint" && type !== "boolean") {
+      throw new TypeError(
+        `Cannot ${verb} a key of ${OWNER} as 'key' must be a string, number, bigint or boolean: received ${
+          shown(key)
+        }`,
+      );
+    }
     return this.#prefix === "" ? String(key) : `${this.#prefix}:${String(key)}`;
   }
 
@@ -297,9 +324,10 @@ export class DistributedLimiter<K = string> {
     consume: boolean,
     signal: AbortSignal | undefined,
   ): Promise<DistributedDecision> {
-    assertCost(cost, this.#algorithm.limit);
+    const verb = consume ? "check" : "peek";
+    const full = this.#key(key, verb);
+    assertCost(cost, this.#algorithm.limit, verb);
     signal?.throwIfAborted();
-    const full = this.#key(key);
     const now = this.#clock.now();
     const block = this.#cache?.get(full, cost, now);
     if (block !== undefined) {
@@ -315,11 +343,12 @@ export class DistributedLimiter<K = string> {
     if (now < this.#downUntil) return this.#fallback(key, cost, consume, this.#lastError);
     let decision: RateLimitDecision;
     try {
-      decision = await withDeadline(
+      const reply = await withDeadline(
         (inner) => this.#store.decide(full, this.#algorithm, cost, { consume, signal: inner }),
         this.#timeoutMs,
         signal,
       );
+      decision = checkDecision(reply, this.#algorithm, this.#storeName);
     } catch (error) {
       if (signal?.aborted && error === signal.reason) throw error;
       this.#lastError = error;
@@ -362,10 +391,24 @@ export class DistributedLimiter<K = string> {
   }
 }
 
+// Objects and functions are not echoed: a key or a store may hold a credential.
+function shown(value: unknown): string {
+  if (typeof value === "function") return "a function";
+  return typeof value === "object" && value !== null ? "an object" : describe(value);
+}
+
 function fail(name: string, rule: string, value: unknown): never {
   throw new TypeError(
-    `Cannot create ${OWNER} as '${name}' must be ${rule}: received ${
-      typeof value === "object" && value !== null ? "an object" : describe(value)
-    }`,
+    `Cannot create ${OWNER} as '${name}' must be ${rule}: received ${shown(value)}`,
   );
+}
+
+// `null`, "", [], "1" and `true` compare like numbers: refuse anything that is not one.
+function assertCost(cost: unknown, limit: number, verb: string): void {
+  const message =
+    `Cannot ${verb} a rate limit in ${OWNER} as 'cost' must be a finite number from 0 to the capacity ${limit}: received ${
+      shown(cost)
+    }`;
+  if (typeof cost !== "number") throw new TypeError(message);
+  if (!(cost >= 0 && cost <= limit)) throw new RangeError(message);
 }

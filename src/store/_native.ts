@@ -5,6 +5,7 @@
 import type { Algorithm } from "../limiter/algorithm.ts";
 import type { RateLimitDecision } from "../limiter/decision.ts";
 import { StoreError } from "./store_error.ts";
+import { checkDecision, show } from "./_decision_check.ts";
 
 // deno-lint-ignore no-explicit-any
 type AnyAlgorithm = Algorithm<any>;
@@ -96,17 +97,13 @@ export function readDecision(
   const size = 4 + 4 * (list?.length ?? 0);
   if (Array.isArray(reply) && reply.length === size) {
     const decision = four(reply.slice(0, 4), algorithm.limit);
-    if (decision !== undefined && list === undefined) return decision;
+    if (decision !== undefined && list === undefined) {
+      return checkDecision(decision, algorithm, store);
+    }
     const limits = list?.map((part, i) => four(reply.slice(4 + 4 * i, 8 + 4 * i), part.limit));
     if (decision !== undefined && limits?.every((d) => d !== undefined)) {
-      return { ...decision, limits: limits as RateLimitDecision[] };
+      return checkDecision({ ...decision, limits }, algorithm, store);
     }
   }
-  let shown: string;
-  try {
-    shown = JSON.stringify(reply)?.slice(0, 200) ?? String(reply);
-  } catch {
-    shown = String(reply);
-  }
-  throw new StoreError(`${store} got an invalid reply: ${shown}`, store);
+  throw new StoreError(`${store} got an invalid reply: ${show(reply)}`, store);
 }

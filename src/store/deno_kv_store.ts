@@ -11,6 +11,7 @@ import { integer } from "../limiter/_validate.ts";
 import type { StateStore, StoreDecideOptions } from "./state_store.ts";
 import { StoreError } from "./store_error.ts";
 import { optimisticDecide } from "./_optimistic.ts";
+import { optionalClock, optionsOf, withMethods, wrongType } from "./_store_options.ts";
 
 /** A Deno KV key. */
 export type KvKeyLike = readonly (string | number | bigint | boolean | Uint8Array)[];
@@ -93,30 +94,27 @@ export class DenoKvStore implements StateStore {
    * Creates a store over an open KV database.
    * @param kv A `Deno.Kv` (or anything shaped like it).
    * @param options The key prefix, the retry bound and the clock.
-   * @throws {TypeError} when `kv` lacks `get`/`atomic`, or an option has the wrong type.
+   * @throws {TypeError} when `kv` lacks `get`/`atomic`/`delete`, or an option has the wrong
+   * type.
    * @throws {RangeError} when `maxAttempts` is not an integer >= 1.
    */
-  constructor(kv: KvLike, options: DenoKvStoreOptions = {}) {
-    const { keyPrefix = ["fluxpool"], maxAttempts = 16, clock = systemClock } = options;
-    if (typeof kv?.get !== "function" || typeof kv?.atomic !== "function") {
-      throw new TypeError(
-        `Cannot create ${NAME} as 'kv' must be a Deno.Kv: received ${typeof kv}`,
+  constructor(kv: KvLike, options?: DenoKvStoreOptions) {
+    const { keyPrefix = ["fluxpool"], maxAttempts = 16, clock = systemClock } = optionsOf(
+      NAME,
+      options,
+    );
+    this.#kv = withMethods(NAME, "kv", kv, ["get", "atomic", "delete"], "a Deno.Kv");
+    if (!Array.isArray(keyPrefix) || !keyPrefix.every(isKeyPart)) {
+      wrongType(
+        NAME,
+        "keyPrefix",
+        "an array of strings, numbers, bigints, booleans or Uint8Arrays",
+        keyPrefix,
       );
     }
-    if (!Array.isArray(keyPrefix)) {
-      throw new TypeError(
-        `Cannot create ${NAME} as 'keyPrefix' must be an array: received ${typeof keyPrefix}`,
-      );
-    }
-    if (typeof clock?.now !== "function") {
-      throw new TypeError(
-        `Cannot create ${NAME} as 'clock' must have a now() method: received ${typeof clock}`,
-      );
-    }
-    this.#kv = kv;
     this.#prefix = keyPrefix;
     this.#maxAttempts = integer(NAME, "maxAttempts", maxAttempts, 1);
-    this.#clock = clock;
+    this.#clock = optionalClock(NAME, clock) as Clock;
   }
 
   /**
@@ -196,6 +194,12 @@ export class DenoKvStore implements StateStore {
       throw wrap(error);
     }
   }
+}
+
+function isKeyPart(part: unknown): boolean {
+  const type = typeof part;
+  return type === "string" || type === "number" || type === "bigint" || type === "boolean" ||
+    part instanceof Uint8Array;
 }
 
 function wrap(error: unknown): StoreError {

@@ -9,6 +9,7 @@ import { type Clock, systemClock } from "../limiter/clock.ts";
 import type { RateLimitDecision } from "../limiter/decision.ts";
 import { integer } from "../limiter/_validate.ts";
 import type { StateStore, StoreDecideOptions } from "./state_store.ts";
+import { optionalClock, optionsOf } from "./_store_options.ts";
 
 /** Options for {@linkcode MemoryStore}. */
 export interface MemoryStoreOptions {
@@ -53,15 +54,10 @@ export class MemoryStore implements StateStore {
    * @throws {RangeError} when `maxKeys` is not an integer >= 1.
    * @throws {TypeError} when `clock` has no `now()` method.
    */
-  constructor(options: MemoryStoreOptions = {}) {
-    const { clock = systemClock, maxKeys = 100_000 } = options;
-    if (typeof clock?.now !== "function") {
-      throw new TypeError(
-        `Cannot create MemoryStore as 'clock' must have a now() method: received ${typeof clock}`,
-      );
-    }
+  constructor(options?: MemoryStoreOptions) {
+    const { clock = systemClock, maxKeys = 100_000 } = optionsOf("MemoryStore", options);
     this.#maxKeys = integer("MemoryStore", "maxKeys", maxKeys, 1, true);
-    this.#clock = clock;
+    this.#clock = optionalClock("MemoryStore", clock) as Clock;
   }
 
   /** How many keys the store holds state for. */

@@ -13,6 +13,7 @@ import { CODES, nativeParams, readDecision } from "./_native.ts";
 import { POSTGRES_ALGORITHMS, POSTGRES_SCHEMA_SQL } from "./postgres_sql.ts";
 import { optimisticDecide } from "./_optimistic.ts";
 import { integer } from "../limiter/_validate.ts";
+import { optionalClock, optionsOf, withMethods } from "./_store_options.ts";
 
 /**
  * The one method a {@linkcode PostgresStore} needs: `query(text, params)` resolving to
@@ -86,18 +87,15 @@ export class PostgresStore implements StateStore {
    * Creates a store over a client.
    * @param client Anything with `query(text, params)`: a `pg` `Pool` or `Client`.
    * @param options A test clock, and the retry bound of the optimistic path.
-   * @throws {TypeError} when the client has no `query` method.
+   * @throws {TypeError} when the client has no `query` method, or an option has the wrong type.
    * @throws {RangeError} when `maxAttempts` is not an integer >= 1.
    */
-  constructor(client: PostgresClient, options: PostgresStoreOptions = {}) {
-    if (typeof client?.query !== "function") {
-      throw new TypeError(
-        `Cannot create ${NAME} as 'client' must have query(text, params): received ${typeof client}`,
-      );
-    }
-    this.#client = client;
-    this.#clock = options.clock;
-    this.#maxAttempts = integer(NAME, "maxAttempts", options.maxAttempts ?? 16, 1);
+  constructor(client: PostgresClient, options?: PostgresStoreOptions) {
+    const { clock, maxAttempts = 16 } = optionsOf(NAME, options);
+    const rule = "a client with query(text, params)";
+    this.#client = withMethods(NAME, "client", client, ["query"], rule);
+    this.#clock = optionalClock(NAME, clock);
+    this.#maxAttempts = integer(NAME, "maxAttempts", maxAttempts, 1);
   }
 
   /**

@@ -8,9 +8,17 @@
  * import { DistributedLimiter } from "@fluxpool/fluxpool";
  * import { fromIoredis, RedisStore } from "@fluxpool/fluxpool/redis";
  *
- * const store = new RedisStore(fromIoredis(new Redis("redis://127.0.0.1:6379")));
+ * const redis = new Redis("redis://127.0.0.1:6379", {
+ *   enableOfflineQueue: false, // fromIoredis() refuses clients that replay timed-out decisions
+ *   autoResendUnfulfilledCommands: false,
+ *   lazyConnect: true,
+ * });
+ * redis.on("error", (error) => console.warn("redis:", error.message));
+ * await redis.connect();
+ * const store = new RedisStore(fromIoredis(redis));
  * const limiter = new DistributedLimiter({ store, rate: 50, burst: 10, timeoutMs: 200 });
  * const decision = await limiter.check("client-42");
+ * await redis.quit(); // on shutdown
  * ```
  *
  * @module

@@ -14,6 +14,7 @@ import { REDIS_SCRIPTS, RESET_SCRIPT } from "./redis_scripts.ts";
 import { COMPARE_AND_SET_SCRIPT, READ_SCRIPT } from "./redis_cas_scripts.ts";
 import { optimisticDecide } from "./_optimistic.ts";
 import { integer } from "../limiter/_validate.ts";
+import { optionalClock, optionsOf, shown, withMethods } from "./_store_options.ts";
 
 /**
  * The two commands a {@linkcode RedisStore} needs, in the shape `@upstash/redis` has natively:
@@ -29,6 +30,11 @@ export interface RedisScriptClient {
 
 /** The part of an ioredis client {@linkcode fromIoredis} uses. */
 export interface IoredisLike {
+  /** The client's options, which {@linkcode fromIoredis} checks when they are there. */
+  readonly options?: {
+    readonly enableOfflineQueue?: boolean;
+    readonly autoResendUnfulfilledCommands?: boolean;
+  };
   /** `EVALSHA sha numkeys ...keys ...args`. */
   evalsha(sha: string, numkeys: number, ...keysAndArgs: string[]): Promise<unknown>;
   /** `EVAL script numkeys ...keys ...args`. */
@@ -37,6 +43,8 @@ export interface IoredisLike {
 
 /** The part of a node-redis (v4 and later) client {@linkcode fromNodeRedis} uses. */
 export interface NodeRedisLike {
+  /** The client's options, which {@linkcode fromNodeRedis} checks when they are there. */
+  readonly options?: { readonly disableOfflineQueue?: boolean } | undefined;
   /** `EVALSHA` with keys and arguments. */
   evalSha(sha: string, options: { keys: string[]; arguments: string[] }): Promise<unknown>;
   /** `EVAL` with keys and arguments. */
@@ -45,17 +53,48 @@ export interface NodeRedisLike {
 
 /**
  * Adapts an ioredis client (`new Redis()` or a `Cluster`) for {@linkcode RedisStore}.
+ *
+ * The client must not queue or resend commands: by default ioredis keeps the commands sent
+ * while Redis is unreachable (and those in flight when the connection dropped) and sends them
+ * once it reconnects. A decision that timed out was answered by `onStoreError` long before;
+ * its replay would charge the key a second time. Create the client with
+ * `enableOfflineQueue: false` and `autoResendUnfulfilledCommands: false`; a decision made while
+ * Redis is down then fails at once and `onStoreError` decides it, once.
+ *
  * @param client The ioredis client.
  * @returns The narrow client.
+ * @throws {TypeError} when the client lacks `evalsha`/`eval`, or its options queue or resend
+ * commands.
  *
  * @example Usage
  * ```ts ignore
  * import { Redis } from "ioredis";
  * import { fromIoredis, RedisStore } from "@fluxpool/fluxpool/redis";
- * const store = new RedisStore(fromIoredis(new Redis()));
+ * const redis = new Redis("redis://127.0.0.1:6379", {
+ *   enableOfflineQueue: false,
+ *   autoResendUnfulfilledCommands: false,
+ *   lazyConnect: true,
+ * });
+ * redis.on("error", (error) => console.warn("redis:", error.message));
+ * await redis.connect();
+ * const store = new RedisStore(fromIoredis(redis));
+ * // ... and on shutdown:
+ * await redis.quit();
  * ```
  */
 export function fromIoredis(client: IoredisLike): RedisScriptClient {
+  const owner = "fromIoredis()";
+  withMethods(owner, "client", client, ["evalsha", "eval"], "an ioredis client");
+  const options = client.options;
+  if (options !== undefined && options !== null) {
+    if (options.enableOfflineQueue !== false) {
+      replays(owner, "enableOfflineQueue", false, options.enableOfflineQueue);
+    }
+    const cluster = (client as { isCluster?: unknown }).isCluster === true;
+    if (!cluster && options.autoResendUnfulfilledCommands !== false) {
+      replays(owner, "autoResendUnfulfilledCommands", false, options.autoResendUnfulfilledCommands);
+    }
+  }
   return {
     evalsha: (sha, keys, args) => client.evalsha(sha, keys.length, ...keys, ...args),
     eval: (script, keys, args) => client.eval(script, keys.length, ...keys, ...args),
@@ -65,17 +104,34 @@ export function fromIoredis(client: IoredisLike): RedisScriptClient {
 /**
  * Adapts a node-redis client (`createClient()` from `redis` v4 or later) for
  * {@linkcode RedisStore}.
+ *
+ * The client must be created with `disableOfflineQueue: true`: otherwise node-redis keeps the
+ * commands sent while Redis is unreachable and sends them once it reconnects, charging keys
+ * whose decisions `onStoreError` already answered. node-redis also throws an `error` event
+ * nobody listens to: give the client a listener.
+ *
  * @param client The connected node-redis client.
  * @returns The narrow client.
+ * @throws {TypeError} when the client lacks `evalSha`/`eval`, or queues commands offline.
  *
  * @example Usage
  * ```ts ignore
  * import { createClient } from "redis";
  * import { fromNodeRedis, RedisStore } from "@fluxpool/fluxpool/redis";
- * const store = new RedisStore(fromNodeRedis(await createClient().connect()));
+ * const client = createClient({ url: "redis://127.0.0.1:6379", disableOfflineQueue: true });
+ * client.on("error", (error) => console.warn("redis:", error.message));
+ * const store = new RedisStore(fromNodeRedis(await client.connect()));
+ * // ... and on shutdown:
+ * client.destroy();
  * ```
  */
 export function fromNodeRedis(client: NodeRedisLike): RedisScriptClient {
+  const owner = "fromNodeRedis()";
+  withMethods(owner, "client", client, ["evalSha", "eval"], "a node-redis client");
+  const options = client.options;
+  if (options !== undefined && options !== null && options.disableOfflineQueue !== true) {
+    replays(owner, "disableOfflineQueue", true, options.disableOfflineQueue);
+  }
   return {
     evalsha: (sha, keys, args) => client.evalSha(sha, { keys, arguments: args }),
     eval: (script, keys, args) => client.eval(script, { keys, arguments: args }),
@@ -99,6 +155,16 @@ export interface RedisStoreOptions {
 
 const NAME = "RedisStore";
 
+// A queued command runs after its decision timed out and was answered by the fallback.
+function replays(owner: string, name: string, safe: boolean, value: unknown): never {
+  throw new TypeError(
+    `Cannot create ${owner} as the client's '${name}' must be ${safe}, or a decision that timed out while Redis was unreachable is replayed when it is back and charges the key again: received ${
+      shown(value)
+    }`,
+  );
+}
+const CLIENT_RULE = "a client with evalsha(sha, keys, args) and eval(script, keys, args)";
+
 /**
  * A {@linkcode StateStore} on Redis. Each decision is one `EVALSHA` of the algorithm's Lua
  * script (falling back to `EVAL` when Redis answers `NOSCRIPT`) on one key, atomic and timed by
@@ -110,9 +176,17 @@ const NAME = "RedisStore";
  * import { DistributedLimiter } from "@fluxpool/fluxpool";
  * import { fromIoredis, RedisStore } from "@fluxpool/fluxpool/redis";
  *
- * const store = new RedisStore(fromIoredis(new Redis("redis://127.0.0.1:6379")));
+ * const redis = new Redis("redis://127.0.0.1:6379", {
+ *   enableOfflineQueue: false, // fromIoredis() refuses clients that replay timed-out decisions
+ *   autoResendUnfulfilledCommands: false,
+ *   lazyConnect: true,
+ * });
+ * redis.on("error", (error) => console.warn("redis:", error.message));
+ * await redis.connect();
+ * const store = new RedisStore(fromIoredis(redis));
  * const limiter = new DistributedLimiter({ store, rate: 50, burst: 10 });
  * const decision = await limiter.check("client-42");
+ * await redis.quit(); // on shutdown
  * ```
  */
 export class RedisStore implements StateStore {
@@ -127,18 +201,15 @@ export class RedisStore implements StateStore {
    * an `@upstash/redis` client as it is, or ioredis / node-redis through
    * {@linkcode fromIoredis} / {@linkcode fromNodeRedis}.
    * @param options A test clock, and the retry bound of the optimistic path.
-   * @throws {TypeError} when the client lacks `eval` or `evalsha`.
+   * @throws {TypeError} when the client lacks `eval` or `evalsha`, or an option has the wrong
+   * type.
    * @throws {RangeError} when `maxAttempts` is not an integer >= 1.
    */
-  constructor(client: RedisScriptClient, options: RedisStoreOptions = {}) {
-    if (typeof client?.evalsha !== "function" || typeof client?.eval !== "function") {
-      throw new TypeError(
-        `Cannot create ${NAME} as 'client' must have evalsha(sha, keys, args) and eval(script, keys, args): received ${typeof client}`,
-      );
-    }
-    this.#client = client;
-    this.#clock = options.clock;
-    this.#maxAttempts = integer(NAME, "maxAttempts", options.maxAttempts ?? 16, 1);
+  constructor(client: RedisScriptClient, options?: RedisStoreOptions) {
+    const { clock, maxAttempts = 16 } = optionsOf(NAME, options);
+    this.#client = withMethods(NAME, "client", client, ["evalsha", "eval"], CLIENT_RULE);
+    this.#clock = optionalClock(NAME, clock);
+    this.#maxAttempts = integer(NAME, "maxAttempts", maxAttempts, 1);
   }
 
   /**

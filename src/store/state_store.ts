@@ -59,7 +59,9 @@ export interface StateStore {
    * @param algorithm The algorithm and its configuration.
    * @param cost Units the request costs, from 0 to `algorithm.limit`.
    * @param options Whether to consume, and a signal.
-   * @returns The decision.
+   * @returns The decision. `DistributedLimiter` range-checks it: `remaining` outside
+   * `0..limit`, a negative or non-finite wait, "allowed" with a wait or a field of the wrong type
+   * counts as a store failure, never as a decision.
    * @throws {Error} when the store fails (unreachable, invalid reply); the limiter turns that
    * into its `onStoreError` behaviour.
    */

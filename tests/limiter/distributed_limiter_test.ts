@@ -3,6 +3,7 @@ import {
   DistributedLimiter,
   FluxLimiter,
   gcra,
+  isStoreError,
   isTimeoutError,
   MemoryStore,
   type RateLimitDecision,
@@ -182,7 +183,7 @@ Deno.test("DistributedLimiter.check() rejects a cost out of range instead of cal
   await assert.rejects(
     limiter.check("k", 3),
     new RangeError(
-      "Cannot check a rate limit as 'cost' must be a finite number from 0 to the capacity 2: received 3",
+      "Cannot check a rate limit in DistributedLimiter as 'cost' must be a finite number from 0 to the capacity 2: received 3",
     ),
   );
 });
@@ -289,3 +290,183 @@ Deno.test("DistributedLimiter keeps its state in a MemoryStore on its clock by d
   clock.advance(100);
   assert.equal((await limiter.check("k")).source, "store");
 });
+
+/** A store that answers what its inner MemoryStore decided, passed through `corrupt`. */
+class CorruptingStore implements StateStore {
+  #inner = new MemoryStore();
+  constructor(readonly corrupt: (decision: RateLimitDecision) => unknown) {}
+  async decide(...args: Parameters<StateStore["decide"]>): Promise<RateLimitDecision> {
+    return this.corrupt(await this.#inner.decide(...args)) as RateLimitDecision;
+  }
+  reset(key: string): Promise<void> {
+    return this.#inner.reset(key);
+  }
+}
+
+Deno.test("DistributedLimiter.check() turns an impossible store reply into onStoreError", async () => {
+  type Corrupt = (d: RateLimitDecision) => unknown;
+  const cases: [string, Corrupt][] = [
+    ["'remaining' is outside 0..3", (d) => ({ ...d, remaining: -1 })],
+    ["'remaining' is outside 0..3", (d) => ({ ...d, remaining: 4 })],
+    ["'retryAfterMs' is negative", (d) => ({ ...d, allowed: false, retryAfterMs: -5 })],
+    ["'resetAfterMs' is negative", (d) => ({ ...d, resetAfterMs: -1 })],
+    ["the decision is allowed with a wait", (d) => ({ ...d, retryAfterMs: 100 })],
+    ["'remaining' is not a finite number", (d) => ({ ...d, remaining: NaN })],
+    ["'resetAfterMs' is not a finite number", (d) => ({ ...d, resetAfterMs: Infinity })],
+    ["'remaining' is not a finite number", (d) => ({ ...d, remaining: "2" })],
+    ["'allowed' is not a boolean", (d) => ({ ...d, allowed: 1 })],
+    ["'limit' is not 3", (d) => ({ ...d, limit: 1000 })],
+    ["the decision is not an object", () => null],
+    ["'allowed' is not a boolean", () => [1, 2, 0, 0]],
+  ];
+  for (const [problem, corrupt] of cases) {
+    const limiter = new DistributedLimiter({
+      store: new CorruptingStore(corrupt),
+      rate: 10,
+      burst: 3,
+      onStoreError: "deny",
+    });
+    const decision = await limiter.check("k");
+    assert.deepEqual([decision.allowed, decision.source], [false, "fallback"], problem);
+    assert.ok(isStoreError(decision.storeError), problem);
+    assert.match(
+      (decision.storeError as Error).message,
+      new RegExp(`^CorruptingStore answered an impossible decision \\(${problem}\\): `),
+    );
+  }
+});
+
+Deno.test("DistributedLimiter.check() with `limits` refuses a malformed per-limit reply", async () => {
+  type Corrupt = (d: RateLimitDecision) => unknown;
+  const cases: [string, Corrupt][] = [
+    ["'limits' is not an array of 2", (d) => ({ ...d, limits: undefined })],
+    ["'limits' is not an array of 2", (d) => ({ ...d, limits: d.limits?.slice(1) })],
+    ["'limits' is not an array of 2", (d) => ({ ...d, limits: "[]" })],
+    ["'limits[1]' is not an object", (d) => ({ ...d, limits: [d.limits?.[0], null] })],
+    [
+      "'limits[1].remaining' is outside 0..5",
+      (d) => ({ ...d, limits: [d.limits?.[0], { ...d.limits?.[1], remaining: 9 }] }),
+    ],
+    [
+      "the decision is allowed while a limit denies it",
+      (d) => ({ ...d, limits: [d.limits?.[0], { ...d.limits?.[1], allowed: false }] }),
+    ],
+  ];
+  for (const [problem, corrupt] of cases) {
+    const limiter = new DistributedLimiter({
+      store: new CorruptingStore(corrupt),
+      limits: [{ rate: 10, burst: 3 }, { rate: 5, period: 60_000, burst: 5 }],
+      onStoreError: "deny",
+    });
+    const decision = await limiter.check("k");
+    assert.deepEqual([decision.allowed, decision.source], [false, "fallback"], problem);
+    assert.ok(
+      (decision.storeError as Error).message.startsWith(
+        `CorruptingStore answered an impossible decision (${problem}): `,
+      ),
+      `${problem}: ${(decision.storeError as Error).message}`,
+    );
+  }
+});
+
+Deno.test("DistributedLimiter.check() refuses keys that would share one bucket", async () => {
+  const limiter = new DistributedLimiter<unknown>({ store: new MemoryStore(), rate: 1 });
+  for (const key of [{ id: 1 }, ["a"], null, undefined, Symbol("k"), () => "k"]) {
+    const shown = typeof key === "symbol"
+      ? "Symbol(k)"
+      : typeof key === "function"
+      ? "a function"
+      : key === null || key === undefined
+      ? String(key)
+      : "an object";
+    const rule = "'key' must be a string, number, bigint or boolean";
+    await assert.rejects(
+      limiter.check(key),
+      new TypeError(`Cannot check a key of DistributedLimiter as ${rule}: received ${shown}`),
+    );
+    await assert.rejects(
+      limiter.reset(key),
+      new TypeError(`Cannot reset a key of DistributedLimiter as ${rule}: received ${shown}`),
+    );
+  }
+  // Before, every object was "fluxpool:[object Object]": the second client found the bucket empty.
+  assert.equal((await limiter.check("a")).allowed, true);
+  assert.equal((await limiter.check(7)).allowed, true);
+  assert.equal((await limiter.check(7n)).allowed, false, "7n is the key 7");
+  assert.equal((await limiter.check(true)).allowed, true);
+});
+
+Deno.test("DistributedLimiter.check() and peek() refuse a cost that is not a number", async () => {
+  const limiter = new DistributedLimiter({ store: new MemoryStore(), rate: 1, burst: 2 });
+  const rule = "'cost' must be a finite number from 0 to the capacity 2";
+  for (
+    const [cost, shown] of [[null, "null"], ["", '""'], [[], "an object"], ["1", '"1"'], [
+      true,
+      "true",
+    ]] as const
+  ) {
+    await assert.rejects(
+      limiter.check("k", cost as unknown as number),
+      new TypeError(
+        `Cannot check a rate limit in DistributedLimiter as ${rule}: received ${shown}`,
+      ),
+    );
+    await assert.rejects(
+      limiter.peek("k", cost as unknown as number),
+      new TypeError(`Cannot peek a rate limit in DistributedLimiter as ${rule}: received ${shown}`),
+    );
+  }
+  for (const cost of [-1, NaN, Infinity, 2.5]) {
+    await assert.rejects(limiter.check("k", cost), RangeError);
+  }
+  assert.equal((await limiter.check("k")).remaining, 1, "nothing was consumed");
+});
+
+Deno.test("DistributedLimiter constructor refuses values that only look like numbers", () => {
+  const store = new MemoryStore();
+  const options = ["rate", "period", "burst", "timeoutMs", "storeCooldownMs", "localCache"];
+  for (const name of options) {
+    for (const [value, shown] of [[null, "null"], ["", '""'], [[], "[]"], ["1", '"1"']] as const) {
+      assert.throws(
+        () => new DistributedLimiter({ store, rate: 1, [name]: value }),
+        (error: Error) =>
+          error instanceof TypeError &&
+          error.message.startsWith(`Cannot create DistributedLimiter as '${name}' must be`) &&
+          error.message.endsWith(`: received ${shown}`),
+        `${name}: ${shown}`,
+      );
+    }
+  }
+  for (const name of ["rate", "period", "burst", "timeoutMs", "storeCooldownMs"]) {
+    assert.throws(() => new DistributedLimiter({ store, rate: 1, [name]: true }), TypeError);
+  }
+  assert.throws(
+    () => new DistributedLimiter({ store: null as unknown as StateStore, rate: 1 }),
+    new TypeError(
+      "Cannot create DistributedLimiter as 'store' must be a StateStore: received null",
+    ),
+  );
+  assert.throws(
+    () => new DistributedLimiter(5 as never),
+    new TypeError("Cannot create DistributedLimiter as 'options' must be an object: received 5"),
+  );
+});
+
+Deno.test("DistributedLimiter.check() waits for the store with a timeoutMs of 2^31 ms or more", async () => {
+  // setTimeout fires after about 1 ms for delays >= 2^31: the store would never be waited for.
+  const slow = new CorruptingStore((decision) => decision);
+  const store: StateStore = {
+    decide: (...args) => sleepThen(30, () => slow.decide(...args)),
+    reset: (key) => slow.reset(key),
+  };
+  for (const timeoutMs of [2 ** 31, 2 ** 32 + 5, Number.MAX_SAFE_INTEGER]) {
+    const limiter = new DistributedLimiter({ store, rate: 1, timeoutMs, prefix: `${timeoutMs}` });
+    const decision = await limiter.check("k");
+    assert.deepEqual([decision.source, decision.allowed], ["store", true], `${timeoutMs}`);
+    assert.equal(decision.storeError, undefined);
+  }
+});
+
+function sleepThen<T>(ms: number, then: () => Promise<T>): Promise<T> {
+  return new Promise((resolve) => setTimeout(resolve, ms)).then(then);
+}

@@ -12,7 +12,14 @@ const [engine, prefix, path] = Deno.args;
 let store: StateStore;
 let close: () => Promise<unknown>;
 if (engine === "redis") {
-  const redis = new Redis({ host: "127.0.0.1", port: 6379 });
+  const redis = new Redis({
+    host: "127.0.0.1",
+    port: 6379,
+    lazyConnect: true,
+    enableOfflineQueue: false,
+    autoResendUnfulfilledCommands: false,
+  });
+  await redis.connect();
   store = new RedisStore(fromIoredis(redis));
   close = () => redis.quit();
 } else if (engine === "kv") {

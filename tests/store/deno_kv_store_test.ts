@@ -78,7 +78,11 @@ Deno.test("DenoKvStore.decide() gives up after maxAttempts lost commits", async 
 Deno.test("DenoKvStore constructor validates its arguments", () => {
   assert.throws(
     () => new DenoKvStore({} as never),
-    new TypeError("Cannot create DenoKvStore as 'kv' must be a Deno.Kv: received object"),
+    new TypeError("Cannot create DenoKvStore as 'kv' must be a Deno.Kv: received an object"),
+  );
+  assert.throws(
+    () => new DenoKvStore({ get() {}, atomic() {} } as never),
+    new TypeError("Cannot create DenoKvStore as 'kv' must be a Deno.Kv: received an object"),
   );
   const kv = {} as KvLike;
   Object.assign(kv, { get() {}, atomic() {}, delete() {} });
@@ -88,4 +92,63 @@ Deno.test("DenoKvStore constructor validates its arguments", () => {
       "Cannot create DenoKvStore as 'maxAttempts' must be an integer >= 1: received 0",
     ),
   );
+  const prefixRule =
+    "'keyPrefix' must be an array of strings, numbers, bigints, booleans or Uint8Arrays";
+  const cases: [unknown, Error][] = [
+    [
+      null,
+      new TypeError("Cannot create DenoKvStore as 'options' must be an object: received null"),
+    ],
+    [
+      { keyPrefix: "app" },
+      new TypeError(`Cannot create DenoKvStore as ${prefixRule}: received "app"`),
+    ],
+    [
+      { keyPrefix: [{}] },
+      new TypeError(`Cannot create DenoKvStore as ${prefixRule}: received an object`),
+    ],
+    [
+      { keyPrefix: [null] },
+      new TypeError(`Cannot create DenoKvStore as ${prefixRule}: received an object`),
+    ],
+    [
+      { clock: null },
+      new TypeError(
+        "Cannot create DenoKvStore as 'clock' must be a Clock with now(): received null",
+      ),
+    ],
+    [
+      { maxAttempts: true },
+      new TypeError(
+        "Cannot create DenoKvStore as 'maxAttempts' must be an integer >= 1: received true",
+      ),
+    ],
+  ];
+  for (const [options, expected] of cases) {
+    assert.throws(() => new DenoKvStore(kv, options as never), expected);
+  }
+  new DenoKvStore(kv, { keyPrefix: ["app", 1, 2n, true, new Uint8Array([1])] });
+});
+
+Deno.test("DistributedLimiter over DenoKvStore refuses the decision a tampered entry gives", async () => {
+  const kv = await Deno.openKv(":memory:");
+  try {
+    const limiter = new DistributedLimiter({
+      store: new DenoKvStore(kv),
+      rate: 10,
+      burst: 3,
+      onStoreError: "deny",
+    });
+    // A GCRA state is one number: text in its place makes every number of the decision NaN.
+    await kv.set(["fluxpool", "fluxpool:k"], "tampered");
+    const decision = await limiter.check("k");
+    assert.deepEqual([decision.allowed, decision.source], [false, "fallback"]);
+    assert.ok(isStoreError(decision.storeError));
+    assert.match(
+      (decision.storeError as Error).message,
+      /^DenoKvStore answered an impossible decision \('remaining' is not a finite number\)/,
+    );
+  } finally {
+    kv.close();
+  }
 });

@@ -51,8 +51,37 @@ Deno.test("MemoryStore constructor validates its options", () => {
   );
   assert.throws(
     () => new MemoryStore({ clock: {} as never }),
-    new TypeError("Cannot create MemoryStore as 'clock' must have a now() method: received object"),
+    new TypeError(
+      "Cannot create MemoryStore as 'clock' must be a Clock with now(): received an object",
+    ),
   );
+  const cases: [unknown, Error][] = [
+    [
+      null,
+      new TypeError("Cannot create MemoryStore as 'options' must be an object: received null"),
+    ],
+    [
+      { clock: null },
+      new TypeError(
+        "Cannot create MemoryStore as 'clock' must be a Clock with now(): received null",
+      ),
+    ],
+    [
+      { maxKeys: null },
+      new TypeError(
+        "Cannot create MemoryStore as 'maxKeys' must be an integer >= 1: received null",
+      ),
+    ],
+    [
+      { maxKeys: "10" },
+      new TypeError(
+        `Cannot create MemoryStore as 'maxKeys' must be an integer >= 1: received "10"`,
+      ),
+    ],
+  ];
+  for (const [options, expected] of cases) {
+    assert.throws(() => new MemoryStore(options as never), expected);
+  }
 });
 
 Deno.test("MemoryStore.decide() gives every algorithm's decide() decisions", async () => {

@@ -134,9 +134,52 @@ Deno.test("PostgresStore constructor rejects a client without query()", () => {
   assert.throws(
     () => new PostgresStore(null as never),
     new TypeError(
-      "Cannot create PostgresStore as 'client' must have query(text, params): received object",
+      "Cannot create PostgresStore as 'client' must be a client with query(text, params): received null",
     ),
   );
+});
+
+Deno.test("PostgresStore constructor validates its options", () => {
+  const client = { query: () => Promise.resolve({ rows: [] }) };
+  const cases: [unknown, Error][] = [
+    [
+      null,
+      new TypeError("Cannot create PostgresStore as 'options' must be an object: received null"),
+    ],
+    [
+      { clock: 5 },
+      new TypeError(
+        "Cannot create PostgresStore as 'clock' must be a Clock with now(): received 5",
+      ),
+    ],
+    [
+      { clock: {} },
+      new TypeError(
+        "Cannot create PostgresStore as 'clock' must be a Clock with now(): received an object",
+      ),
+    ],
+    [
+      { maxAttempts: null },
+      new TypeError(
+        "Cannot create PostgresStore as 'maxAttempts' must be an integer >= 1: received null",
+      ),
+    ],
+    [
+      { maxAttempts: "3" },
+      new TypeError(
+        `Cannot create PostgresStore as 'maxAttempts' must be an integer >= 1: received "3"`,
+      ),
+    ],
+    [
+      { maxAttempts: 0 },
+      new RangeError(
+        "Cannot create PostgresStore as 'maxAttempts' must be an integer >= 1: received 0",
+      ),
+    ],
+  ];
+  for (const [options, expected] of cases) {
+    assert.throws(() => new PostgresStore(client, options as never), expected);
+  }
 });
 
 await serviceTest(

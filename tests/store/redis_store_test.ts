@@ -19,9 +19,11 @@ import {
 } from "./_equivalence.ts";
 
 const URL = "redis://127.0.0.1:6379";
+// As documented: clients that neither queue nor resend commands (see fromIoredis()).
+const IOREDIS = { enableOfflineQueue: false, autoResendUnfulfilledCommands: false } as const;
 
 async function withIoredis(fn: (redis: Redis) => Promise<void>): Promise<void> {
-  const redis = new Redis(URL, { lazyConnect: true });
+  const redis = new Redis(URL, { ...IOREDIS, lazyConnect: true });
   await redis.connect();
   try {
     await fn(redis);
@@ -89,7 +91,7 @@ await serviceTest(
   "redis",
   "RedisStore works with node-redis and falls back to EVAL on NOSCRIPT",
   async () => {
-    const client = createClient({ url: URL });
+    const client = createClient({ url: URL, disableOfflineQueue: true });
     await client.connect();
     try {
       await client.scriptFlush();
@@ -112,7 +114,7 @@ await serviceTest(
   "DistributedLimiter over RedisStore shares one limit between clients",
   async () => {
     await withIoredis(async (a) => {
-      const b = createClient({ url: URL });
+      const b = createClient({ url: URL, disableOfflineQueue: true });
       await b.connect();
       try {
         const prefix = uniqueKey("shared");
@@ -155,9 +157,47 @@ Deno.test("RedisStore constructor rejects a client without eval/evalsha", () => 
   assert.throws(
     () => new RedisStore({} as never),
     new TypeError(
-      "Cannot create RedisStore as 'client' must have evalsha(sha, keys, args) and eval(script, keys, args): received object",
+      "Cannot create RedisStore as 'client' must be a client with evalsha(sha, keys, args) and eval(script, keys, args): received an object",
     ),
   );
+});
+
+Deno.test("RedisStore constructor validates its options", () => {
+  const client = { evalsha: () => Promise.resolve(), eval: () => Promise.resolve() };
+  const cases: [unknown, Error][] = [
+    [null, new TypeError("Cannot create RedisStore as 'options' must be an object: received null")],
+    [
+      "fast",
+      new TypeError(`Cannot create RedisStore as 'options' must be an object: received "fast"`),
+    ],
+    [
+      { clock: true },
+      new TypeError(
+        "Cannot create RedisStore as 'clock' must be a Clock with now(): received true",
+      ),
+    ],
+    [
+      { maxAttempts: null },
+      new TypeError(
+        "Cannot create RedisStore as 'maxAttempts' must be an integer >= 1: received null",
+      ),
+    ],
+    [
+      { maxAttempts: [] },
+      new TypeError(
+        "Cannot create RedisStore as 'maxAttempts' must be an integer >= 1: received []",
+      ),
+    ],
+    [
+      { maxAttempts: 1.5 },
+      new RangeError(
+        "Cannot create RedisStore as 'maxAttempts' must be an integer >= 1: received 1.5",
+      ),
+    ],
+  ];
+  for (const [options, expected] of cases) {
+    assert.throws(() => new RedisStore(client, options as never), expected);
+  }
 });
 
 await serviceTest(
@@ -186,7 +226,7 @@ await serviceTest(
   "RedisStore decides any other algorithm optimistically, exactly",
   async () => {
     await withIoredis(async (a) => {
-      const b = createClient({ url: URL });
+      const b = createClient({ url: URL, disableOfflineQueue: true });
       await b.connect();
       try {
         await assertExactUnderContention([
