@@ -1,11 +1,13 @@
 // Defaults and validation of DispatcherOptions, worded like every fluxpool constructor:
-// "Cannot create Dispatcher as 'opt' must be ...: received V".
+// "Cannot create Dispatcher as 'opt' must be ...: received V". A Pool validates the options it
+// passes on under its own name, so that its users read "Pool".
 
 import { type Clock, systemClock } from "../limiter/clock.ts";
-import { describe, integer } from "../limiter/_validate.ts";
+import { fail, failType, integer } from "../limiter/_validate.ts";
 import type { DispatcherOptions } from "./dispatcher_options.ts";
 
-const OWNER = "Dispatcher";
+/** The most workers a dispatcher runs: each is a lane that every pick scans. */
+export const MAX_WORKERS = 1024;
 
 export interface ResolvedOptions {
   workers: number;
@@ -17,14 +19,10 @@ export interface ResolvedOptions {
   maxSessions: number;
 }
 
-function fail(name: string, rule: string, value: unknown): never {
-  const message = `Cannot create Dispatcher as '${name}' must be ${rule}: received ${
-    describe(value)
-  }`;
-  throw typeof value === "number" ? new RangeError(message) : new TypeError(message);
-}
-
-export function resolveOptions(options: DispatcherOptions | undefined): ResolvedOptions {
+export function resolveOptions(
+  options: DispatcherOptions | undefined,
+  owner = "Dispatcher",
+): ResolvedOptions {
   const {
     workers = 4,
     concurrency = 4,
@@ -34,21 +32,21 @@ export function resolveOptions(options: DispatcherOptions | undefined): Resolved
     clock = systemClock,
     maxSessions = 10_000,
   } = options ?? {};
-  integer(OWNER, "workers", workers, 1);
-  integer(OWNER, "concurrency", concurrency, 1, true);
-  integer(OWNER, "queueCapacity", queueCapacity, 0, true);
+  if (integer(owner, "workers", workers, 1) > MAX_WORKERS) {
+    fail(owner, "workers", `an integer from 1 to ${MAX_WORKERS}`, workers);
+  }
+  integer(owner, "concurrency", concurrency, 1, true);
+  integer(owner, "queueCapacity", queueCapacity, 0, true);
   if (typeof affinityTtlMs !== "number" || !(affinityTtlMs >= 0)) {
-    fail("affinityTtlMs", "a number >= 0", affinityTtlMs);
+    fail(owner, "affinityTtlMs", "a number >= 0", affinityTtlMs);
   }
   if (overflow !== "wait" && overflow !== "reject") {
-    fail("overflow", `"wait" or "reject"`, overflow);
+    fail(owner, "overflow", `"wait" or "reject"`, overflow);
   }
   if (typeof clock?.now !== "function") {
-    throw new TypeError(
-      `Cannot create Dispatcher as 'clock' must have a now() method: received ${typeof clock}`,
-    );
+    failType(owner, "clock", "an object with a now() method", clock);
   }
-  integer(OWNER, "maxSessions", maxSessions, 1);
+  integer(owner, "maxSessions", maxSessions, 1);
   return {
     workers,
     concurrency,

@@ -10,7 +10,7 @@ import type { Clock } from "../limiter/clock.ts";
 export interface DispatcherOptions {
   /**
    * How many workers. A worker is a lane in this isolate (not a thread): its own concurrency
-   * limit, its own FIFO queue, its own metrics. An integer >= 1.
+   * limit, its own FIFO queue, its own metrics. An integer from 1 to 1024.
    * @default {4}
    */
   workers?: number;

@@ -1,11 +1,13 @@
 // One attempt of a pool request, run on a dispatcher worker: credentials, the client-side
 // limit, the server's pace, then fetch — following redirects itself so that credentials never
-// leave the base origin.
+// leave the trusted origins and only http(s) URLs are ever requested.
 
 import type { Credentials, CredentialSlot } from "./_credentials.ts";
+import type { OriginPolicy } from "./_origin_policy.ts";
 import type { Prepared } from "./_prepare.ts";
-import { redact } from "./_prepare.ts";
+import { redact, scrubError } from "../core/url_redaction.ts";
 import { sleep } from "../core/timer.ts";
+import { assertHttpUrl, isHttpUrl, isSameOrigin, originOf } from "../core/url.ts";
 import { NetworkError } from "./errors.ts";
 import type { PoolRateLimiter } from "./pool_options.ts";
 import type { ServerPacer } from "./server_pacer.ts";
@@ -14,9 +16,9 @@ import type { ServerPacer } from "./server_pacer.ts";
 export interface AttemptSettings {
   fetch: (input: string, init?: RequestInit) => Promise<Response>;
   credentials: Credentials | undefined;
-  /** `https://host:port` of baseUrl, or undefined. */
-  baseOrigin: string | undefined;
-  /** Lower-case names stripped when the origin changes. */
+  /** baseUrl's origin and the trusted ones: where credentials may go. */
+  origins: OriginPolicy;
+  /** Lower-case names stripped when a redirect leaves the trusted origins. */
   credentialHeaders: readonly string[];
   limiter: PoolRateLimiter | undefined;
   pacer: ServerPacer | undefined;
@@ -34,19 +36,11 @@ export interface AttemptJob {
   token: string | undefined;
 }
 
-function originOf(url: string): string {
-  return new URL(url).origin;
-}
-
-function sameOrigin(url: string, origin: string | undefined): boolean {
-  return origin !== undefined && url.startsWith(origin) && url.charCodeAt(origin.length) === 47;
-}
-
 export async function sendAttempt(s: AttemptSettings, job: AttemptJob): Promise<Response> {
   job.onStart?.();
   const p = job.p;
   const signal = job.signal;
-  const trusted = sameOrigin(p.url, s.baseOrigin);
+  const trusted = s.origins.trusts(p.url);
   let headers = p.headers;
   let slot: CredentialSlot | undefined;
   if (trusted && s.credentials !== undefined) {
@@ -56,7 +50,9 @@ export async function sendAttempt(s: AttemptSettings, job: AttemptJob): Promise<
     headers = new Headers(headers);
     headers.set(s.credentials.header, s.credentials.value(token));
   }
-  const key = slot?.key ?? (trusted ? s.baseOrigin! : originOf(p.url));
+  const base = s.origins.baseOrigin;
+  const key = slot?.key ??
+    (base !== undefined && isSameOrigin(p.url, base) ? base : originOf(p.url)!);
   if (slot !== undefined) slot.inflight++;
   try {
     if (s.limiter !== undefined) await waitForLimit(s.limiter, key, signal);
@@ -102,15 +98,21 @@ async function follow(
 ): Promise<Response> {
   // A GET with no headers, body or signal carries nothing to strip, so fetch may follow its
   // redirects (its limit is the pool's default, 20) and no init is built: that init is most of
-  // what the pool costs per request on top of fetch.
+  // what the pool costs per request on top of fetch. fetch refuses non-http(s) redirects by the
+  // standard; a runtime that follows one anyway has its answer refused here.
   if (
     firstHeaders === undefined && p.body === null && p.method === "GET" && signal === undefined &&
     p.extra === undefined && p.redirect === "follow" && s.maxRedirects === FETCH_MAX_REDIRECTS
   ) {
     const response = await send(s, p.url, undefined, "GET", undefined);
-    if (!response.redirected || sameOrigin(response.url, originOf(p.url))) {
-      s.pacer?.observe(key, response);
+    if (response.redirected) {
+      if (!isHttpUrl(response.url)) {
+        await response.body?.cancel();
+        assertHttpUrl(response.url, "a redirect");
+      }
+      if (!isSameOrigin(response.url, originOf(p.url)!)) return response;
     }
+    s.pacer?.observe(key, response);
     return response;
   }
   let url = p.url;
@@ -138,7 +140,7 @@ async function follow(
         `${p.method} ${redact(p.url)} failed: more than ${s.maxRedirects} redirects`,
       );
     }
-    const next = new URL(location, url).href;
+    const next = assertHttpUrl(resolveLocation(location, url), "a redirect");
     if (
       (status === 303 && method !== "HEAD") ||
       ((status === 301 || status === 302) && method === "POST")
@@ -154,10 +156,24 @@ async function follow(
         }
       }
     }
-    if (headers !== undefined && originOf(next) !== originOf(url)) {
-      headers = stripCredentials(headers, s);
+    // Credentials move only between trusted origins; once stripped they stay stripped, so a
+    // server elsewhere cannot send them to a URL of its choosing (A -> B -> A arrives bare).
+    if (headers !== undefined) {
+      const from = originOf(url);
+      const to = originOf(next);
+      if (from !== to && !(s.origins.trustsOrigin(from) && s.origins.trustsOrigin(to))) {
+        headers = stripCredentials(headers, s);
+      }
     }
     url = next;
+  }
+}
+
+function resolveLocation(location: string, url: string): string {
+  try {
+    return new URL(location, url).href;
+  } catch {
+    throw new TypeError("Cannot follow the redirect as its Location is not a valid URL");
   }
 }
 
@@ -175,9 +191,9 @@ async function send(
     return await (init === undefined ? fetch(url) : fetch(url, init));
   } catch (error) {
     if (signal?.aborted) throw signal.reason;
-    throw new NetworkError(`${method} ${redact(url)} failed: ${(error as Error)?.message}`, {
-      cause: error,
-    });
+    // fetch's message and cause may quote the URL, user info and query included.
+    const cause = scrubError(error, url) as Error | undefined;
+    throw new NetworkError(`${method} ${redact(url)} failed: ${cause?.message}`, { cause });
   }
 }
 

@@ -3,6 +3,7 @@
 // of 401s triggers a single refresh.
 
 import { type AuthOptions, type TokenProvider, TokenRotation } from "./auth.ts";
+import { checkAuthHeader, checkAuthScheme, isHeaderSafe } from "./_pool_validate.ts";
 
 export class CredentialSlot {
   /** The rate-limit key of this credential, or undefined for the pool's only credential. */
@@ -31,6 +32,13 @@ export class CredentialSlot {
       if (typeof token !== "string") {
         throw new TypeError(
           `Cannot authenticate as the token provider must return a string: received ${typeof token}`,
+        );
+      }
+      // Checked here, once per token: the Headers API would reject it with an error quoting
+      // the token, and a retry would only send it again.
+      if (!isHeaderSafe(token)) {
+        throw new TypeError(
+          "Cannot authenticate as the token provider returned a token a header cannot carry (it holds CR, LF, NUL or a character above U+00FF)",
         );
       }
       this.#token = token;
@@ -73,8 +81,8 @@ export class Credentials {
       }
       this.#slots = [new CredentialSlot(auth, undefined)];
       this.#leastUsed = false;
-      this.header = (auth.header ?? "authorization").toLowerCase();
-      this.scheme = auth.scheme ?? "Bearer";
+      this.header = checkAuthHeader("Pool", "auth.header", auth.header ?? "authorization");
+      this.scheme = checkAuthScheme("Pool", "auth.scheme", auth.scheme ?? "Bearer");
     }
   }
 

@@ -4,10 +4,23 @@ import type { Clock } from "../limiter/clock.ts";
 import { systemClock } from "../limiter/clock.ts";
 import { AdaptiveLimiter } from "../limiter/adaptive_limiter.ts";
 import { FluxLimiter } from "../limiter/flux_limiter.ts";
-import { integer, positive } from "../limiter/_validate.ts";
+import { describe, integer } from "../limiter/_validate.ts";
 import { Dispatcher } from "../dispatch/dispatcher.ts";
+import { resolveOptions as checkDispatcherOptions } from "../dispatch/_options.ts";
 import { type AttemptJob, sendAttempt } from "./_attempt.ts";
 import { Credentials } from "./_credentials.ts";
+import { DEFAULT_CREDENTIAL_HEADERS, OriginPolicy } from "./_origin_policy.ts";
+import {
+  checkBaseUrl,
+  checkBoolean,
+  checkCircuitBreaker,
+  checkFunction,
+  checkHeaderNames,
+  checkHeaders,
+  checkLimitMs,
+  checkOrigins,
+  checkRate,
+} from "./_pool_validate.ts";
 import { Coalescer } from "./_dedupe.ts";
 import { resolveRetry, type RetryPolicy } from "./_retry.ts";
 import type { LoopContext } from "./_retry_loop.ts";
@@ -20,6 +33,7 @@ import type { PoolOptions, PoolRateLimiter } from "./pool_options.ts";
 export interface PoolSetup {
   loop: LoopContext;
   base: URL | undefined;
+  origins: OriginPolicy;
   headers: Headers | undefined;
   publicHeaders: Headers | undefined;
   retry: RetryPolicy;
@@ -29,6 +43,11 @@ export interface PoolSetup {
 }
 
 export function setupPool(options: PoolOptions): PoolSetup {
+  if (typeof options !== "object" || options === null) {
+    throw new TypeError(
+      `Cannot create Pool as 'options' must be an object: received ${describe(options)}`,
+    );
+  }
   const {
     baseUrl,
     workers,
@@ -36,7 +55,8 @@ export function setupPool(options: PoolOptions): PoolSetup {
     queueCapacity = Infinity,
     affinityTtlMs,
     headers,
-    credentialHeaders = ["authorization", "cookie", "proxy-authorization"],
+    credentialHeaders = [],
+    trustedOrigins,
     auth,
     rateLimit,
     serverPacing = true,
@@ -51,23 +71,46 @@ export function setupPool(options: PoolOptions): PoolSetup {
     dedupe = false,
     circuitBreaker = false,
   } = options;
-  const base = baseUrl === undefined ? undefined : new URL(baseUrl);
-  const strip = credentialHeaders.map((h) => h.toLowerCase());
+  const base = checkBaseUrl(baseUrl);
+  const origins = new OriginPolicy(base, checkOrigins(trustedOrigins));
+  const dispatcherOptions = {
+    workers,
+    concurrency,
+    queueCapacity,
+    affinityTtlMs,
+    overflow: "reject" as const,
+    clock,
+  };
+  // Under the Pool's name: its users never called a Dispatcher.
+  checkDispatcherOptions(dispatcherOptions, "Pool");
+  const credentials = auth === undefined ? undefined : new Credentials(auth);
+  // The defaults always apply; a user's list adds to them, and so does the auth header.
+  const strip = [
+    ...new Set([
+      ...DEFAULT_CREDENTIAL_HEADERS,
+      ...checkHeaderNames("credentialHeaders", credentialHeaders),
+      ...(credentials === undefined ? [] : [credentials.header]),
+    ]),
+  ];
   let resolvedHeaders: Headers | undefined;
   let publicHeaders: Headers | undefined;
   if (headers !== undefined) {
-    resolvedHeaders = new Headers(headers);
-    publicHeaders = new Headers(headers);
+    resolvedHeaders = checkHeaders("Pool", "headers", headers);
+    publicHeaders = new Headers(resolvedHeaders);
     for (const name of strip) publicHeaders.delete(name);
   }
   const retryPolicy = resolveRetry("Pool", retry);
-  const attemptMs = limitMs("timeoutMs", timeoutMs);
-  const totalMs = limitMs("totalTimeoutMs", totalTimeoutMs);
+  const attemptMs = checkLimitMs("Pool", "timeoutMs", timeoutMs);
+  const totalMs = checkLimitMs("Pool", "totalTimeoutMs", totalTimeoutMs);
   if (typeof fetchFn !== "function") {
     throw new TypeError(
       `Cannot create Pool as 'fetch' must be a function: received ${typeof fetchFn}`,
     );
   }
+  checkFunction("Pool", "onEvent", onEvent);
+  checkBoolean("serverPacing", serverPacing);
+  checkBoolean("dedupe", dedupe);
+  checkCircuitBreaker(circuitBreaker);
   const limiter = toLimiter(rateLimit, clock);
   let recordOutcome: LoopContext["recordOutcome"];
   if (typeof (limiter as { record?: unknown })?.record === "function") {
@@ -76,8 +119,8 @@ export function setupPool(options: PoolOptions): PoolSetup {
   }
   const settings = {
     fetch: fetchFn,
-    credentials: auth === undefined ? undefined : new Credentials(auth),
-    baseOrigin: base?.origin,
+    credentials,
+    origins,
     credentialHeaders: strip,
     limiter,
     pacer: serverPacing ? new ServerPacer({ clock }) : undefined,
@@ -87,7 +130,7 @@ export function setupPool(options: PoolOptions): PoolSetup {
   const loop: LoopContext = {
     dispatcher: new Dispatcher<AttemptJob, Response>(
       (job) => sendAttempt(settings, job),
-      { workers, concurrency, queueCapacity, affinityTtlMs, overflow: "reject", clock },
+      dispatcherOptions,
     ),
     breaker: circuitBreaker instanceof CircuitBreaker
       ? circuitBreaker
@@ -103,6 +146,7 @@ export function setupPool(options: PoolOptions): PoolSetup {
   return {
     loop,
     base,
+    origins,
     headers: resolvedHeaders,
     publicHeaders,
     retry: retryPolicy,
@@ -120,16 +164,15 @@ function toLimiter(
   if (option === "adaptive") return new AdaptiveLimiter<string>({ rate: 10, burst: 10, clock });
   if (typeof (option as PoolRateLimiter)?.check === "function") return option as PoolRateLimiter;
   if (typeof option === "object" && option !== null && "rate" in option) {
+    checkRate(option);
     const { rate, period, burst, adaptive } = option;
     return adaptive
       ? new AdaptiveLimiter<string>({ rate, period, burst, clock })
       : new FluxLimiter<string>({ rate, period, burst, clock });
   }
   throw new TypeError(
-    `Cannot create Pool as 'rateLimit' must be { rate, period, burst }, a limiter or "adaptive": received ${typeof option}`,
+    `Cannot create Pool as 'rateLimit' must be { rate, period, burst }, a limiter or "adaptive": received ${
+      describe(option)
+    }`,
   );
-}
-
-function limitMs(name: string, value: number): number {
-  return value === Infinity ? value : positive("Pool", name, value);
 }

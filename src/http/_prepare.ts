@@ -1,7 +1,15 @@
 // Turns `pool.fetch(input, init)` into the parts every attempt reuses: the absolute URL, the
 // merged headers, and a body that can be sent again (or a flag saying it cannot).
 
+import { assertHttpUrl } from "../core/url.ts";
+import type { OriginPolicy } from "./_origin_policy.ts";
+import { checkHeaders, checkLimitMs, REQUEST_OWNER } from "./_pool_validate.ts";
+import { failType } from "../limiter/_validate.ts";
 import type { PoolRequestInit } from "./pool_options.ts";
+
+import { redact } from "../core/url_redaction.ts";
+
+export { redact };
 
 export interface Prepared {
   url: string;
@@ -29,25 +37,34 @@ const POOL_KEYS = new Set([
   "totalTimeoutMs",
 ]);
 
+/**
+ * The parts of a request. Throws (the caller rejects with it, unretried) for a URL that is not
+ * http(s) and for a bad per-request option.
+ */
 export function prepare(
   input: string | URL | Request,
   init: PoolRequestInit | undefined,
-  base: URL | undefined,
+  origins: OriginPolicy,
   poolHeaders: Headers | undefined,
   publicHeaders: Headers | undefined,
 ): Prepared | Promise<Prepared> {
   let request: Request | undefined;
   let url: string;
-  if (typeof input === "string") url = resolve(input, base);
+  if (typeof input === "string") url = resolve(input, origins.base);
   else if (input instanceof URL) url = input.href;
-  else {
-    request = input;
-    url = input.url;
+  else if (typeof (input as Request | undefined)?.url === "string") {
+    request = input as Request;
+    url = request.url;
+  } else {
+    throw new TypeError(
+      `Cannot send the request as the input must be a string, a URL or a Request: received ${typeof input}`,
+    );
   }
+  assertHttpUrl(url, "the URL");
+  if (init !== undefined) checkInit(init);
   const method = (init?.method ?? request?.method ?? "GET").toUpperCase();
-  // The pool's credential headers go to baseUrl's origin only.
-  const trusted = base !== undefined && url.startsWith(base.origin) &&
-    url.charCodeAt(base.origin.length) === 47;
+  // The pool's credential headers go to baseUrl's origin and the trusted origins only.
+  const trusted = origins.trusts(url);
   const headers = mergeHeaders(
     trusted ? poolHeaders : publicHeaders,
     request?.headers,
@@ -91,8 +108,17 @@ function resolve(input: string, base: URL | undefined): string {
     const second = input.charCodeAt(1);
     if (second !== 47 && second !== 92) return base.origin + input;
   }
-  if (base === undefined) return new URL(input).href;
-  return new URL(input, base).href;
+  try {
+    return new URL(input, base).href;
+  } catch {
+    // The parser's own message quotes the input, which may hold credentials.
+    const shown = input.includes("@") ? "(a string with user info)" : JSON.stringify(redact(input));
+    throw new TypeError(
+      `Cannot request the URL as it is not a valid ${
+        base === undefined ? "absolute URL" : "URL or path"
+      }: received ${shown}`,
+    );
+  }
 }
 
 function mergeHeaders(
@@ -105,19 +131,27 @@ function mergeHeaders(
   // forEach rather than for-of: Headers is iterable only with the DOM iterable types.
   const set = (value: string, name: string): void => headers.set(name, value);
   request?.forEach(set);
-  if (init !== undefined) new Headers(init).forEach(set);
+  if (init !== undefined) checkHeaders(REQUEST_OWNER, "headers", init).forEach(set);
   return headers;
 }
 
-/** The URL without user info, for errors and events. */
-export function redact(url: string): string {
-  if (!url.includes("@")) return url;
-  try {
-    const u = new URL(url);
-    u.username = "";
-    u.password = "";
-    return u.href;
-  } catch {
-    return url;
+/** The pool's own per-request options; fetch checks the rest of RequestInit. */
+function checkInit(init: PoolRequestInit): void {
+  if (init.timeoutMs !== undefined) checkLimitMs(REQUEST_OWNER, "timeoutMs", init.timeoutMs);
+  if (init.totalTimeoutMs !== undefined) {
+    checkLimitMs(REQUEST_OWNER, "totalTimeoutMs", init.totalTimeoutMs);
+  }
+  if (init.session !== undefined && typeof init.session !== "string") {
+    failType(REQUEST_OWNER, "session", "a string", init.session);
+  }
+  if (init.signal != null && !(init.signal instanceof AbortSignal)) {
+    failType(REQUEST_OWNER, "signal", "an AbortSignal", init.signal);
+  }
+  const redirect = init.redirect;
+  if (
+    redirect !== undefined && redirect !== "follow" && redirect !== "manual" &&
+    redirect !== "error"
+  ) {
+    failType(REQUEST_OWNER, "redirect", `"follow", "manual" or "error"`, redirect);
   }
 }

@@ -1,7 +1,7 @@
 // The resolved retry policy of a request: pool options merged with the request's own.
 
 import type { RetryOptions } from "./retry_options.ts";
-import { integer, nonNegative } from "../limiter/_validate.ts";
+import { fail, failType, integer, nonNegative } from "../limiter/_validate.ts";
 
 export interface RetryPolicy {
   readonly attempts: number;
@@ -58,12 +58,40 @@ export function resolveRetry(
     maxRetryAfterMs: o.maxRetryAfterMs === undefined
       ? base.maxRetryAfterMs
       : nonNegative(owner, "retry.maxRetryAfterMs", o.maxRetryAfterMs),
-    statuses: o.statuses === undefined ? base.statuses : new Set(o.statuses),
-    methods: o.methods === undefined
-      ? base.methods
-      : new Set(o.methods.map((m) => m.toUpperCase())),
-    random: o.random ?? base.random,
+    statuses: o.statuses === undefined ? base.statuses : statuses(owner, o.statuses),
+    methods: o.methods === undefined ? base.methods : methods(owner, o.methods),
+    random: o.random === undefined ? base.random : random(owner, o.random),
   };
+}
+
+function statuses(owner: string, value: unknown): Set<number> {
+  if (!Array.isArray(value)) failType(owner, "retry.statuses", "an array of HTTP statuses", value);
+  for (const [i, status] of value.entries()) {
+    if (!Number.isInteger(status) || status < 100 || status > 599) {
+      fail(owner, `retry.statuses[${i}]`, "an integer from 100 to 599", status);
+    }
+  }
+  return new Set(value);
+}
+
+// A method is an HTTP token: what fetch accepts as `method`.
+const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+function methods(owner: string, value: unknown): Set<string> {
+  if (!Array.isArray(value)) failType(owner, "retry.methods", "an array of HTTP methods", value);
+  return new Set(value.map((method, i) => {
+    if (typeof method !== "string" || !TOKEN.test(method)) {
+      failType(owner, `retry.methods[${i}]`, "an HTTP method name", method);
+    }
+    return method.toUpperCase();
+  }));
+}
+
+function random(owner: string, value: unknown): () => number {
+  if (typeof value !== "function") {
+    failType(owner, "retry.random", "a function returning a number in [0, 1)", value);
+  }
+  return value as () => number;
 }
 
 export { NO_RETRY };

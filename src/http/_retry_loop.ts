@@ -116,7 +116,12 @@ export async function runAttempts(ctx: LoopContext, call: Call, mode: Mode): Pro
         return await finish(call, response, mode);
       } catch (error) {
         if (error instanceof HttpError || error instanceof SyntaxError) throw error;
-        failure = error;
+        // The body broke off after the headers (reset, truncated): a network failure too.
+        failure = error instanceof TypeError
+          ? new NetworkError(`${p.method} ${redact(p.url)} failed: ${error.message}`, {
+            cause: error,
+          })
+          : error;
       } finally {
         deadline?.clear();
       }
@@ -129,13 +134,9 @@ export async function runAttempts(ctx: LoopContext, call: Call, mode: Mode): Pro
       throw call.signal.reason;
     }
     const timedOut = deadline?.signal.aborted === true;
+    // Anything else the attempt threw before an answer (a refused URL, a bad token, a
+    // limiter's error) is not a network failure: it is thrown as it is, unretried.
     if (timedOut) failure = deadline!.signal.reason;
-    else if (!(failure instanceof NetworkError) && failure instanceof TypeError) {
-      // The body broke off after the headers (reset, truncated): a network failure too.
-      failure = new NetworkError(`${p.method} ${redact(p.url)} failed: ${failure.message}`, {
-        cause: failure,
-      });
-    }
     if (!timedOut && !(failure instanceof NetworkError)) {
       breaker?.abandon();
       throw failure;

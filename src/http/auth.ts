@@ -4,6 +4,8 @@
  * @module
  */
 
+import { checkAuthHeader, checkAuthScheme, isHeaderSafe } from "./_pool_validate.ts";
+
 /** Something that hands out an access token, fetched lazily and cached by the pool. */
 export interface TokenProvider {
   /** Returns a valid token; called once at first use and again after a 401. */
@@ -75,10 +77,15 @@ export class TokenRotation {
       );
     }
     sources.forEach((source, i) => {
+      // The value may be a secret: name its type, never its content.
       if (typeof source !== "string" && typeof source?.token !== "function") {
-        // The value may be a secret: name its type, never its content.
         throw new TypeError(
           `Cannot create TokenRotation as 'sources[${i}]' must be a string or a TokenProvider: received ${typeof source}`,
+        );
+      }
+      if (typeof source === "string" && !isHeaderSafe(source)) {
+        throw new TypeError(
+          `Cannot create TokenRotation as 'sources[${i}]' must be a token a header can carry (no CR, LF, NUL or character above U+00FF): received a string that is not`,
         );
       }
     });
@@ -91,8 +98,8 @@ export class TokenRotation {
     }
     this.sources = [...sources];
     this.strategy = strategy;
-    this.header = header.toLowerCase();
-    this.scheme = scheme;
+    this.header = checkAuthHeader("TokenRotation", "header", header);
+    this.scheme = checkAuthScheme("TokenRotation", "scheme", scheme);
   }
 }
 

@@ -7,6 +7,7 @@
 
 import { Deadline } from "./_deadline.ts";
 import type { Coalescer } from "./_dedupe.ts";
+import type { OriginPolicy } from "./_origin_policy.ts";
 import { prepare, type Prepared, redact } from "./_prepare.ts";
 import { resolveRetry, type RetryPolicy } from "./_retry.ts";
 import {
@@ -58,6 +59,7 @@ import { ApiTable, type ApiTableOptions } from "../paginate/api_table.ts";
 export class Pool {
   #loop: LoopContext;
   #base: URL | undefined;
+  #origins: OriginPolicy;
   #headers: Headers | undefined;
   #publicHeaders: Headers | undefined;
   #retry: RetryPolicy;
@@ -79,6 +81,7 @@ export class Pool {
     const setup = setupPool(options);
     this.#loop = setup.loop;
     this.#base = setup.base;
+    this.#origins = setup.origins;
     this.#headers = setup.headers;
     this.#publicHeaders = setup.publicHeaders;
     this.#retry = setup.retry;
@@ -319,7 +322,7 @@ export class Pool {
     let total: Deadline | undefined;
     let call: Call | undefined;
     try {
-      const pending = prepare(input, init, this.#base, this.#headers, this.#publicHeaders);
+      const pending = prepare(input, init, this.#origins, this.#headers, this.#publicHeaders);
       const p = pending instanceof Promise ? await pending : pending;
       const totalMs = init?.totalTimeoutMs ?? this.#totalTimeoutMs;
       let signal = p.signal;
@@ -337,7 +340,7 @@ export class Pool {
         p,
         policy: init?.retry === undefined
           ? this.#retry
-          : resolveRetry("Pool", init.retry, this.#retry),
+          : resolveRetry("Pool request", init.retry, this.#retry),
         timeoutMs: init?.timeoutMs ?? this.#timeoutMs,
         session: init?.session,
         signal,

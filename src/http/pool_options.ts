@@ -45,10 +45,11 @@ export interface PoolRate {
 /** Options for {@linkcode Pool}. */
 export interface PoolOptions {
   /** The base that relative request URLs resolve against (standard URL resolution), and the
-   * only origin credentials are sent to. */
+   * origin credentials are sent to (with `trustedOrigins`). An absolute http: or https: URL. */
   baseUrl?: string | URL;
   /**
-   * Dispatcher workers (lanes with their own concurrency limit and queue).
+   * Dispatcher workers (lanes with their own concurrency limit and queue). An integer from 1
+   * to 1024.
    * @default {4}
    */
   workers?: number;
@@ -67,15 +68,33 @@ export interface PoolOptions {
    * @default {300_000}
    */
   affinityTtlMs?: number;
-  /** Headers sent with every request (a request's own headers win). */
+  /**
+   * Headers sent with every request (a request's own headers win). Those that carry
+   * credentials (see `credentialHeaders`) go only to `baseUrl`'s origin and `trustedOrigins`.
+   */
   headers?: HeadersInit;
   /**
-   * Headers that carry credentials besides the auth header: removed when a request or
-   * redirect goes to another origin than `baseUrl`'s.
-   * @default {["authorization", "cookie", "proxy-authorization"]}
+   * Headers that carry credentials, added to the ones always treated so: `authorization`,
+   * `cookie`, `proxy-authorization`, `x-api-key`, `api-key`, `private-token`, `x-auth-token`,
+   * `x-access-token`, and the `auth` header. The pool's own (from `headers`) are sent only to
+   * trusted origins; any of them, the request's own included, are removed when a redirect goes
+   * to another origin, unless it goes from one trusted origin to another. A request's own
+   * headers to an absolute URL elsewhere are sent as given: that is the caller's choice.
+   * @default {[]}
    */
   credentialHeaders?: readonly string[];
-  /** A token provider (`{ token() }`, sent as `Authorization: Bearer …`) or `tokens([...])`. */
+  /**
+   * Origins besides `baseUrl`'s that receive the pool's credentials (the `auth` token and the
+   * credential headers among `headers`), on requests and on redirects between trusted origins.
+   * Each is an http: or https: origin: `"https://uploads.example"`, no path.
+   * @default {[]}
+   */
+  trustedOrigins?: readonly (string | URL)[];
+  /**
+   * A token provider (`{ token() }`, sent as `Authorization: Bearer …`) or `tokens([...])`,
+   * sent to `baseUrl`'s origin and `trustedOrigins` only. A token a header cannot carry (CR,
+   * LF, NUL) fails the request at once with a `TypeError` that does not quote it.
+   */
   auth?: AuthOptions | TokenRotation;
   /**
    * A client-side limit: a rate, a limiter (`FluxLimiter`, `DistributedLimiter`,
@@ -126,7 +145,11 @@ export interface PoolOptions {
    * @default {systemClock}
    */
   clock?: Clock;
-  /** Receives request, response, retry and error events. Errors it throws are ignored. */
+  /**
+   * Receives request, response, retry and error events. Errors it throws are ignored. Event
+   * URLs carry no user info, and the values of credential query parameters (`access_token`,
+   * `api_key`, `token`, `key`, `sig`, … ) read `***`; error messages follow the same rule.
+   */
   onEvent?: (event: PoolEvent) => void;
   /**
    * Share one request among identical GETs in flight (same URL and headers, no body).

@@ -12,12 +12,19 @@ export function describe(value: unknown): string {
   }
 }
 
-function fail(owner: string, name: string, rule: string, value: unknown): never {
-  const message = `Cannot create ${owner} as '${name}' must be ${rule}: received ${
-    describe(value)
-  }`;
-  if (typeof value !== "number") throw new TypeError(message);
-  throw new RangeError(message);
+function message(owner: string, name: string, rule: string, value: unknown): string {
+  return `Cannot create ${owner} as '${name}' must be ${rule}: received ${describe(value)}`;
+}
+
+/** Throws the option error: a `RangeError` for a number, else a `TypeError`. */
+export function fail(owner: string, name: string, rule: string, value: unknown): never {
+  if (typeof value !== "number") throw new TypeError(message(owner, name, rule, value));
+  throw new RangeError(message(owner, name, rule, value));
+}
+
+/** Throws the option error for a value of the wrong type: always a `TypeError`. */
+export function failType(owner: string, name: string, rule: string, value: unknown): never {
+  throw new TypeError(message(owner, name, rule, value));
 }
 
 /** A finite number > 0. */

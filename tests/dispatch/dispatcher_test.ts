@@ -243,7 +243,18 @@ Deno.test("Dispatcher constructor validates its options", () => {
       TypeError,
       `'workers' must be an integer >= 1: received "2"`,
     ],
-    [{ clock: {} as ManualClock }, TypeError, "'clock' must have a now() method: received object"],
+    [
+      { clock: {} as ManualClock },
+      TypeError,
+      "'clock' must be an object with a now() method: received {}",
+    ],
+    // A huge worker count used to allocate lanes until the process ran out of memory.
+    [
+      { workers: 1e308 },
+      RangeError,
+      "'workers' must be an integer from 1 to 1024: received 1e+308",
+    ],
+    [{ workers: 1025 }, RangeError, "'workers' must be an integer from 1 to 1024: received 1025"],
   ];
   for (const [options, type, message] of cases) {
     assert.throws(() => new Dispatcher(noop, options), (error) => {
