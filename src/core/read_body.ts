@@ -26,6 +26,8 @@ export interface BodyBytes {
   truncated: boolean;
 }
 
+const utf8 = new TextDecoder();
+
 function defaultTooLarge(maxBytes: number): Error {
   return new RangeError(`the body is larger than ${maxBytes} bytes`);
 }
@@ -80,8 +82,9 @@ export async function readBodyBytes(
 /** The body as UTF-8 text, at most `maxBytes` bytes of it; see {@linkcode ReadBodyOptions}. */
 export async function readBodyText(response: Response, options: ReadBodyOptions): Promise<string> {
   const { bytes, truncated } = await readBodyBytes(response, options);
-  // In a cut excerpt, a character split at the cut is dropped rather than shown as U+FFFD.
-  return new TextDecoder().decode(bytes, { stream: truncated });
+  // In a cut excerpt, a character split at the cut is dropped rather than shown as U+FFFD
+  // (a streaming decode keeps state, so that one gets a decoder of its own).
+  return truncated ? new TextDecoder().decode(bytes, { stream: true }) : utf8.decode(bytes);
 }
 
 function concat(chunks: Uint8Array[], size: number): Uint8Array {
