@@ -100,14 +100,14 @@ async function follow(
   key: string,
   signal: AbortSignal | undefined,
 ): Promise<Response> {
-  // A GET with no headers, body or signal carries nothing to strip, so fetch may follow its
-  // redirects (its limit is the pool's default, 20) and no init is built: that init is most of
-  // what the pool costs per request on top of fetch.
+  // A GET with no headers or body carries nothing to strip, so fetch may follow its redirects
+  // (its limit is the pool's default, 20) and the init is only the signal.
   if (
-    firstHeaders === undefined && p.body === null && p.method === "GET" && signal === undefined &&
+    firstHeaders === undefined && p.body === null && p.method === "GET" &&
     p.extra === undefined && p.redirect === "follow" && s.maxRedirects === FETCH_MAX_REDIRECTS
   ) {
-    const response = await send(s, p.url, undefined, "GET", undefined);
+    const init = signal === undefined ? undefined : { signal };
+    const response = await send(s, p.url, init, "GET", signal);
     if (!response.redirected || sameOrigin(response.url, originOf(p.url))) {
       s.pacer?.observe(key, response);
     }

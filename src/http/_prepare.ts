@@ -27,6 +27,7 @@ const POOL_KEYS = new Set([
   "retry",
   "timeoutMs",
   "totalTimeoutMs",
+  "maxBodyBytes",
 ]);
 
 export function prepare(
