@@ -96,15 +96,16 @@ async function follow(
   key: string,
   signal: AbortSignal | undefined,
 ): Promise<Response> {
-  // A GET with no headers, body or signal carries nothing to strip, so fetch may follow its
-  // redirects (its limit is the pool's default, 20) and no init is built: that init is most of
-  // what the pool costs per request on top of fetch. fetch refuses non-http(s) redirects by the
-  // standard; a runtime that follows one anyway has its answer refused here.
+  // A GET with no headers or body carries nothing to strip, so fetch may follow its redirects
+  // (its limit is the pool's default, 20) and the init is only the signal. fetch refuses
+  // non-http(s) redirects by the standard; a runtime that follows one anyway has its answer
+  // refused here.
   if (
-    firstHeaders === undefined && p.body === null && p.method === "GET" && signal === undefined &&
+    firstHeaders === undefined && p.body === null && p.method === "GET" &&
     p.extra === undefined && p.redirect === "follow" && s.maxRedirects === FETCH_MAX_REDIRECTS
   ) {
-    const response = await send(s, p.url, undefined, "GET", undefined);
+    const init = signal === undefined ? undefined : { signal };
+    const response = await send(s, p.url, init, "GET", signal);
     if (response.redirected) {
       if (!isHttpUrl(response.url)) {
         await response.body?.cancel();

@@ -39,6 +39,12 @@ export class Deadline {
     }
   }
 
+  /** Aborts the signal now with `reason` (the pool closing past its deadline). */
+  abort(reason: Error): void {
+    this.clear();
+    this.#controller.abort(reason);
+  }
+
   /** Clears the timer; the parent still aborts the signal (a body may still be read). */
   clear(): void {
     clearLongTimeout(this.#timer);

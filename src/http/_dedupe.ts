@@ -1,35 +1,38 @@
-// Coalescing of identical GETs in flight: the first caller's request is shared, and when it
-// answers every caller still waiting gets its own Response (the original or a clone, all made
-// at once before anyone can read). A caller that aborts leaves; when the last one leaves, the
-// shared request is aborted, and an answer nobody waits for has its body cancelled.
+// Coalescing of identical GETs in flight: the first caller's request runs, and its outcome —
+// a value every caller can share without interfering (the pool shares a buffered answer, and
+// hands each caller its own Response over it) — goes to every caller still waiting. A caller
+// that aborts leaves; when the last one leaves, the shared request is aborted.
 
-interface Waiter {
-  resolve(response: Response): void;
+interface Waiter<T> {
+  resolve(value: T): void;
   reject(error: unknown): void;
 }
 
-interface Shared {
-  waiters: Set<Waiter>;
+interface Shared<T> {
+  waiters: Set<Waiter<T>>;
   controller: AbortController;
 }
 
-export class Coalescer {
-  #inflight = new Map<string, Shared>();
+export class Coalescer<T> {
+  #inflight = new Map<string, Shared<T>>();
 
   /** Joins the request for `key`, or starts it with `start(signal)`. */
   run(
     key: string,
     signal: AbortSignal | undefined,
-    start: (signal: AbortSignal) => Promise<Response>,
-  ): Promise<Response> {
+    start: (signal: AbortSignal) => Promise<T>,
+  ): Promise<T> {
     signal?.throwIfAborted();
     let shared = this.#inflight.get(key);
     if (shared === undefined) {
-      const s: Shared = { waiters: new Set(), controller: new AbortController() };
+      const s: Shared<T> = { waiters: new Set(), controller: new AbortController() };
       shared = s;
       this.#inflight.set(key, s);
       start(s.controller.signal).then(
-        (response) => this.#deliver(key, s, response),
+        (value) => {
+          if (this.#inflight.get(key) === s) this.#inflight.delete(key);
+          for (const w of s.waiters) w.resolve(value);
+        },
         (error) => {
           if (this.#inflight.get(key) === s) this.#inflight.delete(key);
           for (const w of s.waiters) w.reject(error);
@@ -39,8 +42,8 @@ export class Coalescer {
     return this.#wait(key, shared, signal);
   }
 
-  #wait(key: string, shared: Shared, signal: AbortSignal | undefined): Promise<Response> {
-    return new Promise<Response>((resolve, reject) => {
+  #wait(key: string, shared: Shared<T>, signal: AbortSignal | undefined): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
       const onAbort = (): void => {
         shared.waiters.delete(waiter);
         reject(signal!.reason);
@@ -49,10 +52,10 @@ export class Coalescer {
           shared.controller.abort(signal!.reason);
         }
       };
-      const waiter: Waiter = {
-        resolve(response) {
+      const waiter: Waiter<T> = {
+        resolve(value) {
           signal?.removeEventListener("abort", onAbort);
-          resolve(response);
+          resolve(value);
         },
         reject(error) {
           signal?.removeEventListener("abort", onAbort);
@@ -62,17 +65,5 @@ export class Coalescer {
       shared.waiters.add(waiter);
       signal?.addEventListener("abort", onAbort, { once: true });
     });
-  }
-
-  #deliver(key: string, shared: Shared, response: Response): void {
-    if (this.#inflight.get(key) === shared) this.#inflight.delete(key);
-    const waiters = [...shared.waiters];
-    if (waiters.length === 0) {
-      response.body?.cancel().catch(() => {});
-      return;
-    }
-    const responses = [response];
-    for (let i = 1; i < waiters.length; i++) responses.push(response.clone());
-    waiters.forEach((w, i) => w.resolve(responses[i]));
   }
 }

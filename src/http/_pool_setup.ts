@@ -21,8 +21,8 @@ import {
   checkOrigins,
   checkRate,
 } from "./_pool_validate.ts";
-import { Coalescer } from "./_dedupe.ts";
 import { resolveRetry, type RetryPolicy } from "./_retry.ts";
+import { DEFAULT_MAX_BODY_BYTES } from "./_response_body.ts";
 import type { LoopContext } from "./_retry_loop.ts";
 import { StatsRecorder } from "./_stats_recorder.ts";
 import { TimeoutQueue } from "./_timeouts.ts";
@@ -39,7 +39,8 @@ export interface PoolSetup {
   retry: RetryPolicy;
   timeoutMs: number;
   totalTimeoutMs: number;
-  coalescer: Coalescer | undefined;
+  maxBodyBytes: number;
+  dedupe: boolean;
 }
 
 export function setupPool(options: PoolOptions): PoolSetup {
@@ -69,6 +70,7 @@ export function setupPool(options: PoolOptions): PoolSetup {
     clock = systemClock,
     onEvent,
     dedupe = false,
+    maxBodyBytes = DEFAULT_MAX_BODY_BYTES,
     circuitBreaker = false,
   } = options;
   const base = checkBaseUrl(baseUrl);
@@ -126,7 +128,6 @@ export function setupPool(options: PoolOptions): PoolSetup {
     pacer: serverPacing ? new ServerPacer({ clock }) : undefined,
     maxRedirects: integer("Pool", "maxRedirects", maxRedirects, 0),
   };
-  const coalescer = dedupe ? new Coalescer() : undefined;
   const loop: LoopContext = {
     dispatcher: new Dispatcher<AttemptJob, Response>(
       (job) => sendAttempt(settings, job),
@@ -152,7 +153,8 @@ export function setupPool(options: PoolOptions): PoolSetup {
     retry: retryPolicy,
     timeoutMs: attemptMs,
     totalTimeoutMs: totalMs,
-    coalescer,
+    maxBodyBytes: integer("Pool", "maxBodyBytes", maxBodyBytes, 0),
+    dedupe: dedupe === true,
   };
 }
 

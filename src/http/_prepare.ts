@@ -35,6 +35,7 @@ const POOL_KEYS = new Set([
   "retry",
   "timeoutMs",
   "totalTimeoutMs",
+  "maxBodyBytes",
 ]);
 
 /**

@@ -7,18 +7,21 @@ import type { AttemptJob } from "./_attempt.ts";
 import { backoffDelay } from "./_backoff.ts";
 import { Deadline } from "./_deadline.ts";
 import { type Prepared, redact } from "./_prepare.ts";
-import { discard, excerpt } from "./_response_body.ts";
+import { type BodyLimit, boundedText, buffer, discard, excerpt } from "./_response_body.ts";
 import type { RetryPolicy } from "./_retry.ts";
 import { sleep } from "../core/timer.ts";
 import type { TimeoutQueue } from "./_timeouts.ts";
 import type { StatsRecorder } from "./_stats_recorder.ts";
 import { parseRetryAfter } from "./ratelimit_headers.ts";
 import { type CircuitBreaker, CircuitOpenError } from "./circuit_breaker.ts";
-import { HttpError, NetworkError, TimeoutError } from "./errors.ts";
+import { HttpError, NetworkError, ResponseTooLargeError, TimeoutError } from "./errors.ts";
 import type { PoolEvent } from "./pool_events.ts";
 
-/** What the caller wants: the response, a 2xx response, or its JSON. */
-export type Mode = "response" | "ok" | "json";
+/**
+ * What the caller wants: the response, a 2xx response, or its JSON; or, for dedupe, the answer
+ * read whole (any status) so that it can be shared.
+ */
+export type Mode = "response" | "ok" | "json" | "buffer";
 
 /** What the retry loop of one request works with. */
 export interface Call {
@@ -26,6 +29,8 @@ export interface Call {
   p: Prepared;
   policy: RetryPolicy;
   timeoutMs: number;
+  /** The most bytes of a body the pool reads itself. */
+  maxBodyBytes: number;
   session: string | undefined;
   /** Aborts the whole request: the caller's signal and the total timeout. */
   signal: AbortSignal | undefined;
@@ -113,9 +118,14 @@ export async function runAttempts(ctx: LoopContext, call: Call, mode: Mode): Pro
         return response;
       }
       try {
-        return await finish(call, response, mode);
+        return await finish(call, response, mode, job.signal);
       } catch (error) {
-        if (error instanceof HttpError || error instanceof SyntaxError) throw error;
+        if (
+          error instanceof HttpError || error instanceof SyntaxError ||
+          error instanceof ResponseTooLargeError
+        ) {
+          throw error;
+        }
         // The body broke off after the headers (reset, truncated): a network failure too.
         failure = error instanceof TypeError
           ? new NetworkError(`${p.method} ${redact(p.url)} failed: ${error.message}`, {
@@ -155,20 +165,39 @@ export async function runAttempts(ctx: LoopContext, call: Call, mode: Mode): Pro
   }
 }
 
-export async function finish(call: Call, response: Response, mode: Mode): Promise<unknown> {
-  if (!response.ok) {
-    const body = await excerpt(response);
-    throw new HttpError({
-      status: response.status,
-      statusText: response.statusText,
-      url: redact(call.p.url),
-      method: call.p.method,
-      attempts: call.attempt,
-      body,
-      headers: response.headers,
-    });
-  }
-  return mode === "json" ? await response.json() : response;
+/**
+ * Turns the final answer into what `mode` asks for, reading the body (bounded, and cancelled
+ * when `signal` aborts) where the mode needs it. A body that breaks off rejects with the
+ * stream's TypeError, which the retry loop treats as a network error.
+ */
+export async function finish(
+  call: Call,
+  response: Response,
+  mode: Mode,
+  signal: AbortSignal | undefined,
+): Promise<unknown> {
+  const limit: BodyLimit = {
+    method: call.p.method,
+    url: redact(call.p.url),
+    maxBytes: call.maxBodyBytes,
+    signal,
+  };
+  if (mode === "buffer") return await buffer(response, limit);
+  if (!response.ok) throw httpError(call, response, await excerpt(response, signal));
+  return mode === "json" ? JSON.parse(await boundedText(response, limit)) : response;
+}
+
+/** The HttpError for a final answer that is not 2xx. */
+export function httpError(call: Call, response: Response, body: string): HttpError {
+  return new HttpError({
+    status: response.status,
+    statusText: response.statusText,
+    url: redact(call.p.url),
+    method: call.p.method,
+    attempts: call.attempt,
+    body,
+    headers: response.headers,
+  });
 }
 
 async function pause(

@@ -213,6 +213,48 @@ export class PoolClosedError extends FluxpoolError {
 }
 
 /**
+ * A response body was larger than the pool reads (`maxBodyBytes`). The body was cancelled, and
+ * the request is not retried: the same resource would be as large again.
+ *
+ * @example Usage
+ * ```ts
+ * import { isResponseTooLargeError, ResponseTooLargeError } from "@fluxpool/fluxpool";
+ * import assert from "node:assert/strict";
+ *
+ * const error = new ResponseTooLargeError({ method: "GET", url: "https://api.example/dump", maxBytes: 1024 });
+ * assert.ok(isResponseTooLargeError(error));
+ * assert.equal(error.maxBytes, 1024);
+ * ```
+ */
+export class ResponseTooLargeError extends FluxpoolError {
+  /** The request method. */
+  readonly method: string;
+  /** The request URL, without credentials. */
+  readonly url: string;
+  /** The limit that was exceeded, in bytes. */
+  readonly maxBytes: number;
+
+  /**
+   * Creates the error.
+   * @param init The request and the limit.
+   * @param options The cause.
+   */
+  constructor(
+    init: { method: string; url: string; maxBytes: number },
+    options?: FluxpoolErrorOptions,
+  ) {
+    super(
+      `${init.method} ${init.url} answered with a body larger than maxBodyBytes (${init.maxBytes} bytes)`,
+      options,
+    );
+    this.name = "ResponseTooLargeError";
+    this.method = init.method;
+    this.url = init.url;
+    this.maxBytes = init.maxBytes;
+  }
+}
+
+/**
  * A page of a paginated resource failed; every item before it was delivered.
  *
  * @example Usage
@@ -360,4 +402,20 @@ export const isPoolClosedError: (error: unknown) => error is PoolClosedError = g
 export const isPaginationError: (error: unknown) => error is PaginationError = guard(
   PaginationError,
   "PaginationError",
+);
+
+/**
+ * Whether `error` is a {@linkcode ResponseTooLargeError}.
+ * @param error Anything caught.
+ * @returns True for a ResponseTooLargeError.
+ * @example Usage
+ * ```ts
+ * import { isResponseTooLargeError } from "@fluxpool/fluxpool";
+ * import assert from "node:assert/strict";
+ * assert.equal(isResponseTooLargeError(new Error("x")), false);
+ * ```
+ */
+export const isResponseTooLargeError: (error: unknown) => error is ResponseTooLargeError = guard(
+  ResponseTooLargeError,
+  "ResponseTooLargeError",
 );

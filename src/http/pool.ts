@@ -6,9 +6,11 @@
  */
 
 import { Deadline } from "./_deadline.ts";
-import type { Coalescer } from "./_dedupe.ts";
+import { Coalescer } from "./_dedupe.ts";
 import type { OriginPolicy } from "./_origin_policy.ts";
-import { prepare, type Prepared, redact } from "./_prepare.ts";
+import { type BufferedResponse, replay } from "./_response_body.ts";
+import { clearLongTimeout, setLongTimeout } from "../core/timer.ts";
+import { prepare, redact } from "./_prepare.ts";
 import { resolveRetry, type RetryPolicy } from "./_retry.ts";
 import {
   type Call,
@@ -19,6 +21,7 @@ import {
   runAttempts,
 } from "./_retry_loop.ts";
 import { setupPool } from "./_pool_setup.ts";
+import { integer } from "../limiter/_validate.ts";
 import { PoolClosedError, TimeoutError } from "./errors.ts";
 import type { PoolOptions, PoolRequestInit } from "./pool_options.ts";
 import type { PoolStats } from "./pool_stats.ts";
@@ -30,6 +33,23 @@ import {
   type PaginateOptions,
 } from "../paginate/paginate.ts";
 import { ApiTable, type ApiTableOptions } from "../paginate/api_table.ts";
+
+/** Options for {@linkcode Pool.close}. */
+export interface PoolCloseOptions {
+  /**
+   * How long pending requests may take to finish, in ms; past it every request still pending
+   * (queued, waiting on a rate limit or the server's pace, sleeping before a retry, sending, or
+   * reading its body) is aborted and rejects with a {@linkcode PoolClosedError}.
+   * @default {Infinity}
+   */
+  deadlineMs?: number;
+}
+
+/** A buffered answer shared by coalesced requests, and the attempts it took. */
+interface SharedAnswer {
+  buffered: BufferedResponse;
+  attempts: number;
+}
 
 /**
  * An HTTP client pool. `pool.fetch()` is a drop-in for `fetch` that runs every request on a
@@ -65,11 +85,15 @@ export class Pool {
   #retry: RetryPolicy;
   #timeoutMs: number;
   #totalTimeoutMs: number;
-  #coalescer: Coalescer | undefined;
+  #maxBodyBytes: number;
+  #coalescer: Coalescer<SharedAnswer> | undefined;
+  /** The total deadline of every pending request, aborted when close() passes its deadline. */
+  #pending = new Set<Deadline>();
   #since: number;
   #nextId = 0;
   #closed = false;
   #drained: (() => void) | undefined;
+  #drainedPromise: Promise<void> | undefined;
 
   /**
    * Creates a pool.
@@ -87,7 +111,8 @@ export class Pool {
     this.#retry = setup.retry;
     this.#timeoutMs = setup.timeoutMs;
     this.#totalTimeoutMs = setup.totalTimeoutMs;
-    this.#coalescer = setup.coalescer;
+    this.#maxBodyBytes = setup.maxBodyBytes;
+    this.#coalescer = setup.dedupe ? new Coalescer<SharedAnswer>() : undefined;
     this.#since = setup.loop.clock.now();
   }
   /**
@@ -288,8 +313,13 @@ export class Pool {
 
   /**
    * Stops accepting requests, lets the pending ones finish (retries included), then closes the
-   * dispatcher.
+   * dispatcher. With `deadlineMs`, whatever is still pending at the deadline is aborted and
+   * rejects with a {@linkcode PoolClosedError}, so an upstream that never answers (with no
+   * timeout set) or a long wait on the server's pace cannot hold `close()` forever.
+   * @param options The deadline.
    * @returns When everything has settled.
+   * @throws {RangeError} (rejects) when `deadlineMs` is negative or NaN.
+   * @throws {TypeError} (rejects) when `deadlineMs` is not a number.
    *
    * @example Usage
    * ```ts
@@ -297,16 +327,40 @@ export class Pool {
    * import assert from "node:assert/strict";
    *
    * const pool = new Pool({ fetch: () => Promise.resolve(new Response("ok")) });
-   * await pool.close();
+   * await pool.close({ deadlineMs: 5_000 });
    * await assert.rejects(pool.fetch("https://api.example/"), isPoolClosedError);
    * ```
    */
-  async close(): Promise<void> {
+  async close(options?: PoolCloseOptions): Promise<void> {
+    const deadlineMs = options?.deadlineMs ?? Infinity;
+    if (typeof deadlineMs !== "number" || !(deadlineMs >= 0)) {
+      const message = `Cannot close Pool as 'deadlineMs' must be a number >= 0: received ${
+        typeof deadlineMs === "number" ? deadlineMs : typeof deadlineMs
+      }`;
+      throw typeof deadlineMs === "number" ? new RangeError(message) : new TypeError(message);
+    }
     this.#closed = true;
     if (this.#loop.stats.pending > 0) {
-      await new Promise<void>((resolve) => (this.#drained = resolve));
+      const drained = this.#drainedPromise ??= new Promise<void>((resolve) =>
+        this.#drained = resolve
+      );
+      const timer = deadlineMs === Infinity
+        ? undefined
+        : setLongTimeout(() => this.#abortPending(deadlineMs), deadlineMs);
+      try {
+        await drained;
+      } finally {
+        clearLongTimeout(timer);
+      }
     }
     await this.#loop.dispatcher.close();
+  }
+
+  #abortPending(deadlineMs: number): void {
+    const reason = new PoolClosedError(
+      `Cannot finish the request as the pool closed past its deadline (${deadlineMs} ms)`,
+    );
+    for (const deadline of this.#pending) deadline.abort(reason);
   }
 
   async #request(
@@ -325,16 +379,16 @@ export class Pool {
       const pending = prepare(input, init, this.#origins, this.#headers, this.#publicHeaders);
       const p = pending instanceof Promise ? await pending : pending;
       const totalMs = init?.totalTimeoutMs ?? this.#totalTimeoutMs;
-      let signal = p.signal;
-      if (totalMs !== Infinity) {
-        total = new Deadline(signal);
-        total.start(totalMs, () =>
-          new TimeoutError(
-            `${p.method} ${redact(p.url)} timed out after ${totalMs} ms in all`,
-            totalMs,
-          ));
-        signal = total.signal;
-      }
+      // Every request has a signal of its own: the caller's, the total timeout and close()'s
+      // deadline all abort it.
+      total = new Deadline(p.signal);
+      this.#pending.add(total);
+      total.start(totalMs, () =>
+        new TimeoutError(
+          `${p.method} ${redact(p.url)} timed out after ${totalMs} ms in all`,
+          totalMs,
+        ));
+      const signal = total.signal;
       const c: Call = call = {
         id: ++this.#nextId,
         p,
@@ -342,6 +396,9 @@ export class Pool {
           ? this.#retry
           : resolveRetry("Pool request", init.retry, this.#retry),
         timeoutMs: init?.timeoutMs ?? this.#timeoutMs,
+        maxBodyBytes: init?.maxBodyBytes === undefined
+          ? this.#maxBodyBytes
+          : integer("Pool", "maxBodyBytes", init.maxBodyBytes, 0),
         session: init?.session,
         signal,
         giveUpAt: totalMs === Infinity ? Infinity : performance.now() + totalMs,
@@ -349,13 +406,7 @@ export class Pool {
       };
       let result: unknown;
       if (this.#coalescer !== undefined && p.method === "GET" && p.body === null) {
-        const response = await this.#coalescer.run(
-          dedupeKey(p),
-          signal,
-          (shared) =>
-            runAttempts(this.#loop, { ...c, signal: shared }, "response") as Promise<Response>,
-        );
-        result = mode === "response" ? response : await finish(c, response, mode);
+        result = await this.#coalesced(c, mode);
       } else {
         result = await runAttempts(this.#loop, c, mode);
       }
@@ -367,15 +418,34 @@ export class Pool {
       }
       throw error;
     } finally {
-      total?.clear();
+      if (total !== undefined) {
+        total.dispose();
+        this.#pending.delete(total);
+      }
       stats.record(ok, this.#loop.clock.now() - started);
       if (--stats.pending === 0 && this.#drained !== undefined) this.#drained();
     }
   }
+
+  // The shared request runs the same retry loop as any other, reading the answer whole (so a
+  // body that breaks off is retried and the timeouts cover it); each caller then finishes its
+  // own copy exactly as the loop would have, with the attempts the shared request made.
+  async #coalesced(c: Call, mode: Mode): Promise<unknown> {
+    const shared = await this.#coalescer!.run(dedupeKey(c), c.signal, async (signal) => {
+      const s: Call = { ...c, signal };
+      const buffered = await runAttempts(this.#loop, s, "buffer") as BufferedResponse;
+      return { buffered, attempts: s.attempt };
+    });
+    c.attempt = shared.attempts;
+    const response = replay(shared.buffered);
+    return mode === "response" ? response : await finish(c, response, mode, undefined);
+  }
 }
 
-function dedupeKey(p: Prepared): string {
-  let key = p.url;
+function dedupeKey(c: Call): string {
+  const p = c.p;
+  // Requests that read under different limits do not share an answer.
+  let key = `${c.maxBodyBytes} ${p.url}`;
   p.headers?.forEach((value, name) => (key += `\n${name}:${value}`));
   return key;
 }

@@ -152,10 +152,21 @@ export interface PoolOptions {
    */
   onEvent?: (event: PoolEvent) => void;
   /**
-   * Share one request among identical GETs in flight (same URL and headers, no body).
+   * Share one request among identical GETs in flight (same URL and headers, no body). The
+   * shared answer is read whole (up to `maxBodyBytes`; a body cut short is retried, as in
+   * `getJson`) and each caller gets its own copy, so errors, retries and attempts are as without
+   * it.
    * @default {false}
    */
   dedupe?: boolean;
+  /**
+   * The most bytes of a response body the pool reads itself: `getJson`'s body, an answer shared
+   * by `dedupe`, and (at most 4 KiB of it) an `HttpError`'s excerpt. A larger body — announced by
+   * `Content-Length` or counted while reading — is cancelled and the request rejects with
+   * `ResponseTooLargeError`, without a retry. Bodies you read from `fetch`/`get` are yours.
+   * @default {33_554_432} (32 MiB)
+   */
+  maxBodyBytes?: number;
   /**
    * A circuit breaker: `true` for the defaults, its options, or your own instance.
    * @default {false}
@@ -173,4 +184,6 @@ export interface PoolRequestInit extends RequestInit {
   timeoutMs?: number;
   /** This request's overall limit, in ms. */
   totalTimeoutMs?: number;
+  /** This request's {@linkcode PoolOptions.maxBodyBytes}. */
+  maxBodyBytes?: number;
 }

@@ -77,3 +77,108 @@ Deno.test("Pool dedupe keeps requests with different headers or bodies apart", a
     await server.close();
   }
 });
+
+// The same scenarios with and without dedupe must end the same way: same value or error (with
+// the same attempts), same number of requests seen by the server, same retries counted.
+const scenarios: Record<
+  string,
+  { handler: (req: Request, i: number) => Response; call: (pool: Pool) => Promise<unknown> }
+> = {
+  "503 twice then success (getJson)": {
+    handler: (_req, i) => i < 2 ? new Response("busy", { status: 503 }) : Response.json({ ok: 1 }),
+    call: (pool) => pool.getJson("/"),
+  },
+  "503 twice then success (fetch)": {
+    handler: (_req, i) => i < 2 ? new Response("busy", { status: 503 }) : new Response("fine"),
+    call: async (pool) => {
+      const r = await pool.fetch("/");
+      return `${r.status} ${await r.text()}`;
+    },
+  },
+  "always 503 (get)": {
+    handler: () => new Response("busy", { status: 503 }),
+    call: (pool) => pool.get("/"),
+  },
+  "always 503 (fetch)": {
+    handler: () => new Response("busy", { status: 503 }),
+    call: async (pool) => {
+      const r = await pool.fetch("/");
+      return `${r.status} ${await r.text()}`;
+    },
+  },
+  "404 (getJson)": {
+    handler: () => new Response("nothing here", { status: 404 }),
+    call: (pool) => pool.getJson("/"),
+  },
+  "body cut mid-way then success (getJson)": {
+    handler: (_req, i) =>
+      i === 0
+        ? new Response(
+          new ReadableStream({
+            pull(controller) {
+              controller.enqueue(new TextEncoder().encode('{"ok":'));
+              controller.error(new Error("reset by the test"));
+            },
+          }),
+        )
+        : Response.json({ ok: 2 }),
+    call: (pool) => pool.getJson("/"),
+  },
+  "401 refreshed and replayed (getJson)": {
+    handler: (req) =>
+      req.headers.get("authorization") === "Bearer t1"
+        ? Response.json({ ok: 3 })
+        : new Response("expired", { status: 401 }),
+    call: (pool) => pool.getJson("/"),
+  },
+  "401 after the refresh too (get)": {
+    handler: () => new Response("no", { status: 401 }),
+    call: (pool) => pool.get("/"),
+  },
+};
+
+async function outcome(
+  scenario: (typeof scenarios)[string],
+  dedupe: boolean,
+): Promise<Record<string, unknown>> {
+  const server = serve(scenario.handler);
+  let n = 0;
+  const pool = new Pool({
+    baseUrl: server.url,
+    dedupe,
+    retry: { baseDelayMs: 1 },
+    auth: { token: () => `t${n++}` },
+  });
+  try {
+    const result = await scenario.call(pool).then(
+      (value) => ({ value }),
+      (e) => ({
+        error: `${e.name}: ${e.message}`.replaceAll(server.url, "<server>"),
+        attempts: e.attempts,
+        status: e.status,
+      }),
+    );
+    return { ...result, requests: server.requests.length, retries: pool.stats().retries };
+  } finally {
+    await pool.close();
+    await server.close();
+  }
+}
+
+Deno.test("Pool dedupe ends every scenario exactly as without it", async () => {
+  const expected: Record<string, Record<string, unknown>> = {
+    "503 twice then success (getJson)": { value: { ok: 1 }, requests: 3, retries: 2 },
+    "always 503 (get)": { requests: 3, retries: 2, attempts: 3, status: 503 },
+    "body cut mid-way then success (getJson)": { value: { ok: 2 }, requests: 2, retries: 1 },
+    "401 refreshed and replayed (getJson)": { value: { ok: 3 }, requests: 2, retries: 1 },
+    "401 after the refresh too (get)": { requests: 2, retries: 1, attempts: 2, status: 401 },
+  };
+  for (const [name, scenario] of Object.entries(scenarios)) {
+    const plain = await outcome(scenario, false);
+    const shared = await outcome(scenario, true);
+    assert.deepEqual(shared, plain, name);
+    for (const [key, value] of Object.entries(expected[name] ?? {})) {
+      assert.deepEqual(plain[key], value, `${name}: ${key}`);
+    }
+  }
+});

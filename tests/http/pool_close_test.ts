@@ -1,0 +1,112 @@
+// Pool.close({ deadlineMs }): whatever is still pending at the deadline is aborted with
+// PoolClosedError, wherever it waits.
+import assert from "node:assert/strict";
+import { isPoolClosedError, Pool } from "../../mod.ts";
+import { serve } from "./_server.ts";
+
+/** A server whose answers wait until `release()` (an upstream that hangs). */
+function hanging() {
+  let release!: () => void;
+  const gate = new Promise<void>((resolve) => (release = resolve));
+  const server = serve(async () => {
+    await gate;
+    return new Response("late");
+  });
+  return { server, release };
+}
+
+/** Marks the promise handled at once: it rejects before the assertion reaches it. */
+function settle<T>(promise: Promise<T>): Promise<T> {
+  promise.catch(() => {});
+  return promise;
+}
+
+async function timed<T>(promise: Promise<T>): Promise<number> {
+  const started = performance.now();
+  await promise;
+  return performance.now() - started;
+}
+
+Deno.test("Pool.close() aborts a request to a hanging upstream, and one queued behind it, at deadlineMs", async () => {
+  const { server, release } = hanging();
+  const pool = new Pool({ baseUrl: server.url, workers: 1, concurrency: 1 });
+  try {
+    const sent = settle(pool.fetch("/"));
+    const queued = settle(pool.getJson("/"));
+    while (server.requests.length === 0) await new Promise((r) => setTimeout(r, 5));
+    const ms = await timed(pool.close({ deadlineMs: 50 }));
+    assert.ok(ms < 1000, `close() took ${ms} ms`);
+    await assert.rejects(sent, (e) => isPoolClosedError(e) && /past its deadline/.test(e.message));
+    await assert.rejects(queued, isPoolClosedError);
+  } finally {
+    release();
+    await server.close();
+  }
+});
+
+Deno.test("Pool.close() aborts a sleep before a retry and a wait on the server's pace at deadlineMs", async () => {
+  const server = serve((req) =>
+    new URL(req.url).pathname === "/busy"
+      ? new Response("busy", { status: 503, headers: { "retry-after": "5" } })
+      : new Response("slow down", { status: 429, headers: { "retry-after": "5" } })
+  );
+  const pool = new Pool({ baseUrl: server.url });
+  try {
+    // Told to come back in 5 s: the pool paces the origin.
+    const paced = await pool.fetch("/limited", { retry: false });
+    await paced.body?.cancel();
+    const held = settle(pool.fetch("/limited"));
+    const sleeping = settle(pool.fetch(`http://localhost:${server.port}/busy`));
+    while (server.requests.length < 2) await new Promise((r) => setTimeout(r, 5));
+    const ms = await timed(pool.close({ deadlineMs: 100 }));
+    assert.ok(ms < 1000, `close() took ${ms} ms`);
+    await assert.rejects(held, isPoolClosedError);
+    await assert.rejects(sleeping, isPoolClosedError);
+    assert.equal(server.requests.length, 2);
+  } finally {
+    await server.close();
+  }
+});
+
+Deno.test("Pool.close() aborts a wait on the client-side rate limit at deadlineMs", async () => {
+  const server = serve(() => new Response("ok"));
+  const pool = new Pool({ baseUrl: server.url, rateLimit: { rate: 1, period: 10_000 } });
+  try {
+    await (await pool.fetch("/")).text();
+    const waiting = settle(pool.fetch("/"));
+    const ms = await timed(pool.close({ deadlineMs: 50 }));
+    assert.ok(ms < 1000, `close() took ${ms} ms`);
+    await assert.rejects(waiting, isPoolClosedError);
+    assert.equal(server.requests.length, 1);
+  } finally {
+    await server.close();
+  }
+});
+
+Deno.test("Pool.close() lets requests that finish before deadlineMs succeed", async () => {
+  const server = serve(async () => {
+    await new Promise((r) => setTimeout(r, 30));
+    return new Response("done");
+  });
+  const pool = new Pool({ baseUrl: server.url });
+  try {
+    const response = settle(pool.get("/"));
+    await pool.close({ deadlineMs: 5_000 });
+    assert.equal(await (await response).text(), "done");
+  } finally {
+    await server.close();
+  }
+});
+
+Deno.test("Pool.close() validates deadlineMs", async () => {
+  const pool = new Pool({ fetch: () => Promise.resolve(new Response("ok")) });
+  await assert.rejects(
+    pool.close({ deadlineMs: -1 }),
+    new RangeError("Cannot close Pool as 'deadlineMs' must be a number >= 0: received -1"),
+  );
+  await assert.rejects(
+    pool.close({ deadlineMs: "1" as unknown as number }),
+    new TypeError("Cannot close Pool as 'deadlineMs' must be a number >= 0: received string"),
+  );
+  await pool.close();
+});
