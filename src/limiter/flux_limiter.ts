@@ -9,6 +9,7 @@ import { type Clock, systemClock } from "./clock.ts";
 import type { RateLimitDecision } from "./decision.ts";
 import { gcra } from "./gcra.ts";
 import { type LimitSpec, multiLimit } from "./multi_limit.ts";
+import { BoundedMap } from "../core/bounded_map.ts";
 import { integer } from "./_validate.ts";
 import { assertMetrics } from "./_metrics.ts";
 import type { LimiterMetrics } from "./metrics.ts";
@@ -55,12 +56,6 @@ export interface FluxLimiterOptions {
   metrics?: LimiterMetrics;
 }
 
-interface Entry {
-  state: unknown;
-  // Second-chance bit for CLOCK eviction: set on every use, cleared when the sweep passes.
-  used: boolean;
-}
-
 /**
  * A keyed rate limiter that decides synchronously in memory. By default it runs exact GCRA:
  * from idle exactly `burst` requests pass at once, then one every `period / rate` ms.
@@ -89,8 +84,8 @@ export class FluxLimiter<K = string> {
   #algorithm: Algorithm<unknown>;
   #clock: Clock;
   #origin: number;
-  #maxKeys: number;
-  #entries = new Map<K, Entry>();
+  // CLOCK eviction (second chance): a hit marks its key used, a flag write instead of a move.
+  #entries: BoundedMap<K, unknown>;
   #metrics: LimiterMetrics | undefined;
 
   /**
@@ -139,7 +134,9 @@ export class FluxLimiter<K = string> {
         `Cannot create FluxLimiter as 'clock' must have a now() method: received ${typeof clock}`,
       );
     }
-    this.#maxKeys = integer("FluxLimiter", "maxKeys", maxKeys, 1, true);
+    this.#entries = new BoundedMap({
+      maxKeys: integer("FluxLimiter", "maxKeys", maxKeys, 1, true),
+    });
     this.#clock = clock;
     this.#metrics = assertMetrics("FluxLimiter", metrics);
     // Times are kept relative to the limiter's creation, so that small emission intervals
@@ -190,15 +187,14 @@ export class FluxLimiter<K = string> {
 
   #check(key: K, cost: number, time: number): RateLimitDecision {
     const now = time - this.#origin;
-    const entry = this.#entries.get(key);
+    const entry = this.#entries.use(key);
     if (entry !== undefined) {
-      entry.used = true;
-      const { state, decision } = this.#algorithm.decide(entry.state, now, cost);
-      entry.state = state;
+      const { state, decision } = this.#algorithm.decide(entry.value, now, cost);
+      entry.value = state;
       return decision;
     }
     const { state, decision } = this.#algorithm.decide(undefined, now, cost);
-    if (state !== undefined) this.#insert(key, state);
+    if (state !== undefined) this.#entries.set(key, state);
     return decision;
   }
 
@@ -221,7 +217,7 @@ export class FluxLimiter<K = string> {
    */
   peek(key: K, cost = 1): RateLimitDecision {
     const now = this.#clock.now() - this.#origin;
-    return this.#algorithm.decide(this.#entries.get(key)?.state, now, cost).decision;
+    return this.#algorithm.decide(this.#entries.get(key), now, cost).decision;
   }
 
   /**
@@ -266,8 +262,8 @@ export class FluxLimiter<K = string> {
     const start = this.#clock.now();
     const now = start - this.#origin;
     let removed = 0;
-    for (const [key, entry] of this.#entries) {
-      if (this.#algorithm.isIdle(entry.state, now)) {
+    for (const [key, state] of this.#entries) {
+      if (this.#algorithm.isIdle(state, now)) {
         this.#entries.delete(key);
         removed++;
       }
@@ -287,21 +283,5 @@ export class FluxLimiter<K = string> {
     }
     metrics.recordDecision(key, decision.allowed, this.#clock.now() - start);
     return decision;
-  }
-
-  #insert(key: K, state: unknown): void {
-    const entries = this.#entries;
-    while (entries.size >= this.#maxKeys) {
-      // CLOCK (second chance): the oldest entry goes unless it was used since the sweep last
-      // passed it; then it moves to the back with its bit cleared. Amortized O(1) per insert,
-      // and a hit costs only a flag write instead of a Map delete + set.
-      const first = entries.entries().next().value as [K, Entry];
-      entries.delete(first[0]);
-      if (first[1].used) {
-        first[1].used = false;
-        entries.set(first[0], first[1]);
-      }
-    }
-    entries.set(key, { state, used: false });
   }
 }

@@ -10,6 +10,7 @@ import type { LimiterMetrics } from "./metrics.ts";
 import { type QuotaPeriod, type QuotaWindow, windowAt } from "./_quota_window.ts";
 import { decideQuotas, parseQuotas } from "./_quota.ts";
 import { assertMetrics } from "./_metrics.ts";
+import { BoundedMap } from "../core/bounded_map.ts";
 import { assertCost, integer } from "./_validate.ts";
 
 export type { QuotaPeriod };
@@ -126,9 +127,9 @@ export class QuotaManager<K = string> {
   #quotas: readonly QuotaDefinition[];
   #capacity: number;
   #clock: Clock;
-  #maxKeys: number;
   #metrics: LimiterMetrics | undefined;
-  #entries = new Map<K, Entry>();
+  // LRU by consumption: a counted request moves its key to the back.
+  #entries: BoundedMap<K, Entry>;
   #windows: QuotaWindow[] = [];
 
   /**
@@ -149,7 +150,9 @@ export class QuotaManager<K = string> {
       );
     }
     this.#clock = clock;
-    this.#maxKeys = integer("QuotaManager", "maxKeys", maxKeys, 1, true);
+    this.#entries = new BoundedMap({
+      maxKeys: integer("QuotaManager", "maxKeys", maxKeys, 1, true),
+    });
     this.#metrics = assertMetrics("QuotaManager", metrics);
   }
 
@@ -300,12 +303,7 @@ export class QuotaManager<K = string> {
         starts: windows.map((w) => w.start),
         used: decision.quotas.map((q) => q.used),
       };
-      // Delete then set: the Map's order is the LRU order.
-      this.#entries.delete(key);
       this.#entries.set(key, next);
-      if (this.#entries.size > this.#maxKeys) {
-        this.#entries.delete(this.#entries.keys().next().value as K);
-      }
     }
     return decision;
   }
