@@ -120,7 +120,10 @@ export class Aimd {
   /** Applies one outcome; returns the new rate. */
   record(kind: "success" | "throttled" | "error", now: number): number {
     const { decrease, increase, cooldownMs, minRate, period } = this.#settings;
-    if (kind === "throttled" && now - this.#lastDecrease >= cooldownMs) {
+    // A clock that stepped back (now before the last decrease) ends the cooldown rather than
+    // stretching it by the step.
+    const cooled = now - this.#lastDecrease >= cooldownMs || now < this.#lastDecrease;
+    if (kind === "throttled" && cooled) {
       this.#lastDecrease = now;
       this.#rate = Math.max(Math.min(minRate, this.#ceiling), this.#rate * decrease);
     } else if (kind === "success" && this.#rate < this.#ceiling && now > this.#growthFrom) {
