@@ -39,5 +39,13 @@ export function pickAlgorithm(owner: string, options: AlgorithmOptions): Algorit
       `Cannot create ${owner} as 'rate' and 'algorithm' exclude each other: received rate ${rate}`,
     );
   }
+  // Limiters check every cost against it before deciding.
+  const { limit } = algorithm;
+  if (typeof limit !== "number" || !(limit > 0)) {
+    const message = `Cannot create ${owner} as 'algorithm.limit' must be a number > 0: received ${
+      describe(limit)
+    }`;
+    throw typeof limit === "number" ? new RangeError(message) : new TypeError(message);
+  }
   return algorithm;
 }

@@ -7,10 +7,10 @@
 import type { Algorithm } from "./algorithm.ts";
 import { type Clock, systemClock } from "./clock.ts";
 import type { RateLimitDecision } from "./decision.ts";
-import { gcra } from "./gcra.ts";
-import { type LimitSpec, multiLimit } from "./multi_limit.ts";
+import type { LimitSpec } from "./multi_limit.ts";
 import { BoundedMap } from "../core/bounded_map.ts";
-import { integer } from "./_validate.ts";
+import { pickAlgorithm } from "./_pick_algorithm.ts";
+import { assertClock, integer, rejectArguments } from "./_validate.ts";
 import { assertMetrics } from "./_metrics.ts";
 import type { LimiterMetrics } from "./metrics.ts";
 
@@ -82,6 +82,7 @@ export interface FluxLimiterOptions {
  */
 export class FluxLimiter<K = string> {
   #algorithm: Algorithm<unknown>;
+  #limit: number;
   #clock: Clock;
   #origin: number;
   // CLOCK eviction (second chance): a hit marks its key used, a flag write instead of a move.
@@ -95,45 +96,11 @@ export class FluxLimiter<K = string> {
    * @throws {TypeError} when an option has the wrong type.
    */
   constructor(options: FluxLimiterOptions) {
-    const {
-      rate,
-      period = 1000,
-      burst = 1,
-      algorithm,
-      limits,
-      clock = systemClock,
-      maxKeys = 100_000,
-      metrics,
-    } = options ?? ({} as FluxLimiterOptions);
-    if (limits !== undefined) {
-      if (rate !== undefined || algorithm !== undefined) {
-        throw new TypeError(
-          `Cannot create FluxLimiter as 'limits' excludes 'rate' and 'algorithm': received ${
-            rate !== undefined ? `rate ${rate}` : "an algorithm"
-          }`,
-        );
-      }
-      this.#algorithm = multiLimit(limits, "FluxLimiter");
-    } else if (algorithm !== undefined) {
-      if (typeof algorithm?.decide !== "function") {
-        throw new TypeError(
-          `Cannot create FluxLimiter as 'algorithm' must be an Algorithm: received ${typeof algorithm}`,
-        );
-      }
-      if (rate !== undefined) {
-        throw new TypeError(
-          `Cannot create FluxLimiter as 'rate' and 'algorithm' exclude each other: received rate ${rate}`,
-        );
-      }
-      this.#algorithm = algorithm;
-    } else {
-      this.#algorithm = gcra({ rate: rate as number, period, burst }, "FluxLimiter");
-    }
-    if (typeof clock?.now !== "function") {
-      throw new TypeError(
-        `Cannot create FluxLimiter as 'clock' must have a now() method: received ${typeof clock}`,
-      );
-    }
+    const { clock = systemClock, maxKeys = 100_000, metrics } = options ??
+      ({} as FluxLimiterOptions);
+    this.#algorithm = pickAlgorithm("FluxLimiter", options ?? {});
+    this.#limit = this.#algorithm.limit;
+    assertClock("FluxLimiter", clock);
     this.#entries = new BoundedMap({
       maxKeys: integer("FluxLimiter", "maxKeys", maxKeys, 1, true),
     });
@@ -168,6 +135,8 @@ export class FluxLimiter<K = string> {
    * @param key Whom the request is counted against.
    * @param cost Units the request costs, from 0 to the capacity.
    * @returns The decision.
+   * @throws {TypeError} when `cost` is not a number (`"1"`, `null` …) or `key` is `undefined` or
+   * `null`.
    * @throws {RangeError} when `cost` is negative, not finite, or above the capacity.
    *
    * @example Consume
@@ -186,6 +155,10 @@ export class FluxLimiter<K = string> {
   }
 
   #check(key: K, cost: number, time: number): RateLimitDecision {
+    // One inline test on the hot path; the message is built only when it fails.
+    if (typeof cost !== "number" || !(cost >= 0 && cost <= this.#limit) || key == null) {
+      rejectArguments(key, cost, this.#limit, "FluxLimiter.check()");
+    }
     const now = time - this.#origin;
     const entry = this.#entries.use(key);
     if (entry !== undefined) {
@@ -203,6 +176,7 @@ export class FluxLimiter<K = string> {
    * @param key Whom the request would be counted against.
    * @param cost Units the request would cost.
    * @returns What `check(key, cost)` would answer now.
+   * @throws {TypeError} when `cost` is not a number or `key` is `undefined` or `null`.
    * @throws {RangeError} when `cost` is out of range.
    *
    * @example Look without touching
@@ -216,6 +190,9 @@ export class FluxLimiter<K = string> {
    * ```
    */
   peek(key: K, cost = 1): RateLimitDecision {
+    if (typeof cost !== "number" || !(cost >= 0 && cost <= this.#limit) || key == null) {
+      rejectArguments(key, cost, this.#limit, "FluxLimiter.peek()");
+    }
     const now = this.#clock.now() - this.#origin;
     return this.#algorithm.decide(this.#entries.get(key), now, cost).decision;
   }

@@ -11,7 +11,7 @@ import { type QuotaPeriod, type QuotaWindow, windowAt } from "./_quota_window.ts
 import { decideQuotas, parseQuotas } from "./_quota.ts";
 import { assertMetrics } from "./_metrics.ts";
 import { BoundedMap } from "../core/bounded_map.ts";
-import { assertCost, integer } from "./_validate.ts";
+import { assertClock, assertCost, assertKey, integer } from "./_validate.ts";
 
 export type { QuotaPeriod };
 
@@ -144,12 +144,7 @@ export class QuotaManager<K = string> {
       ({} as QuotaManagerOptions);
     this.#quotas = parseQuotas("QuotaManager", quotas);
     this.#capacity = Math.min(...this.#quotas.map((quota) => quota.limit));
-    if (typeof clock?.now !== "function") {
-      throw new TypeError(
-        `Cannot create QuotaManager as 'clock' must have a now() method: received ${typeof clock}`,
-      );
-    }
-    this.#clock = clock;
+    this.#clock = assertClock("QuotaManager", clock);
     this.#entries = new BoundedMap({
       maxKeys: integer("QuotaManager", "maxKeys", maxKeys, 1, true),
     });
@@ -172,6 +167,7 @@ export class QuotaManager<K = string> {
    * @param key Whom the request is counted against.
    * @param cost Units the request costs, from 0 to the smallest quota limit.
    * @returns The decision with every quota's status.
+   * @throws {TypeError} (as a rejection) when `cost` is not a number or `key` is missing.
    * @throws {RangeError} (as a rejection) when `cost` is out of range.
    *
    * @example Usage after a request
@@ -187,10 +183,11 @@ export class QuotaManager<K = string> {
    */
   check(key: K, cost = 1): Promise<QuotaDecision> {
     const metrics = this.#metrics;
-    if (metrics === undefined) return this.#settle(() => this.#decide(key, cost, true));
+    const caller = "QuotaManager.check()";
+    if (metrics === undefined) return this.#settle(() => this.#decide(caller, key, cost, true));
     const start = this.#clock.now();
     return this.#settle(() => {
-      const decision = this.#decide(key, cost, true, start);
+      const decision = this.#decide(caller, key, cost, true, start);
       metrics.recordDecision(key, decision.allowed, this.#clock.now() - start);
       return decision;
     });
@@ -201,6 +198,7 @@ export class QuotaManager<K = string> {
    * @param key Whom the request would be counted against.
    * @param cost Units the request would cost.
    * @returns What `check(key, cost)` would answer now.
+   * @throws {TypeError} (as a rejection) when `cost` is not a number or `key` is missing.
    * @throws {RangeError} (as a rejection) when `cost` is out of range.
    *
    * @example Look without counting
@@ -214,7 +212,7 @@ export class QuotaManager<K = string> {
    * ```
    */
   peek(key: K, cost = 1): Promise<QuotaDecision> {
-    return this.#settle(() => this.#decide(key, cost, false));
+    return this.#settle(() => this.#decide("QuotaManager.peek()", key, cost, false));
   }
 
   /**
@@ -235,7 +233,7 @@ export class QuotaManager<K = string> {
    * ```
    */
   usage(key: K): Promise<readonly QuotaStatus[]> {
-    return this.#settle(() => this.#decide(key, 0, false).quotas);
+    return this.#settle(() => this.#decide("QuotaManager.usage()", key, 0, false).quotas);
   }
 
   /**
@@ -292,8 +290,15 @@ export class QuotaManager<K = string> {
     return Promise.resolve(removed);
   }
 
-  #decide(key: K, cost: number, consume: boolean, now = this.#clock.now()): QuotaDecision {
-    assertCost(cost, this.#capacity);
+  #decide(
+    caller: string,
+    key: K,
+    cost: number,
+    consume: boolean,
+    now = this.#clock.now(),
+  ): QuotaDecision {
+    assertKey(key, caller);
+    assertCost(cost, this.#capacity, caller);
     const windows = this.#windowsAt(now);
     const entry = this.#entries.get(key);
     const used = windows.map((w, i) => entry?.starts[i] === w.start ? entry.used[i] : 0);
