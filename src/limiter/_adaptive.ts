@@ -31,6 +31,8 @@ export function parseAdaptive(owner: string, options: AdaptiveLimiterOptions): P
       `Cannot create ${owner} as 'minRate' must be at most 'rate' (${rate}): received ${minRate}`,
     );
   }
+  assertObject(owner, "factors", factors);
+  assertObject(owner, "recovery", recovery);
   const { good = 1, degraded = 0.7, bad = 0.3 } = factors;
   positive(owner, "factors.good", good);
   positive(owner, "factors.degraded", degraded);
@@ -52,6 +54,14 @@ export function parseAdaptive(owner: string, options: AdaptiveLimiterOptions): P
     increase,
     cooldownMs,
   };
+}
+
+function assertObject(owner: string, name: string, value: unknown): void {
+  if (typeof value !== "object" || value === null) {
+    throw new TypeError(
+      `Cannot create ${owner} as '${name}' must be an object: received ${describe(value)}`,
+    );
+  }
 }
 
 /** Sorts an outcome into what AIMD acts on. */

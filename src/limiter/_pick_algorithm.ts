@@ -18,6 +18,18 @@ export interface AlgorithmOptions {
 // deno-lint-ignore no-explicit-any
 export function pickAlgorithm(owner: string, options: AlgorithmOptions): Algorithm<any> {
   const { rate, period = 1000, burst = 1, algorithm, limits } = options;
+  // `period` and `burst` describe the GCRA of `rate`; beside an algorithm they would be ignored.
+  if ((algorithm !== undefined || limits !== undefined) && rate === undefined) {
+    for (const name of ["period", "burst"] as const) {
+      if (options[name] !== undefined) {
+        throw new TypeError(
+          `Cannot create ${owner} as '${name}' goes with 'rate', not '${
+            limits !== undefined ? "limits" : "algorithm"
+          }': received ${name} ${describe(options[name])}`,
+        );
+      }
+    }
+  }
   if (limits !== undefined) {
     if (rate !== undefined || algorithm !== undefined) {
       throw new TypeError(

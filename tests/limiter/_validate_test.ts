@@ -146,3 +146,28 @@ Deno.test("FluxLimiter rejects an algorithm without a numeric limit", () => {
         `Cannot create FluxLimiter as 'algorithm.limit' must be a number > 0: received "5"`,
   );
 });
+
+Deno.test("FluxLimiter rejects period or burst beside an algorithm or limits, which would be ignored", () => {
+  assert.throws(
+    () => new FluxLimiter({ algorithm: gcra({ rate: 1 }), burst: 5 }),
+    (e: unknown) =>
+      e instanceof TypeError &&
+      e.message ===
+        "Cannot create FluxLimiter as 'burst' goes with 'rate', not 'algorithm': received burst 5",
+  );
+  assert.throws(
+    () => new FluxLimiter({ limits: [{ rate: 1 }], period: 60_000 }),
+    /'period' goes with 'rate', not 'limits': received period 60000$/,
+  );
+});
+
+Deno.test("AdaptiveLimiter rejects factors or recovery that are not objects", () => {
+  for (const name of ["factors", "recovery"]) {
+    assert.throws(
+      () => new AdaptiveLimiter({ rate: 1, [name]: null }),
+      (e: unknown) =>
+        e instanceof TypeError &&
+        e.message === `Cannot create AdaptiveLimiter as '${name}' must be an object: received null`,
+    );
+  }
+});
