@@ -15,10 +15,13 @@ export interface AlgorithmOptions {
   limits?: readonly LimitSpec[];
 }
 
-// deno-lint-ignore no-explicit-any
-export function pickAlgorithm(owner: string, options: AlgorithmOptions): Algorithm<any> {
-  const { rate, period = 1000, burst = 1, algorithm, limits } = options;
-  // `period` and `burst` describe the GCRA of `rate`; beside an algorithm they would be ignored.
+/**
+ * Throws when `period` or `burst` is given beside an `algorithm` or `limits`: they describe the
+ * GCRA of `rate` and would be ignored. Call it with the options as the user gave them, before
+ * any default is applied.
+ */
+export function assertNoGcraOptions(owner: string, options: AlgorithmOptions): void {
+  const { rate, algorithm, limits } = options;
   if ((algorithm !== undefined || limits !== undefined) && rate === undefined) {
     for (const name of ["period", "burst"] as const) {
       if (options[name] !== undefined) {
@@ -30,6 +33,11 @@ export function pickAlgorithm(owner: string, options: AlgorithmOptions): Algorit
       }
     }
   }
+}
+
+// deno-lint-ignore no-explicit-any
+export function pickAlgorithm(owner: string, options: AlgorithmOptions): Algorithm<any> {
+  const { rate, period = 1000, burst = 1, algorithm, limits } = options;
   if (limits !== undefined) {
     if (rate !== undefined || algorithm !== undefined) {
       throw new TypeError(

@@ -9,7 +9,7 @@ import { type Clock, systemClock } from "./clock.ts";
 import type { RateLimitDecision } from "./decision.ts";
 import type { LimitSpec } from "./multi_limit.ts";
 import { BoundedMap } from "../core/bounded_map.ts";
-import { pickAlgorithm } from "./_pick_algorithm.ts";
+import { assertNoGcraOptions, pickAlgorithm } from "./_pick_algorithm.ts";
 import { assertClock, integer, rejectArguments } from "./_validate.ts";
 import { assertMetrics } from "./_metrics.ts";
 import type { LimiterMetrics } from "./metrics.ts";
@@ -98,6 +98,7 @@ export class FluxLimiter<K = string> {
   constructor(options: FluxLimiterOptions) {
     const { clock = systemClock, maxKeys = 100_000, metrics } = options ??
       ({} as FluxLimiterOptions);
+    assertNoGcraOptions("FluxLimiter", options ?? {});
     this.#algorithm = pickAlgorithm("FluxLimiter", options ?? {});
     this.#limit = this.#algorithm.limit;
     assertClock("FluxLimiter", clock);
