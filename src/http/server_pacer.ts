@@ -4,6 +4,7 @@
  * @module
  */
 
+import { BoundedMap } from "../core/bounded_map.ts";
 import { clearLongTimeout, setLongTimeout, type TimerHandle } from "../core/timer.ts";
 import { type Clock, systemClock } from "../limiter/clock.ts";
 import { integer, positive } from "../limiter/_validate.ts";
@@ -70,7 +71,6 @@ interface Waiter {
 interface Entry extends PaceState {
   waiters: Waiter[];
   timer?: TimerHandle;
-  used: boolean; // CLOCK second-chance bit
 }
 
 const MAX_TIMER_MS = 2_147_483_647;
@@ -132,9 +132,8 @@ const MAX_TIMER_MS = 2_147_483_647;
  */
 export class ServerPacer {
   #clock: Clock;
-  #maxKeys: number;
   #limits: PaceLimits;
-  #entries = new Map<string, Entry>();
+  #entries: BoundedMap<string, Entry>;
 
   /**
    * Creates a pacer.
@@ -157,7 +156,13 @@ export class ServerPacer {
       );
     }
     this.#clock = clock;
-    this.#maxKeys = integer("ServerPacer", "maxKeys", maxKeys, 1, true);
+    // CLOCK (second chance) over idle keys: a key with requests in flight or waiting is passed
+    // over while the sweep finds another within its few steps, and is dropped from the map (not
+    // stopped) otherwise.
+    this.#entries = new BoundedMap({
+      maxKeys: integer("ServerPacer", "maxKeys", maxKeys, 1, true),
+      keep: (entry) => entry.inflight > 0 || entry.waiters.length > 0,
+    });
     positive("ServerPacer", "maxHoldMs", maxHoldMs);
     if (maxHoldMs > MAX_TIMER_MS) {
       throw new RangeError(
@@ -366,24 +371,8 @@ export class ServerPacer {
   }
 
   #entry(key: string): Entry {
-    let entry = this.#entries.get(key);
-    if (entry !== undefined) {
-      entry.used = true;
-      return entry;
-    }
-    const entries = this.#entries;
-    // CLOCK (second chance) over idle keys; a key with requests in flight or waiting is kept
-    // while the sweep can find another, and is dropped from the map (not stopped) otherwise.
-    for (let sweep = 2 * entries.size; entries.size >= this.#maxKeys; sweep--) {
-      const [oldKey, old] = entries.entries().next().value as [string, Entry];
-      entries.delete(oldKey);
-      if (sweep > 0 && (old.used || old.inflight > 0 || old.waiters.length > 0)) {
-        old.used = false;
-        entries.set(oldKey, old);
-      }
-    }
-    entry = { ...newPaceState(), waiters: [], used: false };
-    entries.set(key, entry);
-    return entry;
+    const known = this.#entries.use(key);
+    if (known !== undefined) return known.value;
+    return this.#entries.set(key, { ...newPaceState(), waiters: [] }).value;
   }
 }

@@ -31,6 +31,8 @@ export function parseAdaptive(owner: string, options: AdaptiveLimiterOptions): P
       `Cannot create ${owner} as 'minRate' must be at most 'rate' (${rate}): received ${minRate}`,
     );
   }
+  assertObject(owner, "factors", factors);
+  assertObject(owner, "recovery", recovery);
   const { good = 1, degraded = 0.7, bad = 0.3 } = factors;
   positive(owner, "factors.good", good);
   positive(owner, "factors.degraded", degraded);
@@ -52,6 +54,14 @@ export function parseAdaptive(owner: string, options: AdaptiveLimiterOptions): P
     increase,
     cooldownMs,
   };
+}
+
+function assertObject(owner: string, name: string, value: unknown): void {
+  if (typeof value !== "object" || value === null) {
+    throw new TypeError(
+      `Cannot create ${owner} as '${name}' must be an object: received ${describe(value)}`,
+    );
+  }
 }
 
 /** Sorts an outcome into what AIMD acts on. */
@@ -120,7 +130,10 @@ export class Aimd {
   /** Applies one outcome; returns the new rate. */
   record(kind: "success" | "throttled" | "error", now: number): number {
     const { decrease, increase, cooldownMs, minRate, period } = this.#settings;
-    if (kind === "throttled" && now - this.#lastDecrease >= cooldownMs) {
+    // A clock that stepped back (now before the last decrease) ends the cooldown rather than
+    // stretching it by the step.
+    const cooled = now - this.#lastDecrease >= cooldownMs || now < this.#lastDecrease;
+    if (kind === "throttled" && cooled) {
       this.#lastDecrease = now;
       this.#rate = Math.max(Math.min(minRate, this.#ceiling), this.#rate * decrease);
     } else if (kind === "success" && this.#rate < this.#ceiling && now > this.#growthFrom) {

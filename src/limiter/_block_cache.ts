@@ -1,6 +1,8 @@
 // The in-process block cache of DistributedLimiter's local-first mode: keys the store denied
 // are denied locally, without a round trip, until their retryAfterMs has passed.
 
+import { BoundedMap } from "../core/bounded_map.ts";
+
 interface Block {
   until: number;
   cost: number;
@@ -8,11 +10,11 @@ interface Block {
 }
 
 export class BlockCache {
-  #blocks = new Map<string, Block>();
-  #maxKeys: number;
+  // Past the bound, the least recently blocked key is forgotten.
+  #blocks: BoundedMap<string, Block>;
 
   constructor(maxKeys: number) {
-    this.#maxKeys = maxKeys;
+    this.#blocks = new BoundedMap({ maxKeys });
   }
 
   get size(): number {
@@ -32,10 +34,7 @@ export class BlockCache {
   }
 
   block(key: string, cost: number, limit: number, until: number): void {
-    const blocks = this.#blocks;
-    blocks.delete(key);
-    while (blocks.size >= this.#maxKeys) blocks.delete(blocks.keys().next().value as string);
-    blocks.set(key, { until, cost, limit });
+    this.#blocks.set(key, { until, cost, limit });
   }
 
   delete(key: string): void {

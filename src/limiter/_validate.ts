@@ -60,13 +60,44 @@ export function integer(
   return value;
 }
 
-/** Throws a `RangeError` unless `cost` is a finite number in `[0, limit]`. */
-export function assertCost(cost: number, limit: number): void {
-  if (!(cost >= 0 && cost <= limit)) {
-    throw new RangeError(
-      `Cannot check a rate limit as 'cost' must be a finite number from 0 to the capacity ${limit}: received ${
-        describe(cost)
+/** A clock: anything with a `now()` method. */
+export function assertClock<C extends { now(): number }>(owner: string, clock: C): C {
+  if (typeof clock?.now !== "function") {
+    throw new TypeError(
+      `Cannot create ${owner} as 'clock' must have a now() method: received ${
+        clock === null ? "null" : typeof clock
       }`,
     );
   }
+  return clock;
+}
+
+/**
+ * Throws unless `cost` is a number in `[0, limit]`: a `TypeError` for anything but a number
+ * (`"1"`, `null`, `true` are not coerced), a `RangeError` for a number out of range.
+ * @param caller What the user called, such as `"FluxLimiter.check()"`.
+ */
+export function assertCost(cost: unknown, limit: number, caller?: string): asserts cost is number {
+  if (typeof cost === "number" && cost >= 0 && cost <= limit) return;
+  const message = `Cannot ${
+    caller === undefined ? "check a rate limit" : `call ${caller}`
+  } as 'cost' must be a finite number from 0 to the capacity ${limit}: received ${describe(cost)}`;
+  throw typeof cost === "number" ? new RangeError(message) : new TypeError(message);
+}
+
+/** Throws a `TypeError` for a missing key (`undefined` or `null`). */
+export function assertKey(key: unknown, caller: string): void {
+  if (key === undefined || key === null) {
+    throw new TypeError(`Cannot call ${caller} as 'key' must be given: received ${key}`);
+  }
+}
+
+/**
+ * The slow path of a method's argument check, once its inline test has failed: throws the
+ * error for the key, else for the cost.
+ */
+export function rejectArguments(key: unknown, cost: unknown, limit: number, caller: string): never {
+  assertKey(key, caller);
+  assertCost(cost, limit, caller);
+  throw new TypeError(`Cannot call ${caller}: received key ${describe(key)}`);
 }

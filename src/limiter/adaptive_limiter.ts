@@ -11,7 +11,7 @@ import { gcra } from "./gcra.ts";
 import type { LimiterMetrics } from "./metrics.ts";
 import { assertMetrics } from "./_metrics.ts";
 import { Aimd, classifyOutcome, parseAdaptive } from "./_adaptive.ts";
-import { integer } from "./_validate.ts";
+import { assertClock, integer, rejectArguments } from "./_validate.ts";
 
 /** A backend's health, for {@linkcode AdaptiveLimiter.adjust}. */
 export type BackendHealth = "good" | "degraded" | "bad";
@@ -173,12 +173,7 @@ export class AdaptiveLimiter<K = string> {
   constructor(options: AdaptiveLimiterOptions) {
     const parsed = parseAdaptive("AdaptiveLimiter", options);
     const { clock = systemClock, burst = 1, maxKeys = 100_000, metrics } = options;
-    if (typeof clock?.now !== "function") {
-      throw new TypeError(
-        `Cannot create AdaptiveLimiter as 'clock' must have a now() method: received ${typeof clock}`,
-      );
-    }
-    this.#clock = clock;
+    this.#clock = assertClock("AdaptiveLimiter", clock);
     this.#period = parsed.period;
     this.#rate = parsed.rate;
     this.#metrics = assertMetrics("AdaptiveLimiter", metrics);
@@ -272,6 +267,7 @@ export class AdaptiveLimiter<K = string> {
    * @param key Whom the request is counted against.
    * @param cost Units the request costs, from 0 to the capacity.
    * @returns The decision.
+   * @throws {TypeError} when `cost` is not a number or `key` is `undefined` or `null`.
    * @throws {RangeError} when `cost` is negative, not finite, or above the capacity.
    *
    * @example Consume
@@ -286,11 +282,11 @@ export class AdaptiveLimiter<K = string> {
    */
   check(key: K, cost = 1): RateLimitDecision {
     const metrics = this.#metrics;
-    if (metrics === undefined) return this.#toMs(this.#limiter.check(key, cost));
+    if (metrics === undefined) return this.#check(key, cost);
     const start = this.#clock.now();
     let decision: RateLimitDecision;
     try {
-      decision = this.#toMs(this.#limiter.check(key, cost));
+      decision = this.#check(key, cost);
     } catch (error) {
       metrics.recordError(error);
       throw error;
@@ -299,11 +295,20 @@ export class AdaptiveLimiter<K = string> {
     return decision;
   }
 
+  #check(key: K, cost: number): RateLimitDecision {
+    const limit = this.#limiter.limit;
+    if (typeof cost !== "number" || !(cost >= 0 && cost <= limit) || key == null) {
+      rejectArguments(key, cost, limit, "AdaptiveLimiter.check()");
+    }
+    return this.#toMs(this.#limiter.check(key, cost));
+  }
+
   /**
    * Decides like {@linkcode AdaptiveLimiter.check} but never consumes anything.
    * @param key Whom the request would be counted against.
    * @param cost Units the request would cost.
    * @returns What `check(key, cost)` would answer now.
+   * @throws {TypeError} when `cost` is not a number or `key` is `undefined` or `null`.
    * @throws {RangeError} when `cost` is out of range.
    *
    * @example Look without touching
@@ -317,6 +322,10 @@ export class AdaptiveLimiter<K = string> {
    * ```
    */
   peek(key: K, cost = 1): RateLimitDecision {
+    const limit = this.#limiter.limit;
+    if (typeof cost !== "number" || !(cost >= 0 && cost <= limit) || key == null) {
+      rejectArguments(key, cost, limit, "AdaptiveLimiter.peek()");
+    }
     return this.#toMs(this.#limiter.peek(key, cost));
   }
 

@@ -10,7 +10,9 @@ import type { RateLimitDecision } from "./decision.ts";
 export interface Transition<S> {
   /**
    * The state to keep after the request was counted: the new state when the decision allows
-   * the request, the unchanged input state when it denies it.
+   * the request, the input state when it denies it — unchanged, unless it lay after `now` (the
+   * clock stepped back), when it comes back restated at `now`, nothing consumed. Keep it either
+   * way.
    */
   readonly state: S | undefined;
   /** The decision itself. */
@@ -23,7 +25,9 @@ export interface Transition<S> {
  *
  * `state` is `undefined` for a key that has never been seen or was dropped while idle. Times are
  * milliseconds on the caller's time line; an algorithm never reads a clock itself. A denial
- * returns the input state unchanged: a denied request consumes nothing.
+ * consumes nothing. Time may step back: a state from after `now` is read as the strictest state
+ * possible at `now` (at most empty), so that `retryAfterMs` and `resetAfterMs` never exceed a
+ * full refill from empty, and the waits they announce hold.
  */
 export interface Algorithm<S = unknown> {
   /** The algorithm's name, such as `"gcra"`; stores use it to pick their native implementation. */
@@ -34,6 +38,7 @@ export interface Algorithm<S = unknown> {
   readonly config: Readonly<Record<string, number>>;
   /**
    * Decides one request of `cost` units at time `now`.
+   * @throws {TypeError} when `cost` is not a number.
    * @throws {RangeError} when `cost` is negative, not finite, or above {@linkcode Algorithm.limit}.
    */
   decide(state: S | undefined, now: number, cost: number): Transition<S>;

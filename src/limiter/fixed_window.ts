@@ -72,12 +72,14 @@ export function fixedWindow(
     limit,
     config: { limit, windowMs },
     decide(state, now, cost): Transition<FixedWindowState> {
-      assertCost(cost, limit);
-      let start = Math.floor(now / windowMs + SLACK) * windowMs;
+      assertCost(cost, limit, "fixedWindow.decide()");
+      const start = Math.floor(now / windowMs + SLACK) * windowMs;
       let count = 0;
+      // A window after the current one means the clock stepped back: its count is carried into
+      // the current window, so that the key waits for this window's end, not for that one's.
       if (state !== undefined && state[0] >= start) {
-        start = state[0];
         count = state[1];
+        if (state[0] > start) state = [start, count];
       }
       const end = start + windowMs - now;
       if (count + cost <= limit + SLACK) {

@@ -7,9 +7,10 @@
 import type { Algorithm } from "./algorithm.ts";
 import { type Clock, systemClock } from "./clock.ts";
 import type { RateLimitDecision } from "./decision.ts";
-import { gcra } from "./gcra.ts";
-import { type LimitSpec, multiLimit } from "./multi_limit.ts";
-import { integer } from "./_validate.ts";
+import type { LimitSpec } from "./multi_limit.ts";
+import { BoundedMap } from "../core/bounded_map.ts";
+import { assertNoGcraOptions, pickAlgorithm } from "./_pick_algorithm.ts";
+import { assertClock, integer, rejectArguments } from "./_validate.ts";
 import { assertMetrics } from "./_metrics.ts";
 import type { LimiterMetrics } from "./metrics.ts";
 
@@ -55,12 +56,6 @@ export interface FluxLimiterOptions {
   metrics?: LimiterMetrics;
 }
 
-interface Entry {
-  state: unknown;
-  // Second-chance bit for CLOCK eviction: set on every use, cleared when the sweep passes.
-  used: boolean;
-}
-
 /**
  * A keyed rate limiter that decides synchronously in memory. By default it runs exact GCRA:
  * from idle exactly `burst` requests pass at once, then one every `period / rate` ms.
@@ -87,10 +82,11 @@ interface Entry {
  */
 export class FluxLimiter<K = string> {
   #algorithm: Algorithm<unknown>;
+  #limit: number;
   #clock: Clock;
   #origin: number;
-  #maxKeys: number;
-  #entries = new Map<K, Entry>();
+  // CLOCK eviction (second chance): a hit marks its key used, a flag write instead of a move.
+  #entries: BoundedMap<K, unknown>;
   #metrics: LimiterMetrics | undefined;
 
   /**
@@ -100,46 +96,15 @@ export class FluxLimiter<K = string> {
    * @throws {TypeError} when an option has the wrong type.
    */
   constructor(options: FluxLimiterOptions) {
-    const {
-      rate,
-      period = 1000,
-      burst = 1,
-      algorithm,
-      limits,
-      clock = systemClock,
-      maxKeys = 100_000,
-      metrics,
-    } = options ?? ({} as FluxLimiterOptions);
-    if (limits !== undefined) {
-      if (rate !== undefined || algorithm !== undefined) {
-        throw new TypeError(
-          `Cannot create FluxLimiter as 'limits' excludes 'rate' and 'algorithm': received ${
-            rate !== undefined ? `rate ${rate}` : "an algorithm"
-          }`,
-        );
-      }
-      this.#algorithm = multiLimit(limits, "FluxLimiter");
-    } else if (algorithm !== undefined) {
-      if (typeof algorithm?.decide !== "function") {
-        throw new TypeError(
-          `Cannot create FluxLimiter as 'algorithm' must be an Algorithm: received ${typeof algorithm}`,
-        );
-      }
-      if (rate !== undefined) {
-        throw new TypeError(
-          `Cannot create FluxLimiter as 'rate' and 'algorithm' exclude each other: received rate ${rate}`,
-        );
-      }
-      this.#algorithm = algorithm;
-    } else {
-      this.#algorithm = gcra({ rate: rate as number, period, burst }, "FluxLimiter");
-    }
-    if (typeof clock?.now !== "function") {
-      throw new TypeError(
-        `Cannot create FluxLimiter as 'clock' must have a now() method: received ${typeof clock}`,
-      );
-    }
-    this.#maxKeys = integer("FluxLimiter", "maxKeys", maxKeys, 1, true);
+    const { clock = systemClock, maxKeys = 100_000, metrics } = options ??
+      ({} as FluxLimiterOptions);
+    assertNoGcraOptions("FluxLimiter", options ?? {});
+    this.#algorithm = pickAlgorithm("FluxLimiter", options ?? {});
+    this.#limit = this.#algorithm.limit;
+    assertClock("FluxLimiter", clock);
+    this.#entries = new BoundedMap({
+      maxKeys: integer("FluxLimiter", "maxKeys", maxKeys, 1, true),
+    });
     this.#clock = clock;
     this.#metrics = assertMetrics("FluxLimiter", metrics);
     // Times are kept relative to the limiter's creation, so that small emission intervals
@@ -171,6 +136,8 @@ export class FluxLimiter<K = string> {
    * @param key Whom the request is counted against.
    * @param cost Units the request costs, from 0 to the capacity.
    * @returns The decision.
+   * @throws {TypeError} when `cost` is not a number (`"1"`, `null` …) or `key` is `undefined` or
+   * `null`.
    * @throws {RangeError} when `cost` is negative, not finite, or above the capacity.
    *
    * @example Consume
@@ -189,16 +156,19 @@ export class FluxLimiter<K = string> {
   }
 
   #check(key: K, cost: number, time: number): RateLimitDecision {
+    // One inline test on the hot path; the message is built only when it fails.
+    if (typeof cost !== "number" || !(cost >= 0 && cost <= this.#limit) || key == null) {
+      rejectArguments(key, cost, this.#limit, "FluxLimiter.check()");
+    }
     const now = time - this.#origin;
-    const entry = this.#entries.get(key);
+    const entry = this.#entries.use(key);
     if (entry !== undefined) {
-      entry.used = true;
-      const { state, decision } = this.#algorithm.decide(entry.state, now, cost);
-      entry.state = state;
+      const { state, decision } = this.#algorithm.decide(entry.value, now, cost);
+      entry.value = state;
       return decision;
     }
     const { state, decision } = this.#algorithm.decide(undefined, now, cost);
-    if (state !== undefined) this.#insert(key, state);
+    if (state !== undefined) this.#entries.set(key, state);
     return decision;
   }
 
@@ -207,6 +177,7 @@ export class FluxLimiter<K = string> {
    * @param key Whom the request would be counted against.
    * @param cost Units the request would cost.
    * @returns What `check(key, cost)` would answer now.
+   * @throws {TypeError} when `cost` is not a number or `key` is `undefined` or `null`.
    * @throws {RangeError} when `cost` is out of range.
    *
    * @example Look without touching
@@ -220,8 +191,11 @@ export class FluxLimiter<K = string> {
    * ```
    */
   peek(key: K, cost = 1): RateLimitDecision {
+    if (typeof cost !== "number" || !(cost >= 0 && cost <= this.#limit) || key == null) {
+      rejectArguments(key, cost, this.#limit, "FluxLimiter.peek()");
+    }
     const now = this.#clock.now() - this.#origin;
-    return this.#algorithm.decide(this.#entries.get(key)?.state, now, cost).decision;
+    return this.#algorithm.decide(this.#entries.get(key), now, cost).decision;
   }
 
   /**
@@ -266,8 +240,8 @@ export class FluxLimiter<K = string> {
     const start = this.#clock.now();
     const now = start - this.#origin;
     let removed = 0;
-    for (const [key, entry] of this.#entries) {
-      if (this.#algorithm.isIdle(entry.state, now)) {
+    for (const [key, state] of this.#entries) {
+      if (this.#algorithm.isIdle(state, now)) {
         this.#entries.delete(key);
         removed++;
       }
@@ -287,21 +261,5 @@ export class FluxLimiter<K = string> {
     }
     metrics.recordDecision(key, decision.allowed, this.#clock.now() - start);
     return decision;
-  }
-
-  #insert(key: K, state: unknown): void {
-    const entries = this.#entries;
-    while (entries.size >= this.#maxKeys) {
-      // CLOCK (second chance): the oldest entry goes unless it was used since the sweep last
-      // passed it; then it moves to the back with its bit cleared. Amortized O(1) per insert,
-      // and a hit costs only a flag write instead of a Map delete + set.
-      const first = entries.entries().next().value as [K, Entry];
-      entries.delete(first[0]);
-      if (first[1].used) {
-        first[1].used = false;
-        entries.set(first[0], first[1]);
-      }
-    }
-    entries.set(key, { state, used: false });
   }
 }

@@ -65,12 +65,17 @@ export function gcra(options: GcraOptions, owner = "gcra"): Algorithm<number> {
     limit: burst,
     config: { rate, period, burst },
     decide(tat: number | undefined, now: number, cost: number): Transition<number> {
-      assertCost(cost, burst);
-      const base = tat === undefined || tat < now ? now : tat;
+      assertCost(cost, burst, "gcra.decide()");
+      // While time moves forward the TAT is never more than a full burst ahead of now; when it
+      // is, the clock stepped back, and the key is held at empty from now rather than blocked
+      // for the length of the step.
+      const stored = tat !== undefined && tat - now > tolerance + slack ? now + tolerance : tat;
+      const base = stored === undefined || stored < now ? now : stored;
       const next = base + cost * interval;
       if (next - now <= tolerance + slack) {
         return {
-          state: next,
+          // A cost of 0 keeps the state as it is (and gives an unknown key none).
+          state: cost > 0 ? next : stored,
           decision: {
             allowed: true,
             limit: burst,
@@ -81,7 +86,7 @@ export function gcra(options: GcraOptions, owner = "gcra"): Algorithm<number> {
         };
       }
       return {
-        state: tat,
+        state: stored,
         decision: {
           allowed: false,
           limit: burst,

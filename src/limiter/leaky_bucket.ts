@@ -79,6 +79,15 @@ export function leakyBucket(
   integer(owner, "burst", burst, 1);
   const interval = period / rate;
 
+  // A state stamped after `now` (the clock stepped back, or another process's clock is ahead)
+  // is restated at `now` with the same moment of being empty again, as GCRA would keep it: what
+  // drains before its stamp has not drained yet. At most `burst`, so that no wait exceeds a
+  // full drain however far the clock stepped, and the retry it announces holds.
+  function rebase(state: LeakyBucketState | undefined, now: number) {
+    if (state === undefined || state[1] <= now) return state;
+    return [Math.min(burst, state[0] + (state[1] - now) / interval), now] as const;
+  }
+
   function drain(state: LeakyBucketState | undefined, now: number): number {
     if (state === undefined) return 0;
     const level = state[0] - Math.max(0, now - state[1]) / interval;
@@ -89,8 +98,9 @@ export function leakyBucket(
     name: "leakyBucket",
     limit: burst,
     config: { rate, period, burst },
-    decide(state, now, cost): Transition<LeakyBucketState> {
-      assertCost(cost, burst);
+    decide(stored, now, cost): Transition<LeakyBucketState> {
+      assertCost(cost, burst, "leakyBucket.decide()");
+      const state = rebase(stored, now);
       const level = drain(state, now);
       const next = level + cost;
       if (next <= burst + SLACK) {

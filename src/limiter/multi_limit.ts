@@ -126,7 +126,7 @@ export function multiLimit(
     config: { parts: n },
     parts,
     decide(state, now, cost): MultiLimitTransition {
-      assertCost(cost, limit);
+      assertCost(cost, limit, "multiLimit.decide()");
       const next = new Array<unknown>(n);
       const decisions = new Array<RateLimitDecision>(n);
       let allowed = true;
@@ -139,13 +139,19 @@ export function multiLimit(
         if (!t.decision.allowed) allowed = false;
       }
       if (allowed) return { state: stored ? next : state, decision: combine(decisions, true) };
-      // Nothing is consumed: the limits that would allow report where they stand now.
+      // Nothing is consumed: the limits that would allow report where they stand now, and every
+      // limit keeps its state (as a denial returns it: rebased if the clock stepped back).
+      let kept: unknown[] | undefined = undefined;
       for (let i = 0; i < n; i++) {
-        if (decisions[i].allowed) {
-          decisions[i] = parts[i].decide(state?.[i] ?? undefined, now, 0).decision;
+        const before = state?.[i] ?? undefined;
+        let t: Transition<unknown> = { state: next[i] ?? undefined, decision: decisions[i] };
+        if (t.decision.allowed) t = parts[i].decide(before, now, 0);
+        decisions[i] = t.decision;
+        if (t.state !== before) {
+          (kept ??= [...(state ?? new Array(n).fill(null))])[i] = t.state ?? null;
         }
       }
-      return { state, decision: combine(decisions, false) };
+      return { state: kept ?? state, decision: combine(decisions, false) };
     },
     isIdle(state, now): boolean {
       for (let i = 0; i < n; i++) {

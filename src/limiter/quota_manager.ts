@@ -10,7 +10,8 @@ import type { LimiterMetrics } from "./metrics.ts";
 import { type QuotaPeriod, type QuotaWindow, windowAt } from "./_quota_window.ts";
 import { decideQuotas, parseQuotas } from "./_quota.ts";
 import { assertMetrics } from "./_metrics.ts";
-import { assertCost, integer } from "./_validate.ts";
+import { BoundedMap } from "../core/bounded_map.ts";
+import { assertClock, assertCost, assertKey, integer } from "./_validate.ts";
 
 export type { QuotaPeriod };
 
@@ -126,9 +127,9 @@ export class QuotaManager<K = string> {
   #quotas: readonly QuotaDefinition[];
   #capacity: number;
   #clock: Clock;
-  #maxKeys: number;
   #metrics: LimiterMetrics | undefined;
-  #entries = new Map<K, Entry>();
+  // LRU by consumption: a counted request moves its key to the back.
+  #entries: BoundedMap<K, Entry>;
   #windows: QuotaWindow[] = [];
 
   /**
@@ -143,13 +144,10 @@ export class QuotaManager<K = string> {
       ({} as QuotaManagerOptions);
     this.#quotas = parseQuotas("QuotaManager", quotas);
     this.#capacity = Math.min(...this.#quotas.map((quota) => quota.limit));
-    if (typeof clock?.now !== "function") {
-      throw new TypeError(
-        `Cannot create QuotaManager as 'clock' must have a now() method: received ${typeof clock}`,
-      );
-    }
-    this.#clock = clock;
-    this.#maxKeys = integer("QuotaManager", "maxKeys", maxKeys, 1, true);
+    this.#clock = assertClock("QuotaManager", clock);
+    this.#entries = new BoundedMap({
+      maxKeys: integer("QuotaManager", "maxKeys", maxKeys, 1, true),
+    });
     this.#metrics = assertMetrics("QuotaManager", metrics);
   }
 
@@ -169,6 +167,7 @@ export class QuotaManager<K = string> {
    * @param key Whom the request is counted against.
    * @param cost Units the request costs, from 0 to the smallest quota limit.
    * @returns The decision with every quota's status.
+   * @throws {TypeError} (as a rejection) when `cost` is not a number or `key` is missing.
    * @throws {RangeError} (as a rejection) when `cost` is out of range.
    *
    * @example Usage after a request
@@ -184,10 +183,11 @@ export class QuotaManager<K = string> {
    */
   check(key: K, cost = 1): Promise<QuotaDecision> {
     const metrics = this.#metrics;
-    if (metrics === undefined) return this.#settle(() => this.#decide(key, cost, true));
+    const caller = "QuotaManager.check()";
+    if (metrics === undefined) return this.#settle(() => this.#decide(caller, key, cost, true));
     const start = this.#clock.now();
     return this.#settle(() => {
-      const decision = this.#decide(key, cost, true, start);
+      const decision = this.#decide(caller, key, cost, true, start);
       metrics.recordDecision(key, decision.allowed, this.#clock.now() - start);
       return decision;
     });
@@ -198,6 +198,7 @@ export class QuotaManager<K = string> {
    * @param key Whom the request would be counted against.
    * @param cost Units the request would cost.
    * @returns What `check(key, cost)` would answer now.
+   * @throws {TypeError} (as a rejection) when `cost` is not a number or `key` is missing.
    * @throws {RangeError} (as a rejection) when `cost` is out of range.
    *
    * @example Look without counting
@@ -211,7 +212,7 @@ export class QuotaManager<K = string> {
    * ```
    */
   peek(key: K, cost = 1): Promise<QuotaDecision> {
-    return this.#settle(() => this.#decide(key, cost, false));
+    return this.#settle(() => this.#decide("QuotaManager.peek()", key, cost, false));
   }
 
   /**
@@ -232,7 +233,7 @@ export class QuotaManager<K = string> {
    * ```
    */
   usage(key: K): Promise<readonly QuotaStatus[]> {
-    return this.#settle(() => this.#decide(key, 0, false).quotas);
+    return this.#settle(() => this.#decide("QuotaManager.usage()", key, 0, false).quotas);
   }
 
   /**
@@ -289,8 +290,15 @@ export class QuotaManager<K = string> {
     return Promise.resolve(removed);
   }
 
-  #decide(key: K, cost: number, consume: boolean, now = this.#clock.now()): QuotaDecision {
-    assertCost(cost, this.#capacity);
+  #decide(
+    caller: string,
+    key: K,
+    cost: number,
+    consume: boolean,
+    now = this.#clock.now(),
+  ): QuotaDecision {
+    assertKey(key, caller);
+    assertCost(cost, this.#capacity, caller);
     const windows = this.#windowsAt(now);
     const entry = this.#entries.get(key);
     const used = windows.map((w, i) => entry?.starts[i] === w.start ? entry.used[i] : 0);
@@ -300,12 +308,7 @@ export class QuotaManager<K = string> {
         starts: windows.map((w) => w.start),
         used: decision.quotas.map((q) => q.used),
       };
-      // Delete then set: the Map's order is the LRU order.
-      this.#entries.delete(key);
       this.#entries.set(key, next);
-      if (this.#entries.size > this.#maxKeys) {
-        this.#entries.delete(this.#entries.keys().next().value as K);
-      }
     }
     return decision;
   }

@@ -102,8 +102,9 @@ export function slidingWindow(
     name: "slidingWindow",
     limit,
     config: { limit, windowMs },
-    decide(state, now, cost): Transition<SlidingWindowState> {
-      assertCost(cost, limit);
+    decide(stored, now, cost): Transition<SlidingWindowState> {
+      assertCost(cost, limit, "slidingWindow.decide()");
+      const state = notAfter(stored, now);
       const log = state ?? EMPTY;
       const first = firstLive(log, now);
       let used = 0;
@@ -128,6 +129,20 @@ export function slidingWindow(
       return firstLive(state, now) >= state.length;
     },
   };
+}
+
+// The log with every time after `now` moved to `now` (merged): such times mean the clock stepped
+// back, and counting them from `now` keeps every wait within one window instead of the window
+// plus the step. The same log when no time is after `now`.
+function notAfter(log: SlidingWindowState | undefined, now: number) {
+  if (log === undefined || log.length === 0 || log[log.length - 2] <= now) return log;
+  const next: number[] = [];
+  for (let i = 0; i < log.length; i += 2) {
+    if (log[i] < now) next.push(log[i], log[i + 1]);
+    else if (next.length > 0 && next[next.length - 2] === now) next[next.length - 1] += log[i + 1];
+    else next.push(now, log[i + 1]);
+  }
+  return next;
 }
 
 // A copy of the live pairs of `log` with `cost` units added at `now`, merged into the last pair

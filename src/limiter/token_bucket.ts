@@ -74,6 +74,15 @@ export function tokenBucket(
   integer(owner, "burst", burst, 1);
   const interval = period / rate;
 
+  // A state stamped after `now` (the clock stepped back, or another process's clock is ahead)
+  // is restated at `now` with the same moment of being full again, as GCRA would keep it: the
+  // tokens it will have regained by its stamp are not there yet. At least 0 tokens, so that no
+  // wait exceeds a full refill however far the clock stepped, and the retry it announces holds.
+  function rebase(state: TokenBucketState | undefined, now: number) {
+    if (state === undefined || state[1] <= now) return state;
+    return [Math.max(0, state[0] - (state[1] - now) / interval), now] as const;
+  }
+
   function refill(state: TokenBucketState | undefined, now: number): number {
     if (state === undefined) return burst;
     const tokens = state[0] + Math.max(0, now - state[1]) / interval;
@@ -84,8 +93,9 @@ export function tokenBucket(
     name: "tokenBucket",
     limit: burst,
     config: { rate, period, burst },
-    decide(state, now, cost): Transition<TokenBucketState> {
-      assertCost(cost, burst);
+    decide(stored, now, cost): Transition<TokenBucketState> {
+      assertCost(cost, burst, "tokenBucket.decide()");
+      const state = rebase(stored, now);
       const tokens = refill(state, now);
       if (tokens + SLACK >= cost) {
         const left = Math.max(0, tokens - cost);

@@ -8,6 +8,7 @@ import type { Algorithm } from "../limiter/algorithm.ts";
 import { type Clock, systemClock } from "../limiter/clock.ts";
 import type { RateLimitDecision } from "../limiter/decision.ts";
 import { integer } from "../limiter/_validate.ts";
+import { BoundedMap } from "../core/bounded_map.ts";
 import type { StateStore, StoreDecideOptions } from "./state_store.ts";
 import { optionalClock, optionsOf } from "./_store_options.ts";
 
@@ -43,10 +44,11 @@ export interface MemoryStoreOptions {
  */
 export class MemoryStore implements StateStore {
   #clock: Clock;
-  #maxKeys: number;
   // Each state keeps the algorithm that wrote it, so that eviction asks the right one.
   // deno-lint-ignore no-explicit-any
-  #states = new Map<string, { state: unknown; algorithm: Algorithm<any> }>();
+  #states: BoundedMap<string, { state: unknown; algorithm: Algorithm<any> }>;
+  // The time of the decision that is inserting, for eviction's idle test.
+  #now = 0;
 
   /**
    * Creates an empty store.
@@ -56,7 +58,14 @@ export class MemoryStore implements StateStore {
    */
   constructor(options?: MemoryStoreOptions) {
     const { clock = systemClock, maxKeys = 100_000 } = optionsOf("MemoryStore", options);
-    this.#maxKeys = integer("MemoryStore", "maxKeys", maxKeys, 1, true);
+    // Before inserting at the bound: among the 16 least recently written keys, the first back
+    // to full goes; if none is, the least recently written. Bounded work per insert, so a flood
+    // of new keys cannot make each decision scan the whole map.
+    this.#states = new BoundedMap({
+      maxKeys: integer("MemoryStore", "maxKeys", maxKeys, 1, true),
+      keep: (entry) => !entry.algorithm.isIdle(entry.state, this.#now),
+      maxSweep: 16,
+    });
     this.#clock = optionalClock("MemoryStore", clock) as Clock;
   }
 
@@ -99,8 +108,7 @@ export class MemoryStore implements StateStore {
       const now = this.#clock.now();
       const { state, decision } = algorithm.decide(this.#states.get(key)?.state, now, cost);
       if (decision.allowed && options.consume !== false && state !== undefined) {
-        this.#states.delete(key);
-        this.#evict(now);
+        this.#now = now;
         this.#states.set(key, { state, algorithm });
       }
       return Promise.resolve(decision);
@@ -130,21 +138,5 @@ export class MemoryStore implements StateStore {
     if (options.signal?.aborted) return Promise.reject(options.signal.reason);
     this.#states.delete(key);
     return Promise.resolve();
-  }
-
-  // Before inserting at the bound: among the few least recently written keys, drop those back
-  // to full; if none is, drop the least recently written. Bounded work per insert, so a flood
-  // of new keys cannot make each decision scan the whole map.
-  #evict(now: number): void {
-    const states = this.#states;
-    if (states.size < this.#maxKeys) return;
-    let looked = 0;
-    for (const [key, entry] of states) {
-      if (looked++ >= 16) break;
-      if (entry.algorithm.isIdle(entry.state, now)) states.delete(key);
-    }
-    while (states.size >= this.#maxKeys) {
-      states.delete(states.keys().next().value as string);
-    }
   }
 }

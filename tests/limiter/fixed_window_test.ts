@@ -43,12 +43,14 @@ Deno.test("fixedWindow() keeps [windowStart, count]", () => {
   assert.equal(algorithm.isIdle(first.state as FixedWindowState, 300), true);
 });
 
-Deno.test("fixedWindow() keeps counting the later window when time goes backwards", () => {
+Deno.test("fixedWindow() carries a later window's count into the current one when time goes backwards", () => {
   const algorithm = fixedWindow({ limit: 2, windowMs: 100 });
   const { state } = algorithm.decide(undefined, 150, 2);
   const back = algorithm.decide(state, 90, 1);
   assert.equal(back.decision.allowed, false);
-  assert.equal(back.decision.retryAfterMs, 110);
+  assert.equal(back.decision.retryAfterMs, 10); // the current window's end, not the later one's
+  assert.deepEqual(back.state, [0, 2]);
+  assert.equal(algorithm.decide(back.state, 100, 1).decision.allowed, true);
 });
 
 Deno.test("fixedWindow() rejects a cost above the limit and bad options", () => {

@@ -77,9 +77,9 @@ Deno.test("multiLimit() state survives JSON, with null for untouched limits", ()
     gcra({ rate: 1, burst: 2 }),
     fixedWindow({ limit: 2, windowMs: 10 }),
   ]);
-  const { state } = algorithm.decide(undefined, 0, 0);
-  assert.deepEqual(state, [0, null]);
-  const parsed = JSON.parse(JSON.stringify(algorithm.decide(state, 0, 1).state));
+  assert.equal(algorithm.decide(undefined, 0, 0).state, undefined); // a cost of 0 stores nothing
+  assert.deepEqual(algorithm.decide([null, [0, 1]], 0, 1).state, [1000, [0, 2]]);
+  const parsed = JSON.parse(JSON.stringify(algorithm.decide(undefined, 0, 1).state));
   assert.deepEqual(parsed, [1000, [0, 1]]);
   assert.equal(algorithm.isIdle(parsed, 999), false);
   assert.equal(algorithm.isIdle(parsed, 1000), true);
