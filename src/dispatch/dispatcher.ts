@@ -6,8 +6,8 @@
  */
 
 import { clearLongTimeout, setLongTimeout, type TimerHandle } from "../core/timer.ts";
-import { PoolClosedError, QueueFullError } from "../http/errors.ts";
-import { describe } from "../limiter/_validate.ts";
+import { PoolClosedError, QueueFullError } from "../core/errors.ts";
+import { describe } from "../core/validate.ts";
 import { Affinity } from "./_affinity.ts";
 import { Job, type Lane, SignalContext } from "./_job.ts";
 import { LinkedList } from "./_linked_list.ts";
