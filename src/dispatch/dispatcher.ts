@@ -9,7 +9,7 @@ import { clearLongTimeout, setLongTimeout, type TimerHandle } from "../core/time
 import { PoolClosedError, QueueFullError } from "../http/errors.ts";
 import { describe } from "../limiter/_validate.ts";
 import { Affinity } from "./_affinity.ts";
-import { Job, type Lane, SignalContext } from "./_job.ts";
+import { type Job, type Lane, newJob, SignalContext } from "./_job.ts";
 import { LinkedList } from "./_linked_list.ts";
 import { resolveOptions } from "./_options.ts";
 import { Router } from "./_router.ts";
@@ -141,14 +141,14 @@ export class Dispatcher<Req, Res> {
     if (lane === undefined) {
       if (this.#reject) return Promise.reject(new QueueFullError(this.#queueCapacity));
       this.#pending++;
-      const job = new Job<Req, Res>(req, session, signal);
+      const job = newJob<Req, Res>(req, session, signal);
       if (signal !== undefined) this.#watches.watch(job, signal);
       this.#waiting.push(job);
       return job.promise;
     }
     this.#pending++;
     if (lane.inflight < this.#concurrency) return this.#run(lane, req, signal);
-    const job = new Job<Req, Res>(req, session, signal);
+    const job = newJob<Req, Res>(req, session, signal);
     if (signal !== undefined) this.#watches.watch(job, signal);
     lane.queue.push(job);
     return job.promise;
