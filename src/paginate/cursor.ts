@@ -21,8 +21,9 @@ export interface CursorOptions {
 
 /**
  * Cursor pagination: `?cursor=<next>` until the body names no next cursor. Pages are
- * sequential, so they are fetched one request ahead of the consumer. A cursor that repeats the
- * current one is refused, so a buggy server cannot loop the stream forever.
+ * sequential, so they are fetched one request ahead of the consumer. A cursor that leads back to
+ * an earlier page (`A → B → A`) ends the stream with a `PaginationError`, so a buggy server cannot
+ * loop it forever.
  *
  * @param options Parameter name and extractors.
  * @returns The strategy.
@@ -54,9 +55,6 @@ export function cursor(options: CursorOptions = {}): PaginationStrategy {
         throw new TypeError(
           `the next cursor must be a string or a number: received ${preview(value)}`,
         );
-      }
-      if (page.url.searchParams.get(param) === String(value)) {
-        throw new RangeError(`the next cursor repeats the current one: ${preview(String(value))}`);
       }
       return { url: withParams(page.url, { [param]: value }) };
     },

@@ -23,7 +23,7 @@ export interface LinkHeaderOptions {
 /**
  * Follows the `Link: <…>; rel="next"` response header until there is none. Relative links are
  * resolved against the page's URL. Pages are sequential, so they are fetched one request ahead
- * of the consumer.
+ * of the consumer. A next link back to an earlier page ends the stream with a `PaginationError`.
  *
  * @param options The items extractor and the origins next links may point to.
  * @returns The strategy.
@@ -63,9 +63,6 @@ export function linkHeader(options: LinkHeaderOptions = {}): PaginationStrategy 
       const url = new URL(target, page.url);
       if (url.origin !== page.start.origin && !allowed.has(url.origin)) {
         throw new TypeError(`refused a next link to another origin: ${url.origin}`);
-      }
-      if (url.href === page.url.href) {
-        throw new RangeError("the next link points to the page itself");
       }
       return { url };
     },
