@@ -12,12 +12,23 @@ export function describe(value: unknown): string {
   }
 }
 
-function fail(owner: string, name: string, rule: string, value: unknown): never {
-  const message = `Cannot create ${owner} as '${name}' must be ${rule}: received ${
-    describe(value)
-  }`;
-  if (typeof value !== "number") throw new TypeError(message);
-  throw new RangeError(message);
+/** Throws "Cannot create `owner` as `name` must be `rule`": a RangeError for numbers, else a TypeError. */
+export function fail(owner: string, name: string, rule: string, value: unknown): never {
+  return invalid(`create ${owner}`, name, rule, value);
+}
+
+/**
+ * As {@linkcode fail} for other actions than creating: "Cannot `action` as `name` must be …".
+ * `type` overrides the class, e.g. a TypeError for a number where a function belongs.
+ */
+export function invalid(
+  action: string,
+  name: string,
+  rule: string,
+  value: unknown,
+  type: ErrorConstructor = typeof value === "number" ? RangeError : TypeError,
+): never {
+  throw new type(`Cannot ${action} as '${name}' must be ${rule}: received ${describe(value)}`);
 }
 
 /** A finite number > 0. */

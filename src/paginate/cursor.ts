@@ -5,6 +5,7 @@
  */
 import type { PaginationStrategy } from "./strategy.ts";
 import { arrayAt, at, checkItems, preview, withParams } from "./_extract.ts";
+import { func, optionsOf, text } from "./_options.ts";
 
 /** Options for {@linkcode cursor}. */
 export interface CursorOptions {
@@ -27,6 +28,7 @@ export interface CursorOptions {
  *
  * @param options Parameter name and extractors.
  * @returns The strategy.
+ * @throws {TypeError} When an option is invalid.
  * @example Slack-style cursors
  * ```ts
  * import { cursor } from "@fluxpool/fluxpool";
@@ -44,7 +46,10 @@ export function cursor(options: CursorOptions = {}): PaginationStrategy {
     param = "cursor",
     items = (body: unknown) => arrayAt(body, "data"),
     next = (body: unknown) => at(body, "next_cursor"),
-  } = options;
+  } = optionsOf("cursor", options);
+  text("cursor", "param", param);
+  func("cursor", "items", items);
+  func("cursor", "next", next);
   return {
     first: (url) => ({ url }),
     items: (page) => checkItems(items(page.body), "the page's items"),

@@ -7,7 +7,8 @@
 import type { PaginationStrategy } from "./strategy.ts";
 import { pageNumber } from "./page_number.ts";
 import { PageEngine } from "./_page_engine.ts";
-import { describe, integer } from "../limiter/_validate.ts";
+import { integer } from "../limiter/_validate.ts";
+import { func, httpUrl, optionalString, optionsOf, signalOf, strategyOf } from "./_options.ts";
 
 /**
  * A `fetch`-like function pages are requested through: plain `fetch`, or `pool.fetch` (which
@@ -80,7 +81,7 @@ export const DEFAULT_MAX_PAGE_BYTES = 8 * 1024 * 1024;
  * in flight and fetches nothing more.
  *
  * @param fetcher The `fetch`-like function pages are requested through.
- * @param url The collection's absolute URL.
+ * @param url The collection's absolute http(s) URL.
  * @param options Strategy, prefetch, limits, signal, session, progress.
  * @returns A stream of items. It errors with a `PaginationError` (page number, URL, `cause`)
  *   when a page fails (non-2xx final status, network error, malformed or oversized body), after
@@ -106,7 +107,7 @@ export function paginate<T = unknown>(
   url: string | URL,
   options: PaginateOptions = {},
 ): ReadableStream<T> {
-  const engine = createEngine(fetcher, url, options);
+  const engine = createEngine("paginate", fetcher, url, options);
   return new ReadableStream<T>({
     async pull(controller) {
       for (;;) {
@@ -125,7 +126,7 @@ export function paginate<T = unknown>(
  * Same scheduling, limits and errors as {@linkcode paginate}.
  *
  * @param fetcher The `fetch`-like function pages are requested through.
- * @param url The collection's absolute URL.
+ * @param url The collection's absolute http(s) URL.
  * @param options Strategy, prefetch, limits, signal, session, progress.
  * @returns A stream of {@linkcode Page}s.
  * @throws {TypeError | RangeError} When the URL or an option is invalid.
@@ -152,7 +153,7 @@ export function pages<T = unknown>(
   url: string | URL,
   options: PaginateOptions = {},
 ): ReadableStream<Page<T>> {
-  const engine = createEngine(fetcher, url, options);
+  const engine = createEngine("pages", fetcher, url, options);
   return new ReadableStream<Page<T>>({
     async pull(controller) {
       const page = await engine.nextPage();
@@ -170,13 +171,14 @@ export function pages<T = unknown>(
   }, { highWaterMark: 0 });
 }
 
-const owner = "a paginated stream";
-
 function createEngine(
+  owner: "paginate" | "pages",
   fetcher: PageFetcher,
   url: string | URL,
-  options: PaginateOptions,
+  options: PaginateOptions | undefined,
 ): PageEngine {
+  func(owner, "fetcher", fetcher, false);
+  const start = httpUrl(owner, "url", url);
   const {
     strategy = pageNumber(),
     prefetch = 3,
@@ -186,25 +188,19 @@ function createEngine(
     session,
     onProgress,
     maxPageBytes = DEFAULT_MAX_PAGE_BYTES,
-  } = options;
-  if (typeof fetcher !== "function") {
-    throw new TypeError(
-      `Cannot create ${owner} as 'fetcher' must be a function: received ${describe(fetcher)}`,
-    );
-  }
-  if (!URL.canParse(url)) {
-    throw new TypeError(
-      `Cannot create ${owner} as 'url' must be an absolute URL: received ${describe(String(url))}`,
-    );
-  }
+  } = optionsOf(owner, options);
+  strategyOf(owner, strategy);
   integer(owner, "prefetch", prefetch, 1);
   integer(owner, "maxPages", maxPages, 1, true);
   integer(owner, "maxItems", maxItems, 1, true);
+  signalOf(`create ${owner}`, signal);
+  optionalString(owner, "session", session);
+  func(owner, "onProgress", onProgress);
   integer(owner, "maxPageBytes", maxPageBytes, 1);
   return new PageEngine({
     fetcher,
     strategy,
-    start: new URL(url),
+    start,
     session,
     maxPageBytes,
     prefetch,

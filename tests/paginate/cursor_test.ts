@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { cursor, paginate, PaginationError } from "../../mod.ts";
+import { cursor, type CursorOptions, paginate, PaginationError } from "../../mod.ts";
 import { delay, plainFetch, range, serve } from "./_helpers.ts";
 
 Deno.test("cursor() follows next cursors one request at a time", async () => {
@@ -55,4 +55,27 @@ Deno.test("cursor() with a slow consumer stays within prefetch pages ahead", asy
   await delay(100);
   assert.equal(server.hits, 3);
   await reader.cancel();
+});
+
+Deno.test("cursor() validates its options", () => {
+  const cases: [unknown, "TypeError" | "RangeError", string][] = [
+    [{ param: "" }, "TypeError", `'param' must be a non-empty string: received ""`],
+    [{ param: 1 }, "TypeError", "'param' must be a non-empty string: received 1"],
+    [{ items: "data" }, "TypeError", `'items' must be a function when set: received "data"`],
+    [
+      { next: "next_cursor" },
+      "TypeError",
+      `'next' must be a function when set: received "next_cursor"`,
+    ],
+  ];
+  for (const [options, name, rule] of cases) {
+    assert.throws(() => cursor(options as CursorOptions), {
+      name,
+      message: `Cannot create cursor as ${rule}`,
+    });
+  }
+  assert.throws(() => cursor(false as unknown as CursorOptions), {
+    name: "TypeError",
+    message: "Cannot create cursor as 'options' must be an object: received false",
+  });
 });
