@@ -17,8 +17,15 @@ import { type CircuitBreaker, CircuitOpenError } from "./circuit_breaker.ts";
 import { HttpError, NetworkError, TimeoutError } from "./errors.ts";
 import type { PoolEvent } from "./pool_events.ts";
 
-/** What the caller wants: the response, a 2xx response, or its JSON. */
-export type Mode = "response" | "ok" | "json";
+/**
+ * What the caller wants: the response, a 2xx response, its JSON, or what a reader makes of the
+ * final response (any status) within the attempt, so the body read is under the attempt's
+ * deadline and a body that breaks off is retried.
+ */
+export type Mode = "response" | "ok" | "json" | BodyReader;
+
+/** Reads a final response within its attempt; `signal` aborts with the attempt's deadline. */
+export type BodyReader = (response: Response, signal: AbortSignal | undefined) => Promise<unknown>;
 
 /** What the retry loop of one request works with. */
 export interface Call {
@@ -113,7 +120,7 @@ export async function runAttempts(ctx: LoopContext, call: Call, mode: Mode): Pro
         return response;
       }
       try {
-        return await finish(call, response, mode);
+        return await finish(call, response, mode, job.signal);
       } catch (error) {
         if (error instanceof HttpError || error instanceof SyntaxError) throw error;
         failure = error;
@@ -154,7 +161,13 @@ export async function runAttempts(ctx: LoopContext, call: Call, mode: Mode): Pro
   }
 }
 
-export async function finish(call: Call, response: Response, mode: Mode): Promise<unknown> {
+export async function finish(
+  call: Call,
+  response: Response,
+  mode: Mode,
+  signal?: AbortSignal,
+): Promise<unknown> {
+  if (typeof mode === "function") return await mode(response, signal);
   if (!response.ok) {
     const body = await excerpt(response);
     throw new HttpError({

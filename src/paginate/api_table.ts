@@ -17,7 +17,13 @@ import {
 import { checkIdType, checkItemPath, itemUrl } from "./_item_url.ts";
 import type { PaginationStrategy } from "./strategy.ts";
 import { pageNumber } from "./page_number.ts";
-import { DEFAULT_MAX_PAGE_BYTES, type PageFetcher, pages, paginate } from "./paginate.ts";
+import {
+  DEFAULT_MAX_PAGE_BYTES,
+  type PageFetcher,
+  type PageFetchInit,
+  pages,
+  paginate,
+} from "./paginate.ts";
 import type { StandardSchemaV1 } from "./standard_schema.ts";
 import { ValidationError } from "./validation_error.ts";
 import { readExcerpt, readText } from "./_read_body.ts";
@@ -272,7 +278,8 @@ export class ApiTable<E> {
   }
 
   async #fetchJson(url: URL, signal?: AbortSignal): Promise<unknown> {
-    const init: { signal?: AbortSignal; session?: string } = { signal };
+    const maxBytes = this.#options.maxPageBytes ?? DEFAULT_MAX_PAGE_BYTES;
+    const init: PageFetchInit = { signal, maxBytes };
     if (this.#options.session !== undefined) init.session = this.#options.session;
     const response = await this.#fetcher(url.href, init);
     if (response.status === 404) {
@@ -291,11 +298,7 @@ export class ApiTable<E> {
         headers: response.headers,
       });
     }
-    const text = await readText(
-      response,
-      this.#options.maxPageBytes ?? DEFAULT_MAX_PAGE_BYTES,
-      signal,
-    );
+    const text = await readText(response, maxBytes, signal);
     try {
       return JSON.parse(text);
     } catch (error) {

@@ -11,14 +11,24 @@ import { integer } from "../limiter/_validate.ts";
 import { func, httpUrl, optionalString, optionsOf, signalOf, strategyOf } from "./_options.ts";
 
 /**
- * A `fetch`-like function pages are requested through: plain `fetch`, or `pool.fetch` (which
- * adds retries, rate limiting and `session`). It resolves with the final response whatever its
- * status.
+ * A `fetch`-like function pages are requested through: plain `fetch`, or a pool's (which adds
+ * retries, rate limiting and `session`, and reads the body within each attempt so its timeouts
+ * cover it). It resolves with the final response whatever its status.
  */
-export type PageFetcher = (
-  input: string | URL,
-  init: { signal?: AbortSignal; session?: string },
-) => Promise<Response>;
+export type PageFetcher = (input: string | URL, init: PageFetchInit) => Promise<Response>;
+
+/** What a {@linkcode PageFetcher} is called with besides the URL. */
+export interface PageFetchInit {
+  /** Aborts the request and the read of its body. */
+  signal?: AbortSignal;
+  /** With a pool, pins the request to one worker. */
+  session?: string;
+  /**
+   * The most bytes of body the caller reads (`maxPageBytes`): a fetcher that reads the body
+   * itself, as a pool does, stops there.
+   */
+  maxBytes?: number;
+}
 
 /** Progress reported after each page handed to the consumer. */
 export interface PaginateProgress {
