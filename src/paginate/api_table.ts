@@ -180,9 +180,12 @@ export class ApiTable<E> {
 
   /**
    * One entity by id: fetched from `itemPath` when set, else found by scanning the collection.
-   * @param id The entity's id (URL-encoded into `itemPath`).
+   * @param id The entity's id, put into `itemPath` as one percent-encoded path segment.
    * @param options A signal to abort the read.
    * @returns The entity, or `undefined` when there is none (404).
+   * @throws {TypeError} When `id` is not a string or a number.
+   * @throws {RangeError} When `id` cannot be one path segment (empty, `.` or `..`, also
+   *   percent-encoded; ill-formed Unicode) or is not a finite number; nothing is requested.
    * @throws {HttpError} When `itemPath` answers with another non-2xx status.
    * @throws {ValidationError} When the entity fails validation.
    */

@@ -94,8 +94,9 @@ export const DEFAULT_MAX_PAGE_BYTES = 8 * 1024 * 1024;
  * @param url The collection's absolute http(s) URL.
  * @param options Strategy, prefetch, limits, signal, session, progress.
  * @returns A stream of items. It errors with a `PaginationError` (page number, URL, `cause`)
- *   when a page fails (non-2xx final status, network error, malformed or oversized body), after
- *   every item before it was delivered.
+ *   when a page fails (non-2xx final status, network error, malformed or oversized body), or
+ *   when the strategy names a page URL that is not http(s) or that repeats an earlier page (a
+ *   cycle of next links or cursors), after every item before it was delivered.
  * @throws {TypeError | RangeError} When the URL or an option is invalid.
  * @example Every item of a page-number API
  * ```ts
