@@ -18,41 +18,100 @@
  * @module
  */
 
-export * from "./src/limiter/algorithm.ts";
-export * from "./src/limiter/clock.ts";
-export * from "./src/limiter/decision.ts";
-export * from "./src/limiter/gcra.ts";
-export * from "./src/limiter/token_bucket.ts";
-export * from "./src/limiter/leaky_bucket.ts";
-export * from "./src/limiter/sliding_window.ts";
-export * from "./src/limiter/fixed_window.ts";
-export * from "./src/limiter/multi_limit.ts";
-export * from "./src/limiter/flux_limiter.ts";
-export * from "./src/http/errors.ts";
-export * from "./src/dispatch/dispatcher.ts";
-export * from "./src/http/pool.ts";
-export * from "./src/http/pool_options.ts";
-export * from "./src/http/pool_stats.ts";
-export * from "./src/http/pool_events.ts";
-export * from "./src/http/retry_options.ts";
-export * from "./src/http/auth.ts";
-export * from "./src/http/circuit_breaker.ts";
-export * from "./src/http/ratelimit_headers.ts";
-export * from "./src/http/server_pacer.ts";
-export * from "./src/limiter/metrics.ts";
-export * from "./src/limiter/quota_manager.ts";
-export * from "./src/limiter/adaptive_limiter.ts";
-export * from "./src/limiter/prometheus_metrics.ts";
-export * from "./src/limiter/distributed_limiter.ts";
-export * from "./src/store/state_store.ts";
-export * from "./src/store/store_error.ts";
-export * from "./src/store/memory_store.ts";
-export * from "./src/paginate/strategy.ts";
-export * from "./src/paginate/paginate.ts";
-export * from "./src/paginate/page_number.ts";
-export * from "./src/paginate/offset.ts";
-export * from "./src/paginate/cursor.ts";
-export * from "./src/paginate/link_header.ts";
-export * from "./src/paginate/api_table.ts";
-export * from "./src/paginate/standard_schema.ts";
-export * from "./src/paginate/validation_error.ts";
+export { type Clock, systemClock } from "./src/core/clock.ts";
+export { type RateLimitDecision } from "./src/limiter/decision.ts";
+export { type Algorithm, type Transition } from "./src/limiter/algorithm.ts";
+export { FluxLimiter, type FluxLimiterOptions } from "./src/limiter/flux_limiter.ts";
+export {
+  FluxpoolError,
+  type FluxpoolErrorOptions,
+  HttpError,
+  isFluxpoolError,
+  isHttpError,
+  isNetworkError,
+  isPaginationError,
+  isPoolClosedError,
+  isQueueFullError,
+  isResponseTooLargeError,
+  isTimeoutError,
+  NetworkError,
+  PaginationError,
+  PoolClosedError,
+  QueueFullError,
+  ResponseTooLargeError,
+  TimeoutError,
+} from "./src/core/errors.ts";
+export {
+  type DispatchContext,
+  Dispatcher,
+  type DispatcherCloseOptions,
+  type DispatcherOptions,
+  type DispatchHandler,
+  type SubmitOptions,
+  type WorkerMetrics,
+} from "./src/dispatch/dispatcher.ts";
+export { Pool, type PoolCloseOptions } from "./src/http/pool.ts";
+export {
+  type PoolOptions,
+  type PoolRate,
+  type PoolRateLimiter,
+  type PoolRequestInit,
+} from "./src/http/pool_options.ts";
+export {
+  diffStats,
+  formatStats,
+  type LatencyStats,
+  type PoolStats,
+} from "./src/http/pool_stats.ts";
+export {
+  type PoolErrorEvent,
+  type PoolEvent,
+  type PoolEventBase,
+  type PoolRequestEvent,
+  type PoolResponseEvent,
+  type PoolRetryEvent,
+} from "./src/http/pool_events.ts";
+export { type RetryOptions } from "./src/http/retry_options.ts";
+export {
+  type AuthOptions,
+  type TokenProvider,
+  TokenRotation,
+  tokens,
+  type TokensOptions,
+} from "./src/http/auth.ts";
+export {
+  CircuitBreaker,
+  type CircuitBreakerOptions,
+  CircuitOpenError,
+  type CircuitState,
+  isCircuitOpenError,
+} from "./src/http/circuit_breaker.ts";
+export {
+  type PageRequest,
+  type PageResponse,
+  type PaginationStrategy,
+  type ParsedPage,
+} from "./src/paginate/strategy.ts";
+export {
+  type Page,
+  type PageFetcher,
+  pages,
+  paginate,
+  type PaginateOptions,
+  type PaginateProgress,
+} from "./src/paginate/paginate.ts";
+export { pageNumber, type PageNumberOptions } from "./src/paginate/page_number.ts";
+export { offset, type OffsetOptions } from "./src/paginate/offset.ts";
+export { cursor, type CursorOptions } from "./src/paginate/cursor.ts";
+export { linkHeader, type LinkHeaderOptions } from "./src/paginate/link_header.ts";
+export {
+  ApiTable,
+  type ApiTableOptions,
+  type ApiTableReadOptions,
+} from "./src/paginate/api_table.ts";
+export {
+  type StandardSchemaIssue,
+  type StandardSchemaResult,
+  type StandardSchemaV1,
+} from "./src/paginate/standard_schema.ts";
+export { isValidationError, ValidationError } from "./src/paginate/validation_error.ts";

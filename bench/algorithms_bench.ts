@@ -4,16 +4,15 @@
 //   (the sliding log then holds its full 100 entries, the worst case for its copy);
 // - "over its limit": the system clock and a tight loop, so after the first 100 nearly every
 //   decision is a denial (a hot abusive key).
+import { type Algorithm, FluxLimiter } from "../mod.ts";
 import {
-  type Algorithm,
   fixedWindow,
-  FluxLimiter,
   gcra,
   leakyBucket,
   multiLimit,
   slidingWindow,
   tokenBucket,
-} from "../mod.ts";
+} from "../src/limiter/mod.ts";
 import { ManualClock } from "../src/testing/mod.ts";
 
 const OPS = 1_000; // decisions per bench iteration

@@ -1,6 +1,10 @@
-// Dispatch overhead per job, side by side in one run with p-queue and p-limit at the same total
-// concurrency: every iteration submits 10 000 no-op jobs at once and awaits them all, so what is
-// measured is the scheduler (admission, queueing, completion, settling), not the work.
+// Dispatch overhead per job, side by side in one run with p-queue 10, p-limit 7, @henrygd/queue 1
+// and fastq 1 at the same total concurrency: every iteration submits 10 000 no-op jobs at once and
+// awaits them all, so what is measured is the scheduler (admission, queueing, completion,
+// settling), not the work. Deno.bench runs one contender after another; the interleaved
+// comparison behind the README's figures is bench/dispatcher_report.ts.
+import { newQueue } from "@henrygd/queue";
+import fastq from "fastq";
 import PQueue from "p-queue";
 import pLimit from "p-limit";
 import { Dispatcher } from "../mod.ts";
@@ -23,6 +27,16 @@ Deno.bench("p-queue", { group: "10 000 no-op jobs", baseline: true }, async () =
 const limit = pLimit(CONCURRENCY);
 Deno.bench("p-limit", { group: "10 000 no-op jobs" }, async () => {
   await submitAll(() => limit(noop));
+});
+
+const henrygd = newQueue(CONCURRENCY);
+Deno.bench("@henrygd/queue", { group: "10 000 no-op jobs" }, async () => {
+  await submitAll(() => henrygd.add(noop));
+});
+
+const fastQueue = fastq.promise(noop, CONCURRENCY);
+Deno.bench("fastq (promise)", { group: "10 000 no-op jobs" }, async () => {
+  await submitAll((i) => fastQueue.push(i));
 });
 
 const single = new Dispatcher(noop, {

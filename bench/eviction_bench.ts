@@ -1,7 +1,10 @@
 // Eviction under a flood of new keys: ns per new key once a structure holds `maxKeys` keys, at
 // 1 000 and at 100 000 keys, for each of the five keyed maps with a memory bound. Eviction is
 // meant to be O(1) amortized, so the two sizes should cost about the same per key.
-import { FluxLimiter, MemoryStore, QuotaManager, ServerPacer } from "../mod.ts";
+import { FluxLimiter } from "../mod.ts";
+import { MemoryStore } from "../src/store/mod.ts";
+import { QuotaManager } from "../src/limiter/mod.ts";
+import { ServerPacer } from "../src/http/headers.ts";
 import { gcra } from "../src/limiter/gcra.ts";
 import { BlockCache } from "../src/limiter/_block_cache.ts";
 

@@ -1,13 +1,9 @@
 // What metrics cost on the hot path, and what the quota and adaptive limiters cost next to
 // FluxLimiter. Run: deno bench -A bench/metrics_bench.ts
 import { MeterProvider } from "@opentelemetry/sdk-metrics";
-import {
-  AdaptiveLimiter,
-  FluxLimiter,
-  type LimiterMetrics,
-  PrometheusMetrics,
-  QuotaManager,
-} from "../mod.ts";
+import { FluxLimiter } from "../mod.ts";
+import { AdaptiveLimiter, type LimiterMetrics, QuotaManager } from "../src/limiter/mod.ts";
+import { PrometheusMetrics } from "../src/metrics/mod.ts";
 import { OpenTelemetryMetrics } from "../src/otel/mod.ts";
 
 const KEYS = Array.from({ length: 1000 }, (_, i) => `client-${i}`);

@@ -4,7 +4,7 @@
 // - acquire + observe + release for a key whose server sends draft-11 headers with plenty of
 //   quota left (no waiting, but the headers are parsed on every answer);
 // - parseRateLimitHeaders on its own, against a plain headers.get().
-import { parseRateLimitHeaders, ServerPacer } from "../mod.ts";
+import { parseRateLimitHeaders, ServerPacer } from "../src/http/headers.ts";
 
 const OPS = 1_000;
 const release = (): void => {};

@@ -7,10 +7,10 @@
 import { Redis } from "ioredis";
 import pg from "pg";
 import { RateLimiterPostgres, RateLimiterRedis } from "rate-limiter-flexible";
-import { DistributedLimiter, MemoryStore } from "../mod.ts";
-import { fromIoredis, RedisStore } from "../src/store/redis.ts";
-import { PostgresStore } from "../src/store/postgres.ts";
-import { DenoKvStore } from "../src/store/deno_kv.ts";
+import { DistributedLimiter, MemoryStore } from "../src/store/mod.ts";
+import { fromIoredis, RedisStore } from "../src/store/redis/mod.ts";
+import { PostgresStore } from "../src/store/postgres/mod.ts";
+import { DenoKvStore } from "../src/store/deno_kv/mod.ts";
 
 const KEYS = 1000;
 let n = 0;

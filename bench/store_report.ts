@@ -5,9 +5,10 @@
 import { Redis } from "ioredis";
 import pg from "pg";
 import { RateLimiterPostgres, RateLimiterRedis } from "rate-limiter-flexible";
-import { DistributedLimiter, slidingWindow } from "../mod.ts";
-import { fromIoredis, RedisStore } from "../src/store/redis.ts";
-import { PostgresStore } from "../src/store/postgres.ts";
+import { DistributedLimiter } from "../src/store/mod.ts";
+import { slidingWindow } from "../src/limiter/mod.ts";
+import { fromIoredis, RedisStore } from "../src/store/redis/mod.ts";
+import { PostgresStore } from "../src/store/postgres/mod.ts";
 
 const SEQUENTIAL = 1500;
 const CONCURRENT = 3000;

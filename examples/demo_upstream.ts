@@ -1,6 +1,7 @@
 // The demo's embedded upstream: a realistic paginated REST API on loopback that enforces its own
 // limit, says so in the IETF RateLimit fields (draft-11), and fails now and then.
-import { fixedWindow, FluxLimiter } from "../mod.ts";
+import { FluxLimiter } from "../mod.ts";
+import { fixedWindow } from "../src/limiter/mod.ts";
 
 /** Options for {@linkcode startUpstream}. */
 export interface UpstreamOptions {

@@ -2,8 +2,9 @@
 // 5 requests/s with a burst of 3 through Redis; then Redis goes away and an in-memory insurance
 // limiter takes over. `deno run -A examples/distributed_limiter.ts` with redis-server running.
 import { Redis } from "ioredis";
-import { DistributedLimiter, FluxLimiter } from "../mod.ts";
-import { fromIoredis, RedisStore } from "../src/store/redis.ts";
+import { FluxLimiter } from "../mod.ts";
+import { DistributedLimiter } from "../src/store/mod.ts";
+import { fromIoredis, RedisStore } from "../src/store/redis/mod.ts";
 
 const url = "redis://127.0.0.1:6379";
 const prefix = `example:${crypto.randomUUID()}`;

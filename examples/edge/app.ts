@@ -9,7 +9,8 @@
 //                                     upstream through pool.paginate (the app itself by default)
 //   GET /metrics                      the limiter's metrics (PrometheusMetrics) in text format
 import { Hono } from "hono";
-import { type Clock, FluxLimiter, PrometheusMetrics } from "../../mod.ts";
+import { type Clock, FluxLimiter } from "../../mod.ts";
+import { PrometheusMetrics } from "../../src/metrics/mod.ts";
 import { clientAddress, rateLimit, type RateLimitContext } from "../../src/hono/mod.ts";
 import { countries } from "./countries.ts";
 import { streamAll } from "./_all.ts";

@@ -2,8 +2,8 @@
 // "Cannot create Dispatcher as 'opt' must be ...: received V". A Pool validates the options it
 // passes on under its own name, so that its users read "Pool".
 
-import { type Clock, systemClock } from "../limiter/clock.ts";
-import { fail, failType, integer } from "../limiter/_validate.ts";
+import { type Clock, systemClock } from "../core/clock.ts";
+import { fail, failType, integer } from "../core/validate.ts";
 import type { DispatcherOptions } from "./dispatcher_options.ts";
 
 /** The most workers a dispatcher runs: each is a lane that every pick scans. */

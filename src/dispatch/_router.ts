@@ -1,7 +1,7 @@
 // Where a job goes: the session's worker while its entry is fresh and that worker has room,
 // else the least-loaded worker (and the session follows it).
 
-import type { Clock } from "../limiter/clock.ts";
+import type { Clock } from "../core/clock.ts";
 import type { Affinity } from "./_affinity.ts";
 import { Lane } from "./_job.ts";
 

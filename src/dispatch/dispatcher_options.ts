@@ -4,7 +4,7 @@
  * @module
  */
 
-import type { Clock } from "../limiter/clock.ts";
+import type { Clock } from "../core/clock.ts";
 
 /** Options for {@linkcode Dispatcher}. */
 export interface DispatcherOptions {

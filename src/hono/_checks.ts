@@ -3,7 +3,7 @@
 // failing open (or with a 500) somewhere later.
 
 import type { RateLimitDecision } from "../limiter/decision.ts";
-import { describe, positive } from "../limiter/_validate.ts";
+import { describe, positive } from "../core/validate.ts";
 import { isSfString } from "./_fields.ts";
 
 const OWNER = "rateLimit";

@@ -4,7 +4,7 @@
  * @module
  */
 
-import { type Clock, systemClock } from "../limiter/clock.ts";
+import { type Clock, systemClock } from "../core/clock.ts";
 import type { RateLimitDecision } from "../limiter/decision.ts";
 import { badAnswer, badKey, checkDecision, checkOptions, isUnits } from "./_checks.ts";
 import { ceilSeconds, fieldsOf, partitionKeyOf, viewsOf, windowOf } from "./_fields.ts";

@@ -8,7 +8,7 @@ import type { Prepared } from "./_prepare.ts";
 import { redact, scrubError } from "../core/url_redaction.ts";
 import { sleep } from "../core/timer.ts";
 import { assertHttpUrl, isHttpUrl, isSameOrigin, originOf } from "../core/url.ts";
-import { NetworkError } from "./errors.ts";
+import { NetworkError } from "../core/errors.ts";
 import type { PoolRateLimiter } from "./pool_options.ts";
 import type { ServerPacer } from "./server_pacer.ts";
 

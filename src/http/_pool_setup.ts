@@ -1,10 +1,10 @@
 // The Pool's construction: options validated and turned into the request loop's context.
 
-import type { Clock } from "../limiter/clock.ts";
-import { systemClock } from "../limiter/clock.ts";
+import type { Clock } from "../core/clock.ts";
+import { systemClock } from "../core/clock.ts";
 import { AdaptiveLimiter } from "../limiter/adaptive_limiter.ts";
 import { FluxLimiter } from "../limiter/flux_limiter.ts";
-import { describe, integer } from "../limiter/_validate.ts";
+import { describe, integer } from "../core/validate.ts";
 import { Dispatcher } from "../dispatch/dispatcher.ts";
 import { resolveOptions as checkDispatcherOptions } from "../dispatch/_options.ts";
 import { type AttemptJob, sendAttempt } from "./_attempt.ts";
@@ -25,7 +25,7 @@ import { resolveRetry, type RetryPolicy } from "./_retry.ts";
 import { DEFAULT_MAX_BODY_BYTES } from "./_response_body.ts";
 import type { LoopContext } from "./_retry_loop.ts";
 import { StatsRecorder } from "./_stats_recorder.ts";
-import { TimeoutQueue } from "./_timeouts.ts";
+import { TimeoutQueue } from "../core/timeout_queue.ts";
 import { ServerPacer } from "./server_pacer.ts";
 import { CircuitBreaker } from "./circuit_breaker.ts";
 import type { PoolOptions, PoolRateLimiter } from "./pool_options.ts";

@@ -2,7 +2,7 @@
 // fluxpool constructor: "Cannot create Pool as 'opt' must be ...: received V". Header values
 // and URLs with user info may be secrets: they are described, never echoed.
 
-import { describe, failType, integer, nonNegative, positive } from "../limiter/_validate.ts";
+import { describe, failType, integer, nonNegative, positive } from "../core/validate.ts";
 import { isHttpUrl } from "../core/url.ts";
 import type { PoolOptions, PoolRate } from "./pool_options.ts";
 import type { CircuitBreakerOptions } from "./circuit_breaker.ts";

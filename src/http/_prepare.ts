@@ -4,7 +4,7 @@
 import { assertHttpUrl } from "../core/url.ts";
 import type { OriginPolicy } from "./_origin_policy.ts";
 import { checkHeaders, checkLimitMs, REQUEST_OWNER } from "./_pool_validate.ts";
-import { failType } from "../limiter/_validate.ts";
+import { failType } from "../core/validate.ts";
 import type { PoolRequestInit } from "./pool_options.ts";
 
 import { redact } from "../core/url_redaction.ts";

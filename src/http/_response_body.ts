@@ -3,7 +3,7 @@
 // left open.
 
 import { readBodyBytes, readBodyText } from "../core/read_body.ts";
-import { HTTP_ERROR_BODY_LIMIT, ResponseTooLargeError } from "./errors.ts";
+import { HTTP_ERROR_BODY_LIMIT, ResponseTooLargeError } from "../core/errors.ts";
 
 /** The default `maxBodyBytes` of a pool: 32 MiB. */
 export const DEFAULT_MAX_BODY_BYTES = 32 * 1024 * 1024;

@@ -1,7 +1,7 @@
 // The resolved retry policy of a request: pool options merged with the request's own.
 
 import type { RetryOptions } from "./retry_options.ts";
-import { fail, failType, integer, nonNegative } from "../limiter/_validate.ts";
+import { fail, failType, integer, nonNegative } from "../core/validate.ts";
 
 export interface RetryPolicy {
   readonly attempts: number;

@@ -1,20 +1,20 @@
 // The retry loop of one pool request: attempts on the dispatcher, 401 refresh, retries with
 // backoff or Retry-After, timeouts, the circuit breaker, statistics and events.
 
-import type { Clock } from "../limiter/clock.ts";
+import type { Clock } from "../core/clock.ts";
 import type { Dispatcher } from "../dispatch/dispatcher.ts";
 import type { AttemptJob } from "./_attempt.ts";
 import { backoffDelay } from "./_backoff.ts";
-import { Deadline } from "./_deadline.ts";
+import { Deadline } from "../core/deadline.ts";
 import { type Prepared, redact } from "./_prepare.ts";
 import { type BodyLimit, boundedText, buffer, discard, excerpt } from "./_response_body.ts";
 import type { RetryPolicy } from "./_retry.ts";
 import { sleep } from "../core/timer.ts";
-import type { TimeoutQueue } from "./_timeouts.ts";
+import type { TimeoutQueue } from "../core/timeout_queue.ts";
 import type { StatsRecorder } from "./_stats_recorder.ts";
 import { parseRetryAfter } from "./ratelimit_headers.ts";
 import { type CircuitBreaker, CircuitOpenError } from "./circuit_breaker.ts";
-import { HttpError, NetworkError, ResponseTooLargeError, TimeoutError } from "./errors.ts";
+import { HttpError, NetworkError, ResponseTooLargeError, TimeoutError } from "../core/errors.ts";
 import type { PoolEvent } from "./pool_events.ts";
 
 /**

@@ -4,10 +4,10 @@
  * @module
  */
 
-import type { Clock } from "../limiter/clock.ts";
-import { systemClock } from "../limiter/clock.ts";
-import { FluxpoolError, type FluxpoolErrorOptions } from "./errors.ts";
-import { integer, nonNegative } from "../limiter/_validate.ts";
+import type { Clock } from "../core/clock.ts";
+import { systemClock } from "../core/clock.ts";
+import { errorGuard, FluxpoolError, type FluxpoolErrorOptions } from "../core/errors.ts";
+import { integer, nonNegative } from "../core/validate.ts";
 
 /** Options for {@linkcode CircuitBreaker}. */
 export interface CircuitBreakerOptions {
@@ -65,6 +65,8 @@ export class CircuitOpenError extends FluxpoolError {
   }
 }
 
+const isCircuitOpenErrorGuard = errorGuard(CircuitOpenError, "CircuitOpenError");
+
 /**
  * Whether `error` is a {@linkcode CircuitOpenError}.
  * @param error Anything caught.
@@ -77,7 +79,7 @@ export class CircuitOpenError extends FluxpoolError {
  * ```
  */
 export function isCircuitOpenError(error: unknown): error is CircuitOpenError {
-  return error instanceof CircuitOpenError && error.name === "CircuitOpenError";
+  return isCircuitOpenErrorGuard(error);
 }
 
 /**

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { Deadline } from "./_deadline.ts";
+import { Deadline } from "../core/deadline.ts";
 import { Coalescer } from "./_dedupe.ts";
 import type { OriginPolicy } from "./_origin_policy.ts";
 import { type BufferedResponse, replay } from "./_response_body.ts";
@@ -21,8 +21,8 @@ import {
   runAttempts,
 } from "./_retry_loop.ts";
 import { setupPool } from "./_pool_setup.ts";
-import { integer } from "../limiter/_validate.ts";
-import { PoolClosedError, TimeoutError } from "./errors.ts";
+import { integer } from "../core/validate.ts";
+import { PoolClosedError, TimeoutError } from "../core/errors.ts";
 import type { PoolOptions, PoolRequestInit } from "./pool_options.ts";
 import type { PoolStats } from "./pool_stats.ts";
 import {

@@ -4,7 +4,7 @@
  * @module
  */
 
-import type { Clock } from "../limiter/clock.ts";
+import type { Clock } from "../core/clock.ts";
 import type { RateLimitDecision } from "../limiter/decision.ts";
 import type { AuthOptions, TokenRotation } from "./auth.ts";
 import type { CircuitBreaker, CircuitBreakerOptions } from "./circuit_breaker.ts";

@@ -63,7 +63,7 @@ const SECONDS = /^\d{1,15}(?:\.\d{1,6})?$/;
  * or an HTTP-date (`Wed, 21 Oct 2015 07:28:00 GMT`, and the obsolete RFC 850 and asctime forms).
  *
  * The value is untrusted: a date in the past gives 0, a delay above one year
- * ({@linkcode MAX_HEADER_DELAY_MS}) is cut down to it, and anything malformed gives `undefined`.
+ * (a year) is cut down to it, and anything malformed gives `undefined`.
  * Never throws.
  *
  * @param value The header value, as `headers.get("retry-after")` returns it.
@@ -72,7 +72,7 @@ const SECONDS = /^\d{1,15}(?:\.\d{1,6})?$/;
  *
  * @example Seconds and dates
  * ```ts
- * import { parseRetryAfter } from "@fluxpool/fluxpool";
+ * import { parseRetryAfter } from "@fluxpool/fluxpool/headers";
  * import assert from "node:assert/strict";
  *
  * const now = Date.UTC(2015, 9, 21, 7, 28, 0);
@@ -109,7 +109,7 @@ export function parseRetryAfter(value: string | null, now: number): number | und
  *
  * @example Two IETF policies
  * ```ts
- * import { parseRateLimitHeaders } from "@fluxpool/fluxpool";
+ * import { parseRateLimitHeaders } from "@fluxpool/fluxpool/headers";
  * import assert from "node:assert/strict";
  *
  * const headers = new Headers({
@@ -127,7 +127,7 @@ export function parseRetryAfter(value: string | null, now: number): number | und
  *
  * @example GitHub-style X-RateLimit headers with an epoch reset
  * ```ts
- * import { parseRateLimitHeaders } from "@fluxpool/fluxpool";
+ * import { parseRateLimitHeaders } from "@fluxpool/fluxpool/headers";
  * import assert from "node:assert/strict";
  *
  * const now = 1_700_000_000_000;

@@ -6,8 +6,8 @@
 
 import { BoundedMap } from "../core/bounded_map.ts";
 import { clearLongTimeout, setLongTimeout, type TimerHandle } from "../core/timer.ts";
-import { type Clock, systemClock } from "../limiter/clock.ts";
-import { integer, positive } from "../limiter/_validate.ts";
+import { type Clock, systemClock } from "../core/clock.ts";
+import { integer, positive } from "../core/validate.ts";
 import { parseRateLimitHeaders } from "./ratelimit_headers.ts";
 import {
   newPaceState,
@@ -99,7 +99,7 @@ const MAX_TIMER_MS = 2_147_483_647;
  *
  * @example Spread requests at the server's rate
  * ```ts
- * import { ServerPacer } from "@fluxpool/fluxpool";
+ * import { ServerPacer } from "@fluxpool/fluxpool/headers";
  * import { ManualClock } from "@fluxpool/fluxpool/testing";
  * import assert from "node:assert/strict";
  *
@@ -118,7 +118,7 @@ const MAX_TIMER_MS = 2_147_483_647;
  *
  * @example Hold after a 429
  * ```ts
- * import { ServerPacer } from "@fluxpool/fluxpool";
+ * import { ServerPacer } from "@fluxpool/fluxpool/headers";
  * import { ManualClock } from "@fluxpool/fluxpool/testing";
  * import assert from "node:assert/strict";
  *
@@ -200,7 +200,7 @@ export class ServerPacer {
    *
    * @example Usage
    * ```ts
-   * import { ServerPacer } from "@fluxpool/fluxpool";
+   * import { ServerPacer } from "@fluxpool/fluxpool/headers";
    *
    * const pacer = new ServerPacer();
    * const release = await pacer.acquire("https://api.example");
@@ -243,7 +243,7 @@ export class ServerPacer {
    *
    * @example Usage
    * ```ts
-   * import { ServerPacer } from "@fluxpool/fluxpool";
+   * import { ServerPacer } from "@fluxpool/fluxpool/headers";
    * import assert from "node:assert/strict";
    *
    * const pacer = new ServerPacer();
@@ -272,7 +272,7 @@ export class ServerPacer {
    *
    * @example Learn a spent quota
    * ```ts
-   * import { ServerPacer } from "@fluxpool/fluxpool";
+   * import { ServerPacer } from "@fluxpool/fluxpool/headers";
    * import { ManualClock } from "@fluxpool/fluxpool/testing";
    * import assert from "node:assert/strict";
    *
@@ -297,7 +297,7 @@ export class ServerPacer {
    *
    * @example Unknown keys never wait
    * ```ts
-   * import { ServerPacer } from "@fluxpool/fluxpool";
+   * import { ServerPacer } from "@fluxpool/fluxpool/headers";
    * import assert from "node:assert/strict";
    *
    * assert.equal(new ServerPacer().delay("anything"), 0);
@@ -316,7 +316,7 @@ export class ServerPacer {
    *
    * @example Reset
    * ```ts
-   * import { ServerPacer } from "@fluxpool/fluxpool";
+   * import { ServerPacer } from "@fluxpool/fluxpool/headers";
    * import assert from "node:assert/strict";
    *
    * const pacer = new ServerPacer();

@@ -6,7 +6,7 @@ import type {
   AdaptiveOutcome,
   BackendHealth,
 } from "./adaptive_limiter.ts";
-import { describe, nonNegative, positive } from "./_validate.ts";
+import { describe, nonNegative, positive } from "../core/validate.ts";
 
 export interface ParsedAdaptive {
   rate: number;

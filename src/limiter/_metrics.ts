@@ -1,7 +1,7 @@
 // Validation shared by every limiter that takes a `metrics` option.
 
 import type { LimiterMetrics } from "./metrics.ts";
-import { describe } from "./_validate.ts";
+import { describe } from "../core/validate.ts";
 
 const METHODS = ["recordDecision", "recordError", "recordCleanup"] as const;
 

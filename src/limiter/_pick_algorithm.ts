@@ -4,7 +4,7 @@
 import type { Algorithm } from "./algorithm.ts";
 import { gcra } from "./gcra.ts";
 import { type LimitSpec, multiLimit } from "./multi_limit.ts";
-import { describe } from "./_validate.ts";
+import { describe } from "../core/validate.ts";
 
 export interface AlgorithmOptions {
   rate?: number;

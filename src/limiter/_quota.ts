@@ -3,7 +3,7 @@
 
 import type { QuotaDecision, QuotaDefinition, QuotaStatus } from "./quota_manager.ts";
 import { isQuotaPeriod, type QuotaWindow } from "./_quota_window.ts";
-import { describe, integer } from "./_validate.ts";
+import { describe, integer } from "../core/validate.ts";
 
 /** Validates `quotas` and returns a frozen copy. */
 export function parseQuotas(owner: string, quotas: unknown): readonly QuotaDefinition[] {

@@ -4,14 +4,14 @@
  * @module
  */
 
-import { type Clock, systemClock } from "./clock.ts";
+import { type Clock, systemClock } from "../core/clock.ts";
 import type { RateLimitDecision } from "./decision.ts";
 import { FluxLimiter } from "./flux_limiter.ts";
 import { gcra } from "./gcra.ts";
 import type { LimiterMetrics } from "./metrics.ts";
 import { assertMetrics } from "./_metrics.ts";
 import { Aimd, classifyOutcome, parseAdaptive } from "./_adaptive.ts";
-import { assertClock, integer, rejectArguments } from "./_validate.ts";
+import { assertClock, integer, rejectArguments } from "../core/validate.ts";
 
 /** A backend's health, for {@linkcode AdaptiveLimiter.adjust}. */
 export type BackendHealth = "good" | "degraded" | "bad";
@@ -137,7 +137,7 @@ export interface AdaptiveLimiterOptions {
  *
  * @example Back off on 429, recover on success
  * ```ts
- * import { AdaptiveLimiter } from "@fluxpool/fluxpool";
+ * import { AdaptiveLimiter } from "@fluxpool/fluxpool/limiter";
  * import { ManualClock } from "@fluxpool/fluxpool/testing";
  * import assert from "node:assert/strict";
  *
@@ -219,7 +219,7 @@ export class AdaptiveLimiter<K = string> {
    *
    * @example Degrade
    * ```ts
-   * import { AdaptiveLimiter } from "@fluxpool/fluxpool";
+   * import { AdaptiveLimiter } from "@fluxpool/fluxpool/limiter";
    * import assert from "node:assert/strict";
    *
    * const limiter = new AdaptiveLimiter({ rate: 10 });
@@ -247,7 +247,7 @@ export class AdaptiveLimiter<K = string> {
    *
    * @example After each response
    * ```ts
-   * import { AdaptiveLimiter } from "@fluxpool/fluxpool";
+   * import { AdaptiveLimiter } from "@fluxpool/fluxpool/limiter";
    * import assert from "node:assert/strict";
    *
    * const limiter = new AdaptiveLimiter({ rate: 10 });
@@ -272,7 +272,7 @@ export class AdaptiveLimiter<K = string> {
    *
    * @example Consume
    * ```ts
-   * import { AdaptiveLimiter } from "@fluxpool/fluxpool";
+   * import { AdaptiveLimiter } from "@fluxpool/fluxpool/limiter";
    * import assert from "node:assert/strict";
    *
    * const limiter = new AdaptiveLimiter({ rate: 1, burst: 2 });
@@ -313,7 +313,7 @@ export class AdaptiveLimiter<K = string> {
    *
    * @example Look without touching
    * ```ts
-   * import { AdaptiveLimiter } from "@fluxpool/fluxpool";
+   * import { AdaptiveLimiter } from "@fluxpool/fluxpool/limiter";
    * import assert from "node:assert/strict";
    *
    * const limiter = new AdaptiveLimiter({ rate: 1, burst: 2 });
@@ -336,7 +336,7 @@ export class AdaptiveLimiter<K = string> {
    *
    * @example Reset
    * ```ts
-   * import { AdaptiveLimiter } from "@fluxpool/fluxpool";
+   * import { AdaptiveLimiter } from "@fluxpool/fluxpool/limiter";
    * import assert from "node:assert/strict";
    *
    * const limiter = new AdaptiveLimiter({ rate: 1 });
@@ -354,7 +354,7 @@ export class AdaptiveLimiter<K = string> {
    *
    * @example Cleanup
    * ```ts
-   * import { AdaptiveLimiter } from "@fluxpool/fluxpool";
+   * import { AdaptiveLimiter } from "@fluxpool/fluxpool/limiter";
    * import assert from "node:assert/strict";
    *
    * const limiter = new AdaptiveLimiter({ rate: 1 });

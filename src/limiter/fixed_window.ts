@@ -5,7 +5,7 @@
  */
 
 import type { Algorithm, Transition } from "./algorithm.ts";
-import { assertCost, integer, positive } from "./_validate.ts";
+import { assertCost, integer, positive } from "../core/validate.ts";
 import { SLACK } from "./_slack.ts";
 
 /** Options for {@linkcode fixedWindow}. */
@@ -47,7 +47,8 @@ export type FixedWindowState = readonly [windowStart: number, count: number];
  *
  * @example A hundred per minute
  * ```ts
- * import { FluxLimiter, fixedWindow } from "@fluxpool/fluxpool";
+ * import { FluxLimiter } from "@fluxpool/fluxpool";
+ * import { fixedWindow } from "@fluxpool/fluxpool/limiter";
  * import { ManualClock } from "@fluxpool/fluxpool/testing";
  * import assert from "node:assert/strict";
  *

@@ -5,12 +5,12 @@
  */
 
 import type { Algorithm } from "./algorithm.ts";
-import { type Clock, systemClock } from "./clock.ts";
+import { type Clock, systemClock } from "../core/clock.ts";
 import type { RateLimitDecision } from "./decision.ts";
 import type { LimitSpec } from "./multi_limit.ts";
 import { BoundedMap } from "../core/bounded_map.ts";
 import { assertNoGcraOptions, pickAlgorithm } from "./_pick_algorithm.ts";
-import { assertClock, integer, rejectArguments } from "./_validate.ts";
+import { assertClock, integer, rejectArguments } from "../core/validate.ts";
 import { assertMetrics } from "./_metrics.ts";
 import type { LimiterMetrics } from "./metrics.ts";
 

@@ -5,7 +5,7 @@
  */
 
 import type { Algorithm, Transition } from "./algorithm.ts";
-import { assertCost, integer, positive } from "./_validate.ts";
+import { assertCost, integer, positive } from "../core/validate.ts";
 
 /** Options for {@linkcode gcra}. */
 export interface GcraOptions {
@@ -40,7 +40,7 @@ const SLACK = 1e-9;
  *
  * @example Six at once, then one every 100 ms
  * ```ts
- * import { gcra } from "@fluxpool/fluxpool";
+ * import { gcra } from "@fluxpool/fluxpool/limiter";
  * import assert from "node:assert/strict";
  *
  * const algorithm = gcra({ rate: 10, burst: 6 });

@@ -6,7 +6,7 @@
  */
 
 import type { Algorithm, Transition } from "./algorithm.ts";
-import { assertCost, integer, positive } from "./_validate.ts";
+import { assertCost, integer, positive } from "../core/validate.ts";
 import { SLACK } from "./_slack.ts";
 
 /** Options for {@linkcode leakyBucket}. */
@@ -57,7 +57,8 @@ export type LeakyBucketState = readonly [level: number, updatedAt: number];
  *
  * @example Three at once, then one every 100 ms
  * ```ts
- * import { FluxLimiter, leakyBucket } from "@fluxpool/fluxpool";
+ * import { FluxLimiter } from "@fluxpool/fluxpool";
+ * import { leakyBucket } from "@fluxpool/fluxpool/limiter";
  * import { ManualClock } from "@fluxpool/fluxpool/testing";
  * import assert from "node:assert/strict";
  *

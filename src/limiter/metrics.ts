@@ -15,7 +15,8 @@
  *
  * @example Count decisions yourself
  * ```ts
- * import { FluxLimiter, type LimiterMetrics } from "@fluxpool/fluxpool";
+ * import { FluxLimiter } from "@fluxpool/fluxpool";
+ * import { type LimiterMetrics } from "@fluxpool/fluxpool/limiter";
  * import assert from "node:assert/strict";
  *
  * let denied = 0;

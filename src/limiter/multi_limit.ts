@@ -7,7 +7,7 @@
 import type { Algorithm, Transition } from "./algorithm.ts";
 import type { RateLimitDecision } from "./decision.ts";
 import { gcra, type GcraOptions } from "./gcra.ts";
-import { assertCost, describe } from "./_validate.ts";
+import { assertCost, describe } from "../core/validate.ts";
 
 /** One limit of {@linkcode multiLimit}: any {@linkcode Algorithm}, or the options of a GCRA. */
 // deno-lint-ignore no-explicit-any
@@ -75,7 +75,8 @@ function toAlgorithm(spec: LimitSpec, owner: string): Algorithm<unknown> {
  *
  * @example Ten per second and a thousand per day
  * ```ts
- * import { FluxLimiter, multiLimit, slidingWindow } from "@fluxpool/fluxpool";
+ * import { FluxLimiter } from "@fluxpool/fluxpool";
+ * import { multiLimit, slidingWindow } from "@fluxpool/fluxpool/limiter";
  * import { ManualClock } from "@fluxpool/fluxpool/testing";
  * import assert from "node:assert/strict";
  *

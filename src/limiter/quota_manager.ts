@@ -4,14 +4,14 @@
  * @module
  */
 
-import { type Clock, systemClock } from "./clock.ts";
+import { type Clock, systemClock } from "../core/clock.ts";
 import type { RateLimitDecision } from "./decision.ts";
 import type { LimiterMetrics } from "./metrics.ts";
 import { type QuotaPeriod, type QuotaWindow, windowAt } from "./_quota_window.ts";
 import { decideQuotas, parseQuotas } from "./_quota.ts";
 import { assertMetrics } from "./_metrics.ts";
 import { BoundedMap } from "../core/bounded_map.ts";
-import { assertClock, assertCost, assertKey, integer } from "./_validate.ts";
+import { assertClock, assertCost, assertKey, integer } from "../core/validate.ts";
 
 export type { QuotaPeriod };
 
@@ -101,7 +101,7 @@ interface Entry {
  *
  * @example A daily and a monthly quota
  * ```ts
- * import { QuotaManager } from "@fluxpool/fluxpool";
+ * import { QuotaManager } from "@fluxpool/fluxpool/limiter";
  * import { ManualClock } from "@fluxpool/fluxpool/testing";
  * import assert from "node:assert/strict";
  *
@@ -172,7 +172,7 @@ export class QuotaManager<K = string> {
    *
    * @example Usage after a request
    * ```ts
-   * import { QuotaManager } from "@fluxpool/fluxpool";
+   * import { QuotaManager } from "@fluxpool/fluxpool/limiter";
    * import assert from "node:assert/strict";
    *
    * const quotas = new QuotaManager({ quotas: [{ name: "hourly", limit: 10, period: "hour" }] });
@@ -203,7 +203,7 @@ export class QuotaManager<K = string> {
    *
    * @example Look without counting
    * ```ts
-   * import { QuotaManager } from "@fluxpool/fluxpool";
+   * import { QuotaManager } from "@fluxpool/fluxpool/limiter";
    * import assert from "node:assert/strict";
    *
    * const quotas = new QuotaManager({ quotas: [{ name: "daily", limit: 5, period: "day" }] });
@@ -222,7 +222,7 @@ export class QuotaManager<K = string> {
    *
    * @example Usage
    * ```ts
-   * import { QuotaManager } from "@fluxpool/fluxpool";
+   * import { QuotaManager } from "@fluxpool/fluxpool/limiter";
    * import assert from "node:assert/strict";
    *
    * const quotas = new QuotaManager({ quotas: [{ name: "daily", limit: 5, period: "day" }] });
@@ -243,7 +243,7 @@ export class QuotaManager<K = string> {
    *
    * @example Reset
    * ```ts
-   * import { QuotaManager } from "@fluxpool/fluxpool";
+   * import { QuotaManager } from "@fluxpool/fluxpool/limiter";
    * import assert from "node:assert/strict";
    *
    * const quotas = new QuotaManager({ quotas: [{ name: "daily", limit: 1, period: "day" }] });
@@ -262,7 +262,7 @@ export class QuotaManager<K = string> {
    *
    * @example Cleanup after a day
    * ```ts
-   * import { QuotaManager } from "@fluxpool/fluxpool";
+   * import { QuotaManager } from "@fluxpool/fluxpool/limiter";
    * import { ManualClock } from "@fluxpool/fluxpool/testing";
    * import assert from "node:assert/strict";
    *

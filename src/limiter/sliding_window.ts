@@ -5,7 +5,7 @@
  */
 
 import type { Algorithm, Transition } from "./algorithm.ts";
-import { assertCost, integer, positive } from "./_validate.ts";
+import { assertCost, integer, positive } from "../core/validate.ts";
 import { SLACK } from "./_slack.ts";
 
 /** Options for {@linkcode slidingWindow}. */
@@ -50,7 +50,8 @@ const EMPTY: SlidingWindowState = [];
  *
  * @example Three per second, in any second
  * ```ts
- * import { FluxLimiter, slidingWindow } from "@fluxpool/fluxpool";
+ * import { FluxLimiter } from "@fluxpool/fluxpool";
+ * import { slidingWindow } from "@fluxpool/fluxpool/limiter";
  * import { ManualClock } from "@fluxpool/fluxpool/testing";
  * import assert from "node:assert/strict";
  *

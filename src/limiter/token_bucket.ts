@@ -5,7 +5,7 @@
  */
 
 import type { Algorithm, Transition } from "./algorithm.ts";
-import { assertCost, integer, positive } from "./_validate.ts";
+import { assertCost, integer, positive } from "../core/validate.ts";
 import { SLACK } from "./_slack.ts";
 
 /** Options for {@linkcode tokenBucket}. */
@@ -52,7 +52,8 @@ export type TokenBucketState = readonly [tokens: number, updatedAt: number];
  *
  * @example Five at once, then two per second
  * ```ts
- * import { FluxLimiter, tokenBucket } from "@fluxpool/fluxpool";
+ * import { FluxLimiter } from "@fluxpool/fluxpool";
+ * import { tokenBucket } from "@fluxpool/fluxpool/limiter";
  * import { ManualClock } from "@fluxpool/fluxpool/testing";
  * import assert from "node:assert/strict";
  *

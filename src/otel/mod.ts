@@ -23,4 +23,4 @@
  * @module
  */
 
-export * from "../limiter/otel_metrics.ts";
+export * from "../metrics/otel_metrics.ts";

@@ -1,6 +1,6 @@
 // Helpers shared by the built-in strategies: reading fields out of untrusted JSON bodies and
 // rejecting absurd values instead of truncating silently.
-import { describe } from "../limiter/_validate.ts";
+import { describe } from "../core/validate.ts";
 
 /** The most pages a reported total may claim. */
 export const MAX_TOTAL_PAGES = 1_000_000;

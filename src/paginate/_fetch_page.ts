@@ -1,6 +1,6 @@
 // Fetches and parses one page: the only place a response body is read, so every path either
 // consumes the body or cancels it.
-import { HTTP_ERROR_BODY_LIMIT, HttpError, PaginationError } from "../http/errors.ts";
+import { HTTP_ERROR_BODY_LIMIT, HttpError, PaginationError } from "../core/errors.ts";
 import type { PaginationStrategy, ParsedPage } from "./strategy.ts";
 import type { PageFetcher } from "./paginate.ts";
 import { readExcerpt, readText } from "./_read_body.ts";

@@ -1,7 +1,7 @@
 // The scheduler behind paginate() and pages(): a window of at most `prefetch` pages that are in
 // flight or fetched but not yet handed out. Pages are processed (totals, next requests) in page
 // order as they arrive and handed out in page order when the consumer pulls.
-import { PaginationError } from "../http/errors.ts";
+import { PaginationError } from "../core/errors.ts";
 import type { PageRequest, PaginationStrategy, ParsedPage } from "./strategy.ts";
 import { fetchPage, type LoadContext, malformed } from "./_fetch_page.ts";
 

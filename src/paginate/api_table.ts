@@ -3,8 +3,8 @@
  *
  * @module
  */
-import { HTTP_ERROR_BODY_LIMIT, HttpError, PaginationError } from "../http/errors.ts";
-import { describe, integer } from "../limiter/_validate.ts";
+import { HTTP_ERROR_BODY_LIMIT, HttpError, PaginationError } from "../core/errors.ts";
+import { describe, integer } from "../core/validate.ts";
 import type { PaginationStrategy } from "./strategy.ts";
 import { pageNumber } from "./page_number.ts";
 import { DEFAULT_MAX_PAGE_BYTES, type PageFetcher, pages, paginate } from "./paginate.ts";

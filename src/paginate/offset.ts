@@ -5,7 +5,7 @@
  */
 import type { PageRequest, PaginationStrategy, ParsedPage } from "./strategy.ts";
 import { arrayAt, at, checkItems, count, MAX_TOTAL_PAGES, withParams } from "./_extract.ts";
-import { integer } from "../limiter/_validate.ts";
+import { integer } from "../core/validate.ts";
 
 /** Options for {@linkcode offset}. */
 export interface OffsetOptions {

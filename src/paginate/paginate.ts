@@ -7,7 +7,7 @@
 import type { PaginationStrategy } from "./strategy.ts";
 import { pageNumber } from "./page_number.ts";
 import { PageEngine } from "./_page_engine.ts";
-import { describe, integer } from "../limiter/_validate.ts";
+import { describe, integer } from "../core/validate.ts";
 
 /**
  * A `fetch`-like function pages are requested through: plain `fetch`, or `pool.fetch` (which

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { FluxpoolError, type FluxpoolErrorOptions } from "../http/errors.ts";
+import { errorGuard, FluxpoolError, type FluxpoolErrorOptions } from "../core/errors.ts";
 import type { StandardSchemaIssue } from "./standard_schema.ts";
 
 /**
@@ -44,6 +44,8 @@ export class ValidationError extends FluxpoolError {
   }
 }
 
+const isValidationErrorGuard = errorGuard(ValidationError, "ValidationError");
+
 /**
  * Whether `error` is a {@linkcode ValidationError}.
  * @param error Anything caught.
@@ -56,7 +58,7 @@ export class ValidationError extends FluxpoolError {
  * ```
  */
 export function isValidationError(error: unknown): error is ValidationError {
-  return error instanceof ValidationError && error.name === "ValidationError";
+  return isValidationErrorGuard(error);
 }
 
 function describeIssue(issue: StandardSchemaIssue): string {

@@ -2,8 +2,8 @@
 // "Cannot create X as 'opt' must be ...: received V". Objects and functions are not echoed: a
 // client or an options object may hold a credential.
 
-import type { Clock } from "../limiter/clock.ts";
-import { describe } from "../limiter/_validate.ts";
+import type { Clock } from "../core/clock.ts";
+import { describe } from "../core/validate.ts";
 
 /** `value` for an error message, without echoing objects or functions. */
 export function shown(value: unknown): string {

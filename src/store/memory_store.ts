@@ -5,9 +5,9 @@
  */
 
 import type { Algorithm } from "../limiter/algorithm.ts";
-import { type Clock, systemClock } from "../limiter/clock.ts";
+import { type Clock, systemClock } from "../core/clock.ts";
 import type { RateLimitDecision } from "../limiter/decision.ts";
-import { integer } from "../limiter/_validate.ts";
+import { integer } from "../core/validate.ts";
 import { BoundedMap } from "../core/bounded_map.ts";
 import type { StateStore, StoreDecideOptions } from "./state_store.ts";
 import { optionalClock, optionsOf } from "./_store_options.ts";
@@ -33,7 +33,7 @@ export interface MemoryStoreOptions {
  *
  * @example Behind a DistributedLimiter
  * ```ts
- * import { DistributedLimiter, MemoryStore } from "@fluxpool/fluxpool";
+ * import { DistributedLimiter, MemoryStore } from "@fluxpool/fluxpool/distributed";
  * import assert from "node:assert/strict";
  *
  * const limiter = new DistributedLimiter({ store: new MemoryStore(), rate: 10, burst: 2 });
@@ -85,7 +85,8 @@ export class MemoryStore implements StateStore {
    *
    * @example Peek, then consume
    * ```ts
-   * import { gcra, MemoryStore } from "@fluxpool/fluxpool";
+   * import { gcra } from "@fluxpool/fluxpool/limiter";
+   * import { MemoryStore } from "@fluxpool/fluxpool/distributed";
    * import assert from "node:assert/strict";
    *
    * const store = new MemoryStore();
@@ -125,7 +126,8 @@ export class MemoryStore implements StateStore {
    *
    * @example Reset
    * ```ts
-   * import { gcra, MemoryStore } from "@fluxpool/fluxpool";
+   * import { gcra } from "@fluxpool/fluxpool/limiter";
+   * import { MemoryStore } from "@fluxpool/fluxpool/distributed";
    * import assert from "node:assert/strict";
    *
    * const store = new MemoryStore();

@@ -34,7 +34,8 @@ export interface StoreDecideOptions {
  *
  * @example A store that forwards to another one
  * ```ts
- * import { gcra, MemoryStore, type StateStore } from "@fluxpool/fluxpool";
+ * import { gcra } from "@fluxpool/fluxpool/limiter";
+ * import { MemoryStore, type StateStore } from "@fluxpool/fluxpool/distributed";
  * import assert from "node:assert/strict";
  *
  * const inner = new MemoryStore();

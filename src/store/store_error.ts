@@ -4,7 +4,7 @@
  * @module
  */
 
-import { FluxpoolError, type FluxpoolErrorOptions } from "../http/errors.ts";
+import { errorGuard, FluxpoolError, type FluxpoolErrorOptions } from "../core/errors.ts";
 
 /**
  * A state store could not decide: the engine is unreachable, rejected the call, or answered
@@ -13,7 +13,7 @@ import { FluxpoolError, type FluxpoolErrorOptions } from "../http/errors.ts";
  *
  * @example Usage
  * ```ts
- * import { isStoreError, StoreError } from "@fluxpool/fluxpool";
+ * import { isStoreError, StoreError } from "@fluxpool/fluxpool/distributed";
  * import assert from "node:assert/strict";
  *
  * const error = new StoreError("RedisStore got an invalid reply: null", "RedisStore");
@@ -38,6 +38,8 @@ export class StoreError extends FluxpoolError {
   }
 }
 
+const isStoreErrorGuard = errorGuard(StoreError, "StoreError");
+
 /**
  * Whether `error` is a {@linkcode StoreError}.
  * @param error Anything caught.
@@ -45,12 +47,12 @@ export class StoreError extends FluxpoolError {
  *
  * @example Usage
  * ```ts
- * import { isStoreError } from "@fluxpool/fluxpool";
+ * import { isStoreError } from "@fluxpool/fluxpool/distributed";
  * import assert from "node:assert/strict";
  *
  * assert.equal(isStoreError(new Error("x")), false);
  * ```
  */
 export function isStoreError(error: unknown): error is StoreError {
-  return error instanceof StoreError && error.name === "StoreError";
+  return isStoreErrorGuard(error);
 }

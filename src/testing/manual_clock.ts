@@ -4,7 +4,7 @@
  * @module
  */
 
-import type { Clock } from "../limiter/clock.ts";
+import type { Clock } from "../core/clock.ts";
 
 function assertFinite(method: string, name: string, value: number): void {
   if (typeof value !== "number" || !Number.isFinite(value)) {

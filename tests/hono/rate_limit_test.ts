@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { Hono } from "hono";
 import type { ExecutionContext } from "hono";
-import { FluxLimiter, QuotaManager, type RateLimitDecision } from "../../mod.ts";
+import { FluxLimiter, type RateLimitDecision } from "../../mod.ts";
+import { QuotaManager } from "../../src/limiter/mod.ts";
 import { rateLimit, type RateLimitOptions } from "../../src/hono/mod.ts";
 import { ManualClock } from "../../src/testing/mod.ts";
 

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
+import { HTTP_ERROR_BODY_LIMIT } from "../../src/core/errors.ts";
 import {
   FluxpoolError,
-  HTTP_ERROR_BODY_LIMIT,
   HttpError,
   isFluxpoolError,
   isHttpError,
@@ -60,4 +60,25 @@ Deno.test("error guards recognise their own class only", () => {
   });
   assert.equal(isFluxpoolError(new Error("plain")), false);
   assert.ok(errors[2].cause instanceof TypeError);
+});
+
+Deno.test("isXxxError() guards recognise fluxpool errors from a second copy of the module", async () => {
+  // A different specifier is a different module instance: its classes fail instanceof here.
+  const copy = await import(
+    "../../src/core/errors.ts?second-copy"
+  ) as typeof import("../../src/core/errors.ts");
+  const foreign = new copy.HttpError({
+    status: 503,
+    url: "https://api.example/x",
+    method: "GET",
+    attempts: 1,
+  });
+  assert.ok(!(foreign instanceof HttpError));
+  assert.ok(isHttpError(foreign));
+  assert.ok(isFluxpoolError(foreign));
+  assert.ok(!isTimeoutError(foreign));
+  // A look-alike that is not fluxpool's is not taken for one.
+  const impostor = Object.assign(new Error("x"), { name: "HttpError" });
+  assert.ok(!isHttpError(impostor));
+  assert.ok(!isFluxpoolError(impostor));
 });

@@ -1,11 +1,6 @@
 import assert from "node:assert/strict";
-import {
-  AdaptiveLimiter,
-  FluxLimiter,
-  isTimeoutError,
-  Pool,
-  type RateLimitDecision,
-} from "../../mod.ts";
+import { FluxLimiter, isTimeoutError, Pool, type RateLimitDecision } from "../../mod.ts";
+import { AdaptiveLimiter } from "../../src/limiter/mod.ts";
 import { serve } from "./_server.ts";
 
 Deno.test("Pool rateLimit { rate, burst } spaces requests per origin", async () => {

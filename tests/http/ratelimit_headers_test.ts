@@ -1,11 +1,7 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import {
-  MAX_HEADER_DELAY_MS,
-  MAX_SERVER_POLICIES,
-  parseRateLimitHeaders,
-  parseRetryAfter,
-} from "../../mod.ts";
+import { MAX_HEADER_DELAY_MS, MAX_SERVER_POLICIES } from "../../src/http/ratelimit_headers.ts";
+import { parseRateLimitHeaders, parseRetryAfter } from "../../src/http/headers.ts";
 
 const NOW = Date.UTC(2026, 0, 1, 12, 0, 0);
 const YEAR = MAX_HEADER_DELAY_MS;

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { FluxLimiter, ServerPacer } from "../../mod.ts";
+import { FluxLimiter } from "../../mod.ts";
+import { ServerPacer } from "../../src/http/headers.ts";
 import fc from "fast-check";
 import { ManualClock } from "../../src/testing/mod.ts";
 

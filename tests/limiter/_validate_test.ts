@@ -2,17 +2,17 @@
 // (never coerced: null, "", [] are not free and "1", true are not 1), a number out of range a
 // RangeError, a missing key a TypeError, each naming what the user called and the value.
 import assert from "node:assert/strict";
+import { FluxLimiter } from "../../mod.ts";
 import {
   AdaptiveLimiter,
   fixedWindow,
-  FluxLimiter,
   gcra,
   leakyBucket,
   multiLimit,
   QuotaManager,
   slidingWindow,
   tokenBucket,
-} from "../../mod.ts";
+} from "../../src/limiter/mod.ts";
 
 const NOT_NUMBERS: [unknown, string][] = [
   [null, "null"],

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { AdaptiveLimiter } from "../../mod.ts";
+import { AdaptiveLimiter } from "../../src/limiter/mod.ts";
 import { ManualClock } from "../../src/testing/mod.ts";
 
 Deno.test("AdaptiveLimiter.check() runs exact GCRA at the base rate", () => {

@@ -2,16 +2,15 @@
 // retryAfterMs and resetAfterMs, and JSON-serialisable state.
 import assert from "node:assert/strict";
 import fc from "fast-check";
+import { type Algorithm, FluxLimiter } from "../../mod.ts";
 import {
-  type Algorithm,
   fixedWindow,
-  FluxLimiter,
   gcra,
   leakyBucket,
   multiLimit,
   slidingWindow,
   tokenBucket,
-} from "../../mod.ts";
+} from "../../src/limiter/mod.ts";
 import { ManualClock } from "../../src/testing/mod.ts";
 import { schedules, type Step } from "./_replay.ts";
 

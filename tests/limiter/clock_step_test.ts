@@ -3,19 +3,17 @@
 // full, and a key the step caught at empty passes again once that time has gone by.
 import assert from "node:assert/strict";
 import fc from "fast-check";
+import { type Algorithm, FluxLimiter, type RateLimitDecision } from "../../mod.ts";
 import {
   AdaptiveLimiter,
-  type Algorithm,
   fixedWindow,
-  FluxLimiter,
   gcra,
   leakyBucket,
   multiLimit,
   QuotaManager,
-  type RateLimitDecision,
   slidingWindow,
   tokenBucket,
-} from "../../mod.ts";
+} from "../../src/limiter/mod.ts";
 import { ManualClock } from "../../src/testing/mod.ts";
 
 const START = Date.UTC(2026, 0, 1);

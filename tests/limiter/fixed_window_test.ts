@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { fixedWindow, type FixedWindowState, FluxLimiter } from "../../mod.ts";
+import { FluxLimiter } from "../../mod.ts";
+import { fixedWindow, type FixedWindowState } from "../../src/limiter/mod.ts";
 import { ManualClock } from "../../src/testing/mod.ts";
 import { replay, schedules } from "./_replay.ts";
 

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { FluxLimiter, gcra } from "../../mod.ts";
+import { FluxLimiter } from "../../mod.ts";
+import { gcra } from "../../src/limiter/mod.ts";
 import { ManualClock } from "../../src/testing/mod.ts";
 
 Deno.test("FluxLimiter.check() lets exactly `burst` through from idle, then one per interval", () => {

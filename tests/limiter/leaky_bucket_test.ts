@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { FluxLimiter, gcra, leakyBucket, type LeakyBucketState, tokenBucket } from "../../mod.ts";
+import { FluxLimiter } from "../../mod.ts";
+import { gcra, leakyBucket, type LeakyBucketState, tokenBucket } from "../../src/limiter/mod.ts";
 import { ManualClock } from "../../src/testing/mod.ts";
 import { replay, schedules, withinRate } from "./_replay.ts";
 

@@ -1,16 +1,15 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
+import { type Algorithm, FluxLimiter } from "../../mod.ts";
 import {
-  type Algorithm,
   fixedWindow,
-  FluxLimiter,
   gcra,
   leakyBucket,
   multiLimit,
   type MultiLimitState,
   slidingWindow,
   tokenBucket,
-} from "../../mod.ts";
+} from "../../src/limiter/mod.ts";
 import { ManualClock } from "../../src/testing/mod.ts";
 import { maxInWindow, replay, schedules, type Step, withinRate } from "./_replay.ts";
 

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { type LimiterMetrics, QuotaManager } from "../../mod.ts";
+import { type LimiterMetrics, QuotaManager } from "../../src/limiter/mod.ts";
 import { ManualClock } from "../../src/testing/mod.ts";
 
 const HOUR = 3_600_000;

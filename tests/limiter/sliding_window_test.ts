@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { fixedWindow, FluxLimiter, slidingWindow, type SlidingWindowState } from "../../mod.ts";
+import { FluxLimiter } from "../../mod.ts";
+import { fixedWindow, slidingWindow, type SlidingWindowState } from "../../src/limiter/mod.ts";
 import { ManualClock } from "../../src/testing/mod.ts";
 import { maxInWindow, replay, schedules } from "./_replay.ts";
 

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { FluxLimiter, gcra, tokenBucket, type TokenBucketState } from "../../mod.ts";
+import { FluxLimiter } from "../../mod.ts";
+import { gcra, tokenBucket, type TokenBucketState } from "../../src/limiter/mod.ts";
 import { ManualClock } from "../../src/testing/mod.ts";
 import { replay, schedules, withinRate } from "./_replay.ts";
 

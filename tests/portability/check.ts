@@ -3,7 +3,7 @@
 import { fileURLToPath } from "node:url";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
-const adapters = /^src\/(store|hono)\//;
+const adapters = /^src\/(store\/(redis|postgres|deno_kv)|hono)\//;
 const forbidden = /\bDeno\.|\bprocess\.|\bBuffer\b|from\s+["']node:|import\(\s*["']node:/;
 
 const offences: string[] = [];

@@ -2,8 +2,8 @@
 // and asserts identical decisions: the native (Lua, SQL) versions compute what TypeScript does.
 import assert from "node:assert/strict";
 import fc from "fast-check";
+import type { Algorithm } from "../../mod.ts";
 import {
-  type Algorithm,
   fixedWindow,
   gcra,
   type GcraOptions,
@@ -11,7 +11,7 @@ import {
   multiLimit,
   slidingWindow,
   tokenBucket,
-} from "../../mod.ts";
+} from "../../src/limiter/mod.ts";
 import type { StateStore } from "../../src/store/state_store.ts";
 import { ManualClock } from "../../src/testing/mod.ts";
 

@@ -3,10 +3,10 @@
 // Usage: deno run -A tests/store/_hammer.ts <redis|postgres|kv> <prefix> [kv file]
 import { Redis } from "ioredis";
 import pg from "pg";
-import { DistributedLimiter, type StateStore } from "../../mod.ts";
-import { fromIoredis, RedisStore } from "../../src/store/redis.ts";
-import { PostgresStore } from "../../src/store/postgres.ts";
-import { DenoKvStore } from "../../src/store/deno_kv.ts";
+import { DistributedLimiter, type StateStore } from "../../src/store/mod.ts";
+import { fromIoredis, RedisStore } from "../../src/store/redis/mod.ts";
+import { PostgresStore } from "../../src/store/postgres/mod.ts";
+import { DenoKvStore } from "../../src/store/deno_kv/mod.ts";
 
 const [engine, prefix, path] = Deno.args;
 let store: StateStore;

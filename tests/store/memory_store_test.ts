@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { gcra, MemoryStore } from "../../mod.ts";
+import { gcra } from "../../src/limiter/mod.ts";
+import { MemoryStore } from "../../src/store/mod.ts";
 import { ManualClock } from "../../src/testing/mod.ts";
 import { assertAllEquivalent } from "./_equivalence.ts";
 

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { Redis } from "ioredis";
-import { REDIS_SCRIPTS, RESET_SCRIPT } from "../../src/store/redis.ts";
+import { REDIS_SCRIPTS, RESET_SCRIPT } from "../../src/store/redis/mod.ts";
 import { serviceTest } from "./_services.ts";
 
 await serviceTest("redis", "REDIS_SCRIPTS each load into Redis (SCRIPT LOAD)", async () => {

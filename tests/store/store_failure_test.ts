@@ -4,15 +4,10 @@ import assert from "node:assert/strict";
 import { Redis } from "ioredis";
 import pg from "pg";
 import { createClient } from "redis";
-import {
-  type DistributedDecision,
-  DistributedLimiter,
-  FluxLimiter,
-  isStoreError,
-  isTimeoutError,
-} from "../../mod.ts";
-import { fromIoredis, fromNodeRedis, RedisStore } from "../../src/store/redis.ts";
-import { PostgresStore } from "../../src/store/postgres.ts";
+import { FluxLimiter, isTimeoutError } from "../../mod.ts";
+import { type DistributedDecision, DistributedLimiter, isStoreError } from "../../src/store/mod.ts";
+import { fromIoredis, fromNodeRedis, RedisStore } from "../../src/store/redis/mod.ts";
+import { PostgresStore } from "../../src/store/postgres/mod.ts";
 import { serviceTest } from "./_services.ts";
 import { closedPort, DelayProxy } from "./_delay_proxy.ts";
 import { RedisServer, redisServerTest } from "./_redis_server.ts";

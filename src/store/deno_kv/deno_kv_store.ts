@@ -4,14 +4,14 @@
  * @module
  */
 
-import type { Algorithm } from "../limiter/algorithm.ts";
-import { type Clock, systemClock } from "../limiter/clock.ts";
-import type { RateLimitDecision } from "../limiter/decision.ts";
-import { integer } from "../limiter/_validate.ts";
-import type { StateStore, StoreDecideOptions } from "./state_store.ts";
-import { StoreError } from "./store_error.ts";
-import { optimisticDecide } from "./_optimistic.ts";
-import { optionalClock, optionsOf, withMethods, wrongType } from "./_store_options.ts";
+import type { Algorithm } from "../../limiter/algorithm.ts";
+import { type Clock, systemClock } from "../../core/clock.ts";
+import type { RateLimitDecision } from "../../limiter/decision.ts";
+import { integer } from "../../core/validate.ts";
+import type { StateStore, StoreDecideOptions } from "../state_store.ts";
+import { StoreError } from "../store_error.ts";
+import { optimisticDecide } from "../_optimistic.ts";
+import { optionalClock, optionsOf, withMethods, wrongType } from "../_store_options.ts";
 
 /** A Deno KV key. */
 export type KvKeyLike = readonly (string | number | bigint | boolean | Uint8Array)[];
@@ -72,7 +72,7 @@ const BUSY: unique symbol = Symbol("busy");
  *
  * @example A limiter on a local KV database
  * ```ts
- * import { DistributedLimiter } from "@fluxpool/fluxpool";
+ * import { DistributedLimiter } from "@fluxpool/fluxpool/distributed";
  * import { DenoKvStore } from "@fluxpool/fluxpool/deno-kv";
  * import assert from "node:assert/strict";
  *

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
-import { DistributedLimiter, gcra, isStoreError } from "../../mod.ts";
-import { DenoKvStore, type KvLike } from "../../src/store/deno_kv.ts";
-import { assertAllEquivalent } from "./_equivalence.ts";
+import { DistributedLimiter, isStoreError } from "../../../src/store/mod.ts";
+import { gcra } from "../../../src/limiter/mod.ts";
+import { DenoKvStore, type KvLike } from "../../../src/store/deno_kv/mod.ts";
+import { assertAllEquivalent } from "../_equivalence.ts";
 
 Deno.test("DenoKvStore.decide() lets `burst` through, then denies, on a real KV file", async () => {
   const path = await Deno.makeTempFile({ suffix: ".kv" });

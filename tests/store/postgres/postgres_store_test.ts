@@ -1,16 +1,10 @@
 import assert from "node:assert/strict";
 import pg from "pg";
-import {
-  DistributedLimiter,
-  gcra,
-  isStoreError,
-  multiLimit,
-  slidingWindow,
-  tokenBucket,
-} from "../../mod.ts";
-import { PostgresStore } from "../../src/store/postgres.ts";
-import { serviceTest } from "./_services.ts";
-import { assertAllEquivalent, assertExactUnderContention } from "./_equivalence.ts";
+import { DistributedLimiter, isStoreError } from "../../../src/store/mod.ts";
+import { gcra, multiLimit, slidingWindow, tokenBucket } from "../../../src/limiter/mod.ts";
+import { PostgresStore } from "../../../src/store/postgres/mod.ts";
+import { serviceTest } from "../_services.ts";
+import { assertAllEquivalent, assertExactUnderContention } from "../_equivalence.ts";
 
 const CONNECTION = "postgres://postgres@127.0.0.1:5432/test";
 

@@ -4,9 +4,9 @@
  * @module
  */
 
-import type { LimiterMetrics } from "./metrics.ts";
+import type { LimiterMetrics } from "../limiter/metrics.ts";
 import { BoundedLabels } from "./_bounded_labels.ts";
-import { describe, positive } from "./_validate.ts";
+import { describe, positive } from "../core/validate.ts";
 
 /** Attributes of one measurement. */
 export type OtelAttributes = Record<string, string>;

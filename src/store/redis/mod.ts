@@ -5,7 +5,7 @@
  * @example A limit shared by every process on one Redis
  * ```ts ignore
  * import { Redis } from "ioredis";
- * import { DistributedLimiter } from "@fluxpool/fluxpool";
+ * import { DistributedLimiter } from "@fluxpool/fluxpool/distributed";
  * import { fromIoredis, RedisStore } from "@fluxpool/fluxpool/redis";
  *
  * const redis = new Redis("redis://127.0.0.1:6379", {

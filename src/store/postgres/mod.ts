@@ -5,7 +5,7 @@
  * @example A limit shared by every process on one database
  * ```ts ignore
  * import pg from "pg";
- * import { DistributedLimiter } from "@fluxpool/fluxpool";
+ * import { DistributedLimiter } from "@fluxpool/fluxpool/distributed";
  * import { PostgresStore } from "@fluxpool/fluxpool/postgres";
  *
  * const store = new PostgresStore(new pg.Pool({ connectionString: "postgres://localhost/app" }));

@@ -5,18 +5,18 @@
  * @module
  */
 
-import type { Algorithm } from "./algorithm.ts";
-import { type Clock, systemClock } from "./clock.ts";
-import type { RateLimitDecision } from "./decision.ts";
-import { FluxLimiter } from "./flux_limiter.ts";
-import type { LimitSpec } from "./multi_limit.ts";
-import { pickAlgorithm } from "./_pick_algorithm.ts";
-import { describe, integer, nonNegative, positive } from "./_validate.ts";
-import { BlockCache } from "./_block_cache.ts";
-import { withDeadline } from "./_deadline.ts";
-import type { StateStore } from "../store/state_store.ts";
-import { MemoryStore } from "../store/memory_store.ts";
-import { checkDecision } from "../store/_decision_check.ts";
+import type { Algorithm } from "../limiter/algorithm.ts";
+import { type Clock, systemClock } from "../core/clock.ts";
+import type { RateLimitDecision } from "../limiter/decision.ts";
+import { FluxLimiter } from "../limiter/flux_limiter.ts";
+import type { LimitSpec } from "../limiter/multi_limit.ts";
+import { pickAlgorithm } from "../limiter/_pick_algorithm.ts";
+import { describe, integer, nonNegative, positive } from "../core/validate.ts";
+import { BlockCache } from "../limiter/_block_cache.ts";
+import { withDeadline } from "../core/deadline.ts";
+import type { StateStore } from "./state_store.ts";
+import { MemoryStore } from "./memory_store.ts";
+import { checkDecision } from "./_decision_check.ts";
 
 /** What a {@linkcode DistributedLimiter} does while its store fails. */
 export type StoreErrorPolicy<K = string> = "allow" | "deny" | FluxLimiter<K>;
@@ -119,7 +119,8 @@ const OWNER = "DistributedLimiter";
  *
  * @example Fail over to an in-memory limiter
  * ```ts
- * import { DistributedLimiter, FluxLimiter, MemoryStore } from "@fluxpool/fluxpool";
+ * import { FluxLimiter } from "@fluxpool/fluxpool";
+ * import { DistributedLimiter, MemoryStore } from "@fluxpool/fluxpool/distributed";
  * import assert from "node:assert/strict";
  *
  * const limiter = new DistributedLimiter({
@@ -239,7 +240,7 @@ export class DistributedLimiter<K = string> {
    *
    * @example Consume
    * ```ts
-   * import { DistributedLimiter, MemoryStore } from "@fluxpool/fluxpool";
+   * import { DistributedLimiter, MemoryStore } from "@fluxpool/fluxpool/distributed";
    * import assert from "node:assert/strict";
    *
    * const limiter = new DistributedLimiter({ store: new MemoryStore(), rate: 1, burst: 3 });
@@ -263,7 +264,7 @@ export class DistributedLimiter<K = string> {
    *
    * @example Look without touching
    * ```ts
-   * import { DistributedLimiter, MemoryStore } from "@fluxpool/fluxpool";
+   * import { DistributedLimiter, MemoryStore } from "@fluxpool/fluxpool/distributed";
    * import assert from "node:assert/strict";
    *
    * const limiter = new DistributedLimiter({ store: new MemoryStore(), rate: 1, burst: 2 });
@@ -286,7 +287,7 @@ export class DistributedLimiter<K = string> {
    *
    * @example Reset
    * ```ts
-   * import { DistributedLimiter, MemoryStore } from "@fluxpool/fluxpool";
+   * import { DistributedLimiter, MemoryStore } from "@fluxpool/fluxpool/distributed";
    * import assert from "node:assert/strict";
    *
    * const limiter = new DistributedLimiter({ store: new MemoryStore(), rate: 1 });

@@ -4,16 +4,16 @@
  * @module
  */
 
-import type { Algorithm } from "../limiter/algorithm.ts";
-import type { Clock } from "../limiter/clock.ts";
-import type { RateLimitDecision } from "../limiter/decision.ts";
-import type { StateStore, StoreDecideOptions } from "./state_store.ts";
-import { StoreError } from "./store_error.ts";
-import { CODES, nativeParams, readDecision } from "./_native.ts";
+import type { Algorithm } from "../../limiter/algorithm.ts";
+import type { Clock } from "../../core/clock.ts";
+import type { RateLimitDecision } from "../../limiter/decision.ts";
+import type { StateStore, StoreDecideOptions } from "../state_store.ts";
+import { StoreError } from "../store_error.ts";
+import { CODES, nativeParams, readDecision } from "../_native.ts";
 import { POSTGRES_ALGORITHMS, POSTGRES_SCHEMA_SQL } from "./postgres_sql.ts";
-import { optimisticDecide } from "./_optimistic.ts";
-import { integer } from "../limiter/_validate.ts";
-import { optionalClock, optionsOf, withMethods } from "./_store_options.ts";
+import { optimisticDecide } from "../_optimistic.ts";
+import { integer } from "../../core/validate.ts";
+import { optionalClock, optionsOf, withMethods } from "../_store_options.ts";
 
 /**
  * The one method a {@linkcode PostgresStore} needs: `query(text, params)` resolving to
@@ -69,7 +69,7 @@ function parseState(doc: string | null): unknown {
  * @example With pg
  * ```ts ignore
  * import pg from "pg";
- * import { DistributedLimiter } from "@fluxpool/fluxpool";
+ * import { DistributedLimiter } from "@fluxpool/fluxpool/distributed";
  * import { PostgresStore } from "@fluxpool/fluxpool/postgres";
  *
  * const store = new PostgresStore(new pg.Pool({ connectionString: "postgres://localhost/app" }));

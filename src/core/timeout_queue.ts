@@ -3,7 +3,7 @@
 // live entry. Adding and clearing are O(1) (cleared entries are skipped when they reach the head),
 // and the timer is cleared as soon as nothing is pending, so no timer outlives the work.
 
-import { clearLongTimeout, setLongTimeout, type TimerHandle } from "../core/timer.ts";
+import { clearLongTimeout, setLongTimeout, type TimerHandle } from "./timer.ts";
 
 export interface TimeoutEntry {
   at: number;

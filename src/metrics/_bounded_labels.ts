@@ -1,7 +1,7 @@
 // Maps client keys to a bounded set of label values, so that metrics never grow one series per
 // client: the first `max` distinct values are kept, every later one becomes "other".
 
-import { integer } from "./_validate.ts";
+import { integer } from "../core/validate.ts";
 
 /** The label value that stands for every value past the cap. */
 export const OVERFLOW_LABEL = "other";

@@ -4,7 +4,7 @@
  *
  * @example A limiter on a local KV database
  * ```ts
- * import { DistributedLimiter } from "@fluxpool/fluxpool";
+ * import { DistributedLimiter } from "@fluxpool/fluxpool/distributed";
  * import { DenoKvStore } from "@fluxpool/fluxpool/deno-kv";
  * import assert from "node:assert/strict";
  *

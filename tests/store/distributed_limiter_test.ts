@@ -1,14 +1,12 @@
 import assert from "node:assert/strict";
+import { FluxLimiter, isTimeoutError, type RateLimitDecision } from "../../mod.ts";
 import {
   DistributedLimiter,
-  FluxLimiter,
-  gcra,
   isStoreError,
-  isTimeoutError,
   MemoryStore,
-  type RateLimitDecision,
   type StateStore,
-} from "../../mod.ts";
+} from "../../src/store/mod.ts";
+import { gcra } from "../../src/limiter/mod.ts";
 import { ManualClock } from "../../src/testing/mod.ts";
 
 /** A store that fails while `down` is set, and counts its calls. */

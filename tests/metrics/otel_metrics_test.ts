@@ -5,7 +5,8 @@ import {
   MeterProvider,
   MetricReader,
 } from "@opentelemetry/sdk-metrics";
-import { AdaptiveLimiter, FluxLimiter, QuotaManager } from "../../mod.ts";
+import { FluxLimiter } from "../../mod.ts";
+import { AdaptiveLimiter, QuotaManager } from "../../src/limiter/mod.ts";
 import { OpenTelemetryMetrics, type OtelMeter } from "../../src/otel/mod.ts";
 import { ManualClock } from "../../src/testing/mod.ts";
 

@@ -36,6 +36,28 @@ export class FluxpoolError extends Error {
   }
 }
 
+// A brand in the global symbol registry: it marks fluxpool's errors across realms (an iframe, a
+// vm context) and across two copies of the module, where `instanceof` fails.
+const BRAND = Symbol.for("@fluxpool/fluxpool/error");
+Object.defineProperty(FluxpoolError.prototype, BRAND, { value: true });
+
+function branded(error: unknown): boolean {
+  return typeof error === "object" && error !== null &&
+    (error as Record<symbol, unknown>)[BRAND] === true;
+}
+
+/**
+ * A guard for one error class: an instance of it, or a fluxpool error of the same `name` from
+ * another realm or another copy of the module. For the `isXxxError()` functions.
+ */
+export function errorGuard<E extends Error>(
+  type: abstract new (...args: never[]) => E,
+  name: string,
+): (error: unknown) => error is E {
+  return (error: unknown): error is E =>
+    (error instanceof type || branded(error)) && (error as Error).name === name;
+}
+
 /** Bytes of a response body kept in an {@linkcode HttpError}. */
 export const HTTP_ERROR_BODY_LIMIT = 4096;
 
@@ -289,12 +311,7 @@ export class PaginationError extends FluxpoolError {
   }
 }
 
-function guard<E extends Error>(
-  type: abstract new (...args: never[]) => E,
-  name: string,
-): (error: unknown) => error is E {
-  return (error: unknown): error is E => error instanceof type && (error as Error).name === name;
-}
+const guard = errorGuard;
 
 /**
  * Whether `error` is a {@linkcode FluxpoolError} (or a subclass).
@@ -308,7 +325,7 @@ function guard<E extends Error>(
  * ```
  */
 export function isFluxpoolError(error: unknown): error is FluxpoolError {
-  return error instanceof FluxpoolError;
+  return error instanceof FluxpoolError || branded(error);
 }
 
 /**

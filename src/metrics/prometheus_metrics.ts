@@ -4,9 +4,9 @@
  * @module
  */
 
-import type { LimiterMetrics } from "./metrics.ts";
+import type { LimiterMetrics } from "../limiter/metrics.ts";
 import { BoundedLabels } from "./_bounded_labels.ts";
-import { describe } from "./_validate.ts";
+import { describe } from "../core/validate.ts";
 
 /** Options for {@linkcode PrometheusMetrics}. */
 export interface PrometheusMetricsOptions<K = unknown> {
@@ -58,7 +58,8 @@ const RESERVED = new Set(["le", "result", "key", "limiter"]);
  *
  * @example Serve /metrics
  * ```ts
- * import { FluxLimiter, PrometheusMetrics } from "@fluxpool/fluxpool";
+ * import { FluxLimiter } from "@fluxpool/fluxpool";
+ * import { PrometheusMetrics } from "@fluxpool/fluxpool/metrics";
  * import assert from "node:assert/strict";
  *
  * const metrics = new PrometheusMetrics({ name: "api" });
@@ -161,7 +162,7 @@ export class PrometheusMetrics<K = unknown> implements LimiterMetrics {
    *
    * @example Render
    * ```ts
-   * import { PrometheusMetrics } from "@fluxpool/fluxpool";
+   * import { PrometheusMetrics } from "@fluxpool/fluxpool/metrics";
    * import assert from "node:assert/strict";
    *
    * const metrics = new PrometheusMetrics();
@@ -181,7 +182,7 @@ export class PrometheusMetrics<K = unknown> implements LimiterMetrics {
    *
    * @example Two limiters, one scrape
    * ```ts
-   * import { PrometheusMetrics } from "@fluxpool/fluxpool";
+   * import { PrometheusMetrics } from "@fluxpool/fluxpool/metrics";
    * import assert from "node:assert/strict";
    *
    * const api = new PrometheusMetrics({ name: "api" });

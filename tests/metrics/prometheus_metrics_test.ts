@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
-import { FluxLimiter, PrometheusMetrics, QuotaManager } from "../../mod.ts";
+import { FluxLimiter } from "../../mod.ts";
+import { PrometheusMetrics } from "../../src/metrics/mod.ts";
+import { QuotaManager } from "../../src/limiter/mod.ts";
 import { ManualClock } from "../../src/testing/mod.ts";
 
 Deno.test("PrometheusMetrics.render() writes the exact exposition text", () => {

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { TimeoutQueue } from "../../src/http/_timeouts.ts";
+import { TimeoutQueue } from "../../src/core/timeout_queue.ts";
 
 Deno.test("TimeoutQueue aborts expired entries in order and clears its timer when idle", async () => {
   const queue = new TimeoutQueue();

@@ -4,17 +4,17 @@
  * @module
  */
 
-import type { Algorithm } from "../limiter/algorithm.ts";
-import type { Clock } from "../limiter/clock.ts";
-import type { RateLimitDecision } from "../limiter/decision.ts";
-import type { StateStore, StoreDecideOptions } from "./state_store.ts";
-import { StoreError } from "./store_error.ts";
-import { nativeParams, readDecision } from "./_native.ts";
+import type { Algorithm } from "../../limiter/algorithm.ts";
+import type { Clock } from "../../core/clock.ts";
+import type { RateLimitDecision } from "../../limiter/decision.ts";
+import type { StateStore, StoreDecideOptions } from "../state_store.ts";
+import { StoreError } from "../store_error.ts";
+import { nativeParams, readDecision } from "../_native.ts";
 import { REDIS_SCRIPTS, RESET_SCRIPT } from "./redis_scripts.ts";
 import { COMPARE_AND_SET_SCRIPT, READ_SCRIPT } from "./redis_cas_scripts.ts";
-import { optimisticDecide } from "./_optimistic.ts";
-import { integer } from "../limiter/_validate.ts";
-import { optionalClock, optionsOf, shown, withMethods } from "./_store_options.ts";
+import { optimisticDecide } from "../_optimistic.ts";
+import { integer } from "../../core/validate.ts";
+import { optionalClock, optionsOf, shown, withMethods } from "../_store_options.ts";
 
 /**
  * The two commands a {@linkcode RedisStore} needs, in the shape `@upstash/redis` has natively:
@@ -173,7 +173,7 @@ const CLIENT_RULE = "a client with evalsha(sha, keys, args) and eval(script, key
  * @example With ioredis
  * ```ts ignore
  * import { Redis } from "ioredis";
- * import { DistributedLimiter } from "@fluxpool/fluxpool";
+ * import { DistributedLimiter } from "@fluxpool/fluxpool/distributed";
  * import { fromIoredis, RedisStore } from "@fluxpool/fluxpool/redis";
  *
  * const redis = new Redis("redis://127.0.0.1:6379", {

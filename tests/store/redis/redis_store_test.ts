@@ -1,22 +1,15 @@
 import assert from "node:assert/strict";
 import { Redis } from "ioredis";
 import { createClient } from "redis";
-import {
-  DistributedLimiter,
-  gcra,
-  isStoreError,
-  multiLimit,
-  slidingWindow,
-  type StoreError,
-  tokenBucket,
-} from "../../mod.ts";
-import { fromIoredis, fromNodeRedis, RedisStore } from "../../src/store/redis.ts";
-import { serviceTest } from "./_services.ts";
+import { DistributedLimiter, isStoreError, type StoreError } from "../../../src/store/mod.ts";
+import { gcra, multiLimit, slidingWindow, tokenBucket } from "../../../src/limiter/mod.ts";
+import { fromIoredis, fromNodeRedis, RedisStore } from "../../../src/store/redis/mod.ts";
+import { serviceTest } from "../_services.ts";
 import {
   assertAllEquivalent,
   assertExactUnderContention,
   customAlgorithm,
-} from "./_equivalence.ts";
+} from "../_equivalence.ts";
 
 const URL = "redis://127.0.0.1:6379";
 // As documented: clients that neither queue nor resend commands (see fromIoredis()).
