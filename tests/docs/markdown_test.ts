@@ -6,7 +6,7 @@
 // A block that needs something this machine does not have (a remote API, a secret, a binding)
 // declares it as a placeholder — `declare const token: string;` — and is only type-checked.
 // (`deno test --doc` cannot run those: it wraps a block in a function, where `declare` is an
-// error.) A block that imports a Redis or PostgreSQL client runs against the local service, and is
+// error, so `deno task test` keeps the markdown files out of it with `--ignore`.) A block that imports a Redis or PostgreSQL client runs against the local service, and is
 // skipped with one line when the service is down (it fails instead under CI=true).
 import assert from "node:assert/strict";
 import { type Service, serviceTest } from "../store/_services.ts";
