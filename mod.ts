@@ -95,6 +95,7 @@ export {
 export {
   type Page,
   type PageFetcher,
+  type PageFetchInit,
   pages,
   paginate,
   type PaginateOptions,

@@ -22,6 +22,20 @@ export function fail(owner: string, name: string, rule: string, value: unknown):
   throw new RangeError(message(owner, name, rule, value));
 }
 
+/**
+ * As {@linkcode fail} for other actions than creating: "Cannot `action` as `name` must be …".
+ * `type` overrides the class, e.g. a TypeError for a number where a function belongs.
+ */
+export function invalid(
+  action: string,
+  name: string,
+  rule: string,
+  value: unknown,
+  type: ErrorConstructor = typeof value === "number" ? RangeError : TypeError,
+): never {
+  throw new type(`Cannot ${action} as '${name}' must be ${rule}: received ${describe(value)}`);
+}
+
 /** Throws the option error for a value of the wrong type: always a `TypeError`. */
 export function failType(owner: string, name: string, rule: string, value: unknown): never {
   throw new TypeError(message(owner, name, rule, value));

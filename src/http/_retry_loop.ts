@@ -18,10 +18,15 @@ import { HttpError, NetworkError, ResponseTooLargeError, TimeoutError } from "..
 import type { PoolEvent } from "./pool_events.ts";
 
 /**
- * What the caller wants: the response, a 2xx response, or its JSON; or, for dedupe, the answer
- * read whole (any status) so that it can be shared.
+ * What the caller wants: the response, a 2xx response, or its JSON; for dedupe, the answer read
+ * whole (any status) so that it can be shared; or what a reader makes of the final response (any
+ * status) within the attempt, so the body read is under the attempt's deadline and a body that
+ * breaks off is retried.
  */
-export type Mode = "response" | "ok" | "json" | "buffer";
+export type Mode = "response" | "ok" | "json" | "buffer" | BodyReader;
+
+/** Reads a final response within its attempt; `signal` aborts with the attempt's deadline. */
+export type BodyReader = (response: Response, signal: AbortSignal | undefined) => Promise<unknown>;
 
 /** What the retry loop of one request works with. */
 export interface Call {
@@ -182,6 +187,7 @@ export async function finish(
     maxBytes: call.maxBodyBytes,
     signal,
   };
+  if (typeof mode === "function") return await mode(response, signal);
   if (mode === "buffer") return await buffer(response, limit);
   if (!response.ok) throw httpError(call, response, await excerpt(response, signal));
   return mode === "json" ? JSON.parse(await boundedText(response, limit)) : response;

@@ -26,6 +26,7 @@ import { PoolClosedError, TimeoutError } from "../core/errors.ts";
 import type { PoolOptions, PoolRequestInit } from "./pool_options.ts";
 import type { PoolStats } from "./pool_stats.ts";
 import {
+  DEFAULT_MAX_PAGE_BYTES,
   type Page,
   type PageFetcher,
   pages as pageStream,
@@ -33,6 +34,7 @@ import {
   type PaginateOptions,
 } from "../paginate/paginate.ts";
 import { ApiTable, type ApiTableOptions } from "../paginate/api_table.ts";
+import { bufferBody } from "../paginate/_read_body.ts";
 
 /** Options for {@linkcode Pool.close}. */
 export interface PoolCloseOptions {
@@ -265,7 +267,10 @@ export class Pool {
     return new ApiTable<E>(this.#pageFetcher, this.#resolve(path), options);
   }
 
-  #pageFetcher: PageFetcher = (input, init) => this.fetch(input, init);
+  // Pages and table entities are read within each attempt, so the pool's timeouts cover the
+  // body and a body that breaks off is retried like a network error.
+  #pageFetcher: PageFetcher = (input, { maxBytes, ...init }) =>
+    this.#request(input, init, bufferBody(maxBytes ?? DEFAULT_MAX_PAGE_BYTES)) as Promise<Response>;
 
   #resolve(path: string | URL): string | URL {
     return this.#base === undefined ? path : new URL(path, this.#base);

@@ -2,7 +2,7 @@
 // consumes the body or cancels it.
 import { HTTP_ERROR_BODY_LIMIT, HttpError, PaginationError } from "../core/errors.ts";
 import type { PaginationStrategy, ParsedPage } from "./strategy.ts";
-import type { PageFetcher } from "./paginate.ts";
+import type { PageFetcher, PageFetchInit } from "./paginate.ts";
 import { readExcerpt, readText } from "./_read_body.ts";
 
 /** What a page load needs besides the URL. */
@@ -22,7 +22,7 @@ export async function fetchPage(
   signal: AbortSignal,
 ): Promise<ParsedPage> {
   const where = { page: index + 1, url: url.href };
-  const init: { signal: AbortSignal; session?: string } = { signal };
+  const init: PageFetchInit = { signal, maxBytes: context.maxPageBytes };
   if (context.session !== undefined) init.session = context.session;
   let response: Response;
   try {

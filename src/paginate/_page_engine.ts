@@ -4,6 +4,8 @@
 import { PaginationError } from "../core/errors.ts";
 import type { PageRequest, PaginationStrategy, ParsedPage } from "./strategy.ts";
 import { fetchPage, type LoadContext, malformed } from "./_fetch_page.ts";
+import { CycleGuard } from "./_cycle_guard.ts";
+import { assertHttpUrl } from "../core/url.ts";
 
 /** What the engine needs; defaults and validation live in paginate.ts. */
 export interface EngineOptions extends LoadContext {
@@ -37,6 +39,7 @@ export class PageEngine {
   #pages = 0;
   #items = 0;
   #totalPages?: number;
+  #cycles = new CycleGuard();
 
   constructor(options: EngineOptions) {
     this.#options = options;
@@ -113,17 +116,40 @@ export class PageEngine {
         this.#ended = true;
         break;
       }
-      let request: PageRequest | null | undefined;
+      let url: URL | null | undefined;
       try {
-        request = this.#request(index);
+        url = this.#target(index);
       } catch (error) {
         this.#fail(index, error);
         break;
       }
-      if (request === undefined) break;
-      if (request === null) this.#ended = true;
-      else this.#schedule(index, new URL(request.url, this.#options.start));
+      if (url === undefined) break;
+      if (url === null) this.#ended = true;
+      else this.#schedule(index, url);
     }
+  }
+
+  // The one place every page URL passes, whatever strategy produced it: it must be http(s) and
+  // must not come back to a page of this stream.
+  #target(index: number): URL | null | undefined {
+    const request = this.#request(index);
+    if (request === null || request === undefined) return request;
+    const url = new URL(request.url, this.#options.start);
+    try {
+      assertHttpUrl(url, `page ${index + 1}`);
+    } catch (error) {
+      throw new PaginationError((error as Error).message, { page: index + 1, cause: error });
+    }
+    const earlier = this.#cycles.visit(url.href, index);
+    if (earlier !== undefined) {
+      throw new PaginationError(
+        `Cannot request page ${index + 1} (${url.href}): it repeats page ${
+          earlier + 1
+        }, so the next links or cursors form a cycle`,
+        { page: index + 1, url: url.href },
+      );
+    }
+    return url;
   }
 
   #request(index: number): PageRequest | null | undefined {
@@ -152,10 +178,12 @@ export class PageEngine {
     this.#slots.push({
       index,
       controller: new AbortController(),
-      error: new PaginationError(`Cannot request page ${index + 1}: ${reason}`, {
-        page: index + 1,
-        cause: error,
-      }),
+      error: error instanceof PaginationError
+        ? error
+        : new PaginationError(`Cannot request page ${index + 1}: ${reason}`, {
+          page: index + 1,
+          cause: error,
+        }),
       processed: false,
     });
     this.#ended = true;

@@ -1,5 +1,6 @@
 // Reads a response body with a byte cap enforced while streaming, so an upstream that answers
 // with gigabytes costs at most `maxBytes` of memory; cancels the body when it stops early.
+import { HTTP_ERROR_BODY_LIMIT } from "../core/errors.ts";
 
 /** Thrown when a body exceeds its cap. */
 export class BodyTooLargeError extends RangeError {
@@ -73,4 +74,22 @@ export async function readExcerpt(response: Response, maxBytes: number): Promise
   let offset = 0;
   for (const chunk of chunks) bytes.set(chunk, (offset += chunk.byteLength) - chunk.byteLength);
   return new TextDecoder().decode(bytes.subarray(0, maxBytes));
+}
+
+/**
+ * A pool body reader for pages and table entities: the body read in full (2xx, at most
+ * `maxBytes`) or as an excerpt (other statuses) within the attempt, handed on as a buffered
+ * response with the same status and headers.
+ */
+export function bufferBody(
+  maxBytes: number,
+): (response: Response, signal: AbortSignal | undefined) => Promise<Response> {
+  return async (response, signal) => {
+    const text = response.ok
+      ? await readText(response, maxBytes, signal)
+      : await readExcerpt(response, HTTP_ERROR_BODY_LIMIT);
+    const { status, statusText, headers } = response;
+    const empty = status === 204 || status === 205 || status === 304;
+    return new Response(empty ? null : text, { status, statusText, headers });
+  };
 }

@@ -4,14 +4,32 @@
  * @module
  */
 import { HTTP_ERROR_BODY_LIMIT, HttpError, PaginationError } from "../core/errors.ts";
-import { describe, integer } from "../core/validate.ts";
+import { fail, integer, invalid } from "../core/validate.ts";
+import {
+  func,
+  httpUrl,
+  optionalString,
+  optionsOf,
+  signalOf,
+  strategyOf,
+  text,
+} from "./_options.ts";
+import { checkIdType, checkItemPath, itemUrl } from "./_item_url.ts";
 import type { PaginationStrategy } from "./strategy.ts";
 import { pageNumber } from "./page_number.ts";
-import { DEFAULT_MAX_PAGE_BYTES, type PageFetcher, pages, paginate } from "./paginate.ts";
+import {
+  DEFAULT_MAX_PAGE_BYTES,
+  type PageFetcher,
+  type PageFetchInit,
+  pages,
+  paginate,
+} from "./paginate.ts";
 import type { StandardSchemaV1 } from "./standard_schema.ts";
 import { ValidationError } from "./validation_error.ts";
 import { readExcerpt, readText } from "./_read_body.ts";
 import { iterate } from "./_iterate.ts";
+
+const owner = "ApiTable";
 
 /** Options for {@linkcode ApiTable}. */
 export interface ApiTableOptions<E> {
@@ -90,32 +108,35 @@ export class ApiTable<E> {
    * @throws {TypeError | RangeError} When the URL or an option is invalid.
    */
   constructor(fetcher: PageFetcher, url: string | URL, options: ApiTableOptions<E>) {
-    const fail = (name: string, rule: string, value: unknown): never => {
-      throw new TypeError(
-        `Cannot create ApiTable as '${name}' must be ${rule}: received ${describe(value)}`,
-      );
-    };
-    if (typeof fetcher !== "function") fail("fetcher", "a function", fetcher);
-    if (!URL.canParse(url)) fail("url", "an absolute URL", String(url));
-    const { idColumn, itemPath, validate, maxItems = 100_000 } = options ?? {};
-    if (typeof idColumn !== "string" || idColumn === "") {
-      fail("idColumn", "a non-empty string", idColumn);
-    }
-    if (itemPath !== undefined && !String(itemPath).includes("{id}")) {
-      fail("itemPath", "a path containing {id}", itemPath);
-    }
+    func(owner, "fetcher", fetcher, false);
+    const collection = httpUrl(owner, "url", url);
+    if (options === undefined) fail(owner, "options", "an object with idColumn", options);
+    const {
+      idColumn,
+      strategy = pageNumber(),
+      itemPath,
+      item,
+      validate,
+      prefetch = 3,
+      maxItems = 100_000,
+      session,
+      maxPageBytes = DEFAULT_MAX_PAGE_BYTES,
+    } = optionsOf(owner, options);
+    text(owner, "idColumn", idColumn);
+    strategyOf(owner, strategy);
+    if (itemPath !== undefined) checkItemPath(collection, itemPath);
+    func(owner, "item", item);
     if (validate !== undefined && typeof validate?.["~standard"]?.validate !== "function") {
-      fail("validate", "a Standard Schema validator", validate);
+      fail(owner, "validate", "a Standard Schema validator", validate);
     }
-    integer("ApiTable", "maxItems", maxItems, 1, true);
-    if (options.prefetch !== undefined) integer("ApiTable", "prefetch", options.prefetch, 1);
-    if (options.maxPageBytes !== undefined) {
-      integer("ApiTable", "maxPageBytes", options.maxPageBytes, 1);
-    }
+    integer(owner, "prefetch", prefetch, 1);
+    integer(owner, "maxItems", maxItems, 1, true);
+    optionalString(owner, "session", session);
+    integer(owner, "maxPageBytes", maxPageBytes, 1);
     this.#fetcher = fetcher;
-    this.#url = new URL(url);
+    this.#url = collection;
     this.#options = options;
-    this.#strategy = options.strategy ?? pageNumber();
+    this.#strategy = strategy;
     this.#maxItems = maxItems;
   }
 
@@ -131,7 +152,7 @@ export class ApiTable<E> {
    *   `ValidationError`.
    */
   stream(options: ApiTableReadOptions = {}): ReadableStream<E> {
-    return this.#entities(options.signal);
+    return this.#entities(readSignal("stream", options));
   }
 
   /**
@@ -143,8 +164,9 @@ export class ApiTable<E> {
    * @throws {ValidationError} When an entity fails validation.
    */
   async list(options: ApiTableReadOptions = {}): Promise<E[]> {
+    const signal = readSignal("list", options);
     const all: E[] = [];
-    for await (const entity of iterate(this.#entities(options.signal, this.#maxItems + 1))) {
+    for await (const entity of iterate(this.#entities(signal, this.#maxItems + 1))) {
       if (all.length === this.#maxItems) {
         throw new PaginationError(
           `Cannot list ${this.#url.href} as it has more than maxItems (${this.#maxItems}) entities; use stream() or raise maxItems`,
@@ -158,23 +180,28 @@ export class ApiTable<E> {
 
   /**
    * One entity by id: fetched from `itemPath` when set, else found by scanning the collection.
-   * @param id The entity's id (URL-encoded into `itemPath`).
+   * @param id The entity's id, put into `itemPath` as one percent-encoded path segment.
    * @param options A signal to abort the read.
    * @returns The entity, or `undefined` when there is none (404).
+   * @throws {TypeError} When `id` is not a string or a number.
+   * @throws {RangeError} When `id` cannot be one path segment (empty, `.` or `..`, also
+   *   percent-encoded; ill-formed Unicode) or is not a finite number; nothing is requested.
    * @throws {HttpError} When `itemPath` answers with another non-2xx status.
    * @throws {ValidationError} When the entity fails validation.
    */
   async get(id: string | number, options: ApiTableReadOptions = {}): Promise<E | undefined> {
+    checkIdType(id);
+    const signal = readSignal("get", options);
     const { itemPath } = this.#options;
     if (itemPath === undefined) {
-      for await (const entity of iterate(this.#entities(options.signal))) {
+      for await (const entity of iterate(this.#entities(signal))) {
         const value = (entity as Record<string, unknown>)[this.#options.idColumn];
         if (value === id || String(value) === String(id)) return entity;
       }
       return undefined;
     }
-    const url = new URL(itemPath.replaceAll("{id}", encodeURIComponent(String(id))), this.#url);
-    const body = await this.#fetchJson(url, options.signal);
+    const url = itemUrl(this.#url, itemPath, id);
+    const body = await this.#fetchJson(url, signal);
     if (body === undefined) return undefined;
     return await this.#check((this.#options.item ?? ((b) => b))(body), id);
   }
@@ -186,10 +213,9 @@ export class ApiTable<E> {
    * @throws {PaginationError} When a page fails.
    */
   async count(options: ApiTableReadOptions = {}): Promise<number> {
+    const signal = readSignal("count", options);
     let counted = 0;
-    for await (
-      const page of iterate(pages(this.#fetcher, this.#url, this.#paging(options.signal)))
-    ) {
+    for await (const page of iterate(pages(this.#fetcher, this.#url, this.#paging(signal)))) {
       if (page.page === 1) {
         const parsed = { ...page, index: 0, url: new URL(page.url), start: this.#url };
         const total = this.#strategy.totalItems?.(parsed);
@@ -207,6 +233,15 @@ export class ApiTable<E> {
    * @returns A new table; this one is unchanged.
    */
   where(field: string, value: string | number | boolean): ApiTable<E> {
+    if (typeof field !== "string" || field === "") {
+      invalid("filter an ApiTable", "field", "a non-empty string", field);
+    }
+    if (
+      typeof value !== "string" && typeof value !== "boolean" &&
+      !(typeof value === "number" && Number.isFinite(value))
+    ) {
+      invalid("filter an ApiTable", "value", "a string, a finite number or a boolean", value);
+    }
     const url = new URL(this.#url);
     url.searchParams.set(field, String(value));
     return new ApiTable<E>(this.#fetcher, url, this.#options);
@@ -246,7 +281,8 @@ export class ApiTable<E> {
   }
 
   async #fetchJson(url: URL, signal?: AbortSignal): Promise<unknown> {
-    const init: { signal?: AbortSignal; session?: string } = { signal };
+    const maxBytes = this.#options.maxPageBytes ?? DEFAULT_MAX_PAGE_BYTES;
+    const init: PageFetchInit = { signal, maxBytes };
     if (this.#options.session !== undefined) init.session = this.#options.session;
     const response = await this.#fetcher(url.href, init);
     if (response.status === 404) {
@@ -265,11 +301,7 @@ export class ApiTable<E> {
         headers: response.headers,
       });
     }
-    const text = await readText(
-      response,
-      this.#options.maxPageBytes ?? DEFAULT_MAX_PAGE_BYTES,
-      signal,
-    );
+    const text = await readText(response, maxBytes, signal);
     try {
       return JSON.parse(text);
     } catch (error) {
@@ -279,4 +311,13 @@ export class ApiTable<E> {
       });
     }
   }
+}
+
+// The signal of a read's options, checked where the caller passed it.
+function readSignal(method: string, options: ApiTableReadOptions): AbortSignal | undefined {
+  const action = `call ApiTable.${method}()`;
+  if (options === null || typeof options !== "object") {
+    invalid(action, "options", "an object", options);
+  }
+  return signalOf(action, options.signal);
 }

@@ -5,6 +5,7 @@
  */
 import type { PaginationStrategy } from "./strategy.ts";
 import { arrayAt, at, checkItems, preview, withParams } from "./_extract.ts";
+import { func, optionsOf, text } from "./_options.ts";
 
 /** Options for {@linkcode cursor}. */
 export interface CursorOptions {
@@ -21,11 +22,13 @@ export interface CursorOptions {
 
 /**
  * Cursor pagination: `?cursor=<next>` until the body names no next cursor. Pages are
- * sequential, so they are fetched one request ahead of the consumer. A cursor that repeats the
- * current one is refused, so a buggy server cannot loop the stream forever.
+ * sequential, so they are fetched one request ahead of the consumer. A cursor that leads back to
+ * an earlier page (`A → B → A`) ends the stream with a `PaginationError`, so a buggy server cannot
+ * loop it forever.
  *
  * @param options Parameter name and extractors.
  * @returns The strategy.
+ * @throws {TypeError} When an option is invalid.
  * @example Slack-style cursors
  * ```ts
  * import { cursor } from "@fluxpool/fluxpool";
@@ -43,7 +46,10 @@ export function cursor(options: CursorOptions = {}): PaginationStrategy {
     param = "cursor",
     items = (body: unknown) => arrayAt(body, "data"),
     next = (body: unknown) => at(body, "next_cursor"),
-  } = options;
+  } = optionsOf("cursor", options);
+  text("cursor", "param", param);
+  func("cursor", "items", items);
+  func("cursor", "next", next);
   return {
     first: (url) => ({ url }),
     items: (page) => checkItems(items(page.body), "the page's items"),
@@ -54,9 +60,6 @@ export function cursor(options: CursorOptions = {}): PaginationStrategy {
         throw new TypeError(
           `the next cursor must be a string or a number: received ${preview(value)}`,
         );
-      }
-      if (page.url.searchParams.get(param) === String(value)) {
-        throw new RangeError(`the next cursor repeats the current one: ${preview(String(value))}`);
       }
       return { url: withParams(page.url, { [param]: value }) };
     },

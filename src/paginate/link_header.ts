@@ -6,6 +6,10 @@
 import type { PaginationStrategy } from "./strategy.ts";
 import { checkItems } from "./_extract.ts";
 import { findRel, parseLinkHeader } from "./_link_header.ts";
+import { func, httpUrl, optionsOf } from "./_options.ts";
+import { fail } from "../core/validate.ts";
+
+const owner = "linkHeader";
 
 /** Options for {@linkcode linkHeader}. */
 export interface LinkHeaderOptions {
@@ -23,11 +27,12 @@ export interface LinkHeaderOptions {
 /**
  * Follows the `Link: <…>; rel="next"` response header until there is none. Relative links are
  * resolved against the page's URL. Pages are sequential, so they are fetched one request ahead
- * of the consumer.
+ * of the consumer. A next link back to an earlier page ends the stream with a `PaginationError`.
  *
  * @param options The items extractor and the origins next links may point to.
  * @returns The strategy.
- * @throws {TypeError} When an entry of `allowOrigins` is not an absolute URL.
+ * @throws {TypeError} When an option is invalid, e.g. an entry of `allowOrigins` is not an
+ *   absolute http(s) URL.
  * @example A GitHub-style list
  * ```ts
  * import { linkHeader } from "@fluxpool/fluxpool";
@@ -41,17 +46,12 @@ export interface LinkHeaderOptions {
  * ```
  */
 export function linkHeader(options: LinkHeaderOptions = {}): PaginationStrategy {
-  const { items = (body: unknown) => body, allowOrigins = [] } = options;
-  const allowed = new Set(allowOrigins.map((origin) => {
-    if (!URL.canParse(origin)) {
-      throw new TypeError(
-        `Cannot create linkHeader as 'allowOrigins' must hold absolute URLs: received ${
-          JSON.stringify(origin)
-        }`,
-      );
-    }
-    return new URL(origin).origin;
-  }));
+  const { items = (body: unknown) => body, allowOrigins = [] } = optionsOf(owner, options);
+  func(owner, "items", items);
+  if (!Array.isArray(allowOrigins)) fail(owner, "allowOrigins", "an array", allowOrigins);
+  const allowed = new Set(
+    allowOrigins.map((origin, i) => httpUrl(owner, `allowOrigins[${i}]`, origin).origin),
+  );
   return {
     first: (url) => ({ url }),
     items: (page) => checkItems(items(page.body), "the page's items"),
@@ -63,9 +63,6 @@ export function linkHeader(options: LinkHeaderOptions = {}): PaginationStrategy 
       const url = new URL(target, page.url);
       if (url.origin !== page.start.origin && !allowed.has(url.origin)) {
         throw new TypeError(`refused a next link to another origin: ${url.origin}`);
-      }
-      if (url.href === page.url.href) {
-        throw new RangeError("the next link points to the page itself");
       }
       return { url };
     },

@@ -5,7 +5,10 @@
  */
 import type { PageRequest, PaginationStrategy, ParsedPage } from "./strategy.ts";
 import { arrayAt, at, checkItems, count, MAX_TOTAL_PAGES, withParams } from "./_extract.ts";
-import { integer } from "../core/validate.ts";
+import { fail, integer } from "../core/validate.ts";
+import { flag, func, optionsOf, text } from "./_options.ts";
+
+const owner = "offset";
 
 /** Options for {@linkcode offset}. */
 export interface OffsetOptions {
@@ -57,9 +60,17 @@ export function offset(options: OffsetOptions = {}): PaginationStrategy {
     items = (body: unknown) => arrayAt(body, "data"),
     total = (body: unknown) => at(body, "total") ?? at(body, "pagination.total"),
     speculative = false,
-  } = options;
-  integer("offset", "limit", limit, 1);
-  integer("offset", "start", start, 0);
+  } = optionsOf(owner, options);
+  text(owner, "offsetParam", offsetParam);
+  text(owner, "limitParam", limitParam);
+  if (limitParam === offsetParam) {
+    fail(owner, "limitParam", "another parameter than offsetParam", limitParam);
+  }
+  integer(owner, "limit", limit, 1);
+  integer(owner, "start", start, 0);
+  func(owner, "items", items);
+  func(owner, "total", total);
+  flag(owner, "speculative", speculative);
   const request = (url: URL, index: number): PageRequest => ({
     url: withParams(url, { [offsetParam]: start + index * limit, [limitParam]: limit }),
   });

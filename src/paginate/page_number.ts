@@ -6,7 +6,10 @@
  */
 import type { PageRequest, PaginationStrategy, ParsedPage } from "./strategy.ts";
 import { arrayAt, at, checkItems, count, MAX_TOTAL_PAGES, withParams } from "./_extract.ts";
-import { integer } from "../core/validate.ts";
+import { fail, integer } from "../core/validate.ts";
+import { flag, func, optionsOf, text } from "./_options.ts";
+
+const owner = "pageNumber";
 
 /** Options for {@linkcode pageNumber}. */
 export interface PageNumberOptions {
@@ -68,9 +71,19 @@ export function pageNumber(options: PageNumberOptions = {}): PaginationStrategy 
     totalItems = (body: unknown) => at(body, "pagination.total"),
     untilEmpty = false,
     speculative = false,
-  } = options;
-  integer("pageNumber", "startPage", startPage, 0);
-  if (perPage !== undefined) integer("pageNumber", "perPage", perPage, 1);
+  } = optionsOf(owner, options);
+  text(owner, "pageParam", pageParam);
+  text(owner, "perPageParam", perPageParam);
+  if (perPageParam === pageParam) {
+    fail(owner, "perPageParam", `another parameter than pageParam`, perPageParam);
+  }
+  if (perPage !== undefined) integer(owner, "perPage", perPage, 1);
+  integer(owner, "startPage", startPage, 0);
+  func(owner, "items", items);
+  func(owner, "totalPages", totalPages);
+  func(owner, "totalItems", totalItems);
+  flag(owner, "untilEmpty", untilEmpty);
+  flag(owner, "speculative", speculative);
   const request = (url: URL, index: number): PageRequest => ({
     url: withParams(url, { [pageParam]: startPage + index, [perPageParam]: perPage }),
   });

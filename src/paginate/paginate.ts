@@ -7,17 +7,28 @@
 import type { PaginationStrategy } from "./strategy.ts";
 import { pageNumber } from "./page_number.ts";
 import { PageEngine } from "./_page_engine.ts";
-import { describe, integer } from "../core/validate.ts";
+import { integer } from "../core/validate.ts";
+import { func, httpUrl, optionalString, optionsOf, signalOf, strategyOf } from "./_options.ts";
 
 /**
- * A `fetch`-like function pages are requested through: plain `fetch`, or `pool.fetch` (which
- * adds retries, rate limiting and `session`). It resolves with the final response whatever its
- * status.
+ * A `fetch`-like function pages are requested through: plain `fetch`, or a pool's (which adds
+ * retries, rate limiting and `session`, and reads the body within each attempt so its timeouts
+ * cover it). It resolves with the final response whatever its status.
  */
-export type PageFetcher = (
-  input: string | URL,
-  init: { signal?: AbortSignal; session?: string },
-) => Promise<Response>;
+export type PageFetcher = (input: string | URL, init: PageFetchInit) => Promise<Response>;
+
+/** What a {@linkcode PageFetcher} is called with besides the URL. */
+export interface PageFetchInit {
+  /** Aborts the request and the read of its body. */
+  signal?: AbortSignal;
+  /** With a pool, pins the request to one worker. */
+  session?: string;
+  /**
+   * The most bytes of body the caller reads (`maxPageBytes`): a fetcher that reads the body
+   * itself, as a pool does, stops there.
+   */
+  maxBytes?: number;
+}
 
 /** Progress reported after each page handed to the consumer. */
 export interface PaginateProgress {
@@ -80,11 +91,12 @@ export const DEFAULT_MAX_PAGE_BYTES = 8 * 1024 * 1024;
  * in flight and fetches nothing more.
  *
  * @param fetcher The `fetch`-like function pages are requested through.
- * @param url The collection's absolute URL.
+ * @param url The collection's absolute http(s) URL.
  * @param options Strategy, prefetch, limits, signal, session, progress.
  * @returns A stream of items. It errors with a `PaginationError` (page number, URL, `cause`)
- *   when a page fails (non-2xx final status, network error, malformed or oversized body), after
- *   every item before it was delivered.
+ *   when a page fails (non-2xx final status, network error, malformed or oversized body), or
+ *   when the strategy names a page URL that is not http(s) or that repeats an earlier page (a
+ *   cycle of next links or cursors), after every item before it was delivered.
  * @throws {TypeError | RangeError} When the URL or an option is invalid.
  * @example Every item of a page-number API
  * ```ts
@@ -106,7 +118,7 @@ export function paginate<T = unknown>(
   url: string | URL,
   options: PaginateOptions = {},
 ): ReadableStream<T> {
-  const engine = createEngine(fetcher, url, options);
+  const engine = createEngine("paginate", fetcher, url, options);
   return new ReadableStream<T>({
     async pull(controller) {
       for (;;) {
@@ -125,7 +137,7 @@ export function paginate<T = unknown>(
  * Same scheduling, limits and errors as {@linkcode paginate}.
  *
  * @param fetcher The `fetch`-like function pages are requested through.
- * @param url The collection's absolute URL.
+ * @param url The collection's absolute http(s) URL.
  * @param options Strategy, prefetch, limits, signal, session, progress.
  * @returns A stream of {@linkcode Page}s.
  * @throws {TypeError | RangeError} When the URL or an option is invalid.
@@ -152,7 +164,7 @@ export function pages<T = unknown>(
   url: string | URL,
   options: PaginateOptions = {},
 ): ReadableStream<Page<T>> {
-  const engine = createEngine(fetcher, url, options);
+  const engine = createEngine("pages", fetcher, url, options);
   return new ReadableStream<Page<T>>({
     async pull(controller) {
       const page = await engine.nextPage();
@@ -170,13 +182,14 @@ export function pages<T = unknown>(
   }, { highWaterMark: 0 });
 }
 
-const owner = "a paginated stream";
-
 function createEngine(
+  owner: "paginate" | "pages",
   fetcher: PageFetcher,
   url: string | URL,
-  options: PaginateOptions,
+  options: PaginateOptions | undefined,
 ): PageEngine {
+  func(owner, "fetcher", fetcher, false);
+  const start = httpUrl(owner, "url", url);
   const {
     strategy = pageNumber(),
     prefetch = 3,
@@ -186,25 +199,19 @@ function createEngine(
     session,
     onProgress,
     maxPageBytes = DEFAULT_MAX_PAGE_BYTES,
-  } = options;
-  if (typeof fetcher !== "function") {
-    throw new TypeError(
-      `Cannot create ${owner} as 'fetcher' must be a function: received ${describe(fetcher)}`,
-    );
-  }
-  if (!URL.canParse(url)) {
-    throw new TypeError(
-      `Cannot create ${owner} as 'url' must be an absolute URL: received ${describe(String(url))}`,
-    );
-  }
+  } = optionsOf(owner, options);
+  strategyOf(owner, strategy);
   integer(owner, "prefetch", prefetch, 1);
   integer(owner, "maxPages", maxPages, 1, true);
   integer(owner, "maxItems", maxItems, 1, true);
+  signalOf(`create ${owner}`, signal);
+  optionalString(owner, "session", session);
+  func(owner, "onProgress", onProgress);
   integer(owner, "maxPageBytes", maxPageBytes, 1);
   return new PageEngine({
     fetcher,
     strategy,
-    start: new URL(url),
+    start,
     session,
     maxPageBytes,
     prefetch,

@@ -1,6 +1,172 @@
 import assert from "node:assert/strict";
-import { ApiTable, cursor, Pool } from "../../mod.ts";
+import {
+  ApiTable,
+  cursor,
+  isNetworkError,
+  isTimeoutError,
+  PaginationError,
+  Pool,
+  type PoolOptions,
+} from "../../mod.ts";
 import { numbered, range, serve } from "../paginate/_helpers.ts";
+
+const encoder = new TextEncoder();
+
+// The headers and the first bytes of a page, then nothing until the client goes away.
+function stalled(cancelled: { count: number }): Response {
+  return new Response(
+    new ReadableStream({
+      start: (controller) => controller.enqueue(encoder.encode('{"data":[')),
+      cancel: () => void cancelled.count++,
+    }),
+    { headers: { "content-type": "application/json" } },
+  );
+}
+
+// Half of a page, then the connection ends before its Content-Length.
+function truncated(response: Response): Promise<Response> {
+  return response.text().then((text) => {
+    const half = encoder.encode(text.slice(0, text.length >> 1));
+    return new Response(
+      new ReadableStream({
+        start(controller) {
+          controller.enqueue(half);
+          controller.close();
+        },
+      }),
+      { headers: { "content-length": String(encoder.encode(text).length) } },
+    );
+  });
+}
+
+// Reads the stream, failing the test (instead of hanging it) after `ms`.
+async function within<T>(ms: number, stream: ReadableStream<T>): Promise<[T[], unknown]> {
+  const seen: T[] = [];
+  const reader = stream.getReader();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`the stream did not settle in ${ms} ms`)), ms);
+  });
+  try {
+    for (;;) {
+      const { done, value } = await Promise.race([reader.read(), late]);
+      if (done) return [seen, undefined];
+      seen.push(value);
+    }
+  } catch (error) {
+    await reader.cancel(error).catch(() => {});
+    return [seen, error];
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+for (
+  const [name, timeouts] of [
+    ["timeoutMs", { timeoutMs: 150 }],
+    ["totalTimeoutMs", { totalTimeoutMs: 300 }],
+  ] as const
+) {
+  Deno.test(`Pool.paginate() times out a page whose body stalls after the headers (${name})`, async () => {
+    const cancelled = { count: 0 };
+    await using server = serve((url) => {
+      const page = Number(url.searchParams.get("page"));
+      return page === 2 ? stalled(cancelled) : numbered(page, 2, 3);
+    });
+    const options: PoolOptions = { baseUrl: server.url, retry: { attempts: 2, baseDelayMs: 1 } };
+    const pool = new Pool({ ...options, ...timeouts });
+    try {
+      const started = performance.now();
+      const [seen, error] = await within(5000, pool.paginate<number>("/items", { prefetch: 1 }));
+      const elapsed = performance.now() - started;
+      assert.deepEqual(seen, [0, 1]);
+      assert.ok(error instanceof PaginationError, String(error));
+      assert.equal(error.page, 2);
+      assert.ok(isTimeoutError(error.cause), String(error.cause));
+      assert.ok(elapsed < 3000, `${elapsed.toFixed(0)} ms`);
+      const page2 = server.requests.filter((u) => u.searchParams.get("page") === "2").length;
+      // Each attempt's body read was timed out and retried (the total timeout leaves no room).
+      assert.equal(page2, name === "timeoutMs" ? 2 : 1);
+    } finally {
+      await pool.close();
+    }
+  });
+}
+
+Deno.test("Pool.paginate() retries a page whose body breaks off", async () => {
+  const attempts = new Map<number, number>();
+  await using server = serve((url) => {
+    const page = Number(url.searchParams.get("page"));
+    const attempt = (attempts.get(page) ?? 0) + 1;
+    attempts.set(page, attempt);
+    const response = numbered(page, 3, 4);
+    return page === 2 && attempt === 1 ? truncated(response) : response;
+  });
+  const pool = new Pool({ baseUrl: server.url, retry: { attempts: 3, baseDelayMs: 1 } });
+  try {
+    const [items, error] = await within(5000, pool.paginate<number>("/items"));
+    assert.equal(error, undefined);
+    assert.deepEqual(items, range(12));
+    assert.equal(attempts.get(2), 2);
+    assert.equal(pool.stats().retries, 1);
+  } finally {
+    await pool.close();
+  }
+});
+
+Deno.test("Pool.paginate() reports a page whose body always breaks off after the retries", async () => {
+  await using server = serve((url) => {
+    const page = Number(url.searchParams.get("page"));
+    const response = numbered(page, 3, 4);
+    return page === 3 ? truncated(response) : response;
+  });
+  const pool = new Pool({ baseUrl: server.url, retry: { attempts: 3, baseDelayMs: 1 } });
+  try {
+    const [items, error] = await within(5000, pool.paginate<number>("/items", { prefetch: 1 }));
+    assert.deepEqual(items, range(6));
+    assert.ok(error instanceof PaginationError, String(error));
+    assert.equal(error.page, 3);
+    assert.ok(isNetworkError(error.cause), String(error.cause));
+    assert.equal(server.requests.filter((u) => u.searchParams.get("page") === "3").length, 3);
+  } finally {
+    await pool.close();
+  }
+});
+
+Deno.test("ApiTable.get() through a pool times out a stalled body and retries a broken one", async () => {
+  const cancelled = { count: 0 };
+  let broken = 0;
+  await using server = serve((url) => {
+    if (url.pathname === "/c/slow") return stalled(cancelled);
+    if (url.pathname === "/c/flaky" && broken++ === 0) {
+      return truncated(Response.json({ code: "flaky" }));
+    }
+    return Response.json({ code: url.pathname.slice(3) });
+  });
+  const pool = new Pool({
+    baseUrl: server.url,
+    timeoutMs: 150,
+    retry: { attempts: 2, baseDelayMs: 1 },
+  });
+  try {
+    const table = pool.table<{ code: string }>("/c", { idColumn: "code", itemPath: "/c/{id}" });
+    assert.deepEqual(await table.get("flaky"), { code: "flaky" });
+    assert.equal(broken, 2);
+    const started = performance.now();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise((_, reject) => {
+      timer = setTimeout(() => reject(new Error("get() did not settle")), 5000);
+    });
+    try {
+      await assert.rejects(Promise.race([table.get("slow"), late]), isTimeoutError);
+    } finally {
+      clearTimeout(timer);
+    }
+    assert.ok(performance.now() - started < 3000);
+  } finally {
+    await pool.close();
+  }
+});
 
 Deno.test("Pool.paginate() retries failed pages and paces them with the rate limit", async () => {
   const attempts = new Map<number, number>();

@@ -214,3 +214,141 @@ Deno.test("ApiTable validates its options", () => {
     /'validate' must be a Standard Schema validator/,
   );
 });
+
+Deno.test("ApiTable.get() keeps the id in one path segment under the collection", async () => {
+  await using server = serve((url) => Response.json({ path: url.pathname, query: url.search }));
+  const table = new ApiTable<{ path: string }>(plainFetch, `${server.url}/v1/countries/`, {
+    idColumn: "path",
+    itemPath: "{id}",
+  });
+  for (
+    const [id, path] of [
+      ["a/b", "/v1/countries/a%2Fb"],
+      ["a?b=1", "/v1/countries/a%3Fb%3D1"],
+      ["a#b", "/v1/countries/a%23b"],
+      ["a\\b", "/v1/countries/a%5Cb"],
+      ["%2F", "/v1/countries/%252F"],
+      ["...", "/v1/countries/..."],
+      ["ü", "/v1/countries/%C3%BC"],
+      [-1.5, "/v1/countries/-1.5"],
+    ] as const
+  ) {
+    const found = await table.get(id);
+    assert.equal(found?.path, path, `get(${JSON.stringify(id)})`);
+    assert.equal((found as { query?: string })?.query, "");
+  }
+});
+
+Deno.test("ApiTable.get() refuses ids that cannot be one path segment, before any request", async () => {
+  await using server = serve((url) => Response.json({ path: url.pathname }));
+  const table = new ApiTable<{ path: string }>(plainFetch, `${server.url}/v1/countries`, {
+    idColumn: "path",
+    itemPath: "/v1/countries/{id}",
+  });
+  for (const id of ["..", ".", "%2e%2e", "%2E.", ".%2e", "%2e", ""]) {
+    await assert.rejects(table.get(id), (error) => {
+      assert.ok(error instanceof RangeError, `get(${JSON.stringify(id)}): ${error}`);
+      assert.equal(
+        error.message,
+        `Cannot get an ApiTable entity as 'id' must be one path segment (not empty, "." or "..", even percent-encoded): received ${
+          JSON.stringify(id)
+        }`,
+      );
+      return true;
+    });
+  }
+  await assert.rejects(table.get("\uD800"), {
+    name: "RangeError",
+    message:
+      `Cannot get an ApiTable entity as 'id' must be well-formed Unicode: received "\\ud800"`,
+  });
+  for (const id of [NaN, Infinity]) {
+    await assert.rejects(table.get(id), {
+      name: "RangeError",
+      message:
+        `Cannot get an ApiTable entity as 'id' must be a string or a finite number: received ${id}`,
+    });
+  }
+  for (const id of [undefined, null, true, { id: 1 }, 1n, ["a"]]) {
+    await assert.rejects(table.get(id as unknown as string), (error) => {
+      assert.ok(error instanceof TypeError, String(error));
+      assert.match(
+        error.message,
+        /^Cannot get an ApiTable entity as 'id' must be a string or a finite number: received /,
+      );
+      return true;
+    });
+  }
+  assert.equal(server.hits, 0);
+});
+
+Deno.test("ApiTable.get() checks the id's type when it scans the collection too", async () => {
+  await using server = countryApi();
+  const table = new ApiTable<Country>(plainFetch, `${server.url}/countries`, { idColumn: "code" });
+  await assert.rejects(table.get({} as unknown as string), TypeError);
+  await assert.rejects(table.get(NaN), RangeError);
+  assert.equal(server.hits, 0);
+});
+
+Deno.test("ApiTable validates every option and argument where it is passed", async () => {
+  const url = "http://x.test/countries";
+  const cases: [unknown, "TypeError" | "RangeError", string][] = [
+    [{ idColumn: 5 }, "TypeError", "'idColumn' must be a non-empty string: received 5"],
+    [
+      { strategy: null },
+      "TypeError",
+      "'strategy' must be a pagination strategy (an object): received null",
+    ],
+    [{ itemPath: 7 }, "TypeError", "'itemPath' must be a path containing {id}: received 7"],
+    [
+      { itemPath: "file:///etc/{id}" },
+      "TypeError",
+      `'itemPath' must be a path or an http(s) URL containing {id}: received "file:///etc/{id}"`,
+    ],
+    [{ item: "data" }, "TypeError", `'item' must be a function when set: received "data"`],
+    [{ prefetch: 1.5 }, "RangeError", "'prefetch' must be an integer >= 1: received 1.5"],
+    [{ maxItems: 0 }, "RangeError", "'maxItems' must be an integer >= 1: received 0"],
+    [{ session: 1 }, "TypeError", "'session' must be a string when set: received 1"],
+    [{ maxPageBytes: -1 }, "RangeError", "'maxPageBytes' must be an integer >= 1: received -1"],
+  ];
+  for (const [extra, name, rule] of cases) {
+    assert.throws(
+      () => new ApiTable(plainFetch, url, { idColumn: "code", ...extra as object }),
+      { name, message: `Cannot create ApiTable as ${rule}` },
+    );
+  }
+  assert.throws(() => new ApiTable(plainFetch, url, undefined as unknown as { idColumn: "x" }), {
+    name: "TypeError",
+    message:
+      "Cannot create ApiTable as 'options' must be an object with idColumn: received undefined",
+  });
+  assert.throws(() => new ApiTable(plainFetch, "data:,[]", { idColumn: "code" }), {
+    name: "TypeError",
+    message: `Cannot create ApiTable as 'url' must be an http: or https: URL: received "data:…"`,
+  });
+  const table = new ApiTable<Country>(plainFetch, url, { idColumn: "code" });
+  assert.throws(() => table.where("", "x"), {
+    name: "TypeError",
+    message: `Cannot filter an ApiTable as 'field' must be a non-empty string: received ""`,
+  });
+  assert.throws(() => table.where("region", NaN), {
+    name: "RangeError",
+    message:
+      "Cannot filter an ApiTable as 'value' must be a string, a finite number or a boolean: received NaN",
+  });
+  assert.throws(() => table.where("region", null as unknown as string), TypeError);
+  assert.throws(() => table.stream({ signal: "stop" as unknown as AbortSignal }), {
+    name: "TypeError",
+    message:
+      `Cannot call ApiTable.stream() as 'signal' must be an AbortSignal when set: received "stop"`,
+  });
+  await assert.rejects(table.list(null as unknown as undefined), {
+    name: "TypeError",
+    message: "Cannot call ApiTable.list() as 'options' must be an object: received null",
+  });
+  await assert.rejects(table.count({ signal: 1 as unknown as AbortSignal }), {
+    name: "TypeError",
+    message: "Cannot call ApiTable.count() as 'signal' must be an AbortSignal when set: received 1",
+  });
+  await assert.rejects(table.get("DE", { signal: {} as AbortSignal }), TypeError);
+});

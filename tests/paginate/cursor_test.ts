@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { cursor, paginate, PaginationError } from "../../mod.ts";
+import { cursor, type CursorOptions, paginate, PaginationError } from "../../mod.ts";
 import { delay, plainFetch, range, serve } from "./_helpers.ts";
 
 Deno.test("cursor() follows next cursors one request at a time", async () => {
@@ -38,10 +38,11 @@ Deno.test("cursor() refuses a cursor that repeats the current one", async () => 
   await assert.rejects(
     Array.fromAsync(paginate(plainFetch, server.url, { strategy: cursor() }), (x) => seen.push(x)),
     (error) =>
-      error instanceof PaginationError && error.page === 2 &&
-      /is malformed: the next cursor repeats the current one: "same"$/.test(error.message),
+      error instanceof PaginationError && error.page === 3 &&
+      /^Cannot request page 3 \(.*\?cursor=same\): it repeats page 2,/.test(error.message),
   );
   assert.deepEqual(seen, [1, 1]); // both pages are sound; the link after page 2 is not
+  assert.equal(server.hits, 2);
 });
 
 Deno.test("cursor() with a slow consumer stays within prefetch pages ahead", async () => {
@@ -54,4 +55,27 @@ Deno.test("cursor() with a slow consumer stays within prefetch pages ahead", asy
   await delay(100);
   assert.equal(server.hits, 3);
   await reader.cancel();
+});
+
+Deno.test("cursor() validates its options", () => {
+  const cases: [unknown, "TypeError" | "RangeError", string][] = [
+    [{ param: "" }, "TypeError", `'param' must be a non-empty string: received ""`],
+    [{ param: 1 }, "TypeError", "'param' must be a non-empty string: received 1"],
+    [{ items: "data" }, "TypeError", `'items' must be a function when set: received "data"`],
+    [
+      { next: "next_cursor" },
+      "TypeError",
+      `'next' must be a function when set: received "next_cursor"`,
+    ],
+  ];
+  for (const [options, name, rule] of cases) {
+    assert.throws(() => cursor(options as CursorOptions), {
+      name,
+      message: `Cannot create cursor as ${rule}`,
+    });
+  }
+  assert.throws(() => cursor(false as unknown as CursorOptions), {
+    name: "TypeError",
+    message: "Cannot create cursor as 'options' must be an object: received false",
+  });
 });

@@ -72,10 +72,33 @@ Deno.test("parseLinkHeader() reads RFC 8288 links", () => {
   assert.throws(() => parseLinkHeader(`<${"a".repeat(20_000)}>`), RangeError);
 });
 
-Deno.test("linkHeader() validates allowOrigins", () => {
+Deno.test("linkHeader() validates its options", () => {
   assert.throws(() => linkHeader({ allowOrigins: ["api.example"] }), {
     name: "TypeError",
     message:
-      `Cannot create linkHeader as 'allowOrigins' must hold absolute URLs: received "api.example"`,
+      `Cannot create linkHeader as 'allowOrigins[0]' must be an absolute URL: received "api.example"`,
+  });
+  // An opaque origin is "null", the origin of every file:, data: or blob: URL: never allowed.
+  for (const origin of ["file:///", "data:,x", "blob:null/x"]) {
+    assert.throws(() => linkHeader({ allowOrigins: ["https://ok.example", origin] }), {
+      name: "TypeError",
+      message:
+        `Cannot create linkHeader as 'allowOrigins[1]' must be an http: or https: URL: received "${
+          origin.slice(0, origin.indexOf(":") + 1)
+        }…"`,
+    });
+  }
+  assert.throws(() => linkHeader({ allowOrigins: "https://a.example" as unknown as string[] }), {
+    name: "TypeError",
+    message:
+      `Cannot create linkHeader as 'allowOrigins' must be an array: received "https://a.example"`,
+  });
+  assert.throws(() => linkHeader({ items: [] as unknown as () => unknown }), {
+    name: "TypeError",
+    message: "Cannot create linkHeader as 'items' must be a function when set: received []",
+  });
+  assert.throws(() => linkHeader(null as unknown as undefined), {
+    name: "TypeError",
+    message: "Cannot create linkHeader as 'options' must be an object: received null",
   });
 });

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { offset, paginate, PaginationError } from "../../mod.ts";
+import { offset, type OffsetOptions, paginate, PaginationError } from "../../mod.ts";
 import { delay, plainFetch, range, serve } from "./_helpers.ts";
 
 function rows(url: URL, total: number, reportTotal: boolean): Response {
@@ -57,4 +57,24 @@ Deno.test("offset() validates its options", () => {
     name: "RangeError",
     message: "Cannot create offset as 'limit' must be an integer >= 1: received 0",
   });
+  const cases: [unknown, "TypeError" | "RangeError", string][] = [
+    [{ offsetParam: "" }, "TypeError", `'offsetParam' must be a non-empty string: received ""`],
+    [{ limitParam: ["l"] }, "TypeError", `'limitParam' must be a non-empty string: received ["l"]`],
+    [
+      { limitParam: "offset" },
+      "TypeError",
+      `'limitParam' must be another parameter than offsetParam: received "offset"`,
+    ],
+    [{ limit: Infinity }, "RangeError", "'limit' must be an integer >= 1: received Infinity"],
+    [{ start: -5 }, "RangeError", "'start' must be an integer >= 0: received -5"],
+    [{ items: {} }, "TypeError", "'items' must be a function when set: received {}"],
+    [{ total: "total" }, "TypeError", `'total' must be a function when set: received "total"`],
+    [{ speculative: "no" }, "TypeError", `'speculative' must be true or false: received "no"`],
+  ];
+  for (const [options, name, rule] of cases) {
+    assert.throws(() => offset(options as OffsetOptions), {
+      name,
+      message: `Cannot create offset as ${rule}`,
+    });
+  }
 });

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { pageNumber, paginate } from "../../mod.ts";
+import { pageNumber, type PageNumberOptions, paginate } from "../../mod.ts";
 import { delay, numbered, plainFetch, range, serve, until } from "./_helpers.ts";
 
 Deno.test("pageNumber() uses the configured parameter names and extractors", async () => {
@@ -89,4 +89,31 @@ Deno.test("pageNumber() validates its options", () => {
     message: "Cannot create pageNumber as 'perPage' must be an integer >= 1: received 0",
   });
   assert.throws(() => pageNumber({ startPage: -1 }), RangeError);
+  const cases: [unknown, "TypeError" | "RangeError", string][] = [
+    [{ pageParam: "" }, "TypeError", `'pageParam' must be a non-empty string: received ""`],
+    [{ perPageParam: 1 }, "TypeError", "'perPageParam' must be a non-empty string: received 1"],
+    [
+      { perPageParam: "page" },
+      "TypeError",
+      `'perPageParam' must be another parameter than pageParam: received "page"`,
+    ],
+    [{ perPage: 2.5 }, "RangeError", "'perPage' must be an integer >= 1: received 2.5"],
+    [{ startPage: 0.5 }, "RangeError", "'startPage' must be an integer >= 0: received 0.5"],
+    [{ startPage: "1" }, "TypeError", `'startPage' must be an integer >= 0: received "1"`],
+    [{ items: "data" }, "TypeError", `'items' must be a function when set: received "data"`],
+    [{ totalPages: 3 }, "TypeError", "'totalPages' must be a function when set: received 3"],
+    [{ totalItems: null }, "TypeError", "'totalItems' must be a function when set: received null"],
+    [{ untilEmpty: "yes" }, "TypeError", `'untilEmpty' must be true or false: received "yes"`],
+    [{ speculative: 1 }, "TypeError", "'speculative' must be true or false: received 1"],
+  ];
+  for (const [options, name, rule] of cases) {
+    assert.throws(() => pageNumber(options as PageNumberOptions), {
+      name,
+      message: `Cannot create pageNumber as ${rule}`,
+    });
+  }
+  assert.throws(() => pageNumber("page" as unknown as PageNumberOptions), {
+    name: "TypeError",
+    message: `Cannot create pageNumber as 'options' must be an object: received "page"`,
+  });
 });

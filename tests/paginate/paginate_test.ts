@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { HttpError, isPaginationError, pages, paginate, PaginationError } from "../../mod.ts";
-import type { PageFetcher } from "../../mod.ts";
+import type { PageFetcher, PaginateOptions } from "../../mod.ts";
 import { delay, numbered, plainFetch, range, retrying, serve, until } from "./_helpers.ts";
 
 Deno.test("paginate() yields every item of a page-number API in order", async () => {
@@ -315,14 +315,68 @@ Deno.test("pages() hands out whole pages with status and headers", async () => {
 Deno.test("paginate() validates its arguments", () => {
   assert.throws(() => paginate(plainFetch, "/relative"), {
     name: "TypeError",
-    message:
-      `Cannot create a paginated stream as 'url' must be an absolute URL: received "/relative"`,
+    message: `Cannot create paginate as 'url' must be an absolute URL: received "/relative"`,
   });
   assert.throws(() => paginate(plainFetch, "http://x.test/", { prefetch: 0 }), {
     name: "RangeError",
-    message: "Cannot create a paginated stream as 'prefetch' must be an integer >= 1: received 0",
+    message: "Cannot create paginate as 'prefetch' must be an integer >= 1: received 0",
   });
-  assert.throws(() => pages(plainFetch, "http://x.test/", { maxPageBytes: 1.5 }), RangeError);
+  assert.throws(() => pages(plainFetch, "http://x.test/", { maxPageBytes: 1.5 }), {
+    name: "RangeError",
+    message: "Cannot create pages as 'maxPageBytes' must be an integer >= 1: received 1.5",
+  });
+});
+
+Deno.test("paginate() and pages() validate every option where it is passed", () => {
+  const url = "http://x.test/";
+  const cases: [unknown, "TypeError" | "RangeError", string][] = [
+    [{ prefetch: 2.5 }, "RangeError", "'prefetch' must be an integer >= 1: received 2.5"],
+    [{ prefetch: "3" }, "TypeError", `'prefetch' must be an integer >= 1: received "3"`],
+    [{ maxPages: 0 }, "RangeError", "'maxPages' must be an integer >= 1: received 0"],
+    [{ maxPages: NaN }, "RangeError", "'maxPages' must be an integer >= 1: received NaN"],
+    [{ maxItems: -1 }, "RangeError", "'maxItems' must be an integer >= 1: received -1"],
+    [{ maxItems: "10" }, "TypeError", `'maxItems' must be an integer >= 1: received "10"`],
+    [{ maxPageBytes: 0 }, "RangeError", "'maxPageBytes' must be an integer >= 1: received 0"],
+    [{ signal: "stop" }, "TypeError", `'signal' must be an AbortSignal when set: received "stop"`],
+    [{ session: 7 }, "TypeError", "'session' must be a string when set: received 7"],
+    [{ onProgress: true }, "TypeError", "'onProgress' must be a function when set: received true"],
+    [
+      { strategy: "cursor" },
+      "TypeError",
+      `'strategy' must be a pagination strategy (an object): received "cursor"`,
+    ],
+    [
+      { strategy: { first: () => ({}) } },
+      "TypeError",
+      "'strategy.items' must be a function: received undefined",
+    ],
+    [
+      { strategy: { first() {}, items() {}, next() {}, ahead: 1 } },
+      "TypeError",
+      "'strategy.ahead' must be a function when set: received 1",
+    ],
+  ];
+  for (const [name, make] of [["paginate", paginate], ["pages", pages]] as const) {
+    for (const [options, type, rule] of cases) {
+      assert.throws(() => make(plainFetch, url, options as PaginateOptions), {
+        name: type,
+        message: `Cannot create ${name} as ${rule}`,
+      });
+    }
+    assert.throws(() => make(plainFetch, url, null as unknown as PaginateOptions), {
+      name: "TypeError",
+      message: `Cannot create ${name} as 'options' must be an object: received null`,
+    });
+    assert.throws(() => make("fetch" as unknown as PageFetcher, url), {
+      name: "TypeError",
+      message: `Cannot create ${name} as 'fetcher' must be a function: received "fetch"`,
+    });
+    // Only the scheme of a URL that is not http(s) is echoed.
+    assert.throws(() => make(plainFetch, "file:///home/me/.netrc"), {
+      name: "TypeError",
+      message: `Cannot create ${name} as 'url' must be an http: or https: URL: received "file:…"`,
+    });
+  }
 });
 
 Deno.test("paginate() cancels the bodies of pages it no longer needs, even if the fetcher ignores the signal", async () => {
