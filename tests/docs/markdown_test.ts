@@ -5,8 +5,7 @@
 //
 // A block that needs something this machine does not have (a remote API, a secret, a binding)
 // declares it as a placeholder — `const token = undefined as unknown as string;` — and is only
-// type-checked (`declare` is refused by `deno check --doc-only`, which wraps a block in a
-// function). A block that imports a Redis or PostgreSQL client runs against the local service, and is
+// type-checked (Deno's doc tooling wraps a block in a function, where `declare` is an error). A block that imports a Redis or PostgreSQL client runs against the local service, and is
 // skipped with one line when the service is down (it fails instead under CI=true).
 import assert from "node:assert/strict";
 import { type Service, serviceTest } from "../store/_services.ts";
@@ -30,17 +29,24 @@ export interface CodeBlock {
 /** The fenced (```) code blocks of `markdown`, in order. */
 export function codeBlocks(file: string, markdown: string): CodeBlock[] {
   const blocks: CodeBlock[] = [];
-  let open: { line: number; fence: string; info: string[]; body: string[] } | undefined;
+  let open:
+    | { line: number; indent: number; fence: string; info: string[]; body: string[] }
+    | undefined;
   markdown.split("\n").forEach((text, index) => {
     if (open === undefined) {
-      const match = text.match(/^\s*(`{3,})\s*(.*)$/);
-      if (match) open = { line: index + 1, fence: match[1], info: match[2].split(/\s+/), body: [] };
+      const match = text.match(/^( *)(`{3,})\s*(.*)$/);
+      if (match) {
+        const [, indent, fence, info] = match;
+        open = { line: index + 1, indent: indent.length, fence, info: info.split(/\s+/), body: [] };
+      }
     } else if (text.trim() === open.fence) {
       const [lang = "", ...attributes] = open.info.filter((word) => word !== "");
       blocks.push({ file, line: open.line, lang, attributes, code: open.body.join("\n") });
       open = undefined;
     } else {
-      open.body.push(text);
+      // A fence inside a list item is indented: its lines lose that indentation, as in markdown.
+      const indent = text.match(/^ */)![0].length;
+      open.body.push(text.slice(Math.min(indent, open.indent)));
     }
   });
   assert.equal(open, undefined, `${file}: the fence opened on line ${open?.line} is never closed`);
@@ -122,6 +128,8 @@ Deno.test("codeBlocks() finds fenced blocks, their language, attributes and line
     { file: "t.md", line: 7, lang: "sh", attributes: [], code: "ls" },
   ]);
   assert.throws(() => codeBlocks("t.md", "```ts\nopen"), /never closed/);
+  const listed = "- item:\n\n  ```ts\n  declare const a: number;\n    a;\n  ```\n";
+  assert.equal(codeBlocks("t.md", listed)[0].code, "declare const a: number;\n  a;");
 });
 
 Deno.test("the documentation has TypeScript blocks that run", () => {
