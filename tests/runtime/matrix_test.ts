@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { Miniflare } from "miniflare";
 import { bundle, run, tempDir } from "./_bundle.ts";
+import { serveFixture } from "./_fixture.ts";
 import { expected } from "./smoke.ts";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
@@ -20,34 +21,12 @@ export default {
   },
 };`;
 
-// /hello; /flaky?id=… answers 503 (Retry-After: 0) the first time an id is seen; /items has
-// three pages of 3, 3 and 1 numbers in the { data, pagination } shape.
-function serveFixture(): Deno.HttpServer<Deno.NetAddr> {
-  const seen = new Set<string>();
-  return Deno.serve({ port: 0, hostname: "127.0.0.1", onListen() {} }, (request) => {
-    const url = new URL(request.url);
-    if (url.pathname === "/hello") return new Response("hello");
-    if (url.pathname === "/flaky") {
-      const id = url.searchParams.get("id") ?? "";
-      if (seen.has(id)) return new Response("recovered");
-      seen.add(id);
-      return new Response("busy", { status: 503, headers: { "Retry-After": "0" } });
-    }
-    if (url.pathname === "/items") {
-      const page = Number(url.searchParams.get("page") ?? 1);
-      const data = [1, 2, 3, 4, 5, 6, 7].slice((page - 1) * 3, page * 3);
-      return Response.json({ data, pagination: { page, total: 7, total_pages: 3 } });
-    }
-    return new Response("not found", { status: 404 });
-  });
-}
-
 Deno.test("runtime matrix: the bundled public API behaves the same in every runtime", async (t) => {
   await using dir = await tempDir();
   await bundle(`${root}tests/runtime/smoke.ts`, `${dir.path}/smoke.mjs`);
   await Deno.writeTextFile(`${dir.path}/run.mjs`, runner);
   await bundle({ contents: worker, resolveDir: dir.path }, `${dir.path}/worker.mjs`);
-  const server = serveFixture();
+  const { server } = serveFixture();
   const baseUrl = `http://127.0.0.1:${server.addr.port}`;
   try {
     const cli: [string, string, string[]][] = [
