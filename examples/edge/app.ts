@@ -1,7 +1,7 @@
 // The edge example: a Hono app that serves a paginated collection, protected by rateLimit().
 //
-//   deno task edge                        # deno serve on http://localhost:8000
-//   npx wrangler dev examples/edge/app.ts # Cloudflare Workers (see wrangler.toml)
+//   deno task edge                          # deno serve on http://localhost:8000
+//   cd examples/edge && npx wrangler dev    # Cloudflare Workers (wrangler.toml beside this file)
 //
 // Routes:
 //   GET /countries?page=N&per_page=M  one page: { data, pagination } with RFC 8288 Link headers
