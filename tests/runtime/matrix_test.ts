@@ -9,11 +9,28 @@ import { expected } from "./smoke.ts";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 const bun = `${root}node_modules/bun/bin/bun.exe`;
+const tsx = `${root}node_modules/tsx/dist/cli.mjs`;
+const esbuild = `${root}node_modules/esbuild/bin/esbuild`;
+const ci = Deno.env.get("CI") === "true";
 
 // Each runtime imports the same bundle; only these few lines differ.
 const runner = `import { smoke } from "./smoke.mjs";
 const runtime = globalThis.Deno ? "Deno" : globalThis.Bun ? "Bun" : "Node";
 console.log(JSON.stringify({ runtime, report: await smoke(process.argv.at(-1)) }));`;
+// Node and Bun users without JSR (README, "Node and Bun"): tsx and Bun run the TypeScript source
+// itself; Node imports a bundle of mod.ts made by the README's esbuild command.
+const source = `import { smoke } from ${JSON.stringify(`${root}tests/runtime/smoke.ts`)};
+const runtime = globalThis.Bun ? "Bun" : "Node";
+console.log(JSON.stringify({ runtime, report: await smoke(process.argv.at(-1)) }));`;
+const consumer = `import { FluxLimiter, Pool } from "./fluxpool.mjs";
+const limiter = new FluxLimiter({ rate: 10, burst: 3 });
+const allowed = [1, 2, 3, 4].map(() => limiter.check("k").allowed);
+const pool = new Pool({ baseUrl: process.argv.at(-1), retry: { attempts: 3 } });
+const items = [];
+for await (const item of pool.paginate("/items")) items.push(item);
+const retried = await (await pool.get("/flaky?id=" + crypto.randomUUID())).text();
+await pool.close();
+console.log(JSON.stringify({ allowed, items, retried }));`;
 const worker = `import { smoke } from "./smoke.mjs";
 export default {
   async fetch(_request, env) {
@@ -26,6 +43,8 @@ Deno.test("runtime matrix: the bundled public API behaves the same in every runt
   await bundle(`${root}tests/runtime/smoke.ts`, `${dir.path}/smoke.mjs`);
   await Deno.writeTextFile(`${dir.path}/run.mjs`, runner);
   await bundle({ contents: worker, resolveDir: dir.path }, `${dir.path}/worker.mjs`);
+  await Deno.writeTextFile(`${dir.path}/source.mts`, source);
+  await Deno.writeTextFile(`${dir.path}/consumer.mjs`, consumer);
   const { server } = serveFixture();
   const baseUrl = `http://127.0.0.1:${server.addr.port}`;
   try {
@@ -41,6 +60,41 @@ Deno.test("runtime matrix: the bundled public API behaves the same in every runt
         assert.deepEqual(JSON.parse(stdout), { runtime: name, report: expected });
       });
     }
+    await t.step("Bun, the TypeScript source", async () => {
+      const { code, stdout, stderr } = await run(bun, ["source.mts", baseUrl], { cwd: dir.path });
+      assert.equal(code, 0, `Bun failed:\n${stderr}`);
+      assert.deepEqual(JSON.parse(stdout), { runtime: "Bun", report: expected });
+    });
+    // tsx is a dev dependency: missing only before \`npm ci\` has installed it.
+    const hasTsx = await Deno.stat(tsx).then(() => true, () => false);
+    await t.step({
+      name: "Node, tsx on the TypeScript source",
+      ignore: !hasTsx && !ci,
+      async fn() {
+        assert.ok(hasTsx, `${tsx} is missing: run npm ci`);
+        const { code, stdout, stderr } = await run("node", [tsx, "source.mts", baseUrl], {
+          cwd: dir.path,
+        });
+        assert.equal(code, 0, `tsx failed:\n${stderr}`);
+        assert.deepEqual(JSON.parse(stdout), { runtime: "Node", report: expected });
+      },
+    });
+    await t.step("Node, an esbuild bundle of mod.ts", async () => {
+      const args = ["mod.ts", "--bundle", "--format=esm", "--platform=neutral"];
+      const built = await run(esbuild, [...args, `--outfile=${dir.path}/fluxpool.mjs`], {
+        cwd: root,
+      });
+      assert.equal(built.code, 0, built.stderr);
+      const { code, stdout, stderr } = await run("node", ["consumer.mjs", baseUrl], {
+        cwd: dir.path,
+      });
+      assert.equal(code, 0, `Node failed:\n${stderr}`);
+      assert.deepEqual(JSON.parse(stdout), {
+        allowed: [true, true, true, false],
+        items: [1, 2, 3, 4, 5, 6, 7],
+        retried: "recovered",
+      });
+    });
     await t.step("workerd", async () => {
       const mf = new Miniflare({
         modules: true,
