@@ -1,7 +1,38 @@
 /**
  * fluxpool: call rate-limited, paginated REST APIs quickly and politely, and protect your own
- * endpoints with exact rate limits. Built only on web standards, so it runs in Deno, Node, Bun,
- * Cloudflare Workers and Deno Deploy.
+ * endpoints with exact rate limits.
+ *
+ * Built only on web standards (`fetch`, `AbortSignal`, `ReadableStream`), with no dependencies:
+ * the same code runs in Deno, Deno Deploy, Cloudflare Workers, Node ≥ 20, Bun and browsers, each
+ * tested by the repository's runtime matrix. In a browser, a cross-origin API's CORS answers
+ * decide what the pool can read: it should expose `Retry-After`, `RateLimit` and `Link`.
+ *
+ * This entry point holds the common path: {@linkcode Pool} (retries, rate limits, credentials
+ * that stay on `baseUrl`'s origin, pacing from the server's headers, statistics),
+ * {@linkcode paginate} and its strategies, {@linkcode ApiTable}, the {@linkcode Dispatcher},
+ * {@linkcode FluxLimiter} and the errors. The other entry points: `./limiter` (algorithms,
+ * several limits, quotas, adaptive rates), `./distributed` (`DistributedLimiter`, `StateStore`),
+ * the stores `./redis`, `./postgres` and `./deno-kv`, `./hono` (middleware), `./headers`,
+ * `./metrics`, `./otel` and `./testing`.
+ *
+ * @example A pool reading every page of a collection
+ * ```ts
+ * import { Pool } from "@fluxpool/fluxpool";
+ * import assert from "node:assert/strict";
+ *
+ * // A stand-in for the API: two pages in the default shape, { data, pagination }.
+ * function api(input: string | URL | Request): Promise<Response> {
+ *   const page = new URL(input instanceof Request ? input.url : input).searchParams.get("page");
+ *   const data = page === "2" ? ["c"] : ["a", "b"];
+ *   return Promise.resolve(Response.json({ data, pagination: { total_pages: 2 } }));
+ * }
+ *
+ * const pool = new Pool({ baseUrl: "https://api.example.com", fetch: api });
+ * const items: string[] = [];
+ * for await (const item of pool.paginate<string>("/items")) items.push(item);
+ * assert.deepEqual(items, ["a", "b", "c"]);
+ * await pool.close();
+ * ```
  *
  * @example An exact GCRA limiter
  * ```ts

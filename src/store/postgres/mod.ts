@@ -1,6 +1,7 @@
 /**
  * Distributed rate limiting on PostgreSQL: {@linkcode PostgresStore} over any client with
- * `query(text, params)` (such as `pg`), and the schema it runs on.
+ * `query(text, params)` (such as `pg`), and the schema it runs on. The store imports no client:
+ * it runs wherever yours does (the tests drive `pg` in Deno).
  *
  * @example A limit shared by every process on one database
  * ```ts ignore

@@ -1,6 +1,8 @@
 /**
  * Distributed rate limiting on Redis: {@linkcode RedisStore}, adapters for ioredis and
- * node-redis (an `@upstash/redis` client fits as it is), and the Lua scripts themselves.
+ * node-redis (an `@upstash/redis` client fits as it is), and the Lua scripts themselves. The
+ * store imports no client: it runs wherever yours does (the tests drive ioredis and node-redis
+ * in Deno).
  *
  * @example A limit shared by every process on one Redis
  * ```ts ignore
