@@ -1,7 +1,7 @@
 // A Cloudflare Worker of your own that uses fluxpool: a per-client limit in front of an upstream
 // API whose pages it reads through a pool. `npx wrangler deploy` bundles and ships it as it is;
-// `node test.mjs` (beside this file) bundles it with esbuild and runs it in workerd through
-// Miniflare, the recipe docs/hono.md describes ("Your own Worker").
+// `node run_in_workerd.mjs` (beside this file) bundles it with esbuild and runs it in workerd
+// through Miniflare, the recipe docs/hono.md describes ("Your own Worker").
 import { FluxLimiter, Pool } from "@fluxpool/fluxpool";
 
 /** The Worker's bindings (`[vars]` in wrangler.toml, `bindings` in Miniflare). */

@@ -1,28 +1,28 @@
 // The Workers recipe (docs/hono.md, "Your own Worker"): examples/workers/ is laid out as a user's
 // project with @fluxpool/fluxpool installed in node_modules — here a package whose exports map is
-// deno.json's, pointing at this checkout's source — and its own `node test.mjs` bundles the
-// Worker with esbuild and runs it in workerd through Miniflare.
+// deno.json's, pointing at this checkout's source — and its own `node run_in_workerd.mjs` bundles
+// the Worker with esbuild and runs it in workerd through Miniflare.
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { run, tempDir } from "./_bundle.ts";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 
-Deno.test("Workers recipe: examples/workers/test.mjs bundles the Worker and runs it in workerd", async () => {
+Deno.test("Workers recipe: examples/workers/run_in_workerd.mjs bundles the Worker and runs it in workerd", async () => {
   await using dir = await tempDir();
   const project = dir.path;
-  for (const file of ["worker.ts", "test.mjs"]) {
+  for (const file of ["worker.ts", "run_in_workerd.mjs"]) {
     await Deno.copyFile(`${root}examples/workers/${file}`, `${project}/${file}`);
   }
   await installFluxpool(`${project}/node_modules/@fluxpool/fluxpool`);
   for (const name of ["esbuild", "miniflare"]) {
     await Deno.symlink(`${root}node_modules/${name}`, `${project}/node_modules/${name}`);
   }
-  const { code, stdout, stderr } = await run("node", ["test.mjs"], {
+  const { code, stdout, stderr } = await run("node", ["run_in_workerd.mjs"], {
     cwd: project,
     timeoutMs: 60_000,
   });
-  assert.equal(code, 0, `node test.mjs failed:\n${stdout}\n${stderr}`);
+  assert.equal(code, 0, `node run_in_workerd.mjs failed:\n${stdout}\n${stderr}`);
   assert.match(stdout, /ok: the Worker ran in workerd/);
 });
 

@@ -1,7 +1,8 @@
 // Runs ./worker.ts inside workerd, as a test of your own Worker would: esbuild bundles it (with
 // @fluxpool/fluxpool from node_modules, as `npx jsr add @fluxpool/fluxpool` installs it) into one
 // ES module, and Miniflare loads that bundle. The upstream API is answered in-process through
-// Miniflare's `outboundService`, so the test needs no network. Run: `node test.mjs`.
+// Miniflare's `outboundService`, so the check needs no network. Run: `node run_in_workerd.mjs`.
+// (Not named test.mjs, which `deno test` would pick up in this repository.)
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
