@@ -8,10 +8,26 @@
 //   GET /countries/all                every country as NDJSON, read page by page from an
 //                                     upstream through pool.paginate (the app itself by default)
 //   GET /metrics                      the limiter's metrics (PrometheusMetrics) in text format
+//
+// The limit on /countries*: one global limit when the Worker has a Durable Object binding
+// `LIMITER` (wrangler.toml binds FluxpoolLimiterObject, which this module exports): every
+// isolate in every Cloudflare location decides in the client's own object, exactly. Without
+// the binding (deno serve, Deno Deploy, a Worker without it) each isolate limits on its own,
+// in memory, and the /metrics counts are that isolate's: N isolates let N times the rate through.
 import { Hono } from "hono";
 import { type Clock, FluxLimiter } from "../../mod.ts";
+import { DistributedLimiter } from "../../src/store/mod.ts";
+import {
+  type DurableObjectNamespaceLike,
+  DurableObjectStore,
+} from "../../src/store/durable_object/mod.ts";
 import { PrometheusMetrics } from "../../src/metrics/mod.ts";
-import { clientAddress, rateLimit, type RateLimitContext } from "../../src/hono/mod.ts";
+import {
+  clientAddress,
+  rateLimit,
+  type RateLimitContext,
+  type RateLimitMiddleware,
+} from "../../src/hono/mod.ts";
 import { countries } from "./countries.ts";
 import { streamAll } from "./_all.ts";
 import { pageOf, parsePaging, problem } from "./_paging.ts";
@@ -51,15 +67,44 @@ function setting(c: RateLimitContext, name: string): string | undefined {
   }
 }
 
+/** The Durable Object binding `LIMITER`, when the Worker has one. */
+function limiterBinding(c: RateLimitContext): DurableObjectNamespaceLike | undefined {
+  const binding = c.env?.LIMITER;
+  return typeof binding?.idFromName === "function" && typeof binding.get === "function"
+    ? binding
+    : undefined;
+}
+
 /** Builds the app. */
 export function createApp(options: EdgeAppOptions = {}): Hono {
   const { rate = 20, burst = 40, clock } = options;
   const metrics = new PrometheusMetrics({ name: "countries" });
   const limiter = new FluxLimiter({ rate, burst, clock, metrics });
+  const local = rateLimit({ limiter, key: clientKey });
+  // Workers hand the bindings to each request, not to the module: one middleware per binding.
+  const global = new WeakMap<object, RateLimitMiddleware>();
   const app = new Hono();
 
   // "/countries/*" matches "/countries" itself too.
-  app.use("/countries/*", rateLimit({ limiter, key: clientKey }));
+  app.use("/countries/*", (c, next) => {
+    const namespace = limiterBinding(c);
+    if (namespace === undefined) return local(c, next);
+    let middleware = global.get(namespace);
+    if (middleware === undefined) {
+      const store = new DurableObjectStore(namespace);
+      // While the object cannot answer in time, this isolate's in-memory limiter decides.
+      const shared = new DistributedLimiter({
+        store,
+        rate,
+        burst,
+        timeoutMs: 1000,
+        onStoreError: limiter,
+      });
+      middleware = rateLimit({ limiter: shared, key: clientKey });
+      global.set(namespace, middleware);
+    }
+    return middleware(c, next);
+  });
 
   app.get("/countries", (c) => {
     const paging = parsePaging(new URL(c.req.url));
@@ -81,6 +126,9 @@ export function createApp(options: EdgeAppOptions = {}): Hono {
 
   return app;
 }
+
+/** The Durable Object class the `LIMITER` binding names, for Workers. */
+export { FluxpoolLimiterObject } from "../../src/store/durable_object/mod.ts";
 
 /** The app `deno serve` and Workers run. */
 const app: Hono = createApp();

@@ -5,6 +5,8 @@ import { fileURLToPath } from "node:url";
 import { Miniflare } from "miniflare";
 import { countries } from "../../../examples/edge/countries.ts";
 import { bundle, tempDir } from "../../runtime/_bundle.ts";
+import { ORIGIN } from "../../../src/store/durable_object/_protocol.ts";
+import type { DurableObjectNamespaceLike } from "../../../src/store/durable_object/mod.ts";
 
 const root = fileURLToPath(new URL("../../../", import.meta.url));
 
@@ -54,6 +56,47 @@ Deno.test("edge app runs as a Cloudflare Worker in workerd", async () => {
       await metrics.text(),
       /^fluxpool_decisions_total\{limiter="countries",result="allowed"\} 7$/m,
     );
+  } finally {
+    await mf.dispose();
+  }
+});
+
+Deno.test("edge app limits globally through the LIMITER Durable Object when it is bound", async () => {
+  await using dir = await tempDir();
+  await bundle(`${root}examples/edge/app.ts`, `${dir.path}/worker.mjs`);
+  const mf = new Miniflare({
+    modules: true,
+    script: await Deno.readTextFile(`${dir.path}/worker.mjs`),
+    compatibilityDate: "2025-01-01",
+    durableObjects: { LIMITER: "FluxpoolLimiterObject" },
+    cf: false,
+  });
+  try {
+    // 30 of the burst of 40 at once: the key is 1.5 s from full, so its state is still there.
+    const pages = await Promise.all(Array.from({ length: 30 }, async () => {
+      const page = await mf.dispatchFetch("http://edge.test/countries", {
+        headers: { "cf-connecting-ip": "198.51.100.1" },
+      });
+      await page.body?.cancel();
+      return page;
+    }));
+    assert.deepEqual(new Set(pages.map((page) => page.status)), new Set([200]));
+    assert.ok(
+      pages.every((page) => /^"default";r=\d+;t=\d+$/.test(page.headers.get("RateLimit")!)),
+    );
+    // The decisions were made in the client's object, on its storage, not in the isolate.
+    const namespace = await mf.getDurableObjectNamespace(
+      "LIMITER",
+    ) as unknown as DurableObjectNamespaceLike;
+    const key = "fluxpool:198.51.100.1";
+    const stored = await namespace.get(namespace.idFromName(key)).fetch(`${ORIGIN}/read`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ key }),
+    });
+    assert.equal(JSON.parse(await stored.text()).version, 30);
+    const metrics = await mf.dispatchFetch("http://edge.test/metrics");
+    assert.match(await metrics.text(), /result="allowed"\} 0$/m);
   } finally {
     await mf.dispose();
   }
