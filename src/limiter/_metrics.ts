@@ -13,9 +13,15 @@ export function assertMetrics(owner: string, value: unknown): LimiterMetrics | u
   if (missing !== undefined) {
     throw new TypeError(
       `Cannot create ${owner} as 'metrics' must implement LimiterMetrics (no ${missing}() method): received ${
-        describe(value)
+        shown(value)
       }`,
     );
   }
   return value as LimiterMetrics;
+}
+
+// An object given by mistake (a client, its options) may hold a credential: never echo it.
+function shown(value: unknown): string {
+  if (typeof value === "function") return "a function";
+  return typeof value === "object" && value !== null ? "an object" : describe(value);
 }

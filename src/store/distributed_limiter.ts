@@ -8,6 +8,8 @@
 import type { Algorithm } from "../limiter/algorithm.ts";
 import { type Clock, systemClock } from "../core/clock.ts";
 import type { RateLimitDecision } from "../limiter/decision.ts";
+import type { DecisionSource, LimiterMetrics } from "../limiter/metrics.ts";
+import { assertMetrics } from "../limiter/_metrics.ts";
 import { FluxLimiter } from "../limiter/flux_limiter.ts";
 import type { LimitSpec } from "../limiter/multi_limit.ts";
 import { pickAlgorithm } from "../limiter/_pick_algorithm.ts";
@@ -81,10 +83,20 @@ export interface DistributedLimiterOptions<K = string> {
    */
   localCache?: boolean | number;
   /**
-   * Where time comes from (for the local cache and the cool-down; stores keep their own time).
+   * Where time comes from (for the local cache, the cool-down and metrics latencies; stores
+   * keep their own time).
    * @default {systemClock}
    */
   clock?: Clock;
+  /**
+   * Told every consuming decision with its `source` (`recordDecision`), every failed check
+   * (`recordError`), and every store call with its duration and error (`recordStoreCall`,
+   * when the hook has it): a `PrometheusMetrics`, an `OpenTelemetryMetrics`, or your
+   * own {@linkcode LimiterMetrics}. Without it the limiter neither reads the clock for it nor
+   * calls anything.
+   * @default {undefined}
+   */
+  metrics?: LimiterMetrics;
 }
 
 /** A decision from a {@linkcode DistributedLimiter}, with where it came from. */
@@ -93,7 +105,7 @@ export interface DistributedDecision extends RateLimitDecision {
    * `"store"` when the store decided, `"cache"` when the local block cache denied without a
    * round trip, `"fallback"` when the store failed and `onStoreError` decided.
    */
-  readonly source: "store" | "cache" | "fallback";
+  readonly source: DecisionSource;
   /** The store's error when `source` is `"fallback"`. */
   readonly storeError?: unknown;
 }
@@ -149,6 +161,7 @@ export class DistributedLimiter<K = string> {
   #downUntil = -Infinity;
   #lastError: unknown;
   #denyRetryMs: number;
+  #metrics: LimiterMetrics | undefined;
 
   /**
    * Creates a limiter.
@@ -170,6 +183,7 @@ export class DistributedLimiter<K = string> {
       storeCooldownMs = 1000,
       localCache = false,
       clock = systemClock,
+      metrics,
     } = options ?? ({} as DistributedLimiterOptions<K>);
     if (options !== undefined && options !== null && typeof options !== "object") {
       fail("options", "an object", options);
@@ -212,6 +226,7 @@ export class DistributedLimiter<K = string> {
     this.#policy = onStoreError;
     this.#cooldownMs = storeCooldownMs;
     this.#clock = clock;
+    this.#metrics = assertMetrics(OWNER, metrics);
     // Failing closed answers the wait a key sees right after its whole capacity was used.
     const full = this.#algorithm.decide(undefined, 0, this.#algorithm.limit).state;
     this.#denyRetryMs = this.#algorithm.decide(full, 0, 1).decision.retryAfterMs;
@@ -249,7 +264,9 @@ export class DistributedLimiter<K = string> {
    * ```
    */
   check(key: K, cost = 1, options: DistributedCheckOptions = {}): Promise<DistributedDecision> {
-    return this.#decide(key, cost, true, options?.signal);
+    const metrics = this.#metrics;
+    if (metrics === undefined) return this.#decide(key, cost, true, options?.signal);
+    return this.#measure(key, cost, options?.signal, metrics);
   }
 
   /**
@@ -300,11 +317,40 @@ export class DistributedLimiter<K = string> {
     const full = this.#key(key, "reset");
     this.#cache?.delete(full);
     if (this.#policy instanceof FluxLimiter) this.#policy.reset(key);
-    await withDeadline(
-      (signal) => this.#store.reset(full, { signal }),
-      this.#timeoutMs,
-      options?.signal,
-    );
+    const signal = options?.signal;
+    const metrics = this.#metrics;
+    const start = metrics === undefined ? 0 : this.#clock.now();
+    try {
+      await withDeadline(
+        (inner) => this.#store.reset(full, { signal: inner }),
+        this.#timeoutMs,
+        signal,
+      );
+    } catch (error) {
+      if (!(signal?.aborted && error === signal.reason)) {
+        metrics?.recordStoreCall?.(this.#clock.now() - start, error);
+      }
+      throw error;
+    }
+    metrics?.recordStoreCall?.(this.#clock.now() - start, undefined);
+  }
+
+  async #measure(
+    key: K,
+    cost: number,
+    signal: AbortSignal | undefined,
+    metrics: LimiterMetrics,
+  ): Promise<DistributedDecision> {
+    const start = this.#clock.now();
+    let decision: DistributedDecision;
+    try {
+      decision = await this.#decide(key, cost, true, signal);
+    } catch (error) {
+      if (!(signal?.aborted && error === signal.reason)) metrics.recordError(error);
+      throw error;
+    }
+    metrics.recordDecision(key, decision.allowed, this.#clock.now() - start, decision.source);
+    return decision;
   }
 
   #key(key: K, verb: string): string {
@@ -342,6 +388,8 @@ export class DistributedLimiter<K = string> {
       };
     }
     if (now < this.#downUntil) return this.#fallback(key, cost, consume, this.#lastError);
+    const metrics = this.#metrics;
+    const start = metrics === undefined ? 0 : this.#clock.now();
     let decision: RateLimitDecision;
     try {
       const reply = await withDeadline(
@@ -352,10 +400,12 @@ export class DistributedLimiter<K = string> {
       decision = checkDecision(reply, this.#algorithm, this.#storeName);
     } catch (error) {
       if (signal?.aborted && error === signal.reason) throw error;
+      metrics?.recordStoreCall?.(this.#clock.now() - start, error);
       this.#lastError = error;
       this.#downUntil = this.#clock.now() + this.#cooldownMs;
       return this.#fallback(key, cost, consume, error);
     }
+    metrics?.recordStoreCall?.(this.#clock.now() - start, undefined);
     if (!decision.allowed && decision.remaining === 0 && cost > 0) {
       this.#cache?.block(full, cost, decision.limit, now + decision.retryAfterMs);
     }
