@@ -1,7 +1,7 @@
 // Validation shared by every limiter that takes a `metrics` option.
 
 import type { LimiterMetrics } from "./metrics.ts";
-import { describe } from "../core/validate.ts";
+import { shown } from "../core/shown_value.ts";
 
 const METHODS = ["recordDecision", "recordError", "recordCleanup"] as const;
 
@@ -18,10 +18,4 @@ export function assertMetrics(owner: string, value: unknown): LimiterMetrics | u
     );
   }
   return value as LimiterMetrics;
-}
-
-// An object given by mistake (a client, its options) may hold a credential: never echo it.
-function shown(value: unknown): string {
-  if (typeof value === "function") return "a function";
-  return typeof value === "object" && value !== null ? "an object" : describe(value);
 }

@@ -13,7 +13,9 @@ import { assertMetrics } from "../limiter/_metrics.ts";
 import { FluxLimiter } from "../limiter/flux_limiter.ts";
 import type { LimitSpec } from "../limiter/multi_limit.ts";
 import { pickAlgorithm } from "../limiter/_pick_algorithm.ts";
-import { describe, integer, nonNegative, positive } from "../core/validate.ts";
+import { integer, nonNegative, positive } from "../core/validate.ts";
+import { shown } from "../core/shown_value.ts";
+import { wrongType } from "./_store_options.ts";
 import { BlockCache } from "../limiter/_block_cache.ts";
 import { withDeadline } from "../core/deadline.ts";
 import type { StateStore } from "./state_store.ts";
@@ -186,14 +188,14 @@ export class DistributedLimiter<K = string> {
       metrics,
     } = options ?? ({} as DistributedLimiterOptions<K>);
     if (options !== undefined && options !== null && typeof options !== "object") {
-      fail("options", "an object", options);
+      wrongType(OWNER, "options", "an object", options);
     }
-    if (typeof clock?.now !== "function") fail("clock", "a Clock with now()", clock);
+    if (typeof clock?.now !== "function") wrongType(OWNER, "clock", "a Clock with now()", clock);
     const store: StateStore = options?.store === undefined
       ? new MemoryStore({ clock })
       : options.store;
     if (typeof store?.decide !== "function" || typeof store?.reset !== "function") {
-      fail("store", "a StateStore", store);
+      wrongType(OWNER, "store", "a StateStore", store);
     }
     this.#algorithm = pickAlgorithm(OWNER, { rate, period, burst, algorithm, limits });
     if (store.supports?.(this.#algorithm) === false) {
@@ -203,14 +205,14 @@ export class DistributedLimiter<K = string> {
         }`,
       );
     }
-    if (typeof prefix !== "string") fail("prefix", "a string", prefix);
+    if (typeof prefix !== "string") wrongType(OWNER, "prefix", "a string", prefix);
     if (timeoutMs !== Infinity) positive(OWNER, "timeoutMs", timeoutMs);
     nonNegative(OWNER, "storeCooldownMs", storeCooldownMs);
     if (
       onStoreError !== "allow" && onStoreError !== "deny" &&
       !(onStoreError instanceof FluxLimiter)
     ) {
-      fail("onStoreError", `"allow", "deny" or a FluxLimiter`, onStoreError);
+      wrongType(OWNER, "onStoreError", `"allow", "deny" or a FluxLimiter`, onStoreError);
     }
     if (localCache !== false) {
       const max = localCache === true ? 10_000 : localCache;
@@ -419,39 +421,19 @@ export class DistributedLimiter<K = string> {
       const decision = consume ? policy.check(key, cost) : policy.peek(key, cost);
       return { ...decision, source: "fallback", storeError };
     }
+    const allowed = policy === "allow";
+    const wait = allowed ? 0 : this.#denyRetryMs;
     const limit = this.#algorithm.limit;
-    return policy === "allow"
-      ? {
-        allowed: true,
-        limit,
-        remaining: 0,
-        retryAfterMs: 0,
-        resetAfterMs: 0,
-        source: "fallback",
-        storeError,
-      }
-      : {
-        allowed: false,
-        limit,
-        remaining: 0,
-        retryAfterMs: this.#denyRetryMs,
-        resetAfterMs: this.#denyRetryMs,
-        source: "fallback",
-        storeError,
-      };
+    return {
+      allowed,
+      limit,
+      remaining: 0,
+      retryAfterMs: wait,
+      resetAfterMs: wait,
+      source: "fallback",
+      storeError,
+    };
   }
-}
-
-// Objects and functions are not echoed: a key or a store may hold a credential.
-function shown(value: unknown): string {
-  if (typeof value === "function") return "a function";
-  return typeof value === "object" && value !== null ? "an object" : describe(value);
-}
-
-function fail(name: string, rule: string, value: unknown): never {
-  throw new TypeError(
-    `Cannot create ${OWNER} as '${name}' must be ${rule}: received ${shown(value)}`,
-  );
 }
 
 // `null`, "", [], "1" and `true` compare like numbers: refuse anything that is not one.
