@@ -391,7 +391,6 @@ export class DistributedLimiter<K = string> {
     }
     if (now < this.#downUntil) return this.#fallback(key, cost, consume, this.#lastError);
     const metrics = this.#metrics;
-    const start = metrics === undefined ? 0 : this.#clock.now();
     let decision: RateLimitDecision;
     try {
       const reply = await withDeadline(
@@ -402,12 +401,12 @@ export class DistributedLimiter<K = string> {
       decision = checkDecision(reply, this.#algorithm, this.#storeName);
     } catch (error) {
       if (signal?.aborted && error === signal.reason) throw error;
-      metrics?.recordStoreCall?.(this.#clock.now() - start, error);
+      metrics?.recordStoreCall?.(this.#clock.now() - now, error);
       this.#lastError = error;
       this.#downUntil = this.#clock.now() + this.#cooldownMs;
       return this.#fallback(key, cost, consume, error);
     }
-    metrics?.recordStoreCall?.(this.#clock.now() - start, undefined);
+    metrics?.recordStoreCall?.(this.#clock.now() - now, undefined);
     if (!decision.allowed && decision.remaining === 0 && cost > 0) {
       this.#cache?.block(full, cost, decision.limit, now + decision.retryAfterMs);
     }
