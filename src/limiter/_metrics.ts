@@ -1,7 +1,7 @@
 // Validation shared by every limiter that takes a `metrics` option.
 
 import type { LimiterMetrics } from "./metrics.ts";
-import { describe } from "../core/validate.ts";
+import { shown } from "../core/shown_value.ts";
 
 const METHODS = ["recordDecision", "recordError", "recordCleanup"] as const;
 
@@ -13,7 +13,7 @@ export function assertMetrics(owner: string, value: unknown): LimiterMetrics | u
   if (missing !== undefined) {
     throw new TypeError(
       `Cannot create ${owner} as 'metrics' must implement LimiterMetrics (no ${missing}() method): received ${
-        describe(value)
+        shown(value)
       }`,
     );
   }

@@ -52,4 +52,4 @@ export {
   type AdaptiveRecovery,
   type BackendHealth,
 } from "./adaptive_limiter.ts";
-export { type LimiterMetrics } from "./metrics.ts";
+export { type DecisionSource, type LimiterMetrics } from "./metrics.ts";

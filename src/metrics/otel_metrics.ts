@@ -4,7 +4,7 @@
  * @module
  */
 
-import type { LimiterMetrics } from "../limiter/metrics.ts";
+import type { DecisionSource, LimiterMetrics } from "../limiter/metrics.ts";
 import { BoundedLabels } from "./_bounded_labels.ts";
 import { describe, positive } from "../core/validate.ts";
 
@@ -81,6 +81,10 @@ const DEFAULT_BUCKETS = [0.000001, 0.00001, 0.0001, 0.0005, 0.001, 0.005, 0.01, 
  * `fluxpool.decisions` (counter, attribute `fluxpool.result` = `"allowed"` or `"denied"`),
  * `fluxpool.errors` (counter, attribute `error.type`), `fluxpool.cleanup.removed` (counter),
  * and the histograms `fluxpool.check.duration` and `fluxpool.cleanup.duration` (seconds).
+ * Over a `DistributedLimiter`, decisions also carry `fluxpool.source` (`"store"`, `"cache"` or
+ * `"fallback"`), and each store call is recorded in the histogram `fluxpool.store.duration`
+ * (seconds, with `error.type` when it failed) and, when it failed, counted in
+ * `fluxpool.store.errors` (attribute `error.type`).
  * Client keys never become attributes unless mapped with a capped `keyLabel`.
  *
  * @typeParam K The key type of the limiters it observes.
@@ -115,6 +119,8 @@ export class OpenTelemetryMetrics<K = unknown> implements LimiterMetrics {
   #removed: OtelCounter;
   #checkDuration: OtelHistogram;
   #cleanupDuration: OtelHistogram;
+  #storeErrors: OtelCounter;
+  #storeDuration: OtelHistogram;
   #base: OtelAttributes;
   #keys: BoundedLabels<K> | undefined;
   // Attribute objects are built once per label value, not per measurement.
@@ -171,6 +177,15 @@ export class OpenTelemetryMetrics<K = unknown> implements LimiterMetrics {
       description: "Time spent in cleanup().",
       unit: "s",
     });
+    this.#storeErrors = meter.createCounter("fluxpool.store.errors", {
+      description: "Store calls that failed or timed out.",
+      unit: "{error}",
+    });
+    this.#storeDuration = meter.createHistogram("fluxpool.store.duration", {
+      description: "Time of one store call.",
+      unit: "s",
+      advice: { explicitBucketBoundaries: [...buckets] },
+    });
   }
 
   /**
@@ -178,19 +193,23 @@ export class OpenTelemetryMetrics<K = unknown> implements LimiterMetrics {
    * @param key The key; becomes an attribute only through `keyLabel`.
    * @param allowed Whether the request was allowed.
    * @param latencyMs How long the decision took.
+   * @param source Where a `DistributedLimiter`'s decision came from; becomes the
+   * `fluxpool.source` attribute.
    */
-  recordDecision(key: K, allowed: boolean, latencyMs: number): void {
+  recordDecision(key: K, allowed: boolean, latencyMs: number, source?: DecisionSource): void {
     const label = this.#keys?.label(key) ?? "";
-    let pair = this.#results.get(label);
+    const id = source === undefined ? label : `${label}\u0000${source}`;
+    let pair = this.#results.get(id);
     if (pair === undefined) {
-      const keyed = this.#keys === undefined
-        ? this.#base
+      const keyed: OtelAttributes = this.#keys === undefined
+        ? { ...this.#base }
         : { ...this.#base, "fluxpool.key": label };
+      if (source !== undefined) keyed["fluxpool.source"] = source;
       pair = [
         { ...keyed, "fluxpool.result": "allowed" },
         { ...keyed, "fluxpool.result": "denied" },
       ];
-      this.#results.set(label, pair);
+      this.#results.set(id, pair);
     }
     this.#decisions.add(1, pair[allowed ? 0 : 1]);
     this.#checkDuration.record(latencyMs / 1000, this.#base);
@@ -201,8 +220,23 @@ export class OpenTelemetryMetrics<K = unknown> implements LimiterMetrics {
    * @param error What was thrown.
    */
   recordError(error: unknown): void {
-    const type = error instanceof Error ? error.name : typeof error;
-    this.#errors.add(1, { ...this.#base, "error.type": type });
+    this.#errors.add(1, { ...this.#base, "error.type": errorType(error) });
+  }
+
+  /**
+   * Records the duration of one store call of a `DistributedLimiter`, and counts it as a store
+   * error when it failed.
+   * @param durationMs How long the call took.
+   * @param error What the store failed with, or `undefined`.
+   */
+  recordStoreCall(durationMs: number, error: unknown): void {
+    if (error === undefined) {
+      this.#storeDuration.record(durationMs / 1000, this.#base);
+      return;
+    }
+    const failed = { ...this.#base, "error.type": errorType(error) };
+    this.#storeDuration.record(durationMs / 1000, failed);
+    this.#storeErrors.add(1, failed);
   }
 
   /**
@@ -214,4 +248,9 @@ export class OpenTelemetryMetrics<K = unknown> implements LimiterMetrics {
     this.#removed.add(removed, this.#base);
     this.#cleanupDuration.record(durationMs / 1000, this.#base);
   }
+}
+
+// The class name (`StoreError`, `TimeoutError` …): a message may hold a key or a host.
+function errorType(error: unknown): string {
+  return error instanceof Error ? error.name : typeof error;
 }

@@ -4,7 +4,7 @@
  * @module
  */
 
-import type { LimiterMetrics } from "../limiter/metrics.ts";
+import type { DecisionSource, LimiterMetrics } from "../limiter/metrics.ts";
 import { BoundedLabels } from "./_bounded_labels.ts";
 import { describe } from "../core/validate.ts";
 
@@ -41,14 +41,51 @@ export interface PrometheusMetricsOptions<K = unknown> {
 
 const DEFAULT_BUCKETS = [0.000001, 0.00001, 0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1];
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
-const RESERVED = new Set(["le", "result", "key", "limiter"]);
+const RESERVED = new Set(["le", "result", "key", "limiter", "source"]);
+
+type Family = [name: string, type: string, help: string, lines: string[]];
+
+interface DecisionCounts {
+  label: string;
+  source: DecisionSource | undefined;
+  allowed: number;
+  denied: number;
+}
+
+// Cumulative buckets of one histogram, in milliseconds.
+class Histogram {
+  #boundsMs: readonly number[];
+  #counts: number[];
+  sumMs = 0;
+  count = 0;
+
+  constructor(boundsMs: readonly number[]) {
+    this.#boundsMs = boundsMs;
+    this.#counts = new Array(boundsMs.length + 1).fill(0);
+  }
+
+  observe(ms: number): void {
+    let i = 0;
+    while (i < this.#boundsMs.length && ms > this.#boundsMs[i]) i++;
+    this.#counts[i]++;
+    this.sumMs += ms;
+    this.count++;
+  }
+
+  cumulative(): number[] {
+    let total = 0;
+    return this.#counts.map((n) => total += n);
+  }
+}
 
 /**
  * Collects limiter metrics in memory and renders them in the Prometheus text exposition format
  * (version 0.0.4): `fluxpool_decisions_total{result="allowed"|"denied"}`,
  * `fluxpool_errors_total`, `fluxpool_cleanup_runs_total`, `fluxpool_cleanup_removed_total`,
  * `fluxpool_cleanup_duration_seconds_total` and the histogram
- * `fluxpool_check_duration_seconds`.
+ * `fluxpool_check_duration_seconds`. Once it observes a `DistributedLimiter`, decisions also
+ * carry `source="store"|"cache"|"fallback"`, and two more families appear:
+ * `fluxpool_store_errors_total` and the histogram `fluxpool_store_duration_seconds`.
  *
  * The label set is bounded: client keys never become labels unless you map them with
  * `keyLabel`, and even then at most `maxKeyLabels` values are kept. Give each limiter its own
@@ -79,22 +116,21 @@ export class PrometheusMetrics<K = unknown> implements LimiterMetrics {
   readonly contentType = "text/plain; version=0.0.4; charset=utf-8";
   #base: string[];
   #keys: BoundedLabels<K> | undefined;
-  #decisions = new Map<string, { allowed: number; denied: number }>();
+  #decisions = new Map<string, DecisionCounts>();
   #errors = 0;
   #cleanups = 0;
   #removed = 0;
   #cleanupMs = 0;
-  #boundsMs: number[];
   #bounds: readonly number[];
-  #buckets: number[];
-  #sumMs = 0;
-  #count = 0;
+  #checks: Histogram;
+  // Created by the first store call or sourced decision: only distributed limiters have them.
+  #store: { errors: number; calls: Histogram } | undefined;
 
   /**
    * Creates an empty collector.
    * @param options The limiter name, constant labels, buckets and key mapping.
    * @throws {TypeError} when a label name is invalid or reserved (`le`, `result`, `key`,
-   * `limiter`), or `keyLabel` is not a function.
+   * `limiter`, `source`), or `keyLabel` is not a function.
    * @throws {RangeError} when `buckets` is not ascending finite numbers > 0, or
    * `maxKeyLabels` < 1.
    */
@@ -111,8 +147,7 @@ export class PrometheusMetrics<K = unknown> implements LimiterMetrics {
       );
     }
     this.#bounds = [...buckets];
-    this.#boundsMs = buckets.map((b) => b * 1000);
-    this.#buckets = new Array(buckets.length + 1).fill(0);
+    this.#checks = new Histogram(buckets.map((b) => b * 1000));
     if (keyLabel !== undefined || options.maxKeyLabels !== undefined) {
       this.#keys = new BoundedLabels("PrometheusMetrics", keyLabel, maxKeyLabels);
     }
@@ -123,18 +158,34 @@ export class PrometheusMetrics<K = unknown> implements LimiterMetrics {
    * @param key The key; becomes a label only through `keyLabel`.
    * @param allowed Whether the request was allowed.
    * @param latencyMs How long the decision took.
+   * @param source Where a `DistributedLimiter`'s decision came from; becomes the `source` label.
    */
-  recordDecision(key: K, allowed: boolean, latencyMs: number): void {
+  recordDecision(key: K, allowed: boolean, latencyMs: number, source?: DecisionSource): void {
     const label = this.#keys?.label(key) ?? "";
-    let counts = this.#decisions.get(label);
-    if (counts === undefined) this.#decisions.set(label, counts = { allowed: 0, denied: 0 });
+    const id = source === undefined ? label : `${label}\u0000${source}`;
+    let counts = this.#decisions.get(id);
+    if (counts === undefined) {
+      this.#decisions.set(id, counts = { label, source, allowed: 0, denied: 0 });
+      if (source !== undefined) this.#storeSeries();
+    }
     if (allowed) counts.allowed++;
     else counts.denied++;
-    let i = 0;
-    while (i < this.#boundsMs.length && latencyMs > this.#boundsMs[i]) i++;
-    this.#buckets[i]++;
-    this.#sumMs += latencyMs;
-    this.#count++;
+    this.#checks.observe(latencyMs);
+  }
+
+  /**
+   * Counts one call of a `DistributedLimiter` to its store, and a store error when it failed.
+   * @param durationMs How long the call took.
+   * @param error What the store failed with, or `undefined`.
+   */
+  recordStoreCall(durationMs: number, error: unknown): void {
+    const store = this.#storeSeries();
+    store.calls.observe(durationMs);
+    if (error !== undefined) store.errors++;
+  }
+
+  #storeSeries(): { errors: number; calls: Histogram } {
+    return this.#store ??= { errors: 0, calls: new Histogram(this.#bounds.map((b) => b * 1000)) };
   }
 
   /**
@@ -193,38 +244,55 @@ export class PrometheusMetrics<K = unknown> implements LimiterMetrics {
    * ```
    */
   static renderAll(collectors: readonly PrometheusMetrics<never>[]): string {
-    const families = collectors.map((collector) => collector.#families());
+    // Families by name in first-seen order: some collectors have the store families, some not.
+    const merged = new Map<string, Family>();
+    for (const collector of collectors) {
+      for (const [name, type, help, lines] of collector.#families()) {
+        const family = merged.get(name);
+        if (family === undefined) merged.set(name, [name, type, help, [...lines]]);
+        else family[3].push(...lines);
+      }
+    }
     const lines: string[] = [];
-    families[0]?.forEach(([name, type, help], i) => {
-      lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
-      for (const family of families) lines.push(...family[i][3]);
-    });
+    for (const [name, type, help, series] of merged.values()) {
+      lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`, ...series);
+    }
     return lines.length > 0 ? lines.join("\n") + "\n" : "";
   }
 
-  #families(): [name: string, type: string, help: string, lines: string[]][] {
+  #families(): Family[] {
     const series = (name: string, extra: string[], value: number): string => {
       const labels = [...this.#base, ...extra];
       return `${name}${labels.length > 0 ? `{${labels.join(",")}}` : ""} ${value}`;
     };
     const decisions: string[] = [];
     const counts = this.#decisions.size > 0 || this.#keys !== undefined
-      ? this.#decisions
-      : new Map([["", { allowed: 0, denied: 0 }]]);
-    for (const [key, { allowed, denied }] of counts) {
+      ? this.#decisions.values()
+      : [{ label: "", source: undefined, allowed: 0, denied: 0 }];
+    for (const { label: key, source, allowed, denied } of counts) {
       const keyed = this.#keys === undefined ? [] : [label("key", key)];
+      if (source !== undefined) keyed.push(label("source", source));
       decisions.push(series("fluxpool_decisions_total", [...keyed, `result="allowed"`], allowed));
       decisions.push(series("fluxpool_decisions_total", [...keyed, `result="denied"`], denied));
     }
-    const histogram = "fluxpool_check_duration_seconds";
-    let cumulative = 0;
-    const buckets = this.#bounds.map((bound, i) => {
-      cumulative += this.#buckets[i];
-      return series(`${histogram}_bucket`, [label("le", String(bound))], cumulative);
-    });
-    const counter = (name: string, help: string, value: number) =>
-      [name, "counter", help, [series(name, [], value)]] as [string, string, string, string[]];
-    return [
+    const histogram = (name: string, help: string, data: Histogram): Family => {
+      const cumulative = data.cumulative();
+      return [name, "histogram", help, [
+        ...this.#bounds.map((bound, i) =>
+          series(`${name}_bucket`, [label("le", String(bound))], cumulative[i])
+        ),
+        series(`${name}_bucket`, [`le="+Inf"`], data.count),
+        series(`${name}_sum`, [], data.sumMs / 1000),
+        series(`${name}_count`, [], data.count),
+      ]];
+    };
+    const counter = (name: string, help: string, value: number): Family => [
+      name,
+      "counter",
+      help,
+      [series(name, [], value)],
+    ];
+    const families: Family[] = [
       ["fluxpool_decisions_total", "counter", "Rate-limit decisions, by result.", decisions],
       counter("fluxpool_errors_total", "Checks that failed with an error.", this.#errors),
       counter("fluxpool_cleanup_runs_total", "Calls to cleanup().", this.#cleanups),
@@ -234,13 +302,20 @@ export class PrometheusMetrics<K = unknown> implements LimiterMetrics {
         "Time spent in cleanup().",
         this.#cleanupMs / 1000,
       ),
-      [histogram, "histogram", "Time to decide one check.", [
-        ...buckets,
-        series(`${histogram}_bucket`, [`le="+Inf"`], this.#count),
-        series(`${histogram}_sum`, [], this.#sumMs / 1000),
-        series(`${histogram}_count`, [], this.#count),
-      ]],
+      histogram("fluxpool_check_duration_seconds", "Time to decide one check.", this.#checks),
     ];
+    const store = this.#store;
+    if (store !== undefined) {
+      families.push(
+        counter(
+          "fluxpool_store_errors_total",
+          "Store calls that failed or timed out.",
+          store.errors,
+        ),
+        histogram("fluxpool_store_duration_seconds", "Time of one store call.", store.calls),
+      );
+    }
+    return families;
   }
 }
 

@@ -3,13 +3,9 @@
 // client or an options object may hold a credential.
 
 import type { Clock } from "../core/clock.ts";
-import { describe } from "../core/validate.ts";
+import { shown } from "../core/shown_value.ts";
 
-/** `value` for an error message, without echoing objects or functions. */
-export function shown(value: unknown): string {
-  if (typeof value === "function") return "a function";
-  return typeof value === "object" && value !== null ? "an object" : describe(value);
-}
+export { shown };
 
 /** Throws the `TypeError` of a wrong-typed argument. */
 export function wrongType(owner: string, name: string, rule: string, value: unknown): never {

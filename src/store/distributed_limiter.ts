@@ -8,10 +8,14 @@
 import type { Algorithm } from "../limiter/algorithm.ts";
 import { type Clock, systemClock } from "../core/clock.ts";
 import type { RateLimitDecision } from "../limiter/decision.ts";
+import type { DecisionSource, LimiterMetrics } from "../limiter/metrics.ts";
+import { assertMetrics } from "../limiter/_metrics.ts";
 import { FluxLimiter } from "../limiter/flux_limiter.ts";
 import type { LimitSpec } from "../limiter/multi_limit.ts";
 import { pickAlgorithm } from "../limiter/_pick_algorithm.ts";
-import { describe, integer, nonNegative, positive } from "../core/validate.ts";
+import { integer, nonNegative, positive } from "../core/validate.ts";
+import { shown } from "../core/shown_value.ts";
+import { wrongType } from "./_store_options.ts";
 import { BlockCache } from "../limiter/_block_cache.ts";
 import { withDeadline } from "../core/deadline.ts";
 import type { StateStore } from "./state_store.ts";
@@ -81,10 +85,20 @@ export interface DistributedLimiterOptions<K = string> {
    */
   localCache?: boolean | number;
   /**
-   * Where time comes from (for the local cache and the cool-down; stores keep their own time).
+   * Where time comes from (for the local cache, the cool-down and metrics latencies; stores
+   * keep their own time).
    * @default {systemClock}
    */
   clock?: Clock;
+  /**
+   * Told every consuming decision with its `source` (`recordDecision`), every failed check
+   * (`recordError`), and every store call with its duration and error (`recordStoreCall`,
+   * when the hook has it): a `PrometheusMetrics`, an `OpenTelemetryMetrics`, or your
+   * own {@linkcode LimiterMetrics}. Without it the limiter neither reads the clock for it nor
+   * calls anything.
+   * @default {undefined}
+   */
+  metrics?: LimiterMetrics;
 }
 
 /** A decision from a {@linkcode DistributedLimiter}, with where it came from. */
@@ -93,7 +107,7 @@ export interface DistributedDecision extends RateLimitDecision {
    * `"store"` when the store decided, `"cache"` when the local block cache denied without a
    * round trip, `"fallback"` when the store failed and `onStoreError` decided.
    */
-  readonly source: "store" | "cache" | "fallback";
+  readonly source: DecisionSource;
   /** The store's error when `source` is `"fallback"`. */
   readonly storeError?: unknown;
 }
@@ -149,6 +163,7 @@ export class DistributedLimiter<K = string> {
   #downUntil = -Infinity;
   #lastError: unknown;
   #denyRetryMs: number;
+  #metrics: LimiterMetrics | undefined;
 
   /**
    * Creates a limiter.
@@ -170,16 +185,17 @@ export class DistributedLimiter<K = string> {
       storeCooldownMs = 1000,
       localCache = false,
       clock = systemClock,
+      metrics,
     } = options ?? ({} as DistributedLimiterOptions<K>);
     if (options !== undefined && options !== null && typeof options !== "object") {
-      fail("options", "an object", options);
+      wrongType(OWNER, "options", "an object", options);
     }
-    if (typeof clock?.now !== "function") fail("clock", "a Clock with now()", clock);
+    if (typeof clock?.now !== "function") wrongType(OWNER, "clock", "a Clock with now()", clock);
     const store: StateStore = options?.store === undefined
       ? new MemoryStore({ clock })
       : options.store;
     if (typeof store?.decide !== "function" || typeof store?.reset !== "function") {
-      fail("store", "a StateStore", store);
+      wrongType(OWNER, "store", "a StateStore", store);
     }
     this.#algorithm = pickAlgorithm(OWNER, { rate, period, burst, algorithm, limits });
     if (store.supports?.(this.#algorithm) === false) {
@@ -189,14 +205,14 @@ export class DistributedLimiter<K = string> {
         }`,
       );
     }
-    if (typeof prefix !== "string") fail("prefix", "a string", prefix);
+    if (typeof prefix !== "string") wrongType(OWNER, "prefix", "a string", prefix);
     if (timeoutMs !== Infinity) positive(OWNER, "timeoutMs", timeoutMs);
     nonNegative(OWNER, "storeCooldownMs", storeCooldownMs);
     if (
       onStoreError !== "allow" && onStoreError !== "deny" &&
       !(onStoreError instanceof FluxLimiter)
     ) {
-      fail("onStoreError", `"allow", "deny" or a FluxLimiter`, onStoreError);
+      wrongType(OWNER, "onStoreError", `"allow", "deny" or a FluxLimiter`, onStoreError);
     }
     if (localCache !== false) {
       const max = localCache === true ? 10_000 : localCache;
@@ -212,6 +228,7 @@ export class DistributedLimiter<K = string> {
     this.#policy = onStoreError;
     this.#cooldownMs = storeCooldownMs;
     this.#clock = clock;
+    this.#metrics = assertMetrics(OWNER, metrics);
     // Failing closed answers the wait a key sees right after its whole capacity was used.
     const full = this.#algorithm.decide(undefined, 0, this.#algorithm.limit).state;
     this.#denyRetryMs = this.#algorithm.decide(full, 0, 1).decision.retryAfterMs;
@@ -249,7 +266,9 @@ export class DistributedLimiter<K = string> {
    * ```
    */
   check(key: K, cost = 1, options: DistributedCheckOptions = {}): Promise<DistributedDecision> {
-    return this.#decide(key, cost, true, options?.signal);
+    const metrics = this.#metrics;
+    if (metrics === undefined) return this.#decide(key, cost, true, options?.signal);
+    return this.#measure(key, cost, options?.signal, metrics);
   }
 
   /**
@@ -300,11 +319,40 @@ export class DistributedLimiter<K = string> {
     const full = this.#key(key, "reset");
     this.#cache?.delete(full);
     if (this.#policy instanceof FluxLimiter) this.#policy.reset(key);
-    await withDeadline(
-      (signal) => this.#store.reset(full, { signal }),
-      this.#timeoutMs,
-      options?.signal,
-    );
+    const signal = options?.signal;
+    const metrics = this.#metrics;
+    const start = metrics === undefined ? 0 : this.#clock.now();
+    try {
+      await withDeadline(
+        (inner) => this.#store.reset(full, { signal: inner }),
+        this.#timeoutMs,
+        signal,
+      );
+    } catch (error) {
+      if (!(signal?.aborted && error === signal.reason)) {
+        metrics?.recordStoreCall?.(this.#clock.now() - start, error);
+      }
+      throw error;
+    }
+    metrics?.recordStoreCall?.(this.#clock.now() - start, undefined);
+  }
+
+  async #measure(
+    key: K,
+    cost: number,
+    signal: AbortSignal | undefined,
+    metrics: LimiterMetrics,
+  ): Promise<DistributedDecision> {
+    const start = this.#clock.now();
+    let decision: DistributedDecision;
+    try {
+      decision = await this.#decide(key, cost, true, signal);
+    } catch (error) {
+      if (!(signal?.aborted && error === signal.reason)) metrics.recordError(error);
+      throw error;
+    }
+    metrics.recordDecision(key, decision.allowed, this.#clock.now() - start, decision.source);
+    return decision;
   }
 
   #key(key: K, verb: string): string {
@@ -342,6 +390,7 @@ export class DistributedLimiter<K = string> {
       };
     }
     if (now < this.#downUntil) return this.#fallback(key, cost, consume, this.#lastError);
+    const metrics = this.#metrics;
     let decision: RateLimitDecision;
     try {
       const reply = await withDeadline(
@@ -352,10 +401,12 @@ export class DistributedLimiter<K = string> {
       decision = checkDecision(reply, this.#algorithm, this.#storeName);
     } catch (error) {
       if (signal?.aborted && error === signal.reason) throw error;
+      metrics?.recordStoreCall?.(this.#clock.now() - now, error);
       this.#lastError = error;
       this.#downUntil = this.#clock.now() + this.#cooldownMs;
       return this.#fallback(key, cost, consume, error);
     }
+    metrics?.recordStoreCall?.(this.#clock.now() - now, undefined);
     if (!decision.allowed && decision.remaining === 0 && cost > 0) {
       this.#cache?.block(full, cost, decision.limit, now + decision.retryAfterMs);
     }
@@ -369,39 +420,19 @@ export class DistributedLimiter<K = string> {
       const decision = consume ? policy.check(key, cost) : policy.peek(key, cost);
       return { ...decision, source: "fallback", storeError };
     }
+    const allowed = policy === "allow";
+    const wait = allowed ? 0 : this.#denyRetryMs;
     const limit = this.#algorithm.limit;
-    return policy === "allow"
-      ? {
-        allowed: true,
-        limit,
-        remaining: 0,
-        retryAfterMs: 0,
-        resetAfterMs: 0,
-        source: "fallback",
-        storeError,
-      }
-      : {
-        allowed: false,
-        limit,
-        remaining: 0,
-        retryAfterMs: this.#denyRetryMs,
-        resetAfterMs: this.#denyRetryMs,
-        source: "fallback",
-        storeError,
-      };
+    return {
+      allowed,
+      limit,
+      remaining: 0,
+      retryAfterMs: wait,
+      resetAfterMs: wait,
+      source: "fallback",
+      storeError,
+    };
   }
-}
-
-// Objects and functions are not echoed: a key or a store may hold a credential.
-function shown(value: unknown): string {
-  if (typeof value === "function") return "a function";
-  return typeof value === "object" && value !== null ? "an object" : describe(value);
-}
-
-function fail(name: string, rule: string, value: unknown): never {
-  throw new TypeError(
-    `Cannot create ${OWNER} as '${name}' must be ${rule}: received ${shown(value)}`,
-  );
 }
 
 // `null`, "", [], "1" and `true` compare like numbers: refuse anything that is not one.

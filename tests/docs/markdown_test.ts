@@ -71,6 +71,7 @@ function hasPlaceholders(block: CodeBlock): boolean {
 }
 
 function serviceOf(block: CodeBlock): Service | undefined {
+  if (/\b(Cluster|createCluster)\b/.test(block.code)) return "redisCluster";
   if (/from "(ioredis|redis|@fluxpool\/fluxpool\/redis)"/.test(block.code)) return "redis";
   if (/from "(pg|@fluxpool\/fluxpool\/postgres)"/.test(block.code)) return "postgres";
   return undefined;

@@ -293,6 +293,6 @@ Deno.test("FluxLimiter rejects metrics without the LimiterMetrics methods", () =
     (e: unknown) =>
       e instanceof TypeError &&
       e.message ===
-        `Cannot create FluxLimiter as 'metrics' must implement LimiterMetrics (no recordError() method): received {}`,
+        `Cannot create FluxLimiter as 'metrics' must implement LimiterMetrics (no recordError() method): received an object`,
   );
 });

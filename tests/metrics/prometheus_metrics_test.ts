@@ -152,3 +152,38 @@ Deno.test("PrometheusMetrics rejects invalid options", () => {
     );
   }
 });
+
+Deno.test("PrometheusMetrics.render() shows sources and store calls once a store is seen", () => {
+  const metrics = new PrometheusMetrics({ name: "api", buckets: [0.01] });
+  metrics.recordDecision("a", true, 2, "store");
+  metrics.recordDecision("a", false, 0, "cache");
+  metrics.recordDecision("b", true, 40, "fallback");
+  metrics.recordStoreCall(2, undefined);
+  metrics.recordStoreCall(40, new Error("timeout"));
+  const text = metrics.render();
+  const lines = (family: string) => text.split("\n").filter((l) => l.startsWith(family));
+  assert.deepEqual(lines("fluxpool_decisions_total"), [
+    `fluxpool_decisions_total{limiter="api",source="store",result="allowed"} 1`,
+    `fluxpool_decisions_total{limiter="api",source="store",result="denied"} 0`,
+    `fluxpool_decisions_total{limiter="api",source="cache",result="allowed"} 0`,
+    `fluxpool_decisions_total{limiter="api",source="cache",result="denied"} 1`,
+    `fluxpool_decisions_total{limiter="api",source="fallback",result="allowed"} 1`,
+    `fluxpool_decisions_total{limiter="api",source="fallback",result="denied"} 0`,
+  ]);
+  assert.match(
+    text,
+    /# HELP fluxpool_store_errors_total .*\n# TYPE fluxpool_store_errors_total counter\nfluxpool_store_errors_total\{limiter="api"\} 1\n/,
+  );
+  assert.deepEqual(lines("fluxpool_store_duration_seconds"), [
+    `fluxpool_store_duration_seconds_bucket{limiter="api",le="0.01"} 1`,
+    `fluxpool_store_duration_seconds_bucket{limiter="api",le="+Inf"} 2`,
+    `fluxpool_store_duration_seconds_sum{limiter="api"} 0.042`,
+    `fluxpool_store_duration_seconds_count{limiter="api"} 2`,
+  ]);
+  // A collector that never saw a store has none of it.
+  assert.doesNotMatch(new PrometheusMetrics().render(), /store|source/);
+  assert.throws(
+    () => new PrometheusMetrics({ labels: { source: "x" } }),
+    /'labels' must use valid, unreserved label names: received "source"/,
+  );
+});

@@ -1,5 +1,6 @@
 // A TCP proxy on loopback that forwards to a real server after `delayMs`, to make a store slow
-// on demand. close() tears every connection down and waits for the pumps to end.
+// on demand. cut() drops the connections open now (what is still delayed is lost) and keeps
+// accepting new ones; close() tears every connection down and waits for the pumps to end.
 
 export class DelayProxy {
   delayMs: number;
@@ -49,6 +50,18 @@ export class DelayProxy {
     } catch {
       // A side was closed.
     }
+  }
+
+  /** Drops every open connection, losing what they still carry; new ones are accepted. */
+  cut(): void {
+    for (const conn of this.#conns) {
+      try {
+        conn.close();
+      } catch {
+        // Already closed.
+      }
+    }
+    this.#conns.clear();
   }
 
   async close(): Promise<void> {

@@ -1,10 +1,12 @@
 // One of several processes sharing one key: connects, says "ready", waits for "go <ms>" on
 // stdin, then checks the key every few milliseconds for that long and prints what it got.
-// Usage: deno run -A tests/store/_hammer.ts <redis|postgres|kv> <prefix> [kv file]
-import { Redis } from "ioredis";
+// Usage: deno run -A tests/store/_hammer.ts <engine> <prefix> [kv file], the engine one of
+// redis, redis-cluster (ioredis), redis-cluster-node (node-redis), postgres, kv.
+import { Cluster, Redis } from "ioredis";
+import { createCluster } from "redis";
 import pg from "pg";
 import { DistributedLimiter, type StateStore } from "../../src/store/mod.ts";
-import { fromIoredis, RedisStore } from "../../src/store/redis/mod.ts";
+import { fromIoredis, fromNodeRedis, RedisStore } from "../../src/store/redis/mod.ts";
 import { PostgresStore } from "../../src/store/postgres/mod.ts";
 import { DenoKvStore } from "../../src/store/deno_kv/mod.ts";
 
@@ -22,6 +24,24 @@ if (engine === "redis") {
   await redis.connect();
   store = new RedisStore(fromIoredis(redis));
   close = () => redis.quit();
+} else if (engine === "redis-cluster") {
+  const cluster = new Cluster([{ host: "127.0.0.1", port: 7001 }], {
+    enableOfflineQueue: false,
+    retryDelayOnFailover: 0,
+    retryDelayOnClusterDown: 0,
+    lazyConnect: true,
+  });
+  await cluster.connect();
+  store = new RedisStore(fromIoredis(cluster));
+  close = () => cluster.quit();
+} else if (engine === "redis-cluster-node") {
+  const cluster = createCluster({
+    rootNodes: [{ url: "redis://127.0.0.1:7001" }],
+    defaults: { disableOfflineQueue: true },
+  });
+  await cluster.connect();
+  store = new RedisStore(fromNodeRedis(cluster));
+  close = () => Promise.resolve(cluster.destroy());
 } else if (engine === "kv") {
   const kv = await Deno.openKv(path);
   store = new DenoKvStore(kv);

@@ -1,6 +1,7 @@
 // Exactness under real concurrency: four Deno processes share one key for two seconds at 50/s
 // with a burst of 10, and together get no more than 10 + 50·t (plus one for timing), and at
-// least 90 % of it: on Redis, on PostgreSQL, and on one Deno KV database file.
+// least 90 % of it: on Redis, on a Redis Cluster (through ioredis and through node-redis), on
+// PostgreSQL, and on one Deno KV database file.
 import assert from "node:assert/strict";
 import { type Service, serviceTest } from "./_services.ts";
 
@@ -16,7 +17,9 @@ interface Result {
   last: number;
 }
 
-async function hammer(engine: Service | "kv", path = ""): Promise<void> {
+type Engine = Service | "redis-cluster" | "redis-cluster-node" | "kv";
+
+async function hammer(engine: Engine, path = ""): Promise<void> {
   const prefix = `fluxpool-test:concurrency:${crypto.randomUUID()}`;
   const script = new URL("./_hammer.ts", import.meta.url).pathname;
   const children = Array.from({ length: PROCESSES }, () =>
@@ -74,6 +77,16 @@ await serviceTest(
   "redis",
   "RedisStore holds one limit exactly across four processes",
   () => hammer("redis"),
+);
+await serviceTest(
+  "redisCluster",
+  "RedisStore holds one limit exactly across four processes on a Redis Cluster (ioredis)",
+  () => hammer("redis-cluster"),
+);
+await serviceTest(
+  "redisCluster",
+  "RedisStore holds one limit exactly across four processes on a Redis Cluster (node-redis)",
+  () => hammer("redis-cluster-node"),
 );
 await serviceTest(
   "postgres",

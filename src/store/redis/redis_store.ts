@@ -34,6 +34,14 @@ export interface IoredisLike {
   readonly options?: {
     readonly enableOfflineQueue?: boolean;
     readonly autoResendUnfulfilledCommands?: boolean;
+    /** A `Cluster`'s: how long before a command cut off by a dropped connection is resent. */
+    readonly retryDelayOnFailover?: number;
+    /** A `Cluster`'s: how long before a command refused with `CLUSTERDOWN` is resent. */
+    readonly retryDelayOnClusterDown?: number;
+    /** A `Cluster`'s: when set, node connections reconnect (and may resend). */
+    readonly clusterNodeRetryStrategy?: unknown;
+    /** A `Cluster`'s options for its node connections. */
+    readonly redisOptions?: { readonly autoResendUnfulfilledCommands?: boolean } | undefined;
   };
   /** `EVALSHA sha numkeys ...keys ...args`. */
   evalsha(sha: string, numkeys: number, ...keysAndArgs: string[]): Promise<unknown>;
@@ -41,10 +49,18 @@ export interface IoredisLike {
   eval(script: string, numkeys: number, ...keysAndArgs: string[]): Promise<unknown>;
 }
 
-/** The part of a node-redis (v4 and later) client {@linkcode fromNodeRedis} uses. */
+/** The part of a node-redis (v4 and later) client or cluster {@linkcode fromNodeRedis} uses. */
 export interface NodeRedisLike {
   /** The client's options, which {@linkcode fromNodeRedis} checks when they are there. */
   readonly options?: { readonly disableOfflineQueue?: boolean } | undefined;
+  /**
+   * A cluster's options (`createCluster()`), whose `defaults` every node client is created
+   * with: {@linkcode fromNodeRedis} checks them when they are there.
+   */
+  readonly _options?: {
+    readonly rootNodes?: unknown;
+    readonly defaults?: { readonly disableOfflineQueue?: boolean } | undefined;
+  };
   /** `EVALSHA` with keys and arguments. */
   evalSha(sha: string, options: { keys: string[]; arguments: string[] }): Promise<unknown>;
   /** `EVAL` with keys and arguments. */
@@ -60,6 +76,14 @@ export interface NodeRedisLike {
  * its replay would charge the key a second time. Create the client with
  * `enableOfflineQueue: false` and `autoResendUnfulfilledCommands: false`; a decision made while
  * Redis is down then fails at once and `onStoreError` decides it, once.
+ *
+ * A `Cluster` resends on its own: create it with `enableOfflineQueue: false`,
+ * `retryDelayOnFailover: 0` (or a command cut off by a dropped node connection is sent again
+ * 100 ms later, after the fallback answered) and `retryDelayOnClusterDown: 0`; and with
+ * `redisOptions: { autoResendUnfulfilledCommands: false }` when it has a
+ * `clusterNodeRetryStrategy`. `MOVED` and `ASK` redirections are still followed (the command did
+ * not run). One limit of ioredis itself: the first `ASK` to a master the cluster client has not
+ * yet connected to fails, and `onStoreError` decides that one decision.
  *
  * @param client The ioredis client.
  * @returns The narrow client.
@@ -91,7 +115,9 @@ export function fromIoredis(client: IoredisLike): RedisScriptClient {
       replays(owner, "enableOfflineQueue", false, options.enableOfflineQueue);
     }
     const cluster = (client as { isCluster?: unknown }).isCluster === true;
-    if (!cluster && options.autoResendUnfulfilledCommands !== false) {
+    if (cluster) {
+      assertClusterDoesNotResend(owner, options);
+    } else if (options.autoResendUnfulfilledCommands !== false) {
       replays(owner, "autoResendUnfulfilledCommands", false, options.autoResendUnfulfilledCommands);
     }
   }
@@ -101,14 +127,30 @@ export function fromIoredis(client: IoredisLike): RedisScriptClient {
   };
 }
 
+// ioredis's Cluster retries a command after a delay on a dropped connection (which may have
+// run it) and on CLUSTERDOWN: by then the limiter's fallback may have answered the decision.
+function assertClusterDoesNotResend(owner: string, options: NonNullable<IoredisLike["options"]>) {
+  if (options.retryDelayOnFailover !== 0) {
+    replays(owner, "retryDelayOnFailover", 0, options.retryDelayOnFailover);
+  }
+  if (options.retryDelayOnClusterDown !== 0) {
+    replays(owner, "retryDelayOnClusterDown", 0, options.retryDelayOnClusterDown);
+  }
+  const resend = options.redisOptions?.autoResendUnfulfilledCommands;
+  if (typeof options.clusterNodeRetryStrategy === "function" && resend !== false) {
+    replays(owner, "redisOptions.autoResendUnfulfilledCommands", false, resend);
+  }
+}
+
 /**
- * Adapts a node-redis client (`createClient()` from `redis` v4 or later) for
- * {@linkcode RedisStore}.
+ * Adapts a node-redis client (`createClient()` from `redis` v4 or later) or cluster
+ * (`createCluster()`) for {@linkcode RedisStore}.
  *
- * The client must be created with `disableOfflineQueue: true`: otherwise node-redis keeps the
- * commands sent while Redis is unreachable and sends them once it reconnects, charging keys
- * whose decisions `onStoreError` already answered. node-redis also throws an `error` event
- * nobody listens to: give the client a listener.
+ * The client must be created with `disableOfflineQueue: true` (a cluster with
+ * `defaults: { disableOfflineQueue: true }`): otherwise node-redis keeps the commands sent
+ * while Redis is unreachable and sends them once it reconnects, charging keys whose decisions
+ * `onStoreError` already answered. node-redis also throws an `error` event nobody listens to:
+ * give the client a listener.
  *
  * @param client The connected node-redis client.
  * @returns The narrow client.
@@ -131,6 +173,14 @@ export function fromNodeRedis(client: NodeRedisLike): RedisScriptClient {
   const options = client.options;
   if (options !== undefined && options !== null && options.disableOfflineQueue !== true) {
     replays(owner, "disableOfflineQueue", true, options.disableOfflineQueue);
+  }
+  // A cluster has no `options`: its node clients take `_options.defaults`.
+  const cluster = client._options;
+  if (
+    (options === undefined || options === null) && cluster?.rootNodes !== undefined &&
+    cluster.defaults?.disableOfflineQueue !== true
+  ) {
+    replays(owner, "defaults.disableOfflineQueue", true, cluster.defaults?.disableOfflineQueue);
   }
   return {
     evalsha: (sha, keys, args) => client.evalSha(sha, { keys, arguments: args }),
@@ -156,7 +206,7 @@ export interface RedisStoreOptions {
 const NAME = "RedisStore";
 
 // A queued command runs after its decision timed out and was answered by the fallback.
-function replays(owner: string, name: string, safe: boolean, value: unknown): never {
+function replays(owner: string, name: string, safe: boolean | number, value: unknown): never {
   throw new TypeError(
     `Cannot create ${owner} as the client's '${name}' must be ${safe}, or a decision that timed out while Redis was unreachable is replayed when it is back and charges the key again: received ${
       shown(value)

@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# Starts a three-master Redis Cluster on loopback (ports 7001-7003, or REDIS_CLUSTER_PORTS) for
+# the cluster tests, and waits until it serves every slot. Idempotent: a cluster already up is
+# left as it is; nodes that are down are started again (their nodes-P.conf keeps the slots).
+# Stop it with: for p in 7001 7002 7003; do redis-cli -p $p shutdown nosave; done
+set -euo pipefail
+
+read -r -a PORTS <<<"${REDIS_CLUSTER_PORTS:-7001 7002 7003}"
+DIR="${REDIS_CLUSTER_DIR:-${TMPDIR:-/tmp}/fluxpool-redis-cluster}"
+
+for tool in redis-server redis-cli; do
+  if ! command -v "$tool" >/dev/null; then
+    echo "redis-cluster: $tool is not on PATH (install Redis >= 7)" >&2
+    exit 1
+  fi
+done
+
+cli() { redis-cli -h 127.0.0.1 -p "$1" "${@:2}"; }
+state_ok() { cli "$1" cluster info 2>/dev/null | tr -d '\r' | grep -qx 'cluster_state:ok'; }
+
+# Already up: nothing to do.
+all_ok=true
+for port in "${PORTS[@]}"; do state_ok "$port" || all_ok=false; done
+if $all_ok; then
+  echo "redis-cluster: up on ${PORTS[*]}"
+  exit 0
+fi
+
+mkdir -p "$DIR"
+for port in "${PORTS[@]}"; do
+  if cli "$port" ping >/dev/null 2>&1; then
+    # Something answers: it must be a cluster node, not another Redis or another service.
+    if ! cli "$port" info cluster 2>/dev/null | tr -d '\r' | grep -qx 'cluster_enabled:1'; then
+      echo "redis-cluster: port $port is taken by something that is not a Redis Cluster node" >&2
+      exit 1
+    fi
+    continue
+  fi
+  redis-server --port "$port" --bind 127.0.0.1 --cluster-enabled yes \
+    --cluster-config-file "$DIR/nodes-$port.conf" --cluster-node-timeout 5000 \
+    --save "" --appendonly no --daemonize yes --dir "$DIR" --logfile "$DIR/redis-$port.log"
+done
+
+# Wait until every node accepts commands.
+for port in "${PORTS[@]}"; do
+  for _ in $(seq 100); do
+    cli "$port" ping >/dev/null 2>&1 && break
+    sleep 0.1
+  done
+  cli "$port" ping >/dev/null || {
+    echo "redis-cluster: the node on $port did not start (see $DIR/redis-$port.log)" >&2
+    exit 1
+  }
+done
+
+# Fresh nodes (no slots anywhere): create the cluster. Nodes restarted from their nodes-P.conf
+# already know it and only need to meet again.
+assigned=0
+for port in "${PORTS[@]}"; do
+  slots=$(cli "$port" cluster info | tr -d '\r' | sed -n 's/^cluster_slots_assigned://p')
+  [ "$slots" -gt "$assigned" ] && assigned=$slots
+done
+if [ "$assigned" -eq 0 ]; then
+  addresses=()
+  for port in "${PORTS[@]}"; do addresses+=("127.0.0.1:$port"); done
+  redis-cli --cluster create "${addresses[@]}" --cluster-replicas 0 --cluster-yes >/dev/null
+fi
+
+for _ in $(seq 200); do
+  all_ok=true
+  for port in "${PORTS[@]}"; do state_ok "$port" || all_ok=false; done
+  if $all_ok; then
+    echo "redis-cluster: up on ${PORTS[*]}"
+    exit 0
+  fi
+  sleep 0.1
+done
+echo "redis-cluster: the cluster on ${PORTS[*]} is not ok; 'redis-cli -p ${PORTS[0]} cluster info':" >&2
+cli "${PORTS[0]}" cluster info >&2 || true
+exit 1
