@@ -142,6 +142,9 @@ function learnBudgets(
     const windowMs = retryAfterMs ?? p.resetMs ?? p.windowMs ?? limits.fallbackWindowMs;
     const id = `${p.name};${p.partitionKey ?? ""}`;
     state.budgets.delete(id);
+    // A window that is already over (a reset in the past: a replayed answer, a skewed clock)
+    // says nothing about the next one: it neither holds nor limits.
+    if (windowMs <= 0) continue;
     state.budgets.set(id, {
       remaining: p.remaining - others,
       until: now + Math.min(windowMs, limits.maxHoldMs),

@@ -8,6 +8,7 @@ import { clearLongTimeout, setLongTimeout, type TimerHandle } from "../core/time
 import { type Clock, systemClock } from "../limiter/clock.ts";
 import { integer, positive } from "../limiter/_validate.ts";
 import { parseRateLimitHeaders } from "./ratelimit_headers.ts";
+import { parseHttpDate } from "./_http_date.ts";
 import {
   newPaceState,
   paceDelay,
@@ -71,9 +72,21 @@ interface Entry extends PaceState {
   waiters: Waiter[];
   timer?: TimerHandle;
   used: boolean; // CLOCK second-chance bit
+  offsetMs: number; // client clock minus server clock, as bounded by Date headers
 }
 
 const MAX_TIMER_MS = 2_147_483_647;
+
+// The server's clock as seen from this client: `Date` has a resolution of one second, so the
+// smallest (client time − Date) seen so far bounds the offset closely (from the safe side: resets
+// come out slightly long, never short). The parser clamps the estimate into the answer's second.
+function serverClock(entry: Entry, response: Response, now: number): number {
+  const value = response.headers.get("date");
+  const date = value === null || value.length > 64 ? undefined : parseHttpDate(value.trim(), now);
+  if (date === undefined) return now;
+  entry.offsetMs = Math.min(entry.offsetMs, now - date);
+  return now - entry.offsetMs;
+}
 
 /**
  * Keeps a client under the rate limits a server announces. Each response teaches the pacer the
@@ -280,7 +293,7 @@ export class ServerPacer {
   observe(key: string, response: Response): void {
     const now = this.#clock.now();
     const entry = this.#entry(key);
-    const info = parseRateLimitHeaders(response.headers, now);
+    const info = parseRateLimitHeaders(response.headers, serverClock(entry, response, now));
     paceLearn(entry, response.status, info, now, this.#limits);
     this.#pump(entry);
   }
@@ -382,7 +395,7 @@ export class ServerPacer {
         entries.set(oldKey, old);
       }
     }
-    entry = { ...newPaceState(), waiters: [], used: false };
+    entry = { ...newPaceState(), waiters: [], used: false, offsetMs: Infinity };
     entries.set(key, entry);
     return entry;
   }

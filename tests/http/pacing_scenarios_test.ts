@@ -59,3 +59,13 @@ Deno.test("Pool completes a batch against a GCRA upstream with draft-11 fields",
   assert.equal(m.accepted, 60);
   assert.ok(m.goodput > 0.5, JSON.stringify(m));
 });
+
+Deno.test("Pool paces by epoch resets read against Date when the client clock is 3 s ahead", async () => {
+  const m = await poolRun({ policy: "fixed-up", dialect: "x-epoch", skewMs: -3000, limit: 20 }, {
+    n: 45,
+  });
+  assert.equal(m.accepted, 45);
+  assert.ok(m.rejectShare <= 0.05, JSON.stringify(m));
+  // Whole-second resets cost at most about one second over the ideal.
+  assert.ok(m.wallMs <= m.idealMs + 1500, JSON.stringify(m));
+});

@@ -554,3 +554,42 @@ Deno.test("ServerPacer never draws a 429 from a consistent server once it has an
     { numRuns: 60 },
   );
 });
+
+Deno.test("ServerPacer reads an epoch X-RateLimit-Reset against the answer's Date", () => {
+  const clock = new ManualClock(T0); // the client's clock is 3 s ahead of the server's
+  const pacer = new ServerPacer({ clock });
+  const server = T0 - 3000;
+  pacer.observe(
+    "k",
+    answer({
+      "Date": new Date(server).toUTCString(),
+      "X-RateLimit-Remaining": "0",
+      "X-RateLimit-Reset": String(server / 1000 + 10),
+    }),
+  );
+  assert.equal(pacer.delay("k"), 10_000);
+  // A Retry-After date too.
+  pacer.observe(
+    "r",
+    answer({
+      "Date": new Date(server).toUTCString(),
+      "Retry-After": new Date(server + 5000).toUTCString(),
+    }, 429),
+  );
+  assert.equal(pacer.delay("r"), 5000);
+});
+
+Deno.test("ServerPacer never serializes requests on a reset in the past", async () => {
+  const clock = new ManualClock(T0);
+  const pacer = new ServerPacer({ clock });
+  const past = String(T0 / 1000 - 5);
+  const first = await pacer.acquire("k");
+  pacer.observe("k", answer({ "X-RateLimit-Remaining": "50", "X-RateLimit-Reset": past }));
+  first();
+  const calls = Array.from({ length: 8 }, () => track(pacer.acquire("k")));
+  await settle();
+  assert.equal(calls.filter((c) => c.done).length, 8);
+  pacer.observe("k", answer({ "X-RateLimit-Remaining": "49", "X-RateLimit-Reset": past }));
+  assert.equal(pacer.delay("k"), 0);
+  for (const c of calls) (c.value as () => void)();
+});
