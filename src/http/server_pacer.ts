@@ -12,6 +12,7 @@ import { parseHttpDate } from "./_http_date.ts";
 import {
   newPaceState,
   paceDelay,
+  paceEnd,
   paceLearn,
   type PaceLimits,
   paceStart,
@@ -98,9 +99,10 @@ function serverClock(entry: Entry, response: Response, now: number): number {
  *   to `maxPacedWindowMs`, instead of bursting;
  * - **budget**: at most the reported remaining quota `r` is spent within its window `t`, counting
  *   requests still in flight (acquired, not yet answered);
- * - **hold**: on a 429 (or 503 with `Retry-After`), or when the quota is spent, no request leaves
- *   for that key until `Retry-After` or the window has passed; then one request probes and its
- *   answer sets the pace again;
+ * - **hold**: on a 429 (or 503 with `Retry-After`), no request leaves for that key until
+ *   `Retry-After` has passed; then one request probes and its answer sets the pace again. When the
+ *   quota is spent, requests wait for the window to pass, and then spend the policy's quota `q`
+ *   again (spread at the pace) instead of probing one by one;
  * - **concurrency**: a `qu="concurrent-requests"` quota caps the requests in flight.
  *
  * Quotas in `content-bytes` are not paced.
@@ -126,7 +128,7 @@ function serverClock(entry: Entry, response: Response, now: number): number {
  * release();
  *
  * (await pacer.acquire("api"))(); // 10 per second: one now …
- * assert.equal(pacer.delay("api"), 50); // … the next one 100 ms later (half of it as slack)
+ * assert.equal(pacer.delay("api"), 100); // … the next one 100 ms later
  * ```
  *
  * @example Hold after a 429
@@ -337,7 +339,7 @@ export class ServerPacer {
   reset(key: string): boolean {
     const entry = this.#entries.get(key);
     if (entry === undefined) return false;
-    Object.assign(entry, newPaceState(), { inflight: entry.inflight });
+    Object.assign(entry, newPaceState(), { inflight: entry.inflight, seen: entry.seen });
     if (entry.inflight === 0 && entry.waiters.length === 0) this.#entries.delete(key);
     else this.#pump(entry);
     return true;
@@ -349,7 +351,7 @@ export class ServerPacer {
     return () => {
       if (released) return;
       released = true;
-      entry.inflight--;
+      paceEnd(entry);
       this.#pump(entry);
     };
   }
