@@ -245,7 +245,7 @@ Deno.test("ServerPacer bounds absurd holds by maxHoldMs", () => {
   assert.equal(pacer.delay("c"), 5000);
 });
 
-Deno.test("ServerPacer holds a spent quota until its window ends, then spends the quota again", async () => {
+Deno.test("ServerPacer holds a spent quota until its window ends, then spends the quota again", () => {
   const clock = new ManualClock(T0);
   const pacer = new ServerPacer({ clock });
   const spent = {
