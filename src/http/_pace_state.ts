@@ -59,10 +59,13 @@ export function paceDelay(state: PaceState, now: number, limits: PaceLimits): nu
   let wait = state.holdUntil - now;
   for (const [id, budget] of state.budgets) {
     if (now >= budget.until) {
-      // The window is over: its quota is back. Spend it (the answers correct the count) rather
-      // than probing one request at a time, which costs a round trip per window.
-      if (budget.quota === undefined) state.budgets.delete(id);
-      else {
+      // The window is over. With a paced policy (q per w) its quota is back: spend it, spread by
+      // the pace, rather than probing one request at a time (a round trip per window). Without a
+      // window, q says nothing about bursts (a GCRA may announce q=20 and allow 5): probe.
+      if (budget.quota === undefined || budget.windowMs === undefined || state.intervalMs <= 0) {
+        state.budgets.delete(id);
+        state.probing = true;
+      } else {
         budget.remaining = budget.quota - unanswered(state);
         budget.until = now + (budget.windowMs ?? limits.fallbackWindowMs);
       }

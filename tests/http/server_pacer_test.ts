@@ -248,23 +248,29 @@ Deno.test("ServerPacer bounds absurd holds by maxHoldMs", () => {
 Deno.test("ServerPacer holds a spent quota until its window ends, then spends the quota again", () => {
   const clock = new ManualClock(T0);
   const pacer = new ServerPacer({ clock });
-  const spent = {
-    "X-RateLimit-Limit": "3",
-    "X-RateLimit-Remaining": "0",
-    "X-RateLimit-Reset": "2",
-  };
-  pacer.observe("k", answer(spent));
+  pacer.observe("k", answer({ "RateLimit-Policy": '"w";q=3;w=2', "RateLimit": '"w";r=0;t=2' }));
   assert.equal(pacer.delay("k"), 2000);
   clock.advance(2000);
-  // The window's quota is released at once, not probed one request at a time.
-  const releases = [pacer.tryAcquire("k"), pacer.tryAcquire("k"), pacer.tryAcquire("k")];
-  assert.ok(releases.every((r) => r !== undefined));
-  assert.equal(pacer.tryAcquire("k"), undefined); // the fourth waits for the next window
-  for (const release of releases) release!();
-  // Without a limit, nothing is known about the next window: nothing holds.
-  pacer.observe("u", answer({ "X-RateLimit-Remaining": "0", "X-RateLimit-Reset": "2" }));
+  // The window's quota is released, spread by the pace (3 per 2 s), not probed one at a time.
+  const first = pacer.tryAcquire("k");
+  assert.notEqual(first, undefined);
+  const wait = pacer.delay("k");
+  assert.ok(Math.abs(wait - 2000 / 3) < 0.01, String(wait));
+  clock.advance(wait);
+  const second = pacer.tryAcquire("k");
+  assert.notEqual(second, undefined); // the first is not answered yet: no probe
+  first!();
+  second!();
+  // Without a window, q says nothing about bursts: one request probes.
+  pacer.observe(
+    "x",
+    answer({ "X-RateLimit-Limit": "3", "X-RateLimit-Remaining": "0", "X-RateLimit-Reset": "2" }),
+  );
   clock.advance(2000);
-  assert.equal(pacer.delay("u"), 0);
+  const probe = pacer.tryAcquire("x");
+  assert.notEqual(probe, undefined);
+  assert.equal(pacer.delay("x"), Infinity);
+  probe!();
 });
 
 Deno.test("ServerPacer counts an answer once when answers land together", async () => {
