@@ -164,12 +164,13 @@ function learnBudgets(
   for (const p of policies) {
     if (p.remaining === undefined) continue;
     // Retry-After takes precedence over the window of a throttled answer (draft-11 §7).
-    const windowMs = retryAfterMs ?? p.resetMs ?? p.windowMs ?? limits.fallbackWindowMs;
+    let windowMs = retryAfterMs ?? p.resetMs ?? p.windowMs ?? limits.fallbackWindowMs;
     const id = `${p.name};${p.partitionKey ?? ""}`;
     state.budgets.delete(id);
-    // A window that is already over (a reset in the past: a replayed answer, a skewed clock)
-    // says nothing about the next one: it neither holds nor limits.
-    if (windowMs <= 0) continue;
+    // A window that is already over (a reset of 0 or in the past: a replayed answer, a skewed
+    // clock) still reports what is left now: count it for fallbackWindowMs, like a remaining
+    // count without a window, instead of expiring it at once (which probed after every answer).
+    if (windowMs <= 0) windowMs = limits.fallbackWindowMs;
     const budget: Budget = {
       remaining: p.remaining - others,
       until: now + Math.min(windowMs, limits.maxHoldMs),

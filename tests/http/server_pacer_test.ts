@@ -622,3 +622,12 @@ Deno.test("ServerPacer never serializes requests on a reset in the past", async 
   assert.equal(pacer.delay("k"), 0);
   for (const c of calls) (c.value as () => void)();
 });
+
+Deno.test("ServerPacer counts the remaining quota of an answer whose reset is 0", () => {
+  const clock = new ManualClock(T0);
+  const pacer = new ServerPacer({ clock });
+  pacer.observe("k", answer({ "RateLimit-Remaining": "2", "RateLimit-Reset": "0" }));
+  const granted = Array.from({ length: 3 }, () => pacer.tryAcquire("k"));
+  assert.equal(granted.filter((r) => r !== undefined).length, 2);
+  for (const release of granted) release?.();
+});
