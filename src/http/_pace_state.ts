@@ -14,6 +14,8 @@ export interface PaceLimits {
 interface Budget {
   remaining: number; // requests still allowed until `until`
   until: number;
+  quota?: number; // `q`: what a new window allows, when the server said
+  windowMs?: number; // `w`
 }
 
 /** What the pacer knows about one key. */
@@ -27,6 +29,7 @@ export interface PaceState {
   maxInflight: number; // from a `qu="concurrent-requests"` policy, else Infinity
   probing: boolean; // one request at a time until the server answers
   inflight: number;
+  seen: number; // of those in flight, how many the server has answered (not yet released)
 }
 
 /** A key nothing is known about. */
@@ -41,6 +44,7 @@ export function newPaceState(): PaceState {
     maxInflight: Infinity,
     probing: false,
     inflight: 0,
+    seen: 0,
   };
 }
 
@@ -55,20 +59,39 @@ export function paceDelay(state: PaceState, now: number, limits: PaceLimits): nu
   let wait = state.holdUntil - now;
   for (const [id, budget] of state.budgets) {
     if (now >= budget.until) {
-      // The window is over, and what the server allows now is unknown: ask with one request.
-      state.budgets.delete(id);
-      state.probing = true;
+      // The window is over. With a paced policy (q per w) its quota is back: spend it, spread by
+      // the pace, rather than probing one request at a time (a round trip per window). Without a
+      // window, q says nothing about bursts (a GCRA may announce q=20 and allow 5): probe.
+      if (budget.quota === undefined || budget.windowMs === undefined || state.intervalMs <= 0) {
+        state.budgets.delete(id);
+        state.probing = true;
+      } else {
+        budget.remaining = budget.quota - unanswered(state);
+        budget.until = now + (budget.windowMs ?? limits.fallbackWindowMs);
+      }
     } else if (budget.remaining < 1) {
       wait = Math.max(wait, budget.until - now);
     }
   }
-  if (state.intervalMs > 0) {
-    // Half an interval of slack absorbs late timers without letting two requests go together.
-    wait = Math.max(wait, state.tat - state.intervalMs / 2 - now);
-  }
+  // No slack before the pace: a GCRA without burst rejects a request a millisecond early, and a
+  // window's budget released at once (above) is spread only by the pace.
+  if (state.intervalMs > 0) wait = Math.max(wait, state.tat - now);
   if (wait > 0) return wait;
   if (state.inflight >= state.maxInflight) return Infinity;
   return state.probing && state.inflight > 0 ? Infinity : 0;
+}
+
+/** Requests in flight that the server has not answered yet. */
+function unanswered(state: PaceState): number {
+  return Math.max(0, state.inflight - state.seen);
+}
+
+/** Counts a request that ends (released), answered or not. */
+export function paceEnd(state: PaceState): void {
+  state.inflight--;
+  // Most requests are observed before their release; one that was not (a network error)
+  // leaves the count one too low, which only makes the budget more careful.
+  state.seen = Math.min(Math.max(0, state.seen - 1), state.inflight);
 }
 
 /** Counts a request that starts now: in flight, against every budget, on the pace. */
@@ -96,6 +119,7 @@ export function paceLearn(
     const hold = throttled ? info.retryAfterMs : undefined;
     learnBudgets(state, policies, hold, now, limits);
   }
+  state.seen = Math.min(state.seen + 1, state.inflight);
   if (throttled) {
     const informed = policies.some((p) => p.remaining !== undefined);
     const hold = info?.retryAfterMs ?? (informed ? 0 : limits.fallbackWindowMs);
@@ -134,18 +158,26 @@ function learnBudgets(
   now: number,
   limits: PaceLimits,
 ): void {
-  // The answer counted its own request; the others in flight may not have reached the server.
-  const others = Math.max(0, state.inflight - 1);
+  // The answer counted its own request; the others not answered yet may not have reached the
+  // server. Answers already observed are not counted again (answers that land together).
+  const others = Math.max(0, unanswered(state) - 1);
   for (const p of policies) {
     if (p.remaining === undefined) continue;
     // Retry-After takes precedence over the window of a throttled answer (draft-11 §7).
-    const windowMs = retryAfterMs ?? p.resetMs ?? p.windowMs ?? limits.fallbackWindowMs;
+    let windowMs = retryAfterMs ?? p.resetMs ?? p.windowMs ?? limits.fallbackWindowMs;
     const id = `${p.name};${p.partitionKey ?? ""}`;
     state.budgets.delete(id);
-    state.budgets.set(id, {
+    // A window that is already over (a reset of 0 or in the past: a replayed answer, a skewed
+    // clock) still reports what is left now: count it for fallbackWindowMs, like a remaining
+    // count without a window, instead of expiring it at once (which probed after every answer).
+    if (windowMs <= 0) windowMs = limits.fallbackWindowMs;
+    const budget: Budget = {
       remaining: p.remaining - others,
       until: now + Math.min(windowMs, limits.maxHoldMs),
-    });
+    };
+    if (p.quota !== undefined) budget.quota = p.quota;
+    if (p.windowMs !== undefined) budget.windowMs = p.windowMs;
+    state.budgets.set(id, budget);
   }
   for (const id of state.budgets.keys()) {
     if (state.budgets.size <= MAX_SERVER_POLICIES) break;

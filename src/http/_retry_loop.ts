@@ -12,7 +12,7 @@ import type { RetryPolicy } from "./_retry.ts";
 import { sleep } from "../core/timer.ts";
 import type { TimeoutQueue } from "../core/timeout_queue.ts";
 import type { StatsRecorder } from "./_stats_recorder.ts";
-import { parseRetryAfter } from "./ratelimit_headers.ts";
+import { retryAfterOf } from "./ratelimit_headers.ts";
 import { type CircuitBreaker, CircuitOpenError } from "./circuit_breaker.ts";
 import { HttpError, NetworkError, ResponseTooLargeError, TimeoutError } from "../core/errors.ts";
 import type { PoolEvent } from "./pool_events.ts";
@@ -241,7 +241,7 @@ export function emit(
 }
 
 function retryDelay(response: Response, policy: RetryPolicy, tries: number): number | undefined {
-  const after = parseRetryAfter(response.headers.get("retry-after"), Date.now());
+  const after = retryAfterOf(response.headers, Date.now());
   if (after !== undefined) return after > policy.maxRetryAfterMs ? undefined : after;
   return backoffDelay(tries, policy.baseDelayMs, policy.maxDelayMs, policy.random);
 }

@@ -101,10 +101,13 @@ export function parseRetryAfter(value: string | null, now: number): number | und
  * characters, or without the required parameters is ignored, as are members of the wrong type;
  * windows and resets are bounded to one year; at most {@linkcode MAX_SERVER_POLICIES} policies are
  * kept. A reset larger than 10^9 is read as an epoch timestamp (seconds, or milliseconds above
- * 10^12). Never throws.
+ * 10^12). Epoch resets and `Retry-After` dates are read against the server's clock: `now` when it
+ * agrees with the response's `Date` header to within that header's one-second resolution, else
+ * the `Date` itself, so that a client clock ahead of the server's (or a replayed answer) never
+ * turns a reset into the past. Never throws.
  *
  * @param headers The response headers.
- * @param now The wall-clock time in milliseconds since the epoch, for dates and epoch resets.
+ * @param now The client's best estimate of the server's clock, in milliseconds since the epoch.
  * @returns What the server said, or `undefined` when it said nothing usable.
  *
  * @example Two IETF policies
@@ -147,6 +150,7 @@ export function parseRateLimitHeaders(headers: Headers, now: number): ServerRate
   let retryAfterMs: number | undefined;
   let found: [ServerRateLimitSource, ServerQuotaPolicy[]] | undefined;
   try {
+    now = serverNow(headers, now);
     retryAfterMs = parseRetryAfter(headers.get("retry-after"), now);
     found = readIetf(headers) ?? readLegacy(headers, now) ?? readX(headers, now);
   } catch {
@@ -156,6 +160,45 @@ export function parseRateLimitHeaders(headers: Headers, now: number): ServerRate
   if (found === undefined && retryAfterMs === undefined) return undefined;
   const [source, policies] = found ?? ["retry-after", []];
   return retryAfterMs === undefined ? { source, policies } : { source, policies, retryAfterMs };
+}
+
+/**
+ * Reads `Retry-After` from response headers against the server's clock (see
+ * {@linkcode parseRateLimitHeaders}): an HTTP-date is compared with the answer's `Date`, not with
+ * a client clock that may be seconds off.
+ * @param headers The response headers.
+ * @param now The wall-clock time in milliseconds since the epoch.
+ * @returns Milliseconds to wait, or `undefined` when absent or malformed.
+ *
+ * @example A date read against the answer's Date header
+ * ```ts
+ * import { retryAfterOf } from "@fluxpool/fluxpool";
+ * import assert from "node:assert/strict";
+ *
+ * const headers = new Headers({
+ *   "Date": "Wed, 21 Oct 2015 07:28:00 GMT",
+ *   "Retry-After": "Wed, 21 Oct 2015 07:28:30 GMT",
+ * });
+ * const clientAhead = Date.UTC(2015, 9, 21, 7, 28, 20); // 20 s ahead of the server
+ * assert.equal(retryAfterOf(headers, clientAhead), 30_000);
+ * ```
+ */
+export function retryAfterOf(headers: Headers, now: number): number | undefined {
+  try {
+    return parseRetryAfter(headers.get("retry-after"), serverNow(headers, now));
+  } catch {
+    return undefined;
+  }
+}
+
+// The server's clock: `now` when the Date header agrees with it to within its one-second
+// resolution, else the Date itself (the earliest instant it allows: waits come out long, never
+// short).
+function serverNow(headers: Headers, now: number): number {
+  const value = headers.get("date");
+  if (value === null || value.length > 64) return now;
+  const date = parseHttpDate(value.trim(), now);
+  return date === undefined || (now >= date && now < date + 1000) ? now : date;
 }
 
 // --- draft-ietf-httpapi-ratelimit-headers-11 ---------------------------------------------------

@@ -9,9 +9,11 @@ import { clearLongTimeout, setLongTimeout, type TimerHandle } from "../core/time
 import { type Clock, systemClock } from "../core/clock.ts";
 import { integer, positive } from "../core/validate.ts";
 import { parseRateLimitHeaders } from "./ratelimit_headers.ts";
+import { parseHttpDate } from "./_http_date.ts";
 import {
   newPaceState,
   paceDelay,
+  paceEnd,
   paceLearn,
   type PaceLimits,
   paceStart,
@@ -71,9 +73,21 @@ interface Waiter {
 interface Entry extends PaceState {
   waiters: Waiter[];
   timer?: TimerHandle;
+  offsetMs: number; // client clock minus server clock, as bounded by Date headers
 }
 
 const MAX_TIMER_MS = 2_147_483_647;
+
+// The server's clock as seen from this client: `Date` has a resolution of one second, so the
+// smallest (client time − Date) seen so far bounds the offset closely (from the safe side: resets
+// come out slightly long, never short). The parser clamps the estimate into the answer's second.
+function serverClock(entry: Entry, response: Response, now: number): number {
+  const value = response.headers.get("date");
+  const date = value === null || value.length > 64 ? undefined : parseHttpDate(value.trim(), now);
+  if (date === undefined) return now;
+  entry.offsetMs = Math.min(entry.offsetMs, now - date);
+  return now - entry.offsetMs;
+}
 
 /**
  * Keeps a client under the rate limits a server announces. Each response teaches the pacer the
@@ -85,9 +99,10 @@ const MAX_TIMER_MS = 2_147_483_647;
  *   to `maxPacedWindowMs`, instead of bursting;
  * - **budget**: at most the reported remaining quota `r` is spent within its window `t`, counting
  *   requests still in flight (acquired, not yet answered);
- * - **hold**: on a 429 (or 503 with `Retry-After`), or when the quota is spent, no request leaves
- *   for that key until `Retry-After` or the window has passed; then one request probes and its
- *   answer sets the pace again;
+ * - **hold**: on a 429 (or 503 with `Retry-After`), no request leaves for that key until
+ *   `Retry-After` has passed; then one request probes and its answer sets the pace again. When the
+ *   quota is spent, requests wait for the window to pass, and then spend the policy's quota `q`
+ *   again (spread at the pace) instead of probing one by one;
  * - **concurrency**: a `qu="concurrent-requests"` quota caps the requests in flight.
  *
  * Quotas in `content-bytes` are not paced.
@@ -113,7 +128,7 @@ const MAX_TIMER_MS = 2_147_483_647;
  * release();
  *
  * (await pacer.acquire("api"))(); // 10 per second: one now …
- * assert.equal(pacer.delay("api"), 50); // … the next one 100 ms later (half of it as slack)
+ * assert.equal(pacer.delay("api"), 100); // … the next one 100 ms later
  * ```
  *
  * @example Hold after a 429
@@ -285,7 +300,7 @@ export class ServerPacer {
   observe(key: string, response: Response): void {
     const now = this.#clock.now();
     const entry = this.#entry(key);
-    const info = parseRateLimitHeaders(response.headers, now);
+    const info = parseRateLimitHeaders(response.headers, serverClock(entry, response, now));
     paceLearn(entry, response.status, info, now, this.#limits);
     this.#pump(entry);
   }
@@ -329,7 +344,7 @@ export class ServerPacer {
   reset(key: string): boolean {
     const entry = this.#entries.get(key);
     if (entry === undefined) return false;
-    Object.assign(entry, newPaceState(), { inflight: entry.inflight });
+    Object.assign(entry, newPaceState(), { inflight: entry.inflight, seen: entry.seen });
     if (entry.inflight === 0 && entry.waiters.length === 0) this.#entries.delete(key);
     else this.#pump(entry);
     return true;
@@ -341,7 +356,7 @@ export class ServerPacer {
     return () => {
       if (released) return;
       released = true;
-      entry.inflight--;
+      paceEnd(entry);
       this.#pump(entry);
     };
   }
@@ -373,6 +388,6 @@ export class ServerPacer {
   #entry(key: string): Entry {
     const known = this.#entries.use(key);
     if (known !== undefined) return known.value;
-    return this.#entries.set(key, { ...newPaceState(), waiters: [] }).value;
+    return this.#entries.set(key, { ...newPaceState(), waiters: [], offsetMs: Infinity }).value;
   }
 }

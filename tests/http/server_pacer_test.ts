@@ -145,13 +145,13 @@ Deno.test("ServerPacer.acquire() spreads requests at the policy's q/w", async ()
   const pacer = new ServerPacer({ clock });
   pacer.observe("k", ietf(100, 1, 10, 1)); // 10/s, plenty remaining
   (await pacer.acquire("k"))();
-  assert.equal(pacer.delay("k"), 50); // due at +100, with half an interval of slack
-  clock.advance(50);
+  assert.equal(pacer.delay("k"), 100); // due at +100
+  clock.advance(100);
   (await pacer.acquire("k"))();
-  assert.equal(pacer.delay("k"), 100); // the pace does not drift: next due at +200
+  assert.equal(pacer.delay("k"), 100); // next due at +200
   clock.advance(1000);
   (await pacer.acquire("k"))(); // idle time does not build up a burst
-  assert.equal(pacer.delay("k"), 50);
+  assert.equal(pacer.delay("k"), 100);
 });
 
 Deno.test("ServerPacer.acquire() paces at the strictest short policy and only counts long ones", async () => {
@@ -162,11 +162,11 @@ Deno.test("ServerPacer.acquire() paces at the strictest short policy and only co
     answer({ "RateLimit-Policy": '"burst";q=100;w=60, "daily";q=1000;w=86400, "s";q=20;w=1' }),
   );
   (await pacer.acquire("k"))();
-  assert.equal(pacer.delay("k"), 300); // 100 per 60 s = one per 600 ms; the daily one is not paced
+  assert.equal(pacer.delay("k"), 600); // 100 per 60 s = one per 600 ms; the daily one is not paced
   const strict = new ServerPacer({ clock, maxPacedWindowMs: 86_400_000 });
   strict.observe("k", answer({ "RateLimit-Policy": '"daily";q=1000;w=86400' }));
   (await strict.acquire("k"))();
-  assert.equal(strict.delay("k"), 43_200);
+  assert.equal(strict.delay("k"), 86_400);
 });
 
 Deno.test("ServerPacer.acquire() lets exactly the remaining quota through when 16 callers race", async () => {
@@ -246,17 +246,45 @@ Deno.test("ServerPacer bounds absurd holds by maxHoldMs", () => {
   assert.equal(pacer.delay("c"), 5000);
 });
 
-Deno.test("ServerPacer holds a spent quota until its window ends, then probes", async () => {
+Deno.test("ServerPacer holds a spent quota until its window ends, then spends the quota again", () => {
   const clock = new ManualClock(T0);
   const pacer = new ServerPacer({ clock });
-  pacer.observe("k", answer({ "X-RateLimit-Remaining": "0", "X-RateLimit-Reset": "2" }));
+  pacer.observe("k", answer({ "RateLimit-Policy": '"w";q=3;w=2', "RateLimit": '"w";r=0;t=2' }));
   assert.equal(pacer.delay("k"), 2000);
   clock.advance(2000);
-  const probe = await pacer.acquire("k");
-  assert.equal(pacer.delay("k"), Infinity);
-  pacer.observe("k", answer({ "X-RateLimit-Remaining": "9", "X-RateLimit-Reset": "2" }));
-  probe();
-  assert.equal(pacer.delay("k"), 0);
+  // The window's quota is released, spread by the pace (3 per 2 s), not probed one at a time.
+  const first = pacer.tryAcquire("k");
+  assert.notEqual(first, undefined);
+  const wait = pacer.delay("k");
+  assert.ok(Math.abs(wait - 2000 / 3) < 0.01, String(wait));
+  clock.advance(wait);
+  const second = pacer.tryAcquire("k");
+  assert.notEqual(second, undefined); // the first is not answered yet: no probe
+  first!();
+  second!();
+  // Without a window, q says nothing about bursts: one request probes.
+  pacer.observe(
+    "x",
+    answer({ "X-RateLimit-Limit": "3", "X-RateLimit-Remaining": "0", "X-RateLimit-Reset": "2" }),
+  );
+  clock.advance(2000);
+  const probe = pacer.tryAcquire("x");
+  assert.notEqual(probe, undefined);
+  assert.equal(pacer.delay("x"), Infinity);
+  probe!();
+});
+
+Deno.test("ServerPacer counts an answer once when answers land together", async () => {
+  const clock = new ManualClock(T0);
+  const pacer = new ServerPacer({ clock });
+  const [a, b, c] = await Promise.all([pacer.acquire("k"), pacer.acquire("k"), pacer.acquire("k")]);
+  // The server answered a (r=9) and b (r=8); both answers are read before either release.
+  pacer.observe("k", answer({ "RateLimit": '"d";r=9;t=10' }));
+  pacer.observe("k", answer({ "RateLimit": '"d";r=8;t=10' }));
+  // 8 left, minus c (not answered yet): 7 may start, not 6.
+  const more = Array.from({ length: 8 }, () => pacer.tryAcquire("k"));
+  assert.equal(more.filter((r) => r !== undefined).length, 7);
+  for (const release of [a, b, c, ...more]) release?.();
 });
 
 Deno.test("ServerPacer holds on an epoch X-RateLimit-Reset", () => {
@@ -405,7 +433,7 @@ Deno.test("ServerPacer.acquire() starts one of 16 racing callers and paces the r
   const calls = Array.from({ length: 16 }, () => track(pacer.acquire("k", controller.signal)));
   await settle();
   assert.equal(calls.filter((c) => c.done).length, 1);
-  assert.equal(pacer.delay("k"), 50);
+  assert.equal(pacer.delay("k"), 100);
   controller.abort(new Error("enough"));
   await settle();
   assert.equal(calls.filter((c) => c.error instanceof Error).length, 15);
@@ -515,7 +543,8 @@ async function simulate(server: SimServer, rtt: number, total: number): Promise<
     }
     if (sent === total && pending.length === 0) break;
     const wait = sent < total && pending.length < 16 ? pacer.delay("k") : Infinity;
-    const next = Math.min(pending[0]?.at ?? Infinity, now + wait + 1e-6);
+    // 1 µs past what the pacer asked for: times near T0 (1.7e12 ms) carry 2.4e-4 ms of float error.
+    const next = Math.min(pending[0]?.at ?? Infinity, now + wait + 1e-3);
     assert.ok(
       next < Infinity,
       `never stuck: something is due (sent ${sent}, in flight ${pending.length}, delay ${
@@ -554,4 +583,52 @@ Deno.test("ServerPacer never draws a 429 from a consistent server once it has an
     ),
     { numRuns: 60 },
   );
+});
+
+Deno.test("ServerPacer reads an epoch X-RateLimit-Reset against the answer's Date", () => {
+  const clock = new ManualClock(T0); // the client's clock is 3 s ahead of the server's
+  const pacer = new ServerPacer({ clock });
+  const server = T0 - 3000;
+  pacer.observe(
+    "k",
+    answer({
+      "Date": new Date(server).toUTCString(),
+      "X-RateLimit-Remaining": "0",
+      "X-RateLimit-Reset": String(server / 1000 + 10),
+    }),
+  );
+  assert.equal(pacer.delay("k"), 10_000);
+  // A Retry-After date too.
+  pacer.observe(
+    "r",
+    answer({
+      "Date": new Date(server).toUTCString(),
+      "Retry-After": new Date(server + 5000).toUTCString(),
+    }, 429),
+  );
+  assert.equal(pacer.delay("r"), 5000);
+});
+
+Deno.test("ServerPacer never serializes requests on a reset in the past", async () => {
+  const clock = new ManualClock(T0);
+  const pacer = new ServerPacer({ clock });
+  const past = String(T0 / 1000 - 5);
+  const first = await pacer.acquire("k");
+  pacer.observe("k", answer({ "X-RateLimit-Remaining": "50", "X-RateLimit-Reset": past }));
+  first();
+  const calls = Array.from({ length: 8 }, () => track(pacer.acquire("k")));
+  await settle();
+  assert.equal(calls.filter((c) => c.done).length, 8);
+  pacer.observe("k", answer({ "X-RateLimit-Remaining": "49", "X-RateLimit-Reset": past }));
+  assert.equal(pacer.delay("k"), 0);
+  for (const c of calls) (c.value as () => void)();
+});
+
+Deno.test("ServerPacer counts the remaining quota of an answer whose reset is 0", () => {
+  const clock = new ManualClock(T0);
+  const pacer = new ServerPacer({ clock });
+  pacer.observe("k", answer({ "RateLimit-Remaining": "2", "RateLimit-Reset": "0" }));
+  const granted = Array.from({ length: 3 }, () => pacer.tryAcquire("k"));
+  assert.equal(granted.filter((r) => r !== undefined).length, 2);
+  for (const release of granted) release?.();
 });

@@ -1,0 +1,26 @@
+// The upstream of bench/pacing_report.ts, in its own process so that the server's work does not
+// share an event loop with the clients measured. `POST /__scenario` (a Scenario as JSON) starts a
+// fresh upstream; `GET /__stats` reports what it accepted and rejected. Prints its port on stdout
+// and exits when its stdin closes.
+import { type Scenario, Upstream } from "./_pacing_upstream.ts";
+
+let upstream: Upstream | undefined;
+const server = Deno.serve(
+  { port: 0, hostname: "127.0.0.1", onListen: ({ port }) => console.log(port) },
+  async (request) => {
+    const path = new URL(request.url).pathname;
+    if (path === "/__scenario") {
+      upstream = new Upstream((await request.json()) as Scenario);
+      return new Response("ok");
+    }
+    if (path === "/__stats") {
+      return Response.json({ accepted: upstream?.accepted, rejected: upstream?.rejected });
+    }
+    if (upstream === undefined) return new Response("no scenario", { status: 500 });
+    return upstream.handle(request);
+  },
+);
+for await (const _ of Deno.stdin.readable) {
+  // Nothing is sent; the loop ends at EOF.
+}
+await server.shutdown();

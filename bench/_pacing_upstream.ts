@@ -1,0 +1,309 @@
+// The scenario harness of issue 13: a loopback upstream that enforces one rate-limit policy and
+// announces it in one header dialect (with its clock optionally skewed from the client's), and a
+// driver that measures goodput (the ideal time the policy allows for a batch / the wall time)
+// and the share of rejected answers. The tests run it in process with small sizes; the bench
+// (bench/pacing_report.ts) runs it in its own process with the full sizes.
+
+/** How the upstream decides. `fixed-up`/`fixed-down` round the announced `t` up or down. */
+export type PolicyKind =
+  | "gcra"
+  | "fixed-up"
+  | "fixed-down"
+  | "sliding"
+  | "token"
+  | "concurrency";
+
+/** How the upstream announces its policy. */
+export type Dialect =
+  | "draft11" // RateLimit-Policy / RateLimit
+  | "legacy" // RateLimit-Limit / -Remaining / -Reset (delta seconds)
+  | "draft7" // RateLimit: limit=, remaining=, reset= and RateLimit-Policy: q;w=
+  | "x-delta" // X-RateLimit-Limit / -Remaining / -Reset (delta seconds)
+  | "x-epoch" // X-RateLimit-Reset as epoch seconds of the server's clock, with Date
+  | "github" // x-epoch, but a spent quota answers 403
+  | "retry-after" // a 429 with Retry-After, nothing else
+  | "none"; // a bare 429
+
+/** One upstream: a policy, its size, a dialect, latency and clock skew. */
+export interface Scenario {
+  policy: PolicyKind;
+  dialect: Dialect;
+  /** Requests per window (for `concurrency`: requests at once). */
+  limit: number;
+  windowMs: number;
+  /** Back-to-back requests from idle for `gcra` and `token`. */
+  burst: number;
+  /** How long the server takes to answer, in ms. */
+  latencyMs: number;
+  /** The server's clock minus the client's, in ms (negative: the client is ahead). */
+  skewMs?: number;
+}
+
+// The state of a policy: may one request pass now, and what to announce.
+interface Decision {
+  allowed: boolean;
+  remaining: number;
+  /** ms until more quota is available (the draft-11 `t`), before rounding. */
+  resetMs: number;
+  /** ms a rejected request should wait. */
+  retryMs: number;
+}
+
+function secondsUp(ms: number): number {
+  return Math.max(0, Math.ceil(ms / 1000 - 1e-9));
+}
+
+/** The upstream: call {@linkcode Upstream.handle} from `Deno.serve`. */
+export class Upstream {
+  readonly scenario: Scenario;
+  accepted = 0;
+  rejected = 0;
+  firstAt = -1;
+  #inflight = 0;
+  #tat = 0; // gcra
+  #tokens: number; // token bucket
+  #filledAt = -1;
+  #window = -1; // fixed window index
+  #count = 0;
+  #log: number[] = []; // sliding log
+
+  constructor(scenario: Scenario) {
+    this.scenario = scenario;
+    this.#tokens = scenario.burst;
+  }
+
+  #now(): number {
+    return Date.now() + (this.scenario.skewMs ?? 0);
+  }
+
+  /** Answers one request: a page of one item, or a rejection. */
+  async handle(request: Request): Promise<Response> {
+    const s = this.scenario;
+    const now = this.#now();
+    if (this.firstAt < 0) this.firstAt = performance.now();
+    const d = this.#decide(now);
+    const url = new URL(request.url);
+    const page = Number(url.searchParams.get("page") ?? "1");
+    this.#inflight++;
+    try {
+      await new Promise((resolve) => setTimeout(resolve, s.latencyMs));
+    } finally {
+      this.#inflight--;
+    }
+    const headers = this.#fields(d, now);
+    headers.set("date", new Date(now).toUTCString());
+    if (d.allowed) {
+      this.accepted++;
+      headers.set("content-type", "application/json");
+      return new Response(
+        JSON.stringify({ data: [page], pagination: { total_pages: 1_000_000 } }),
+        { headers },
+      );
+    }
+    this.rejected++;
+    const status = s.policy === "concurrency" ? 503 : s.dialect === "github" ? 403 : 429;
+    if (s.dialect === "retry-after") {
+      headers.set("retry-after", String(secondsUp(d.retryMs)));
+    }
+    return new Response("slow down", { status, headers });
+  }
+
+  #decide(now: number): Decision {
+    const { policy, limit, windowMs, burst } = this.scenario;
+    const interval = windowMs / limit;
+    switch (policy) {
+      case "gcra": {
+        const tat = Math.max(this.#tat, now);
+        const allowAt = tat - (burst - 1) * interval;
+        if (now < allowAt) {
+          return { allowed: false, remaining: 0, resetMs: allowAt - now, retryMs: allowAt - now };
+        }
+        this.#tat = tat + interval;
+        const free = burst * interval - (this.#tat - now);
+        const remaining = Math.max(0, Math.floor(free / interval + 1e-9));
+        return { allowed: true, remaining, resetMs: remaining > 0 ? 0 : interval, retryMs: 0 };
+      }
+      case "token": {
+        if (this.#filledAt < 0) this.#filledAt = now;
+        this.#tokens = Math.min(burst, this.#tokens + (now - this.#filledAt) / interval);
+        this.#filledAt = now;
+        if (this.#tokens < 1) {
+          const wait = (1 - this.#tokens) * interval;
+          return { allowed: false, remaining: 0, resetMs: wait, retryMs: wait };
+        }
+        this.#tokens--;
+        const remaining = Math.floor(this.#tokens + 1e-9);
+        const wait = (1 - (this.#tokens - remaining)) * interval;
+        return { allowed: true, remaining, resetMs: remaining > 0 ? 0 : wait, retryMs: 0 };
+      }
+      case "fixed-up":
+      case "fixed-down": {
+        const window = Math.floor(now / windowMs);
+        if (window !== this.#window) {
+          this.#window = window;
+          this.#count = 0;
+        }
+        const end = (window + 1) * windowMs - now;
+        if (this.#count >= limit) {
+          return { allowed: false, remaining: 0, resetMs: end, retryMs: end };
+        }
+        this.#count++;
+        return { allowed: true, remaining: limit - this.#count, resetMs: end, retryMs: 0 };
+      }
+      case "sliding": {
+        while (this.#log.length > 0 && this.#log[0] <= now - windowMs) this.#log.shift();
+        const oldest = this.#log[0] ?? now;
+        const reset = oldest + windowMs - now;
+        if (this.#log.length >= limit) {
+          return { allowed: false, remaining: 0, resetMs: reset, retryMs: reset };
+        }
+        this.#log.push(now);
+        const remaining = limit - this.#log.length;
+        return { allowed: true, remaining, resetMs: this.#log[0] + windowMs - now, retryMs: 0 };
+      }
+      case "concurrency": {
+        const allowed = this.#inflight < limit;
+        const remaining = Math.max(0, limit - this.#inflight - (allowed ? 1 : 0));
+        return { allowed, remaining, resetMs: 0, retryMs: this.scenario.latencyMs };
+      }
+    }
+  }
+
+  #fields(d: Decision, now: number): Headers {
+    const s = this.scenario;
+    const headers = new Headers();
+    const w = Math.max(1, Math.round(s.windowMs / 1000));
+    const t = s.policy === "fixed-down" ? Math.floor(d.resetMs / 1000) : secondsUp(d.resetMs);
+    const q = s.limit;
+    const concurrent = s.policy === "concurrency";
+    switch (s.dialect) {
+      case "draft11":
+        headers.set(
+          "ratelimit-policy",
+          concurrent ? `"c";q=${q};qu="concurrent-requests"` : `"p";q=${q};w=${w}`,
+        );
+        headers.set("ratelimit", `"${concurrent ? "c" : "p"}";r=${d.remaining};t=${t}`);
+        break;
+      case "legacy":
+        headers.set("ratelimit-limit", String(q));
+        headers.set("ratelimit-remaining", String(d.remaining));
+        headers.set("ratelimit-reset", String(t));
+        break;
+      case "draft7":
+        headers.set("ratelimit-policy", `${q};w=${w}`);
+        headers.set("ratelimit", `limit=${q}, remaining=${d.remaining}, reset=${t}`);
+        break;
+      case "x-delta":
+        headers.set("x-ratelimit-limit", String(q));
+        headers.set("x-ratelimit-remaining", String(d.remaining));
+        headers.set("x-ratelimit-reset", String(t));
+        break;
+      case "x-epoch":
+      case "github": {
+        const reset = s.policy === "fixed-down"
+          ? Math.floor((now + d.resetMs) / 1000)
+          : secondsUp(now + d.resetMs);
+        headers.set("x-ratelimit-limit", String(q));
+        headers.set("x-ratelimit-remaining", String(d.remaining));
+        headers.set("x-ratelimit-reset", String(reset));
+        if (s.dialect === "github") headers.set("x-ratelimit-resource", "core");
+        break;
+      }
+    }
+    return headers;
+  }
+
+  /**
+   * The shortest wall time in which the policy lets `n` requests through, counted from the
+   * first request the server saw, plus one answer's latency.
+   */
+  idealMs(n: number, startedAt = Date.now() + (this.scenario.skewMs ?? 0)): number {
+    const { policy, limit, windowMs, burst, latencyMs } = this.scenario;
+    const interval = windowMs / limit;
+    switch (policy) {
+      case "gcra":
+      case "token":
+        return Math.max(0, n - burst) * interval + latencyMs;
+      case "sliding":
+        return (Math.ceil(n / limit) - 1) * windowMs + latencyMs;
+      case "fixed-up":
+      case "fixed-down": {
+        const first = Math.floor(startedAt / windowMs);
+        const last = first + Math.ceil(n / limit) - 1;
+        return Math.max(0, last * windowMs - startedAt) + latencyMs;
+      }
+      case "concurrency":
+        return Math.ceil(n / limit) * latencyMs;
+    }
+  }
+}
+
+/** What one run measured. */
+export interface Measured {
+  wallMs: number;
+  idealMs: number;
+  goodput: number;
+  accepted: number;
+  rejected: number;
+  /** Rejected answers over all answers. */
+  rejectShare: number;
+  /** Requests the client gave up on, resubmitted by the driver. */
+  failures: number;
+}
+
+/**
+ * Runs `n` requests from `callers` concurrent callers through `send` (which resolves true when
+ * the request succeeded; a failed request is sent again, as a user's loop would), against
+ * `upstream`, and measures it.
+ */
+export async function drive(
+  upstream: Upstream,
+  n: number,
+  callers: number,
+  send: (index: number) => Promise<boolean>,
+): Promise<Measured> {
+  let next = 0, failures = 0;
+  const start = performance.now();
+  const serverStart = Date.now() + (upstream.scenario.skewMs ?? 0);
+  async function caller(): Promise<void> {
+    while (next < n) {
+      const i = next++;
+      for (let tries = 0; !(await send(i)); tries++) {
+        failures++;
+        if (tries > 50) throw new Error(`request ${i} failed 50 times`);
+      }
+    }
+  }
+  await Promise.all(Array.from({ length: callers }, caller));
+  return measure(upstream, n, start, serverStart, failures);
+}
+
+/** Measures a run that started at `start` (performance.now()) and has just ended. */
+export function measure(
+  upstream: Upstream,
+  n: number,
+  start: number,
+  serverStart: number,
+  failures = 0,
+): Measured {
+  const wallMs = performance.now() - start;
+  const idealMs = upstream.idealMs(n, serverStart);
+  const { accepted, rejected } = upstream;
+  return {
+    wallMs,
+    idealMs,
+    goodput: idealMs / wallMs,
+    accepted,
+    rejected,
+    rejectShare: rejected / Math.max(1, accepted + rejected),
+    failures,
+  };
+}
+
+/** Serves `upstream` on loopback. */
+export function serveUpstream(upstream: Upstream): Deno.HttpServer<Deno.NetAddr> {
+  return Deno.serve(
+    { port: 0, hostname: "127.0.0.1", onListen() {} },
+    (request) => upstream.handle(request),
+  );
+}

@@ -1,0 +1,71 @@
+// The Pool against the scenario upstreams of bench/_pacing_upstream.ts, at test sizes (each run
+// well under 2 s): goodput (ideal time / wall time) and the share of rejected answers.
+import assert from "node:assert/strict";
+import { Pool, type PoolOptions } from "../../mod.ts";
+import {
+  drive,
+  type Measured,
+  type Scenario,
+  serveUpstream,
+  Upstream,
+} from "../../bench/_pacing_upstream.ts";
+
+const BASE: Omit<Scenario, "policy" | "dialect"> = {
+  limit: 40,
+  windowMs: 1000,
+  burst: 5,
+  latencyMs: 10,
+};
+
+export async function poolRun(
+  scenario: Partial<Scenario> & Pick<Scenario, "policy" | "dialect">,
+  { n = 60, callers = 16, options = {} }: { n?: number; callers?: number; options?: PoolOptions } =
+    {},
+): Promise<Measured> {
+  const upstream = new Upstream({ ...BASE, ...scenario });
+  const server = serveUpstream(upstream);
+  const pool = new Pool({ baseUrl: `http://127.0.0.1:${server.addr.port}`, ...options });
+  try {
+    return await drive(upstream, n, callers, async (i) => {
+      const response = await pool.fetch(`/items?page=${i + 1}`);
+      await response.body?.cancel();
+      return response.ok;
+    });
+  } finally {
+    await pool.close();
+    await server.shutdown();
+  }
+}
+
+Deno.test("Upstream enforces a fixed window and announces it in draft-11 fields", async () => {
+  const upstream = new Upstream({ ...BASE, policy: "fixed-up", dialect: "draft11", limit: 2 });
+  const statuses: number[] = [];
+  let fields = "";
+  for (let i = 0; i < 3; i++) {
+    const response = await upstream.handle(new Request("http://x/items"));
+    await response.body?.cancel();
+    statuses.push(response.status);
+    fields ||= response.headers.get("ratelimit") ?? "";
+  }
+  // Three requests within one 10 ms latency each rarely cross a second; allow it.
+  assert.ok(statuses.filter((s) => s === 200).length >= 2, String(statuses));
+  assert.match(fields, /^"p";r=1;t=1$/);
+  assert.equal(upstream.idealMs(4, 0), 1000 + BASE.latencyMs);
+  assert.equal(upstream.idealMs(2, 0), BASE.latencyMs);
+});
+
+Deno.test("Pool completes a batch against a GCRA upstream with draft-11 fields", async () => {
+  const m = await poolRun({ policy: "gcra", dialect: "draft11" });
+  assert.equal(m.accepted, 60);
+  assert.ok(m.goodput > 0.5, JSON.stringify(m));
+});
+
+Deno.test("Pool paces by epoch resets read against Date when the client clock is 3 s ahead", async () => {
+  const m = await poolRun({ policy: "fixed-up", dialect: "x-epoch", skewMs: -3000, limit: 20 }, {
+    n: 45,
+  });
+  assert.equal(m.accepted, 45);
+  assert.ok(m.rejectShare <= 0.05, JSON.stringify(m));
+  // Whole-second resets cost at most about one second over the ideal.
+  assert.ok(m.wallMs <= m.idealMs + 1500, JSON.stringify(m));
+});
