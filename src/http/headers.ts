@@ -17,6 +17,7 @@
 export {
   parseRateLimitHeaders,
   parseRetryAfter,
+  retryAfterOf,
   type ServerQuotaPolicy,
   type ServerRateLimit,
   type ServerRateLimitSource,

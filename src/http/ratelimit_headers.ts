@@ -172,7 +172,7 @@ export function parseRateLimitHeaders(headers: Headers, now: number): ServerRate
  *
  * @example A date read against the answer's Date header
  * ```ts
- * import { retryAfterOf } from "@fluxpool/fluxpool";
+ * import { retryAfterOf } from "@fluxpool/fluxpool/headers";
  * import assert from "node:assert/strict";
  *
  * const headers = new Headers({
