@@ -34,11 +34,16 @@ Deno.test("edge app runs as a Cloudflare Worker in workerd", async () => {
 
     // Inside workerd requests carry request.cf, so cf-connecting-ip (which Cloudflare's edge
     // sets) keys the limit: the same address spends its own bucket, another one has a full one.
-    const again = await mf.dispatchFetch("http://edge.test/countries", {
-      headers: { "cf-connecting-ip": "198.51.100.1" },
-    });
-    await again.body?.cancel();
-    assert.equal(again.headers.get("RateLimit"), '"default";r=38;t=1');
+    // Ten at once from the same address spend its bucket (a refill of a token or two on a loaded
+    // machine is allowed for); another address still starts full.
+    const remaining = await Promise.all(Array.from({ length: 10 }, async () => {
+      const again = await mf.dispatchFetch("http://edge.test/countries", {
+        headers: { "cf-connecting-ip": "198.51.100.1" },
+      });
+      await again.body?.cancel();
+      return Number(/r=(\d+)/.exec(again.headers.get("RateLimit")!)![1]);
+    }));
+    assert.ok(Math.min(...remaining) <= 31, `remaining ${remaining}`);
     const other = await mf.dispatchFetch("http://edge.test/countries", {
       headers: { "cf-connecting-ip": "198.51.100.2" },
     });
@@ -54,7 +59,7 @@ Deno.test("edge app runs as a Cloudflare Worker in workerd", async () => {
     const metrics = await mf.dispatchFetch("http://edge.test/metrics");
     assert.match(
       await metrics.text(),
-      /^fluxpool_decisions_total\{limiter="countries",result="allowed"\} 7$/m,
+      /^fluxpool_decisions_total\{limiter="countries",result="allowed"\} 16$/m,
     );
   } finally {
     await mf.dispose();
