@@ -20,7 +20,10 @@ export interface Snapshot<T> {
 export interface OptimisticOps<T> {
   /** Reads the state; `undefined` when the engine was momentarily busy (retried). */
   read(): Promise<Snapshot<T> | undefined>;
-  /** Writes `state` (or deletes it when `undefined`) unless `token` changed; `ttl` in ms. */
+  /**
+   * Writes `state` (or deletes it when `undefined`) unless `token` changed; `ttl` in ms. May
+   * answer `true` without a round trip when `state` is what `token` already holds.
+   */
   write(token: T, state: unknown, ttl: number): Promise<boolean>;
 }
 
@@ -39,7 +42,10 @@ export async function optimisticDecide<T>(
     const snapshot = await ops.read();
     if (snapshot !== undefined) {
       const next = algorithm.decide(snapshot.state, snapshot.now, cost);
-      if (!next.decision.allowed || options.consume === false) return next.decision;
+      if (options.consume === false) return next.decision;
+      // A denial writes only a state the algorithm restated (the clock stepped back): without
+      // it the key would stay blocked for the length of the step.
+      if (!next.decision.allowed && next.state === snapshot.state) return next.decision;
       const keep = next.decision.resetAfterMs > 0 ? next.state : undefined;
       if (await ops.write(snapshot.token, keep, next.decision.resetAfterMs)) return next.decision;
     }

@@ -21,6 +21,7 @@ import { withDeadline } from "../core/deadline.ts";
 import type { StateStore } from "./state_store.ts";
 import { MemoryStore } from "./memory_store.ts";
 import { checkDecision } from "./_decision_check.ts";
+import { longestWaitMs } from "./_longest_wait.ts";
 
 /** What a {@linkcode DistributedLimiter} does while its store fails. */
 export type StoreErrorPolicy<K = string> = "allow" | "deny" | FluxLimiter<K>;
@@ -118,6 +119,10 @@ export interface DistributedCheckOptions {
   signal?: AbortSignal;
 }
 
+// A cached block or a cool-down with more time left than it ever had means the clock stepped
+// back since it began: it is dropped rather than stretched by the step (a millisecond of slack
+// for the rounding of epoch-sized times).
+const STEP_SLACK_MS = 1;
 const OWNER = "DistributedLimiter";
 
 /**
@@ -164,6 +169,7 @@ export class DistributedLimiter<K = string> {
   #lastError: unknown;
   #denyRetryMs: number;
   #metrics: LimiterMetrics | undefined;
+  #longestWaitMs: number;
 
   /**
    * Creates a limiter.
@@ -232,6 +238,7 @@ export class DistributedLimiter<K = string> {
     // Failing closed answers the wait a key sees right after its whole capacity was used.
     const full = this.#algorithm.decide(undefined, 0, this.#algorithm.limit).state;
     this.#denyRetryMs = this.#algorithm.decide(full, 0, 1).decision.retryAfterMs;
+    this.#longestWaitMs = longestWaitMs(this.#algorithm) + STEP_SLACK_MS;
   }
 
   /** Capacity: cost units allowed back-to-back from idle. */
@@ -379,7 +386,7 @@ export class DistributedLimiter<K = string> {
     signal?.throwIfAborted();
     const now = this.#clock.now();
     const block = this.#cache?.get(full, cost, now);
-    if (block !== undefined) {
+    if (block !== undefined && block.until - now <= this.#longestWaitMs) {
       return {
         allowed: false,
         limit: block.limit,
@@ -389,7 +396,13 @@ export class DistributedLimiter<K = string> {
         source: "cache",
       };
     }
-    if (now < this.#downUntil) return this.#fallback(key, cost, consume, this.#lastError);
+    if (block !== undefined) this.#cache?.delete(full);
+    if (now < this.#downUntil) {
+      if (this.#downUntil - now <= this.#cooldownMs + STEP_SLACK_MS) {
+        return this.#fallback(key, cost, consume, this.#lastError);
+      }
+      this.#downUntil = -Infinity;
+    }
     const metrics = this.#metrics;
     let decision: RateLimitDecision;
     try {

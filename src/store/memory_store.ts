@@ -107,8 +107,15 @@ export class MemoryStore implements StateStore {
       // Absolute time, as in every other store, so fixed windows align on multiples of their
       // length since the epoch whichever store holds them.
       const now = this.#clock.now();
-      const { state, decision } = algorithm.decide(this.#states.get(key)?.state, now, cost);
-      if (decision.allowed && options.consume !== false && state !== undefined) {
+      const before = this.#states.get(key)?.state;
+      const { state, decision } = algorithm.decide(before, now, cost);
+      if (options.consume === false) return Promise.resolve(decision);
+      if (decision.resetAfterMs === 0) {
+        // Back to full: forgotten, as the other stores let the key expire.
+        if (before !== undefined) this.#states.delete(key);
+      } else if (state !== undefined && (decision.allowed || state !== before)) {
+        // A denial keeps its state too when it differs: the state restated at `now` after the
+        // clock stepped back, without which the key stays blocked for the length of the step.
         this.#now = now;
         this.#states.set(key, { state, algorithm });
       }

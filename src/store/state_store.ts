@@ -55,7 +55,10 @@ export interface StoreDecideOptions {
 export interface StateStore {
   /**
    * Decides a request of `cost` units for `key` with `algorithm`, atomically, and stores the new
-   * state when the request is allowed and `options.consume` is not `false`.
+   * state when the request is allowed and `options.consume` is not `false`. A denial stores the
+   * state too when `algorithm.decide()` returned another one than it was given: a state dated
+   * after now, restated at now because the clock stepped back; without it the key would stay
+   * blocked for the length of the step.
    * @param key The full key, prefix included.
    * @param algorithm The algorithm and its configuration.
    * @param cost Units the request costs, from 0 to `algorithm.limit`.

@@ -1,8 +1,11 @@
 // Replays a random schedule through a store and through the pure `decide()` on the same clock,
 // and asserts identical decisions: the native (Lua, SQL) versions compute what TypeScript does.
+// The clock also steps back (by up to a day) now and then: a store must then restate the key's
+// state at the new time as the algorithm does, and keep that state on a denial too, so that no
+// wait exceeds a full refill and the wait it announces holds.
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import type { Algorithm } from "../../mod.ts";
+import type { Algorithm, RateLimitDecision } from "../../mod.ts";
 import {
   fixedWindow,
   gcra,
@@ -16,6 +19,8 @@ import type { StateStore } from "../../src/store/state_store.ts";
 import { ManualClock } from "../../src/testing/mod.ts";
 
 export interface Step {
+  /** How far the clock steps back before the step (0 mostly). */
+  back: number;
   advance: number;
   cost: number;
   consume: boolean;
@@ -24,6 +29,11 @@ export interface Step {
 export function schedule(limit: number, maxAdvance: number): fc.Arbitrary<Step[]> {
   return fc.array(
     fc.record({
+      back: fc.oneof(
+        { weight: 6, arbitrary: fc.constant(0) },
+        { weight: 1, arbitrary: fc.integer({ min: 1, max: 2 * Math.ceil(maxAdvance) }) },
+        { weight: 1, arbitrary: fc.integer({ min: 1, max: DAY }) },
+      ),
       advance: fc.oneof(
         fc.constant(0),
         fc.integer({ min: 1, max: Math.ceil(maxAdvance) }),
@@ -36,7 +46,25 @@ export function schedule(limit: number, maxAdvance: number): fc.Arbitrary<Step[]
   );
 }
 
+const DAY = 86_400_000;
 let run = 0;
+
+// Real time plus 60 days, so that the clock, stepping back by at most 40 days in a schedule,
+// stays ahead of real time: a PostgresStore.cleanup() running meanwhile (it deletes rows whose
+// expiry is past by the server's clock) then never takes the test's rows for expired.
+function startTime(): number {
+  return Date.now() + 60 * DAY + Math.random() * 1e6;
+}
+
+/** The time `algorithm` needs to go from empty to full: no wait may be longer. */
+// deno-lint-ignore no-explicit-any
+export function fullRefillMs(algorithm: Algorithm<any>): number {
+  // deno-lint-ignore no-explicit-any
+  const parts = (algorithm as { parts?: Algorithm<any>[] }).parts;
+  if (parts !== undefined) return Math.max(...parts.map(fullRefillMs));
+  const empty = algorithm.decide(undefined, 0, algorithm.limit).state;
+  return algorithm.decide(empty, 0, algorithm.limit).decision.retryAfterMs;
+}
 
 /** Runs `steps` through `store` and through `algorithm.decide`, comparing every decision. */
 export async function assertEquivalent(
@@ -45,17 +73,23 @@ export async function assertEquivalent(
   algorithm: Algorithm<any>,
   steps: Step[],
 ): Promise<void> {
-  const clock = new ManualClock(1_763_900_000_000 + Math.random() * 1e6);
+  const clock = new ManualClock(startTime());
   const store = makeStore(clock);
   const key = `fluxpool-test:equivalence:${Date.now()}:${run++}:${Math.random()}`;
+  const fullMs = fullRefillMs(algorithm);
   let state: unknown;
   try {
-    for (const [i, { advance, cost, consume }] of steps.entries()) {
+    for (const [i, { back, advance, cost, consume }] of steps.entries()) {
+      if (back > 0) clock.set(clock.now() - back);
       clock.advance(advance);
       const expected = algorithm.decide(state, clock.now(), cost);
-      if (consume && expected.decision.allowed) state = expected.state;
+      // As FluxLimiter.check() does, a denial's state is kept too (restated after a step back);
+      // and as every store does, a key back to full is forgotten (Redis expires it).
+      if (consume) state = expected.decision.resetAfterMs > 0 ? expected.state : undefined;
       const actual = await store.decide(key, algorithm, cost, { consume });
-      assertSameDecision(actual, expected.decision, `step ${i}: ${JSON.stringify(steps[i])}`);
+      const message = `step ${i}: ${JSON.stringify(steps[i])}`;
+      assertSameDecision(actual, expected.decision, message);
+      assertWithinRefill(actual, fullMs, message);
     }
   } finally {
     await store.reset(key);
@@ -65,6 +99,12 @@ export async function assertEquivalent(
 // Durations may differ in the last bits: the engines compute on epoch-sized times (an ulp of
 // 1.7e12 ms is 0.24 µs) in another order of operations. Everything else must match exactly.
 const DURATION_SLACK_MS = 1e-3;
+
+function assertWithinRefill(decision: RateLimitDecision, fullMs: number, message: string): void {
+  const bound = fullMs * (1 + 1e-9) + DURATION_SLACK_MS;
+  assert.ok(decision.retryAfterMs <= bound, `${message}: retryAfterMs ${decision.retryAfterMs}`);
+  assert.ok(decision.resetAfterMs <= bound, `${message}: resetAfterMs ${decision.resetAfterMs}`);
+}
 
 function assertSameDecision(actual: unknown, expected: unknown, message: string): void {
   const a = actual as Record<string, unknown>;
@@ -123,6 +163,33 @@ export async function assertAllEquivalent(
       ),
       { numRuns },
     );
+  }
+}
+
+/**
+ * For every algorithm: a key used up, then the clock one hour back. The store denies with a
+ * wait of at most a full refill (not the hour), and after that wait the same request passes.
+ */
+export async function assertRecoversAfterStepBack(
+  makeStore: (clock: ManualClock) => StateStore,
+): Promise<void> {
+  for (const algorithm of algorithms()) {
+    const clock = new ManualClock(startTime());
+    const store = makeStore(clock);
+    const key = `fluxpool-test:step-back:${crypto.randomUUID()}`;
+    const what = `${algorithm.name} ${JSON.stringify(algorithm.config)}`;
+    try {
+      assert.equal((await store.decide(key, algorithm, algorithm.limit)).allowed, true, what);
+      clock.set(clock.now() - 3_600_000);
+      const denied = await store.decide(key, algorithm, 1);
+      assert.equal(denied.allowed, false, what);
+      assertWithinRefill(denied, fullRefillMs(algorithm), what);
+      clock.advance(denied.retryAfterMs + 0.001);
+      const again = await store.decide(key, algorithm, 1);
+      assert.equal(again.allowed, true, `${what}: after retryAfterMs ${denied.retryAfterMs}`);
+    } finally {
+      await store.reset(key);
+    }
   }
 }
 

@@ -48,6 +48,59 @@ Deno.test("DistributedLimiter.check() gives FluxLimiter's decisions over a Memor
   );
 });
 
+Deno.test("DistributedLimiter.check() gives FluxLimiter's decisions after the clock steps back an hour", async () => {
+  const clock = new ManualClock(Date.UTC(2026, 0, 1));
+  const distributed = new DistributedLimiter({
+    store: new MemoryStore({ clock }),
+    rate: 10,
+    burst: 6,
+    clock,
+  });
+  const local = new FluxLimiter({ rate: 10, burst: 6, clock });
+  for (const move of [0, 0, 0, 0, 0, 0, 0, -3_600_000, 0, 100, 0, 50, -10, 0, 600, 0]) {
+    if (move < 0) clock.set(clock.now() + move);
+    else clock.advance(move);
+    const { source, ...decision } = await distributed.check("k");
+    assert.equal(source, "store");
+    assert.deepEqual(decision, local.check("k"), `after ${move}`);
+    assert.ok(decision.retryAfterMs <= 600 && decision.resetAfterMs <= 600);
+  }
+});
+
+Deno.test("DistributedLimiter.check() with localCache asks the store again after the clock steps back", async () => {
+  const start = Date.UTC(2026, 0, 1);
+  const clock = new ManualClock(start);
+  // The store keeps its own time (as Redis does with TIME): only the limiter's clock steps back.
+  const storeClock = new ManualClock(start);
+  const store = new FlakyStore(storeClock);
+  const limiter = new DistributedLimiter({ store, rate: 10, burst: 1, clock, localCache: true });
+  assert.equal((await limiter.check("k")).allowed, true);
+  assert.equal((await limiter.check("k")).retryAfterMs, 100);
+  clock.set(start - 3_600_000);
+  storeClock.advance(100);
+  const after = await limiter.check("k");
+  assert.deepEqual([after.allowed, after.source], [true, "store"]);
+  // Back where the block was made: it is gone, not revived.
+  clock.set(start + 50);
+  storeClock.advance(100);
+  const later = await limiter.check("k");
+  assert.deepEqual([later.allowed, later.source], [true, "store"]);
+});
+
+Deno.test("DistributedLimiter.check() ends the store's cool-down when the clock steps back", async () => {
+  const clock = new ManualClock(Date.UTC(2026, 0, 1));
+  const store = new FlakyStore(clock);
+  const limiter = new DistributedLimiter({ store, rate: 10, clock, storeCooldownMs: 500 });
+  store.down = true;
+  assert.equal((await limiter.check("k")).source, "fallback");
+  store.down = false;
+  clock.set(clock.now() - 3_600_000);
+  assert.equal((await limiter.check("k")).source, "store");
+  // Back where the cool-down began: it is over, not revived.
+  clock.advance(3_600_000 + 100);
+  assert.equal((await limiter.check("k")).source, "store");
+});
+
 Deno.test("DistributedLimiter.check() namespaces keys with `prefix`", async () => {
   const store = new MemoryStore();
   const keys: string[] = [];

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { gcra } from "../../src/limiter/mod.ts";
 import { MemoryStore } from "../../src/store/mod.ts";
 import { ManualClock } from "../../src/testing/mod.ts";
-import { assertAllEquivalent } from "./_equivalence.ts";
+import { assertAllEquivalent, assertRecoversAfterStepBack } from "./_equivalence.ts";
 
 Deno.test("MemoryStore.decide() runs the algorithm and keeps the state per key", async () => {
   const clock = new ManualClock();
@@ -87,4 +87,8 @@ Deno.test("MemoryStore constructor validates its options", () => {
 
 Deno.test("MemoryStore.decide() gives every algorithm's decide() decisions", async () => {
   await assertAllEquivalent((clock) => new MemoryStore({ clock }), 6);
+});
+
+Deno.test("MemoryStore.decide() recovers within a full refill after the clock steps back an hour", async () => {
+  await assertRecoversAfterStepBack((clock) => new MemoryStore({ clock }));
 });

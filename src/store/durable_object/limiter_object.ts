@@ -171,9 +171,12 @@ export class FluxpoolLimiterObject {
     const entry = await this.#storage.get(key) as Entry | undefined;
     switch (op) {
       case "/decide": {
+        const before = entry?.s ?? undefined;
         const { state, decision } = this.#algorithm(body.algorithm)
-          .decide(entry?.s ?? undefined, now, body.cost as number);
-        if (decision.allowed && body.consume !== false && state !== undefined) {
+          .decide(before, now, body.cost as number);
+        // A denial keeps its state too when it differs: the state restated at `now` after the
+        // clock stepped back (as every store does), else the key stays blocked for the step.
+        if (body.consume !== false && (decision.allowed || state !== before)) {
           await this.#keep(key, entry, state, decision.resetAfterMs, callerTime);
         }
         return decision;

@@ -13,7 +13,10 @@
  */
 
 // Each step mirrors the TypeScript decide(): (state, now, cost, params) ->
-// [allowed, remaining, retryAfterMs, resetAfterMs (the time until idle), ...state to keep].
+// [allowed, remaining, retryAfterMs, resetAfterMs (the time until idle), ...state to keep]. A
+// state dated after `t_now` (the clock stepped back) is restated at `t_now`, at most empty;
+// a denial or a cost of 0 keeps the state as it is otherwise, so that a denial has something to
+// write only when it restated.
 function step(name: string, declare: string, body: string): string {
   return `
 CREATE OR REPLACE FUNCTION fluxpool_${name}_step(s float8[], t_now float8, cost float8,
@@ -33,10 +36,14 @@ const GCRA_STEP = step(
   tolerance float8 := p[2];
   base float8 := t_now;
   nxt float8;`,
-  `  IF s IS NOT NULL AND s[1] >= t_now THEN base := s[1]; END IF;
+  `  IF s IS NOT NULL AND s[1] >= t_now THEN
+    IF s[1] - t_now > tolerance + emission * slack THEN s := ARRAY[t_now + tolerance]; END IF;
+    base := s[1];
+  END IF;
   nxt := base + cost * emission;
   IF nxt - t_now <= tolerance + emission * slack THEN
-    RETURN ARRAY[1, floor((tolerance - (nxt - t_now)) / emission + slack), 0, nxt - t_now, nxt];
+    RETURN ARRAY[1, floor((tolerance - (nxt - t_now)) / emission + slack), 0, nxt - t_now]
+      || CASE WHEN cost > 0 THEN ARRAY[nxt] ELSE s END;
   END IF;
   RETURN ARRAY[0, greatest(0, floor((tolerance - (base - t_now)) / emission + slack)),
     nxt - tolerance - t_now, base - t_now] || s;`,
@@ -47,16 +54,18 @@ const TOKEN_BUCKET_STEP = step(
   `  emission float8 := p[1];
   burst float8 := p[2];
   tokens float8 := p[2];
-  lft float8;
-  at_ float8 := t_now;`,
+  lft float8;`,
   `  IF s IS NOT NULL THEN
-    tokens := s[1] + greatest(0, t_now - s[2]) / emission;
+    IF s[2] > t_now THEN
+      s := ARRAY[greatest(0, s[1] - (s[2] - t_now) / emission), t_now];
+    END IF;
+    tokens := s[1] + (t_now - s[2]) / emission;
     IF NOT (tokens < burst) THEN tokens := burst; END IF;
   END IF;
   IF tokens + slack >= cost THEN
     lft := greatest(0, tokens - cost);
-    IF s IS NOT NULL THEN at_ := greatest(t_now, s[2]); END IF;
-    RETURN ARRAY[1, floor(lft + slack), 0, (burst - lft) * emission, lft, at_];
+    RETURN ARRAY[1, floor(lft + slack), 0, (burst - lft) * emission]
+      || CASE WHEN cost > 0 THEN ARRAY[lft, t_now] ELSE s END;
   END IF;
   RETURN ARRAY[0, floor(tokens + slack), (cost - tokens) * emission,
     (burst - tokens) * emission] || s;`,
@@ -68,17 +77,19 @@ const LEAKY_BUCKET_STEP = step(
   burst float8 := p[2];
   level float8 := 0;
   nxt float8;
-  full_ float8;
-  at_ float8 := t_now;`,
+  full_ float8;`,
   `  IF s IS NOT NULL THEN
-    level := s[1] - greatest(0, t_now - s[2]) / emission;
+    IF s[2] > t_now THEN
+      s := ARRAY[least(burst, s[1] + (s[2] - t_now) / emission), t_now];
+    END IF;
+    level := s[1] - (t_now - s[2]) / emission;
     IF NOT (level > 0) THEN level := 0; END IF;
   END IF;
   nxt := level + cost;
   IF nxt <= burst + slack THEN
     full_ := least(nxt, burst);
-    IF s IS NOT NULL THEN at_ := greatest(t_now, s[2]); END IF;
-    RETURN ARRAY[1, floor(burst - full_ + slack), 0, full_ * emission, full_, at_];
+    RETURN ARRAY[1, floor(burst - full_ + slack), 0, full_ * emission]
+      || CASE WHEN cost > 0 THEN ARRAY[full_, t_now] ELSE s END;
   END IF;
   RETURN ARRAY[0, floor(burst - level + slack), (nxt - burst) * emission,
     level * emission] || s;`,
@@ -95,8 +106,8 @@ const FIXED_WINDOW_STEP = step(
   rst float8 := 0;`,
   `  start_ := floor(t_now / win + slack) * win;
   IF s IS NOT NULL AND s[1] >= start_ THEN
-    start_ := s[1];
     cnt := s[2];
+    IF s[1] > start_ THEN s := ARRAY[start_, cnt]; END IF;
   END IF;
   ends := start_ + win - t_now;
   IF cnt + cost <= lim + slack THEN
@@ -123,7 +134,24 @@ const SLIDING_WINDOW_STEP = step(
   rty float8 := 0;
   rst float8 := 0;
   kept float8[];`,
-  `  WHILE first_ <= n AND s[first_] + win <= t_now + eps LOOP first_ := first_ + 2; END LOOP;
+  `  IF n > 0 AND s[n - 1] > t_now THEN
+    -- Times after now are counted from now (merged), so no wait exceeds one window.
+    kept := '{}';
+    i := 1;
+    WHILE i <= n LOOP
+      IF s[i] < t_now THEN
+        kept := kept || ARRAY[s[i], s[i + 1]];
+      ELSIF cardinality(kept) > 0 AND kept[cardinality(kept) - 1] = t_now THEN
+        kept[cardinality(kept)] := kept[cardinality(kept)] + s[i + 1];
+      ELSE
+        kept := kept || ARRAY[t_now, s[i + 1]];
+      END IF;
+      i := i + 2;
+    END LOOP;
+    s := kept;
+    n := cardinality(s);
+  END IF;
+  WHILE first_ <= n AND s[first_] + win <= t_now + eps LOOP first_ := first_ + 2; END LOOP;
   i := first_ + 1;
   WHILE i <= n LOOP used := used + s[i]; i := i + 2; END LOOP;
   IF used + cost > lim + slack THEN
@@ -171,6 +199,8 @@ const MULTI_STEP = step(
   allowed boolean := true;
   heads float8[] := '{}';
   kept float8[] := '{}';
+  koff int[] := '{}';
+  prev float8[];
   rem float8 := 'Infinity';
   rty float8 := 0;
   rst float8 := 0;`,
@@ -201,10 +231,14 @@ const MULTI_STEP = step(
     r := fluxpool_step(codes[i], part, t_now, cost, p[poff[i]:poff[i] + pcnt[i] - 1]);
     IF r[1] = 0 THEN allowed := false; END IF;
     heads := heads || r[1:4];
+    koff[i] := cardinality(kept) + 1;
     kept := kept || ARRAY[(cardinality(r) - 4)::float8] || r[5:cardinality(r)];
   END LOOP;
   IF NOT allowed THEN
-    -- Nothing is consumed: the limits that would allow report where they stand now.
+    -- Nothing is consumed: the limits that would allow report where they stand now. Every
+    -- limit keeps its state as it was read (restated if the clock stepped back).
+    prev := kept;
+    kept := '{}';
     FOR i IN 1..n LOOP
       IF heads[4 * i - 3] = 1 THEN
         part := CASE WHEN scnt[i] > 0 THEN s[soff[i]:soff[i] + scnt[i] - 1] END;
@@ -212,6 +246,9 @@ const MULTI_STEP = step(
         heads[4 * i - 2] := r[2];
         heads[4 * i - 1] := r[3];
         heads[4 * i] := r[4];
+        kept := kept || ARRAY[(cardinality(r) - 4)::float8] || r[5:cardinality(r)];
+      ELSE
+        kept := kept || prev[koff[i]:koff[i] + prev[koff[i]]::int];
       END IF;
     END LOOP;
   END IF;
@@ -258,7 +295,8 @@ DECLARE
   r float8[];
 BEGIN
   -- Decide on the committed state without a lock first: peeks and denials (all a blocked
-  -- client sends) then neither wait for nor take the row lock, and write nothing.
+  -- client sends) then neither wait for nor take the row lock, and write nothing (unless the
+  -- clock stepped back and the denial restated the state).
   SELECT t.state INTO raw FROM fluxpool_rate_limits t WHERE t.key = p_key;
   found_row := FOUND;
   s := CASE WHEN cardinality(raw) > 0 THEN raw END;
@@ -266,9 +304,13 @@ BEGIN
   IF r IS NULL THEN
     RAISE EXCEPTION 'fluxpool: no SQL version of the algorithm %', p_code;
   END IF;
-  IF NOT p_consume OR r[1] = 0 THEN RETURN r[1:head]; END IF;
-  -- Allowed: write if the row still holds what was read (the usual case; the UPDATE re-checks
-  -- that on the latest row version under its lock), else lock the row and decide again.
+  -- A denial writes only a state the step restated (the clock stepped back).
+  IF NOT p_consume OR (r[1] = 0 AND (s IS NULL OR r[head + 1:cardinality(r)] = s)) THEN
+    RETURN r[1:head];
+  END IF;
+  -- Allowed (or restated): write if the row still holds what was read (the usual case; the
+  -- UPDATE re-checks that on the latest row version under its lock), else lock the row and
+  -- decide again.
   IF found_row THEN
     IF r[4] > 0 THEN
       UPDATE fluxpool_rate_limits SET state = r[head + 1:cardinality(r)], doc = NULL,
@@ -286,7 +328,7 @@ BEGIN
   ELSE
     RETURN r[1:head];
   END IF;
-  -- Allowed: lock the row (creating it if needed) and decide again on what is there now.
+  -- Lock the row (creating it if needed) and decide again on what is there now.
   SELECT t.state INTO s FROM fluxpool_rate_limits t WHERE t.key = p_key FOR UPDATE;
   IF NOT FOUND THEN
     INSERT INTO fluxpool_rate_limits AS t (key, state, expires_at) VALUES (p_key, '{}', 0)
@@ -297,7 +339,7 @@ BEGIN
     t_now := greatest(t_now, extract(epoch FROM clock_timestamp())::float8 * 1000);
   END IF;
   r := fluxpool_step(p_code, s, t_now, p_cost, p_params);
-  IF r[1] = 1 AND r[4] > 0 THEN
+  IF (r[1] = 1 OR (s IS NOT NULL AND r[head + 1:cardinality(r)] <> s)) AND r[4] > 0 THEN
     UPDATE fluxpool_rate_limits SET state = r[head + 1:cardinality(r)], doc = NULL,
       expires_at = t_now + r[4] + margin
     WHERE key = p_key;

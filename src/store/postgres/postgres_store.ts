@@ -197,7 +197,8 @@ export class PostgresStore implements StateStore {
         },
         write: async ({ found, doc }, state, ttl) => {
           const next = state === undefined ? null : JSON.stringify(state);
-          if (!found && next === null) return true;
+          // Nothing to write: still no state, or a denial's state unchanged.
+          if (found ? doc !== null && next === doc : next === null) return true;
           const [text, params] = !found
             ? [INSERT_SQL, [key, now + ttl + margin, next]]
             : next === null

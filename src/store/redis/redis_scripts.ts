@@ -81,16 +81,24 @@ end
 `;
 
 // Each step mirrors the TypeScript decide(): (state, now, cost, params) ->
-// allowed, state to keep, remaining, retryAfterMs, resetAfterMs (the time until idle).
+// allowed, state to keep, remaining, retryAfterMs, resetAfterMs (the time until idle). A state
+// dated after `now` (the clock stepped back) is restated at `now`, at most empty, as a new
+// table; the state to keep is the very table passed in when nothing changed, so that a denial
+// writes nothing unless it restated.
 const GCRA_STEP = `
 local function gcra(s, now, cost, p)
   local interval, tolerance = p[1], p[2]
   local slack = interval * SLACK
   local base = now
-  if s ~= nil and s[1] >= now then base = s[1] end
+  if s ~= nil and s[1] >= now then
+    if s[1] - now > tolerance + slack then s = { now + tolerance } end
+    base = s[1]
+  end
   local nxt = base + cost * interval
   if nxt - now <= tolerance + slack then
-    return true, { nxt }, math.floor((tolerance - (nxt - now)) / interval + SLACK), 0, nxt - now
+    local kept = s
+    if cost > 0 then kept = { nxt } end
+    return true, kept, math.floor((tolerance - (nxt - now)) / interval + SLACK), 0, nxt - now
   end
   return false, s, math.max(0, math.floor((tolerance - (base - now)) / interval + SLACK)),
     nxt - tolerance - now, base - now
@@ -102,14 +110,15 @@ local function tokenBucket(s, now, cost, p)
   local interval, burst = p[1], p[2]
   local tokens = burst
   if s ~= nil then
-    tokens = s[1] + math.max(0, now - s[2]) / interval
+    if s[2] > now then s = { math.max(0, s[1] - (s[2] - now) / interval), now } end
+    tokens = s[1] + (now - s[2]) / interval
     if not (tokens < burst) then tokens = burst end
   end
   if tokens + SLACK >= cost then
     local left = math.max(0, tokens - cost)
-    local at = now
-    if s ~= nil then at = math.max(now, s[2]) end
-    return true, { left, at }, math.floor(left + SLACK), 0, (burst - left) * interval
+    local kept = s
+    if cost > 0 then kept = { left, now } end
+    return true, kept, math.floor(left + SLACK), 0, (burst - left) * interval
   end
   return false, s, math.floor(tokens + SLACK), (cost - tokens) * interval,
     (burst - tokens) * interval
@@ -121,15 +130,16 @@ local function leakyBucket(s, now, cost, p)
   local interval, burst = p[1], p[2]
   local level = 0
   if s ~= nil then
-    level = s[1] - math.max(0, now - s[2]) / interval
+    if s[2] > now then s = { math.min(burst, s[1] + (s[2] - now) / interval), now } end
+    level = s[1] - (now - s[2]) / interval
     if not (level > 0) then level = 0 end
   end
   local nxt = level + cost
   if nxt <= burst + SLACK then
     local full = math.min(nxt, burst)
-    local at = now
-    if s ~= nil then at = math.max(now, s[2]) end
-    return true, { full, at }, math.floor(burst - full + SLACK), 0, full * interval
+    local kept = s
+    if cost > 0 then kept = { full, now } end
+    return true, kept, math.floor(burst - full + SLACK), 0, full * interval
   end
   return false, s, math.floor(burst - level + SLACK), (nxt - burst) * interval, level * interval
 end
@@ -141,8 +151,8 @@ local function fixedWindow(s, now, cost, p)
   local start = math.floor(now / windowMs + SLACK) * windowMs
   local count = 0
   if s ~= nil and s[1] >= start then
-    start = s[1]
     count = s[2]
+    if s[1] > start then s = { start, count } end
   end
   local ends = start + windowMs - now
   if count + cost <= limit + SLACK then
@@ -163,6 +173,21 @@ local function slidingWindow(s, now, cost, p)
   local eps = windowMs * SLACK
   local log = s or {}
   local n = #log
+  if n > 0 and log[n - 1] > now then
+    -- Times after now are counted from now (merged), so no wait exceeds one window.
+    local moved = {}
+    for i = 1, n, 2 do
+      local m = #moved
+      if log[i] < now then
+        moved[m + 1], moved[m + 2] = log[i], log[i + 1]
+      elseif m > 0 and moved[m - 1] == now then
+        moved[m] = moved[m] + log[i + 1]
+      else
+        moved[m + 1], moved[m + 2] = now, log[i + 1]
+      end
+    end
+    s, log, n = moved, moved, #moved
+  end
   local first = 1
   while first <= n and log[first] + windowMs <= now + eps do first = first + 2 end
   local used = 0
@@ -199,9 +224,9 @@ end
 // One algorithm on one key: ARGV[4..] are its numbers.
 function single(step: string, name: string, count: number): string {
   return `${PRELUDE}${step}
-local allowed, kept, remaining, retry, reset =
-  ${name}(fits("${name}", decode(redis.call("GET", KEYS[1]) or nil)), now, cost, params(4, ${count}))
-if allowed then save(encode(kept), reset) end
+local s = fits("${name}", decode(redis.call("GET", KEYS[1]) or nil))
+local allowed, kept, remaining, retry, reset = ${name}(s, now, cost, params(4, ${count}))
+if allowed or kept ~= s then save(encode(kept), reset) end
 return { allowed and 1 or 0, num(remaining), num(retry), num(reset) }
 `;
 }
@@ -289,23 +314,23 @@ local raw = redis.call("GET", KEYS[1])
 local states = {}
 if raw then states = split(raw, ";") end
 if #states ~= n then states = {} end
-local results, allowed = {}, true
+local results, before, allowed = {}, {}, true
 for i = 1, n do
-  local s = fits(parts[i].name, decode(states[i]))
-  results[i] = { parts[i].step(s, now, cost, parts[i].p) }
-  results[i][6] = s
+  before[i] = fits(parts[i].name, decode(states[i]))
+  results[i] = { parts[i].step(before[i], now, cost, parts[i].p) }
   if not results[i][1] then allowed = false end
 end
 if not allowed then
   -- Nothing is consumed: the limits that would allow report where they stand now.
   for i = 1, n do
-    if results[i][1] then results[i] = { parts[i].step(results[i][6], now, 0, parts[i].p) } end
+    if results[i][1] then results[i] = { parts[i].step(before[i], now, 0, parts[i].p) } end
   end
 end
-local remaining, retry, reset = math.huge, 0, 0
+local remaining, retry, reset, changed = math.huge, 0, 0, false
 local reply, kept = { 0, 0, 0, 0 }, {}
 for i = 1, n do
   local r = results[i]
+  changed = changed or r[2] ~= before[i]
   if r[3] < remaining then remaining = r[3] end
   if r[4] > retry then retry = r[4] end
   if r[5] > reset then reset = r[5] end
@@ -315,7 +340,7 @@ for i = 1, n do
   reply[#reply + 1] = num(r[4])
   reply[#reply + 1] = num(r[5])
 end
-if allowed then save(table.concat(kept, ";"), reset) end
+if allowed or changed then save(table.concat(kept, ";"), reset) end
 reply[1], reply[2], reply[3], reply[4] = allowed and 1 or 0, num(remaining), num(retry), num(reset)
 return reply
 `;

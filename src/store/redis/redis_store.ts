@@ -329,6 +329,7 @@ export class RedisStore implements StateStore {
         },
         write: async (token, state, ttl) => {
           const next = state === undefined ? "" : `j:${JSON.stringify(state)}`;
+          if (next === token) return true; // a denial's state, unchanged: nothing to write
           const args = [token, next, String(Math.ceil(ttl + margin))];
           return Number(await this.#run(COMPARE_AND_SET_SCRIPT, [key], args)) === 1;
         },

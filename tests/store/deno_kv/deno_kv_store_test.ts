@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { DistributedLimiter, isStoreError } from "../../../src/store/mod.ts";
 import { gcra } from "../../../src/limiter/mod.ts";
 import { DenoKvStore, type KvLike } from "../../../src/store/deno_kv/mod.ts";
-import { assertAllEquivalent } from "../_equivalence.ts";
+import { assertAllEquivalent, assertRecoversAfterStepBack } from "../_equivalence.ts";
 
 Deno.test("DenoKvStore.decide() lets `burst` through, then denies, on a real KV file", async () => {
   const path = await Deno.makeTempFile({ suffix: ".kv" });
@@ -27,6 +27,15 @@ Deno.test("DenoKvStore.decide() gives every algorithm's decide() decisions", asy
   const kv = await Deno.openKv(":memory:");
   try {
     await assertAllEquivalent((clock) => new DenoKvStore(kv, { clock }), 6);
+  } finally {
+    kv.close();
+  }
+});
+
+Deno.test("DenoKvStore.decide() recovers within a full refill after the clock steps back an hour", async () => {
+  const kv = await Deno.openKv(":memory:");
+  try {
+    await assertRecoversAfterStepBack((clock) => new DenoKvStore(kv, { clock }));
   } finally {
     kv.close();
   }

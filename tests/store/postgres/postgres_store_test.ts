@@ -4,7 +4,11 @@ import { DistributedLimiter, isStoreError } from "../../../src/store/mod.ts";
 import { gcra, multiLimit, slidingWindow, tokenBucket } from "../../../src/limiter/mod.ts";
 import { PostgresStore } from "../../../src/store/postgres/mod.ts";
 import { serviceTest } from "../_services.ts";
-import { assertAllEquivalent, assertExactUnderContention } from "../_equivalence.ts";
+import {
+  assertAllEquivalent,
+  assertExactUnderContention,
+  assertRecoversAfterStepBack,
+} from "../_equivalence.ts";
 
 const CONNECTION = "postgres://postgres@127.0.0.1:5432/test";
 
@@ -76,6 +80,16 @@ await serviceTest(
   async () => {
     await withPool(async (pool) => {
       await assertAllEquivalent((clock) => new PostgresStore(pool, { clock }), 8);
+    });
+  },
+);
+
+await serviceTest(
+  "postgres",
+  "PostgresStore.decide() recovers within a full refill after the clock steps back an hour",
+  async () => {
+    await withPool(async (pool) => {
+      await assertRecoversAfterStepBack((clock) => new PostgresStore(pool, { clock }));
     });
   },
 );

@@ -8,6 +8,7 @@ import { serviceTest } from "../_services.ts";
 import {
   assertAllEquivalent,
   assertExactUnderContention,
+  assertRecoversAfterStepBack,
   customAlgorithm,
 } from "../_equivalence.ts";
 
@@ -76,6 +77,16 @@ await serviceTest(
   async () => {
     await withIoredis(async (redis) => {
       await assertAllEquivalent((clock) => new RedisStore(fromIoredis(redis), { clock }), 12);
+    });
+  },
+);
+
+await serviceTest(
+  "redis",
+  "RedisStore.decide() recovers within a full refill after the clock steps back an hour",
+  async () => {
+    await withIoredis(async (redis) => {
+      await assertRecoversAfterStepBack((clock) => new RedisStore(fromIoredis(redis), { clock }));
     });
   },
 );
