@@ -4,6 +4,7 @@ import { HTTP_ERROR_BODY_LIMIT, HttpError, PaginationError } from "../core/error
 import type { PaginationStrategy, ParsedPage } from "./strategy.ts";
 import type { PageFetcher, PageFetchInit } from "./paginate.ts";
 import { readExcerpt, readText } from "./_read_body.ts";
+import { isHttpUrl } from "../core/url.ts";
 
 /** What a page load needs besides the URL. */
 export interface LoadContext {
@@ -49,7 +50,17 @@ export async function fetchPage(
       cause: error,
     });
   }
-  return parse(context, index, url, response, text);
+  return parse(context, index, retrieved(response, url), response, text);
+}
+
+// RFC 3986 §5.1.3: the base URI of a page is the URL it was retrieved from, after redirects, so
+// relative links, cursors and page numbers continue there. A fetcher that does not say (a
+// hand-made Response has url "") leaves the requested URL.
+function retrieved(response: Response, requested: URL): URL {
+  const url = response.url;
+  if (url === "" || url === requested.href || !URL.canParse(url)) return requested;
+  const parsed = new URL(url);
+  return isHttpUrl(parsed) ? parsed : requested;
 }
 
 function parse(

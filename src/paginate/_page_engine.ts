@@ -30,7 +30,7 @@ export class PageEngine {
   #strategy: PaginationStrategy;
   #slots: Slot[] = [];
   #next = 0;
-  #pending?: { index: number; request: PageRequest };
+  #pending?: { index: number; request: PageRequest; base: URL };
   #last?: ParsedPage;
   #ended = false;
   #closed = false;
@@ -134,7 +134,13 @@ export class PageEngine {
   #target(index: number): URL | null | undefined {
     const request = this.#request(index);
     if (request === null || request === undefined) return request;
-    const url = new URL(request.url, this.#options.start);
+    // Relative to the page the request was built from, as retrieved (after redirects).
+    const base = this.#pending?.index === index
+      ? this.#pending.base
+      : index === 0
+      ? this.#options.start
+      : this.#last?.url ?? this.#options.start;
+    const url = new URL(request.url, base);
     try {
       assertHttpUrl(url, `page ${index + 1}`);
     } catch (error) {
@@ -215,7 +221,9 @@ export class PageEngine {
       slot.processed = true;
       this.#last = page;
       if (next === null) return this.#end(slot.index);
-      if (this.#next === page.index + 1) this.#pending = { index: page.index + 1, request: next };
+      if (this.#next === page.index + 1) {
+        this.#pending = { index: page.index + 1, request: next, base: page.url };
+      }
     }
     this.#fill();
   }

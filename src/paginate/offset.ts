@@ -93,7 +93,7 @@ export function offset(options: OffsetOptions = {}): PaginationStrategy {
     ahead(index, url, last) {
       if (last === undefined) return speculative ? request(url, index) : undefined;
       const pages = pagesOf(last);
-      return pages === undefined || index < pages ? request(url, index) : null;
+      return pages === undefined || index < pages ? request(last.url, index) : null;
     },
     totalPages: pagesOf,
     totalItems: totalOf,

@@ -106,9 +106,9 @@ export function pageNumber(options: PageNumberOptions = {}): PaginationStrategy 
       return page.index + 1 < requireTotal(page) ? request(page.url, page.index + 1) : null;
     },
     ahead(index, url, last) {
-      if (untilEmpty) return request(url, index);
+      if (untilEmpty) return request(last?.url ?? url, index);
       if (last === undefined) return speculative ? request(url, index) : undefined;
-      return index < requireTotal(last) ? request(url, index) : null;
+      return index < requireTotal(last) ? request(last.url, index) : null;
     },
     totalPages: (page) => untilEmpty ? undefined : total(page),
     totalItems: (page) => count(totalItems(page.body), "the reported total of items", 1e12),

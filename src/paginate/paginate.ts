@@ -44,7 +44,7 @@ export interface PaginateProgress {
 export interface Page<T> {
   /** The page's number in the stream, from 1. */
   page: number;
-  /** The URL that was fetched. */
+  /** The URL the page was retrieved from (after redirects). */
   url: string;
   /** The page's items. */
   items: T[];

@@ -5,7 +5,10 @@
  * @module
  */
 
-/** The request for one page: the URL to fetch, absolute or relative to the first page's URL. */
+/**
+ * The request for one page: the URL to fetch, absolute or relative to the URL the page it was
+ * built from was retrieved from (after redirects; for the first page, the collection URL).
+ */
 export interface PageRequest {
   /** The URL of the page. */
   readonly url: string | URL;
@@ -15,7 +18,10 @@ export interface PageRequest {
 export interface PageResponse {
   /** The position of the page in the stream, from 0. */
   readonly index: number;
-  /** The URL that was fetched. */
+  /**
+   * The URL the page was retrieved from: the URL requested, or where its redirects led (RFC 3986
+   * §5.1.3), so that relative links and the URLs built from it continue there.
+   */
   readonly url: URL;
   /** The collection URL the stream started from. */
   readonly start: URL;

@@ -4,6 +4,7 @@ import {
   cursor,
   isNetworkError,
   isTimeoutError,
+  linkHeader,
   PaginationError,
   Pool,
   type PoolOptions,
@@ -237,3 +238,34 @@ Deno.test("Pool.table() reads a resource through the pool", async () => {
     await pool.close();
   }
 });
+
+for (
+  const [name, options] of [["fetch follows", {}], ["the pool follows", {
+    headers: { "x-client": "t" },
+  }]] as const
+) {
+  Deno.test(`Pool.paginate() continues a relative Link at the redirected URL (${name})`, async () => {
+    await using server = serve((url) => {
+      if (url.pathname === "/legacy/items") {
+        return Response.redirect(new URL(`/api/v2/items${url.search}`, url), 301);
+      }
+      if (url.pathname !== "/api/v2/items") return new Response("gone", { status: 404 });
+      const page = Number(url.searchParams.get("page"));
+      const headers = page < 3 ? { link: `<items?page=${page + 1}>; rel="next"` } : undefined;
+      return Response.json([page], { headers });
+    });
+    const pool = new Pool({ baseUrl: server.url, ...options });
+    try {
+      const items = await Array.fromAsync(
+        pool.paginate("/legacy/items?page=1", { strategy: linkHeader() }),
+      );
+      assert.deepEqual(items, [1, 2, 3]);
+      assert.deepEqual(
+        server.requests.slice(2).map((url) => url.pathname + url.search),
+        ["/api/v2/items?page=2", "/api/v2/items?page=3"],
+      );
+    } finally {
+      await pool.close();
+    }
+  });
+}
