@@ -4,6 +4,8 @@ import { describe } from "../core/validate.ts";
 
 /** The most pages a reported total may claim. */
 export const MAX_TOTAL_PAGES = 1_000_000;
+/** The most items a reported total may claim. */
+export const MAX_TOTAL_ITEMS = 1e12;
 
 /** The value at a dotted path (`"pagination.total_pages"`), or undefined. */
 export function at(body: unknown, path: string): unknown {
@@ -58,4 +60,43 @@ export function preview(value: unknown): string {
   if (value !== null && typeof value === "object") return "an object";
   const text = describe(value);
   return text.length > 60 ? `${text.slice(0, 60)}…` : text;
+}
+
+const DIGITS = /^\s*(\d{1,15})\s*$/;
+// RFC 9110 §14.4 `Content-Range: items 0-24/3573`, also PostgREST's unit-less `0-24/3573` and
+// `*/3573`; the complete length is absent (`/*`) when the server does not count.
+const CONTENT_RANGE =
+  /^\s*(?:[!#$%&'*+\-.^_`|~0-9A-Za-z]+\s+)?(?:(\d{1,15})-(\d{1,15})|\*)\/(\d{1,15}|\*)\s*$/;
+
+/** A header holding a non-negative integer, or undefined (absent or not one). */
+function headerCount(headers: Headers, name: string): number | undefined {
+  const match = DIGITS.exec(headers.get(name) ?? "");
+  return match === null ? undefined : Number(match[1]);
+}
+
+/** The range and complete length of a `Content-Range` header, when it has them. */
+export function contentRange(
+  headers: Headers,
+): { first?: number; last?: number; total?: number } | undefined {
+  const match = CONTENT_RANGE.exec(headers.get("content-range") ?? "");
+  if (match === null) return undefined;
+  const [, first, last, total] = match;
+  return {
+    ...(first === undefined ? {} : { first: Number(first), last: Number(last) }),
+    ...(total === "*" ? {} : { total: Number(total) }),
+  };
+}
+
+/**
+ * The total of items a response's headers report: `X-Total-Count` (json-server, many Rails and
+ * Express APIs), `X-Total` (GitLab), or the complete length of `Content-Range` (PostgREST).
+ */
+export function headerTotal(headers: Headers): number | undefined {
+  return headerCount(headers, "x-total-count") ?? headerCount(headers, "x-total") ??
+    contentRange(headers)?.total;
+}
+
+/** The total of pages a response's headers report: `X-Total-Pages` (GitLab). */
+export function headerTotalPages(headers: Headers): number | undefined {
+  return headerCount(headers, "x-total-pages");
 }

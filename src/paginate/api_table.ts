@@ -214,13 +214,15 @@ export class ApiTable<E> {
    */
   async count(options: ApiTableReadOptions = {}): Promise<number> {
     const signal = readSignal("count", options);
+    // The first page alone: when it reports the total, that is the only request.
+    const first = pages(this.#fetcher, this.#url, { ...this.#paging(signal), maxPages: 1 });
+    for await (const page of iterate(first)) {
+      const parsed = { ...page, index: 0, url: new URL(page.url), start: this.#url };
+      const total = this.#strategy.totalItems?.(parsed);
+      if (total !== undefined) return total;
+    }
     let counted = 0;
     for await (const page of iterate(pages(this.#fetcher, this.#url, this.#paging(signal)))) {
-      if (page.page === 1) {
-        const parsed = { ...page, index: 0, url: new URL(page.url), start: this.#url };
-        const total = this.#strategy.totalItems?.(parsed);
-        if (total !== undefined) return total;
-      }
       counted += page.items.length;
     }
     return counted;

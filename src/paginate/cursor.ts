@@ -4,7 +4,16 @@
  * @module
  */
 import type { PaginationStrategy } from "./strategy.ts";
-import { arrayAt, at, checkItems, preview, withParams } from "./_extract.ts";
+import {
+  arrayAt,
+  at,
+  checkItems,
+  count,
+  headerTotal,
+  MAX_TOTAL_ITEMS,
+  preview,
+  withParams,
+} from "./_extract.ts";
 import { func, optionsOf, text } from "./_options.ts";
 
 /** Options for {@linkcode cursor}. */
@@ -12,7 +21,12 @@ export interface CursorOptions {
   /** The query parameter carrying the cursor. @default {"cursor"} */
   param?: string;
   /** The items of a page. @default {(body) => body.data} */
-  items?: (body: unknown) => unknown;
+  items?: (body: unknown, headers: Headers) => unknown;
+  /**
+   * The total number of items, if reported (for `ApiTable.count()`).
+   * @default {(body, headers) => body.total ?? headers X-Total-Count, X-Total or Content-Range}
+   */
+  total?: (body: unknown, headers: Headers) => unknown;
   /**
    * The next cursor: a non-empty string or a number; `null`, `undefined` or `""` at the end.
    * @default {(body) => body.next_cursor}
@@ -46,13 +60,17 @@ export function cursor(options: CursorOptions = {}): PaginationStrategy {
     param = "cursor",
     items = (body: unknown) => arrayAt(body, "data"),
     next = (body: unknown) => at(body, "next_cursor"),
+    total = (body: unknown, headers: Headers) => at(body, "total") ?? headerTotal(headers),
   } = optionsOf("cursor", options);
   text("cursor", "param", param);
   func("cursor", "items", items);
   func("cursor", "next", next);
+  func("cursor", "total", total);
   return {
     first: (url) => ({ url }),
-    items: (page) => checkItems(items(page.body), "the page's items"),
+    items: (page) => checkItems(items(page.body, page.headers), "the page's items"),
+    totalItems: (page) =>
+      count(total(page.body, page.headers), "the reported total of items", MAX_TOTAL_ITEMS),
     next(page) {
       const value = next(page.body, page.headers);
       if (value === null || value === undefined || value === "") return null;

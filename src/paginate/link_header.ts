@@ -4,7 +4,7 @@
  * @module
  */
 import type { PaginationStrategy } from "./strategy.ts";
-import { checkItems } from "./_extract.ts";
+import { checkItems, count, headerTotal, MAX_TOTAL_ITEMS } from "./_extract.ts";
 import { findRel, parseLinkHeader } from "./_link_header.ts";
 import { func, httpUrl, optionsOf } from "./_options.ts";
 import { fail } from "../core/validate.ts";
@@ -14,7 +14,13 @@ const owner = "linkHeader";
 /** Options for {@linkcode linkHeader}. */
 export interface LinkHeaderOptions {
   /** The items of a page. @default {(body) => body} (the body must be an array) */
-  items?: (body: unknown) => unknown;
+  items?: (body: unknown, headers: Headers) => unknown;
+  /**
+   * The total number of items, if reported (for `ApiTable.count()`), e.g.
+   * `(body) => body.total_count` for GitHub's search.
+   * @default {(body, headers) => headers X-Total-Count, X-Total or Content-Range}
+   */
+  total?: (body: unknown, headers: Headers) => unknown;
   /**
    * Origins (`"https://api2.example"`) a next link may point to besides the first page's own.
    * A next link to any other origin is refused with a `PaginationError`, so a compromised or
@@ -46,15 +52,22 @@ export interface LinkHeaderOptions {
  * ```
  */
 export function linkHeader(options: LinkHeaderOptions = {}): PaginationStrategy {
-  const { items = (body: unknown) => body, allowOrigins = [] } = optionsOf(owner, options);
+  const {
+    items = (body: unknown) => body,
+    total = (_body: unknown, headers: Headers) => headerTotal(headers),
+    allowOrigins = [],
+  } = optionsOf(owner, options);
   func(owner, "items", items);
+  func(owner, "total", total);
   if (!Array.isArray(allowOrigins)) fail(owner, "allowOrigins", "an array", allowOrigins);
   const allowed = new Set(
     allowOrigins.map((origin, i) => httpUrl(owner, `allowOrigins[${i}]`, origin).origin),
   );
   return {
     first: (url) => ({ url }),
-    items: (page) => checkItems(items(page.body), "the page's items"),
+    items: (page) => checkItems(items(page.body, page.headers), "the page's items"),
+    totalItems: (page) =>
+      count(total(page.body, page.headers), "the reported total of items", MAX_TOTAL_ITEMS),
     next(page) {
       const header = page.headers.get("link");
       if (header === null) return null;

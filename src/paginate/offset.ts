@@ -4,7 +4,15 @@
  * @module
  */
 import type { PageRequest, PaginationStrategy, ParsedPage } from "./strategy.ts";
-import { arrayAt, at, checkItems, count, MAX_TOTAL_PAGES, withParams } from "./_extract.ts";
+import {
+  arrayAt,
+  at,
+  checkItems,
+  count,
+  headerTotal,
+  MAX_TOTAL_PAGES,
+  withParams,
+} from "./_extract.ts";
 import { fail, integer } from "../core/validate.ts";
 import { flag, func, optionsOf, text } from "./_options.ts";
 
@@ -21,9 +29,12 @@ export interface OffsetOptions {
   /** The offset of the first item. @default {0} */
   start?: number;
   /** The items of a page. @default {(body) => body.data} */
-  items?: (body: unknown) => unknown;
-  /** The total number of items, if reported. @default {(body) => body.total ?? body.pagination.total} */
-  total?: (body: unknown) => unknown;
+  items?: (body: unknown, headers: Headers) => unknown;
+  /**
+   * The total number of items, if reported.
+   * @default {(body, headers) => body.total ?? body.pagination.total ?? headers X-Total-Count, X-Total or Content-Range}
+   */
+  total?: (body: unknown, headers: Headers) => unknown;
   /**
    * Request the pages after the first together with it instead of waiting for it to report the
    * total (up to `prefetch` in all). Saves one round trip per stream; costs up to
@@ -58,7 +69,8 @@ export function offset(options: OffsetOptions = {}): PaginationStrategy {
     limit = 100,
     start = 0,
     items = (body: unknown) => arrayAt(body, "data"),
-    total = (body: unknown) => at(body, "total") ?? at(body, "pagination.total"),
+    total = (body: unknown, headers: Headers) =>
+      at(body, "total") ?? at(body, "pagination.total") ?? headerTotal(headers),
     speculative = false,
   } = optionsOf(owner, options);
   text(owner, "offsetParam", offsetParam);
@@ -75,14 +87,14 @@ export function offset(options: OffsetOptions = {}): PaginationStrategy {
     url: withParams(url, { [offsetParam]: start + index * limit, [limitParam]: limit }),
   });
   const totalOf = (page: ParsedPage): number | undefined =>
-    count(total(page.body), "the reported total of items", limit * MAX_TOTAL_PAGES);
+    count(total(page.body, page.headers), "the reported total of items", limit * MAX_TOTAL_PAGES);
   const pagesOf = (page: ParsedPage): number | undefined => {
     const items = totalOf(page);
     return items === undefined ? undefined : Math.ceil(Math.max(0, items - start) / limit);
   };
   return {
     first: (url) => request(url, 0),
-    items: (page) => checkItems(items(page.body), "the page's items"),
+    items: (page) => checkItems(items(page.body, page.headers), "the page's items"),
     next(page) {
       const pages = pagesOf(page);
       if (pages !== undefined) {

@@ -5,7 +5,17 @@
  * @module
  */
 import type { PageRequest, PaginationStrategy, ParsedPage } from "./strategy.ts";
-import { arrayAt, at, checkItems, count, MAX_TOTAL_PAGES, withParams } from "./_extract.ts";
+import {
+  arrayAt,
+  at,
+  checkItems,
+  count,
+  headerTotal,
+  headerTotalPages,
+  MAX_TOTAL_ITEMS,
+  MAX_TOTAL_PAGES,
+  withParams,
+} from "./_extract.ts";
 import { fail, integer } from "../core/validate.ts";
 import { flag, func, optionsOf, text } from "./_options.ts";
 
@@ -22,11 +32,18 @@ export interface PageNumberOptions {
   /** The number of the first page. @default {1} */
   startPage?: number;
   /** The items of a page. @default {(body) => body.data} */
-  items?: (body: unknown) => unknown;
-  /** The total number of pages. @default {(body) => body.pagination.total_pages} */
-  totalPages?: (body: unknown) => unknown;
-  /** The total number of items, if reported. @default {(body) => body.pagination.total} */
-  totalItems?: (body: unknown) => unknown;
+  items?: (body: unknown, headers: Headers) => unknown;
+  /**
+   * The total number of pages. Without it (`undefined`), the total of items divided by
+   * `perPage`, when both are known.
+   * @default {(body, headers) => body.pagination.total_pages ?? headers X-Total-Pages}
+   */
+  totalPages?: (body: unknown, headers: Headers) => unknown;
+  /**
+   * The total number of items, if reported.
+   * @default {(body, headers) => body.pagination.total ?? headers X-Total-Count, X-Total or Content-Range}
+   */
+  totalItems?: (body: unknown, headers: Headers) => unknown;
   /**
    * For APIs that report no total: stop at the first empty page. Pages are then requested
    * speculatively up to `prefetch` ahead, and those past the end are discarded.
@@ -67,8 +84,10 @@ export function pageNumber(options: PageNumberOptions = {}): PaginationStrategy 
     perPage,
     startPage = 1,
     items = (body: unknown) => arrayAt(body, "data"),
-    totalPages = (body: unknown) => at(body, "pagination.total_pages"),
-    totalItems = (body: unknown) => at(body, "pagination.total"),
+    totalPages = (body: unknown, headers: Headers) =>
+      at(body, "pagination.total_pages") ?? headerTotalPages(headers),
+    totalItems = (body: unknown, headers: Headers) =>
+      at(body, "pagination.total") ?? headerTotal(headers),
     untilEmpty = false,
     speculative = false,
   } = optionsOf(owner, options);
@@ -87,8 +106,20 @@ export function pageNumber(options: PageNumberOptions = {}): PaginationStrategy 
   const request = (url: URL, index: number): PageRequest => ({
     url: withParams(url, { [pageParam]: startPage + index, [perPageParam]: perPage }),
   });
-  const total = (page: ParsedPage): number | undefined =>
-    count(totalPages(page.body), "the reported total of pages", MAX_TOTAL_PAGES);
+  const itemsTotal = (page: ParsedPage): number | undefined =>
+    count(totalItems(page.body, page.headers), "the reported total of items", MAX_TOTAL_ITEMS);
+  const total = (page: ParsedPage): number | undefined => {
+    const pages = count(
+      totalPages(page.body, page.headers),
+      "the reported total of pages",
+      MAX_TOTAL_PAGES,
+    );
+    if (pages !== undefined || perPage === undefined) return pages;
+    const items = itemsTotal(page);
+    return items === undefined
+      ? undefined
+      : count(Math.ceil(items / perPage), "the reported total of pages", MAX_TOTAL_PAGES);
+  };
   const requireTotal = (page: ParsedPage): number => {
     const value = total(page);
     if (value === undefined) {
@@ -100,7 +131,7 @@ export function pageNumber(options: PageNumberOptions = {}): PaginationStrategy 
   };
   return {
     first: (url) => request(url, 0),
-    items: (page) => checkItems(items(page.body), "the page's items"),
+    items: (page) => checkItems(items(page.body, page.headers), "the page's items"),
     next(page) {
       if (untilEmpty) return page.items.length === 0 ? null : request(page.url, page.index + 1);
       return page.index + 1 < requireTotal(page) ? request(page.url, page.index + 1) : null;
@@ -111,6 +142,6 @@ export function pageNumber(options: PageNumberOptions = {}): PaginationStrategy 
       return index < requireTotal(last) ? request(last.url, index) : null;
     },
     totalPages: (page) => untilEmpty ? undefined : total(page),
-    totalItems: (page) => count(totalItems(page.body), "the reported total of items", 1e12),
+    totalItems: itemsTotal,
   };
 }
