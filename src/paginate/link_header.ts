@@ -12,15 +12,15 @@ import { fail } from "../core/validate.ts";
 const owner = "linkHeader";
 
 /** Options for {@linkcode linkHeader}. */
-export interface LinkHeaderOptions {
+export interface LinkHeaderOptions<B = unknown> {
   /** The items of a page. @default {(body) => body} (the body must be an array) */
-  items?: (body: unknown, headers: Headers) => unknown;
+  items?: (body: B, headers: Headers) => unknown;
   /**
    * The total number of items, if reported (for `ApiTable.count()`), e.g.
    * `(body) => body.total_count` for GitHub's search.
    * @default {(body, headers) => headers X-Total-Count, X-Total or Content-Range}
    */
-  total?: (body: unknown, headers: Headers) => unknown;
+  total?: (body: B, headers: Headers) => unknown;
   /**
    * Origins (`"https://api2.example"`) a next link may point to besides the first page's own.
    * A next link to any other origin is refused with a `PaginationError`, so a compromised or
@@ -36,6 +36,8 @@ export interface LinkHeaderOptions {
  * of the consumer. A next link back to an earlier page ends the stream with a `PaginationError`.
  *
  * @param options The items extractor and the origins next links may point to.
+ * @typeParam B The shape of a page's body as you declare it in an extractor's parameter
+ *   (`(body: MyPage) => …`); it types every extractor and is not checked at run time.
  * @returns The strategy.
  * @throws {TypeError} When an option is invalid, e.g. an entry of `allowOrigins` is not an
  *   absolute http(s) URL.
@@ -51,7 +53,7 @@ export interface LinkHeaderOptions {
  * assert.equal(String(next?.url), "https://api.example/repos?per_page=100&page=2");
  * ```
  */
-export function linkHeader(options: LinkHeaderOptions = {}): PaginationStrategy {
+export function linkHeader<B = unknown>(options: LinkHeaderOptions<B> = {}): PaginationStrategy {
   const {
     items = (body: unknown) => body,
     total = (_body: unknown, headers: Headers) => headerTotal(headers),
@@ -65,9 +67,9 @@ export function linkHeader(options: LinkHeaderOptions = {}): PaginationStrategy 
   );
   return {
     first: (url) => ({ url }),
-    items: (page) => checkItems(items(page.body, page.headers), "the page's items"),
+    items: (page) => checkItems(items(page.body as B, page.headers), "the page's items"),
     totalItems: (page) =>
-      count(total(page.body, page.headers), "the reported total of items", MAX_TOTAL_ITEMS),
+      count(total(page.body as B, page.headers), "the reported total of items", MAX_TOTAL_ITEMS),
     next(page) {
       const header = page.headers.get("link");
       if (header === null) return null;

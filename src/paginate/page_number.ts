@@ -22,7 +22,7 @@ import { flag, func, optionsOf, text } from "./_options.ts";
 const owner = "pageNumber";
 
 /** Options for {@linkcode pageNumber}. */
-export interface PageNumberOptions {
+export interface PageNumberOptions<B = unknown> {
   /** The query parameter carrying the page number. @default {"page"} */
   pageParam?: string;
   /** The query parameter carrying the page size, sent only when `perPage` is set. @default {"per_page"} */
@@ -32,18 +32,18 @@ export interface PageNumberOptions {
   /** The number of the first page. @default {1} */
   startPage?: number;
   /** The items of a page. @default {(body) => body.data} */
-  items?: (body: unknown, headers: Headers) => unknown;
+  items?: (body: B, headers: Headers) => unknown;
   /**
    * The total number of pages. Without it (`undefined`), the total of items divided by
    * `perPage`, when both are known.
    * @default {(body, headers) => body.pagination.total_pages ?? headers X-Total-Pages}
    */
-  totalPages?: (body: unknown, headers: Headers) => unknown;
+  totalPages?: (body: B, headers: Headers) => unknown;
   /**
    * The total number of items, if reported.
    * @default {(body, headers) => body.pagination.total ?? headers X-Total-Count, X-Total or Content-Range}
    */
-  totalItems?: (body: unknown, headers: Headers) => unknown;
+  totalItems?: (body: B, headers: Headers) => unknown;
   /**
    * For APIs that report no total: stop at the first empty page. Pages are then requested
    * speculatively up to `prefetch` ahead, and those past the end are discarded.
@@ -65,6 +65,8 @@ export interface PageNumberOptions {
  * `speculative`, already alongside the first page).
  *
  * @param options Parameter names, extractors and the mode for APIs without a total.
+ * @typeParam B The shape of a page's body as you declare it in an extractor's parameter
+ *   (`(body: MyPage) => …`); it types every extractor and is not checked at run time.
  * @returns The strategy.
  * @throws {TypeError | RangeError} When an option is invalid.
  * @example Pages of 50 from `?p=0` on an API without a total
@@ -77,7 +79,7 @@ export interface PageNumberOptions {
  * assert.equal(String(first.url), "https://api.example/items?p=0&per_page=50");
  * ```
  */
-export function pageNumber(options: PageNumberOptions = {}): PaginationStrategy {
+export function pageNumber<B = unknown>(options: PageNumberOptions<B> = {}): PaginationStrategy {
   const {
     pageParam = "page",
     perPageParam = "per_page",
@@ -107,10 +109,10 @@ export function pageNumber(options: PageNumberOptions = {}): PaginationStrategy 
     url: withParams(url, { [pageParam]: startPage + index, [perPageParam]: perPage }),
   });
   const itemsTotal = (page: ParsedPage): number | undefined =>
-    count(totalItems(page.body, page.headers), "the reported total of items", MAX_TOTAL_ITEMS);
+    count(totalItems(page.body as B, page.headers), "the reported total of items", MAX_TOTAL_ITEMS);
   const total = (page: ParsedPage): number | undefined => {
     const pages = count(
-      totalPages(page.body, page.headers),
+      totalPages(page.body as B, page.headers),
       "the reported total of pages",
       MAX_TOTAL_PAGES,
     );
@@ -131,7 +133,7 @@ export function pageNumber(options: PageNumberOptions = {}): PaginationStrategy 
   };
   return {
     first: (url) => request(url, 0),
-    items: (page) => checkItems(items(page.body, page.headers), "the page's items"),
+    items: (page) => checkItems(items(page.body as B, page.headers), "the page's items"),
     next(page) {
       if (untilEmpty) return page.items.length === 0 ? null : request(page.url, page.index + 1);
       return page.index + 1 < requireTotal(page) ? request(page.url, page.index + 1) : null;
