@@ -1,6 +1,7 @@
 // Helpers shared by the built-in strategies: reading fields out of untrusted JSON bodies and
 // rejecting absurd values instead of truncating silently.
 import { describe } from "../core/validate.ts";
+import type { ParsedPage } from "./strategy.ts";
 
 /** The most pages a reported total may claim. */
 export const MAX_TOTAL_PAGES = 1_000_000;
@@ -99,4 +100,45 @@ export function headerTotal(headers: Headers): number | undefined {
 /** The total of pages a response's headers report: `X-Total-Pages` (GitLab). */
 export function headerTotalPages(headers: Headers): number | undefined {
   return headerCount(headers, "x-total-pages");
+}
+
+/**
+ * The dotted paths (at most two levels deep) of a body's fields that pass `test`, to name the
+ * extractor a user should set when the default finds nothing. Bounded: the first 64 fields of
+ * each object are looked at.
+ */
+export function findPaths(
+  body: unknown,
+  test: (key: string, value: unknown) => boolean,
+  depth = 2,
+): string[] {
+  if (body === null || typeof body !== "object" || Array.isArray(body)) return [];
+  const found: string[] = [];
+  for (const [key, value] of Object.entries(body).slice(0, 64)) {
+    if (!/^[A-Za-z_$][\w$]*$/.test(key)) continue;
+    if (test(key, value)) found.push(key);
+    else if (depth > 1) found.push(...findPaths(value, test, depth - 1).map((p) => `${key}.${p}`));
+  }
+  return found;
+}
+
+/** The extractor to write for a dotted path: `(body) => body.meta.total_pages`. */
+export function extractor(path: string): string {
+  return `(body) => body.${path}`;
+}
+
+/**
+ * A test of whether two pages hold the same (non-empty) items, serialising each page once; for
+ * servers that answer past the end with their last page again.
+ */
+export function sameItemsTest(): (page: ParsedPage, previous: ParsedPage) => boolean {
+  const seen = new WeakMap<ParsedPage, string>();
+  const serialised = (page: ParsedPage): string => {
+    let text = seen.get(page);
+    if (text === undefined) seen.set(page, text = JSON.stringify(page.items));
+    return text;
+  };
+  return (page, previous) =>
+    page.items.length > 0 && page.items.length === previous.items.length &&
+    serialised(page) === serialised(previous);
 }

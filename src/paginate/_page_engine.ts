@@ -203,6 +203,9 @@ export class PageEngine {
       const page = slot.page;
       let next: PageRequest | null;
       try {
+        if (this.#last !== undefined && this.#strategy.repeats?.(page, this.#last)) {
+          return this.#end(page.index - 1);
+        }
         const total = this.#strategy.totalPages?.(page);
         if (total !== undefined) this.#totalPages = total;
         next = page.index + 1 >= this.#options.maxPages ? null : this.#strategy.next(page);

@@ -11,6 +11,7 @@ import {
   count,
   headerTotal,
   MAX_TOTAL_PAGES,
+  sameItemsTest,
   withParams,
 } from "./_extract.ts";
 import { fail, integer } from "../core/validate.ts";
@@ -88,6 +89,7 @@ export function offset<B = unknown>(options: OffsetOptions<B> = {}): PaginationS
   const request = (url: URL, index: number): PageRequest => ({
     url: withParams(url, { [offsetParam]: start + index * limit, [limitParam]: limit }),
   });
+  const sameItems = sameItemsTest();
   const totalOf = (page: ParsedPage): number | undefined =>
     count(
       total(page.body as B, page.headers),
@@ -114,6 +116,9 @@ export function offset<B = unknown>(options: OffsetOptions<B> = {}): PaginationS
       return pages === undefined || index < pages ? request(last.url, index) : null;
     },
     totalPages: pagesOf,
+    // Without a total, a server that answers past the end with its last page again would
+    // never send the short page the stream waits for.
+    repeats: (page, previous) => pagesOf(page) === undefined && sameItems(page, previous),
     totalItems: totalOf,
   };
 }

@@ -10,10 +10,13 @@ import {
   at,
   checkItems,
   count,
+  extractor,
+  findPaths,
   headerTotal,
   headerTotalPages,
   MAX_TOTAL_ITEMS,
   MAX_TOTAL_PAGES,
+  sameItemsTest,
   withParams,
 } from "./_extract.ts";
 import { fail, integer } from "../core/validate.ts";
@@ -85,7 +88,7 @@ export function pageNumber<B = unknown>(options: PageNumberOptions<B> = {}): Pag
     perPageParam = "per_page",
     perPage,
     startPage = 1,
-    items = (body: unknown) => arrayAt(body, "data"),
+    items = defaultItems,
     totalPages = (body: unknown, headers: Headers) =>
       at(body, "pagination.total_pages") ?? headerTotalPages(headers),
     totalItems = (body: unknown, headers: Headers) =>
@@ -124,13 +127,10 @@ export function pageNumber<B = unknown>(options: PageNumberOptions<B> = {}): Pag
   };
   const requireTotal = (page: ParsedPage): number => {
     const value = total(page);
-    if (value === undefined) {
-      throw new TypeError(
-        "the page reports no total of pages (use pageNumber({ untilEmpty: true }) for such APIs)",
-      );
-    }
+    if (value === undefined) throw new TypeError(noTotal(page.body));
     return value;
   };
+  const sameItems = sameItemsTest();
   return {
     first: (url) => request(url, 0),
     items: (page) => checkItems(items(page.body as B, page.headers), "the page's items"),
@@ -144,6 +144,39 @@ export function pageNumber<B = unknown>(options: PageNumberOptions<B> = {}): Pag
       return index < requireTotal(last) ? request(last.url, index) : null;
     },
     totalPages: (page) => untilEmpty ? undefined : total(page),
+    // A server that answers past the end with its last page again (json-server 1.x) would
+    // otherwise never send the empty page untilEmpty waits for.
+    repeats: (page, previous) => untilEmpty && sameItems(page, previous),
     totalItems: itemsTotal,
   };
+}
+
+function defaultItems(body: unknown): unknown[] {
+  if (Array.isArray(body)) return body;
+  const data = at(body, "data");
+  if (Array.isArray(data)) return data;
+  const arrays = findPaths(body, (_, value) => Array.isArray(value));
+  if (arrays.length === 0) return arrayAt(body, "data");
+  throw new TypeError(
+    `the page has no array at 'data' but one at '${arrays[0]}': set pageNumber({ items: ${
+      extractor(arrays[0])
+    } })`,
+  );
+}
+
+const TOTAL_PAGES_KEY = /^(total_?pages|page_?count|pages|last_?page|num_?pages)$/i;
+
+// Names the extractor to set when the body has what looks like a total of pages elsewhere.
+function noTotal(body: unknown): string {
+  const found = findPaths(
+    body,
+    (key, value) => TOTAL_PAGES_KEY.test(key) && typeof value === "number",
+  );
+  if (found.length > 0) {
+    return `the page reports no total of pages at 'pagination.total_pages' but has '${
+      found[0]
+    }': set pageNumber({ totalPages: ${extractor(found[0])} })`;
+  }
+  return "the page reports no total of pages: set pageNumber({ totalPages: (body, headers) => … }) " +
+    "to where it is, or use pageNumber({ untilEmpty: true }) for APIs without one";
 }

@@ -104,6 +104,15 @@ export interface PaginationStrategy {
    */
   totalPages?(page: ParsedPage): number | undefined;
   /**
+   * Whether `page` repeats the page before it: a server that answers every page past the end
+   * with its last page again. The stream then ends before `page`, without its items. Called in
+   * page order, from the second page on.
+   * @param page The page just fetched.
+   * @param previous The page before it.
+   * @returns `true` when `page` is a repeat of `previous`.
+   */
+  repeats?(page: ParsedPage, previous: ParsedPage): boolean;
+  /**
    * The total number of items in the collection, when the response reports it.
    * @param page A page's response.
    * @returns The number of items, or `undefined`.
