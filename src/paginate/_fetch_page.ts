@@ -19,11 +19,13 @@ export interface LoadContext {
 export async function fetchPage(
   context: LoadContext,
   index: number,
-  url: URL,
+  target: { url: URL; headers?: Readonly<Record<string, string>> },
   signal: AbortSignal,
 ): Promise<ParsedPage> {
+  const url = target.url;
   const where = { page: index + 1, url: url.href };
   const init: PageFetchInit = { signal, maxBytes: context.maxPageBytes };
+  if (target.headers !== undefined) init.headers = { ...target.headers };
   if (context.session !== undefined) init.session = context.session;
   let response: Response;
   try {

@@ -16,9 +16,15 @@ export interface EngineOptions extends LoadContext {
   onProgress?: (progress: { pages: number; items: number; totalPages?: number }) => void;
 }
 
+/** A page's request resolved: its absolute URL and the headers the strategy asked for. */
+export interface Target {
+  url: URL;
+  headers?: Readonly<Record<string, string>>;
+}
+
 interface Slot {
   index: number;
-  url?: URL;
+  target?: Target;
   controller: AbortController;
   page?: ParsedPage;
   error?: unknown;
@@ -116,22 +122,22 @@ export class PageEngine {
         this.#ended = true;
         break;
       }
-      let url: URL | null | undefined;
+      let target: Target | null | undefined;
       try {
-        url = this.#target(index);
+        target = this.#target(index);
       } catch (error) {
         this.#fail(index, error);
         break;
       }
-      if (url === undefined) break;
-      if (url === null) this.#ended = true;
-      else this.#schedule(index, url);
+      if (target === undefined) break;
+      if (target === null) this.#ended = true;
+      else this.#schedule(index, target);
     }
   }
 
   // The one place every page URL passes, whatever strategy produced it: it must be http(s) and
   // must not come back to a page of this stream.
-  #target(index: number): URL | null | undefined {
+  #target(index: number): Target | null | undefined {
     const request = this.#request(index);
     if (request === null || request === undefined) return request;
     // Relative to the page the request was built from, as retrieved (after redirects).
@@ -146,7 +152,11 @@ export class PageEngine {
     } catch (error) {
       throw new PaginationError((error as Error).message, { page: index + 1, cause: error });
     }
-    const earlier = this.#cycles.visit(url.href, index);
+    const headers = request.headers === undefined
+      ? undefined
+      : checkHeaders(request.headers, index);
+    const target = headers === undefined ? { url } : { url, headers };
+    const earlier = this.#cycles.visit(targetKey(target), index);
     if (earlier !== undefined) {
       throw new PaginationError(
         `Cannot request page ${index + 1} (${url.href}): it repeats page ${
@@ -155,7 +165,7 @@ export class PageEngine {
         { page: index + 1, url: url.href },
       );
     }
-    return url;
+    return target;
   }
 
   #request(index: number): PageRequest | null | undefined {
@@ -164,11 +174,11 @@ export class PageEngine {
     return this.#strategy.ahead?.(index, this.#options.start, this.#last);
   }
 
-  #schedule(index: number, url: URL): void {
-    const slot: Slot = { index, url, controller: new AbortController(), processed: false };
+  #schedule(index: number, target: Target): void {
+    const slot: Slot = { index, target, controller: new AbortController(), processed: false };
     this.#slots.push(slot);
     this.#next = index + 1;
-    fetchPage(this.#options, index, url, slot.controller.signal).then(
+    fetchPage(this.#options, index, target, slot.controller.signal).then(
       (page) => (slot.page = page),
       (error) => (slot.error = error),
     ).then(() => {
@@ -249,4 +259,27 @@ export class PageEngine {
     this.#wake = undefined;
     wake?.();
   }
+}
+
+/** What identifies a request for the cycle guard: its URL, and its headers when it has some. */
+export function targetKey(target: Target): string {
+  if (target.headers === undefined) return target.url.href;
+  const headers = Object.entries(target.headers).map((
+    [name, value],
+  ) => [name.toLowerCase(), value]);
+  return `${target.url.href} ${JSON.stringify(headers.sort())}`;
+}
+
+// A strategy's headers: a plain object of strings, copied so that it cannot change later.
+function checkHeaders(headers: unknown, index: number): Record<string, string> {
+  const entries = headers !== null && typeof headers === "object" && !Array.isArray(headers)
+    ? Object.entries(headers)
+    : undefined;
+  if (entries === undefined || entries.some(([, value]) => typeof value !== "string")) {
+    throw new PaginationError(
+      `Cannot request page ${index + 1} as the strategy's headers must be an object of strings`,
+      { page: index + 1 },
+    );
+  }
+  return Object.fromEntries(entries) as Record<string, string>;
 }

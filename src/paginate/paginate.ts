@@ -24,6 +24,11 @@ export interface PageFetchInit {
   /** With a pool, pins the request to one worker. */
   session?: string;
   /**
+   * Headers the strategy asks for (`Range: items=0-99`): a fetcher must send them. Plain
+   * `fetch` does; a pool adds them to its own.
+   */
+  headers?: Record<string, string>;
+  /**
    * The most bytes of body the caller reads (`maxPageBytes`): a fetcher that reads the body
    * itself, as a pool does, stops there.
    */

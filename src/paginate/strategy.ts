@@ -12,6 +12,11 @@
 export interface PageRequest {
   /** The URL of the page. */
   readonly url: string | URL;
+  /**
+   * Headers to send with the request, e.g. `{ range: "items=0-99" }` (a plain object of strings,
+   * so that a checkpoint can hold it). They identify the page together with the URL.
+   */
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 /** What a page's response said, handed to a {@linkcode PaginationStrategy}. */

@@ -8,6 +8,7 @@ import {
   PaginationError,
   Pool,
   type PoolOptions,
+  rangeHeader,
 } from "../../mod.ts";
 import { numbered, range, serve } from "../paginate/_helpers.ts";
 
@@ -269,3 +270,24 @@ for (
     }
   });
 }
+
+Deno.test("Pool.paginate() sends the headers of a rangeHeader() strategy with its own", async () => {
+  await using server = serve((_url, request) => {
+    assert.equal(request.headers.get("x-client"), "t");
+    const [from, to] = (request.headers.get("range") ?? "").replace("items=", "").split("-");
+    const data = range(Number(to) - Number(from) + 1).map((i) => Number(from) + i);
+    return Response.json(data.filter((n) => n < 5), {
+      status: 206,
+      headers: { "content-range": `items ${from}-${to}/5` },
+    });
+  });
+  const pool = new Pool({ baseUrl: server.url, headers: { "x-client": "t" } });
+  try {
+    const items = await Array.fromAsync(
+      pool.paginate("/rows", { strategy: rangeHeader({ limit: 2 }) }),
+    );
+    assert.deepEqual(items, range(5));
+  } finally {
+    await pool.close();
+  }
+});
