@@ -5,7 +5,7 @@ import { PaginationError } from "../core/errors.ts";
 import type { PageRequest, PaginationStrategy, ParsedPage } from "./strategy.ts";
 import { fetchPage, type LoadContext, malformed } from "./_fetch_page.ts";
 import { CycleGuard } from "./_cycle_guard.ts";
-import { assertHttpUrl } from "../core/url.ts";
+import { resolveTarget, type Target, targetKey } from "./_target.ts";
 
 /** What the engine needs; defaults and validation live in paginate.ts. */
 export interface EngineOptions extends LoadContext {
@@ -14,12 +14,6 @@ export interface EngineOptions extends LoadContext {
   maxItems: number;
   signal?: AbortSignal;
   onProgress?: (progress: { pages: number; items: number; totalPages?: number }) => void;
-}
-
-/** A page's request resolved: its absolute URL and the headers the strategy asked for. */
-export interface Target {
-  url: URL;
-  headers?: Readonly<Record<string, string>>;
 }
 
 interface Slot {
@@ -136,36 +130,34 @@ export class PageEngine {
   }
 
   // The one place every page URL passes, whatever strategy produced it: it must be http(s) and
-  // must not come back to a page of this stream.
+  // must not come back to a page of this stream. Pages requested ahead of their turn are
+  // checked for a cycle when the page before them confirms them (#confirm), so that a guess
+  // discarded later is not remembered as visited.
   #target(index: number): Target | null | undefined {
     const request = this.#request(index);
     if (request === null || request === undefined) return request;
+    const ahead = index !== 0 && this.#pending?.index !== index;
     // Relative to the page the request was built from, as retrieved (after redirects).
-    const base = this.#pending?.index === index
-      ? this.#pending.base
-      : index === 0
+    const base = index === 0
       ? this.#options.start
-      : this.#last?.url ?? this.#options.start;
-    const url = new URL(request.url, base);
-    try {
-      assertHttpUrl(url, `page ${index + 1}`);
-    } catch (error) {
-      throw new PaginationError((error as Error).message, { page: index + 1, cause: error });
-    }
-    const headers = request.headers === undefined
-      ? undefined
-      : checkHeaders(request.headers, index);
-    const target = headers === undefined ? { url } : { url, headers };
+      : ahead
+      ? this.#last?.url ?? this.#options.start
+      : this.#pending!.base;
+    const target = resolveTarget(request, base, index);
+    if (!ahead) this.#visit(target, index);
+    return target;
+  }
+
+  #visit(target: Target, index: number): void {
     const earlier = this.#cycles.visit(targetKey(target), index);
     if (earlier !== undefined) {
       throw new PaginationError(
-        `Cannot request page ${index + 1} (${url.href}): it repeats page ${
+        `Cannot request page ${index + 1} (${target.url.href}): it repeats page ${
           earlier + 1
         }, so the next links or cursors form a cycle`,
-        { page: index + 1, url: url.href },
+        { page: index + 1, url: target.url.href },
       );
     }
-    return target;
   }
 
   #request(index: number): PageRequest | null | undefined {
@@ -234,11 +226,33 @@ export class PageEngine {
       slot.processed = true;
       this.#last = page;
       if (next === null) return this.#end(slot.index);
-      if (this.#next === page.index + 1) {
-        this.#pending = { index: page.index + 1, request: next, base: page.url };
-      }
+      this.#pending = { index: page.index + 1, request: next, base: page.url };
+      if (this.#next > page.index + 1 && !this.#confirm(page.index + 1)) return;
     }
     this.#fill();
+  }
+
+  // Page `index` was requested ahead of its turn: keep it when it is the request the page
+  // before names (the strategy's prediction held), else discard it and the pages after it and
+  // go on from the named request (sequential until the strategy predicts again).
+  #confirm(index: number): boolean {
+    const at = this.#slots.findIndex((slot) => slot.index === index);
+    const slot = this.#slots[at];
+    const pending = this.#pending!;
+    try {
+      const named = resolveTarget(pending.request, pending.base, index);
+      if (slot?.target !== undefined && targetKey(slot.target) === targetKey(named)) {
+        this.#visit(slot.target, index);
+        return true;
+      }
+    } catch (error) {
+      this.#discard(at);
+      this.#fail(index, error);
+      return false;
+    }
+    this.#discard(at);
+    this.#next = index;
+    return true;
   }
 
   // Nothing after page `index`: discard (abort) the pages fetched speculatively beyond it.
@@ -259,27 +273,4 @@ export class PageEngine {
     this.#wake = undefined;
     wake?.();
   }
-}
-
-/** What identifies a request for the cycle guard: its URL, and its headers when it has some. */
-export function targetKey(target: Target): string {
-  if (target.headers === undefined) return target.url.href;
-  const headers = Object.entries(target.headers).map((
-    [name, value],
-  ) => [name.toLowerCase(), value]);
-  return `${target.url.href} ${JSON.stringify(headers.sort())}`;
-}
-
-// A strategy's headers: a plain object of strings, copied so that it cannot change later.
-function checkHeaders(headers: unknown, index: number): Record<string, string> {
-  const entries = headers !== null && typeof headers === "object" && !Array.isArray(headers)
-    ? Object.entries(headers)
-    : undefined;
-  if (entries === undefined || entries.some(([, value]) => typeof value !== "string")) {
-    throw new PaginationError(
-      `Cannot request page ${index + 1} as the strategy's headers must be an object of strings`,
-      { page: index + 1 },
-    );
-  }
-  return Object.fromEntries(entries) as Record<string, string>;
 }
