@@ -106,6 +106,7 @@ export { offset, type OffsetOptions } from "./src/paginate/offset.ts";
 export { cursor, type CursorOptions } from "./src/paginate/cursor.ts";
 export { linkHeader, type LinkHeaderOptions } from "./src/paginate/link_header.ts";
 export { rangeHeader, type RangeHeaderOptions } from "./src/paginate/range_header.ts";
+export type { PaginationCheckpoint } from "./src/paginate/checkpoint.ts";
 export {
   ApiTable,
   type ApiTableOptions,

@@ -2,7 +2,8 @@
 // flight or fetched but not yet handed out. Pages are processed (totals, next requests) in page
 // order as they arrive and handed out in page order when the consumer pulls.
 import { PaginationError } from "../core/errors.ts";
-import type { PageRequest, PaginationStrategy, ParsedPage } from "./strategy.ts";
+import type { PaginationStrategy, ParsedPage } from "./strategy.ts";
+import type { PaginationCheckpoint } from "./checkpoint.ts";
 import { fetchPage, type LoadContext, malformed } from "./_fetch_page.ts";
 import { CycleGuard } from "./_cycle_guard.ts";
 import { resolveTarget, type Target, targetKey } from "./_target.ts";
@@ -14,11 +15,21 @@ export interface EngineOptions extends LoadContext {
   maxItems: number;
   signal?: AbortSignal;
   onProgress?: (progress: { pages: number; items: number; totalPages?: number }) => void;
+  checkpoint?: PaginationCheckpoint;
+}
+
+/** A page handed out, with the checkpoints within and after it. */
+export interface Delivery {
+  page: ParsedPage;
+  /** Where the read stands after the first `count` items of the page (all by default). */
+  checkpoint(count?: number): PaginationCheckpoint;
 }
 
 interface Slot {
   index: number;
   target?: Target;
+  /** The request the page names next (resolved), once processed; null at the end. */
+  next?: Target | null;
   controller: AbortController;
   page?: ParsedPage;
   error?: unknown;
@@ -30,7 +41,7 @@ export class PageEngine {
   #strategy: PaginationStrategy;
   #slots: Slot[] = [];
   #next = 0;
-  #pending?: { index: number; request: PageRequest; base: URL };
+  #pending?: { index: number; target: Target };
   #last?: ParsedPage;
   #ended = false;
   #closed = false;
@@ -40,15 +51,27 @@ export class PageEngine {
   #items = 0;
   #totalPages?: number;
   #cycles = new CycleGuard();
+  #skip = 0;
 
   constructor(options: EngineOptions) {
     this.#options = options;
     this.#strategy = options.strategy;
+    const resume = options.checkpoint;
+    if (resume !== undefined) {
+      this.#next = this.#pages = resume.page;
+      this.#items = resume.items;
+      this.#skip = resume.skip;
+      if (resume.next === null) this.#ended = true;
+      else {
+        const target = resolveTarget(resume.next, options.start, resume.page);
+        this.#pending = { index: resume.page, target };
+      }
+    }
     options.signal?.addEventListener("abort", this.#onAbort, { once: true });
   }
 
   /** The next page in order, `undefined` at the end; rejects with the failure of a page. */
-  async nextPage(): Promise<ParsedPage | undefined> {
+  async nextPage(): Promise<Delivery | undefined> {
     this.#options.signal?.throwIfAborted();
     if (this.#closed) return undefined;
     this.#fill();
@@ -90,15 +113,20 @@ export class PageEngine {
     return undefined;
   }
 
-  #deliver(slot: Slot): ParsedPage {
+  #deliver(slot: Slot): Delivery {
     this.#slots.shift();
     let page = slot.page!;
+    const skipped = Math.min(this.#skip, page.items.length);
+    this.#skip = 0;
+    if (skipped > 0) page = { ...page, items: page.items.slice(skipped) };
     const room = this.#options.maxItems - this.#items;
+    const whole = page.items.length <= room;
     if (page.items.length >= room) {
-      if (page.items.length > room) page = { ...page, items: page.items.slice(0, room) };
+      if (!whole) page = { ...page, items: page.items.slice(0, room) };
       this.#end(slot.index);
     }
-    this.#pages++;
+    const itemsBefore = this.#items;
+    this.#pages = slot.index + 1;
     this.#items += page.items.length;
     this.#options.onProgress?.({
       pages: this.#pages,
@@ -106,7 +134,22 @@ export class PageEngine {
       ...(this.#totalPages === undefined ? {} : { totalPages: this.#totalPages }),
     });
     this.#fill();
-    return page;
+    const { index, target, next } = slot;
+    const length = page.items.length;
+    return {
+      page,
+      checkpoint(count = length) {
+        const done = Math.max(0, Math.min(Math.trunc(count), length));
+        const after = done === length && whole;
+        return {
+          v: 1,
+          page: after ? index + 1 : index,
+          items: itemsBefore + done,
+          next: serial(after ? next ?? null : target!),
+          skip: after ? 0 : skipped + done,
+        };
+      },
+    };
   }
 
   #fill(): void {
@@ -134,17 +177,17 @@ export class PageEngine {
   // checked for a cycle when the page before them confirms them (#confirm), so that a guess
   // discarded later is not remembered as visited.
   #target(index: number): Target | null | undefined {
-    const request = this.#request(index);
+    if (this.#pending?.index === index) {
+      this.#visit(this.#pending.target, index);
+      return this.#pending.target;
+    }
+    const request = index === 0
+      ? this.#strategy.first(this.#options.start)
+      : this.#strategy.ahead?.(index, this.#options.start, this.#last);
     if (request === null || request === undefined) return request;
-    const ahead = index !== 0 && this.#pending?.index !== index;
     // Relative to the page the request was built from, as retrieved (after redirects).
-    const base = index === 0
-      ? this.#options.start
-      : ahead
-      ? this.#last?.url ?? this.#options.start
-      : this.#pending!.base;
-    const target = resolveTarget(request, base, index);
-    if (!ahead) this.#visit(target, index);
+    const target = resolveTarget(request, this.#last?.url ?? this.#options.start, index);
+    if (index === 0) this.#visit(target, index);
     return target;
   }
 
@@ -158,12 +201,6 @@ export class PageEngine {
         { page: index + 1, url: target.url.href },
       );
     }
-  }
-
-  #request(index: number): PageRequest | null | undefined {
-    if (index === 0) return this.#strategy.first(this.#options.start);
-    if (this.#pending?.index === index) return this.#pending.request;
-    return this.#strategy.ahead?.(index, this.#options.start, this.#last);
   }
 
   #schedule(index: number, target: Target): void {
@@ -203,18 +240,20 @@ export class PageEngine {
       if (slot.processed) continue;
       if (slot.page === undefined) break;
       const page = slot.page;
-      let next: PageRequest | null;
+      const last = page.index + 1 >= this.#options.maxPages;
       try {
         if (this.#last !== undefined && this.#strategy.repeats?.(page, this.#last)) {
           return this.#end(page.index - 1);
         }
         const total = this.#strategy.totalPages?.(page);
         if (total !== undefined) this.#totalPages = total;
-        next = page.index + 1 >= this.#options.maxPages ? null : this.#strategy.next(page);
+        slot.next = this.#named(page);
       } catch (error) {
-        // The page's own items are sound: hand them out, then fail where the next page would be.
         slot.processed = true;
         this.#end(slot.index);
+        // At maxPages the next request only serves the checkpoint: none, then.
+        if (last) return void (slot.next = null);
+        // The page's own items are sound: hand them out, then fail where the next page would be.
         this.#slots.push({
           index: slot.index + 1,
           controller: new AbortController(),
@@ -225,34 +264,30 @@ export class PageEngine {
       }
       slot.processed = true;
       this.#last = page;
-      if (next === null) return this.#end(slot.index);
-      this.#pending = { index: page.index + 1, request: next, base: page.url };
-      if (this.#next > page.index + 1 && !this.#confirm(page.index + 1)) return;
+      if (slot.next === null || last) return this.#end(slot.index);
+      this.#pending = { index: page.index + 1, target: slot.next };
+      if (this.#next > page.index + 1) this.#confirm(page.index + 1, slot.next);
     }
     this.#fill();
+  }
+
+  /** The request `page` names next, resolved against the URL it was retrieved from. */
+  #named(page: ParsedPage): Target | null {
+    const request = this.#strategy.next(page);
+    return request === null ? null : resolveTarget(request, page.url, page.index + 1);
   }
 
   // Page `index` was requested ahead of its turn: keep it when it is the request the page
   // before names (the strategy's prediction held), else discard it and the pages after it and
   // go on from the named request (sequential until the strategy predicts again).
-  #confirm(index: number): boolean {
+  #confirm(index: number, named: Target): void {
     const at = this.#slots.findIndex((slot) => slot.index === index);
-    const slot = this.#slots[at];
-    const pending = this.#pending!;
-    try {
-      const named = resolveTarget(pending.request, pending.base, index);
-      if (slot?.target !== undefined && targetKey(slot.target) === targetKey(named)) {
-        this.#visit(slot.target, index);
-        return true;
-      }
-    } catch (error) {
-      this.#discard(at);
-      this.#fail(index, error);
-      return false;
+    const target = this.#slots[at]?.target;
+    if (target !== undefined && targetKey(target) === targetKey(named)) {
+      return this.#visit(target, index);
     }
     this.#discard(at);
     this.#next = index;
-    return true;
   }
 
   // Nothing after page `index`: discard (abort) the pages fetched speculatively beyond it.
@@ -273,4 +308,11 @@ export class PageEngine {
     this.#wake = undefined;
     wake?.();
   }
+}
+
+function serial(target: Target | null): PaginationCheckpoint["next"] {
+  if (target === null) return null;
+  return target.headers === undefined
+    ? { url: target.url.href }
+    : { url: target.url.href, headers: { ...target.headers } };
 }

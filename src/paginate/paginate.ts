@@ -7,6 +7,7 @@
 import type { PaginationStrategy } from "./strategy.ts";
 import { pageNumber } from "./page_number.ts";
 import { PageEngine } from "./_page_engine.ts";
+import { checkpointOf, type PaginationCheckpoint } from "./checkpoint.ts";
 import { integer } from "../core/validate.ts";
 import { func, httpUrl, optionalString, optionsOf, signalOf, strategyOf } from "./_options.ts";
 
@@ -59,6 +60,18 @@ export interface Page<T> {
   status: number;
   /** The response headers. */
   headers: Headers;
+  /**
+   * Where the read stands after this page, as a plain JSON value: pass it back as
+   * `{ checkpoint }` to continue with the next page.
+   */
+  checkpoint: PaginationCheckpoint;
+  /**
+   * Where the read stands after the first `count` items of this page: resuming from it hands
+   * out the rest of the page, then the pages after it (none lost, none repeated).
+   * @param count Items of this page handed out, from 0 to `items.length`.
+   * @returns A plain JSON value.
+   */
+  checkpointAfter(count: number): PaginationCheckpoint;
 }
 
 /** Options for {@linkcode paginate} and {@linkcode pages}. */
@@ -83,6 +96,13 @@ export interface PaginateOptions {
   onProgress?: (progress: PaginateProgress) => void;
   /** The largest page body read, in bytes, checked while reading. @default {8388608} (8 MiB) */
   maxPageBytes?: number;
+  /**
+   * Resume a read where a page's `checkpoint` (or `checkpointAfter(n)`) says: the stream starts
+   * with the next page (the rest of a page). Page numbers, progress, `maxPages` and `maxItems`
+   * count on from the checkpoint.
+   * @default {undefined} (from the first page)
+   */
+  checkpoint?: PaginationCheckpoint;
 }
 
 /** The default {@linkcode PaginateOptions.maxPageBytes}: 8 MiB. */
@@ -127,10 +147,10 @@ export function paginate<T = unknown>(
   return new ReadableStream<T>({
     async pull(controller) {
       for (;;) {
-        const page = await engine.nextPage();
-        if (page === undefined) return controller.close();
-        for (const item of page.items) controller.enqueue(item as T);
-        if (page.items.length > 0) return;
+        const delivery = await engine.nextPage();
+        if (delivery === undefined) return controller.close();
+        for (const item of delivery.page.items) controller.enqueue(item as T);
+        if (delivery.page.items.length > 0) return;
       }
     },
     cancel: (reason) => engine.cancel(reason),
@@ -172,8 +192,9 @@ export function pages<T = unknown>(
   const engine = createEngine("pages", fetcher, url, options);
   return new ReadableStream<Page<T>>({
     async pull(controller) {
-      const page = await engine.nextPage();
-      if (page === undefined) return controller.close();
+      const delivery = await engine.nextPage();
+      if (delivery === undefined) return controller.close();
+      const { page, checkpoint } = delivery;
       controller.enqueue({
         page: page.index + 1,
         url: page.url.href,
@@ -181,6 +202,8 @@ export function pages<T = unknown>(
         body: page.body,
         status: page.status,
         headers: page.headers,
+        checkpoint: checkpoint(),
+        checkpointAfter: (count) => checkpoint(count),
       });
     },
     cancel: (reason) => engine.cancel(reason),
@@ -204,6 +227,7 @@ function createEngine(
     session,
     onProgress,
     maxPageBytes = DEFAULT_MAX_PAGE_BYTES,
+    checkpoint,
   } = optionsOf(owner, options);
   strategyOf(owner, strategy);
   integer(owner, "prefetch", prefetch, 1);
@@ -213,6 +237,7 @@ function createEngine(
   optionalString(owner, "session", session);
   func(owner, "onProgress", onProgress);
   integer(owner, "maxPageBytes", maxPageBytes, 1);
+  checkpointOf(owner, checkpoint);
   return new PageEngine({
     fetcher,
     strategy,
@@ -224,5 +249,6 @@ function createEngine(
     maxItems,
     signal,
     onProgress,
+    checkpoint,
   });
 }
