@@ -111,13 +111,14 @@ export const DEFAULT_MAX_PAGE_BYTES = 8 * 1024 * 1024;
 /**
  * Every item of a paginated collection, in page order, each exactly once, as a pull-driven
  * stream: at most `prefetch` pages are in flight or buffered ahead of the consumer (plus the page
- * being read). Pages whose requests are known in advance are fetched concurrently; cursor and
- * `Link` pages one request ahead. Cancelling the stream or aborting `signal` aborts the requests
- * in flight and fetches nothing more.
+ * being read). Pages whose requests are known in advance are fetched concurrently (page numbers,
+ * offsets, ranges, `Link` headers up to `rel="last"`); cursor pages one request ahead.
+ * Cancelling the stream or aborting `signal` aborts the requests in flight and fetches nothing
+ * more.
  *
  * @param fetcher The `fetch`-like function pages are requested through.
  * @param url The collection's absolute http(s) URL.
- * @param options Strategy, prefetch, limits, signal, session, progress.
+ * @param options Strategy, prefetch, limits, signal, session, progress, checkpoint.
  * @returns A stream of items. It errors with a `PaginationError` (page number, URL, `cause`)
  *   when a page fails (non-2xx final status, network error, malformed or oversized body), or
  *   when the strategy names a page URL that is not http(s) or that repeats an earlier page (a
@@ -163,7 +164,7 @@ export function paginate<T = unknown>(
  *
  * @param fetcher The `fetch`-like function pages are requested through.
  * @param url The collection's absolute http(s) URL.
- * @param options Strategy, prefetch, limits, signal, session, progress.
+ * @param options Strategy, prefetch, limits, signal, session, progress, checkpoint.
  * @returns A stream of {@linkcode Page}s.
  * @throws {TypeError | RangeError} When the URL or an option is invalid.
  * @example Read a header of every page

@@ -49,9 +49,11 @@ export interface ParsedPage extends PageResponse {
  * any order), then `totalPages` and `next` for each page in page order.
  *
  * Strategies that know later requests in advance (page numbers once the total is known,
- * offsets) implement `ahead`, which lets the engine keep up to `prefetch` pages in flight.
- * Strategies without it (cursors, `Link` headers) are sequential: each page's request is known
- * only from the page before, so they run one request ahead of the consumer.
+ * offsets, `Link` headers naming `rel="last"`) implement `ahead`, which lets the engine keep up
+ * to `prefetch` pages in flight. Each page fetched ahead is checked against the request the page
+ * before names with `next`: where they differ, the engine discards it (and those after it) and
+ * goes on from `next`. Strategies without `ahead` (cursors) are sequential: each page's request
+ * is known only from the page before, so they run one request ahead of the consumer.
  *
  * Methods throw (any error) when a page is malformed; the engine turns that into a
  * `PaginationError` naming the page.
