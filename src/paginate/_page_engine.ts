@@ -166,9 +166,10 @@ export class PageEngine {
         this.#fail(index, error);
         break;
       }
-      if (target === undefined) break;
-      if (target === null) this.#ended = true;
-      else this.#schedule(index, target);
+      // Unknown yet, or past the end as predicted: only the pages' own next requests say where
+      // the collection ends, so a wrong prediction cannot cut it short.
+      if (target === null || target === undefined) break;
+      this.#schedule(index, target);
     }
   }
 

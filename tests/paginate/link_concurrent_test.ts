@@ -1,7 +1,8 @@
 // Item 2 of issue 14: Link pagination with rel="last" fetches the pages in between concurrently,
 // checks each answer against the prediction and falls back to sequential when it breaks.
 import assert from "node:assert/strict";
-import { linkHeader, paginate, PaginationError } from "../../mod.ts";
+import fc from "fast-check";
+import { linkHeader, type PageFetcher, pages, paginate, PaginationError } from "../../mod.ts";
 import { delay, plainFetch, range, serve } from "./_helpers.ts";
 
 const PER_PAGE = 5;
@@ -111,4 +112,79 @@ Deno.test("linkHeader({ concurrent: false }) stays one request ahead", async () 
   const items = await Array.fromAsync(paginate(plainFetch, url, { strategy, prefetch: 4 }));
   assert.equal(items.length, 6 * PER_PAGE);
   assert.equal(server.maxInflight, 1);
+});
+
+Deno.test("linkHeader() reads on where rel=last or the predicted pages were wrong", async () => {
+  for (const [chain, last] of [[[1, 4, 16], 16], [[1, 2, 3, 4, 5, 6, 7, 8], 5]] as const) {
+    await using server = serve((url) => {
+      const page = Number(url.searchParams.get("page") ?? 1);
+      const at = chain.indexOf(page as never);
+      if (at < 0) return new Response("not found", { status: 404 });
+      const link = (n: number, rel: string) => `<${url.origin}/x?page=${n}>; rel="${rel}"`;
+      const headers = at + 1 < chain.length
+        ? { link: `${link(chain[at + 1], "next")}, ${link(last, "last")}` }
+        : undefined;
+      return Response.json([page], { headers });
+    });
+    const items = await Array.fromAsync(
+      paginate(plainFetch, `${server.url}/x`, { strategy: linkHeader(), prefetch: 5 }),
+    );
+    assert.deepEqual(items, chain);
+  }
+});
+
+Deno.test("linkHeader() yields the server's chain exactly once, resumed anywhere (property)", async () => {
+  await fc.assert(
+    fc.asyncProperty(
+      fc.uniqueArray(fc.integer({ min: 2, max: 30 }), { maxLength: 14 }),
+      fc.integer({ min: 1, max: 6 }),
+      fc.array(fc.nat(3), { minLength: 1, maxLength: 8 }),
+      fc.nat(60),
+      async (rest, prefetch, delays, killAt) => {
+        // The pages the server's next links visit, in order; rel="last" names the final one, so
+        // the predictions break wherever the chain skips a number.
+        const chain = [1, ...rest.sort((a, b) => a - b)];
+        let call = 0;
+        const fetcher: PageFetcher = async (input, init) => {
+          await delay(delays[call++ % delays.length], init.signal);
+          const url = new URL(input);
+          const page = Number(url.searchParams.get("page") ?? 1);
+          const at = chain.indexOf(page);
+          if (at < 0) return new Response("not found", { status: 404 }); // a wrong guess
+          const link = (n: number, rel: string) => `<${url.origin}/x?page=${n}>; rel="${rel}"`;
+          const headers = at + 1 < chain.length
+            ? { link: `${link(chain[at + 1], "next")}, ${link(chain.at(-1)!, "last")}` }
+            : undefined;
+          return Response.json([page * 100, page * 100 + 1, page * 100 + 2], { headers });
+        };
+        const seen: number[] = [];
+        let saved: string | undefined;
+        for (let run = 0; run < 2; run++) {
+          const controller = new AbortController();
+          const checkpoint = saved === undefined ? undefined : JSON.parse(saved);
+          const stream = pages<number>(fetcher, "http://x.test/x", {
+            strategy: linkHeader(),
+            prefetch,
+            signal: controller.signal,
+            checkpoint,
+          });
+          let killed = false;
+          outer: for await (const page of stream) {
+            for (const [i, item] of page.items.entries()) {
+              seen.push(item);
+              saved = JSON.stringify(page.checkpointAfter(i + 1));
+              if (run === 0 && seen.length === killAt) {
+                controller.abort(new Error("killed"));
+                killed = true;
+                break outer;
+              }
+            }
+          }
+          if (!killed) break;
+        }
+        assert.deepEqual(seen, chain.flatMap((p) => [p * 100, p * 100 + 1, p * 100 + 2]));
+      },
+    ),
+    { numRuns: 60 },
+  );
 });
