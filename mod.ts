@@ -136,6 +136,8 @@ export { pageNumber, type PageNumberOptions } from "./src/paginate/page_number.t
 export { offset, type OffsetOptions } from "./src/paginate/offset.ts";
 export { cursor, type CursorOptions } from "./src/paginate/cursor.ts";
 export { linkHeader, type LinkHeaderOptions } from "./src/paginate/link_header.ts";
+export { rangeHeader, type RangeHeaderOptions } from "./src/paginate/range_header.ts";
+export type { PaginationCheckpoint } from "./src/paginate/checkpoint.ts";
 export {
   ApiTable,
   type ApiTableOptions,

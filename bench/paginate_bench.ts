@@ -1,14 +1,15 @@
 // Auto-pagination over 200 pages served with 20 ms of latency each, against the ideal
-// 20 ms × 200 / concurrency. Peers: got's and Octokit's paginators (sequential, following
-// `Link: rel="next"`) and a p-map loop over page numbers. Run: deno bench -A bench/paginate_bench.ts
-// (about a minute: the sequential group alone is 3 peers x 4 s x at least 2 runs). On a loaded
-// 2-core machine one request costs ~22 ms (20 ms timer + loopback), about 1.10x the ideal.
-// `speculative` rows request pages 2..n with the first instead of waiting for its total.
+// Lm + (N - 1) * Lm / prefetch, where Lm is the measured latency of one raw fetch of a page (the
+// first page alone, then the other N - 1 perfectly pipelined). Peers: got's and Octokit's
+// paginators (sequential, following `Link: rel="next"`) and a p-map loop over page numbers.
+// Run: deno bench -A bench/paginate_bench.ts (about a minute and a half).
+// `speculative` rows request pages 2..n with the first instead of waiting for its total;
+// `linkHeader` rows read the GitHub-shaped endpoint (Link rel="next" and rel="last").
 import got from "got";
 import { Octokit } from "@octokit/core";
 import { paginateRest } from "@octokit/plugin-paginate-rest";
 import pMap from "p-map";
-import { type PageFetcher, pageNumber, paginate } from "../mod.ts";
+import { linkHeader, type PageFetcher, pageNumber, paginate } from "../mod.ts";
 
 const PAGES = 200;
 const PER_PAGE = 30;
@@ -70,8 +71,24 @@ async function pMapLoop(concurrency: number): Promise<void> {
   check(first.data.length + pages.reduce((sum, page) => sum + page.data.length, 0));
 }
 
-const idealMs = (concurrency: number) => (LATENCY_MS * PAGES) / concurrency;
-const ideal = (concurrency: number) => `ideal ${idealMs(concurrency)} ms`;
+async function fluxpoolLink(prefetch: number): Promise<void> {
+  let count = 0;
+  const url = `${base}/repos/o/r/issues?page=1`;
+  for await (const _ of paginate(fetcher, url, { prefetch, strategy: linkHeader() })) count++;
+  check(count);
+}
+
+// Lm: the median of 30 raw fetches of one page, read to the end.
+const latencies: number[] = [];
+for (let i = 0; i < 30; i++) {
+  const started = performance.now();
+  await (await fetch(`${base}/items?page=${1 + (i % PAGES)}`)).json();
+  latencies.push(performance.now() - started);
+}
+const Lm = latencies.sort((a, b) => a - b)[latencies.length >> 1];
+const idealMs = (concurrency: number) => Lm + ((PAGES - 1) * Lm) / concurrency;
+const ideal = (concurrency: number) =>
+  `ideal ${(LATENCY_MS + ((PAGES - 1) * LATENCY_MS) / concurrency).toFixed(0)} ms at 20 ms`;
 
 // Wall time of every run, printed at the end as a ratio to the ideal with millisecond
 // resolution (deno bench prints "1.1 s" for the runs above a second).
@@ -103,6 +120,7 @@ function bench(
 }
 
 bench("fluxpool paginate, prefetch 1", 1, () => fluxpool(1), true);
+bench("fluxpool paginate, prefetch 1, linkHeader", 1, () => fluxpoolLink(1));
 bench("got.paginate.all (Link rel=next)", 1, async () => {
   check(
     (await got.paginate.all(`${base}/repos/o/r/issues?page=1`, { responseType: "json" })).length,
@@ -125,11 +143,20 @@ for (const concurrency of [4, 8, 16]) {
     concurrency,
     () => fluxpool(concurrency, true),
   );
+  bench(
+    `fluxpool paginate, prefetch ${concurrency}, linkHeader`,
+    concurrency,
+    () => fluxpoolLink(concurrency),
+  );
   bench(`p-map loop, concurrency ${concurrency}`, concurrency, () => pMapLoop(concurrency));
 }
 
 globalThis.addEventListener("unload", () => {
-  console.log("\nwall time against the ideal (20 ms x 200 / concurrency), best run:");
+  console.log(
+    `\nwall time against the ideal Lm + (N - 1) * Lm / prefetch, Lm = ${
+      Lm.toFixed(1)
+    } ms, best run:`,
+  );
   for (const [name, { concurrency, ms }] of runs) {
     if (ms.length === 0) continue;
     const best = Math.min(...ms);

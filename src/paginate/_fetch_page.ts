@@ -4,6 +4,7 @@ import { HTTP_ERROR_BODY_LIMIT, HttpError, PaginationError } from "../core/error
 import type { PaginationStrategy, ParsedPage } from "./strategy.ts";
 import type { PageFetcher, PageFetchInit } from "./paginate.ts";
 import { readExcerpt, readText } from "./_read_body.ts";
+import { isHttpUrl } from "../core/url.ts";
 
 /** What a page load needs besides the URL. */
 export interface LoadContext {
@@ -18,11 +19,13 @@ export interface LoadContext {
 export async function fetchPage(
   context: LoadContext,
   index: number,
-  url: URL,
+  target: { url: URL; headers?: Readonly<Record<string, string>> },
   signal: AbortSignal,
 ): Promise<ParsedPage> {
+  const url = target.url;
   const where = { page: index + 1, url: url.href };
   const init: PageFetchInit = { signal, maxBytes: context.maxPageBytes };
+  if (target.headers !== undefined) init.headers = { ...target.headers };
   if (context.session !== undefined) init.session = context.session;
   let response: Response;
   try {
@@ -49,7 +52,17 @@ export async function fetchPage(
       cause: error,
     });
   }
-  return parse(context, index, url, response, text);
+  return parse(context, index, retrieved(response, url), response, text);
+}
+
+// RFC 3986 §5.1.3: the base URI of a page is the URL it was retrieved from, after redirects, so
+// relative links, cursors and page numbers continue there. A fetcher that does not say (a
+// hand-made Response has url "") leaves the requested URL.
+function retrieved(response: Response, requested: URL): URL {
+  const url = response.url;
+  if (url === "" || url === requested.href || !URL.canParse(url)) return requested;
+  const parsed = new URL(url);
+  return isHttpUrl(parsed) ? parsed : requested;
 }
 
 function parse(

@@ -73,7 +73,7 @@ export function strategyOf(owner: string, value: unknown): void {
   for (const method of ["first", "items", "next"]) {
     func(owner, `strategy.${method}`, strategy[method], false);
   }
-  for (const method of ["ahead", "totalPages", "totalItems"]) {
+  for (const method of ["ahead", "totalPages", "totalItems", "repeats"]) {
     func(owner, `strategy.${method}`, strategy[method]);
   }
 }

@@ -2,10 +2,11 @@
 // flight or fetched but not yet handed out. Pages are processed (totals, next requests) in page
 // order as they arrive and handed out in page order when the consumer pulls.
 import { PaginationError } from "../core/errors.ts";
-import type { PageRequest, PaginationStrategy, ParsedPage } from "./strategy.ts";
+import type { PaginationStrategy, ParsedPage } from "./strategy.ts";
+import type { PaginationCheckpoint } from "./checkpoint.ts";
 import { fetchPage, type LoadContext, malformed } from "./_fetch_page.ts";
 import { CycleGuard } from "./_cycle_guard.ts";
-import { assertHttpUrl } from "../core/url.ts";
+import { resolveTarget, type Target, targetKey } from "./_target.ts";
 
 /** What the engine needs; defaults and validation live in paginate.ts. */
 export interface EngineOptions extends LoadContext {
@@ -14,11 +15,21 @@ export interface EngineOptions extends LoadContext {
   maxItems: number;
   signal?: AbortSignal;
   onProgress?: (progress: { pages: number; items: number; totalPages?: number }) => void;
+  checkpoint?: PaginationCheckpoint;
+}
+
+/** A page handed out, with the checkpoints within and after it. */
+export interface Delivery {
+  page: ParsedPage;
+  /** Where the read stands after the first `count` items of the page (all by default). */
+  checkpoint(count?: number): PaginationCheckpoint;
 }
 
 interface Slot {
   index: number;
-  url?: URL;
+  target?: Target;
+  /** The request the page names next (resolved), once processed; null at the end. */
+  next?: Target | null;
   controller: AbortController;
   page?: ParsedPage;
   error?: unknown;
@@ -30,7 +41,7 @@ export class PageEngine {
   #strategy: PaginationStrategy;
   #slots: Slot[] = [];
   #next = 0;
-  #pending?: { index: number; request: PageRequest };
+  #pending?: { index: number; target: Target };
   #last?: ParsedPage;
   #ended = false;
   #closed = false;
@@ -40,15 +51,27 @@ export class PageEngine {
   #items = 0;
   #totalPages?: number;
   #cycles = new CycleGuard();
+  #skip = 0;
 
   constructor(options: EngineOptions) {
     this.#options = options;
     this.#strategy = options.strategy;
+    const resume = options.checkpoint;
+    if (resume !== undefined) {
+      this.#next = this.#pages = resume.page;
+      this.#items = resume.items;
+      this.#skip = resume.skip;
+      if (resume.next === null) this.#ended = true;
+      else {
+        const target = resolveTarget(resume.next, options.start, resume.page);
+        this.#pending = { index: resume.page, target };
+      }
+    }
     options.signal?.addEventListener("abort", this.#onAbort, { once: true });
   }
 
   /** The next page in order, `undefined` at the end; rejects with the failure of a page. */
-  async nextPage(): Promise<ParsedPage | undefined> {
+  async nextPage(): Promise<Delivery | undefined> {
     this.#options.signal?.throwIfAborted();
     if (this.#closed) return undefined;
     this.#fill();
@@ -90,15 +113,20 @@ export class PageEngine {
     return undefined;
   }
 
-  #deliver(slot: Slot): ParsedPage {
+  #deliver(slot: Slot): Delivery {
     this.#slots.shift();
     let page = slot.page!;
+    const skipped = Math.min(this.#skip, page.items.length);
+    this.#skip = 0;
+    if (skipped > 0) page = { ...page, items: page.items.slice(skipped) };
     const room = this.#options.maxItems - this.#items;
+    const whole = page.items.length <= room;
     if (page.items.length >= room) {
-      if (page.items.length > room) page = { ...page, items: page.items.slice(0, room) };
+      if (!whole) page = { ...page, items: page.items.slice(0, room) };
       this.#end(slot.index);
     }
-    this.#pages++;
+    const itemsBefore = this.#items;
+    this.#pages = slot.index + 1;
     this.#items += page.items.length;
     this.#options.onProgress?.({
       pages: this.#pages,
@@ -106,7 +134,22 @@ export class PageEngine {
       ...(this.#totalPages === undefined ? {} : { totalPages: this.#totalPages }),
     });
     this.#fill();
-    return page;
+    const { index, target, next } = slot;
+    const length = page.items.length;
+    return {
+      page,
+      checkpoint(count = length) {
+        const done = Math.max(0, Math.min(Math.trunc(count), length));
+        const after = done === length && whole;
+        return {
+          v: 1,
+          page: after ? index + 1 : index,
+          items: itemsBefore + done,
+          next: serial(after ? next ?? null : target!),
+          skip: after ? 0 : skipped + done,
+        };
+      },
+    };
   }
 
   #fill(): void {
@@ -116,53 +159,56 @@ export class PageEngine {
         this.#ended = true;
         break;
       }
-      let url: URL | null | undefined;
+      let target: Target | null | undefined;
       try {
-        url = this.#target(index);
+        target = this.#target(index);
       } catch (error) {
         this.#fail(index, error);
         break;
       }
-      if (url === undefined) break;
-      if (url === null) this.#ended = true;
-      else this.#schedule(index, url);
+      // Unknown yet, or past the end as predicted: only the pages' own next requests say where
+      // the collection ends, so a wrong prediction cannot cut it short.
+      if (target === null || target === undefined) break;
+      this.#schedule(index, target);
     }
   }
 
   // The one place every page URL passes, whatever strategy produced it: it must be http(s) and
-  // must not come back to a page of this stream.
-  #target(index: number): URL | null | undefined {
-    const request = this.#request(index);
-    if (request === null || request === undefined) return request;
-    const url = new URL(request.url, this.#options.start);
-    try {
-      assertHttpUrl(url, `page ${index + 1}`);
-    } catch (error) {
-      throw new PaginationError((error as Error).message, { page: index + 1, cause: error });
+  // must not come back to a page of this stream. Pages requested ahead of their turn are
+  // checked for a cycle when the page before them confirms them (#confirm), so that a guess
+  // discarded later is not remembered as visited.
+  #target(index: number): Target | null | undefined {
+    if (this.#pending?.index === index) {
+      this.#visit(this.#pending.target, index);
+      return this.#pending.target;
     }
-    const earlier = this.#cycles.visit(url.href, index);
+    const request = index === 0
+      ? this.#strategy.first(this.#options.start)
+      : this.#strategy.ahead?.(index, this.#options.start, this.#last);
+    if (request === null || request === undefined) return request;
+    // Relative to the page the request was built from, as retrieved (after redirects).
+    const target = resolveTarget(request, this.#last?.url ?? this.#options.start, index);
+    if (index === 0) this.#visit(target, index);
+    return target;
+  }
+
+  #visit(target: Target, index: number): void {
+    const earlier = this.#cycles.visit(targetKey(target), index);
     if (earlier !== undefined) {
       throw new PaginationError(
-        `Cannot request page ${index + 1} (${url.href}): it repeats page ${
+        `Cannot request page ${index + 1} (${target.url.href}): it repeats page ${
           earlier + 1
         }, so the next links or cursors form a cycle`,
-        { page: index + 1, url: url.href },
+        { page: index + 1, url: target.url.href },
       );
     }
-    return url;
   }
 
-  #request(index: number): PageRequest | null | undefined {
-    if (index === 0) return this.#strategy.first(this.#options.start);
-    if (this.#pending?.index === index) return this.#pending.request;
-    return this.#strategy.ahead?.(index, this.#options.start, this.#last);
-  }
-
-  #schedule(index: number, url: URL): void {
-    const slot: Slot = { index, url, controller: new AbortController(), processed: false };
+  #schedule(index: number, target: Target): void {
+    const slot: Slot = { index, target, controller: new AbortController(), processed: false };
     this.#slots.push(slot);
     this.#next = index + 1;
-    fetchPage(this.#options, index, url, slot.controller.signal).then(
+    fetchPage(this.#options, index, target, slot.controller.signal).then(
       (page) => (slot.page = page),
       (error) => (slot.error = error),
     ).then(() => {
@@ -195,15 +241,20 @@ export class PageEngine {
       if (slot.processed) continue;
       if (slot.page === undefined) break;
       const page = slot.page;
-      let next: PageRequest | null;
+      const last = page.index + 1 >= this.#options.maxPages;
       try {
+        if (this.#last !== undefined && this.#strategy.repeats?.(page, this.#last)) {
+          return this.#end(page.index - 1);
+        }
         const total = this.#strategy.totalPages?.(page);
         if (total !== undefined) this.#totalPages = total;
-        next = page.index + 1 >= this.#options.maxPages ? null : this.#strategy.next(page);
+        slot.next = this.#named(page);
       } catch (error) {
-        // The page's own items are sound: hand them out, then fail where the next page would be.
         slot.processed = true;
         this.#end(slot.index);
+        // At maxPages the next request only serves the checkpoint: none, then.
+        if (last) return void (slot.next = null);
+        // The page's own items are sound: hand them out, then fail where the next page would be.
         this.#slots.push({
           index: slot.index + 1,
           controller: new AbortController(),
@@ -214,10 +265,30 @@ export class PageEngine {
       }
       slot.processed = true;
       this.#last = page;
-      if (next === null) return this.#end(slot.index);
-      if (this.#next === page.index + 1) this.#pending = { index: page.index + 1, request: next };
+      if (slot.next === null || last) return this.#end(slot.index);
+      this.#pending = { index: page.index + 1, target: slot.next };
+      if (this.#next > page.index + 1) this.#confirm(page.index + 1, slot.next);
     }
     this.#fill();
+  }
+
+  /** The request `page` names next, resolved against the URL it was retrieved from. */
+  #named(page: ParsedPage): Target | null {
+    const request = this.#strategy.next(page);
+    return request === null ? null : resolveTarget(request, page.url, page.index + 1);
+  }
+
+  // Page `index` was requested ahead of its turn: keep it when it is the request the page
+  // before names (the strategy's prediction held), else discard it and the pages after it and
+  // go on from the named request (sequential until the strategy predicts again).
+  #confirm(index: number, named: Target): void {
+    const at = this.#slots.findIndex((slot) => slot.index === index);
+    const target = this.#slots[at]?.target;
+    if (target !== undefined && targetKey(target) === targetKey(named)) {
+      return this.#visit(target, index);
+    }
+    this.#discard(at);
+    this.#next = index;
   }
 
   // Nothing after page `index`: discard (abort) the pages fetched speculatively beyond it.
@@ -238,4 +309,11 @@ export class PageEngine {
     this.#wake = undefined;
     wake?.();
   }
+}
+
+function serial(target: Target | null): PaginationCheckpoint["next"] {
+  if (target === null) return null;
+  return target.headers === undefined
+    ? { url: target.url.href }
+    : { url: target.url.href, headers: { ...target.headers } };
 }

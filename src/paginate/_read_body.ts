@@ -90,6 +90,10 @@ export function bufferBody(
       : await readExcerpt(response, HTTP_ERROR_BODY_LIMIT);
     const { status, statusText, headers } = response;
     const empty = status === 204 || status === 205 || status === 304;
-    return new Response(empty ? null : text, { status, statusText, headers });
+    const buffered = new Response(empty ? null : text, { status, statusText, headers });
+    // A constructed Response has url "": keep the URL retrieved (after redirects), which is
+    // the base of the page's relative links.
+    if (response.url !== "") Object.defineProperty(buffered, "url", { value: response.url });
+    return buffered;
   };
 }

@@ -16,6 +16,7 @@ import {
 } from "./_options.ts";
 import { checkIdType, checkItemPath, itemUrl } from "./_item_url.ts";
 import type { PaginationStrategy } from "./strategy.ts";
+import type { PaginationCheckpoint } from "./checkpoint.ts";
 import { pageNumber } from "./page_number.ts";
 import {
   DEFAULT_MAX_PAGE_BYTES,
@@ -214,15 +215,21 @@ export class ApiTable<E> {
    */
   async count(options: ApiTableReadOptions = {}): Promise<number> {
     const signal = readSignal("count", options);
+    // The first page alone: when it reports the total, that is the only request; otherwise
+    // the count goes on from its checkpoint.
+    const first = pages(this.#fetcher, this.#url, { ...this.#paging(signal), maxPages: 1 });
     let counted = 0;
-    for await (const page of iterate(pages(this.#fetcher, this.#url, this.#paging(signal)))) {
-      if (page.page === 1) {
-        const parsed = { ...page, index: 0, url: new URL(page.url), start: this.#url };
-        const total = this.#strategy.totalItems?.(parsed);
-        if (total !== undefined) return total;
-      }
-      counted += page.items.length;
+    let checkpoint: PaginationCheckpoint | undefined;
+    for await (const page of iterate(first)) {
+      const parsed = { ...page, index: 0, url: new URL(page.url), start: this.#url };
+      const total = this.#strategy.totalItems?.(parsed);
+      if (total !== undefined) return total;
+      counted = page.items.length;
+      checkpoint = page.checkpoint;
     }
+    if (checkpoint === undefined) return counted;
+    const rest = pages(this.#fetcher, this.#url, { ...this.#paging(signal), checkpoint });
+    for await (const page of iterate(rest)) counted += page.items.length;
     return counted;
   }
 

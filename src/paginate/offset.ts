@@ -4,14 +4,23 @@
  * @module
  */
 import type { PageRequest, PaginationStrategy, ParsedPage } from "./strategy.ts";
-import { arrayAt, at, checkItems, count, MAX_TOTAL_PAGES, withParams } from "./_extract.ts";
+import {
+  arrayAt,
+  at,
+  checkItems,
+  count,
+  headerTotal,
+  MAX_TOTAL_PAGES,
+  sameItemsTest,
+  withParams,
+} from "./_extract.ts";
 import { fail, integer } from "../core/validate.ts";
 import { flag, func, optionsOf, text } from "./_options.ts";
 
 const owner = "offset";
 
 /** Options for {@linkcode offset}. */
-export interface OffsetOptions {
+export interface OffsetOptions<B = unknown> {
   /** The query parameter carrying the offset. @default {"offset"} */
   offsetParam?: string;
   /** The query parameter carrying the page size. @default {"limit"} */
@@ -21,9 +30,12 @@ export interface OffsetOptions {
   /** The offset of the first item. @default {0} */
   start?: number;
   /** The items of a page. @default {(body) => body.data} */
-  items?: (body: unknown) => unknown;
-  /** The total number of items, if reported. @default {(body) => body.total ?? body.pagination.total} */
-  total?: (body: unknown) => unknown;
+  items?: (body: B, headers: Headers) => unknown;
+  /**
+   * The total number of items, if reported.
+   * @default {(body, headers) => body.total ?? body.pagination.total ?? headers X-Total-Count, X-Total or Content-Range}
+   */
+  total?: (body: B, headers: Headers) => unknown;
   /**
    * Request the pages after the first together with it instead of waiting for it to report the
    * total (up to `prefetch` in all). Saves one round trip per stream; costs up to
@@ -40,6 +52,8 @@ export interface OffsetOptions {
  * the stream stops at the first short page (those past the end are discarded).
  *
  * @param options Parameter names, page size and extractors.
+ * @typeParam B The shape of a page's body as you declare it in an extractor's parameter
+ *   (`(body: MyPage) => …`); it types every extractor and is not checked at run time.
  * @returns The strategy.
  * @throws {TypeError | RangeError} When an option is invalid.
  * @example Pages of 25 items
@@ -51,14 +65,15 @@ export interface OffsetOptions {
  * assert.equal(String(strategy.first(new URL("https://api.example/x")).url), "https://api.example/x?offset=0&limit=25");
  * ```
  */
-export function offset(options: OffsetOptions = {}): PaginationStrategy {
+export function offset<B = unknown>(options: OffsetOptions<B> = {}): PaginationStrategy {
   const {
     offsetParam = "offset",
     limitParam = "limit",
     limit = 100,
     start = 0,
     items = (body: unknown) => arrayAt(body, "data"),
-    total = (body: unknown) => at(body, "total") ?? at(body, "pagination.total"),
+    total = (body: unknown, headers: Headers) =>
+      at(body, "total") ?? at(body, "pagination.total") ?? headerTotal(headers),
     speculative = false,
   } = optionsOf(owner, options);
   text(owner, "offsetParam", offsetParam);
@@ -74,15 +89,20 @@ export function offset(options: OffsetOptions = {}): PaginationStrategy {
   const request = (url: URL, index: number): PageRequest => ({
     url: withParams(url, { [offsetParam]: start + index * limit, [limitParam]: limit }),
   });
+  const sameItems = sameItemsTest();
   const totalOf = (page: ParsedPage): number | undefined =>
-    count(total(page.body), "the reported total of items", limit * MAX_TOTAL_PAGES);
+    count(
+      total(page.body as B, page.headers),
+      "the reported total of items",
+      limit * MAX_TOTAL_PAGES,
+    );
   const pagesOf = (page: ParsedPage): number | undefined => {
     const items = totalOf(page);
     return items === undefined ? undefined : Math.ceil(Math.max(0, items - start) / limit);
   };
   return {
     first: (url) => request(url, 0),
-    items: (page) => checkItems(items(page.body), "the page's items"),
+    items: (page) => checkItems(items(page.body as B, page.headers), "the page's items"),
     next(page) {
       const pages = pagesOf(page);
       if (pages !== undefined) {
@@ -93,9 +113,12 @@ export function offset(options: OffsetOptions = {}): PaginationStrategy {
     ahead(index, url, last) {
       if (last === undefined) return speculative ? request(url, index) : undefined;
       const pages = pagesOf(last);
-      return pages === undefined || index < pages ? request(url, index) : null;
+      return pages === undefined || index < pages ? request(last.url, index) : null;
     },
     totalPages: pagesOf,
+    // Without a total, a server that answers past the end with its last page again would
+    // never send the short page the stream waits for.
+    repeats: (page, previous) => pagesOf(page) === undefined && sameItems(page, previous),
     totalItems: totalOf,
   };
 }

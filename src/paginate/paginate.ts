@@ -7,6 +7,7 @@
 import type { PaginationStrategy } from "./strategy.ts";
 import { pageNumber } from "./page_number.ts";
 import { PageEngine } from "./_page_engine.ts";
+import { checkpointOf, type PaginationCheckpoint } from "./checkpoint.ts";
 import { integer } from "../core/validate.ts";
 import { func, httpUrl, optionalString, optionsOf, signalOf, strategyOf } from "./_options.ts";
 
@@ -23,6 +24,11 @@ export interface PageFetchInit {
   signal?: AbortSignal;
   /** With a pool, pins the request to one worker. */
   session?: string;
+  /**
+   * Headers the strategy asks for (`Range: items=0-99`): a fetcher must send them. Plain
+   * `fetch` does; a pool adds them to its own.
+   */
+  headers?: Record<string, string>;
   /**
    * The most bytes of body the caller reads (`maxPageBytes`): a fetcher that reads the body
    * itself, as a pool does, stops there.
@@ -44,7 +50,7 @@ export interface PaginateProgress {
 export interface Page<T> {
   /** The page's number in the stream, from 1. */
   page: number;
-  /** The URL that was fetched. */
+  /** The URL the page was retrieved from (after redirects). */
   url: string;
   /** The page's items. */
   items: T[];
@@ -54,6 +60,18 @@ export interface Page<T> {
   status: number;
   /** The response headers. */
   headers: Headers;
+  /**
+   * Where the read stands after this page, as a plain JSON value: pass it back as
+   * `{ checkpoint }` to continue with the next page.
+   */
+  checkpoint: PaginationCheckpoint;
+  /**
+   * Where the read stands after the first `count` items of this page: resuming from it hands
+   * out the rest of the page, then the pages after it (none lost, none repeated).
+   * @param count Items of this page handed out, from 0 to `items.length`.
+   * @returns A plain JSON value.
+   */
+  checkpointAfter(count: number): PaginationCheckpoint;
 }
 
 /** Options for {@linkcode paginate} and {@linkcode pages}. */
@@ -78,6 +96,13 @@ export interface PaginateOptions {
   onProgress?: (progress: PaginateProgress) => void;
   /** The largest page body read, in bytes, checked while reading. @default {8388608} (8 MiB) */
   maxPageBytes?: number;
+  /**
+   * Resume a read where a page's `checkpoint` (or `checkpointAfter(n)`) says: the stream starts
+   * with the next page (the rest of a page). Page numbers, progress, `maxPages` and `maxItems`
+   * count on from the checkpoint.
+   * @default {undefined} (from the first page)
+   */
+  checkpoint?: PaginationCheckpoint;
 }
 
 /** The default {@linkcode PaginateOptions.maxPageBytes}: 8 MiB. */
@@ -86,13 +111,14 @@ export const DEFAULT_MAX_PAGE_BYTES = 8 * 1024 * 1024;
 /**
  * Every item of a paginated collection, in page order, each exactly once, as a pull-driven
  * stream: at most `prefetch` pages are in flight or buffered ahead of the consumer (plus the page
- * being read). Pages whose requests are known in advance are fetched concurrently; cursor and
- * `Link` pages one request ahead. Cancelling the stream or aborting `signal` aborts the requests
- * in flight and fetches nothing more.
+ * being read). Pages whose requests are known in advance are fetched concurrently (page numbers,
+ * offsets, ranges, `Link` headers up to `rel="last"`); cursor pages one request ahead.
+ * Cancelling the stream or aborting `signal` aborts the requests in flight and fetches nothing
+ * more.
  *
  * @param fetcher The `fetch`-like function pages are requested through.
  * @param url The collection's absolute http(s) URL.
- * @param options Strategy, prefetch, limits, signal, session, progress.
+ * @param options Strategy, prefetch, limits, signal, session, progress, checkpoint.
  * @returns A stream of items. It errors with a `PaginationError` (page number, URL, `cause`)
  *   when a page fails (non-2xx final status, network error, malformed or oversized body), or
  *   when the strategy names a page URL that is not http(s) or that repeats an earlier page (a
@@ -122,10 +148,10 @@ export function paginate<T = unknown>(
   return new ReadableStream<T>({
     async pull(controller) {
       for (;;) {
-        const page = await engine.nextPage();
-        if (page === undefined) return controller.close();
-        for (const item of page.items) controller.enqueue(item as T);
-        if (page.items.length > 0) return;
+        const delivery = await engine.nextPage();
+        if (delivery === undefined) return controller.close();
+        for (const item of delivery.page.items) controller.enqueue(item as T);
+        if (delivery.page.items.length > 0) return;
       }
     },
     cancel: (reason) => engine.cancel(reason),
@@ -138,7 +164,7 @@ export function paginate<T = unknown>(
  *
  * @param fetcher The `fetch`-like function pages are requested through.
  * @param url The collection's absolute http(s) URL.
- * @param options Strategy, prefetch, limits, signal, session, progress.
+ * @param options Strategy, prefetch, limits, signal, session, progress, checkpoint.
  * @returns A stream of {@linkcode Page}s.
  * @throws {TypeError | RangeError} When the URL or an option is invalid.
  * @example Read a header of every page
@@ -167,8 +193,9 @@ export function pages<T = unknown>(
   const engine = createEngine("pages", fetcher, url, options);
   return new ReadableStream<Page<T>>({
     async pull(controller) {
-      const page = await engine.nextPage();
-      if (page === undefined) return controller.close();
+      const delivery = await engine.nextPage();
+      if (delivery === undefined) return controller.close();
+      const { page, checkpoint } = delivery;
       controller.enqueue({
         page: page.index + 1,
         url: page.url.href,
@@ -176,6 +203,8 @@ export function pages<T = unknown>(
         body: page.body,
         status: page.status,
         headers: page.headers,
+        checkpoint: checkpoint(),
+        checkpointAfter: (count) => checkpoint(count),
       });
     },
     cancel: (reason) => engine.cancel(reason),
@@ -199,6 +228,7 @@ function createEngine(
     session,
     onProgress,
     maxPageBytes = DEFAULT_MAX_PAGE_BYTES,
+    checkpoint,
   } = optionsOf(owner, options);
   strategyOf(owner, strategy);
   integer(owner, "prefetch", prefetch, 1);
@@ -208,6 +238,7 @@ function createEngine(
   optionalString(owner, "session", session);
   func(owner, "onProgress", onProgress);
   integer(owner, "maxPageBytes", maxPageBytes, 1);
+  checkpointOf(owner, checkpoint);
   return new PageEngine({
     fetcher,
     strategy,
@@ -219,5 +250,6 @@ function createEngine(
     maxItems,
     signal,
     onProgress,
+    checkpoint,
   });
 }

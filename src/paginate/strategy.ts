@@ -5,17 +5,28 @@
  * @module
  */
 
-/** The request for one page: the URL to fetch, absolute or relative to the first page's URL. */
+/**
+ * The request for one page: the URL to fetch, absolute or relative to the URL the page it was
+ * built from was retrieved from (after redirects; for the first page, the collection URL).
+ */
 export interface PageRequest {
   /** The URL of the page. */
   readonly url: string | URL;
+  /**
+   * Headers to send with the request, e.g. `{ range: "items=0-99" }` (a plain object of strings,
+   * so that a checkpoint can hold it). They identify the page together with the URL.
+   */
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 /** What a page's response said, handed to a {@linkcode PaginationStrategy}. */
 export interface PageResponse {
   /** The position of the page in the stream, from 0. */
   readonly index: number;
-  /** The URL that was fetched. */
+  /**
+   * The URL the page was retrieved from: the URL requested, or where its redirects led (RFC 3986
+   * §5.1.3), so that relative links and the URLs built from it continue there.
+   */
   readonly url: URL;
   /** The collection URL the stream started from. */
   readonly start: URL;
@@ -38,9 +49,11 @@ export interface ParsedPage extends PageResponse {
  * any order), then `totalPages` and `next` for each page in page order.
  *
  * Strategies that know later requests in advance (page numbers once the total is known,
- * offsets) implement `ahead`, which lets the engine keep up to `prefetch` pages in flight.
- * Strategies without it (cursors, `Link` headers) are sequential: each page's request is known
- * only from the page before, so they run one request ahead of the consumer.
+ * offsets, `Link` headers naming `rel="last"`) implement `ahead`, which lets the engine keep up
+ * to `prefetch` pages in flight. Each page fetched ahead is checked against the request the page
+ * before names with `next`: where they differ, the engine discards it (and those after it) and
+ * goes on from `next`. Strategies without `ahead` (cursors) are sequential: each page's request
+ * is known only from the page before, so they run one request ahead of the consumer.
  *
  * Methods throw (any error) when a page is malformed; the engine turns that into a
  * `PaginationError` naming the page.
@@ -97,6 +110,15 @@ export interface PaginationStrategy {
    * @returns The number of pages, or `undefined`.
    */
   totalPages?(page: ParsedPage): number | undefined;
+  /**
+   * Whether `page` repeats the page before it: a server that answers every page past the end
+   * with its last page again. The stream then ends before `page`, without its items. Called in
+   * page order, from the second page on.
+   * @param page The page just fetched.
+   * @param previous The page before it.
+   * @returns `true` when `page` is a repeat of `previous`.
+   */
+  repeats?(page: ParsedPage, previous: ParsedPage): boolean;
   /**
    * The total number of items in the collection, when the response reports it.
    * @param page A page's response.

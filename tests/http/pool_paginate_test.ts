@@ -4,9 +4,11 @@ import {
   cursor,
   isNetworkError,
   isTimeoutError,
+  linkHeader,
   PaginationError,
   Pool,
   type PoolOptions,
+  rangeHeader,
 } from "../../mod.ts";
 import { numbered, range, serve } from "../paginate/_helpers.ts";
 
@@ -233,6 +235,58 @@ Deno.test("Pool.table() reads a resource through the pool", async () => {
     assert.equal((await table.get("DE"))?.name, "Germany");
     assert.equal(await table.count(), 1);
     assert.deepEqual((await table.list()).map((c) => c.code), ["DE"]);
+  } finally {
+    await pool.close();
+  }
+});
+
+for (
+  const [name, options] of [["fetch follows", {}], ["the pool follows", {
+    headers: { "x-client": "t" },
+  }]] as const
+) {
+  Deno.test(`Pool.paginate() continues a relative Link at the redirected URL (${name})`, async () => {
+    await using server = serve((url) => {
+      if (url.pathname === "/legacy/items") {
+        return Response.redirect(new URL(`/api/v2/items${url.search}`, url), 301);
+      }
+      if (url.pathname !== "/api/v2/items") return new Response("gone", { status: 404 });
+      const page = Number(url.searchParams.get("page"));
+      const headers = page < 3 ? { link: `<items?page=${page + 1}>; rel="next"` } : undefined;
+      return Response.json([page], { headers });
+    });
+    const pool = new Pool({ baseUrl: server.url, ...options });
+    try {
+      const items = await Array.fromAsync(
+        pool.paginate("/legacy/items?page=1", { strategy: linkHeader() }),
+      );
+      assert.deepEqual(items, [1, 2, 3]);
+      assert.deepEqual(
+        server.requests.slice(2).map((url) => url.pathname + url.search),
+        ["/api/v2/items?page=2", "/api/v2/items?page=3"],
+      );
+    } finally {
+      await pool.close();
+    }
+  });
+}
+
+Deno.test("Pool.paginate() sends the headers of a rangeHeader() strategy with its own", async () => {
+  await using server = serve((_url, request) => {
+    assert.equal(request.headers.get("x-client"), "t");
+    const [from, to] = (request.headers.get("range") ?? "").replace("items=", "").split("-");
+    const data = range(Number(to) - Number(from) + 1).map((i) => Number(from) + i);
+    return Response.json(data.filter((n) => n < 5), {
+      status: 206,
+      headers: { "content-range": `items ${from}-${to}/5` },
+    });
+  });
+  const pool = new Pool({ baseUrl: server.url, headers: { "x-client": "t" } });
+  try {
+    const items = await Array.fromAsync(
+      pool.paginate("/rows", { strategy: rangeHeader({ limit: 2 }) }),
+    );
+    assert.deepEqual(items, range(5));
   } finally {
     await pool.close();
   }

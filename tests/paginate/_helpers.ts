@@ -61,7 +61,8 @@ export function delay(ms: number, signal?: AbortSignal): Promise<void> {
 }
 
 /** Plain fetch as a PageFetcher. */
-export const plainFetch: PageFetcher = (input, init) => fetch(input, { signal: init.signal });
+export const plainFetch: PageFetcher = (input, init) =>
+  fetch(input, { signal: init.signal, headers: init.headers });
 
 /** A fetcher that retries 5xx answers and network errors up to `attempts` times. */
 export function retrying(attempts: number): PageFetcher {

@@ -238,7 +238,7 @@ for (
     [
       "no total",
       '{"data":[1]}',
-      /reports no total of pages \(use pageNumber\(\{ untilEmpty: true \}\)/,
+      /reports no total of pages: set pageNumber\(\{ totalPages: .* or use pageNumber\(\{ untilEmpty: true \}\)/,
     ],
   ] as const
 ) {
