@@ -20,6 +20,7 @@
  */
 
 export { gcra, type GcraOptions } from "./gcra.ts";
+export { monotonicDateClock } from "./monotonic_date_clock.ts";
 export { tokenBucket, type TokenBucketOptions, type TokenBucketState } from "./token_bucket.ts";
 export { leakyBucket, type LeakyBucketOptions, type LeakyBucketState } from "./leaky_bucket.ts";
 export {
