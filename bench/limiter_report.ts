@@ -13,7 +13,7 @@
 //
 // `deno run -A --v8-flags=--expose-gc bench/limiter_report.ts [rounds]`
 import { RateLimiterMemory } from "rate-limiter-flexible";
-import { cpuUsage, memoryUsage } from "node:process";
+import { cpuUsage } from "node:process";
 import { type Algorithm, type Clock, FluxLimiter, systemClock } from "../mod.ts";
 import {
   fixedWindow,
@@ -27,6 +27,7 @@ import {
 import { ManualClock } from "../src/testing/mod.ts";
 
 const ROUNDS = Number(Deno.args[0] ?? 15);
+const ONLY = Deno.args[1]; // "clock", "algorithms" or "memory": one part only
 const WARMUP = 3;
 const OPS = 200_000; // decisions per round
 const KEYS = 100_000;
@@ -129,6 +130,7 @@ const many = (i: number) => keys[i % KEYS];
 const FLOOR = "floor: GCRA Map on Date.now()";
 const RLF = "rate-limiter-flexible Memory";
 for (const [scenario, pick] of [["one hot key", hot], ["100 000 keys", many]] as const) {
+  if (ONLY !== undefined && ONLY !== "clock") break;
   await row(`FluxLimiter.check, ${scenario}`, [
     [FLOOR, () => floor(dateNow, pick)],
     ["floor on performance.now()", () => floor(perfNow, pick)],
@@ -150,27 +152,31 @@ const algorithms: [string, () => Algorithm<unknown>][] = [
       { rate: 10_000, period: 86_400_000, burst: 10_000 },
     ])],
 ];
-await row(
-  "Algorithms, one hot key at its rate (ManualClock, every decision admits)",
-  algorithms.map(([name, make]): Contender => [name, () => {
-    const clock = new ManualClock();
-    const limiter = new FluxLimiter({ algorithm: make(), clock });
-    return (ops) => {
-      let n = 0;
-      for (let i = 0; i < ops; i++) {
-        clock.advance(10);
-        if (limiter.check("hot").allowed) n++;
-      }
-      return n;
-    };
-  }]),
-  ["gcra"],
-);
+if (ONLY === undefined || ONLY === "algorithms") {
+  await row(
+    "Algorithms, one hot key at its rate (ManualClock, every decision admits)",
+    algorithms.map(([name, make]): Contender => [name, () => {
+      const clock = new ManualClock();
+      const limiter = new FluxLimiter({ algorithm: make(), clock });
+      return (ops) => {
+        let n = 0;
+        for (let i = 0; i < ops; i++) {
+          clock.advance(10);
+          if (limiter.check("hot").allowed) n++;
+        }
+        return n;
+      };
+    }]),
+    ["gcra"],
+  );
+}
 
 // Heap per key: 1 000 000 keys, each checked once (slidingWindow: each key's log then holds one
 // entry; a second row fills 10 entries per key over 100 000 keys).
 const gc = (globalThis as { gc?: () => void }).gc;
-if (gc === undefined) {
+if (ONLY !== undefined && ONLY !== "memory") {
+  // skipped
+} else if (gc === undefined) {
   console.log("\n(heap per key skipped: run with --v8-flags=--expose-gc)");
 } else {
   const N = 1_000_000;
@@ -178,7 +184,8 @@ if (gc === undefined) {
   const heap = () => {
     gc();
     gc();
-    return memoryUsage().heapUsed;
+    const { heapUsed, external } = Deno.memoryUsage();
+    return heapUsed + external; // typed arrays live outside the V8 heap
   };
   console.log(
     `\nHeap per key at ${N.toLocaleString("en")} keys, state only (keys allocated before)`,
@@ -192,7 +199,8 @@ if (gc === undefined) {
     ]),
     ["slidingWindow, 10 entries per key", algorithms[4][1], N / 10, 10],
   ];
-  for (const [name, make, count, each] of cases) {
+  // Each case in its own call, so that no stack slot keeps the previous limiter alive.
+  const measure = (make: () => Algorithm<unknown>, count: number, each: number) => {
     const clock = new ManualClock();
     const before = heap();
     const limiter = new FluxLimiter({ algorithm: make(), clock, maxKeys: N });
@@ -201,8 +209,13 @@ if (gc === undefined) {
       for (let i = 0; i < count; i++) limiter.check(bigKeys[i]);
     }
     const bytes = (heap() - before) / count;
+    if (limiter.size !== count) throw new Error(`${limiter.size} keys, expected ${count}`);
+    return bytes;
+  };
+  for (const [name, make, count, each] of cases) {
+    const bytes = measure(make, count, each);
+    heap();
     const per = each > 1 ? ` (${(bytes / each).toFixed(0)} B per entry)` : "";
     console.log(`  ${name.padEnd(44)} ${bytes.toFixed(0).padStart(5)} B per key${per}`);
-    if (limiter.size < 0) console.log(limiter.size);
   }
 }

@@ -6,6 +6,8 @@
 
 import type { Algorithm, Transition } from "./algorithm.ts";
 import { assertCost, integer, positive } from "../core/validate.ts";
+import { withKernel } from "./_kernel.ts";
+import { decision } from "./_decision.ts";
 
 /** Options for {@linkcode gcra}. */
 export interface GcraOptions {
@@ -60,7 +62,7 @@ export function gcra(options: GcraOptions, owner = "gcra"): Algorithm<number> {
   const tolerance = burst * interval;
   const slack = interval * SLACK;
 
-  return {
+  return withKernel({
     name: "gcra",
     limit: burst,
     config: { rate, period, burst },
@@ -99,5 +101,35 @@ export function gcra(options: GcraOptions, owner = "gcra"): Algorithm<number> {
     isIdle(tat: number, now: number): boolean {
       return tat <= now + slack;
     },
-  };
+  }, {
+    // `decide` on the TAT kept in place; NaN for none.
+    width: 1,
+    decide(buf, at, now, cost, write) {
+      const tat = buf[at];
+      const stored = tat - now > tolerance + slack ? now + tolerance : tat;
+      const base = stored >= now ? stored : now; // NaN (no state) counts as idle
+      const next = base + cost * interval;
+      if (next - now <= tolerance + slack) {
+        if (write) buf[at] = cost > 0 ? next : stored;
+        return decision(
+          true,
+          burst,
+          Math.floor((tolerance - (next - now)) / interval + SLACK),
+          0,
+          next - now,
+        );
+      }
+      if (write) buf[at] = stored;
+      return decision(
+        false,
+        burst,
+        Math.max(0, Math.floor((tolerance - (base - now)) / interval + SLACK)),
+        next - tolerance - now,
+        base - now,
+      );
+    },
+    isIdle(buf, at, now) {
+      return !(buf[at] > now + slack);
+    },
+  });
 }

@@ -8,6 +8,8 @@
 import type { Algorithm, Transition } from "./algorithm.ts";
 import { assertCost, integer, positive } from "../core/validate.ts";
 import { SLACK } from "./_slack.ts";
+import { withKernel } from "./_kernel.ts";
+import { decision } from "./_decision.ts";
 
 /** Options for {@linkcode leakyBucket}. */
 export interface LeakyBucketOptions {
@@ -95,7 +97,7 @@ export function leakyBucket(
     return level > 0 ? level : 0;
   }
 
-  return {
+  return withKernel({
     name: "leakyBucket",
     limit: burst,
     config: { rate, period, burst },
@@ -131,5 +133,53 @@ export function leakyBucket(
     isIdle(state, now): boolean {
       return drain(state, now) <= SLACK;
     },
-  };
+  }, {
+    // `decide` on [level, updatedAt] kept in place; NaN level for none.
+    width: 2,
+    decide(buf, at, now, cost, write) {
+      let held = buf[at];
+      let updatedAt = buf[at + 1];
+      const known = held === held;
+      if (known && updatedAt > now) { // rebase
+        held = Math.min(burst, held + (updatedAt - now) / interval);
+        updatedAt = now;
+      }
+      let level = 0;
+      if (known) {
+        level = held - Math.max(0, now - updatedAt) / interval;
+        if (!(level > 0)) level = 0;
+      }
+      const next = level + cost;
+      if (next <= burst + SLACK) {
+        const full = Math.min(next, burst);
+        if (write) {
+          if (cost > 0) {
+            buf[at] = full;
+            buf[at + 1] = known ? Math.max(now, updatedAt) : now;
+          } else if (known) {
+            buf[at] = held;
+            buf[at + 1] = updatedAt;
+          }
+        }
+        return decision(true, burst, Math.floor(burst - full + SLACK), 0, full * interval);
+      }
+      if (write && known) {
+        buf[at] = held;
+        buf[at + 1] = updatedAt;
+      }
+      return decision(
+        false,
+        burst,
+        Math.floor(burst - level + SLACK),
+        (next - burst) * interval,
+        level * interval,
+      );
+    },
+    isIdle(buf, at, now) {
+      const held = buf[at];
+      if (held !== held) return true;
+      const level = held - Math.max(0, now - buf[at + 1]) / interval;
+      return (level > 0 ? level : 0) <= SLACK;
+    },
+  });
 }

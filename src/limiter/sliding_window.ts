@@ -7,6 +7,8 @@
 import type { Algorithm, Transition } from "./algorithm.ts";
 import { assertCost, integer, positive } from "../core/validate.ts";
 import { SLACK } from "./_slack.ts";
+import { withObjectKernel } from "./_kernel.ts";
+import { decision } from "./_decision.ts";
 
 /** Options for {@linkcode slidingWindow}. */
 export interface SlidingWindowOptions {
@@ -99,7 +101,7 @@ export function slidingWindow(
     };
   }
 
-  return {
+  return withObjectKernel({
     name: "slidingWindow",
     limit,
     config: { limit, windowMs },
@@ -129,7 +131,75 @@ export function slidingWindow(
     isIdle(state, now): boolean {
       return firstLive(state, now) >= state.length;
     },
-  };
+  }, {
+    // `decide` on a log kept in place, `[head, t0, c0, t1, c1, …]`: the pairs from index `head`
+    // are the state `decide` would hold. An admission drops the expired pairs by moving `head`
+    // (compacting once they are half the array) and appends, instead of copying the live pairs.
+    width: 0,
+    decide(logs, at, now, cost, write) {
+      let log = logs[at] as number[] | undefined;
+      let n = log === undefined ? 0 : log.length;
+      if (log !== undefined && n > log[0] && log[n - 2] > now) { // the clock stepped back
+        log = [1, ...notAfter(log.slice(log[0]), now)!];
+        n = log.length;
+        if (write) logs[at] = log;
+      }
+      const head = log === undefined ? 0 : log[0];
+      let first = head;
+      while (first < n && log![first] + windowMs <= now + eps) first += 2;
+      let used = 0;
+      for (let i = first + 1; i < n; i += 2) used += log![i];
+      if (used + cost > limit + SLACK) {
+        let left = used;
+        let retryAfterMs = 0;
+        for (let i = first; i < n; i += 2) {
+          left -= log![i + 1];
+          if (left + cost <= limit + SLACK) {
+            retryAfterMs = log![i] + windowMs - now;
+            break;
+          }
+        }
+        return decision(
+          false,
+          limit,
+          Math.max(0, Math.floor(limit - used + SLACK)),
+          retryAfterMs,
+          log![n - 2] + windowMs - now,
+        );
+      }
+      // The time of the last pair after this decision, as `decide` finds it in its new state.
+      let last: number | undefined;
+      const merge = n > first && log![n - 2] >= now;
+      if (cost > 0) last = merge ? log![n - 2] : now;
+      else last = n > head ? log![n - 2] : undefined;
+      if (write && cost > 0) {
+        if (log === undefined) logs[at] = [1, now, cost];
+        else {
+          if (merge) log[n - 1] += cost;
+          else log.push(now, cost);
+          if (first > 16 && first * 2 > log.length) {
+            log.copyWithin(1, first);
+            log.length -= first - 1;
+            log[0] = 1;
+          } else log[0] = first;
+        }
+      }
+      return decision(
+        true,
+        limit,
+        Math.max(0, Math.floor(limit - used - cost + SLACK)),
+        0,
+        last === undefined ? 0 : Math.max(0, last + windowMs - now),
+      );
+    },
+    isIdle(logs, at, now) {
+      const log = logs[at] as number[] | undefined;
+      if (log === undefined) return true;
+      let first = log[0];
+      while (first < log.length && log[first] + windowMs <= now + eps) first += 2;
+      return first >= log.length;
+    },
+  });
 }
 
 // The log with every time after `now` moved to `now` (merged): such times mean the clock stepped

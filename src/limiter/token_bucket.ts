@@ -7,6 +7,8 @@
 import type { Algorithm, Transition } from "./algorithm.ts";
 import { assertCost, integer, positive } from "../core/validate.ts";
 import { SLACK } from "./_slack.ts";
+import { withKernel } from "./_kernel.ts";
+import { decision } from "./_decision.ts";
 
 /** Options for {@linkcode tokenBucket}. */
 export interface TokenBucketOptions {
@@ -90,7 +92,7 @@ export function tokenBucket(
     return tokens < burst ? tokens : burst;
   }
 
-  return {
+  return withKernel({
     name: "tokenBucket",
     limit: burst,
     config: { rate, period, burst },
@@ -125,5 +127,53 @@ export function tokenBucket(
     isIdle(state, now): boolean {
       return refill(state, now) + SLACK >= burst;
     },
-  };
+  }, {
+    // `decide` on [tokens, updatedAt] kept in place; NaN tokens for none.
+    width: 2,
+    decide(buf, at, now, cost, write) {
+      let held = buf[at];
+      let updatedAt = buf[at + 1];
+      const known = held === held;
+      if (known && updatedAt > now) { // rebase
+        held = Math.max(0, held - (updatedAt - now) / interval);
+        updatedAt = now;
+      }
+      let tokens = burst;
+      if (known) {
+        tokens = held + Math.max(0, now - updatedAt) / interval;
+        if (!(tokens < burst)) tokens = burst;
+      }
+      if (tokens + SLACK >= cost) {
+        const left = Math.max(0, tokens - cost);
+        if (write) {
+          if (cost > 0) {
+            buf[at] = left;
+            buf[at + 1] = known ? Math.max(now, updatedAt) : now;
+          } else if (known) {
+            buf[at] = held;
+            buf[at + 1] = updatedAt;
+          }
+        }
+        return decision(true, burst, Math.floor(left + SLACK), 0, (burst - left) * interval);
+      }
+      if (write && known) {
+        buf[at] = held;
+        buf[at + 1] = updatedAt;
+      }
+      return decision(
+        false,
+        burst,
+        Math.floor(tokens + SLACK),
+        (cost - tokens) * interval,
+        (burst - tokens) * interval,
+      );
+    },
+    isIdle(buf, at, now) {
+      const held = buf[at];
+      if (held !== held) return true;
+      let tokens = held + Math.max(0, now - buf[at + 1]) / interval;
+      if (!(tokens < burst)) tokens = burst;
+      return tokens + SLACK >= burst;
+    },
+  });
 }
