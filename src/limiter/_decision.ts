@@ -1,8 +1,5 @@
-// Every built-in decision is made here, at one allocation site: object literals written at
-// several sites share one map, and when one site widens a field's representation (a whole
-// number where another stored a fraction), the others' literal templates are left on a
-// deprecated map and every later literal there takes V8's slow path (measured: a token bucket
-// decision at 180 ns instead of 26 ns once a gcra limiter had run in the same process).
+// The decisions of the in-place kernels, built at one site: one shape, one literal template,
+// five positional numbers instead of five repeated object literals.
 
 import type { RateLimitDecision } from "./decision.ts";
 

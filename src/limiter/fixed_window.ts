@@ -130,21 +130,9 @@ export function fixedWindow(
           buf[at] = start;
           buf[at + 1] = total;
         }
-        return {
-          allowed: true,
-          limit,
-          remaining: Math.floor(limit - total + SLACK),
-          retryAfterMs: 0,
-          resetAfterMs: total > 0 ? end : 0,
-        };
+        return decision(true, limit, Math.floor(limit - total + SLACK), 0, total > 0 ? end : 0);
       }
-      return {
-        allowed: false,
-        limit,
-        remaining: Math.max(0, Math.floor(limit - count + SLACK)),
-        retryAfterMs: end,
-        resetAfterMs: end,
-      };
+      return decision(false, limit, Math.max(0, Math.floor(limit - count + SLACK)), end, end);
     },
     isIdle(buf, at, now) {
       const start = buf[at];

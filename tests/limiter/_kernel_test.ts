@@ -58,6 +58,7 @@ const op = fc.oneof(
   fc.record({ back: fc.double({ min: 0, max: 200, noNaN: true }) }),
   fc.record({ check: fc.integer({ min: 0, max: 4 }), cost: fc.integer({ min: 0, max: 3 }) }),
   fc.record({ check: fc.integer({ min: 0, max: 1 }), cost: fc.integer({ min: 0, max: 1 }) }),
+  fc.record({ check: fc.integer({ min: 0, max: 1 }), cost: fc.constantFrom(0.1, 0.25, 1.7) }),
   fc.record({ peek: fc.integer({ min: 0, max: 4 }), cost: fc.integer({ min: 0, max: 3 }) }),
   fc.record({ reset: fc.integer({ min: 0, max: 4 }) }),
   fc.constant({ cleanup: true }),
