@@ -8,7 +8,6 @@ import type { Algorithm, Transition } from "./algorithm.ts";
 import { assertCost, integer, positive } from "../core/validate.ts";
 import { SLACK } from "./_slack.ts";
 import { withKernel } from "./_kernel.ts";
-import { decision } from "./_decision.ts";
 
 /** Options for {@linkcode fixedWindow}. */
 export interface FixedWindowOptions {
@@ -130,9 +129,21 @@ export function fixedWindow(
           buf[at] = start;
           buf[at + 1] = total;
         }
-        return decision(true, limit, Math.floor(limit - total + SLACK), 0, total > 0 ? end : 0);
+        return {
+          allowed: true,
+          limit: limit,
+          remaining: Math.floor(limit - total + SLACK),
+          retryAfterMs: 0,
+          resetAfterMs: total > 0 ? end : 0,
+        };
       }
-      return decision(false, limit, Math.max(0, Math.floor(limit - count + SLACK)), end, end);
+      return {
+        allowed: false,
+        limit: limit,
+        remaining: Math.max(0, Math.floor(limit - count + SLACK)),
+        retryAfterMs: end,
+        resetAfterMs: end,
+      };
     },
     isIdle(buf, at, now) {
       const start = buf[at];

@@ -7,7 +7,6 @@
 import type { Algorithm, Transition } from "./algorithm.ts";
 import { assertCost, integer, positive } from "../core/validate.ts";
 import { withKernel } from "./_kernel.ts";
-import { decision } from "./_decision.ts";
 
 /** Options for {@linkcode gcra}. */
 export interface GcraOptions {
@@ -111,22 +110,22 @@ export function gcra(options: GcraOptions, owner = "gcra"): Algorithm<number> {
       const next = base + cost * interval;
       if (next - now <= tolerance + slack) {
         if (write) buf[at] = cost > 0 ? next : stored;
-        return decision(
-          true,
-          burst,
-          Math.floor((tolerance - (next - now)) / interval + SLACK),
-          0,
-          next - now,
-        );
+        return {
+          allowed: true,
+          limit: burst,
+          remaining: Math.floor((tolerance - (next - now)) / interval + SLACK),
+          retryAfterMs: 0,
+          resetAfterMs: next - now,
+        };
       }
       if (write) buf[at] = stored;
-      return decision(
-        false,
-        burst,
-        Math.max(0, Math.floor((tolerance - (base - now)) / interval + SLACK)),
-        next - tolerance - now,
-        base - now,
-      );
+      return {
+        allowed: false,
+        limit: burst,
+        remaining: Math.max(0, Math.floor((tolerance - (base - now)) / interval + SLACK)),
+        retryAfterMs: next - tolerance - now,
+        resetAfterMs: base - now,
+      };
     },
     isIdle(buf, at, now) {
       return !(buf[at] > now + slack);

@@ -114,7 +114,8 @@ export function multiLimit(
     let remaining = Infinity;
     let retryAfterMs = 0;
     let resetAfterMs = 0;
-    for (const d of decisions) {
+    for (let i = 0; i < decisions.length; i++) {
+      const d = decisions[i];
       if (d.remaining < remaining) remaining = d.remaining;
       if (d.retryAfterMs > retryAfterMs) retryAfterMs = d.retryAfterMs;
       if (d.resetAfterMs > resetAfterMs) resetAfterMs = d.resetAfterMs;
@@ -187,11 +188,11 @@ function multiKernel(
     width,
     decide(buf, at, now, cost, write) {
       for (let j = 0; j < width; j++) scratch[j] = buf[at + j];
-      const decisions = new Array<RateLimitDecision>(n);
+      const decisions: RateLimitDecision[] = [];
       let allowed = true;
       for (let i = 0; i < n; i++) {
         const decision = kernels[i].decide(scratch, offsets[i], now, cost, true);
-        decisions[i] = decision;
+        decisions.push(decision);
         if (!decision.allowed) allowed = false;
       }
       if (allowed) {
