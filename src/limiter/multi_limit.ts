@@ -188,11 +188,11 @@ function multiKernel(
     width,
     decide(buf, at, now, cost, write) {
       for (let j = 0; j < width; j++) scratch[j] = buf[at + j];
-      const decisions: RateLimitDecision[] = [];
+      const decisions = new Array<RateLimitDecision>(n);
       let allowed = true;
       for (let i = 0; i < n; i++) {
         const decision = kernels[i].decide(scratch, offsets[i], now, cost, true);
-        decisions.push(decision);
+        decisions[i] = decision;
         if (!decision.allowed) allowed = false;
       }
       if (allowed) {
