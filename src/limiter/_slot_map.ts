@@ -11,10 +11,12 @@
 const MIN_CAPACITY = 64;
 
 export class SlotMap<K> {
-  #slots = new Map<K, number>();
+  /** Key to slot. Read directly on the hot path (mark `used` on a hit); change only through methods. */
+  readonly slots = new Map<K, number>();
   // The key in each slot; `undefined` for a free slot.
   keys: (K | undefined)[] = [];
-  #used: Uint8Array = new Uint8Array(0);
+  /** The used mark of each slot (may be replaced when the slots grow). */
+  used: Uint8Array = new Uint8Array(0);
   #free: number[] = [];
   #next = 0; // slots handed out so far: every slot below is in use or free
   #hand = 0;
@@ -33,18 +35,18 @@ export class SlotMap<K> {
   }
 
   get size(): number {
-    return this.#slots.size;
+    return this.slots.size;
   }
 
   /** The slot of `key`, without marking it used. */
   get(key: K): number | undefined {
-    return this.#slots.get(key);
+    return this.slots.get(key);
   }
 
   /** The slot of `key`, marked used (a second chance at the next eviction that reaches it). */
   use(key: K): number | undefined {
-    const slot = this.#slots.get(key);
-    if (slot !== undefined) this.#used[slot] = 1;
+    const slot = this.slots.get(key);
+    if (slot !== undefined) this.used[slot] = 1;
     return slot;
   }
 
@@ -54,19 +56,19 @@ export class SlotMap<K> {
     if (this.#free.length > 0) slot = this.#free.pop()!;
     else if (this.#next < this.#maxKeys) {
       slot = this.#next++;
-      if (slot >= this.#used.length) this.#resize(slot + 1);
+      if (slot >= this.used.length) this.#resize(slot + 1);
     } else slot = this.#evict();
-    this.#slots.set(key, slot);
+    this.slots.set(key, slot);
     this.keys[slot] = key;
-    this.#used[slot] = 0;
+    this.used[slot] = 0;
     return slot;
   }
 
   /** Forgets `key`; its slot becomes free. */
   delete(key: K): boolean {
-    const slot = this.#slots.get(key);
+    const slot = this.slots.get(key);
     if (slot === undefined) return false;
-    this.#slots.delete(key);
+    this.slots.delete(key);
     this.keys[slot] = undefined;
     this.#free.push(slot);
     return true;
@@ -82,20 +84,20 @@ export class SlotMap<K> {
   #evict(): number {
     const n = this.#next;
     let slot = this.#hand;
-    for (let step = 0; step < this.#maxSweep && this.#used[slot] === 1; step++) {
-      this.#used[slot] = 0;
+    for (let step = 0; step < this.#maxSweep && this.used[slot] === 1; step++) {
+      this.used[slot] = 0;
       slot = slot + 1 === n ? 0 : slot + 1;
     }
     this.#hand = slot + 1 === n ? 0 : slot + 1;
-    this.#slots.delete(this.keys[slot]!);
+    this.slots.delete(this.keys[slot]!);
     return slot;
   }
 
   #resize(needed: number): void {
-    const capacity = Math.min(Math.max(MIN_CAPACITY, this.#used.length * 2, needed), this.#maxKeys);
+    const capacity = Math.min(Math.max(MIN_CAPACITY, this.used.length * 2, needed), this.#maxKeys);
     const used = new Uint8Array(capacity);
-    used.set(this.#used);
-    this.#used = used;
+    used.set(this.used);
+    this.used = used;
     this.#grow(capacity);
   }
 }

@@ -183,7 +183,9 @@ export class FluxLimiter<K = string> {
     }
     const now = time - this.#origin;
     const kernel = this.#kernel;
-    const slot = this.#keys.use(key);
+    const keys = this.#keys;
+    const slot = keys.slots.get(key);
+    if (slot !== undefined) keys.used[slot] = 1; // keys.use(key), inlined by hand
     if (kernel !== undefined) {
       if (slot !== undefined) {
         return kernel.decide(this.#states, slot * this.#stride, now, cost, true);

@@ -5,6 +5,7 @@
  */
 
 import type { Algorithm, Transition } from "./algorithm.ts";
+import type { RateLimitDecision } from "./decision.ts";
 import { assertCost, integer, positive } from "../core/validate.ts";
 import { withKernel } from "./_kernel.ts";
 
@@ -60,6 +61,17 @@ export function gcra(options: GcraOptions, owner = "gcra"): Algorithm<number> {
   const interval = period / rate;
   const tolerance = burst * interval;
   const slack = interval * SLACK;
+
+  // The kernel's denial, apart so that its admission stays small enough to inline.
+  function denied(base: number, next: number, now: number): RateLimitDecision {
+    return {
+      allowed: false,
+      limit: burst,
+      remaining: Math.max(0, Math.floor((tolerance - (base - now)) / interval + SLACK)),
+      retryAfterMs: next - tolerance - now,
+      resetAfterMs: base - now,
+    };
+  }
 
   return withKernel({
     name: "gcra",
@@ -119,13 +131,7 @@ export function gcra(options: GcraOptions, owner = "gcra"): Algorithm<number> {
         };
       }
       if (write) buf[at] = stored;
-      return {
-        allowed: false,
-        limit: burst,
-        remaining: Math.max(0, Math.floor((tolerance - (base - now)) / interval + SLACK)),
-        retryAfterMs: next - tolerance - now,
-        resetAfterMs: base - now,
-      };
+      return denied(base, next, now);
     },
     isIdle(buf, at, now) {
       return !(buf[at] > now + slack);
