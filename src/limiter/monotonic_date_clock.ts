@@ -47,27 +47,37 @@ const timeOrigin = typeof performance === "object" && typeof performance.timeOri
  * ```
  */
 export function monotonicDateClock(): Clock {
-  let lastDate = NaN; // the previous Date.now()
-  let offset = 0; // added to Date.now() to land on the clock's time line
-  let last = -Infinity; // the previous value returned
-  let recheckAt = -Infinity; // re-anchor once a second, so that a slewed wall clock cannot drift
+  // The state lives in a Float64Array rather than in closure variables: a number written to a
+  // closure variable that is not a small integer is boxed anew on each write (two allocations a
+  // read: Date.now() is past the small-integer range), which the hot path cannot afford.
+  const state = new Float64Array(4);
+  state[LAST_DATE] = NaN; // the previous Date.now()
+  state[OFFSET] = 0; // added to Date.now() to land on the clock's time line
+  state[LAST] = -Infinity; // the previous value returned
+  state[RECHECK_AT] = -Infinity; // re-anchor once a second, so that a slewed wall clock cannot drift
   return {
     now(): number {
       const date = Date.now();
-      const step = date - lastDate;
-      lastDate = date;
+      const step = date - state[LAST_DATE];
+      state[LAST_DATE] = date;
       // The hot path: the wall clock moved by 0 or 1 ms since the previous read.
-      if ((step === 0 || step === 1) && date < recheckAt) {
-        const value = date + offset;
-        return value > last ? (last = value) : last;
+      if ((step === 0 || step === 1) && date < state[RECHECK_AT]) {
+        const value = date + state[OFFSET];
+        return value > state[LAST] ? (state[LAST] = value) : state[LAST];
       }
       // A gap, a step, or the first read: re-anchor on the monotonic clock. Date.now() is the
       // floor of the wall time, so an offset 1 ms short keeps every later value at or below the
       // monotonic time line while the wall clock keeps pace.
-      offset = timeOrigin + performance.now() - date - 1;
-      recheckAt = date + 1000;
+      const offset = timeOrigin + performance.now() - date - 1;
+      state[OFFSET] = offset;
+      state[RECHECK_AT] = date + 1000;
       const value = date + offset;
-      return value > last ? (last = value) : last;
+      return value > state[LAST] ? (state[LAST] = value) : state[LAST];
     },
   };
 }
+
+const LAST_DATE = 0;
+const OFFSET = 1;
+const LAST = 2;
+const RECHECK_AT = 3;
