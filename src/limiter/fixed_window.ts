@@ -7,6 +7,7 @@
 import type { Algorithm, Transition } from "./algorithm.ts";
 import { assertCost, integer, positive } from "../core/validate.ts";
 import { SLACK } from "./_slack.ts";
+import { withKernel } from "./_kernel.ts";
 
 /** Options for {@linkcode fixedWindow}. */
 export interface FixedWindowOptions {
@@ -68,7 +69,7 @@ export function fixedWindow(
   integer(owner, "limit", limit, 1);
   positive(owner, "windowMs", windowMs);
 
-  return {
+  return withKernel({
     name: "fixedWindow",
     limit,
     config: { limit, windowMs },
@@ -110,5 +111,43 @@ export function fixedWindow(
     isIdle(state, now): boolean {
       return state[1] <= 0 || state[0] + windowMs <= now + windowMs * SLACK;
     },
-  };
+  }, {
+    // `decide` on [windowStart, count] kept in place; NaN start for none.
+    width: 2,
+    decide(buf, at, now, cost, write) {
+      const start = Math.floor(now / windowMs + SLACK) * windowMs;
+      let count = 0;
+      // NaN >= start is false: no state counts 0, as in `decide`.
+      if (buf[at] >= start) {
+        count = buf[at + 1];
+        if (write && buf[at] > start) buf[at] = start;
+      }
+      const end = start + windowMs - now;
+      if (count + cost <= limit + SLACK) {
+        const total = Math.min(count + cost, limit);
+        if (write && cost > 0) {
+          buf[at] = start;
+          buf[at + 1] = total;
+        }
+        return {
+          allowed: true,
+          limit: limit,
+          remaining: Math.floor(limit - total + SLACK),
+          retryAfterMs: 0,
+          resetAfterMs: total > 0 ? end : 0,
+        };
+      }
+      return {
+        allowed: false,
+        limit: limit,
+        remaining: Math.max(0, Math.floor(limit - count + SLACK)),
+        retryAfterMs: end,
+        resetAfterMs: end,
+      };
+    },
+    isIdle(buf, at, now) {
+      const start = buf[at];
+      return start !== start || buf[at + 1] <= 0 || start + windowMs <= now + windowMs * SLACK;
+    },
+  });
 }

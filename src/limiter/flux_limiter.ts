@@ -8,7 +8,8 @@ import type { Algorithm } from "./algorithm.ts";
 import { type Clock, systemClock } from "../core/clock.ts";
 import type { RateLimitDecision } from "./decision.ts";
 import type { LimitSpec } from "./multi_limit.ts";
-import { BoundedMap } from "../core/bounded_map.ts";
+import { SlotMap } from "./_slot_map.ts";
+import { type Kernel, kernelOf } from "./_kernel.ts";
 import { assertNoGcraOptions, pickAlgorithm } from "./_pick_algorithm.ts";
 import { assertClock, integer, rejectArguments } from "../core/validate.ts";
 import { assertMetrics } from "./_metrics.ts";
@@ -85,8 +86,17 @@ export class FluxLimiter<K = string> {
   #limit: number;
   #clock: Clock;
   #origin: number;
-  // CLOCK eviction (second chance): a hit marks its key used, a flag write instead of a move.
-  #entries: BoundedMap<K, unknown>;
+  // Each key owns a slot; CLOCK eviction (second chance): a hit marks its slot used.
+  #keys: SlotMap<K>;
+  // A built-in algorithm decides in place on `#states`: `#width` numbers per slot, or (width 0,
+  // the sliding log) one object per slot in `#values`. Any other keeps its states in `#values`.
+  // deno-lint-ignore no-explicit-any
+  #kernel: Kernel<any> | undefined;
+  #width: number;
+  #stride: number;
+  #values: unknown[] = [];
+  #states: Float64Array | unknown[];
+  #scratch: Float64Array | unknown[];
   #metrics: LimiterMetrics | undefined;
 
   /**
@@ -102,9 +112,20 @@ export class FluxLimiter<K = string> {
     this.#algorithm = pickAlgorithm("FluxLimiter", options ?? {});
     this.#limit = this.#algorithm.limit;
     assertClock("FluxLimiter", clock);
-    this.#entries = new BoundedMap({
-      maxKeys: integer("FluxLimiter", "maxKeys", maxKeys, 1, true),
-    });
+    this.#kernel = kernelOf(this.#algorithm);
+    this.#width = this.#kernel?.width ?? 0;
+    this.#stride = Math.max(1, this.#width);
+    this.#states = this.#width > 0 ? new Float64Array(0) : this.#values;
+    this.#scratch = this.#width > 0 ? new Float64Array(this.#width) : [undefined];
+    this.#keys = new SlotMap(
+      integer("FluxLimiter", "maxKeys", maxKeys, 1, true),
+      (capacity) => {
+        if (this.#width === 0) return;
+        const states = new Float64Array(capacity * this.#width);
+        states.set(this.#states as Float64Array);
+        this.#states = states;
+      },
+    );
     this.#clock = clock;
     this.#metrics = assertMetrics("FluxLimiter", metrics);
     // Times are kept relative to the limiter's creation, so that small emission intervals
@@ -127,7 +148,7 @@ export class FluxLimiter<K = string> {
 
   /** How many keys the limiter holds state for. */
   get size(): number {
-    return this.#entries.size;
+    return this.#keys.size;
   }
 
   /**
@@ -161,15 +182,50 @@ export class FluxLimiter<K = string> {
       rejectArguments(key, cost, this.#limit, "FluxLimiter.check()");
     }
     const now = time - this.#origin;
-    const entry = this.#entries.use(key);
-    if (entry !== undefined) {
-      const { state, decision } = this.#algorithm.decide(entry.value, now, cost);
-      entry.value = state;
+    const kernel = this.#kernel;
+    const keys = this.#keys;
+    const slot = keys.slots.get(key);
+    if (slot !== undefined) keys.used[slot] = 1; // keys.use(key), inlined by hand
+    if (kernel !== undefined) {
+      if (slot !== undefined) {
+        return kernel.decide(this.#states, slot * this.#stride, now, cost, true);
+      }
+      return this.#checkNew(key, now, cost);
+    }
+    if (slot !== undefined) {
+      const { state, decision } = this.#algorithm.decide(this.#values[slot], now, cost);
+      this.#values[slot] = state;
       return decision;
     }
     const { state, decision } = this.#algorithm.decide(undefined, now, cost);
-    if (state !== undefined) this.#entries.set(key, state);
+    if (state !== undefined) this.#values[this.#keys.add(key)] = state;
     return decision;
+  }
+
+  // A key without state decides on a blank row, which gets a slot only if it holds a state.
+  #checkNew(key: K, now: number, cost: number): RateLimitDecision {
+    const decision = this.#kernel!.decide(this.#blank(), 0, now, cost, true);
+    if (this.#width === 0) {
+      const state = this.#scratch[0];
+      if (state !== undefined) this.#values[this.#keys.add(key)] = state;
+      return decision;
+    }
+    const scratch = this.#scratch as Float64Array;
+    for (let j = 0; j < this.#width; j++) {
+      if (scratch[j] === scratch[j]) {
+        const at = this.#keys.add(key) * this.#width; // first: adding may grow #states
+        (this.#states as Float64Array).set(scratch, at);
+        break;
+      }
+    }
+    return decision;
+  }
+
+  // The scratch row, holding no state (NaN, or undefined for an object kernel).
+  #blank(): Float64Array | unknown[] {
+    return this.#width === 0
+      ? ((this.#scratch[0] = undefined), this.#scratch)
+      : (this.#scratch as Float64Array).fill(NaN);
   }
 
   /**
@@ -195,7 +251,16 @@ export class FluxLimiter<K = string> {
       rejectArguments(key, cost, this.#limit, "FluxLimiter.peek()");
     }
     const now = this.#clock.now() - this.#origin;
-    return this.#algorithm.decide(this.#entries.get(key), now, cost).decision;
+    const slot = this.#keys.get(key);
+    const kernel = this.#kernel;
+    if (kernel === undefined) {
+      return this.#algorithm.decide(slot === undefined ? undefined : this.#values[slot], now, cost)
+        .decision;
+    }
+    if (slot !== undefined) {
+      return kernel.decide(this.#states, slot * this.#stride, now, cost, false);
+    }
+    return kernel.decide(this.#blank(), 0, now, cost, false);
   }
 
   /**
@@ -215,7 +280,11 @@ export class FluxLimiter<K = string> {
    * ```
    */
   reset(key: K): boolean {
-    return this.#entries.delete(key);
+    const slot = this.#keys.get(key);
+    if (slot === undefined) return false;
+    this.#keys.delete(key);
+    if (this.#width === 0) this.#values[slot] = undefined;
+    return true;
   }
 
   /**
@@ -240,9 +309,16 @@ export class FluxLimiter<K = string> {
     const start = this.#clock.now();
     const now = start - this.#origin;
     let removed = 0;
-    for (const [key, state] of this.#entries) {
-      if (this.#algorithm.isIdle(state, now)) {
-        this.#entries.delete(key);
+    const keys = this.#keys.keys;
+    for (let slot = 0; slot < this.#keys.extent; slot++) {
+      const key = keys[slot];
+      if (key === undefined) continue;
+      const idle = this.#kernel === undefined
+        ? this.#algorithm.isIdle(this.#values[slot], now)
+        : this.#kernel.isIdle(this.#states, slot * this.#stride, now);
+      if (idle) {
+        this.#keys.delete(key);
+        if (this.#width === 0) this.#values[slot] = undefined;
         removed++;
       }
     }

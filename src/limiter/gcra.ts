@@ -5,7 +5,9 @@
  */
 
 import type { Algorithm, Transition } from "./algorithm.ts";
+import type { RateLimitDecision } from "./decision.ts";
 import { assertCost, integer, positive } from "../core/validate.ts";
+import { withKernel } from "./_kernel.ts";
 
 /** Options for {@linkcode gcra}. */
 export interface GcraOptions {
@@ -60,7 +62,18 @@ export function gcra(options: GcraOptions, owner = "gcra"): Algorithm<number> {
   const tolerance = burst * interval;
   const slack = interval * SLACK;
 
-  return {
+  // The kernel's denial, apart so that its admission stays small enough to inline.
+  function denied(base: number, next: number, now: number): RateLimitDecision {
+    return {
+      allowed: false,
+      limit: burst,
+      remaining: Math.max(0, Math.floor((tolerance - (base - now)) / interval + SLACK)),
+      retryAfterMs: next - tolerance - now,
+      resetAfterMs: base - now,
+    };
+  }
+
+  return withKernel({
     name: "gcra",
     limit: burst,
     config: { rate, period, burst },
@@ -99,5 +112,29 @@ export function gcra(options: GcraOptions, owner = "gcra"): Algorithm<number> {
     isIdle(tat: number, now: number): boolean {
       return tat <= now + slack;
     },
-  };
+  }, {
+    // `decide` on the TAT kept in place; NaN for none.
+    width: 1,
+    decide(buf, at, now, cost, write) {
+      const tat = buf[at];
+      const stored = tat - now > tolerance + slack ? now + tolerance : tat;
+      const base = stored >= now ? stored : now; // NaN (no state) counts as idle
+      const next = base + cost * interval;
+      if (next - now <= tolerance + slack) {
+        if (write) buf[at] = cost > 0 ? next : stored;
+        return {
+          allowed: true,
+          limit: burst,
+          remaining: Math.floor((tolerance - (next - now)) / interval + SLACK),
+          retryAfterMs: 0,
+          resetAfterMs: next - now,
+        };
+      }
+      if (write) buf[at] = stored;
+      return denied(base, next, now);
+    },
+    isIdle(buf, at, now) {
+      return !(buf[at] > now + slack);
+    },
+  });
 }

@@ -2,7 +2,8 @@
  * The limiter family beyond {@linkcode FluxLimiter} (which the root module exports): the
  * algorithms every limiter and store runs (`gcra`, `tokenBucket`, `leakyBucket`, `slidingWindow`,
  * `fixedWindow`), several limits in one decision (`multiLimit`), long-period quotas
- * (`QuotaManager`), rates that follow backend health (`AdaptiveLimiter`), and the metrics hook.
+ * (`QuotaManager`), rates that follow backend health (`AdaptiveLimiter`), the metrics hook, and
+ * `monotonicDateClock`, a monotonic clock at the cost of `Date.now()` for hot in-memory limiters.
  *
  * @example A sliding window behind a FluxLimiter
  * ```ts
@@ -20,6 +21,7 @@
  */
 
 export { gcra, type GcraOptions } from "./gcra.ts";
+export { monotonicDateClock } from "./monotonic_date_clock.ts";
 export { tokenBucket, type TokenBucketOptions, type TokenBucketState } from "./token_bucket.ts";
 export { leakyBucket, type LeakyBucketOptions, type LeakyBucketState } from "./leaky_bucket.ts";
 export {

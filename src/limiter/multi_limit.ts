@@ -8,6 +8,7 @@ import type { Algorithm, Transition } from "./algorithm.ts";
 import type { RateLimitDecision } from "./decision.ts";
 import { gcra, type GcraOptions } from "./gcra.ts";
 import { assertCost, describe } from "../core/validate.ts";
+import { type Kernel, kernelOf, withKernel } from "./_kernel.ts";
 
 /** One limit of {@linkcode multiLimit}: any {@linkcode Algorithm}, or the options of a GCRA. */
 // deno-lint-ignore no-explicit-any
@@ -113,7 +114,8 @@ export function multiLimit(
     let remaining = Infinity;
     let retryAfterMs = 0;
     let resetAfterMs = 0;
-    for (const d of decisions) {
+    for (let i = 0; i < decisions.length; i++) {
+      const d = decisions[i];
       if (d.remaining < remaining) remaining = d.remaining;
       if (d.retryAfterMs > retryAfterMs) retryAfterMs = d.retryAfterMs;
       if (d.resetAfterMs > resetAfterMs) resetAfterMs = d.resetAfterMs;
@@ -121,7 +123,7 @@ export function multiLimit(
     return { allowed, limit, remaining, retryAfterMs, resetAfterMs, limits: decisions };
   }
 
-  return {
+  const algorithm: MultiLimitAlgorithm = {
     name: "multi",
     limit,
     config: { parts: n },
@@ -159,6 +161,59 @@ export function multiLimit(
         const s = state[i];
         if (s !== null && s !== undefined && !parts[i].isIdle(s, now)) return false;
       }
+      return true;
+    },
+  };
+  const kernels = parts.map((part) => kernelOf(part));
+  // Only kernels on numbers share a row; a sliding log among the parts takes the generic path.
+  if (!kernels.every((kernel) => kernel !== undefined && kernel.width > 0)) return algorithm;
+  return withKernel(algorithm, multiKernel(kernels as Kernel[], combine));
+}
+
+// `decide` over the parts' kernels, their states side by side in one row of numbers.
+function multiKernel(
+  kernels: Kernel[],
+  combine: (decisions: RateLimitDecision[], allowed: boolean) => MultiRateLimitDecision,
+): Kernel {
+  const n = kernels.length;
+  const offsets = new Array<number>(n);
+  let width = 0;
+  for (let i = 0; i < n; i++) {
+    offsets[i] = width;
+    width += kernels[i].width;
+  }
+  // Each part decides on a copy, which becomes the state only when every part allows.
+  const scratch = new Float64Array(width);
+  return {
+    width,
+    decide(buf, at, now, cost, write) {
+      for (let j = 0; j < width; j++) scratch[j] = buf[at + j];
+      const decisions = new Array<RateLimitDecision>(n);
+      let allowed = true;
+      for (let i = 0; i < n; i++) {
+        const decision = kernels[i].decide(scratch, offsets[i], now, cost, true);
+        decisions[i] = decision;
+        if (!decision.allowed) allowed = false;
+      }
+      if (allowed) {
+        if (write) { for (let j = 0; j < width; j++) buf[at + j] = scratch[j]; }
+        return combine(decisions, true);
+      }
+      // Nothing is consumed: the limits that would allow report where they stand now (and keep
+      // their state as a cost of 0 leaves it), the others keep their denial's state.
+      for (let i = 0; i < n; i++) {
+        const offset = offsets[i];
+        if (decisions[i].allowed) {
+          decisions[i] = kernels[i].decide(buf, at + offset, now, 0, write);
+        } else if (write) {
+          const end = offset + kernels[i].width;
+          for (let j = offset; j < end; j++) buf[at + j] = scratch[j];
+        }
+      }
+      return combine(decisions, false);
+    },
+    isIdle(buf, at, now) {
+      for (let i = 0; i < n; i++) if (!kernels[i].isIdle(buf, at + offsets[i], now)) return false;
       return true;
     },
   };
