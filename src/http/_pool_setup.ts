@@ -7,7 +7,7 @@ import { FluxLimiter } from "../limiter/flux_limiter.ts";
 import { describe, integer } from "../core/validate.ts";
 import { Dispatcher } from "../dispatch/dispatcher.ts";
 import { resolveOptions as checkDispatcherOptions } from "../dispatch/_options.ts";
-import { type AttemptJob, sendAttempt } from "./_attempt.ts";
+import { type AttemptJob, type AttemptResult, sendAttempt } from "./_attempt.ts";
 import { Credentials } from "./_credentials.ts";
 import { DEFAULT_CREDENTIAL_HEADERS, OriginPolicy } from "./_origin_policy.ts";
 import {
@@ -129,7 +129,7 @@ export function setupPool(options: PoolOptions): PoolSetup {
     maxRedirects: integer("Pool", "maxRedirects", maxRedirects, 0),
   };
   const loop: LoopContext = {
-    dispatcher: new Dispatcher<AttemptJob, Response>(
+    dispatcher: new Dispatcher<AttemptJob, AttemptResult>(
       (job) => sendAttempt(settings, job),
       dispatcherOptions,
     ),

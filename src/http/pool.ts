@@ -10,16 +10,17 @@ import { Coalescer } from "./_dedupe.ts";
 import type { OriginPolicy } from "./_origin_policy.ts";
 import { type BufferedResponse, replay } from "./_response_body.ts";
 import { clearLongTimeout, setLongTimeout } from "../core/timer.ts";
-import { prepare, redact } from "./_prepare.ts";
+import { prepare, type Prepared, redact } from "./_prepare.ts";
 import { resolveRetry, type RetryPolicy } from "./_retry.ts";
 import {
+  type BodyReader,
   type Call,
   emit,
-  finish,
   type LoopContext,
-  type Mode,
+  type Outcome,
   runAttempts,
 } from "./_retry_loop.ts";
+import { pageReader, readBuffered, readJson, readOk } from "./_body_readers.ts";
 import { setupPool } from "./_pool_setup.ts";
 import { integer } from "../core/validate.ts";
 import { PoolClosedError, TimeoutError } from "../core/errors.ts";
@@ -45,12 +46,6 @@ export interface PoolCloseOptions {
    * @default {Infinity}
    */
   deadlineMs?: number;
-}
-
-/** A buffered answer shared by coalesced requests, and the attempts it took. */
-interface SharedAnswer {
-  buffered: BufferedResponse;
-  attempts: number;
 }
 
 /**
@@ -88,7 +83,7 @@ export class Pool {
   #timeoutMs: number;
   #totalTimeoutMs: number;
   #maxBodyBytes: number;
-  #coalescer: Coalescer<SharedAnswer> | undefined;
+  #coalescer: Coalescer<Outcome> | undefined;
   /** The total deadline of every pending request, aborted when close() passes its deadline. */
   #pending = new Set<Deadline>();
   #since: number;
@@ -114,7 +109,7 @@ export class Pool {
     this.#timeoutMs = setup.timeoutMs;
     this.#totalTimeoutMs = setup.totalTimeoutMs;
     this.#maxBodyBytes = setup.maxBodyBytes;
-    this.#coalescer = setup.dedupe ? new Coalescer<SharedAnswer>() : undefined;
+    this.#coalescer = setup.dedupe ? new Coalescer<Outcome>() : undefined;
     this.#since = setup.loop.clock.now();
   }
   /**
@@ -142,7 +137,7 @@ export class Pool {
    * ```
    */
   fetch(input: string | URL | Request, init?: PoolRequestInit): Promise<Response> {
-    return this.#request(input, init, "response") as Promise<Response>;
+    return this.#request(input, init, undefined) as Promise<Response>;
   }
 
   /**
@@ -165,7 +160,7 @@ export class Pool {
    * ```
    */
   get(path: string | URL, init?: PoolRequestInit): Promise<Response> {
-    return this.#request(path, init, "ok") as Promise<Response>;
+    return this.#request(path, init, readOk) as Promise<Response>;
   }
 
   /**
@@ -190,7 +185,7 @@ export class Pool {
    * ```
    */
   getJson<T = unknown>(path: string | URL, init?: PoolRequestInit): Promise<T> {
-    return this.#request(path, init, "json") as Promise<T>;
+    return this.#request(path, init, readJson) as Promise<T>;
   }
 
   /**
@@ -270,7 +265,11 @@ export class Pool {
   // Pages and table entities are read within each attempt, so the pool's timeouts cover the
   // body and a body that breaks off is retried like a network error.
   #pageFetcher: PageFetcher = (input, { maxBytes, ...init }) =>
-    this.#request(input, init, bufferBody(maxBytes ?? DEFAULT_MAX_PAGE_BYTES)) as Promise<Response>;
+    this.#request(
+      input,
+      init,
+      pageReader(bufferBody(maxBytes ?? DEFAULT_MAX_PAGE_BYTES)),
+    ) as Promise<Response>;
 
   #resolve(path: string | URL): string | URL {
     return this.#base === undefined ? path : new URL(path, this.#base);
@@ -371,7 +370,7 @@ export class Pool {
   async #request(
     input: string | URL | Request,
     init: PoolRequestInit | undefined,
-    mode: Mode,
+    read: BodyReader | undefined,
   ): Promise<unknown> {
     if (this.#closed) throw new PoolClosedError("Cannot send the request as the pool is closed");
     const stats = this.#loop.stats;
@@ -379,49 +378,23 @@ export class Pool {
     stats.pending++;
     let ok = false;
     let total: Deadline | undefined;
-    let call: Call | undefined;
     try {
       const pending = prepare(input, init, this.#origins, this.#headers, this.#publicHeaders);
       const p = pending instanceof Promise ? await pending : pending;
       const totalMs = init?.totalTimeoutMs ?? this.#totalTimeoutMs;
-      // Every request has a signal of its own: the caller's, the total timeout and close()'s
-      // deadline all abort it.
-      total = new Deadline(p.signal);
-      this.#pending.add(total);
-      total.start(totalMs, () =>
-        new TimeoutError(
-          `${p.method} ${redact(p.url)} timed out after ${totalMs} ms in all`,
-          totalMs,
-        ));
-      const signal = total.signal;
-      const c: Call = call = {
-        id: ++this.#nextId,
-        p,
-        policy: init?.retry === undefined
-          ? this.#retry
-          : resolveRetry("Pool request", init.retry, this.#retry),
-        timeoutMs: init?.timeoutMs ?? this.#timeoutMs,
-        maxBodyBytes: init?.maxBodyBytes === undefined
-          ? this.#maxBodyBytes
-          : integer("Pool", "maxBodyBytes", init.maxBodyBytes, 0),
-        session: init?.session,
-        signal,
-        giveUpAt: totalMs === Infinity ? Infinity : performance.now() + totalMs,
-        attempt: 0,
-      };
-      let result: unknown;
-      if (this.#coalescer !== undefined && p.method === "GET" && p.body === null) {
-        result = await this.#coalesced(c, mode);
-      } else {
-        result = await runAttempts(this.#loop, c, mode);
+      total = this.#totalDeadline(p, totalMs);
+      const call = this.#call(p, init, total.signal, totalMs);
+      let outcome: Outcome;
+      try {
+        outcome = this.#coalescer !== undefined && p.method === "GET" && p.body === null
+          ? await this.#coalesced(call, read)
+          : await runAttempts(this.#loop, call, read);
+      } catch (error) {
+        outcome = { failed: true, error, attempts: 0 };
       }
-      ok = !(result instanceof Response) || result.status < 400;
-      return result;
-    } catch (error) {
-      if (this.#loop.onEvent !== undefined && call !== undefined) {
-        emit(this.#loop, call, { type: "error", error: error as Error });
-      }
-      throw error;
+      if (outcome.failed) throw this.#failed(call, outcome);
+      ok = !(outcome.value instanceof Response) || outcome.value.status < 400;
+      return outcome.value;
     } finally {
       if (total !== undefined) {
         total.dispose();
@@ -432,18 +405,70 @@ export class Pool {
     }
   }
 
+  /** The request's own signal: the caller's, the total timeout and close()'s deadline abort it. */
+  #totalDeadline(p: Prepared, totalMs: number): Deadline {
+    const total = new Deadline(p.signal);
+    this.#pending.add(total);
+    total.start(
+      totalMs,
+      () =>
+        new TimeoutError(
+          `${p.method} ${redact(p.url)} timed out after ${totalMs} ms in all`,
+          totalMs,
+        ),
+    );
+    return total;
+  }
+
+  #call(
+    p: Prepared,
+    init: PoolRequestInit | undefined,
+    signal: AbortSignal,
+    totalMs: number,
+  ): Call {
+    return {
+      id: ++this.#nextId,
+      p,
+      policy: init?.retry === undefined
+        ? this.#retry
+        : resolveRetry("Pool request", init.retry, this.#retry),
+      timeoutMs: init?.timeoutMs ?? this.#timeoutMs,
+      maxBodyBytes: init?.maxBodyBytes === undefined
+        ? this.#maxBodyBytes
+        : integer("Pool", "maxBodyBytes", init.maxBodyBytes, 0),
+      session: init?.session,
+      signal,
+      giveUpAt: totalMs === Infinity ? Infinity : performance.now() + totalMs,
+    };
+  }
+
+  /** Reports a failed request, with the attempts it took; returns its error. */
+  #failed(call: Call, outcome: Outcome & { failed: true }): unknown {
+    if (this.#loop.onEvent !== undefined) {
+      emit(this.#loop, call, outcome.attempts, { type: "error", error: outcome.error as Error });
+    }
+    return outcome.error;
+  }
+
   // The shared request runs the same retry loop as any other, reading the answer whole (so a
-  // body that breaks off is retried and the timeouts cover it); each caller then finishes its
-  // own copy exactly as the loop would have, with the attempts the shared request made.
-  async #coalesced(c: Call, mode: Mode): Promise<unknown> {
-    const shared = await this.#coalescer!.run(dedupeKey(c), c.signal, async (signal) => {
-      const s: Call = { ...c, signal };
-      const buffered = await runAttempts(this.#loop, s, "buffer") as BufferedResponse;
-      return { buffered, attempts: s.attempt };
-    });
-    c.attempt = shared.attempts;
-    const response = replay(shared.buffered);
-    return mode === "response" ? response : await finish(c, response, mode, undefined);
+  // body that breaks off is retried and the timeouts cover it); each caller then reads its own
+  // copy as the loop would have, with the attempts the shared request made.
+  async #coalesced(c: Call, read: BodyReader | undefined): Promise<Outcome> {
+    const shared = await this.#coalescer!.run(
+      dedupeKey(c),
+      c.signal,
+      (signal) => runAttempts(this.#loop, { ...c, signal }, readBuffered),
+    );
+    if (shared.failed) return shared;
+    const attempts = shared.attempts;
+    const response = replay(shared.value as BufferedResponse);
+    if (read === undefined) return { failed: false, value: response, attempts };
+    try {
+      const value = await read(response, { call: c, signal: undefined, attempts });
+      return { failed: false, value, attempts };
+    } catch (error) {
+      return { failed: true, error, attempts };
+    }
   }
 }
 
