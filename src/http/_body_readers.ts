@@ -2,7 +2,7 @@
 // 2xx response, `getJson` its JSON, dedupe the whole answer to share. Each is a BodyReader of
 // the retry loop, so there is one way to read a body inside an attempt.
 
-import type { BodyReader, FinalAttempt } from "./_retry_loop.ts";
+import type { BodyReader, FinalAttempt } from "./_call.ts";
 import { redact } from "./_prepare.ts";
 import { type BodyLimit, boundedText, buffer, excerpt } from "./_response_body.ts";
 import { HttpError } from "../core/errors.ts";

@@ -23,7 +23,7 @@ import {
 } from "./_pool_validate.ts";
 import { resolveRetry, type RetryPolicy } from "./_retry.ts";
 import { DEFAULT_MAX_BODY_BYTES } from "./_response_body.ts";
-import type { LoopContext } from "./_retry_loop.ts";
+import type { LoopContext } from "./_call.ts";
 import { StatsRecorder } from "./_stats_recorder.ts";
 import { TimeoutQueue } from "../core/timeout_queue.ts";
 import { ServerPacer } from "./server_pacer.ts";

@@ -3,80 +3,33 @@
 // the request's counters and returns what it learned (the value or the error, and the number
 // of attempts); when to retry is decided by the rules in _retry_rules.ts.
 
-import type { Clock } from "../core/clock.ts";
-import type { Dispatcher } from "../dispatch/dispatcher.ts";
 import { isDispatcherClosedError } from "../dispatch/dispatcher_closed_error.ts";
 import type { AttemptJob, AttemptResult } from "./_attempt.ts";
+import {
+  type BodyReader,
+  type Call,
+  emit,
+  type LoopContext,
+  type LoopEvent,
+  type Outcome,
+} from "./_call.ts";
 import { Deadline } from "../core/deadline.ts";
-import { type Prepared, redact } from "./_prepare.ts";
+import { redact } from "./_prepare.ts";
 import { discard } from "./_response_body.ts";
-import type { RetryPolicy } from "./_retry.ts";
 import {
   isRetryable,
   isTransient,
-  type Retry,
+  Retry,
   retryAfterAnswer,
   retryAfterFailure,
-  type RetryReason,
+  type RetryState,
 } from "./_retry_rules.ts";
 import { sleep } from "../core/timer.ts";
-import type { TimeoutQueue } from "../core/timeout_queue.ts";
-import type { StatsRecorder } from "./_stats_recorder.ts";
-import { type CircuitBreaker, CircuitOpenError } from "./circuit_breaker.ts";
+import { CircuitOpenError } from "./circuit_breaker.ts";
 import { NetworkError, PoolClosedError, TimeoutError } from "../core/errors.ts";
-import type { PoolEvent } from "./pool_events.ts";
 
-/** What the retry loop of one request works with; the loop never writes to it. */
-export interface Call {
-  readonly id: number;
-  readonly p: Prepared;
-  readonly policy: RetryPolicy;
-  readonly timeoutMs: number;
-  /** The most bytes of a body the pool reads itself. */
-  readonly maxBodyBytes: number;
-  readonly session: string | undefined;
-  /** Aborts the whole request: the caller's signal and the total timeout. */
-  readonly signal: AbortSignal | undefined;
-  /** performance.now() past which no retry is started, or Infinity. */
-  readonly giveUpAt: number;
-}
-
-/** What every request of a pool shares. */
-export interface LoopContext {
-  dispatcher: Dispatcher<AttemptJob, AttemptResult>;
-  breaker: CircuitBreaker | undefined;
-  stats: StatsRecorder;
-  clock: Clock;
-  onEvent: ((event: PoolEvent) => void) | undefined;
-  /** Feeds attempt outcomes to an adaptive limiter. */
-  recordOutcome: ((outcome: number | "error") => void) | undefined;
-  /** Per-attempt timeouts, one timer per distinct timeout. */
-  timeouts: TimeoutQueue;
-}
-
-/** What a reader of the final answer knows about its request and attempt. */
-export interface FinalAttempt {
-  readonly call: Call;
-  /** Aborts with the attempt's deadline (undefined for a replayed shared answer). */
-  readonly signal: AbortSignal | undefined;
-  /** The attempts the answer took. */
-  readonly attempts: number;
-}
-
-/**
- * What the caller makes of the final answer (any status), read within its attempt: the read is
- * under the attempt's deadline, and a body that breaks off (a TypeError) is retried as a
- * network error.
- */
-export type BodyReader = (response: Response, attempt: FinalAttempt) => Promise<unknown>;
-
-/** How a request ended: its value or its error, and the attempts it took. */
-export type Outcome =
-  | { readonly failed: false; readonly value: unknown; readonly attempts: number }
-  | { readonly failed: true; readonly error: unknown; readonly attempts: number };
-
-/** What one attempt came to: the request's value, or another attempt. */
-type Step = { readonly value: unknown } | Retry;
+/** What one attempt came to: the request's value, or another attempt (a {@linkcode Retry}). */
+type Step = unknown;
 
 /**
  * Runs the attempts of `call` until one gives the final answer, then resolves with what `read`
@@ -91,31 +44,36 @@ export function runAttempts(
   return new RequestLoop(ctx, call, read).run();
 }
 
-class RequestLoop {
+/** The loop of one request, and the only owner of its counters (read by the retry rules). */
+class RequestLoop implements RetryState {
   readonly #ctx: LoopContext;
   readonly #call: Call;
   readonly #read: BodyReader | undefined;
   #attempt = 0;
-  #state: { tries: number; refreshed: boolean; readonly retryable: boolean };
+  tries = 1;
+  refreshed = false;
+  readonly retryable: boolean;
 
   constructor(ctx: LoopContext, call: Call, read: BodyReader | undefined) {
     this.#ctx = ctx;
     this.#call = call;
     this.#read = read;
-    this.#state = { tries: 1, refreshed: false, retryable: isRetryable(call.p, call.policy) };
+    this.retryable = isRetryable(call.p, call.policy);
   }
 
   async run(): Promise<Outcome> {
     try {
       for (;;) {
         const step = await this.#once();
-        if (!("reason" in step)) {
-          return { failed: false, value: step.value, attempts: this.#attempt };
+        if (!(step instanceof Retry)) {
+          return { failed: false, value: step, attempts: this.#attempt };
         }
-        if (step.reason === "unauthorized") this.#state.refreshed = true;
-        else this.#state.tries++;
+        if (step.reason === "unauthorized") this.refreshed = true;
+        else this.tries++;
         this.#ctx.stats.retries++;
-        if (this.#ctx.onEvent !== undefined) this.#emit({ type: "retry", ...step });
+        if (this.#ctx.onEvent !== undefined) {
+          this.#emit({ type: "retry", reason: step.reason, delayMs: step.delayMs });
+        }
         await sleep(step.delayMs, this.#call.signal);
       }
     } catch (error) {
@@ -178,7 +136,7 @@ class RequestLoop {
     if (status >= 500) ctx.breaker?.failure();
     else ctx.breaker?.success();
     ctx.recordOutcome?.(status);
-    const retry = retryAfterAnswer(this.#call, this.#state, response, slot);
+    const retry = retryAfterAnswer(this.#call, this, response, slot);
     if (retry !== undefined) {
       if (retry.reason === "unauthorized") slot!.invalidate(token!);
       deadline?.dispose();
@@ -186,7 +144,7 @@ class RequestLoop {
     }
     if (this.#read === undefined) {
       deadline?.clear();
-      return { value: response };
+      return response;
     }
     return this.#readFinal(response, deadline, signal);
   }
@@ -198,7 +156,7 @@ class RequestLoop {
   ): Promise<Step> {
     const call = this.#call;
     try {
-      return { value: await this.#read!(response, { call, signal, attempts: this.#attempt }) };
+      return await this.#read!(response, { call, signal, attempts: this.#attempt });
     } catch (error) {
       // The body broke off after the headers (reset, truncated): a network failure too.
       if (!(error instanceof TypeError)) throw error;
@@ -231,35 +189,12 @@ class RequestLoop {
     }
     ctx.breaker?.failure();
     ctx.recordOutcome?.("error");
-    const retry = retryAfterFailure(call, this.#state, timedOut);
+    const retry = retryAfterFailure(call, this, timedOut);
     if (retry === undefined) throw failure;
     return retry;
   }
 
   #emit(event: LoopEvent): void {
     emit(this.#ctx, this.#call, this.#attempt, event);
-  }
-}
-
-/** A pool event without the fields every event of a request shares. */
-export type LoopEvent =
-  | { type: "request" }
-  | { type: "response"; status: number; durationMs: number }
-  | { type: "retry"; reason: RetryReason; delayMs: number }
-  | { type: "error"; error: Error };
-
-/** Reports `event` of attempt `attempt` of `call`; a failing hook does not fail the request. */
-export function emit(ctx: LoopContext, call: Call, attempt: number, event: LoopEvent): void {
-  try {
-    ctx.onEvent!({
-      ...event,
-      id: call.id,
-      method: call.p.method,
-      url: redact(call.p.url),
-      attempt,
-      at: ctx.clock.now(),
-    } as PoolEvent);
-  } catch {
-    // A failing logger must not fail the request.
   }
 }

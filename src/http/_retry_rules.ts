@@ -6,17 +6,16 @@ import { backoffDelay } from "./_backoff.ts";
 import type { CredentialSlot } from "./_credentials.ts";
 import type { Prepared } from "./_prepare.ts";
 import type { RetryPolicy } from "./_retry.ts";
-import type { Call } from "./_retry_loop.ts";
+import type { Call } from "./_call.ts";
 import { NetworkError } from "../core/errors.ts";
 import { parseRetryAfter } from "./ratelimit_headers.ts";
 
 /** Why an attempt is followed by another: the status answered, or what went wrong. */
 export type RetryReason = number | "network" | "timeout" | "unauthorized";
 
-/** Another attempt to make, after `delayMs`. */
-export interface Retry {
-  readonly delayMs: number;
-  readonly reason: RetryReason;
+/** Another attempt to make, after `delayMs`. A class, so the loop tells it from a value. */
+export class Retry {
+  constructor(readonly delayMs: number, readonly reason: RetryReason) {}
 }
 
 /** The retry loop's counters, as the rules read them. */
@@ -29,7 +28,7 @@ export interface RetryState {
   readonly retryable: boolean;
 }
 
-const REFRESH: Retry = { delayMs: 0, reason: "unauthorized" };
+const REFRESH = new Retry(0, "unauthorized");
 
 /** A body that can be sent again, and an idempotent method or an Idempotency-Key. */
 export function isRetryable(p: Prepared, policy: RetryPolicy): boolean {
@@ -53,7 +52,7 @@ export function retryAfterAnswer(
   if (state.retryable && state.tries < policy.attempts && policy.statuses.has(status)) {
     const delay = retryDelay(response, policy, state.tries);
     if (delay !== undefined && performance.now() + delay < call.giveUpAt) {
-      return { delayMs: delay, reason: status };
+      return new Retry(delay, status);
     }
   }
   return undefined;
@@ -79,7 +78,7 @@ export function retryAfterFailure(
   if (!state.retryable || state.tries >= policy.attempts) return undefined;
   const delay = backoffDelay(state.tries, policy.baseDelayMs, policy.maxDelayMs, policy.random);
   if (performance.now() + delay >= call.giveUpAt) return undefined;
-  return { delayMs: delay, reason: timedOut ? "timeout" : "network" };
+  return new Retry(delay, timedOut ? "timeout" : "network");
 }
 
 function retryDelay(response: Response, policy: RetryPolicy, tries: number): number | undefined {

@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { isDispatcherClosedError, isPoolClosedError } from "../../mod.ts";
 import { setupPool } from "../../src/http/_pool_setup.ts";
 import { prepare } from "../../src/http/_prepare.ts";
-import { type Call, runAttempts } from "../../src/http/_retry_loop.ts";
+import type { Call } from "../../src/http/_call.ts";
+import { runAttempts } from "../../src/http/_retry_loop.ts";
 
 function callFor(url: string, setup: ReturnType<typeof setupPool>): Call {
   const p = prepare(url, undefined, setup.origins, undefined, undefined);
