@@ -28,9 +28,6 @@ import { sleep } from "../core/timer.ts";
 import { CircuitOpenError } from "./circuit_breaker.ts";
 import { NetworkError, PoolClosedError, TimeoutError } from "../core/errors.ts";
 
-/** What one attempt came to: the request's value, or another attempt (a {@linkcode Retry}). */
-type Step = unknown;
-
 /**
  * Runs the attempts of `call` until one gives the final answer, then resolves with what `read`
  * makes of it (the response itself when `read` is undefined). Never rejects: a failure is an
@@ -50,6 +47,10 @@ class RequestLoop implements RetryState {
   readonly #call: Call;
   readonly #read: BodyReader | undefined;
   #attempt = 0;
+  /** The current attempt's deadline (none without timeoutMs). */
+  #deadline: Deadline | undefined;
+  /** When the current attempt was sent (clock ms), for its response event. */
+  #sent = 0;
   tries = 1;
   refreshed = false;
   readonly retryable: boolean;
@@ -62,26 +63,40 @@ class RequestLoop implements RetryState {
   }
 
   async run(): Promise<Outcome> {
+    const ctx = this.#ctx;
+    const call = this.#call;
     try {
       for (;;) {
-        const step = await this.#once();
+        const job = this.#begin();
+        const deadline = this.#deadline;
+        let step: unknown;
+        try {
+          const options = { session: call.session, signal: call.signal };
+          const result = await ctx.dispatcher.submit(job, options);
+          step = this.#answered(result, deadline, job.signal);
+          if (step instanceof Promise) step = await step;
+        } catch (error) {
+          deadline?.dispose();
+          step = this.#failed(error, deadline);
+        }
         if (!(step instanceof Retry)) {
           return { failed: false, value: step, attempts: this.#attempt };
         }
         if (step.reason === "unauthorized") this.refreshed = true;
         else this.tries++;
-        this.#ctx.stats.retries++;
-        if (this.#ctx.onEvent !== undefined) {
+        ctx.stats.retries++;
+        if (ctx.onEvent !== undefined) {
           this.#emit({ type: "retry", reason: step.reason, delayMs: step.delayMs });
         }
-        await sleep(step.delayMs, this.#call.signal);
+        await sleep(step.delayMs, call.signal);
       }
     } catch (error) {
       return { failed: true, error, attempts: this.#attempt };
     }
   }
 
-  async #once(): Promise<Step> {
+  /** Starts the next attempt: the circuit breaker's leave, its deadline, its job. */
+  #begin(): AttemptJob {
     const ctx = this.#ctx;
     const call = this.#call;
     const n = ++this.#attempt;
@@ -89,26 +104,18 @@ class RequestLoop implements RetryState {
     if (breaker !== undefined && !breaker.allow()) {
       throw new CircuitOpenError(breaker.retryAfterMs());
     }
-    const deadline = call.timeoutMs === Infinity ? undefined : new Deadline(call.signal);
-    const signal = deadline?.signal ?? call.signal;
-    const job: AttemptJob = {
+    const deadline = this.#deadline = call.timeoutMs === Infinity
+      ? undefined
+      : new Deadline(call.signal);
+    if (ctx.onEvent !== undefined) {
+      this.#sent = ctx.clock.now();
+      this.#emit({ type: "request" });
+    }
+    return {
       p: call.p,
-      signal,
+      signal: deadline?.signal ?? call.signal,
       onStart: deadline && (() => this.#arm(deadline, n)),
     };
-    const sent = ctx.onEvent === undefined ? 0 : ctx.clock.now();
-    if (ctx.onEvent !== undefined) this.#emit({ type: "request" });
-    try {
-      const result = await ctx.dispatcher.submit(job, {
-        session: call.session,
-        signal: call.signal,
-      });
-      const step = this.#answered(result, sent, deadline, signal);
-      return step instanceof Promise ? await step : step;
-    } catch (error) {
-      deadline?.dispose();
-      return this.#failed(error, deadline);
-    }
   }
 
   #arm(deadline: Deadline, n: number): void {
@@ -123,15 +130,14 @@ class RequestLoop implements RetryState {
   /** An answer came: record it, then retry it or read it. */
   #answered(
     result: AttemptResult,
-    sent: number,
     deadline: Deadline | undefined,
     signal: AbortSignal | undefined,
-  ): Step | Promise<Step> {
+  ): unknown {
     const ctx = this.#ctx;
     const { response, slot, token } = result;
     const status = response.status;
     if (ctx.onEvent !== undefined) {
-      this.#emit({ type: "response", status, durationMs: ctx.clock.now() - sent });
+      this.#emit({ type: "response", status, durationMs: ctx.clock.now() - this.#sent });
     }
     if (status >= 500) ctx.breaker?.failure();
     else ctx.breaker?.success();
@@ -153,7 +159,7 @@ class RequestLoop implements RetryState {
     response: Response,
     deadline: Deadline | undefined,
     signal: AbortSignal | undefined,
-  ): Promise<Step> {
+  ): Promise<unknown> {
     const call = this.#call;
     try {
       return await this.#read!(response, { call, signal, attempts: this.#attempt });
