@@ -81,6 +81,10 @@ export {
   type SubmitOptions,
   type WorkerMetrics,
 } from "./src/dispatch/dispatcher.ts";
+export {
+  DispatcherClosedError,
+  isDispatcherClosedError,
+} from "./src/dispatch/dispatcher_closed_error.ts";
 export { Pool, type PoolCloseOptions } from "./src/http/pool.ts";
 export {
   type PoolOptions,

@@ -6,7 +6,8 @@
  */
 
 import { clearLongTimeout, setLongTimeout, type TimerHandle } from "../core/timer.ts";
-import { PoolClosedError, QueueFullError } from "../core/errors.ts";
+import { QueueFullError } from "../core/errors.ts";
+import { DispatcherClosedError } from "./dispatcher_closed_error.ts";
 import { describe } from "../core/validate.ts";
 import { Affinity } from "./_affinity.ts";
 import { type Job, type Lane, newJob, SignalContext } from "./_job.ts";
@@ -106,7 +107,7 @@ export class Dispatcher<Req, Res> {
    * @param req What the handler gets.
    * @param options The job's session and abort signal.
    * @returns What the handler resolves with.
-   * @throws {PoolClosedError} (rejects) once `close()` was called.
+   * @throws {DispatcherClosedError} (rejects) once `close()` was called.
    * @throws {QueueFullError} (rejects) with `overflow: "reject"` when every usable queue is full.
    * @throws the `signal`'s reason (rejects) when it aborts before the job starts, and whatever
    * the handler throws, unchanged.
@@ -130,9 +131,7 @@ export class Dispatcher<Req, Res> {
    */
   submit(req: Req, options?: SubmitOptions): Promise<Res> {
     if (this.#closed) {
-      return Promise.reject(
-        new PoolClosedError("Cannot accept the job as the dispatcher is closed"),
-      );
+      return Promise.reject(new DispatcherClosedError());
     }
     const signal = options?.signal;
     if (signal?.aborted) return Promise.reject(signal.reason);
@@ -205,7 +204,7 @@ export class Dispatcher<Req, Res> {
   /**
    * Stops accepting jobs, lets the accepted ones finish (running, queued and waiting), then
    * resolves. With `deadlineMs`, what is left at the deadline is aborted: waiting jobs reject
-   * with a {@linkcode PoolClosedError} and running handlers see their signal abort; the promise
+   * with a {@linkcode DispatcherClosedError} and running handlers see their signal abort; the promise
    * resolves once those handlers have settled.
    * @param options The deadline.
    * @returns A promise that resolves when every accepted job has settled.
@@ -213,14 +212,14 @@ export class Dispatcher<Req, Res> {
    *
    * @example Drain before shutting down
    * ```ts
-   * import { Dispatcher, isPoolClosedError } from "@fluxpool/fluxpool";
+   * import { Dispatcher, isDispatcherClosedError } from "@fluxpool/fluxpool";
    * import assert from "node:assert/strict";
    *
    * const dispatcher = new Dispatcher(async (n: number) => n);
    * const job = dispatcher.submit(1);
    * await dispatcher.close({ deadlineMs: 1000 });
    * assert.equal(await job, 1);
-   * await assert.rejects(dispatcher.submit(2), isPoolClosedError);
+   * await assert.rejects(dispatcher.submit(2), isDispatcherClosedError);
    * ```
    */
   close(options?: DispatcherCloseOptions): Promise<void> {
@@ -356,7 +355,7 @@ export class Dispatcher<Req, Res> {
 
   #abortRemaining(): void {
     this.#timer = undefined;
-    const reason = new PoolClosedError(
+    const reason = new DispatcherClosedError(
       "Cannot finish the job as the dispatcher closed past its deadline",
     );
     this.#closer.abort(reason);

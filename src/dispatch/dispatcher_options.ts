@@ -64,7 +64,7 @@ export interface SubmitOptions {
 export interface DispatcherCloseOptions {
   /**
    * Milliseconds to let accepted work finish. Past it, waiting jobs reject with a
-   * {@linkcode PoolClosedError} and running handlers see their signal abort.
+   * `DispatcherClosedError` and running handlers see their signal abort.
    * @default {Infinity}
    */
   deadlineMs?: number;

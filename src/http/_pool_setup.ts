@@ -7,7 +7,7 @@ import { FluxLimiter } from "../limiter/flux_limiter.ts";
 import { describe, integer } from "../core/validate.ts";
 import { Dispatcher } from "../dispatch/dispatcher.ts";
 import { resolveOptions as checkDispatcherOptions } from "../dispatch/_options.ts";
-import { type AttemptJob, sendAttempt } from "./_attempt.ts";
+import { type AttemptJob, type AttemptResult, sendAttempt } from "./_attempt.ts";
 import { Credentials } from "./_credentials.ts";
 import { DEFAULT_CREDENTIAL_HEADERS, OriginPolicy } from "./_origin_policy.ts";
 import {
@@ -23,7 +23,7 @@ import {
 } from "./_pool_validate.ts";
 import { resolveRetry, type RetryPolicy } from "./_retry.ts";
 import { DEFAULT_MAX_BODY_BYTES } from "./_response_body.ts";
-import type { LoopContext } from "./_retry_loop.ts";
+import type { LoopContext } from "./_call.ts";
 import { StatsRecorder } from "./_stats_recorder.ts";
 import { TimeoutQueue } from "../core/timeout_queue.ts";
 import { ServerPacer } from "./server_pacer.ts";
@@ -129,7 +129,7 @@ export function setupPool(options: PoolOptions): PoolSetup {
     maxRedirects: integer("Pool", "maxRedirects", maxRedirects, 0),
   };
   const loop: LoopContext = {
-    dispatcher: new Dispatcher<AttemptJob, Response>(
+    dispatcher: new Dispatcher<AttemptJob, AttemptResult>(
       (job) => sendAttempt(settings, job),
       dispatcherOptions,
     ),

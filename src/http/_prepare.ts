@@ -49,55 +49,61 @@ export function prepare(
   poolHeaders: Headers | undefined,
   publicHeaders: Headers | undefined,
 ): Prepared | Promise<Prepared> {
-  let request: Request | undefined;
-  let url: string;
-  if (typeof input === "string") url = resolve(input, origins.base);
-  else if (input instanceof URL) url = input.href;
-  else if (typeof (input as Request | undefined)?.url === "string") {
-    request = input as Request;
-    url = request.url;
-  } else {
-    throw new TypeError(
-      `Cannot send the request as the input must be a string, a URL or a Request: received ${typeof input}`,
-    );
-  }
+  const request = isRequest(input) ? input : undefined;
+  const url = request?.url ?? inputUrl(input as string | URL, origins.base);
   assertHttpUrl(url, "the URL");
   if (init !== undefined) checkInit(init);
-  const method = (init?.method ?? request?.method ?? "GET").toUpperCase();
   // The pool's credential headers go to baseUrl's origin and the trusted origins only.
-  const trusted = origins.trusts(url);
   const headers = mergeHeaders(
-    trusted ? poolHeaders : publicHeaders,
+    origins.trusts(url) ? poolHeaders : publicHeaders,
     request?.headers,
     init?.headers,
   );
   const body: BodyInit | null = init?.body ?? null;
-  // A Request's body is a one-shot stream: buffer it once so that every attempt can send it.
-  const buffering = init?.body === undefined && request?.body ? request.arrayBuffer() : undefined;
   const replayable = !(body instanceof ReadableStream);
+  const prepared: Prepared = {
+    url,
+    method: (init?.method ?? request?.method ?? "GET").toUpperCase(),
+    headers,
+    body,
+    replayable,
+    redirect: init?.redirect ?? request?.redirect ?? "follow",
+    extra: passedThrough(init, replayable),
+    signal: init?.signal ?? request?.signal ?? undefined,
+  };
+  // A Request's body is a one-shot stream: buffer it once so that every attempt can send it.
+  if (init?.body !== undefined || !request?.body) return prepared;
+  return request.arrayBuffer().then((buffer) => {
+    prepared.body = buffer;
+    return prepared;
+  });
+}
+
+function isRequest(input: string | URL | Request): input is Request {
+  return typeof input !== "string" && !(input instanceof URL) &&
+    typeof (input as Request | undefined)?.url === "string";
+}
+
+function inputUrl(input: string | URL, base: URL | undefined): string {
+  if (typeof input === "string") return resolve(input, base);
+  if (input instanceof URL) return input.href;
+  throw new TypeError(
+    `Cannot send the request as the input must be a string, a URL or a Request: received ${typeof input}`,
+  );
+}
+
+/** The rest of RequestInit, for fetch; a stream body needs half duplex (and goes only once). */
+function passedThrough(
+  init: PoolRequestInit | undefined,
+  replayable: boolean,
+): RequestInit | undefined {
   let extra: RequestInit | undefined;
   if (init !== undefined) {
     for (const key in init) {
       if (!POOL_KEYS.has(key)) (extra ??= {})[key as "cache"] = init[key as "cache"];
     }
   }
-  // A stream body needs half duplex, and can be sent only once.
-  if (!replayable) extra = { ...extra, duplex: "half" } as RequestInit;
-  const prepared: Prepared = {
-    url,
-    method,
-    headers,
-    body,
-    replayable,
-    redirect: init?.redirect ?? request?.redirect ?? "follow",
-    extra,
-    signal: init?.signal ?? request?.signal ?? undefined,
-  };
-  if (buffering === undefined) return prepared;
-  return buffering.then((buffer) => {
-    prepared.body = buffer;
-    return prepared;
-  });
+  return replayable ? extra : { ...extra, duplex: "half" } as RequestInit;
 }
 
 function resolve(input: string, base: URL | undefined): string {

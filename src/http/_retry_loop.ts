@@ -1,247 +1,206 @@
 // The retry loop of one pool request: attempts on the dispatcher, 401 refresh, retries with
-// backoff or Retry-After, timeouts, the circuit breaker, statistics and events.
+// backoff or Retry-After, timeouts, the circuit breaker, statistics and events. The loop owns
+// the request's counters and returns what it learned (the value or the error, and the number
+// of attempts); when to retry is decided by the rules in _retry_rules.ts.
 
-import type { Clock } from "../core/clock.ts";
-import type { Dispatcher } from "../dispatch/dispatcher.ts";
-import type { AttemptJob } from "./_attempt.ts";
-import { backoffDelay } from "./_backoff.ts";
+import { isDispatcherClosedError } from "../dispatch/dispatcher_closed_error.ts";
+import type { AttemptJob, AttemptResult } from "./_attempt.ts";
+import {
+  type BodyReader,
+  type Call,
+  emit,
+  type LoopContext,
+  type LoopEvent,
+  type Outcome,
+} from "./_call.ts";
 import { Deadline } from "../core/deadline.ts";
-import { type Prepared, redact } from "./_prepare.ts";
-import { type BodyLimit, boundedText, buffer, discard, excerpt } from "./_response_body.ts";
-import type { RetryPolicy } from "./_retry.ts";
+import { redact } from "./_prepare.ts";
+import { discard } from "./_response_body.ts";
+import {
+  isRetryable,
+  isTransient,
+  Retry,
+  retryAfterAnswer,
+  retryAfterFailure,
+  type RetryState,
+} from "./_retry_rules.ts";
 import { sleep } from "../core/timer.ts";
-import type { TimeoutQueue } from "../core/timeout_queue.ts";
-import type { StatsRecorder } from "./_stats_recorder.ts";
-import { retryAfterOf } from "./ratelimit_headers.ts";
-import { type CircuitBreaker, CircuitOpenError } from "./circuit_breaker.ts";
-import { HttpError, NetworkError, ResponseTooLargeError, TimeoutError } from "../core/errors.ts";
-import type { PoolEvent } from "./pool_events.ts";
+import { CircuitOpenError } from "./circuit_breaker.ts";
+import { NetworkError, PoolClosedError, TimeoutError } from "../core/errors.ts";
 
 /**
- * What the caller wants: the response, a 2xx response, or its JSON; for dedupe, the answer read
- * whole (any status) so that it can be shared; or what a reader makes of the final response (any
- * status) within the attempt, so the body read is under the attempt's deadline and a body that
- * breaks off is retried.
+ * Runs the attempts of `call` until one gives the final answer, then resolves with what `read`
+ * makes of it (the response itself when `read` is undefined). Never rejects: a failure is an
+ * outcome too, so that the caller learns how many attempts it took.
  */
-export type Mode = "response" | "ok" | "json" | "buffer" | BodyReader;
-
-/** Reads a final response within its attempt; `signal` aborts with the attempt's deadline. */
-export type BodyReader = (response: Response, signal: AbortSignal | undefined) => Promise<unknown>;
-
-/** What the retry loop of one request works with. */
-export interface Call {
-  id: number;
-  p: Prepared;
-  policy: RetryPolicy;
-  timeoutMs: number;
-  /** The most bytes of a body the pool reads itself. */
-  maxBodyBytes: number;
-  session: string | undefined;
-  /** Aborts the whole request: the caller's signal and the total timeout. */
-  signal: AbortSignal | undefined;
-  /** performance.now() past which no retry is started, or Infinity. */
-  giveUpAt: number;
-  attempt: number;
+export function runAttempts(
+  ctx: LoopContext,
+  call: Call,
+  read: BodyReader | undefined,
+): Promise<Outcome> {
+  return new RequestLoop(ctx, call, read).run();
 }
 
-/** What every request of a pool shares. */
-export interface LoopContext {
-  dispatcher: Dispatcher<AttemptJob, Response>;
-  breaker: CircuitBreaker | undefined;
-  stats: StatsRecorder;
-  clock: Clock;
-  onEvent: ((event: PoolEvent) => void) | undefined;
-  /** Feeds attempt outcomes to an adaptive limiter. */
-  recordOutcome: ((outcome: number | "error") => void) | undefined;
-  /** Per-attempt timeouts, one timer per distinct timeout. */
-  timeouts: TimeoutQueue;
-}
+/** The loop of one request, and the only owner of its counters (read by the retry rules). */
+class RequestLoop implements RetryState {
+  readonly #ctx: LoopContext;
+  readonly #call: Call;
+  readonly #read: BodyReader | undefined;
+  #attempt = 0;
+  /** The current attempt's deadline (none without timeoutMs). */
+  #deadline: Deadline | undefined;
+  /** When the current attempt was sent (clock ms), for its response event. */
+  #sent = 0;
+  tries = 1;
+  refreshed = false;
+  readonly retryable: boolean;
 
-export async function runAttempts(ctx: LoopContext, call: Call, mode: Mode): Promise<unknown> {
-  const { p, policy } = call;
-  const retryable = p.replayable &&
-    (policy.methods.has(p.method) || p.headers?.has("idempotency-key") === true);
-  const breaker = ctx.breaker;
-  let tries = 1;
-  let refreshed = false;
-  for (;;) {
-    const attempt = ++call.attempt;
-    const deadline = call.timeoutMs === Infinity ? undefined : new Deadline(call.signal);
-    const job: AttemptJob = {
-      p,
-      signal: deadline?.signal ?? call.signal,
-      onStart: deadline && (() =>
-        deadline.start(call.timeoutMs, () =>
-          new TimeoutError(
-            `${p.method} ${
-              redact(p.url)
-            } timed out after ${call.timeoutMs} ms (attempt ${attempt})`,
-            call.timeoutMs,
-          ), ctx.timeouts)),
-      slot: undefined,
-      token: undefined,
-    };
-    if (breaker !== undefined && !breaker.allow()) {
-      deadline?.dispose();
-      throw new CircuitOpenError(breaker.retryAfterMs());
-    }
-    const sent = ctx.onEvent === undefined ? 0 : ctx.clock.now();
-    if (ctx.onEvent !== undefined) emit(ctx, call, { type: "request" });
-    let failure: unknown;
+  constructor(ctx: LoopContext, call: Call, read: BodyReader | undefined) {
+    this.#ctx = ctx;
+    this.#call = call;
+    this.#read = read;
+    this.retryable = isRetryable(call.p, call.policy);
+  }
+
+  async run(): Promise<Outcome> {
+    const ctx = this.#ctx;
+    const call = this.#call;
     try {
-      const response = await ctx.dispatcher.submit(job, {
-        session: call.session,
-        signal: call.signal,
-      });
-      const status = response.status;
-      if (ctx.onEvent !== undefined) {
-        emit(ctx, call, { type: "response", status, durationMs: ctx.clock.now() - sent });
-      }
-      if (status >= 500) breaker?.failure();
-      else breaker?.success();
-      ctx.recordOutcome?.(status);
-      if (status === 401 && !refreshed && job.slot?.refreshable && p.replayable) {
-        refreshed = true;
-        job.slot.invalidate(job.token!);
-        deadline?.dispose();
-        await discard(response);
-        await pause(ctx, call, 0, "unauthorized");
-        continue;
-      }
-      if (retryable && tries < policy.attempts && policy.statuses.has(status)) {
-        const delay = retryDelay(response, policy, tries);
-        if (delay !== undefined && performance.now() + delay < call.giveUpAt) {
+      for (;;) {
+        const job = this.#begin();
+        const deadline = this.#deadline;
+        let step: unknown;
+        try {
+          const options = { session: call.session, signal: call.signal };
+          const result = await ctx.dispatcher.submit(job, options);
+          step = this.#answered(result, deadline, job.signal);
+          if (step instanceof Promise) step = await step;
+        } catch (error) {
           deadline?.dispose();
-          await discard(response);
-          await pause(ctx, call, delay, status);
-          tries++;
-          continue;
+          step = this.#failed(error, deadline);
         }
-      }
-      if (mode === "response") {
-        deadline?.clear();
-        return response;
-      }
-      try {
-        return await finish(call, response, mode, job.signal);
-      } catch (error) {
-        if (
-          error instanceof HttpError || error instanceof SyntaxError ||
-          error instanceof ResponseTooLargeError
-        ) {
-          throw error;
+        if (!(step instanceof Retry)) {
+          return { failed: false, value: step, attempts: this.#attempt };
         }
-        // The body broke off after the headers (reset, truncated): a network failure too.
-        failure = error instanceof TypeError
-          ? new NetworkError(`${p.method} ${redact(p.url)} failed: ${error.message}`, {
-            cause: error,
-          })
-          : error;
-      } finally {
-        deadline?.clear();
+        if (step.reason === "unauthorized") this.refreshed = true;
+        else this.tries++;
+        ctx.stats.retries++;
+        if (ctx.onEvent !== undefined) {
+          this.#emit({ type: "retry", reason: step.reason, delayMs: step.delayMs });
+        }
+        await sleep(step.delayMs, call.signal);
       }
     } catch (error) {
-      failure ??= error;
+      return { failed: true, error, attempts: this.#attempt };
     }
-    deadline?.dispose();
+  }
+
+  /** Starts the next attempt: the circuit breaker's leave, its deadline, its job. */
+  #begin(): AttemptJob {
+    const ctx = this.#ctx;
+    const call = this.#call;
+    const n = ++this.#attempt;
+    const breaker = ctx.breaker;
+    if (breaker !== undefined && !breaker.allow()) {
+      throw new CircuitOpenError(breaker.retryAfterMs());
+    }
+    const deadline = this.#deadline = call.timeoutMs === Infinity
+      ? undefined
+      : new Deadline(call.signal);
+    if (ctx.onEvent !== undefined) {
+      this.#sent = ctx.clock.now();
+      this.#emit({ type: "request" });
+    }
+    return {
+      p: call.p,
+      signal: deadline?.signal ?? call.signal,
+      onStart: deadline && (() => this.#arm(deadline, n)),
+    };
+  }
+
+  #arm(deadline: Deadline, n: number): void {
+    const { p, timeoutMs } = this.#call;
+    deadline.start(timeoutMs, () =>
+      new TimeoutError(
+        `${p.method} ${redact(p.url)} timed out after ${timeoutMs} ms (attempt ${n})`,
+        timeoutMs,
+      ), this.#ctx.timeouts);
+  }
+
+  /** An answer came: record it, then retry it or read it. */
+  #answered(
+    result: AttemptResult,
+    deadline: Deadline | undefined,
+    signal: AbortSignal | undefined,
+  ): unknown {
+    const ctx = this.#ctx;
+    const { response, slot, token } = result;
+    const status = response.status;
+    if (ctx.onEvent !== undefined) {
+      this.#emit({ type: "response", status, durationMs: ctx.clock.now() - this.#sent });
+    }
+    if (status >= 500) ctx.breaker?.failure();
+    else ctx.breaker?.success();
+    ctx.recordOutcome?.(status);
+    const retry = retryAfterAnswer(this.#call, this, response, slot);
+    if (retry !== undefined) {
+      if (retry.reason === "unauthorized") slot!.invalidate(token!);
+      deadline?.dispose();
+      return discard(response).then(() => retry);
+    }
+    if (this.#read === undefined) {
+      deadline?.clear();
+      return response;
+    }
+    return this.#readFinal(response, deadline, signal);
+  }
+
+  async #readFinal(
+    response: Response,
+    deadline: Deadline | undefined,
+    signal: AbortSignal | undefined,
+  ): Promise<unknown> {
+    const call = this.#call;
+    try {
+      return await this.#read!(response, { call, signal, attempts: this.#attempt });
+    } catch (error) {
+      // The body broke off after the headers (reset, truncated): a network failure too.
+      if (!(error instanceof TypeError)) throw error;
+      const { method, url } = call.p;
+      throw new NetworkError(`${method} ${redact(url)} failed: ${error.message}`, { cause: error });
+    } finally {
+      deadline?.clear();
+    }
+  }
+
+  /** No answer, or its body failed: retry it, or throw what the caller should see. */
+  #failed(error: unknown, deadline: Deadline | undefined): Retry {
+    const ctx = this.#ctx;
+    const call = this.#call;
     if (call.signal?.aborted) {
-      breaker?.abandon();
+      ctx.breaker?.abandon();
       throw call.signal.reason;
     }
     const timedOut = deadline?.signal.aborted === true;
-    // Anything else the attempt threw before an answer (a refused URL, a bad token, a
-    // limiter's error) is not a network failure: it is thrown as it is, unretried.
-    if (timedOut) failure = deadline!.signal.reason;
-    if (!timedOut && !(failure instanceof NetworkError)) {
-      breaker?.abandon();
+    const failure = timedOut ? deadline!.signal.reason : error;
+    if (!isTransient(failure, timedOut)) {
+      ctx.breaker?.abandon();
+      // The dispatcher is the pool's own: its users see the pool's error.
+      if (isDispatcherClosedError(failure)) {
+        throw new PoolClosedError("Cannot send the request as the pool is closed", {
+          cause: failure,
+        });
+      }
       throw failure;
     }
-    breaker?.failure();
+    ctx.breaker?.failure();
     ctx.recordOutcome?.("error");
-    if (retryable && tries < policy.attempts) {
-      const delay = backoffDelay(tries, policy.baseDelayMs, policy.maxDelayMs, policy.random);
-      if (performance.now() + delay < call.giveUpAt) {
-        await pause(ctx, call, delay, timedOut ? "timeout" : "network");
-        tries++;
-        continue;
-      }
-    }
-    throw failure;
+    const retry = retryAfterFailure(call, this, timedOut);
+    if (retry === undefined) throw failure;
+    return retry;
   }
-}
 
-/**
- * Turns the final answer into what `mode` asks for, reading the body (bounded, and cancelled
- * when `signal` aborts) where the mode needs it. A body that breaks off rejects with the
- * stream's TypeError, which the retry loop treats as a network error.
- */
-export async function finish(
-  call: Call,
-  response: Response,
-  mode: Mode,
-  signal: AbortSignal | undefined,
-): Promise<unknown> {
-  const limit: BodyLimit = {
-    method: call.p.method,
-    url: redact(call.p.url),
-    maxBytes: call.maxBodyBytes,
-    signal,
-  };
-  if (typeof mode === "function") return await mode(response, signal);
-  if (mode === "buffer") return await buffer(response, limit);
-  if (!response.ok) throw httpError(call, response, await excerpt(response, signal));
-  return mode === "json" ? JSON.parse(await boundedText(response, limit)) : response;
-}
-
-/** The HttpError for a final answer that is not 2xx. */
-export function httpError(call: Call, response: Response, body: string): HttpError {
-  return new HttpError({
-    status: response.status,
-    statusText: response.statusText,
-    url: redact(call.p.url),
-    method: call.p.method,
-    attempts: call.attempt,
-    body,
-    headers: response.headers,
-  });
-}
-
-async function pause(
-  ctx: LoopContext,
-  call: Call,
-  delayMs: number,
-  reason: number | "network" | "timeout" | "unauthorized",
-): Promise<void> {
-  ctx.stats.retries++;
-  if (ctx.onEvent !== undefined) emit(ctx, call, { type: "retry", reason, delayMs });
-  await sleep(delayMs, call.signal);
-}
-
-export function emit(
-  ctx: LoopContext,
-  call: Call,
-  event:
-    | { type: "request" }
-    | { type: "response"; status: number; durationMs: number }
-    | { type: "retry"; reason: number | "network" | "timeout" | "unauthorized"; delayMs: number }
-    | { type: "error"; error: Error },
-): void {
-  try {
-    ctx.onEvent!({
-      ...event,
-      id: call.id,
-      method: call.p.method,
-      url: redact(call.p.url),
-      attempt: call.attempt,
-      at: ctx.clock.now(),
-    } as PoolEvent);
-  } catch {
-    // A failing logger must not fail the request.
+  #emit(event: LoopEvent): void {
+    emit(this.#ctx, this.#call, this.#attempt, event);
   }
-}
-
-function retryDelay(response: Response, policy: RetryPolicy, tries: number): number | undefined {
-  const after = retryAfterOf(response.headers, Date.now());
-  if (after !== undefined) return after > policy.maxRetryAfterMs ? undefined : after;
-  return backoffDelay(tries, policy.baseDelayMs, policy.maxDelayMs, policy.random);
 }

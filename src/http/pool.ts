@@ -5,24 +5,10 @@
  * @module
  */
 
-import { Deadline } from "../core/deadline.ts";
-import { Coalescer } from "./_dedupe.ts";
-import type { OriginPolicy } from "./_origin_policy.ts";
-import { type BufferedResponse, replay } from "./_response_body.ts";
-import { clearLongTimeout, setLongTimeout } from "../core/timer.ts";
-import { prepare, redact } from "./_prepare.ts";
-import { resolveRetry, type RetryPolicy } from "./_retry.ts";
-import {
-  type Call,
-  emit,
-  finish,
-  type LoopContext,
-  type Mode,
-  runAttempts,
-} from "./_retry_loop.ts";
+import type { LoopContext } from "./_call.ts";
+import { pageReader, readJson, readOk } from "./_body_readers.ts";
+import { PoolRequests } from "./_pool_requests.ts";
 import { setupPool } from "./_pool_setup.ts";
-import { integer } from "../core/validate.ts";
-import { PoolClosedError, TimeoutError } from "../core/errors.ts";
 import type { PoolOptions, PoolRequestInit } from "./pool_options.ts";
 import type { PoolStats } from "./pool_stats.ts";
 import {
@@ -45,12 +31,6 @@ export interface PoolCloseOptions {
    * @default {Infinity}
    */
   deadlineMs?: number;
-}
-
-/** A buffered answer shared by coalesced requests, and the attempts it took. */
-interface SharedAnswer {
-  buffered: BufferedResponse;
-  attempts: number;
 }
 
 /**
@@ -79,23 +59,10 @@ interface SharedAnswer {
  * ```
  */
 export class Pool {
+  #requests: PoolRequests;
   #loop: LoopContext;
   #base: URL | undefined;
-  #origins: OriginPolicy;
-  #headers: Headers | undefined;
-  #publicHeaders: Headers | undefined;
-  #retry: RetryPolicy;
-  #timeoutMs: number;
-  #totalTimeoutMs: number;
-  #maxBodyBytes: number;
-  #coalescer: Coalescer<SharedAnswer> | undefined;
-  /** The total deadline of every pending request, aborted when close() passes its deadline. */
-  #pending = new Set<Deadline>();
   #since: number;
-  #nextId = 0;
-  #closed = false;
-  #drained: (() => void) | undefined;
-  #drainedPromise: Promise<void> | undefined;
 
   /**
    * Creates a pool.
@@ -105,16 +72,9 @@ export class Pool {
    */
   constructor(options: PoolOptions = {}) {
     const setup = setupPool(options);
+    this.#requests = new PoolRequests(setup);
     this.#loop = setup.loop;
     this.#base = setup.base;
-    this.#origins = setup.origins;
-    this.#headers = setup.headers;
-    this.#publicHeaders = setup.publicHeaders;
-    this.#retry = setup.retry;
-    this.#timeoutMs = setup.timeoutMs;
-    this.#totalTimeoutMs = setup.totalTimeoutMs;
-    this.#maxBodyBytes = setup.maxBodyBytes;
-    this.#coalescer = setup.dedupe ? new Coalescer<SharedAnswer>() : undefined;
     this.#since = setup.loop.clock.now();
   }
   /**
@@ -142,7 +102,7 @@ export class Pool {
    * ```
    */
   fetch(input: string | URL | Request, init?: PoolRequestInit): Promise<Response> {
-    return this.#request(input, init, "response") as Promise<Response>;
+    return this.#requests.request(input, init, undefined) as Promise<Response>;
   }
 
   /**
@@ -165,7 +125,7 @@ export class Pool {
    * ```
    */
   get(path: string | URL, init?: PoolRequestInit): Promise<Response> {
-    return this.#request(path, init, "ok") as Promise<Response>;
+    return this.#requests.request(path, init, readOk) as Promise<Response>;
   }
 
   /**
@@ -190,7 +150,7 @@ export class Pool {
    * ```
    */
   getJson<T = unknown>(path: string | URL, init?: PoolRequestInit): Promise<T> {
-    return this.#request(path, init, "json") as Promise<T>;
+    return this.#requests.request(path, init, readJson) as Promise<T>;
   }
 
   /**
@@ -270,7 +230,11 @@ export class Pool {
   // Pages and table entities are read within each attempt, so the pool's timeouts cover the
   // body and a body that breaks off is retried like a network error.
   #pageFetcher: PageFetcher = (input, { maxBytes, ...init }) =>
-    this.#request(input, init, bufferBody(maxBytes ?? DEFAULT_MAX_PAGE_BYTES)) as Promise<Response>;
+    this.#requests.request(
+      input,
+      init,
+      pageReader(bufferBody(maxBytes ?? DEFAULT_MAX_PAGE_BYTES)),
+    ) as Promise<Response>;
 
   #resolve(path: string | URL): string | URL {
     return this.#base === undefined ? path : new URL(path, this.#base);
@@ -344,113 +308,6 @@ export class Pool {
       }`;
       throw typeof deadlineMs === "number" ? new RangeError(message) : new TypeError(message);
     }
-    this.#closed = true;
-    if (this.#loop.stats.pending > 0) {
-      const drained = this.#drainedPromise ??= new Promise<void>((resolve) =>
-        this.#drained = resolve
-      );
-      const timer = deadlineMs === Infinity
-        ? undefined
-        : setLongTimeout(() => this.#abortPending(deadlineMs), deadlineMs);
-      try {
-        await drained;
-      } finally {
-        clearLongTimeout(timer);
-      }
-    }
-    await this.#loop.dispatcher.close();
+    await this.#requests.close(deadlineMs);
   }
-
-  #abortPending(deadlineMs: number): void {
-    const reason = new PoolClosedError(
-      `Cannot finish the request as the pool closed past its deadline (${deadlineMs} ms)`,
-    );
-    for (const deadline of this.#pending) deadline.abort(reason);
-  }
-
-  async #request(
-    input: string | URL | Request,
-    init: PoolRequestInit | undefined,
-    mode: Mode,
-  ): Promise<unknown> {
-    if (this.#closed) throw new PoolClosedError("Cannot send the request as the pool is closed");
-    const stats = this.#loop.stats;
-    const started = this.#loop.clock.now();
-    stats.pending++;
-    let ok = false;
-    let total: Deadline | undefined;
-    let call: Call | undefined;
-    try {
-      const pending = prepare(input, init, this.#origins, this.#headers, this.#publicHeaders);
-      const p = pending instanceof Promise ? await pending : pending;
-      const totalMs = init?.totalTimeoutMs ?? this.#totalTimeoutMs;
-      // Every request has a signal of its own: the caller's, the total timeout and close()'s
-      // deadline all abort it.
-      total = new Deadline(p.signal);
-      this.#pending.add(total);
-      total.start(totalMs, () =>
-        new TimeoutError(
-          `${p.method} ${redact(p.url)} timed out after ${totalMs} ms in all`,
-          totalMs,
-        ));
-      const signal = total.signal;
-      const c: Call = call = {
-        id: ++this.#nextId,
-        p,
-        policy: init?.retry === undefined
-          ? this.#retry
-          : resolveRetry("Pool request", init.retry, this.#retry),
-        timeoutMs: init?.timeoutMs ?? this.#timeoutMs,
-        maxBodyBytes: init?.maxBodyBytes === undefined
-          ? this.#maxBodyBytes
-          : integer("Pool", "maxBodyBytes", init.maxBodyBytes, 0),
-        session: init?.session,
-        signal,
-        giveUpAt: totalMs === Infinity ? Infinity : performance.now() + totalMs,
-        attempt: 0,
-      };
-      let result: unknown;
-      if (this.#coalescer !== undefined && p.method === "GET" && p.body === null) {
-        result = await this.#coalesced(c, mode);
-      } else {
-        result = await runAttempts(this.#loop, c, mode);
-      }
-      ok = !(result instanceof Response) || result.status < 400;
-      return result;
-    } catch (error) {
-      if (this.#loop.onEvent !== undefined && call !== undefined) {
-        emit(this.#loop, call, { type: "error", error: error as Error });
-      }
-      throw error;
-    } finally {
-      if (total !== undefined) {
-        total.dispose();
-        this.#pending.delete(total);
-      }
-      stats.record(ok, this.#loop.clock.now() - started);
-      if (--stats.pending === 0 && this.#drained !== undefined) this.#drained();
-    }
-  }
-
-  // The shared request runs the same retry loop as any other, reading the answer whole (so a
-  // body that breaks off is retried and the timeouts cover it); each caller then finishes its
-  // own copy exactly as the loop would have, with the attempts the shared request made.
-  async #coalesced(c: Call, mode: Mode): Promise<unknown> {
-    const shared = await this.#coalescer!.run(dedupeKey(c), c.signal, async (signal) => {
-      const s: Call = { ...c, signal };
-      const buffered = await runAttempts(this.#loop, s, "buffer") as BufferedResponse;
-      return { buffered, attempts: s.attempt };
-    });
-    c.attempt = shared.attempts;
-    const response = replay(shared.buffered);
-    return mode === "response" ? response : await finish(c, response, mode, undefined);
-  }
-}
-
-function dedupeKey(c: Call): string {
-  const p = c.p;
-  // Requests that read under different limits do not share an answer.
-  let key = `${c.maxBodyBytes} ${p.url}`;
-  p.headers?.forEach((value, name) => (key += `\n${name}:${value}`));
-  return key;
 }

@@ -1,13 +1,20 @@
 // Dispatcher: closing, draining and the close deadline.
 import assert from "node:assert/strict";
-import { Dispatcher, PoolClosedError } from "../../mod.ts";
+import {
+  Dispatcher,
+  DispatcherClosedError,
+  isDispatcherClosedError,
+  isPoolClosedError,
+} from "../../mod.ts";
 import { flush, gated, outcome } from "./_helpers.ts";
 
-Deno.test("Dispatcher.submit() rejects with PoolClosedError once closed", async () => {
+Deno.test("Dispatcher.submit() rejects with DispatcherClosedError once closed, not the Pool's error", async () => {
   const dispatcher = new Dispatcher((n: number) => Promise.resolve(n));
   await dispatcher.close();
   await assert.rejects(dispatcher.submit(1), (error) => {
-    assert.ok(error instanceof PoolClosedError);
+    assert.ok(error instanceof DispatcherClosedError);
+    assert.equal(error.name, "DispatcherClosedError");
+    assert.equal(isPoolClosedError(error), false);
     assert.equal(error.message, "Cannot accept the job as the dispatcher is closed");
     return true;
   });
@@ -20,7 +27,7 @@ Deno.test("Dispatcher.close() lets running, queued and waiting jobs finish, then
   let closed = false;
   const closing = dispatcher.close().then(() => closed = true);
   assert.equal(dispatcher.close(), dispatcher.close());
-  await assert.rejects(dispatcher.submit(4), PoolClosedError);
+  await assert.rejects(dispatcher.submit(4), DispatcherClosedError);
   for (let i = 0; i < 2; i++) {
     gates[i].open();
     await flush();
@@ -44,7 +51,8 @@ Deno.test("Dispatcher.close() past its deadline rejects waiting jobs and aborts 
   const message = "Cannot finish the job as the dispatcher closed past its deadline";
   for (const [status, error] of await Promise.all(jobs)) {
     assert.equal(status, "error");
-    assert.ok(error instanceof PoolClosedError);
+    assert.ok(error instanceof DispatcherClosedError);
+    assert.equal(isPoolClosedError(error), false);
     assert.equal(error.message, message);
   }
   assert.equal(gates.length, 1);
@@ -74,4 +82,18 @@ Deno.test("Dispatcher.close() validates the deadline", async () => {
     return true;
   });
   await dispatcher.close();
+});
+
+Deno.test("isDispatcherClosedError() recognises the error from a second copy of the module", async () => {
+  const copy = await import(
+    "../../src/dispatch/dispatcher_closed_error.ts?second-copy"
+  ) as typeof import("../../src/dispatch/dispatcher_closed_error.ts");
+  const foreign = new copy.DispatcherClosedError();
+  assert.ok(!(foreign instanceof DispatcherClosedError));
+  assert.ok(isDispatcherClosedError(foreign));
+  assert.equal(isPoolClosedError(foreign), false);
+  assert.equal(
+    isDispatcherClosedError(Object.assign(new Error("x"), { name: "DispatcherClosedError" })),
+    false,
+  );
 });

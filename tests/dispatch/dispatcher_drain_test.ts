@@ -2,7 +2,7 @@
 // bookkeeping chained on) and from a worker's queue (a slot that keeps taking the next queued
 // job until the queue is empty) — keep results, errors, abort, metrics and close() exact.
 import assert from "node:assert/strict";
-import { Dispatcher, PoolClosedError } from "../../mod.ts";
+import { Dispatcher, DispatcherClosedError } from "../../mod.ts";
 import { flush, gated, outcome } from "./_helpers.ts";
 
 Deno.test("Dispatcher.submit() accepts a handler that returns a bare value or a thenable", async () => {
@@ -113,7 +113,7 @@ Deno.test("Dispatcher.close() with a deadline rejects the jobs a draining slot h
   assert.equal(settled[1][0], "error"); // its handler saw the close signal abort
   for (const [kind, error] of settled.slice(2)) {
     assert.equal(kind, "error");
-    assert.ok(error instanceof PoolClosedError);
+    assert.ok(error instanceof DispatcherClosedError);
   }
   assert.deepEqual(gates.map((g) => g.req), [1, 2]);
   assert.equal(dispatcher.metrics()[0].inflight, 0);

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { Pool } from "../../mod.ts";
+import { isNetworkError, Pool, type PoolEvent } from "../../mod.ts";
 import { serve } from "./_server.ts";
 
 Deno.test("Pool dedupe shares one request among identical GETs in flight", async () => {
@@ -180,5 +180,31 @@ Deno.test("Pool dedupe ends every scenario exactly as without it", async () => {
     for (const [key, value] of Object.entries(expected[name] ?? {})) {
       assert.deepEqual(plain[key], value, `${name}: ${key}`);
     }
+  }
+});
+
+Deno.test("Pool dedupe reports each caller's failure with the attempts the shared request made", async () => {
+  // A port nothing listens on: every attempt is a network error.
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  listener.close();
+  const errors: PoolEvent[] = [];
+  const pool = new Pool({
+    baseUrl: `http://127.0.0.1:${port}`,
+    dedupe: true,
+    retry: { attempts: 2, baseDelayMs: 1, maxDelayMs: 5 },
+    onEvent: (e) => e.type === "error" && errors.push(e),
+  });
+  try {
+    const settled = await Promise.allSettled([pool.fetch("/x"), pool.getJson("/x")]);
+    for (const result of settled) {
+      assert.equal(result.status, "rejected");
+      assert.ok(isNetworkError(result.reason));
+    }
+    assert.equal(errors.length, 2);
+    assert.notEqual(errors[0].id, errors[1].id);
+    assert.deepEqual(errors.map((e) => e.attempt), [2, 2]);
+  } finally {
+    await pool.close();
   }
 });

@@ -1,0 +1,177 @@
+// The requests of one pool, from `pool.fetch()` to the final answer: each is prepared, given
+// its own signal (the caller's, the total timeout, close()'s deadline), run through the retry
+// loop (or coalesced with an identical GET in flight), counted and reported. Also the pool's
+// closing: no new request, the pending ones drained, or aborted at a deadline.
+
+import { Deadline } from "../core/deadline.ts";
+import { PoolClosedError, TimeoutError } from "../core/errors.ts";
+import { clearLongTimeout, setLongTimeout } from "../core/timer.ts";
+import { integer } from "../core/validate.ts";
+import { readBuffered } from "./_body_readers.ts";
+import { type BodyReader, type Call, emit, type LoopContext, type Outcome } from "./_call.ts";
+import { Coalescer } from "./_dedupe.ts";
+import type { PoolSetup } from "./_pool_setup.ts";
+import { prepare, type Prepared, redact } from "./_prepare.ts";
+import { type BufferedResponse, replay } from "./_response_body.ts";
+import { resolveRetry } from "./_retry.ts";
+import { runAttempts } from "./_retry_loop.ts";
+import type { PoolRequestInit } from "./pool_options.ts";
+
+export class PoolRequests {
+  readonly #loop: LoopContext;
+  readonly #setup: PoolSetup;
+  readonly #coalescer: Coalescer<Outcome> | undefined;
+  /** The total deadline of every pending request, aborted when close() passes its deadline. */
+  readonly #pending = new Set<Deadline>();
+  #nextId = 0;
+  #closed = false;
+  #drained: (() => void) | undefined;
+  #drainedPromise: Promise<void> | undefined;
+
+  constructor(setup: PoolSetup) {
+    this.#setup = setup;
+    this.#loop = setup.loop;
+    this.#coalescer = setup.dedupe ? new Coalescer<Outcome>() : undefined;
+  }
+
+  /** One request: what `read` makes of its final answer, or the response when undefined. */
+  async request(
+    input: string | URL | Request,
+    init: PoolRequestInit | undefined,
+    read: BodyReader | undefined,
+  ): Promise<unknown> {
+    if (this.#closed) throw new PoolClosedError("Cannot send the request as the pool is closed");
+    const stats = this.#loop.stats;
+    const started = this.#loop.clock.now();
+    stats.pending++;
+    let ok = false;
+    let total: Deadline | undefined;
+    try {
+      const s = this.#setup;
+      const pending = prepare(input, init, s.origins, s.headers, s.publicHeaders);
+      const p = pending instanceof Promise ? await pending : pending;
+      const totalMs = init?.totalTimeoutMs ?? s.totalTimeoutMs;
+      total = this.#totalDeadline(p, totalMs);
+      const call = this.#call(p, init, total.signal, totalMs);
+      let outcome: Outcome;
+      try {
+        outcome = this.#coalescer !== undefined && p.method === "GET" && p.body === null
+          ? await this.#coalesced(call, read)
+          : await runAttempts(this.#loop, call, read);
+      } catch (error) {
+        outcome = { failed: true, error, attempts: 0 };
+      }
+      if (outcome.failed) throw this.#failed(call, outcome);
+      ok = !(outcome.value instanceof Response) || outcome.value.status < 400;
+      return outcome.value;
+    } finally {
+      if (total !== undefined) {
+        total.dispose();
+        this.#pending.delete(total);
+      }
+      stats.record(ok, this.#loop.clock.now() - started);
+      if (--stats.pending === 0 && this.#drained !== undefined) this.#drained();
+    }
+  }
+
+  /**
+   * Refuses new requests, waits for the pending ones (aborting them with a PoolClosedError at
+   * `deadlineMs`), then closes the dispatcher.
+   */
+  async close(deadlineMs: number): Promise<void> {
+    this.#closed = true;
+    if (this.#loop.stats.pending > 0) {
+      const drained = this.#drainedPromise ??= new Promise<void>((resolve) =>
+        this.#drained = resolve
+      );
+      const timer = deadlineMs === Infinity
+        ? undefined
+        : setLongTimeout(() => this.#abortPending(deadlineMs), deadlineMs);
+      try {
+        await drained;
+      } finally {
+        clearLongTimeout(timer);
+      }
+    }
+    await this.#loop.dispatcher.close();
+  }
+
+  #abortPending(deadlineMs: number): void {
+    const reason = new PoolClosedError(
+      `Cannot finish the request as the pool closed past its deadline (${deadlineMs} ms)`,
+    );
+    for (const deadline of this.#pending) deadline.abort(reason);
+  }
+
+  /** The request's own signal: the caller's, the total timeout and close()'s deadline abort it. */
+  #totalDeadline(p: Prepared, totalMs: number): Deadline {
+    const total = new Deadline(p.signal);
+    this.#pending.add(total);
+    total.start(totalMs, () =>
+      new TimeoutError(
+        `${p.method} ${redact(p.url)} timed out after ${totalMs} ms in all`,
+        totalMs,
+      ));
+    return total;
+  }
+
+  #call(
+    p: Prepared,
+    init: PoolRequestInit | undefined,
+    signal: AbortSignal,
+    totalMs: number,
+  ): Call {
+    const s = this.#setup;
+    return {
+      id: ++this.#nextId,
+      p,
+      policy: init?.retry === undefined
+        ? s.retry
+        : resolveRetry("Pool request", init.retry, s.retry),
+      timeoutMs: init?.timeoutMs ?? s.timeoutMs,
+      maxBodyBytes: init?.maxBodyBytes === undefined
+        ? s.maxBodyBytes
+        : integer("Pool", "maxBodyBytes", init.maxBodyBytes, 0),
+      session: init?.session,
+      signal,
+      giveUpAt: totalMs === Infinity ? Infinity : performance.now() + totalMs,
+    };
+  }
+
+  /** Reports a failed request, with the attempts it took; returns its error. */
+  #failed(call: Call, outcome: Outcome & { failed: true }): unknown {
+    if (this.#loop.onEvent !== undefined) {
+      emit(this.#loop, call, outcome.attempts, { type: "error", error: outcome.error as Error });
+    }
+    return outcome.error;
+  }
+
+  // The shared request runs the same retry loop as any other, reading the answer whole (so a
+  // body that breaks off is retried and the timeouts cover it); each caller then reads its own
+  // copy as the loop would have, with the attempts the shared request made.
+  async #coalesced(c: Call, read: BodyReader | undefined): Promise<Outcome> {
+    const shared = await this.#coalescer!.run(
+      dedupeKey(c),
+      c.signal,
+      (signal) => runAttempts(this.#loop, { ...c, signal }, readBuffered),
+    );
+    if (shared.failed) return shared;
+    const attempts = shared.attempts;
+    const response = replay(shared.value as BufferedResponse);
+    if (read === undefined) return { failed: false, value: response, attempts };
+    try {
+      const value = await read(response, { call: c, signal: undefined, attempts });
+      return { failed: false, value, attempts };
+    } catch (error) {
+      return { failed: true, error, attempts };
+    }
+  }
+}
+
+function dedupeKey(c: Call): string {
+  const p = c.p;
+  // Requests that read under different limits do not share an answer.
+  let key = `${c.maxBodyBytes} ${p.url}`;
+  p.headers?.forEach((value, name) => (key += `\n${name}:${value}`));
+  return key;
+}
