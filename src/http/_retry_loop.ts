@@ -3,7 +3,7 @@
 
 import type { Clock } from "../core/clock.ts";
 import type { Dispatcher } from "../dispatch/dispatcher.ts";
-import type { AttemptJob } from "./_attempt.ts";
+import type { AttemptEvent, AttemptJob } from "./_attempt.ts";
 import { backoffDelay } from "./_backoff.ts";
 import { Deadline } from "../core/deadline.ts";
 import { type Prepared, redact } from "./_prepare.ts";
@@ -80,6 +80,7 @@ export async function runAttempts(ctx: LoopContext, call: Call, mode: Mode): Pro
           ), ctx.timeouts)),
       slot: undefined,
       token: undefined,
+      report: ctx.onEvent && ((event) => emit(ctx, call, event)),
     };
     if (breaker !== undefined && !breaker.allow()) {
       deadline?.dispose();
@@ -224,7 +225,8 @@ export function emit(
     | { type: "request" }
     | { type: "response"; status: number; durationMs: number }
     | { type: "retry"; reason: number | "network" | "timeout" | "unauthorized"; delayMs: number }
-    | { type: "error"; error: Error },
+    | { type: "error"; error: Error }
+    | AttemptEvent,
 ): void {
   try {
     ctx.onEvent!({
