@@ -10,7 +10,7 @@ import type { PoolEvent } from "../http/pool_events.ts";
 export type OtelSpanAttributeValue = string | number | boolean;
 
 /** Span attributes. */
-export type OtelSpanAttributes = Record<string, OtelSpanAttributeValue | undefined>;
+export type OtelSpanAttributes = Record<string, OtelSpanAttributeValue>;
 
 /** The subset of `@opentelemetry/api`'s `Span` that {@linkcode poolTracing} uses. */
 export interface OtelSpan {
@@ -132,11 +132,12 @@ export function poolTracing(
           span.setAttribute("fluxpool.rate_limit.source", event.source);
         }
         if (!event.allowed) {
-          span.addEvent("fluxpool.rate_limit.wait", {
+          const attributes: OtelSpanAttributes = {
             "fluxpool.rate_limit.retry_after_ms": event.retryAfterMs,
             "fluxpool.rate_limit.remaining": event.remaining,
-            "fluxpool.rate_limit.source": event.source,
-          });
+          };
+          if (event.source !== undefined) attributes["fluxpool.rate_limit.source"] = event.source;
+          span.addEvent("fluxpool.rate_limit.wait", attributes);
         }
         return;
       case "pace":

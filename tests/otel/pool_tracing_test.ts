@@ -109,6 +109,25 @@ Deno.test("poolTracing() records a network error as error.type, on every attempt
   }
 });
 
+Deno.test("poolTracing() records an attempt timeout as error.type", async () => {
+  const server = serve(async () => {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    return new Response("late");
+  });
+  const { tracer, spans } = tracing();
+  const pool = new Pool({ baseUrl: server.url, timeoutMs: 20, onEvent: poolTracing(tracer) });
+  try {
+    await assert.rejects(pool.fetch("/", { retry: false }));
+    const [span] = spans();
+    assert.equal(spans().length, 1);
+    assert.equal(span.attributes["error.type"], "TimeoutError");
+    assert.equal(span.status.code, SpanStatusCode.ERROR);
+  } finally {
+    await pool.close();
+    await server.close();
+  }
+});
+
 Deno.test("poolTracing() shows a limiter wait and the decision as attributes", async () => {
   const server = serve(() => new Response("ok"));
   const { tracer, spans } = tracing();
@@ -213,8 +232,7 @@ Deno.test("Pool onEvent reports limiter decisions and pacing holds", async () =>
     await (await pool.fetch("/")).text();
     await (await pool.fetch("/")).text();
     const waits = events.filter((e) => e.type === "limit" || e.type === "pace");
-    const [first, denied, allowed, pace] = waits;
-    assert.equal(waits.length, 4, JSON.stringify(waits));
+    const [first, ...second] = waits;
     assert.deepEqual({ ...first, at: 0 }, {
       type: "limit",
       id: 1,
@@ -227,9 +245,15 @@ Deno.test("Pool onEvent reports limiter decisions and pacing holds", async () =>
       retryAfterMs: 0,
       source: undefined,
     });
-    assert.equal(denied.type === "limit" && !denied.allowed && denied.retryAfterMs > 0, true);
-    assert.equal(allowed.type === "limit" && allowed.allowed, true);
-    assert.equal(pace.type === "pace" && pace.id === 2 && pace.waitMs > 0, true);
+    // Denied (a timer may fire a little early and be denied again), then allowed, then held.
+    const types = second.map((e) => e.type === "limit" ? e.allowed : e.type);
+    assert.equal(types[0], false, JSON.stringify(waits));
+    assert.deepEqual(types.slice(-2), [true, "pace"], JSON.stringify(waits));
+    assert.ok(second.every((e) => e.id === 2));
+    const denied = second[0];
+    assert.ok(denied.type === "limit" && denied.retryAfterMs > 0 && denied.retryAfterMs <= 50);
+    const pace = second.at(-1)!;
+    assert.ok(pace.type === "pace" && pace.waitMs > 0, JSON.stringify(pace));
   } finally {
     await pool.close();
     await server.close();
@@ -256,4 +280,44 @@ Deno.test("Pool without onEvent records no span, even with a global tracer provi
     await pool.close();
     await server.close();
   }
+});
+
+Deno.test("poolTracing() records a method outside knownMethods as _OTHER", async () => {
+  const server = serve(() => new Response("ok"));
+  const { tracer, spans } = tracing();
+  const pool = new Pool({ baseUrl: server.url, onEvent: poolTracing(tracer) });
+  const custom = new Pool({
+    baseUrl: server.url,
+    onEvent: poolTracing(tracer, { knownMethods: ["PURGE"] }),
+  });
+  try {
+    await (await pool.fetch("/", { method: "PURGE" })).text();
+    await (await custom.fetch("/", { method: "PURGE" })).text();
+    const [other, known] = spans();
+    assert.equal(other.name, "HTTP");
+    assert.equal(other.attributes["http.request.method"], "_OTHER");
+    assert.equal(other.attributes["http.request.method_original"], "PURGE");
+    assert.equal(known.name, "PURGE");
+    assert.equal(known.attributes["http.request.method_original"], undefined);
+  } finally {
+    await pool.close();
+    await custom.close();
+    await server.close();
+  }
+});
+
+Deno.test("poolTracing() refuses a tracer without startSpan and bad knownMethods", () => {
+  assert.throws(
+    () => poolTracing({} as OtelTracer),
+    new TypeError(
+      "Cannot create poolTracing as 'tracer' must have a startSpan() method: received object",
+    ),
+  );
+  const { tracer } = tracing();
+  assert.throws(
+    () => poolTracing(tracer, { knownMethods: "GET" as unknown as string[] }),
+    new TypeError(
+      "Cannot create poolTracing as 'knownMethods' must be an array of strings: received string",
+    ),
+  );
 });
