@@ -102,6 +102,8 @@ export {
   type PoolErrorEvent,
   type PoolEvent,
   type PoolEventBase,
+  type PoolLimitEvent,
+  type PoolPaceEvent,
   type PoolRequestEvent,
   type PoolResponseEvent,
   type PoolRetryEvent,

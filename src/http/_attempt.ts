@@ -11,6 +11,19 @@ import { sleep } from "../core/timer.ts";
 import { isSameOrigin, originOf } from "../core/url.ts";
 import type { PoolRateLimiter } from "./pool_options.ts";
 import type { ServerPacer } from "./server_pacer.ts";
+import type { Clock } from "../core/clock.ts";
+import type { DecisionSource } from "../limiter/metrics.ts";
+
+/** What an attempt reports while it waits to be sent: limiter decisions and pacing holds. */
+export type AttemptEvent =
+  | {
+    type: "limit";
+    allowed: boolean;
+    remaining: number;
+    retryAfterMs: number;
+    source: DecisionSource | undefined;
+  }
+  | { type: "pace"; waitMs: number };
 
 /** What every attempt of a pool shares. */
 export interface AttemptSettings {
@@ -23,6 +36,8 @@ export interface AttemptSettings {
   limiter: PoolRateLimiter | undefined;
   pacer: ServerPacer | undefined;
   maxRedirects: number;
+  /** Times pacing holds for `report`. */
+  clock: Clock;
 }
 
 /** One attempt's input. */
@@ -32,6 +47,8 @@ export interface AttemptJob {
   readonly signal: AbortSignal | undefined;
   /** Called when the attempt leaves the queue, to arm its timeout. */
   readonly onStart: (() => void) | undefined;
+  /** Set only when the pool has `onEvent`, so that an unobserved attempt pays nothing. */
+  readonly report: ((event: AttemptEvent) => void) | undefined;
 }
 
 /** What an attempt learned: the answer, and the credential it sent (for a 401 refresh). */
@@ -62,10 +79,10 @@ export async function sendAttempt(s: AttemptSettings, job: AttemptJob): Promise<
     (base !== undefined && isSameOrigin(p.url, base) ? base : originOf(p.url)!);
   if (slot !== undefined) slot.inflight++;
   try {
-    if (s.limiter !== undefined) await waitForLimit(s.limiter, key, signal);
+    if (s.limiter !== undefined) await waitForLimit(s.limiter, key, signal, job.report);
     const release = s.pacer === undefined
       ? undefined
-      : (s.pacer.tryAcquire(key, signal) ?? await s.pacer.acquire(key, signal));
+      : (s.pacer.tryAcquire(key, signal) ?? await hold(s.pacer, s.clock, key, signal, job.report));
     try {
       return { response: await follow(s, p, headers, key, signal), slot, token };
     } finally {
@@ -80,11 +97,32 @@ async function waitForLimit(
   limiter: PoolRateLimiter,
   key: string,
   signal: AbortSignal | undefined,
+  report: AttemptJob["report"],
 ): Promise<void> {
   for (;;) {
     const pending = limiter.check(key, 1);
     const decision = pending instanceof Promise ? await pending : pending;
+    if (report !== undefined) {
+      const { allowed, remaining, retryAfterMs } = decision;
+      const source = (decision as { source?: DecisionSource }).source;
+      report({ type: "limit", allowed, remaining, retryAfterMs, source });
+    }
     if (decision.allowed) return;
     await sleep(decision.retryAfterMs, signal);
   }
+}
+
+/** Waits for the server's pace, reporting how long it held the attempt. */
+async function hold(
+  pacer: ServerPacer,
+  clock: Clock,
+  key: string,
+  signal: AbortSignal | undefined,
+  report: AttemptJob["report"],
+): Promise<() => void> {
+  if (report === undefined) return await pacer.acquire(key, signal);
+  const start = clock.now();
+  const release = await pacer.acquire(key, signal);
+  report({ type: "pace", waitMs: clock.now() - start });
+  return release;
 }

@@ -2,6 +2,7 @@
 // shares (LoopContext), how its final answer is read (BodyReader), how it ends (Outcome), and
 // its events.
 
+import type { AttemptEvent } from "./_attempt.ts";
 import type { Clock } from "../core/clock.ts";
 import type { Dispatcher } from "../dispatch/dispatcher.ts";
 import type { AttemptJob, AttemptResult } from "./_attempt.ts";
@@ -67,7 +68,8 @@ export type LoopEvent =
   | { type: "request" }
   | { type: "response"; status: number; durationMs: number }
   | { type: "retry"; reason: RetryReason; delayMs: number }
-  | { type: "error"; error: Error };
+  | { type: "error"; error: Error }
+  | AttemptEvent;
 
 /** Reports `event` of attempt `attempt` of `call`; a failing hook does not fail the request. */
 export function emit(ctx: LoopContext, call: Call, attempt: number, event: LoopEvent): void {

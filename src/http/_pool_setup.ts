@@ -127,6 +127,7 @@ export function setupPool(options: PoolOptions): PoolSetup {
     limiter,
     pacer: serverPacing ? new ServerPacer({ clock }) : undefined,
     maxRedirects: integer("Pool", "maxRedirects", maxRedirects, 0),
+    clock,
   };
   const loop: LoopContext = {
     dispatcher: new Dispatcher<AttemptJob, AttemptResult>(

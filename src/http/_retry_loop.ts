@@ -115,6 +115,7 @@ class RequestLoop implements RetryState {
       p: call.p,
       signal: deadline?.signal ?? call.signal,
       onStart: deadline && (() => this.#arm(deadline, n)),
+      report: ctx.onEvent && ((event) => this.#emit(event)),
     };
   }
 

@@ -5,6 +5,8 @@
  * @module
  */
 
+import type { DecisionSource } from "../limiter/metrics.ts";
+
 /** Fields every pool event has. */
 export interface PoolEventBase {
   /** The request's number, unique within the pool; all events of one request share it. */
@@ -53,5 +55,42 @@ export interface PoolErrorEvent extends PoolEventBase {
   readonly error: Error;
 }
 
+/**
+ * The pool's client-side limiter (`rateLimit`) decided for an attempt, before it is sent. A
+ * denied decision is followed by a wait of `retryAfterMs` and a new decision, with its own event.
+ */
+export interface PoolLimitEvent extends PoolEventBase {
+  /** The event kind. */
+  readonly type: "limit";
+  /** Whether the attempt may go on now. */
+  readonly allowed: boolean;
+  /** Requests still allowed right after this decision. */
+  readonly remaining: number;
+  /** 0 when allowed; else how long the attempt waits before asking again, in ms. */
+  readonly retryAfterMs: number;
+  /**
+   * Where a `DistributedLimiter`'s decision came from (`"fallback"`: the store failed and
+   * `onStoreError` decided); `undefined` for other limiters.
+   */
+  readonly source: DecisionSource | undefined;
+}
+
+/**
+ * Server pacing held an attempt back (what the server said about its limits) for `waitMs`;
+ * reported when the hold ends, only for attempts that had to wait.
+ */
+export interface PoolPaceEvent extends PoolEventBase {
+  /** The event kind. */
+  readonly type: "pace";
+  /** How long the attempt was held, in ms (the pool's clock). */
+  readonly waitMs: number;
+}
+
 /** Any event a {@linkcode Pool} reports. */
-export type PoolEvent = PoolRequestEvent | PoolResponseEvent | PoolRetryEvent | PoolErrorEvent;
+export type PoolEvent =
+  | PoolRequestEvent
+  | PoolResponseEvent
+  | PoolRetryEvent
+  | PoolErrorEvent
+  | PoolLimitEvent
+  | PoolPaceEvent;

@@ -1,7 +1,8 @@
 /**
- * OpenTelemetry metrics for fluxpool limiters. The `Meter` is typed structurally, so this module
- * imports nothing: install `@opentelemetry/api` in your application and pass
- * `metrics.getMeter("fluxpool")` to {@linkcode OpenTelemetryMetrics}.
+ * OpenTelemetry for fluxpool: metrics for limiters ({@linkcode OpenTelemetryMetrics}) and spans
+ * for a pool's requests ({@linkcode poolTracing}). The `Meter` and `Tracer` are typed
+ * structurally, so this module imports nothing: install `@opentelemetry/api` in your
+ * application and pass `metrics.getMeter("fluxpool")` or `trace.getTracer("fluxpool")`.
  *
  * @example Count decisions with any Meter
  * ```ts
@@ -24,3 +25,4 @@
  */
 
 export * from "../metrics/otel_metrics.ts";
+export * from "./pool_tracing.ts";

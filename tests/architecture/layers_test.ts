@@ -13,7 +13,7 @@ const LAYERS: Record<string, readonly string[]> = {
   metrics: ["core", "limiter"],
   http: ["core", "limiter", "dispatch", "paginate"],
   hono: ["core", "limiter"],
-  otel: ["core", "limiter", "metrics"],
+  otel: ["core", "limiter", "metrics", "http"],
 };
 
 const root = new URL("../../src/", import.meta.url);
