@@ -4,8 +4,15 @@
 
 const SECRET_PARAM_NAMES = "access_token|refresh_token|id_token|token|api_key|apikey|api-key|key|" +
   "client_secret|secret|password|passwd|sig|signature|x-amz-signature|x-amz-credential|" +
-  "x-amz-security-token|x-goog-signature|x-goog-credential";
-const SECRET_PARAMS = new RegExp(`([?&](?:${SECRET_PARAM_NAMES})=)([^&#]*)`, "gi");
+  "x-amz-security-token|x-goog-signature|x-goog-credential|private_token|auth_token|oauth_token|" +
+  "session|sessionid|session_id";
+// Also any name that ends in `_`, `-` or `.` and then token, secret, key, password or signature
+// (`gitlab_private_token`,
+// `my-api-key` …), and the same pairs in a fragment (`#access_token=` of OAuth implicit flows).
+const SECRET_PARAMS = new RegExp(
+  `([?&#](?:${SECRET_PARAM_NAMES}|[\\w.-]*[_.-](?:token|secret|key|password|signature))=)([^&#]*)`,
+  "gi",
+);
 const MASK = "***";
 
 /** The URL without user info or credential query values, for errors and events. */
@@ -21,7 +28,7 @@ export function redact(url: string): string {
       // Not a URL: leave it to the query rule below.
     }
   }
-  return out.includes("?") ? out.replace(SECRET_PARAMS, `$1${MASK}`) : out;
+  return out.includes("?") || out.includes("#") ? out.replace(SECRET_PARAMS, `$1${MASK}`) : out;
 }
 
 /**
@@ -50,7 +57,7 @@ function secretsOf(url: string): [string, string][] {
       // Not a URL: no user info to find.
     }
   }
-  if (url.includes("?")) {
+  if (url.includes("?") || url.includes("#")) {
     for (const match of url.matchAll(SECRET_PARAMS)) {
       if (match[2] !== "") add(match[0].slice(1), `${match[1].slice(1)}${MASK}`);
     }

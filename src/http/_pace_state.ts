@@ -67,7 +67,8 @@ export function paceDelay(state: PaceState, now: number, limits: PaceLimits): nu
         state.probing = true;
       } else {
         budget.remaining = budget.quota - unanswered(state);
-        budget.until = now + (budget.windowMs ?? limits.fallbackWindowMs);
+        // Bounded like every hold a server asks for: a year-long `w` renews at most maxHoldMs.
+        budget.until = now + Math.min(budget.windowMs ?? limits.fallbackWindowMs, limits.maxHoldMs);
       }
     } else if (budget.remaining < 1) {
       wait = Math.max(wait, budget.until - now);

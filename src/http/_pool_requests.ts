@@ -55,7 +55,10 @@ export class PoolRequests {
       const call = this.#call(p, init, total.signal, totalMs);
       let outcome: Outcome;
       try {
-        outcome = this.#coalescer !== undefined && p.method === "GET" && p.body === null
+        // Only requests that differ in nothing but their caller share an answer: a redirect
+        // mode or any fetch option passed through (a client, a cache mode …) keeps its own.
+        outcome = this.#coalescer !== undefined && p.method === "GET" && p.body === null &&
+            p.redirect === "follow" && p.extra === undefined
           ? await this.#coalesced(call, read)
           : await runAttempts(this.#loop, call, read);
       } catch (error) {

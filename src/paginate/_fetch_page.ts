@@ -5,6 +5,7 @@ import type { PaginationStrategy, ParsedPage } from "./strategy.ts";
 import type { PageFetcher, PageFetchInit } from "./paginate.ts";
 import { readExcerpt, readText } from "./_read_body.ts";
 import { isHttpUrl } from "../core/url.ts";
+import { redact, scrubError } from "../core/url_redaction.ts";
 
 /** What a page load needs besides the URL. */
 export interface LoadContext {
@@ -23,7 +24,8 @@ export async function fetchPage(
   signal: AbortSignal,
 ): Promise<ParsedPage> {
   const url = target.url;
-  const where = { page: index + 1, url: url.href };
+  // Errors show the URL without credentials (user info, token parameters); the page keeps it.
+  const where = { page: index + 1, url: redact(url.href) };
   const init: PageFetchInit = { signal, maxBytes: context.maxPageBytes };
   if (target.headers !== undefined) init.headers = { ...target.headers };
   if (context.session !== undefined) init.session = context.session;
@@ -32,9 +34,10 @@ export async function fetchPage(
     response = await context.fetcher(url.href, init);
   } catch (error) {
     signal.throwIfAborted();
-    throw new PaginationError(`Cannot fetch page ${where.page} (${url.href}): ${message(error)}`, {
+    const cause = scrubError(error, url.href);
+    throw new PaginationError(`Cannot fetch page ${where.page} (${where.url}): ${message(cause)}`, {
       ...where,
-      cause: error,
+      cause,
     });
   }
   if (signal.aborted) {
@@ -47,9 +50,10 @@ export async function fetchPage(
     text = await readText(response, context.maxPageBytes, signal);
   } catch (error) {
     signal.throwIfAborted();
-    throw new PaginationError(`Cannot read page ${where.page} (${url.href}): ${message(error)}`, {
+    const cause = scrubError(error, url.href);
+    throw new PaginationError(`Cannot read page ${where.page} (${where.url}): ${message(cause)}`, {
       ...where,
-      cause: error,
+      cause,
     });
   }
   return parse(context, index, retrieved(response, url), response, text);
@@ -92,9 +96,10 @@ export function malformed(error: unknown, index: number, url: URL): PaginationEr
   const reason = error instanceof SyntaxError && /JSON/.test(error.message)
     ? `it is not JSON (${error.message})`
     : message(error);
-  return new PaginationError(`Page ${index + 1} (${url.href}) is malformed: ${reason}`, {
+  const shown = redact(url.href);
+  return new PaginationError(`Page ${index + 1} (${shown}) is malformed: ${reason}`, {
     page: index + 1,
-    url: url.href,
+    url: shown,
     cause: error,
   });
 }

@@ -1,6 +1,7 @@
 // The scheduler behind paginate() and pages(): a window of at most `prefetch` pages that are in
 // flight or fetched but not yet handed out. Pages are processed (totals, next requests) in page
 // order as they arrive and handed out in page order when the consumer pulls.
+import { redact } from "../core/url_redaction.ts";
 import { PaginationError } from "../core/errors.ts";
 import type { PaginationStrategy, ParsedPage } from "./strategy.ts";
 import type { PaginationCheckpoint } from "./checkpoint.ts";
@@ -119,7 +120,7 @@ export class PageEngine {
     const skipped = Math.min(this.#skip, page.items.length);
     this.#skip = 0;
     if (skipped > 0) page = { ...page, items: page.items.slice(skipped) };
-    const room = this.#options.maxItems - this.#items;
+    const room = Math.max(0, this.#options.maxItems - this.#items);
     const whole = page.items.length <= room;
     if (page.items.length >= room) {
       if (!whole) page = { ...page, items: page.items.slice(0, room) };
@@ -195,11 +196,12 @@ export class PageEngine {
   #visit(target: Target, index: number): void {
     const earlier = this.#cycles.visit(targetKey(target), index);
     if (earlier !== undefined) {
+      const shown = redact(target.url.href);
       throw new PaginationError(
-        `Cannot request page ${index + 1} (${target.url.href}): it repeats page ${
+        `Cannot request page ${index + 1} (${shown}): it repeats page ${
           earlier + 1
         }, so the next links or cursors form a cycle`,
-        { page: index + 1, url: target.url.href },
+        { page: index + 1, url: shown },
       );
     }
   }

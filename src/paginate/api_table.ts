@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { redact } from "../core/url_redaction.ts";
 import { HTTP_ERROR_BODY_LIMIT, HttpError, PaginationError } from "../core/errors.ts";
 import { fail, integer, invalid } from "../core/validate.ts";
 import {
@@ -170,8 +171,10 @@ export class ApiTable<E> {
     for await (const entity of iterate(this.#entities(signal, this.#maxItems + 1))) {
       if (all.length === this.#maxItems) {
         throw new PaginationError(
-          `Cannot list ${this.#url.href} as it has more than maxItems (${this.#maxItems}) entities; use stream() or raise maxItems`,
-          { url: this.#url.href },
+          `Cannot list ${
+            redact(this.#url.href)
+          } as it has more than maxItems (${this.#maxItems}) entities; use stream() or raise maxItems`,
+          { url: redact(this.#url.href) },
         );
       }
       all.push(entity);
@@ -301,7 +304,7 @@ export class ApiTable<E> {
       throw new HttpError({
         status: response.status,
         statusText: response.statusText,
-        url: url.href,
+        url: redact(url.href),
         method: "GET",
         attempts: 1,
         body,
@@ -312,8 +315,8 @@ export class ApiTable<E> {
     try {
       return JSON.parse(text);
     } catch (error) {
-      throw new PaginationError(`Cannot read ${url.href} as it is not JSON`, {
-        url: url.href,
+      throw new PaginationError(`Cannot read ${redact(url.href)} as it is not JSON`, {
+        url: redact(url.href),
         cause: error,
       });
     }
