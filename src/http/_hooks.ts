@@ -11,7 +11,6 @@ import type {
   BeforeRequestHook,
   BeforeRetryHook,
   BeforeRetryState,
-  PoolHooks,
 } from "./hooks.ts";
 import type { PoolRequestInit } from "./pool_options.ts";
 import { discard } from "./_response_body.ts";

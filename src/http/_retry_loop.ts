@@ -136,7 +136,7 @@ class RequestLoop implements RetryState {
     signal: AbortSignal | undefined,
   ): unknown {
     const ctx = this.#ctx;
-    const { response, slot, token } = result;
+    const { response, slot } = result;
     const status = response.status;
     if (ctx.onEvent !== undefined) {
       this.#emit({ type: "response", status, durationMs: ctx.clock.now() - this.#sent });
