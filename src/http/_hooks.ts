@@ -85,15 +85,18 @@ export function mergeHooks(pool: HookSet | undefined, own: unknown): HookSet | u
   };
 }
 
-/** `p` as a `Request` for the hooks (its headers never hold the pool's credentials). */
-export function toRequest(p: Prepared): Request {
+/**
+ * `p` as a `Request` for the hooks (its headers never hold the pool's credentials), whose signal
+ * follows the request's own.
+ */
+export function toRequest(p: Prepared, signal: AbortSignal): Request {
   const hasBody = p.body !== null && p.method !== "GET" && p.method !== "HEAD";
   return new Request(p.url, {
     method: p.method,
     headers: p.headers,
     body: hasBody ? p.body : undefined,
     redirect: p.redirect,
-    signal: p.signal,
+    signal,
     ...(hasBody && !p.replayable ? { duplex: "half" } : {}),
   } as RequestInit);
 }
@@ -104,14 +107,18 @@ export interface BeforeRequestResult {
   readonly response: Response | undefined;
 }
 
-/** Runs `beforeRequest` in order, each on the request the previous one left. */
+/**
+ * Runs `beforeRequest` in order, each on the request the previous one left; `signal` (the
+ * request's own: caller, total timeout, close()'s deadline) stops waiting on a hook.
+ */
 export async function runBeforeRequest(
   set: HookSet,
   request: Request,
   init: PoolRequestInit | undefined,
+  signal: AbortSignal,
 ): Promise<BeforeRequestResult> {
   for (const hook of set.beforeRequest!) {
-    const out = await hook(request, init ?? EMPTY_INIT);
+    const out = await untilAborted(hook(request, init ?? EMPTY_INIT), signal);
     if (out instanceof Response) return { request, response: out };
     if (out instanceof Request) request = out;
   }
@@ -138,14 +145,22 @@ export function dropCarriedCredentials(
   }
 }
 
-/** Runs `afterResponse` in order; returns the answer to use. Throws a HookFailure. */
-export async function runAfterResponse(view: HookView, response: Response): Promise<Response> {
+/**
+ * Runs `afterResponse` in order; returns the answer to use. Throws a HookFailure, or the
+ * attempt's abort reason when `signal` aborts first (the attempt's deadline covers its hooks).
+ */
+export async function runAfterResponse(
+  view: HookView,
+  response: Response,
+  signal: AbortSignal | undefined,
+): Promise<Response> {
   for (const hook of view.set.afterResponse!) {
     let out: Response | void;
     try {
-      out = await hook(view.request, view.init, response);
+      out = await untilAborted(hook(view.request, view.init, response), signal);
     } catch (error) {
       await discard(response);
+      if (signal?.aborted && error === signal.reason) throw error;
       throw new HookFailure(error);
     }
     if (out instanceof Response && out !== response) {
@@ -160,19 +175,24 @@ export async function runAfterResponse(view: HookView, response: Response): Prom
 export async function runBeforeRetry(
   view: HookView,
   state: Omit<BeforeRetryState, "request" | "init">,
+  signal: AbortSignal | undefined,
 ): Promise<boolean> {
   const full = { ...state, request: view.request, init: view.init };
   for (const hook of view.set.beforeRetry!) {
     try {
-      if (await hook(full) === false) return false;
+      if (await untilAborted(hook(full), signal) === false) return false;
     } catch (error) {
+      if (signal?.aborted && error === signal.reason) throw error;
       throw new HookFailure(error);
     }
   }
   return true;
 }
 
-/** Runs `beforeError` in order; returns the error to reject with. */
+/**
+ * Runs `beforeError` in order; returns the error to reject with. Not raced against the request's
+ * signal: the error may be that signal's own reason, and it should reach the hooks.
+ */
 export async function runBeforeError(view: HookView, error: unknown): Promise<unknown> {
   for (const hook of view.set.beforeError!) {
     const out = await hook(error, view.request);
@@ -188,4 +208,19 @@ export function hookView(
   init: PoolRequestInit | undefined,
 ): HookView {
   return { set, request, init: init ?? EMPTY_INIT };
+}
+
+/** `value`, or a rejection with `signal`'s reason when it aborts before a promise settles. */
+function untilAborted<T>(value: T | Promise<T>, signal: AbortSignal | undefined): T | Promise<T> {
+  if (!(value instanceof Promise) || signal === undefined) return value;
+  if (signal.aborted) {
+    // A hook left behind may still reject: that must not surface as an unhandled rejection.
+    value.catch(() => {});
+    return Promise.reject(signal.reason);
+  }
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+    value.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
+  });
 }

@@ -65,11 +65,13 @@ export class PoolRequests {
       const poolHeaders = hooks === undefined ? s.headers : s.publicHeaders;
       const pending = prepare(input, init, s.origins, poolHeaders, s.publicHeaders);
       let p = pending instanceof Promise ? await pending : pending;
-      let view: HookView | undefined;
-      let answer: Response | undefined;
-      if (hooks !== undefined) ({ p, view, answer } = await this.#beforeRequest(hooks, p, init));
       const totalMs = init?.totalTimeoutMs ?? s.totalTimeoutMs;
       total = this.#totalDeadline(p, totalMs);
+      let view: HookView | undefined;
+      let answer: Response | undefined;
+      if (hooks !== undefined) {
+        ({ p, view, answer } = await this.#beforeRequest(hooks, p, init, total.signal));
+      }
       const call = this.#call(p, init, total.signal, totalMs, view);
       let outcome: Outcome;
       try {
@@ -134,12 +136,13 @@ export class PoolRequests {
     hooks: HookSet,
     p: Prepared,
     init: PoolRequestInit | undefined,
+    signal: AbortSignal,
   ): Promise<{ p: Prepared; view: HookView; answer: Response | undefined }> {
     const s = this.#setup;
-    let request = toRequest(p);
+    let request = toRequest(p, signal);
     let answer: Response | undefined;
     if (hooks.beforeRequest !== undefined) {
-      ({ request, response: answer } = await runBeforeRequest(hooks, request, init));
+      ({ request, response: answer } = await runBeforeRequest(hooks, request, init, signal));
       assertHttpUrl(request.url, "the URL a beforeRequest hook set");
     }
     const view = hookView(hooks, request, init);

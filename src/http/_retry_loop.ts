@@ -158,12 +158,14 @@ class RequestLoop implements RetryState {
     signal: AbortSignal | undefined,
   ): Promise<unknown> {
     let response = result.response;
-    if (view.set.afterResponse !== undefined) response = await runAfterResponse(view, response);
+    if (view.set.afterResponse !== undefined) {
+      response = await runAfterResponse(view, response, signal);
+    }
     let retry = retryAfterAnswer(this.#call, this, response, result.slot);
     if (retry !== undefined && view.set.beforeRetry !== undefined) {
       const state = { reason: retry.reason, response, error: undefined, retryCount: this.#attempt };
       try {
-        if (!await runBeforeRetry(view, state)) retry = undefined;
+        if (!await runBeforeRetry(view, state, this.#call.signal)) retry = undefined;
       } catch (error) {
         await discard(response);
         throw error;
@@ -244,7 +246,7 @@ class RequestLoop implements RetryState {
       error: failure,
       retryCount: this.#attempt,
     };
-    return runBeforeRetry(view, state).then((go) => {
+    return runBeforeRetry(view, state, call.signal).then((go) => {
       if (!go) throw failure;
       return retry;
     });

@@ -5,6 +5,8 @@ import {
   HttpError,
   isHttpError,
   isNetworkError,
+  isPoolClosedError,
+  isTimeoutError,
   Pool,
   type PoolEvent,
   type PoolHooks,
@@ -404,4 +406,39 @@ Deno.test("Pool.fetch() refuses a request's hooks that are not arrays of functio
     },
   );
   await pool.close();
+});
+
+Deno.test("Pool.fetch() stops waiting on a hook at the request's timeouts and close()'s deadline", async () => {
+  const server = serve(() => new Response("ok"));
+  const never = () => new Promise<void>(() => {});
+  let aborted = false;
+  const pool = new Pool({
+    baseUrl: server.url,
+    hooks: {
+      beforeRequest: [(request) => {
+        request.signal.addEventListener("abort", () => (aborted = true));
+      }],
+    },
+  });
+  try {
+    // beforeRequest runs under the total timeout, and its request's signal follows it.
+    await assert.rejects(
+      pool.fetch("/", { totalTimeoutMs: 50, hooks: { beforeRequest: [never] } }),
+      (e) => isTimeoutError(e) && e.message.includes("in all"),
+    );
+    assert.ok(aborted);
+    // afterResponse runs under the attempt's timeout.
+    await assert.rejects(
+      pool.fetch("/", { timeoutMs: 50, retry: false, hooks: { afterResponse: [never] } }),
+      (e) => isTimeoutError(e) && e.message.includes("attempt 1"),
+    );
+    // close()'s deadline ends a request held by a hook.
+    const stuck = pool.fetch("/", { hooks: { beforeRequest: [never] } });
+    await pool.close({ deadlineMs: 50 });
+    await assert.rejects(stuck, isPoolClosedError);
+    assert.equal(server.requests.length, 1);
+  } finally {
+    await pool.close();
+    await server.close();
+  }
 });
