@@ -11,6 +11,7 @@ import {
   type PoolEvent,
   type PoolHooks,
 } from "../../mod.ts";
+import { sleep } from "../../src/core/timer.ts";
 import { serve } from "./_server.ts";
 
 const SECRET = "s3cr3t-t0ken";
@@ -437,6 +438,95 @@ Deno.test("Pool.fetch() stops waiting on a hook at the request's timeouts and cl
     await pool.close({ deadlineMs: 50 });
     await assert.rejects(stuck, isPoolClosedError);
     assert.equal(server.requests.length, 1);
+  } finally {
+    await pool.close();
+    await server.close();
+  }
+});
+
+Deno.test("Pool.fetch() still refreshes its own token on a 401 under hooks, which see neither token", async () => {
+  const server = serve((req) =>
+    req.headers.get("authorization") === "Bearer t2"
+      ? new Response("ok")
+      : new Response("no", { status: 401 })
+  );
+  let issued = 0;
+  const seen: unknown[] = [];
+  const pool = new Pool({
+    baseUrl: server.url,
+    auth: { token: () => `t${++issued}` },
+    hooks: {
+      afterResponse: [(request, _init, response) => {
+        seen.push([response.status, request.headers.get("authorization")]);
+      }],
+      beforeRetry: [({ reason, request }) => {
+        seen.push([reason, request.headers.get("authorization")]);
+      }],
+    },
+  });
+  try {
+    assert.equal(await (await pool.fetch("/me")).text(), "ok");
+    assert.deepEqual(seen, [[401, null], ["unauthorized", null], [200, null]]);
+    assert.deepEqual(server.requests.map((r) => r.headers.get("authorization")), [
+      "Bearer t1",
+      "Bearer t2",
+    ]);
+  } finally {
+    await pool.close();
+    await server.close();
+  }
+});
+
+Deno.test("Pool.fetch() shares a GET under the pool's hooks with dedupe, not one with its own hooks", async () => {
+  const server = serve(async () => {
+    await sleep(20);
+    return new Response("ok");
+  });
+  let after = 0;
+  const pool = new Pool({
+    baseUrl: server.url,
+    dedupe: true,
+    hooks: { afterResponse: [() => void after++] },
+  });
+  try {
+    const texts = await Promise.all(
+      [pool.fetch("/a"), pool.fetch("/a")].map(async (r) => (await r).text()),
+    );
+    assert.deepEqual(texts, ["ok", "ok"]);
+    assert.equal(server.requests.length, 1);
+    assert.equal(after, 1);
+    const own = { hooks: { beforeRequest: [() => {}] } };
+    await Promise.all(
+      [pool.fetch("/b", own), pool.fetch("/b", own)].map(async (r) => (await r).text()),
+    );
+    assert.equal(server.requests.length, 3);
+  } finally {
+    await pool.close();
+    await server.close();
+  }
+});
+
+Deno.test("Pool.fetch() gives beforeRequest a Request input's body and the caller's init", async () => {
+  const bodies: string[] = [];
+  const server = serve(async (req) => {
+    bodies.push(await req.text());
+    return new Response("ok");
+  });
+  const inits: unknown[] = [];
+  const pool = new Pool({
+    retry: { attempts: 2, baseDelayMs: 1 },
+    hooks: {
+      beforeRequest: [async (request, init) => {
+        inits.push(init.session);
+        assert.equal(await request.clone().text(), "payload");
+      }],
+    },
+  });
+  try {
+    const input = new Request(`${server.url}/in`, { method: "PUT", body: "payload" });
+    await (await pool.fetch(input, { session: "s1" })).text();
+    assert.deepEqual(bodies, ["payload"]);
+    assert.deepEqual(inits, ["s1"]);
   } finally {
     await pool.close();
     await server.close();
