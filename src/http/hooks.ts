@@ -78,7 +78,7 @@ export type BeforeErrorHook = (
  * import assert from "node:assert/strict";
  *
  * let token = "old";
- * const pool = new Pool({
+ * const pool: Pool = new Pool({
  *   fetch: (_url, init) => Promise.resolve(
  *     new Headers(init?.headers).get("x-session") === "new"
  *       ? new Response("ok")
