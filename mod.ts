@@ -110,6 +110,14 @@ export {
 } from "./src/http/pool_events.ts";
 export { type RetryOptions } from "./src/http/retry_options.ts";
 export {
+  type AfterResponseHook,
+  type BeforeErrorHook,
+  type BeforeRequestHook,
+  type BeforeRetryHook,
+  type BeforeRetryState,
+  type PoolHooks,
+} from "./src/http/hooks.ts";
+export {
   type AuthOptions,
   type TokenProvider,
   TokenRotation,

@@ -6,6 +6,7 @@ import type { AttemptEvent } from "./_attempt.ts";
 import type { Clock } from "../core/clock.ts";
 import type { Dispatcher } from "../dispatch/dispatcher.ts";
 import type { AttemptJob, AttemptResult } from "./_attempt.ts";
+import type { HookView } from "./_hooks.ts";
 import { type Prepared, redact } from "./_prepare.ts";
 import type { RetryPolicy } from "./_retry.ts";
 import type { RetryReason } from "./_retry_rules.ts";
@@ -27,6 +28,8 @@ export interface Call {
   readonly signal: AbortSignal | undefined;
   /** performance.now() past which no retry is started, or Infinity. */
   readonly giveUpAt: number;
+  /** The request's hooks and what they see of it; undefined without hooks. */
+  readonly hooks: HookView | undefined;
 }
 
 /** What every request of a pool shares. */

@@ -10,8 +10,20 @@ import { integer } from "../core/validate.ts";
 import { readBuffered } from "./_body_readers.ts";
 import { type BodyReader, type Call, emit, type LoopContext, type Outcome } from "./_call.ts";
 import { Coalescer } from "./_dedupe.ts";
+import {
+  dropCarriedCredentials,
+  HookFailure,
+  type HookSet,
+  type HookView,
+  hookView,
+  mergeHooks,
+  runBeforeError,
+  runBeforeRequest,
+  toRequest,
+} from "./_hooks.ts";
 import type { PoolSetup } from "./_pool_setup.ts";
 import { prepare, type Prepared, redact } from "./_prepare.ts";
+import { assertHttpUrl } from "../core/url.ts";
 import { type BufferedResponse, replay } from "./_response_body.ts";
 import { resolveRetry } from "./_retry.ts";
 import { runAttempts } from "./_retry_loop.ts";
@@ -48,23 +60,36 @@ export class PoolRequests {
     let total: Deadline | undefined;
     try {
       const s = this.#setup;
-      const pending = prepare(input, init, s.origins, s.headers, s.publicHeaders);
-      const p = pending instanceof Promise ? await pending : pending;
+      const hooks = init?.hooks === undefined ? s.hooks : mergeHooks(s.hooks, init.hooks);
+      // With hooks, the pool's credential headers wait until the hooks are done.
+      const poolHeaders = hooks === undefined ? s.headers : s.publicHeaders;
+      const pending = prepare(input, init, s.origins, poolHeaders, s.publicHeaders);
+      let p = pending instanceof Promise ? await pending : pending;
       const totalMs = init?.totalTimeoutMs ?? s.totalTimeoutMs;
       total = this.#totalDeadline(p, totalMs);
-      const call = this.#call(p, init, total.signal, totalMs);
+      let view: HookView | undefined;
+      let answer: Response | undefined;
+      if (hooks !== undefined) {
+        ({ p, view, answer } = await this.#beforeRequest(hooks, p, init, total.signal));
+      }
+      const call = this.#call(p, init, total.signal, totalMs, view);
       let outcome: Outcome;
       try {
         // Only requests that differ in nothing but their caller share an answer: a redirect
-        // mode or any fetch option passed through (a client, a cache mode …) keeps its own.
-        outcome = this.#coalescer !== undefined && p.method === "GET" && p.body === null &&
-            p.redirect === "follow" && p.extra === undefined
+        // mode, any fetch option passed through (a client, a cache mode …) or hooks of its own
+        // keep their own.
+        outcome = answer !== undefined
+          ? await answered(call, answer, read)
+          : this.#coalescer !== undefined && p.method === "GET" && p.body === null &&
+              p.redirect === "follow" && p.extra === undefined && init?.hooks === undefined
           ? await this.#coalesced(call, read)
           : await runAttempts(this.#loop, call, read);
       } catch (error) {
         outcome = { failed: true, error, attempts: 0 };
       }
-      if (outcome.failed) throw this.#failed(call, outcome);
+      if (outcome.failed) {
+        throw this.#failed(call, outcome, view && await rejection(view, outcome.error));
+      }
       ok = !(outcome.value instanceof Response) || outcome.value.status < 400;
       return outcome.value;
     } finally {
@@ -106,6 +131,41 @@ export class PoolRequests {
     for (const deadline of this.#pending) deadline.abort(reason);
   }
 
+  /**
+   * Runs `beforeRequest` on the request without the pool's credentials, then prepares what the
+   * hooks left, attaching the pool's credentials only when its URL receives them.
+   */
+  async #beforeRequest(
+    hooks: HookSet,
+    p: Prepared,
+    init: PoolRequestInit | undefined,
+    signal: AbortSignal,
+  ): Promise<{ p: Prepared; view: HookView; answer: Response | undefined }> {
+    const s = this.#setup;
+    let request = toRequest(p, signal);
+    let answer: Response | undefined;
+    if (hooks.beforeRequest !== undefined) {
+      ({ request, response: answer } = await runBeforeRequest(hooks, request, init, signal));
+      assertHttpUrl(request.url, "the URL a beforeRequest hook set");
+    }
+    const view = hookView(hooks, request, init);
+    if (answer !== undefined) return { p, view, answer };
+    // The request now carries everything the caller and the hooks set.
+    const rest = {
+      ...init,
+      method: undefined,
+      headers: undefined,
+      body: undefined,
+      redirect: undefined,
+      signal: undefined,
+    };
+    const again = prepare(request, rest, s.origins, s.headers, s.publicHeaders);
+    const q = again instanceof Promise ? await again : again;
+    q.signal = p.signal;
+    dropCarriedCredentials(p, q, s.origins, s.credentialHeaders);
+    return { p: q, view, answer };
+  }
+
   /** The request's own signal: the caller's, the total timeout and close()'s deadline abort it. */
   #totalDeadline(p: Prepared, totalMs: number): Deadline {
     const total = new Deadline(p.signal);
@@ -123,6 +183,7 @@ export class PoolRequests {
     init: PoolRequestInit | undefined,
     signal: AbortSignal,
     totalMs: number,
+    hooks: HookView | undefined,
   ): Call {
     const s = this.#setup;
     return {
@@ -138,15 +199,20 @@ export class PoolRequests {
       session: init?.session,
       signal,
       giveUpAt: totalMs === Infinity ? Infinity : performance.now() + totalMs,
+      hooks,
     };
   }
 
   /** Reports a failed request, with the attempts it took; returns its error. */
-  #failed(call: Call, outcome: Outcome & { failed: true }): unknown {
+  #failed(
+    call: Call,
+    outcome: Outcome & { failed: true },
+    error: unknown = outcome.error,
+  ): unknown {
     if (this.#loop.onEvent !== undefined) {
-      emit(this.#loop, call, outcome.attempts, { type: "error", error: outcome.error as Error });
+      emit(this.#loop, call, outcome.attempts, { type: "error", error: error as Error });
     }
-    return outcome.error;
+    return error;
   }
 
   // The shared request runs the same retry loop as any other, reading the answer whole (so a
@@ -168,6 +234,32 @@ export class PoolRequests {
     } catch (error) {
       return { failed: true, error, attempts };
     }
+  }
+}
+
+/** The answer a beforeRequest hook gave, read as the loop would have read it. */
+async function answered(
+  call: Call,
+  response: Response,
+  read: BodyReader | undefined,
+): Promise<Outcome> {
+  if (read === undefined) return { failed: false, value: response, attempts: 0 };
+  try {
+    const value = await read(response, { call, signal: undefined, attempts: 0 });
+    return { failed: false, value, attempts: 0 };
+  } catch (error) {
+    return { failed: true, error, attempts: 0 };
+  }
+}
+
+/** What a request with hooks rejects with: a hook's own error, or what beforeError made. */
+async function rejection(view: HookView, error: unknown): Promise<unknown> {
+  if (error instanceof HookFailure) return error.error;
+  if (view.set.beforeError === undefined) return error;
+  try {
+    return await runBeforeError(view, error);
+  } catch (thrown) {
+    return thrown;
   }
 }
 

@@ -9,6 +9,7 @@ import { Dispatcher } from "../dispatch/dispatcher.ts";
 import { resolveOptions as checkDispatcherOptions } from "../dispatch/_options.ts";
 import { type AttemptJob, type AttemptResult, sendAttempt } from "./_attempt.ts";
 import { Credentials } from "./_credentials.ts";
+import { checkHooks, type HookSet } from "./_hooks.ts";
 import { DEFAULT_CREDENTIAL_HEADERS, OriginPolicy } from "./_origin_policy.ts";
 import {
   checkBaseUrl,
@@ -41,6 +42,10 @@ export interface PoolSetup {
   totalTimeoutMs: number;
   maxBodyBytes: number;
   dedupe: boolean;
+  /** The pool's hooks, or undefined when it has none. */
+  hooks: HookSet | undefined;
+  /** Lower-case names of the headers that carry credentials. */
+  credentialHeaders: readonly string[];
 }
 
 export function setupPool(options: PoolOptions): PoolSetup {
@@ -72,6 +77,7 @@ export function setupPool(options: PoolOptions): PoolSetup {
     dedupe = false,
     maxBodyBytes = DEFAULT_MAX_BODY_BYTES,
     circuitBreaker = false,
+    hooks,
   } = options;
   const base = checkBaseUrl(baseUrl);
   const origins = new OriginPolicy(base, checkOrigins(trustedOrigins));
@@ -113,6 +119,7 @@ export function setupPool(options: PoolOptions): PoolSetup {
   checkBoolean("serverPacing", serverPacing);
   checkBoolean("dedupe", dedupe);
   checkCircuitBreaker(circuitBreaker);
+  const hookSet = checkHooks("Pool", hooks);
   const limiter = toLimiter(rateLimit, clock);
   let recordOutcome: LoopContext["recordOutcome"];
   if (typeof (limiter as { record?: unknown })?.record === "function") {
@@ -156,6 +163,8 @@ export function setupPool(options: PoolOptions): PoolSetup {
     totalTimeoutMs: totalMs,
     maxBodyBytes: integer("Pool", "maxBodyBytes", maxBodyBytes, 0),
     dedupe: dedupe === true,
+    hooks: hookSet,
+    credentialHeaders: strip,
   };
 }
 

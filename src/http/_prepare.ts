@@ -36,6 +36,7 @@ const POOL_KEYS = new Set([
   "timeoutMs",
   "totalTimeoutMs",
   "maxBodyBytes",
+  "hooks",
 ]);
 
 /**

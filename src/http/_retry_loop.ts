@@ -16,6 +16,7 @@ import {
 import { Deadline } from "../core/deadline.ts";
 import { redact } from "./_prepare.ts";
 import { discard } from "./_response_body.ts";
+import { HookFailure, type HookView, runAfterResponse, runBeforeRetry } from "./_hooks.ts";
 import {
   isRetryable,
   isTransient,
@@ -78,6 +79,7 @@ class RequestLoop implements RetryState {
         } catch (error) {
           deadline?.dispose();
           step = this.#failed(error, deadline);
+          if (step instanceof Promise) step = await step;
         }
         if (!(step instanceof Retry)) {
           return { failed: false, value: step, attempts: this.#attempt };
@@ -135,7 +137,7 @@ class RequestLoop implements RetryState {
     signal: AbortSignal | undefined,
   ): unknown {
     const ctx = this.#ctx;
-    const { response, slot, token } = result;
+    const { response, slot } = result;
     const status = response.status;
     if (ctx.onEvent !== undefined) {
       this.#emit({ type: "response", status, durationMs: ctx.clock.now() - this.#sent });
@@ -143,9 +145,46 @@ class RequestLoop implements RetryState {
     if (status >= 500) ctx.breaker?.failure();
     else ctx.breaker?.success();
     ctx.recordOutcome?.(status);
+    const hooks = this.#call.hooks;
+    if (hooks !== undefined) return this.#answeredWithHooks(hooks, result, deadline, signal);
     const retry = retryAfterAnswer(this.#call, this, response, slot);
+    return this.#settle(retry, result, response, deadline, signal);
+  }
+
+  /** afterResponse may replace the answer, beforeRetry cancel its retry. */
+  async #answeredWithHooks(
+    view: HookView,
+    result: AttemptResult,
+    deadline: Deadline | undefined,
+    signal: AbortSignal | undefined,
+  ): Promise<unknown> {
+    let response = result.response;
+    if (view.set.afterResponse !== undefined) {
+      response = await runAfterResponse(view, response, signal);
+    }
+    let retry = retryAfterAnswer(this.#call, this, response, result.slot);
+    if (retry !== undefined && view.set.beforeRetry !== undefined) {
+      const state = { reason: retry.reason, response, error: undefined, retryCount: this.#attempt };
+      try {
+        if (!await runBeforeRetry(view, state, this.#call.signal)) retry = undefined;
+      } catch (error) {
+        await discard(response);
+        throw error;
+      }
+    }
+    return await this.#settle(retry, result, response, deadline, signal);
+  }
+
+  /** Retries the answer, or reads it as the final one. */
+  #settle(
+    retry: Retry | undefined,
+    result: AttemptResult,
+    response: Response,
+    deadline: Deadline | undefined,
+    signal: AbortSignal | undefined,
+  ): unknown {
     if (retry !== undefined) {
-      if (retry.reason === "unauthorized") slot!.invalidate(token!);
+      if (retry.reason === "unauthorized") result.slot!.invalidate(result.token!);
       deadline?.dispose();
       return discard(response).then(() => retry);
     }
@@ -175,7 +214,9 @@ class RequestLoop implements RetryState {
   }
 
   /** No answer, or its body failed: retry it, or throw what the caller should see. */
-  #failed(error: unknown, deadline: Deadline | undefined): Retry {
+  #failed(error: unknown, deadline: Deadline | undefined): Retry | Promise<Retry> {
+    // A hook's error ends the request as it is; the answer was recorded already.
+    if (error instanceof HookFailure) throw error;
     const ctx = this.#ctx;
     const call = this.#call;
     if (call.signal?.aborted) {
@@ -198,7 +239,18 @@ class RequestLoop implements RetryState {
     ctx.recordOutcome?.("error");
     const retry = retryAfterFailure(call, this, timedOut);
     if (retry === undefined) throw failure;
-    return retry;
+    const view = call.hooks;
+    if (view?.set.beforeRetry === undefined) return retry;
+    const state = {
+      reason: retry.reason,
+      response: undefined,
+      error: failure,
+      retryCount: this.#attempt,
+    };
+    return runBeforeRetry(view, state, call.signal).then((go) => {
+      if (!go) throw failure;
+      return retry;
+    });
   }
 
   #emit(event: LoopEvent): void {

@@ -81,7 +81,7 @@ export class Pool {
    * Sends a request like `fetch` and resolves with the final `Response` whatever its status,
    * after retries. Relative URLs resolve against `baseUrl`.
    * @param input A URL, a path, or a `Request`.
-   * @param init `RequestInit` plus `session`, `retry`, `timeoutMs` and `totalTimeoutMs`.
+   * @param init `RequestInit` plus `session`, `retry`, `timeoutMs`, `totalTimeoutMs` and `hooks`.
    * @returns The final response; read or cancel its body.
    * @throws {NetworkError} when no answer came (after retries).
    * @throws {TimeoutError} when an attempt or the whole request took too long.

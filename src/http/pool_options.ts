@@ -8,6 +8,7 @@ import type { Clock } from "../core/clock.ts";
 import type { RateLimitDecision } from "../limiter/decision.ts";
 import type { AuthOptions, TokenRotation } from "./auth.ts";
 import type { CircuitBreaker, CircuitBreakerOptions } from "./circuit_breaker.ts";
+import type { PoolHooks } from "./hooks.ts";
 import type { PoolEvent } from "./pool_events.ts";
 import type { RetryOptions } from "./retry_options.ts";
 
@@ -172,6 +173,15 @@ export interface PoolOptions {
    * @default {false}
    */
   circuitBreaker?: boolean | CircuitBreakerOptions | CircuitBreaker;
+  /**
+   * Functions that change requests, answers, retries and errors, as ky's hooks do (see
+   * {@linkcode PoolHooks}); they run before a request's own. The pool's credentials are attached
+   * after `beforeRequest` and only for `baseUrl`'s origin and `trustedOrigins`, so no hook sees
+   * them and a hook that points a request elsewhere does not take them along. With hooks, a
+   * request's body is buffered once (so that hooks can read and replace it).
+   * @default {{}}
+   */
+  hooks?: PoolHooks;
 }
 
 /** `RequestInit` plus the pool's per-request options. */
@@ -186,4 +196,9 @@ export interface PoolRequestInit extends RequestInit {
   totalTimeoutMs?: number;
   /** This request's {@linkcode PoolOptions.maxBodyBytes}. */
   maxBodyBytes?: number;
+  /**
+   * This request's hooks, run after the pool's. A request with its own hooks is not shared by
+   * `dedupe`.
+   */
+  hooks?: PoolHooks;
 }

@@ -17,6 +17,7 @@ function callFor(url: string, setup: ReturnType<typeof setupPool>): Call {
     session: undefined,
     signal: undefined,
     giveUpAt: Infinity,
+    hooks: undefined,
   };
 }
 
