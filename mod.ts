@@ -50,7 +50,7 @@
  */
 
 export { type Clock, systemClock } from "./src/core/clock.ts";
-export { type RateLimitDecision } from "./src/limiter/decision.ts";
+export { type RateLimitDecision, type RateLimiterLike } from "./src/limiter/decision.ts";
 export { type Algorithm, type Transition } from "./src/limiter/algorithm.ts";
 export { FluxLimiter, type FluxLimiterOptions } from "./src/limiter/flux_limiter.ts";
 export {
@@ -86,12 +86,7 @@ export {
   isDispatcherClosedError,
 } from "./src/dispatch/dispatcher_closed_error.ts";
 export { Pool, type PoolCloseOptions } from "./src/http/pool.ts";
-export {
-  type PoolOptions,
-  type PoolRate,
-  type PoolRateLimiter,
-  type PoolRequestInit,
-} from "./src/http/pool_options.ts";
+export { type PoolOptions, type PoolRate, type PoolRequestInit } from "./src/http/pool_options.ts";
 export {
   diffStats,
   formatStats,

@@ -78,9 +78,7 @@ export function integer(
 export function assertClock<C extends { now(): number }>(owner: string, clock: C): C {
   if (typeof clock?.now !== "function") {
     throw new TypeError(
-      `Cannot create ${owner} as 'clock' must have a now() method: received ${
-        clock === null ? "null" : typeof clock
-      }`,
+      `Cannot create ${owner} as 'clock' must have a now() method: received ${describe(clock)}`,
     );
   }
   return clock;

@@ -3,7 +3,7 @@
 // failing open (or with a 500) somewhere later.
 
 import type { RateLimitDecision } from "../limiter/decision.ts";
-import { describe, positive } from "../core/validate.ts";
+import { assertClock, describe, positive } from "../core/validate.ts";
 import { isSfString } from "./_fields.ts";
 
 const OWNER = "rateLimit";
@@ -65,11 +65,7 @@ export function checkOptions(options: CheckedOptions): void {
   if (onError !== "allow" && onError !== "deny" && typeof onError !== "function") {
     fail("onError", `"allow", "deny" or a function`, onError);
   }
-  if (typeof (clock as { now?: unknown })?.now !== "function") {
-    throw new TypeError(
-      `Cannot create ${OWNER} as 'clock' must have a now() method: received ${describe(clock)}`,
-    );
-  }
+  assertClock(OWNER, clock as { now(): number });
 }
 
 /** Whether `cost` is a number of units a limiter can be asked about: finite and >= 0. */

@@ -27,3 +27,4 @@
 
 export * from "./client_address.ts";
 export * from "./rate_limit.ts";
+export type { RateLimiterLike } from "../limiter/decision.ts";

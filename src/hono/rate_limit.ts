@@ -5,7 +5,7 @@
  */
 
 import { type Clock, systemClock } from "../core/clock.ts";
-import type { RateLimitDecision } from "../limiter/decision.ts";
+import type { RateLimitDecision, RateLimiterLike } from "../limiter/decision.ts";
 import { badAnswer, badKey, checkDecision, checkOptions, isUnits } from "./_checks.ts";
 import { ceilSeconds, fieldsOf, partitionKeyOf, viewsOf, windowOf } from "./_fields.ts";
 
@@ -57,19 +57,6 @@ export type RateLimitMiddleware<C extends RateLimitContext = RateLimitContext> =
   c: C,
   next: () => Promise<void>,
 ) => Promise<Response | void>;
-
-/**
- * Anything that decides a request of `cost` units for `key`: a `FluxLimiter` (synchronous), a
- * `DistributedLimiter` or a `QuotaManager` (asynchronous). A decision may carry `pending`, a
- * deferred store write that the middleware hands to `executionCtx.waitUntil()` where there is one.
- */
-export interface RateLimiterLike {
-  /** Decides, and consumes when allowed. */
-  check(
-    key: string,
-    cost: number,
-  ): RateLimitDecision | PromiseLike<RateLimitDecision>;
-}
 
 /**
  * What {@linkcode rateLimit} does when deciding fails: `key`, `cost` or `check` threw, `key`

@@ -9,7 +9,7 @@ import type { OriginPolicy } from "./_origin_policy.ts";
 import type { Prepared } from "./_prepare.ts";
 import { sleep } from "../core/timer.ts";
 import { isSameOrigin, originOf } from "../core/url.ts";
-import type { PoolRateLimiter } from "./pool_options.ts";
+import type { RateLimitDecision, RateLimiterLike } from "../limiter/decision.ts";
 import type { ServerPacer } from "./server_pacer.ts";
 import type { Clock } from "../core/clock.ts";
 import type { DecisionSource } from "../limiter/metrics.ts";
@@ -33,7 +33,7 @@ export interface AttemptSettings {
   origins: OriginPolicy;
   /** Lower-case names stripped when a redirect leaves the trusted origins. */
   credentialHeaders: readonly string[];
-  limiter: PoolRateLimiter | undefined;
+  limiter: RateLimiterLike | undefined;
   pacer: ServerPacer | undefined;
   maxRedirects: number;
   /** Times pacing holds for `report`. */
@@ -94,14 +94,16 @@ export async function sendAttempt(s: AttemptSettings, job: AttemptJob): Promise<
 }
 
 async function waitForLimit(
-  limiter: PoolRateLimiter,
+  limiter: RateLimiterLike,
   key: string,
   signal: AbortSignal | undefined,
   report: AttemptJob["report"],
 ): Promise<void> {
   for (;;) {
     const pending = limiter.check(key, 1);
-    const decision = pending instanceof Promise ? await pending : pending;
+    const decision = typeof (pending as PromiseLike<unknown>).then === "function"
+      ? await pending
+      : pending as RateLimitDecision;
     if (report !== undefined) {
       const { allowed, remaining, retryAfterMs } = decision;
       const source = (decision as { source?: DecisionSource }).source;

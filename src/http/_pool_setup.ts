@@ -29,7 +29,8 @@ import { StatsRecorder } from "./_stats_recorder.ts";
 import { TimeoutQueue } from "../core/timeout_queue.ts";
 import { ServerPacer } from "./server_pacer.ts";
 import { CircuitBreaker } from "./circuit_breaker.ts";
-import type { PoolOptions, PoolRateLimiter } from "./pool_options.ts";
+import type { PoolOptions } from "./pool_options.ts";
+import type { RateLimiterLike } from "../limiter/decision.ts";
 
 export interface PoolSetup {
   loop: LoopContext;
@@ -171,10 +172,10 @@ export function setupPool(options: PoolOptions): PoolSetup {
 function toLimiter(
   option: PoolOptions["rateLimit"],
   clock: Clock,
-): PoolRateLimiter | undefined {
+): RateLimiterLike | undefined {
   if (option === undefined) return undefined;
   if (option === "adaptive") return new AdaptiveLimiter<string>({ rate: 10, burst: 10, clock });
-  if (typeof (option as PoolRateLimiter)?.check === "function") return option as PoolRateLimiter;
+  if (typeof (option as RateLimiterLike)?.check === "function") return option as RateLimiterLike;
   if (typeof option === "object" && option !== null && "rate" in option) {
     checkRate(option);
     const { rate, period, burst, adaptive } = option;

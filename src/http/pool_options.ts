@@ -5,21 +5,12 @@
  */
 
 import type { Clock } from "../core/clock.ts";
-import type { RateLimitDecision } from "../limiter/decision.ts";
+import type { RateLimiterLike } from "../limiter/decision.ts";
 import type { AuthOptions, TokenRotation } from "./auth.ts";
 import type { CircuitBreaker, CircuitBreakerOptions } from "./circuit_breaker.ts";
 import type { PoolHooks } from "./hooks.ts";
 import type { PoolEvent } from "./pool_events.ts";
 import type { RetryOptions } from "./retry_options.ts";
-
-/**
- * Any limiter the pool can wait on: a `FluxLimiter`, a `DistributedLimiter`, or your own —
- * anything whose `check(key, cost)` returns a decision, synchronously or not.
- */
-export interface PoolRateLimiter {
-  /** Decides one request of `cost` units for `key`, consuming them when allowed. */
-  check(key: string, cost: number): RateLimitDecision | Promise<RateLimitDecision>;
-}
 
 /** A client-side rate for {@linkcode PoolOptions.rateLimit}, run by an in-memory GCRA. */
 export interface PoolRate {
@@ -104,7 +95,7 @@ export interface PoolOptions {
    * base). A limiter with a `record(outcome)` method is fed every attempt's status (or
    * `"error"`). Keyed by the token's key when tokens rotate, else by origin.
    */
-  rateLimit?: PoolRate | PoolRateLimiter | "adaptive";
+  rateLimit?: PoolRate | RateLimiterLike | "adaptive";
   /**
    * Learn the server's limits from `RateLimit`, `X-RateLimit-*` and `Retry-After` headers and
    * pace requests accordingly.

@@ -7,7 +7,7 @@
 import { BoundedMap } from "../core/bounded_map.ts";
 import { clearLongTimeout, setLongTimeout, type TimerHandle } from "../core/timer.ts";
 import { type Clock, systemClock } from "../core/clock.ts";
-import { integer, positive } from "../core/validate.ts";
+import { assertClock, integer, positive } from "../core/validate.ts";
 import { parseRateLimitHeaders } from "./ratelimit_headers.ts";
 import { parseHttpDate } from "./_http_date.ts";
 import {
@@ -165,12 +165,7 @@ export class ServerPacer {
       maxPacedWindowMs = 60_000,
       probeFirst = false,
     } = options ?? {};
-    if (typeof clock?.now !== "function") {
-      throw new TypeError(
-        `Cannot create ServerPacer as 'clock' must have a now() method: received ${typeof clock}`,
-      );
-    }
-    this.#clock = clock;
+    this.#clock = assertClock("ServerPacer", clock);
     // CLOCK (second chance) over idle keys: a key with requests in flight or waiting is passed
     // over while the sweep finds another within its few steps, and is dropped from the map (not
     // stopped) otherwise.

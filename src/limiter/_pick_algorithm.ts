@@ -2,8 +2,8 @@
 // Algorithm it runs, with the same validation messages whichever limiter asks.
 
 import type { Algorithm } from "./algorithm.ts";
-import { gcra } from "./gcra.ts";
-import { type LimitSpec, multiLimit } from "./multi_limit.ts";
+import { createGcra } from "./gcra.ts";
+import { createMultiLimit, type LimitSpec } from "./multi_limit.ts";
 import { describe } from "../core/validate.ts";
 
 export interface AlgorithmOptions {
@@ -46,9 +46,9 @@ export function pickAlgorithm(owner: string, options: AlgorithmOptions): Algorit
         }`,
       );
     }
-    return multiLimit(limits, owner);
+    return createMultiLimit(limits, owner);
   }
-  if (algorithm === undefined) return gcra({ rate: rate as number, period, burst }, owner);
+  if (algorithm === undefined) return createGcra({ rate: rate as number, period, burst }, owner);
   if (typeof algorithm?.decide !== "function") {
     throw new TypeError(
       `Cannot create ${owner} as 'algorithm' must be an Algorithm: received ${describe(algorithm)}`,

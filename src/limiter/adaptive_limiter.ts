@@ -7,7 +7,7 @@
 import { type Clock, systemClock } from "../core/clock.ts";
 import type { RateLimitDecision } from "./decision.ts";
 import { FluxLimiter } from "./flux_limiter.ts";
-import { gcra } from "./gcra.ts";
+import { createGcra } from "./gcra.ts";
 import type { LimiterMetrics } from "./metrics.ts";
 import { assertMetrics } from "./_metrics.ts";
 import { Aimd, classifyOutcome, parseAdaptive } from "./_adaptive.ts";
@@ -177,7 +177,7 @@ export class AdaptiveLimiter<K = string> {
     this.#period = parsed.period;
     this.#rate = parsed.rate;
     this.#metrics = assertMetrics("AdaptiveLimiter", metrics);
-    const algorithm = gcra({ rate: 1, period: 1, burst }, "AdaptiveLimiter");
+    const algorithm = createGcra({ rate: 1, period: 1, burst }, "AdaptiveLimiter");
     integer("AdaptiveLimiter", "maxKeys", maxKeys, 1, true);
     this.#changedAt = clock.now();
     this.#aimd = new Aimd(parsed, this.#changedAt);

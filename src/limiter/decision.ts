@@ -25,3 +25,30 @@ export interface RateLimitDecision {
    */
   readonly limits?: readonly RateLimitDecision[];
 }
+
+/**
+ * Anything that decides a request of `cost` units for `key`, consuming them when allowed: a
+ * `FluxLimiter` (synchronous), a `DistributedLimiter` or a `QuotaManager` (asynchronous), or your
+ * own. The Pool waits on one (`rateLimit`); the Hono middleware answers with one (`limiter`).
+ *
+ * @example A limiter of your own
+ * ```ts
+ * import type { RateLimitDecision, RateLimiterLike } from "@fluxpool/fluxpool";
+ *
+ * const always: RateLimiterLike = {
+ *   check: (_key, _cost): RateLimitDecision => ({
+ *     allowed: true, limit: 1, remaining: 1, retryAfterMs: 0, resetAfterMs: 0,
+ *   }),
+ * };
+ * always.check("k", 1);
+ * ```
+ */
+export interface RateLimiterLike {
+  /**
+   * Decides one request of `cost` units for `key`, consuming them when allowed.
+   * @param key Whom the request counts against.
+   * @param cost Units the request costs.
+   * @returns The decision, or a promise of it.
+   */
+  check(key: string, cost: number): RateLimitDecision | PromiseLike<RateLimitDecision>;
+}

@@ -41,7 +41,6 @@ export type FixedWindowState = readonly [windowStart: number, count: number];
  * `{ limit, windowMs }`.
  *
  * @param options The limit and the window.
- * @param owner Names the constructor in validation errors.
  * @returns The algorithm, for `new FluxLimiter({ algorithm })` or a store.
  * @throws {RangeError} when `limit` is not an integer >= 1 or `windowMs` is not a finite number
  * > 0.
@@ -61,10 +60,8 @@ export type FixedWindowState = readonly [windowStart: number, count: number];
  * assert.equal(limiter.check("k").retryAfterMs, 15_000);
  * ```
  */
-export function fixedWindow(
-  options: FixedWindowOptions,
-  owner = "fixedWindow",
-): Algorithm<FixedWindowState> {
+export function fixedWindow(options: FixedWindowOptions): Algorithm<FixedWindowState> {
+  const owner = "fixedWindow";
   const { limit, windowMs } = options ?? ({} as FixedWindowOptions);
   integer(owner, "limit", limit, 1);
   positive(owner, "windowMs", windowMs);

@@ -35,7 +35,6 @@ const SLACK = 1e-9;
  * moment the key is back to full capacity.
  *
  * @param options The rate, period and burst.
- * @param owner Names the constructor in validation errors.
  * @returns The algorithm, for `new FluxLimiter({ algorithm })` or a store.
  * @throws {RangeError} when `rate` or `period` is not a finite number > 0, or `burst` is not an
  * integer >= 1.
@@ -53,7 +52,12 @@ const SLACK = 1e-9;
  * assert.equal(seventh.retryAfterMs, 100);
  * ```
  */
-export function gcra(options: GcraOptions, owner = "gcra"): Algorithm<number> {
+export function gcra(options: GcraOptions): Algorithm<number> {
+  return createGcra(options, "gcra");
+}
+
+/** {@linkcode gcra}, with validation errors naming `owner` (the component the user called). */
+export function createGcra(options: GcraOptions, owner: string): Algorithm<number> {
   const { rate, period = 1000, burst = 1 } = options ?? ({} as GcraOptions);
   positive(owner, "rate", rate);
   positive(owner, "period", period);

@@ -52,7 +52,6 @@ export type LeakyBucketState = readonly [level: number, updatedAt: number];
  * of 0 keeps the state as it is). `config` is `{ rate, period, burst }`.
  *
  * @param options The rate, period and burst.
- * @param owner Names the constructor in validation errors.
  * @returns The algorithm, for `new FluxLimiter({ algorithm })` or a store.
  * @throws {RangeError} when `rate` or `period` is not a finite number > 0, or `burst` is not an
  * integer >= 1.
@@ -72,10 +71,8 @@ export type LeakyBucketState = readonly [level: number, updatedAt: number];
  * assert.equal(limiter.check("k").allowed, true);
  * ```
  */
-export function leakyBucket(
-  options: LeakyBucketOptions,
-  owner = "leakyBucket",
-): Algorithm<LeakyBucketState> {
+export function leakyBucket(options: LeakyBucketOptions): Algorithm<LeakyBucketState> {
+  const owner = "leakyBucket";
   const { rate, period = 1000, burst = 1 } = options ?? ({} as LeakyBucketOptions);
   positive(owner, "rate", rate);
   positive(owner, "period", period);

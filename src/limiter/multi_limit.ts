@@ -6,7 +6,7 @@
 
 import type { Algorithm, Transition } from "./algorithm.ts";
 import type { RateLimitDecision } from "./decision.ts";
-import { gcra, type GcraOptions } from "./gcra.ts";
+import { createGcra, type GcraOptions } from "./gcra.ts";
 import { assertCost, describe } from "../core/validate.ts";
 import { type Kernel, kernelOf, withKernel } from "./_kernel.ts";
 
@@ -53,7 +53,7 @@ function toAlgorithm(spec: LimitSpec, owner: string): Algorithm<unknown> {
       }`,
     );
   }
-  return gcra(spec as GcraOptions, owner) as Algorithm<unknown>;
+  return createGcra(spec as GcraOptions, owner) as Algorithm<unknown>;
 }
 
 /**
@@ -68,7 +68,6 @@ function toAlgorithm(spec: LimitSpec, owner: string): Algorithm<unknown> {
  * `"multi"`, `parts` lists the limits, `config` is `{ parts: n }`.
  *
  * @param limits The limits, each an {@linkcode Algorithm} or {@linkcode GcraOptions}.
- * @param owner Names the constructor in validation errors.
  * @returns The composite algorithm, for `new FluxLimiter({ algorithm })` or a store.
  * @throws {TypeError} when `limits` is not an array or holds something else than an algorithm
  * or GCRA options.
@@ -92,10 +91,12 @@ function toAlgorithm(spec: LimitSpec, owner: string): Algorithm<unknown> {
  * assert.deepEqual(decision.limits?.map((d) => d.remaining), [0, 990]);
  * ```
  */
-export function multiLimit(
-  limits: readonly LimitSpec[],
-  owner = "multiLimit",
-): MultiLimitAlgorithm {
+export function multiLimit(limits: readonly LimitSpec[]): MultiLimitAlgorithm {
+  return createMultiLimit(limits, "multiLimit");
+}
+
+/** {@linkcode multiLimit}, with validation errors naming `owner` (the component the user called). */
+export function createMultiLimit(limits: readonly LimitSpec[], owner: string): MultiLimitAlgorithm {
   if (!Array.isArray(limits)) {
     throw new TypeError(
       `Cannot create ${owner} as 'limits' must be an array: received ${describe(limits)}`,

@@ -44,7 +44,6 @@ const EMPTY: SlidingWindowState = [];
  * `used + cost <= limit`. `config` is `{ limit, windowMs }`.
  *
  * @param options The limit and the window.
- * @param owner Names the constructor in validation errors.
  * @returns The algorithm, for `new FluxLimiter({ algorithm })` or a store.
  * @throws {RangeError} when `limit` is not an integer >= 1 or `windowMs` is not a finite number
  * > 0.
@@ -65,10 +64,8 @@ const EMPTY: SlidingWindowState = [];
  * assert.equal(limiter.check("k").retryAfterMs, 400); // the first two expire at 1000
  * ```
  */
-export function slidingWindow(
-  options: SlidingWindowOptions,
-  owner = "slidingWindow",
-): Algorithm<SlidingWindowState> {
+export function slidingWindow(options: SlidingWindowOptions): Algorithm<SlidingWindowState> {
+  const owner = "slidingWindow";
   const { limit, windowMs } = options ?? ({} as SlidingWindowOptions);
   integer(owner, "limit", limit, 1);
   positive(owner, "windowMs", windowMs);

@@ -47,7 +47,6 @@ export type TokenBucketState = readonly [tokens: number, updatedAt: number];
  * keeps the state as it is). `config` is `{ rate, period, burst }`.
  *
  * @param options The rate, period and burst.
- * @param owner Names the constructor in validation errors.
  * @returns The algorithm, for `new FluxLimiter({ algorithm })` or a store.
  * @throws {RangeError} when `rate` or `period` is not a finite number > 0, or `burst` is not an
  * integer >= 1.
@@ -67,10 +66,8 @@ export type TokenBucketState = readonly [tokens: number, updatedAt: number];
  * assert.equal(limiter.check("k").allowed, true);
  * ```
  */
-export function tokenBucket(
-  options: TokenBucketOptions,
-  owner = "tokenBucket",
-): Algorithm<TokenBucketState> {
+export function tokenBucket(options: TokenBucketOptions): Algorithm<TokenBucketState> {
+  const owner = "tokenBucket";
   const { rate, period = 1000, burst = 1 } = options ?? ({} as TokenBucketOptions);
   positive(owner, "rate", rate);
   positive(owner, "period", period);

@@ -415,7 +415,7 @@ Deno.test("ServerPacer rejects bad options", () => {
   });
   assert.throws(() => new ServerPacer({ clock: {} as never }), {
     name: "TypeError",
-    message: "Cannot create ServerPacer as 'clock' must have a now() method: received object",
+    message: "Cannot create ServerPacer as 'clock' must have a now() method: received {}",
   });
   assert.throws(() => new ServerPacer({ probeFirst: 1 as unknown as boolean }), {
     name: "TypeError",
