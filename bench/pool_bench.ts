@@ -52,7 +52,7 @@ Deno.bench("Pool", { group, ...runs }, async () => {
   await Promise.all(calls);
 });
 
-// The price of a per-attempt timeout: every request then carries an AbortSignal.
+// The price of a per-attempt timeout: every attempt then has an AbortController of its own.
 const timed = new Pool({
   baseUrl: url,
   workers: 4,

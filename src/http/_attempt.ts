@@ -43,10 +43,13 @@ export interface AttemptSettings {
 /** One attempt's input. */
 export interface AttemptJob {
   readonly p: Prepared;
-  /** Aborts the attempt (request signal, or the attempt's own deadline). */
+  /** Aborts the whole request. */
   readonly signal: AbortSignal | undefined;
-  /** Called when the attempt leaves the queue, to arm its timeout. */
-  readonly onStart: (() => void) | undefined;
+  /**
+   * Called when the attempt leaves the queue, to arm its timeout; returns the attempt's own
+   * signal (the request's and the timeout's), used instead of `signal`.
+   */
+  readonly onStart: (() => AbortSignal) | undefined;
   /** Set only when the pool has `onEvent`, so that an unobserved attempt pays nothing. */
   readonly report: ((event: AttemptEvent) => void) | undefined;
 }
@@ -61,9 +64,8 @@ export interface AttemptResult {
 }
 
 export async function sendAttempt(s: AttemptSettings, job: AttemptJob): Promise<AttemptResult> {
-  job.onStart?.();
+  const signal = job.onStart === undefined ? job.signal : job.onStart();
   const p = job.p;
-  const signal = job.signal;
   let headers = p.headers;
   let slot: CredentialSlot | undefined;
   let token: string | undefined;

@@ -48,7 +48,7 @@ class RequestLoop implements RetryState {
   readonly #call: Call;
   readonly #read: BodyReader | undefined;
   #attempt = 0;
-  /** The current attempt's deadline (none without timeoutMs). */
+  /** The current attempt's deadline, from its start (none without timeoutMs). */
   #deadline: Deadline | undefined;
   /** When the current attempt was sent (clock ms), for its response event. */
   #sent = 0;
@@ -69,14 +69,15 @@ class RequestLoop implements RetryState {
     try {
       for (;;) {
         const job = this.#begin();
-        const deadline = this.#deadline;
         let step: unknown;
         try {
           const options = { session: call.session, signal: call.signal };
           const result = await ctx.dispatcher.submit(job, options);
-          step = this.#answered(result, deadline, job.signal);
+          const deadline = this.#deadline;
+          step = this.#answered(result, deadline, deadline?.signal ?? call.signal);
           if (step instanceof Promise) step = await step;
         } catch (error) {
+          const deadline = this.#deadline;
           deadline?.dispose();
           step = this.#failed(error, deadline);
           if (step instanceof Promise) step = await step;
@@ -106,28 +107,31 @@ class RequestLoop implements RetryState {
     if (breaker !== undefined && !breaker.allow()) {
       throw new CircuitOpenError(breaker.retryAfterMs());
     }
-    const deadline = this.#deadline = call.timeoutMs === Infinity
-      ? undefined
-      : new Deadline(call.signal);
+    this.#deadline = undefined;
     if (ctx.onEvent !== undefined) {
       this.#sent = ctx.clock.now();
       this.#emit({ type: "request" });
     }
     return {
       p: call.p,
-      signal: deadline?.signal ?? call.signal,
-      onStart: deadline && (() => this.#arm(deadline, n)),
+      signal: call.signal,
+      onStart: call.timeoutMs === Infinity ? undefined : () => this.#arm(n),
       report: ctx.onEvent && ((event) => this.#emit(event)),
     };
   }
 
-  #arm(deadline: Deadline, n: number): void {
-    const { p, timeoutMs } = this.#call;
+  // The attempt's deadline is made when the attempt leaves the queue, so that only running
+  // attempts listen to the request's signal (a signal shared by many queued requests would
+  // otherwise carry a listener per queued attempt).
+  #arm(n: number): AbortSignal {
+    const { p, timeoutMs, signal } = this.#call;
+    const deadline = this.#deadline = new Deadline(signal);
     deadline.start(timeoutMs, () =>
       new TimeoutError(
         `${p.method} ${redact(p.url)} timed out after ${timeoutMs} ms (attempt ${n})`,
         timeoutMs,
       ), this.#ctx.timeouts);
+    return deadline.signal;
   }
 
   /** An answer came: record it, then retry it or read it. */
@@ -189,7 +193,7 @@ class RequestLoop implements RetryState {
       return discard(response).then(() => retry);
     }
     if (this.#read === undefined) {
-      deadline?.clear();
+      deadline?.dispose();
       return response;
     }
     return this.#readFinal(response, deadline, signal);
@@ -209,7 +213,7 @@ class RequestLoop implements RetryState {
       const { method, url } = call.p;
       throw new NetworkError(`${method} ${redact(url)} failed: ${error.message}`, { cause: error });
     } finally {
-      deadline?.clear();
+      deadline?.dispose();
     }
   }
 

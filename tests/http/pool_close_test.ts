@@ -110,3 +110,34 @@ Deno.test("Pool.close() validates deadlineMs", async () => {
   );
   await pool.close();
 });
+
+Deno.test("Pool.close() aborts requests without a signal or timeout through one shared signal", async () => {
+  const signals: (AbortSignal | undefined)[] = [];
+  const pool = new Pool({
+    baseUrl: "http://example.test",
+    fetch: (input, init) => {
+      const signal = init?.signal ?? undefined;
+      signals.push(signal);
+      if (!String(input).endsWith("/hang")) return Promise.resolve(new Response("ok"));
+      // Hangs like an upstream that never answers, until its signal aborts.
+      return new Promise((_, reject) =>
+        signal?.addEventListener("abort", () => reject(signal.reason))
+      );
+    },
+  });
+  await (await pool.fetch("/a")).text();
+  await (await pool.fetch("/b")).text();
+  // No controller and no listener of its own per request: the pool's one signal.
+  assert.equal(signals.length, 2);
+  assert.ok(signals[0] instanceof AbortSignal);
+  assert.equal(signals[0], signals[1]);
+  assert.equal(signals[0]!.aborted, false);
+  // A caller's signal still gets a signal of the request's own.
+  await (await pool.fetch("/c", { signal: new AbortController().signal })).text();
+  assert.notEqual(signals[2], signals[0]);
+  const hung = settle(pool.fetch("/hang"));
+  await Promise.resolve();
+  await pool.close({ deadlineMs: 10 });
+  await assert.rejects(hung, isPoolClosedError);
+  assert.ok(signals[0]!.aborted);
+});
