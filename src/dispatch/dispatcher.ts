@@ -76,7 +76,7 @@ export class Dispatcher<Req, Res> {
   #closed = false;
   #closer = new AbortController();
   #drained: Promise<void> | undefined = undefined;
-  #onDrained: (() => void) | undefined = undefined;
+  #onDrained: ((value: Promise<void>) => void) | undefined = undefined;
   #timer: TimerHandle | undefined = undefined;
   #settlers: Settlers<Res>[];
 
@@ -409,9 +409,10 @@ export class Dispatcher<Req, Res> {
   #settle(): void {
     clearLongTimeout(this.#timer);
     this.#timer = undefined;
-    // A tick later: the last job's own promise settles after its release, and callers' reactions
-    // to it should run before those to close().
+    // Resolved with a promise, so settled as late as a queued job's rejection (passed to its
+    // resolve function as a rejected promise): the last jobs' promises settle after their
+    // release, and callers' reactions to them should run before those to close().
     const onDrained = this.#onDrained;
-    if (onDrained !== undefined) queueMicrotask(onDrained);
+    if (onDrained !== undefined) onDrained(Promise.resolve());
   }
 }
