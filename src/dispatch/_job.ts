@@ -1,56 +1,81 @@
-// The per-job and per-worker records of the Dispatcher. Kept as plain classes with fixed
-// shapes so that the hot path stays monomorphic and allocates as little as possible.
+// The per-job and per-worker records of the Dispatcher. A queued job is as small as it can be
+// (four fields): what every job needs sits in it, what only some need (a session while it waits
+// for queue space, a caller's signal and its abort links) sits in a separate record.
 
-import { type Linked, LinkedList } from "./_linked_list.ts";
+import { JobQueue, type QueuedJob } from "./_job_queue.ts";
 import type { DispatchContext } from "./dispatch_context.ts";
 import type { Watched } from "./_signal_watches.ts";
 
-// One shared promise executor instead of a closure per job: it hands the resolvers over through
-// these two slots, which the Job constructor reads right after `new Promise` returns.
-let resolveSlot: (value: unknown) => void = () => {};
-let rejectSlot: (reason: unknown) => void = () => {};
-function capture(resolve: (value: unknown) => void, reject: (reason: unknown) => void): void {
-  resolveSlot = resolve;
-  rejectSlot = reject;
+/** A job that waits: in a worker's queue, or for queue space (`overflow: "wait"`). */
+export interface Job<Req, Res> extends QueuedJob<Job<Req, Res>> {
+  next: Job<Req, Res> | undefined;
+  readonly req: Req;
+  /**
+   * Settles the caller's promise (a rejection goes through it too, as a rejected promise: the
+   * reject function is not kept, so that it dies young). Undefined once the job was aborted.
+   */
+  resolve: ((value: Res | PromiseLike<Res>) => void) | undefined;
+  readonly extra: JobExtra<Req, Res> | undefined;
 }
 
-/** A job that waits: in a worker's queue, or for queue space (`overflow: "wait"`). */
-export interface Job<Req, Res> extends Linked<Job<Req, Res>>, Watched {
-  readonly req: Req;
+/** What only some jobs have: a session to route by while waiting, a caller's signal. */
+export interface JobExtra<Req, Res> extends Watched {
   readonly session: string | undefined;
   readonly signal: AbortSignal | undefined;
-  /** Watches the caller's signal while the job waits. */
-  watch: object | undefined;
-  readonly resolve: (value: Res) => void;
-  readonly reject: (reason: unknown) => void;
-  readonly promise: Promise<Res>;
+  /** The job, once queued. */
+  job: Job<Req, Res> | undefined;
+  /** The queue holding the job. */
+  queue: JobQueue<Job<Req, Res>> | undefined;
 }
 
-/**
- * A new waiting job. An object literal, not a class instance: V8 tracks where literals are
- * allocated and, when most of them outlive a young-generation collection (as queued jobs do in
- * a burst), allocates them straight in the old generation instead of copying each one there.
- */
-export function newJob<Req, Res>(
-  req: Req,
+/** A record for the rare fields of a job. */
+export function jobExtra<Req, Res>(
   session: string | undefined,
   signal: AbortSignal | undefined,
-): Job<Req, Res> {
-  const promise = new Promise<Res>(capture as (resolve: (value: Res) => void) => void);
+): JobExtra<Req, Res> {
   return {
-    prev: undefined,
-    next: undefined,
-    list: undefined,
+    session,
+    signal,
+    job: undefined,
+    queue: undefined,
     watch: undefined,
     watchPrev: undefined,
     watchNext: undefined,
-    resolve: resolveSlot,
-    reject: rejectSlot,
-    promise,
-    req,
-    session,
-    signal,
   };
+}
+
+// One shared promise executor instead of a closure per job: it hands the resolve function over
+// through this slot, which pushJob reads right after `new Promise` returns. The reject function
+// is dropped here, so it is garbage at the first young-generation collection instead of being
+// copied with every queued job.
+let resolveSlot: (value: unknown) => void = () => {};
+function capture(resolve: (value: unknown) => void): void {
+  resolveSlot = resolve;
+}
+
+/**
+ * Queues a new job and returns its promise. The job is an object literal, not a class instance:
+ * V8 tracks where literals are allocated and, when most of them outlive a young-generation
+ * collection (as queued jobs do in a burst), allocates them straight in the old generation.
+ */
+export function pushJob<Req, Res>(
+  queue: JobQueue<Job<Req, Res>>,
+  req: Req,
+  extra: JobExtra<Req, Res> | undefined,
+): Promise<Res> {
+  const promise = new Promise<Res>(capture as (resolve: (value: Res) => void) => void);
+  const job: Job<Req, Res> = { next: undefined, req, resolve: resolveSlot, extra };
+  if (extra !== undefined) {
+    extra.job = job;
+    extra.queue = queue;
+  }
+  queue.push(job);
+  return promise;
+}
+
+/** Rejects a job's promise through its resolve function. */
+export function rejectJob(resolve: (value: never) => void, reason: unknown): void {
+  resolve(Promise.reject(reason) as never);
 }
 
 /** One worker: a concurrency limit and a bounded FIFO of waiting jobs. */
@@ -59,7 +84,7 @@ export class Lane {
   errors = 0;
   completed = 0;
   // deno-lint-ignore no-explicit-any
-  readonly queue: LinkedList<Job<any, any>> = new LinkedList();
+  readonly queue: JobQueue<Job<any, any>> = new JobQueue();
   /** The context shared by every job on this worker that came without its own signal. */
   readonly context: DispatchContext;
 

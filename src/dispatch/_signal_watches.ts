@@ -1,9 +1,10 @@
 // Abort listeners for waiting jobs, one per caller signal. An EventTarget scans its listeners on
 // every add and remove, so a listener per job would make thousands of jobs queued under one
 // signal quadratic. Instead, each signal gets one listener holding its jobs in an intrusive
-// list (the job carries the links): O(1) per job, no allocation beyond the first job per signal.
+// list (the job's signal record carries the links): O(1) per job, no allocation beyond the
+// first job per signal.
 
-/** A job as the watches see it. */
+/** A waiting job's signal record as the watches see it. */
 export interface Watched {
   readonly signal: AbortSignal | undefined;
   /** The watch holding the job (a {@linkcode SignalWatch} of its own type). */

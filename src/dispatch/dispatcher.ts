@@ -10,8 +10,16 @@ import { QueueFullError } from "../core/errors.ts";
 import { DispatcherClosedError } from "./dispatcher_closed_error.ts";
 import { describe } from "../core/validate.ts";
 import { Affinity } from "./_affinity.ts";
-import { type Job, type Lane, newJob, SignalContext } from "./_job.ts";
-import { LinkedList } from "./_linked_list.ts";
+import {
+  type Job,
+  type JobExtra,
+  jobExtra,
+  type Lane,
+  pushJob,
+  rejectJob,
+  SignalContext,
+} from "./_job.ts";
+import { JobQueue } from "./_job_queue.ts";
 import { resolveOptions } from "./_options.ts";
 import { Router } from "./_router.ts";
 import { type SignalWatch, SignalWatches } from "./_signal_watches.ts";
@@ -63,13 +71,13 @@ export class Dispatcher<Req, Res> {
   #concurrency: number;
   #queueCapacity: number;
   #reject: boolean;
-  #waiting = new LinkedList<Job<Req, Res>>();
-  #watches = new SignalWatches<Job<Req, Res>>((watch) => this.#abortWatched(watch));
+  #waiting = new JobQueue<Job<Req, Res>>();
+  #watches = new SignalWatches<JobExtra<Req, Res>>((watch) => this.#abortWatched(watch));
   #pending = 0; // accepted and not settled: running, queued and waiting
   #closed = false;
   #closer = new AbortController();
   #drained: Promise<void> | undefined = undefined;
-  #onDrained: (() => void) | undefined = undefined;
+  #onDrained: ((value: Promise<void>) => void) | undefined = undefined;
   #timer: TimerHandle | undefined = undefined;
   #settlers: Settlers<Res>[];
 
@@ -140,17 +148,24 @@ export class Dispatcher<Req, Res> {
     if (lane === undefined) {
       if (this.#reject) return Promise.reject(new QueueFullError(this.#queueCapacity));
       this.#pending++;
-      const job = newJob<Req, Res>(req, session, signal);
-      if (signal !== undefined) this.#watches.watch(job, signal);
-      this.#waiting.push(job);
-      return job.promise;
+      return this.#queue(this.#waiting, req, session, signal);
     }
     this.#pending++;
     if (lane.inflight < this.#concurrency) return this.#run(lane, req, signal);
-    const job = newJob<Req, Res>(req, session, signal);
-    if (signal !== undefined) this.#watches.watch(job, signal);
-    lane.queue.push(job);
-    return job.promise;
+    // Routed already: a worker's queue has no use for the session.
+    return this.#queue(lane.queue, req, undefined, signal);
+  }
+
+  #queue(
+    queue: JobQueue<Job<Req, Res>>,
+    req: Req,
+    session: string | undefined,
+    signal: AbortSignal | undefined,
+  ): Promise<Res> {
+    if (session === undefined && signal === undefined) return pushJob(queue, req, undefined);
+    const extra = jobExtra<Req, Res>(session, signal);
+    if (signal !== undefined) this.#watches.watch(extra, signal);
+    return pushJob(queue, req, extra);
   }
 
   /**
@@ -288,14 +303,19 @@ export class Dispatcher<Req, Res> {
   async #drain(lane: Lane, job: Job<Req, Res>): Promise<void> {
     lane.inflight++;
     for (;;) {
-      if (job.watch !== undefined) this.#watches.unwatch(job);
+      const extra = job.extra;
+      if (extra !== undefined) {
+        extra.queue = undefined;
+        if (extra.watch !== undefined) this.#watches.unwatch(extra);
+      }
+      const resolve = job.resolve!;
       try {
-        const value = await this.#call(job.req, this.#context(lane, job.signal));
+        const value = await this.#call(job.req, this.#context(lane, extra?.signal));
         lane.completed++;
-        job.resolve(value);
+        resolve(value);
       } catch (error) {
         lane.errors++;
-        job.reject(error);
+        rejectJob(resolve, error);
       }
       const next = lane.queue.shift();
       if (next === undefined) {
@@ -320,37 +340,46 @@ export class Dispatcher<Req, Res> {
 
   // Moves jobs waiting for space onto workers while there is room.
   #admit(): void {
-    for (let job = this.#waiting.head; job !== undefined; job = this.#waiting.head) {
+    for (let job = this.#waiting.peek(); job !== undefined; job = this.#waiting.peek()) {
+      const extra = job.extra;
       // Its signal aborted, but the abort event has not reached our listener yet.
-      if (job.signal?.aborted) {
-        this.#drop(job);
+      if (extra?.signal?.aborted) {
+        this.#drop(extra);
         continue;
       }
-      const lane = this.#router.select(job.session);
+      const lane = this.#router.select(extra?.session);
       if (lane === undefined) return;
-      this.#waiting.remove(job);
+      this.#waiting.shift();
       if (lane.inflight < this.#concurrency) this.#drain(lane, job);
-      else lane.queue.push(job);
+      else {
+        lane.queue.push(job);
+        if (extra !== undefined) extra.queue = lane.queue;
+      }
     }
   }
 
   // A signal aborted: take its waiting jobs out at once, in the order they came, then give the
   // freed queue space to jobs waiting for it.
-  #abortWatched(watch: SignalWatch<Job<Req, Res>>): void {
+  #abortWatched(watch: SignalWatch<JobExtra<Req, Res>>): void {
     let freed = false;
-    for (let job = watch.head; job !== undefined; job = watch.head) {
-      if (job.list !== this.#waiting) freed = true;
-      this.#drop(job);
+    for (let extra = watch.head; extra !== undefined; extra = watch.head) {
+      if (extra.queue !== this.#waiting) freed = true;
+      this.#drop(extra);
     }
     if (freed && this.#waiting.size > 0) this.#admit();
     if (this.#pending === 0 && this.#drained !== undefined) this.#settle();
   }
 
-  #drop(job: Job<Req, Res>): void {
-    job.list!.remove(job);
-    this.#watches.unwatch(job);
+  // Takes a queued job out: marked dead where it stands, its queue skips it later.
+  #drop(extra: JobExtra<Req, Res>): void {
+    const job = extra.job!;
+    const resolve = job.resolve!;
+    job.resolve = undefined;
+    extra.queue!.discard();
+    extra.queue = undefined;
+    this.#watches.unwatch(extra);
     this.#pending--;
-    job.reject(job.signal!.reason);
+    rejectJob(resolve, extra.signal!.reason);
   }
 
   #abortRemaining(): void {
@@ -364,20 +393,25 @@ export class Dispatcher<Req, Res> {
     if (this.#pending === 0) this.#settle();
   }
 
-  #rejectAll(list: LinkedList<Job<Req, Res>>, reason: unknown): void {
-    for (let job = list.shift(); job !== undefined; job = list.shift()) {
-      if (job.watch !== undefined) this.#watches.unwatch(job);
+  #rejectAll(queue: JobQueue<Job<Req, Res>>, reason: unknown): void {
+    for (let job = queue.shift(); job !== undefined; job = queue.shift()) {
+      const extra = job.extra;
+      if (extra !== undefined) {
+        extra.queue = undefined;
+        if (extra.watch !== undefined) this.#watches.unwatch(extra);
+      }
       this.#pending--;
-      job.reject(reason);
+      rejectJob(job.resolve!, reason);
     }
   }
 
   #settle(): void {
     clearLongTimeout(this.#timer);
     this.#timer = undefined;
-    // A tick later: the last job's own promise settles after its release, and callers' reactions
-    // to it should run before those to close().
+    // Resolved with a promise, so settled as late as a queued job's rejection (passed to its
+    // resolve function as a rejected promise): the last jobs' promises settle after their
+    // release, and callers' reactions to them should run before those to close().
     const onDrained = this.#onDrained;
-    if (onDrained !== undefined) queueMicrotask(onDrained);
+    if (onDrained !== undefined) onDrained(Promise.resolve());
   }
 }

@@ -97,3 +97,22 @@ Deno.test("isDispatcherClosedError() recognises the error from a second copy of 
     false,
   );
 });
+
+Deno.test("Dispatcher.close() resolves after the callers saw the last jobs settle, failed ones too", async () => {
+  const { gates, handler } = gated();
+  const dispatcher = new Dispatcher(handler, { workers: 1, concurrency: 1 });
+  const controller = new AbortController();
+  const seen: string[] = [];
+  const first = dispatcher.submit(1).then(() => seen.push("first"));
+  const failing = dispatcher.submit(2).catch(() => seen.push("failed"));
+  const aborted = dispatcher.submit(3, { signal: controller.signal })
+    .catch(() => seen.push("aborted"));
+  const closed = dispatcher.close().then(() => seen.push("closed"));
+  gates[0].open();
+  await first;
+  await flush();
+  controller.abort(new Error("cancelled"));
+  gates[1].open(new Error("boom"));
+  await Promise.all([failing, aborted, closed]);
+  assert.deepEqual(seen, ["first", "aborted", "failed", "closed"]);
+});

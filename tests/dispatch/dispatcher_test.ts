@@ -29,6 +29,24 @@ Deno.test("Dispatcher.submit() passes the handler's own error through unchanged 
   await throwing.close();
 });
 
+Deno.test("Dispatcher.submit() passes a queued job's error through unchanged", async () => {
+  const { gates, handler } = gated();
+  const dispatcher = new Dispatcher(handler, { workers: 1, concurrency: 1 });
+  const first = dispatcher.submit(1);
+  const queued = [2, 3].map((n) => dispatcher.submit(n));
+  const boom = new Error("boom");
+  gates[0].open();
+  await first;
+  await flush();
+  gates[1].open(boom);
+  await assert.rejects(queued[0], (error) => error === boom);
+  await flush();
+  gates[2].open();
+  assert.equal(await queued[1], 3);
+  assert.equal(dispatcher.metrics()[0].errors, 1);
+  await dispatcher.close();
+});
+
 Deno.test("Dispatcher.submit() gives the handler its worker and a signal", async () => {
   let seen: DispatchContext | undefined;
   const dispatcher = new Dispatcher((_: number, ctx: DispatchContext) => {
