@@ -87,6 +87,8 @@ export {
   type PoolRate,
   type PoolRateLimiter,
   type PoolRequestInit,
+  type ServerPacingOptions,
+  type ServerPacingStore,
 } from "./src/http/pool_options.ts";
 export {
   diffStats,

@@ -21,7 +21,7 @@ export interface AttemptSettings {
   /** Lower-case names stripped when a redirect leaves the trusted origins. */
   credentialHeaders: readonly string[];
   limiter: PoolRateLimiter | undefined;
-  pacer: ServerPacer | undefined;
+  pacer: Pick<ServerPacer, "tryAcquire" | "acquire" | "observe"> | undefined;
   maxRedirects: number;
 }
 
