@@ -5,8 +5,9 @@
 // - `pace:<key>`: the server's sustained rate q/w as a GCRA whose burst reaches HORIZON_MS ahead.
 //   Each request books the next free slot atomically (one `decide`) and sleeps until it, so the
 //   pools together send at the server's rate, spread, with no race between them.
-// - `hold:<key>`: a `Retry-After` as "blocked until", a GCRA with burst 1 whose TAT is the end of
-//   the hold. Every request peeks it first.
+// - `hold:<key>`: a `Retry-After`, or a spent quota that is not paced (an hourly quota), as
+//   "blocked until": a GCRA with burst 1 whose TAT is the end of the hold. Every request peeks it
+//   first.
 //
 // The local ServerPacer still runs first (budgets, concurrency caps, probes); this only adds the
 // shared waits. A store that fails is skipped: the pool falls back to its local pacing.
@@ -46,6 +47,22 @@ function paceOf(info: ServerRateLimit): number {
     }
   }
   return interval;
+}
+
+/**
+ * How long a spent quota that is not paced (a long window, or none given: an hourly quota in
+ * `X-RateLimit-*`) stays spent for everyone; 0 when none is. A paced quota needs no hold: the
+ * shared pace already spreads it.
+ */
+function spentFor(info: ServerRateLimit): number {
+  let hold = 0;
+  for (const { unit, quota, windowMs, remaining, resetMs } of info.policies) {
+    const paced = quota && windowMs && windowMs <= MAX_PACED_WINDOW_MS;
+    if (unit === "requests" && !paced && remaining !== undefined && remaining < 1) {
+      hold = Math.max(hold, resetMs ?? 0);
+    }
+  }
+  return hold;
 }
 
 function usable(d: RateLimitDecision): boolean {
@@ -99,10 +116,14 @@ export class SharedPacer {
       const burst = Math.max(1, Math.ceil(HORIZON_MS / interval));
       entry.pace = gcra({ rate: 1, period: interval, burst });
     }
-    if (!throttled) return;
-    // As the local pacer: an answer that says what is left needs no blind hold.
-    const informed = info?.policies.some((p) => p.remaining !== undefined) ?? false;
-    const hold = Math.min(info?.retryAfterMs ?? (informed ? 0 : FALLBACK_HOLD_MS), MAX_HOLD_MS);
+    let hold = 0;
+    if (throttled) {
+      // As the local pacer: an answer that says what is left needs no blind hold.
+      const informed = info?.policies.some((p) => p.remaining !== undefined) ?? false;
+      hold = info?.retryAfterMs ?? (informed ? 0 : FALLBACK_HOLD_MS);
+    }
+    if (info !== undefined) hold = Math.max(hold, spentFor(info));
+    hold = Math.min(hold, MAX_HOLD_MS);
     if (hold <= 0) return;
     const write = this.#hold(key, hold).catch(() => {}).finally(() => {
       if (entry.write === write) entry.write = undefined;

@@ -260,3 +260,30 @@ Deno.test("Pool serverPacing: { store: DenoKvStore } keeps four processes within
     await Deno.remove(path);
   }
 });
+
+Deno.test("Pool serverPacing: { store } holds every pool on the store while an hourly quota is spent", async () => {
+  const at: number[] = [];
+  const server = serve(() => {
+    at.push(performance.now());
+    const remaining = at.length === 1 ? "0" : "10";
+    return new Response("ok", {
+      headers: {
+        "x-ratelimit-limit": "5000",
+        "x-ratelimit-remaining": remaining,
+        "x-ratelimit-reset": "1",
+      },
+    });
+  });
+  const store = new MemoryStore();
+  const first = new Pool({ baseUrl: server.url, serverPacing: { store } });
+  const second = new Pool({ baseUrl: server.url, serverPacing: { store } });
+  try {
+    assert.equal(await drain(first.fetch("/a")), 200);
+    assert.equal(await drain(second.fetch("/b")), 200);
+    assert.ok(at[1] - at[0] >= 900, `the second pool waited ${at[1] - at[0]} ms`);
+  } finally {
+    await first.close();
+    await second.close();
+    await server.close();
+  }
+});
