@@ -133,8 +133,8 @@ export class SharedPacer {
 
   // Waits for the shared hold to end, then books one slot of the shared pace and waits for it.
   async #shared(key: string, signal: AbortSignal | undefined): Promise<void> {
-    const entry = this.#keys.get(key);
-    if (entry?.write !== undefined) await entry.write;
+    const write = this.#keys.get(key)?.write;
+    if (write !== undefined) await write;
     try {
       for (;;) {
         const hold = await this.#store.decide(this.#prefix + "hold:" + key, this.#holdPeek, 1, {
@@ -146,6 +146,8 @@ export class SharedPacer {
           await sleep(Math.min(hold.retryAfterMs, MAX_HOLD_MS), signal);
           continue;
         }
+        // Read again: an answer may have taught this pool the pace while it waited.
+        const entry = this.#keys.get(key);
         if (entry?.pace === undefined) return;
         const slot = await this.#store.decide(this.#prefix + "pace:" + key, entry.pace, 1, {
           signal,
