@@ -221,10 +221,12 @@ Deno.test("Pool serverPacing: { store } paces alone when the store fails", async
   }
 });
 
-Deno.test("Pool serverPacing: { store } stops waiting for a shared hold when the signal aborts", async () => {
+Deno.test("Pool serverPacing: { store } stops waiting for a shared hold when the signal aborts, and frees its place", async () => {
   const store = new MemoryStore();
-  const server = serve(() =>
-    new Response("slow down", { status: 429, headers: { "retry-after": "30" } })
+  const server = serve((_request, index) =>
+    index === 0
+      ? new Response("slow down", { status: 429, headers: { "retry-after": "30" } })
+      : new Response("ok")
   );
   const pool = new Pool({ baseUrl: server.url, serverPacing: { store }, retry: false });
   const other = new Pool({ baseUrl: server.url, serverPacing: { store }, retry: false });
@@ -237,6 +239,15 @@ Deno.test("Pool serverPacing: { store } stops waiting for a shared hold when the
     await assert.rejects(other.fetch("/", { signal: controller.signal }), (e) => e === reason);
     assert.ok(performance.now() - started < 5000);
     assert.equal(server.requests.length, 1);
+    // The aborted request held the other pool's first (probe) place: it must be free again.
+    await store.reset(`fluxpool:pacing:hold:${server.url}`);
+    const late = new AbortController();
+    const timer = setTimeout(() => late.abort(new Error("the probe place leaked")), 2000);
+    try {
+      assert.equal(await drain(other.fetch("/", { signal: late.signal })), 200);
+    } finally {
+      clearTimeout(timer);
+    }
   } finally {
     await pool.close();
     await other.close();
