@@ -1,17 +1,20 @@
 // One process of the shared-pacing test: a Pool sending `n` requests from `callers` concurrent
-// callers to the upstream, pacing alone (`local`) or through Redis (`redis`) or a Deno KV file
-// (`kv:<path>`). Prints "ready" once set up, starts when a line arrives on stdin, and prints
+// callers to the upstream, pacing alone (`local`) or through Redis (`redis`), PostgreSQL
+// (`postgres`, its schema already made) or a Deno KV file (`kv:<path>`). Prints "ready" once set up, starts when a line arrives on stdin, and prints
 // `{ ok, failed, endAt }` as JSON when done.
 //
 //   deno run -A tests/http/_shared_pacing_client.ts <baseUrl> <n> <callers> <mode> <prefix>
 import { Redis } from "ioredis";
+import pg from "pg";
 import { Pool, type PoolOptions } from "../../mod.ts";
 import { fromIoredis, RedisStore } from "../../src/store/redis/mod.ts";
 import { DenoKvStore } from "../../src/store/deno_kv/mod.ts";
+import { PostgresStore } from "../../src/store/postgres/mod.ts";
 
 const [baseUrl, n, callers, mode, prefix] = Deno.args;
 let redis: Redis | undefined;
 let kv: Deno.Kv | undefined;
+let sql: pg.Pool | undefined;
 let serverPacing: PoolOptions["serverPacing"] = true;
 if (mode === "redis") {
   redis = new Redis("redis://127.0.0.1:6379", {
@@ -21,6 +24,9 @@ if (mode === "redis") {
   });
   await redis.connect();
   serverPacing = { store: new RedisStore(fromIoredis(redis)), prefix };
+} else if (mode === "postgres") {
+  sql = new pg.Pool({ connectionString: "postgres://postgres@127.0.0.1:5432/test", max: 4 });
+  serverPacing = { store: new PostgresStore(sql), prefix };
 } else if (mode.startsWith("kv:")) {
   kv = await Deno.openKv(mode.slice(3));
   serverPacing = { store: new DenoKvStore(kv), prefix };
@@ -50,4 +56,5 @@ const endAt = Date.now();
 await pool.close();
 await redis?.quit();
 kv?.close();
+await sql?.end();
 console.log(JSON.stringify({ ok, failed, endAt }));

@@ -5,6 +5,8 @@
 import assert from "node:assert/strict";
 import { Pool, type PoolOptions } from "../../mod.ts";
 import { MemoryStore } from "../../src/store/memory_store.ts";
+import { PostgresStore } from "../../src/store/postgres/mod.ts";
+import pg from "pg";
 import {
   drive,
   type Measured,
@@ -298,3 +300,22 @@ Deno.test("Pool serverPacing: { store } holds every pool on the store while an h
     await server.close();
   }
 });
+
+await serviceTest(
+  "postgres",
+  "Pool serverPacing: { store: PostgresStore } keeps four processes within one server's 50 req/s",
+  async () => {
+    const sql = new pg.Pool({
+      connectionString: "postgres://postgres@127.0.0.1:5432/test",
+      max: 1,
+    });
+    try {
+      await new PostgresStore(sql).ensureSchema();
+    } finally {
+      await sql.end();
+    }
+    const shared = await runFleet("postgres", FIFTY, 60);
+    assert.ok(shared.rejectShare <= 0.02, `rejected ${JSON.stringify(shared)}`);
+    assert.ok(shared.goodput >= 0.9, `goodput ${JSON.stringify(shared)}`);
+  },
+);
