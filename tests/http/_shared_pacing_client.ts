@@ -1,7 +1,7 @@
 // One process of the shared-pacing test: a Pool sending `n` requests from `callers` concurrent
 // callers to the upstream, pacing alone (`local`) or through Redis (`redis`), PostgreSQL
 // (`postgres`, its schema already made) or a Deno KV file (`kv:<path>`). Prints "ready" once set up, starts when a line arrives on stdin, and prints
-// `{ ok, failed, endAt }` as JSON when done.
+// `{ ok, failed }` as JSON when done.
 //
 //   deno run -A tests/http/_shared_pacing_client.ts <baseUrl> <n> <callers> <mode> <prefix>
 import { Redis } from "ioredis";
@@ -52,9 +52,8 @@ async function caller(): Promise<void> {
   }
 }
 await Promise.all(Array.from({ length: Number(callers) }, caller));
-const endAt = Date.now();
 await pool.close();
 await redis?.quit();
 kv?.close();
 await sql?.end();
-console.log(JSON.stringify({ ok, failed, endAt }));
+console.log(JSON.stringify({ ok, failed }));

@@ -40,14 +40,25 @@ async function startUpstream(): Promise<{ base: string; close(): Promise<void> }
   };
 }
 
+function stop(child: Deno.ChildProcess): void {
+  try {
+    child.kill();
+  } catch {
+    // It has exited already.
+  }
+}
+
 interface Fleet {
   accepted: number;
   rejected: number;
   /** Rejected answers over all answers. */
   rejectShare: number;
-  /** Accepted answers per second, from the start signal to the last pool done. */
+  /** Accepted answers per second, from the first request the server saw to its last answer. */
   rate: number;
-  /** The shortest time the server's policy allows for the accepted answers over the wall time. */
+  /**
+   * The shortest time the server's policy allows for the accepted answers over the time the
+   * server saw them take (so the processes' start-up on a loaded machine is not counted).
+   */
   goodput: number;
 }
 
@@ -80,14 +91,14 @@ async function runFleet(mode: string, scenario: Scenario, n: number): Promise<Fl
     const lines = children.map((child) =>
       child.stdout.pipeThrough(new TextDecoderStream()).getReader()
     );
-    // Each prints "ready" once its modules are loaded: start them together.
-    for (const reader of lines) assert.equal((await reader.read()).value?.trim(), "ready");
     const writers = children.map((child) => child.stdin.getWriter());
-    const startAt = Date.now();
-    await Promise.all(writers.map((w) => w.write(new TextEncoder().encode("go\n"))));
-    const timeout = setTimeout(() => children.forEach((c) => c.kill()), 60_000);
+    // A bounded run: whatever fails, no process outlives the test.
+    const timeout = setTimeout(() => children.forEach(stop), 60_000);
     const results = [];
     try {
+      // Each prints "ready" once its modules are loaded: start them together.
+      for (const reader of lines) assert.equal((await reader.read()).value?.trim(), "ready");
+      await Promise.all(writers.map((w) => w.write(new TextEncoder().encode("go\n"))));
       for (const reader of lines) {
         let text = "";
         for (;;) {
@@ -95,22 +106,24 @@ async function runFleet(mode: string, scenario: Scenario, n: number): Promise<Fl
           if (done) break;
           text += value;
         }
-        results.push(JSON.parse(text.trim()) as { ok: number; endAt: number });
+        results.push(JSON.parse(text.trim()) as { ok: number });
       }
-      await Promise.all(writers.map((w) => w.close()));
-      await Promise.all(children.map((c) => c.status));
     } finally {
       clearTimeout(timeout);
+      children.forEach(stop);
+      await Promise.all(writers.map((w) => w.close().catch(() => {})));
+      await Promise.all(lines.map((reader) => reader.cancel()));
+      await Promise.all(children.map((c) => c.status));
     }
     const stats = await (await fetch(`${upstream.base}/__stats`)).json();
-    const wallMs = Math.max(...results.map((r) => r.endAt)) - startAt;
-    const { accepted, rejected } = stats as { accepted: number; rejected: number };
+    assert.deepEqual(results.map((r) => r.ok), [n, n, n, n]);
+    const { accepted, rejected, spanMs } = stats as Record<string, number>;
     return {
       accepted,
       rejected,
       rejectShare: rejected / Math.max(1, accepted + rejected),
-      rate: accepted / (wallMs / 1000),
-      goodput: new Upstream(scenario).idealMs(accepted) / wallMs,
+      rate: accepted / (spanMs / 1000),
+      goodput: new Upstream(scenario).idealMs(accepted) / spanMs,
     };
   } finally {
     await upstream.close();
@@ -265,6 +278,8 @@ async function drain(pending: Promise<Response>): Promise<number> {
 
 Deno.test("Pool serverPacing: { store: DenoKvStore } keeps four processes within one server's 50 req/s", async () => {
   const path = await Deno.makeTempFile({ suffix: ".sqlite" });
+  // Made here, once: four processes creating the database at once find it locked.
+  (await Deno.openKv(path)).close();
   try {
     const shared = await runFleet(`kv:${path}`, FIFTY, 60);
     assert.ok(shared.rejectShare <= 0.02, `rejected ${JSON.stringify(shared)}`);
