@@ -86,7 +86,13 @@ export {
   isDispatcherClosedError,
 } from "./src/dispatch/dispatcher_closed_error.ts";
 export { Pool, type PoolCloseOptions } from "./src/http/pool.ts";
-export { type PoolOptions, type PoolRate, type PoolRequestInit } from "./src/http/pool_options.ts";
+export {
+  type PoolOptions,
+  type PoolRate,
+  type PoolRequestInit,
+  type ServerPacingOptions,
+  type ServerPacingStore,
+} from "./src/http/pool_options.ts";
 export {
   diffStats,
   formatStats,

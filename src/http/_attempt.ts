@@ -34,7 +34,7 @@ export interface AttemptSettings {
   /** Lower-case names stripped when a redirect leaves the trusted origins. */
   credentialHeaders: readonly string[];
   limiter: RateLimiterLike | undefined;
-  pacer: ServerPacer | undefined;
+  pacer: Pick<ServerPacer, "tryAcquire" | "acquire" | "observe"> | undefined;
   maxRedirects: number;
   /** Times pacing holds for `report`. */
   clock: Clock;
@@ -118,7 +118,7 @@ async function waitForLimit(
 
 /** Waits for the server's pace, reporting how long it held the attempt. */
 async function hold(
-  pacer: ServerPacer,
+  pacer: Pick<ServerPacer, "acquire">,
   clock: Clock,
   key: string,
   signal: AbortSignal | undefined,

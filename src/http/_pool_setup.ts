@@ -28,8 +28,9 @@ import type { LoopContext } from "./_call.ts";
 import { StatsRecorder } from "./_stats_recorder.ts";
 import { TimeoutQueue } from "../core/timeout_queue.ts";
 import { ServerPacer } from "./server_pacer.ts";
+import { SharedPacer } from "./_shared_pacing.ts";
 import { CircuitBreaker } from "./circuit_breaker.ts";
-import type { PoolOptions } from "./pool_options.ts";
+import type { PoolOptions, ServerPacingStore } from "./pool_options.ts";
 import type { RateLimiterLike } from "../limiter/decision.ts";
 
 export interface PoolSetup {
@@ -117,7 +118,6 @@ export function setupPool(options: PoolOptions): PoolSetup {
     );
   }
   checkFunction("Pool", "onEvent", onEvent);
-  checkBoolean("serverPacing", serverPacing);
   checkBoolean("dedupe", dedupe);
   checkCircuitBreaker(circuitBreaker);
   const hookSet = checkHooks("Pool", hooks);
@@ -133,7 +133,7 @@ export function setupPool(options: PoolOptions): PoolSetup {
     origins,
     credentialHeaders: strip,
     limiter,
-    pacer: serverPacing ? new ServerPacer({ clock }) : undefined,
+    pacer: toPacer(serverPacing, clock),
     maxRedirects: integer("Pool", "maxRedirects", maxRedirects, 0),
     clock,
   };
@@ -167,6 +167,37 @@ export function setupPool(options: PoolOptions): PoolSetup {
     hooks: hookSet,
     credentialHeaders: strip,
   };
+}
+
+// No store, no cost: the plain local pacer, as before shared pacing existed.
+function toPacer(
+  option: PoolOptions["serverPacing"],
+  clock: Clock,
+): ServerPacer | SharedPacer | undefined {
+  if (typeof option === "boolean") return option ? new ServerPacer({ clock }) : undefined;
+  const store = (option as { store?: unknown } | null)?.store as ServerPacingStore | undefined;
+  if (typeof option !== "object" || option === null || store === undefined) {
+    throw new TypeError(
+      `Cannot create Pool as 'serverPacing' must be a boolean or { store }: received ${
+        describe(option)
+      }`,
+    );
+  }
+  if (typeof store?.decide !== "function" || typeof store.reset !== "function") {
+    throw new TypeError(
+      `Cannot create Pool as 'serverPacing.store' must have decide() and reset() methods: received ${
+        describe(store)
+      }`,
+    );
+  }
+  const { prefix = "fluxpool:pacing:" } = option;
+  if (typeof prefix !== "string") {
+    throw new TypeError(
+      `Cannot create Pool as 'serverPacing.prefix' must be a string: received ${describe(prefix)}`,
+    );
+  }
+  // The first request per key goes alone: a cold pool learns the pace before it sends more.
+  return new SharedPacer(new ServerPacer({ clock, probeFirst: true }), store, prefix, clock);
 }
 
 function toLimiter(

@@ -5,12 +5,57 @@
  */
 
 import type { Clock } from "../core/clock.ts";
-import type { RateLimiterLike } from "../limiter/decision.ts";
+import type { Algorithm } from "../limiter/algorithm.ts";
+import type { RateLimitDecision, RateLimiterLike } from "../limiter/decision.ts";
 import type { AuthOptions, TokenRotation } from "./auth.ts";
 import type { CircuitBreaker, CircuitBreakerOptions } from "./circuit_breaker.ts";
 import type { PoolHooks } from "./hooks.ts";
 import type { PoolEvent } from "./pool_events.ts";
 import type { RetryOptions } from "./retry_options.ts";
+
+/**
+ * Where {@linkcode ServerPacingOptions.store} keeps what servers said: any `StateStore`
+ * (`MemoryStore`, `RedisStore`, `DenoKvStore`, `PostgresStore`, `DurableObjectStore`) fits.
+ */
+export interface ServerPacingStore {
+  /** Decides one request of `cost` units for `key` with `algorithm`, atomically. */
+  decide(
+    key: string,
+    // deno-lint-ignore no-explicit-any
+    algorithm: Algorithm<any>,
+    cost: number,
+    options?: { consume?: boolean; signal?: AbortSignal },
+  ): Promise<RateLimitDecision>;
+  /** Forgets `key`. */
+  reset(key: string, options?: { signal?: AbortSignal }): Promise<void>;
+}
+
+/**
+ * Server pacing shared by every pool on one store ({@linkcode PoolOptions.serverPacing}): the
+ * pace a server announces (`q` per `w`) becomes one shared budget that each request books a slot
+ * from, and a `Retry-After` holds every pool until it passes. Each pool still learns from its own
+ * answers; its first request per key goes alone, so that a cold pool does not burst.
+ *
+ * @example Four pools, one server's budget
+ * ```ts
+ * import { Pool } from "@fluxpool/fluxpool";
+ * import { MemoryStore } from "@fluxpool/fluxpool/distributed";
+ *
+ * const store = new MemoryStore(); // RedisStore or DenoKvStore across processes
+ * const pools = Array.from({ length: 4 }, () =>
+ *   new Pool({ baseUrl: "https://api.example", serverPacing: { store } }));
+ * await Promise.all(pools.map((pool) => pool.close()));
+ * ```
+ */
+export interface ServerPacingOptions {
+  /** The store every pool that shares the server's limits uses. */
+  store: ServerPacingStore;
+  /**
+   * Prepended to the store's keys (`<prefix>pace:<origin>`, `<prefix>hold:<origin>`).
+   * @default {"fluxpool:pacing:"}
+   */
+  prefix?: string;
+}
 
 /** A client-side rate for {@linkcode PoolOptions.rateLimit}, run by an in-memory GCRA. */
 export interface PoolRate {
@@ -98,10 +143,12 @@ export interface PoolOptions {
   rateLimit?: PoolRate | RateLimiterLike | "adaptive";
   /**
    * Learn the server's limits from `RateLimit`, `X-RateLimit-*` and `Retry-After` headers and
-   * pace requests accordingly.
+   * pace requests accordingly: `true` in this pool alone, `false` not at all, or
+   * `{ store }` ({@linkcode ServerPacingOptions}) shared with every pool on the store, in this
+   * process or others, so that together they stay within the server's limit.
    * @default {true}
    */
-  serverPacing?: boolean;
+  serverPacing?: boolean | ServerPacingOptions;
   /**
    * Retry policy: options, a number of attempts, or `false` for none.
    * @default {{ attempts: 3, baseDelayMs: 300, maxDelayMs: 10_000, maxRetryAfterMs: 60_000 }}

@@ -4,6 +4,7 @@
 import assert from "node:assert/strict";
 import { CircuitBreaker, FluxLimiter, Pool, type PoolOptions, tokens } from "../../mod.ts";
 import { ManualClock } from "../../src/testing/manual_clock.ts";
+import { MemoryStore } from "../../src/store/memory_store.ts";
 
 type Case = [PoolOptions, ErrorConstructor | RangeErrorConstructor, string];
 
@@ -115,7 +116,22 @@ const cases: Case[] = [
   [
     { serverPacing: 1 as unknown as boolean },
     TypeError,
-    "'serverPacing' must be a boolean: received 1",
+    "'serverPacing' must be a boolean or { store }: received 1",
+  ],
+  [
+    { serverPacing: {} as never },
+    TypeError,
+    "'serverPacing' must be a boolean or { store }: received {}",
+  ],
+  [
+    { serverPacing: { store: { decide: 5 } } as never },
+    TypeError,
+    `'serverPacing.store' must have decide() and reset() methods: received {"decide":5}`,
+  ],
+  [
+    { serverPacing: { store: new MemoryStore(), prefix: 5 as never } },
+    TypeError,
+    "'serverPacing.prefix' must be a string: received 5",
   ],
   [
     { dedupe: "yes" as unknown as boolean },
