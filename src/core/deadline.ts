@@ -5,7 +5,7 @@
 
 import { TimeoutError } from "./errors.ts";
 import { clearLongTimeout, setLongTimeout, type TimerHandle } from "./timer.ts";
-import type { TimeoutEntry, TimeoutQueue } from "./timeout_queue.ts";
+import { type TimeoutEntry, TimeoutQueue } from "./timeout_queue.ts";
 
 export class Deadline {
   readonly #controller = new AbortController();
@@ -64,6 +64,10 @@ export class Deadline {
   }
 }
 
+// One queue for every withDeadline(): calls with the same time limit share one timer, armed for
+// the oldest, instead of arming and clearing a timer each (the state stores' per-decision cost).
+const deadlines = new TimeoutQueue();
+
 /** Runs one call with a time limit and the caller's signal, without leaking a timer. */
 export function withDeadline<T>(
   call: (signal: AbortSignal) => Promise<T>,
@@ -73,25 +77,26 @@ export function withDeadline<T>(
   signal?.throwIfAborted();
   const controller = new AbortController();
   return new Promise<T>((resolve, reject) => {
-    let timer: TimerHandle | undefined;
+    let entry: TimeoutEntry | undefined;
     const onAbort = (): void => {
       controller.abort(signal?.reason);
       finish(() => reject(signal?.reason));
     };
     const finish = (settle: () => void): void => {
-      clearLongTimeout(timer);
+      if (entry !== undefined) deadlines.clear(timeoutMs, entry);
       signal?.removeEventListener("abort", onAbort);
       settle();
     };
     if (timeoutMs !== Infinity) {
-      timer = setLongTimeout(() => {
+      entry = deadlines.add(timeoutMs, controller, () => {
         const error = new TimeoutError(
           `The state store did not answer within ${timeoutMs} ms`,
           timeoutMs,
         );
-        controller.abort(error);
+        // The queue aborts the controller with this error right after: settle first.
         finish(() => reject(error));
-      }, timeoutMs);
+        return error;
+      });
     }
     signal?.addEventListener("abort", onAbort, { once: true });
     let pending: Promise<T>;
