@@ -352,8 +352,10 @@ END $fn$;`;
 /**
  * Creates (or upgrades) the table and functions; safe to run concurrently and repeatedly.
  * `PostgresStore.ensureSchema()` runs it; run it yourself from a migration tool if you prefer.
- * The table is `UNLOGGED`: rate-limit state is short-lived, and skipping the write-ahead log
- * makes every decision cheaper (the state is lost on a crash, and is not on standbys).
+ * The table is created `UNLOGGED`: rate-limit state is short-lived, and skipping the
+ * write-ahead log makes every decision cheaper (the state is lost on a crash, and is not on
+ * standbys). For a logged table, run `ALTER TABLE fluxpool_rate_limits SET LOGGED` after it, or
+ * create the store with `logged: true`.
  *
  * @example Run it from a migration
  * ```ts ignore

@@ -13,7 +13,7 @@ import { CODES, nativeParams, readDecision } from "../_native.ts";
 import { POSTGRES_ALGORITHMS, POSTGRES_SCHEMA_SQL } from "./postgres_sql.ts";
 import { optimisticDecide } from "../_optimistic.ts";
 import { integer } from "../../core/validate.ts";
-import { optionalClock, optionsOf, withMethods } from "../_store_options.ts";
+import { optionalClock, optionsOf, withMethods, wrongType } from "../_store_options.ts";
 
 /**
  * The one method a {@linkcode PostgresStore} needs: `query(text, params)` resolving to
@@ -38,6 +38,17 @@ export interface PostgresStoreOptions {
    * @default {16}
    */
   maxAttempts?: number;
+  /**
+   * Whether {@linkcode PostgresStore.ensureSchema} makes the table logged (`true`) or
+   * `UNLOGGED` (`false`). `UNLOGGED` skips the write-ahead log, so every decision that writes
+   * is cheaper, but the table is emptied after a crash (every key starts again at full
+   * capacity) and is not on standbys; a logged table survives a crash and is replicated. An
+   * existing table of the other kind is converted (`ALTER TABLE ... SET LOGGED` /
+   * `SET UNLOGGED` rewrites it under an exclusive lock). Unset, a new table is `UNLOGGED` and
+   * an existing one is left as it is.
+   * @default {undefined}
+   */
+  logged?: boolean;
 }
 
 const NAME = "PostgresStore";
@@ -51,6 +62,15 @@ const UPDATE_SQL = `UPDATE fluxpool_rate_limits SET state = '{}', expires_at = $
 WHERE key = $1 AND doc IS NOT DISTINCT FROM $4`;
 const DELETE_SQL =
   `DELETE FROM fluxpool_rate_limits WHERE key = $1 AND doc IS NOT DISTINCT FROM $2`;
+
+// Makes the table logged or unlogged unless it already is (the ALTER rewrites the table).
+function persistenceSql(logged: boolean): string {
+  const want = logged ? "p" : "u";
+  return `DO $do$ BEGIN
+  IF (SELECT relpersistence FROM pg_class WHERE oid = 'fluxpool_rate_limits'::regclass) <> '${want}'
+  THEN ALTER TABLE fluxpool_rate_limits SET ${logged ? "LOGGED" : "UNLOGGED"}; END IF;
+END $do$`;
+}
 
 function parseState(doc: string | null): unknown {
   if (doc === null) return undefined;
@@ -82,6 +102,7 @@ export class PostgresStore implements StateStore {
   #client: PostgresClient;
   #clock: Clock | undefined;
   #maxAttempts: number;
+  #logged: boolean | undefined;
 
   /**
    * Creates a store over a client.
@@ -91,11 +112,15 @@ export class PostgresStore implements StateStore {
    * @throws {RangeError} when `maxAttempts` is not an integer >= 1.
    */
   constructor(client: PostgresClient, options?: PostgresStoreOptions) {
-    const { clock, maxAttempts = 16 } = optionsOf(NAME, options);
+    const { clock, maxAttempts = 16, logged } = optionsOf(NAME, options);
+    if (logged !== undefined && typeof logged !== "boolean") {
+      wrongType(NAME, "logged", "a boolean", logged);
+    }
     const rule = "a client with query(text, params)";
     this.#client = withMethods(NAME, "client", client, ["query"], rule);
     this.#clock = optionalClock(NAME, clock);
     this.#maxAttempts = integer(NAME, "maxAttempts", maxAttempts, 1);
+    this.#logged = logged;
   }
 
   /**
@@ -108,6 +133,9 @@ export class PostgresStore implements StateStore {
   async ensureSchema(): Promise<void> {
     // A multi-statement text: pg answers with one result per statement.
     await this.#query(POSTGRES_SCHEMA_SQL, undefined, false);
+    if (this.#logged !== undefined) {
+      await this.#query(persistenceSql(this.#logged), undefined, false);
+    }
   }
 
   /**
