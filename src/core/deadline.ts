@@ -5,7 +5,8 @@
 
 import { TimeoutError } from "./errors.ts";
 import { clearLongTimeout, setLongTimeout, type TimerHandle } from "./timer.ts";
-import { type TimeoutEntry, TimeoutQueue } from "./timeout_queue.ts";
+import type { TimeoutEntry, TimeoutQueue } from "./timeout_queue.ts";
+import { endTimeout, type LingeringTimeout, startTimeout } from "./lingering_timeouts.ts";
 
 export class Deadline {
   readonly #controller = new AbortController();
@@ -64,11 +65,11 @@ export class Deadline {
   }
 }
 
-// One queue for every withDeadline(): calls with the same time limit share one timer, armed for
-// the oldest, instead of arming and clearing a timer each (the state stores' per-decision cost).
-const deadlines = new TimeoutQueue();
-
-/** Runs one call with a time limit and the caller's signal, without leaking a timer. */
+/**
+ * Runs one call with a time limit and the caller's signal, without leaking a timer. Calls with
+ * the same limit share one timer (`lingering_timeouts.ts`): a store's decisions, one after
+ * another or many at once, neither arm nor clear a timer each.
+ */
 export function withDeadline<T>(
   call: (signal: AbortSignal) => Promise<T>,
   timeoutMs: number,
@@ -77,25 +78,29 @@ export function withDeadline<T>(
   signal?.throwIfAborted();
   const controller = new AbortController();
   return new Promise<T>((resolve, reject) => {
-    let entry: TimeoutEntry | undefined;
+    let limit: LingeringTimeout | undefined;
+    let done = false;
     const onAbort = (): void => {
       controller.abort(signal?.reason);
-      finish(() => reject(signal?.reason));
+      finish();
+      reject(signal?.reason);
     };
-    const finish = (settle: () => void): void => {
-      if (entry !== undefined) deadlines.clear(timeoutMs, entry);
+    const finish = (): boolean => {
+      if (done) return false;
+      done = true;
+      if (limit !== undefined) endTimeout(timeoutMs, limit);
       signal?.removeEventListener("abort", onAbort);
-      settle();
+      return true;
     };
     if (timeoutMs !== Infinity) {
-      entry = deadlines.add(timeoutMs, controller, () => {
+      limit = startTimeout(timeoutMs, () => {
         const error = new TimeoutError(
           `The state store did not answer within ${timeoutMs} ms`,
           timeoutMs,
         );
-        // The queue aborts the controller with this error right after: settle first.
-        finish(() => reject(error));
-        return error;
+        finish();
+        controller.abort(error);
+        reject(error);
       });
     }
     signal?.addEventListener("abort", onAbort, { once: true });
@@ -106,8 +111,8 @@ export function withDeadline<T>(
       pending = Promise.reject(error);
     }
     pending.then(
-      (value) => finish(() => resolve(value)),
-      (error) => finish(() => reject(error)),
+      (value) => finish() && resolve(value),
+      (error) => finish() && reject(error),
     );
   });
 }
