@@ -56,12 +56,18 @@ const NAME = "PostgresStore";
 const READ_SQL = `SELECT t.key IS NOT NULL AS found, t.doc,
   extract(epoch FROM clock_timestamp())::float8 * 1000 AS now
 FROM (SELECT 1) AS one LEFT JOIN fluxpool_rate_limits t ON t.key = $1`;
+const GCRA_SQL = "SELECT fluxpool_gcra_decide($1, $2, $3, $4, $5, $6) AS d";
 const INSERT_SQL = `INSERT INTO fluxpool_rate_limits (key, state, expires_at, doc)
 VALUES ($1, '{}', $2, $3) ON CONFLICT (key) DO NOTHING`;
 const UPDATE_SQL = `UPDATE fluxpool_rate_limits SET state = '{}', expires_at = $2, doc = $3
 WHERE key = $1 AND doc IS NOT DISTINCT FROM $4`;
 const DELETE_SQL =
   `DELETE FROM fluxpool_rate_limits WHERE key = $1 AND doc IS NOT DISTINCT FROM $2`;
+
+// PostgreSQL's undefined_function, as the StoreError wrapping the client's error carries it.
+function isUndefinedFunction(error: unknown): boolean {
+  return (error as { cause?: { code?: unknown } })?.cause?.code === "42883";
+}
 
 // Makes the table logged or unlogged unless it already is (the ALTER rewrites the table).
 function persistenceSql(logged: boolean): string {
@@ -103,6 +109,7 @@ export class PostgresStore implements StateStore {
   #clock: Clock | undefined;
   #maxAttempts: number;
   #logged: boolean | undefined;
+  #gcraDecide = true;
 
   /**
    * Creates a store over a client.
@@ -161,16 +168,22 @@ export class PostgresStore implements StateStore {
     if (params === undefined || !POSTGRES_ALGORITHMS.includes(algorithm.name)) {
       return this.#optimistic(key, algorithm, cost, options);
     }
+    const consume = options.consume !== false;
+    const now = this.#clock?.now() ?? null;
+    if (algorithm.name === "gcra" && this.#gcraDecide) {
+      try {
+        const { rows } = await this.#query(GCRA_SQL, [key, cost, consume, now, ...params]);
+        return readDecision((rows[0] as { d?: unknown } | undefined)?.d, algorithm, NAME);
+      } catch (error) {
+        // A schema from before fluxpool_gcra_decide (ensureSchema() not run since the upgrade):
+        // fluxpool_decide still decides GCRA.
+        if (!isUndefinedFunction(error)) throw error;
+        this.#gcraDecide = false;
+      }
+    }
     const { rows } = await this.#query(
       "SELECT fluxpool_decide($1, $2, $3, $4, $5, $6) AS d",
-      [
-        key,
-        CODES[algorithm.name],
-        cost,
-        options.consume !== false,
-        this.#clock?.now() ?? null,
-        params,
-      ],
+      [key, CODES[algorithm.name], cost, consume, now, params],
     );
     return readDecision((rows[0] as { d?: unknown } | undefined)?.d, algorithm, NAME);
   }

@@ -268,3 +268,35 @@ await serviceTest(
     }
   },
 );
+
+await serviceTest(
+  "postgres",
+  "PostgresStore.decide() decides GCRA on a schema from before fluxpool_gcra_decide",
+  async () => {
+    const schema = `fluxpool_old_${crypto.randomUUID().replaceAll("-", "")}`;
+    const admin = new pg.Pool({ connectionString: CONNECTION, max: 1 });
+    await admin.query(`CREATE SCHEMA ${schema}`);
+    const pool = new pg.Pool({
+      connectionString: CONNECTION,
+      max: 1,
+      options: `-c search_path=${schema}`,
+    });
+    try {
+      const store = new PostgresStore(pool);
+      await store.ensureSchema();
+      await pool.query("DROP FUNCTION fluxpool_gcra_decide");
+      const limiter = new DistributedLimiter({ store, rate: 1, burst: 2, onStoreError: "deny" });
+      const first = await limiter.check("k");
+      assert.equal(first.source, "store");
+      assert.equal(first.remaining, 1);
+      assert.equal((await limiter.check("k")).remaining, 0);
+      const denied = await limiter.check("k");
+      assert.equal(denied.allowed, false);
+      assert.equal(denied.source, "store");
+    } finally {
+      await pool.end();
+      await admin.query(`DROP SCHEMA ${schema} CASCADE`);
+      await admin.end();
+    }
+  },
+);
