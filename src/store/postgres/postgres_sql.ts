@@ -424,7 +424,11 @@ BEGIN
     IF pass = 1 THEN
       -- A denial writes only a state the step restated (the clock stepped back).
       IF NOT p_consume OR (NOT allowed AND (s IS NULL OR kept = s)) THEN RETURN reply; END IF;
-      IF found_row THEN
+      IF found_row AND allowed AND p_cost > 0 THEN
+        -- The one-statement write above missed a row that allows: another decision holds it
+        -- (or just changed it). Wait for the lock once, in pass 2, not twice.
+        NULL;
+      ELSIF found_row THEN
         IF reply[4] > 0 THEN
           UPDATE fluxpool_rate_limits SET state = coalesce(kept, '{}'), doc = NULL,
             expires_at = t_now + reply[4] + margin
