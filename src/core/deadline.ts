@@ -6,6 +6,7 @@
 import { TimeoutError } from "./errors.ts";
 import { clearLongTimeout, setLongTimeout, type TimerHandle } from "./timer.ts";
 import type { TimeoutEntry, TimeoutQueue } from "./timeout_queue.ts";
+import { endTimeout, type LingeringTimeout, startTimeout } from "./lingering_timeouts.ts";
 
 export class Deadline {
   readonly #controller = new AbortController();
@@ -64,7 +65,11 @@ export class Deadline {
   }
 }
 
-/** Runs one call with a time limit and the caller's signal, without leaking a timer. */
+/**
+ * Runs one call with a time limit and the caller's signal, without leaking a timer. Calls with
+ * the same limit share one timer (`lingering_timeouts.ts`): a store's decisions, one after
+ * another or many at once, neither arm nor clear a timer each.
+ */
 export function withDeadline<T>(
   call: (signal: AbortSignal) => Promise<T>,
   timeoutMs: number,
@@ -73,25 +78,30 @@ export function withDeadline<T>(
   signal?.throwIfAborted();
   const controller = new AbortController();
   return new Promise<T>((resolve, reject) => {
-    let timer: TimerHandle | undefined;
+    let limit: LingeringTimeout | undefined;
+    let done = false;
     const onAbort = (): void => {
       controller.abort(signal?.reason);
-      finish(() => reject(signal?.reason));
+      finish();
+      reject(signal?.reason);
     };
-    const finish = (settle: () => void): void => {
-      clearLongTimeout(timer);
+    const finish = (): boolean => {
+      if (done) return false;
+      done = true;
+      if (limit !== undefined) endTimeout(timeoutMs, limit);
       signal?.removeEventListener("abort", onAbort);
-      settle();
+      return true;
     };
     if (timeoutMs !== Infinity) {
-      timer = setLongTimeout(() => {
+      limit = startTimeout(timeoutMs, () => {
         const error = new TimeoutError(
           `The state store did not answer within ${timeoutMs} ms`,
           timeoutMs,
         );
+        finish();
         controller.abort(error);
-        finish(() => reject(error));
-      }, timeoutMs);
+        reject(error);
+      });
     }
     signal?.addEventListener("abort", onAbort, { once: true });
     let pending: Promise<T>;
@@ -101,8 +111,8 @@ export function withDeadline<T>(
       pending = Promise.reject(error);
     }
     pending.then(
-      (value) => finish(() => resolve(value)),
-      (error) => finish(() => reject(error)),
+      (value) => finish() && resolve(value),
+      (error) => finish() && reject(error),
     );
   });
 }

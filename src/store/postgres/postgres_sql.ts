@@ -349,11 +349,122 @@ BEGIN
   RETURN r[1:head];
 END $fn$;`;
 
+// GCRA on its own, the one decision most limiters make: fluxpool_decide with the step written
+// inline on scalars (no nested plpgsql calls, no arrays but the stored state), taking the
+// emission interval and tolerance as plain arguments. Same reads, writes and locking as
+// fluxpool_decide: pass 1 decides on the committed state without a lock and writes only if the
+// row is unchanged; pass 2 locks the row, reads the clock again and decides on what is there.
+const GCRA_DECIDE = `
+CREATE OR REPLACE FUNCTION fluxpool_gcra_decide(p_key text, p_cost float8, p_consume boolean,
+  p_now float8, emission float8, tolerance float8)
+RETURNS float8[] LANGUAGE plpgsql AS $fn$
+DECLARE
+  t_now float8 := coalesce(p_now, extract(epoch FROM clock_timestamp())::float8 * 1000);
+  margin float8 := CASE WHEN p_now IS NULL THEN 0 ELSE 60000 END;
+  lim float8 := tolerance + emission * 1e-9;
+  raw float8[];
+  found_row boolean;
+  s float8[];
+  tat float8;
+  base float8;
+  nxt float8;
+  allowed boolean;
+  kept float8[];
+  reply float8[];
+BEGIN
+  -- The usual case in one statement: an existing row of this shape that no one else holds, a
+  -- cost that is allowed without restating the state. SKIP LOCKED: a row another decision
+  -- holds is left to pass 2, which reads the clock again once it has the lock.
+  IF p_consume AND p_cost > 0 THEN
+    UPDATE fluxpool_rate_limits t
+    SET state = ARRAY[greatest(t.state[1], t_now) + p_cost * emission], doc = NULL,
+      expires_at = t_now + ((greatest(t.state[1], t_now) + p_cost * emission) - t_now) + margin
+    WHERE t.ctid = (SELECT l.ctid FROM fluxpool_rate_limits l WHERE l.key = p_key
+        FOR UPDATE SKIP LOCKED)
+      AND cardinality(t.state) = 1 AND t.state[1] - t_now <= lim
+      AND greatest(t.state[1], t_now) + p_cost * emission - t_now <= lim
+    RETURNING t.state[1] INTO nxt;
+    IF FOUND THEN
+      RETURN ARRAY[1, floor((tolerance - (nxt - t_now)) / emission + 1e-9), 0, nxt - t_now];
+    END IF;
+  END IF;
+  FOR pass IN 1..2 LOOP
+    IF pass = 1 THEN
+      SELECT t.state INTO raw FROM fluxpool_rate_limits t WHERE t.key = p_key;
+      found_row := FOUND;
+      s := CASE WHEN cardinality(raw) > 0 THEN raw END;
+    ELSE
+      SELECT t.state INTO s FROM fluxpool_rate_limits t WHERE t.key = p_key FOR UPDATE;
+      IF NOT FOUND THEN
+        INSERT INTO fluxpool_rate_limits AS t (key, state, expires_at) VALUES (p_key, '{}', 0)
+        ON CONFLICT (key) DO UPDATE SET key = t.key RETURNING t.state INTO s;
+      END IF;
+      IF cardinality(s) = 0 THEN s := NULL; END IF;
+      IF p_now IS NULL THEN
+        t_now := greatest(t_now, extract(epoch FROM clock_timestamp())::float8 * 1000);
+      END IF;
+    END IF;
+    -- The step (fluxpool_gcra_step); a state of the wrong shape counts as none.
+    tat := CASE WHEN cardinality(s) = 1 THEN s[1] END;
+    kept := CASE WHEN tat IS NULL THEN NULL ELSE s END;
+    base := t_now;
+    IF tat >= t_now THEN
+      IF tat - t_now > lim THEN tat := t_now + tolerance; kept := ARRAY[tat]; END IF;
+      base := tat;
+    END IF;
+    nxt := base + p_cost * emission;
+    allowed := nxt - t_now <= lim;
+    IF allowed THEN
+      IF p_cost > 0 THEN kept := ARRAY[nxt]; END IF;
+      reply := ARRAY[1, floor((tolerance - (nxt - t_now)) / emission + 1e-9), 0, nxt - t_now];
+    ELSE
+      reply := ARRAY[0, greatest(0, floor((tolerance - (base - t_now)) / emission + 1e-9)),
+        nxt - tolerance - t_now, base - t_now];
+    END IF;
+    IF pass = 1 THEN
+      -- A denial writes only a state the step restated (the clock stepped back).
+      IF NOT p_consume OR (NOT allowed AND (s IS NULL OR kept = s)) THEN RETURN reply; END IF;
+      IF found_row AND allowed AND p_cost > 0 THEN
+        -- The one-statement write above missed a row that allows: another decision holds it
+        -- (or just changed it). Wait for the lock once, in pass 2, not twice.
+        NULL;
+      ELSIF found_row THEN
+        IF reply[4] > 0 THEN
+          UPDATE fluxpool_rate_limits SET state = coalesce(kept, '{}'), doc = NULL,
+            expires_at = t_now + reply[4] + margin
+          WHERE key = p_key AND state = raw;
+        ELSE
+          DELETE FROM fluxpool_rate_limits WHERE key = p_key AND state = raw;
+        END IF;
+        IF FOUND THEN RETURN reply; END IF;
+      ELSIF reply[4] > 0 THEN
+        INSERT INTO fluxpool_rate_limits (key, state, expires_at)
+        VALUES (p_key, coalesce(kept, '{}'), t_now + reply[4] + margin)
+        ON CONFLICT (key) DO NOTHING;
+        IF FOUND THEN RETURN reply; END IF;
+      ELSE
+        RETURN reply;
+      END IF;
+    ELSE
+      IF (allowed OR (s IS NOT NULL AND coalesce(kept, '{}') <> s)) AND reply[4] > 0 THEN
+        UPDATE fluxpool_rate_limits SET state = coalesce(kept, '{}'), doc = NULL,
+          expires_at = t_now + reply[4] + margin
+        WHERE key = p_key;
+      ELSIF allowed OR s IS NULL THEN
+        DELETE FROM fluxpool_rate_limits WHERE key = p_key;
+      END IF;
+    END IF;
+  END LOOP;
+  RETURN reply;
+END $fn$;`;
+
 /**
  * Creates (or upgrades) the table and functions; safe to run concurrently and repeatedly.
  * `PostgresStore.ensureSchema()` runs it; run it yourself from a migration tool if you prefer.
- * The table is `UNLOGGED`: rate-limit state is short-lived, and skipping the write-ahead log
- * makes every decision cheaper (the state is lost on a crash, and is not on standbys).
+ * The table is created `UNLOGGED`: rate-limit state is short-lived, and skipping the
+ * write-ahead log makes every decision cheaper (the state is lost on a crash, and is not on
+ * standbys). For a logged table, run `ALTER TABLE fluxpool_rate_limits SET LOGGED` after it, or
+ * create the store with `logged: true`.
  *
  * @example Run it from a migration
  * ```ts ignore
@@ -380,6 +491,7 @@ ${SLIDING_WINDOW_STEP}
 ${MULTI_STEP}
 ${DISPATCH}
 ${DECIDE}
+${GCRA_DECIDE}
 COMMIT;`;
 
 /**

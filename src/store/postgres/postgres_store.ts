@@ -13,7 +13,7 @@ import { CODES, nativeParams, readDecision } from "../_native.ts";
 import { POSTGRES_ALGORITHMS, POSTGRES_SCHEMA_SQL } from "./postgres_sql.ts";
 import { optimisticDecide } from "../_optimistic.ts";
 import { integer } from "../../core/validate.ts";
-import { optionalClock, optionsOf, withMethods } from "../_store_options.ts";
+import { optionalClock, optionsOf, withMethods, wrongType } from "../_store_options.ts";
 
 /**
  * The one method a {@linkcode PostgresStore} needs: `query(text, params)` resolving to
@@ -38,6 +38,17 @@ export interface PostgresStoreOptions {
    * @default {16}
    */
   maxAttempts?: number;
+  /**
+   * Whether {@linkcode PostgresStore.ensureSchema} makes the table logged (`true`) or
+   * `UNLOGGED` (`false`). `UNLOGGED` skips the write-ahead log, so every decision that writes
+   * is cheaper, but the table is emptied after a crash (every key starts again at full
+   * capacity) and is not on standbys; a logged table survives a crash and is replicated. An
+   * existing table of the other kind is converted (`ALTER TABLE ... SET LOGGED` /
+   * `SET UNLOGGED` rewrites it under an exclusive lock). Unset, a new table is `UNLOGGED` and
+   * an existing one is left as it is.
+   * @default {undefined}
+   */
+  logged?: boolean;
 }
 
 const NAME = "PostgresStore";
@@ -45,12 +56,27 @@ const NAME = "PostgresStore";
 const READ_SQL = `SELECT t.key IS NOT NULL AS found, t.doc,
   extract(epoch FROM clock_timestamp())::float8 * 1000 AS now
 FROM (SELECT 1) AS one LEFT JOIN fluxpool_rate_limits t ON t.key = $1`;
+const GCRA_SQL = "SELECT fluxpool_gcra_decide($1, $2, $3, $4, $5, $6) AS d";
 const INSERT_SQL = `INSERT INTO fluxpool_rate_limits (key, state, expires_at, doc)
 VALUES ($1, '{}', $2, $3) ON CONFLICT (key) DO NOTHING`;
 const UPDATE_SQL = `UPDATE fluxpool_rate_limits SET state = '{}', expires_at = $2, doc = $3
 WHERE key = $1 AND doc IS NOT DISTINCT FROM $4`;
 const DELETE_SQL =
   `DELETE FROM fluxpool_rate_limits WHERE key = $1 AND doc IS NOT DISTINCT FROM $2`;
+
+// PostgreSQL's undefined_function, as the StoreError wrapping the client's error carries it.
+function isUndefinedFunction(error: unknown): boolean {
+  return (error as { cause?: { code?: unknown } })?.cause?.code === "42883";
+}
+
+// Makes the table logged or unlogged unless it already is (the ALTER rewrites the table).
+function persistenceSql(logged: boolean): string {
+  const want = logged ? "p" : "u";
+  return `DO $do$ BEGIN
+  IF (SELECT relpersistence FROM pg_class WHERE oid = 'fluxpool_rate_limits'::regclass) <> '${want}'
+  THEN ALTER TABLE fluxpool_rate_limits SET ${logged ? "LOGGED" : "UNLOGGED"}; END IF;
+END $do$`;
+}
 
 function parseState(doc: string | null): unknown {
   if (doc === null) return undefined;
@@ -82,6 +108,8 @@ export class PostgresStore implements StateStore {
   #client: PostgresClient;
   #clock: Clock | undefined;
   #maxAttempts: number;
+  #logged: boolean | undefined;
+  #gcraDecide = true;
 
   /**
    * Creates a store over a client.
@@ -91,11 +119,15 @@ export class PostgresStore implements StateStore {
    * @throws {RangeError} when `maxAttempts` is not an integer >= 1.
    */
   constructor(client: PostgresClient, options?: PostgresStoreOptions) {
-    const { clock, maxAttempts = 16 } = optionsOf(NAME, options);
+    const { clock, maxAttempts = 16, logged } = optionsOf(NAME, options);
+    if (logged !== undefined && typeof logged !== "boolean") {
+      wrongType(NAME, "logged", "a boolean", logged);
+    }
     const rule = "a client with query(text, params)";
     this.#client = withMethods(NAME, "client", client, ["query"], rule);
     this.#clock = optionalClock(NAME, clock);
     this.#maxAttempts = integer(NAME, "maxAttempts", maxAttempts, 1);
+    this.#logged = logged;
   }
 
   /**
@@ -108,6 +140,9 @@ export class PostgresStore implements StateStore {
   async ensureSchema(): Promise<void> {
     // A multi-statement text: pg answers with one result per statement.
     await this.#query(POSTGRES_SCHEMA_SQL, undefined, false);
+    if (this.#logged !== undefined) {
+      await this.#query(persistenceSql(this.#logged), undefined, false);
+    }
   }
 
   /**
@@ -133,16 +168,22 @@ export class PostgresStore implements StateStore {
     if (params === undefined || !POSTGRES_ALGORITHMS.includes(algorithm.name)) {
       return this.#optimistic(key, algorithm, cost, options);
     }
+    const consume = options.consume !== false;
+    const now = this.#clock?.now() ?? null;
+    if (algorithm.name === "gcra" && this.#gcraDecide) {
+      try {
+        const { rows } = await this.#query(GCRA_SQL, [key, cost, consume, now, ...params]);
+        return readDecision((rows[0] as { d?: unknown } | undefined)?.d, algorithm, NAME);
+      } catch (error) {
+        // A schema from before fluxpool_gcra_decide (ensureSchema() not run since the upgrade):
+        // fluxpool_decide still decides GCRA.
+        if (!isUndefinedFunction(error)) throw error;
+        this.#gcraDecide = false;
+      }
+    }
     const { rows } = await this.#query(
       "SELECT fluxpool_decide($1, $2, $3, $4, $5, $6) AS d",
-      [
-        key,
-        CODES[algorithm.name],
-        cost,
-        options.consume !== false,
-        this.#clock?.now() ?? null,
-        params,
-      ],
+      [key, CODES[algorithm.name], cost, consume, now, params],
     );
     return readDecision((rows[0] as { d?: unknown } | undefined)?.d, algorithm, NAME);
   }

@@ -7,7 +7,7 @@
  * "" for the server's own `TIME`), ...the algorithm's numbers]`, and answers
  * `[allowed (1 | 0), remaining, retryAfterMs, resetAfterMs]` (followed by the same four for
  * each limit in {@linkcode MULTI_LIMIT_SCRIPT}), the numbers as strings so that fractions
- * survive. The state is a string of comma-separated numbers written with 17 significant digits
+ * survive (or as integers where they are whole by construction). The state is a string of comma-separated numbers written with 17 significant digits
  * (`;` between the limits of a composite), so each script computes exactly what the TypeScript
  * `decide()` computes; the key expires (`PX`) when it is back to full capacity, so idle keys
  * vanish (a minute later when the caller supplied the time, as Redis expires keys on its own
@@ -235,13 +235,51 @@ return { allowed and 1 or 0, num(remaining), num(retry), num(reset) }
  * GCRA. `ARGV[4..5] = interval, tolerance` (`period / rate`, `burst · interval`); the state is
  * the theoretical arrival time (TAT) in epoch milliseconds.
  *
+ * The one decision most limiters make, so it is written out flat rather than built from the
+ * shared helpers: no closures or tables created per call, and one `%.17g` per value it must
+ * keep exact (the TAT it stores, the fractional times it answers). It computes what
+ * `GCRA_STEP` does, which {@linkcode MULTI_LIMIT_SCRIPT} still uses.
+ *
  * @example Load it
  * ```ts ignore
  * import { GCRA_SCRIPT } from "@fluxpool/fluxpool/redis";
  * const sha = await redis.scriptLoad(GCRA_SCRIPT);
  * ```
  */
-export const GCRA_SCRIPT: string = single(GCRA_STEP, "gcra", 2);
+export const GCRA_SCRIPT: string = `
+local now, margin = tonumber(ARGV[3]), 60000
+if now == nil then
+  local t = redis.call("TIME")
+  now, margin = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000, 0
+end
+local cost, interval, tolerance = tonumber(ARGV[1]), tonumber(ARGV[4]), tonumber(ARGV[5])
+local consume = ARGV[2] == "1"
+local limit = tolerance + interval * 1e-9
+local tat = tonumber(redis.call("GET", KEYS[1]) or "")
+local base, restated = now, false
+if tat ~= nil and tat >= now then
+  if tat - now > limit then tat, restated = now + tolerance, true end
+  base = tat
+end
+local nxt = base + cost * interval
+if nxt - now <= limit then
+  if cost > 0 then tat = nxt end
+  if consume then
+    if nxt - now <= 0 or tat == nil then
+      redis.call("DEL", KEYS[1])
+    else
+      redis.call("SET", KEYS[1], string.format("%.17g", tat), "PX", math.ceil(nxt - now + margin))
+    end
+  end
+  return { 1, math.floor((tolerance - (nxt - now)) / interval + 1e-9), 0,
+    string.format("%.17g", nxt - now) }
+end
+if restated and consume then
+  redis.call("SET", KEYS[1], string.format("%.17g", tat), "PX", math.ceil(tat - now + margin))
+end
+return { 0, math.max(0, math.floor((tolerance - (base - now)) / interval + 1e-9)),
+  string.format("%.17g", nxt - tolerance - now), string.format("%.17g", base - now) }
+`;
 
 /**
  * Token bucket. `ARGV[4..5] = interval, burst`; the state is `tokens,updatedAt`.

@@ -244,6 +244,8 @@ export class RedisStore implements StateStore {
   #clock: Clock | undefined;
   #maxAttempts: number;
   #shas = new Map<string, Promise<string>>();
+  // deno-lint-ignore no-explicit-any
+  #plans = new WeakMap<Algorithm<any>, Plan | null>();
 
   /**
    * Creates a store over a client.
@@ -281,15 +283,35 @@ export class RedisStore implements StateStore {
     options: StoreDecideOptions = {},
   ): Promise<RateLimitDecision> {
     options.signal?.throwIfAborted();
-    const script = REDIS_SCRIPTS[algorithm.name];
-    const params = nativeParams(algorithm, "name");
-    if (script === undefined || params === undefined) {
-      return this.#optimistic(key, algorithm, cost, options);
-    }
+    const plan = this.#plan(algorithm);
+    if (plan === null) return this.#optimistic(key, algorithm, cost, options);
     const now = this.#clock === undefined ? "" : String(this.#clock.now());
-    const args = [String(cost), options.consume === false ? "0" : "1", now, ...params.map(String)];
-    const reply = await this.#run(script, [key], args);
+    const args = [cost === 1 ? "1" : String(cost), options.consume === false ? "0" : "1", now];
+    for (const param of plan.params) args.push(param);
+    const reply = plan.sha === undefined
+      ? await this.#run(plan.script, [key], args)
+      : await this.#runLoaded(plan.sha, plan.script, [key], args);
     return readDecision(reply, algorithm, NAME);
+  }
+
+  // The script and its parameters as text, worked out once per algorithm: a decision then
+  // only adds the cost, the flag and the time.
+  // deno-lint-ignore no-explicit-any
+  #plan(algorithm: Algorithm<any>): Plan | null {
+    let plan = this.#plans.get(algorithm);
+    if (plan === undefined) {
+      const script = REDIS_SCRIPTS[algorithm.name];
+      const params = nativeParams(algorithm, "name");
+      plan = script === undefined || params === undefined
+        ? null
+        : { script, sha: undefined, params: params.map(String) };
+      this.#plans.set(algorithm, plan);
+      if (plan !== null) {
+        const ready = plan;
+        void this.#sha(script).then((sha) => ready.sha = sha, () => {});
+      }
+    }
+    return plan;
   }
 
   /**
@@ -344,7 +366,10 @@ export class RedisStore implements StateStore {
   }
 
   async #run(script: string, keys: string[], args: string[]): Promise<unknown> {
-    const sha = await this.#sha(script);
+    return await this.#runLoaded(await this.#sha(script), script, keys, args);
+  }
+
+  async #runLoaded(sha: string, script: string, keys: string[], args: string[]): Promise<unknown> {
     try {
       return await this.#client.evalsha(sha, keys, args);
     } catch (error) {
@@ -365,6 +390,12 @@ export class RedisStore implements StateStore {
     }
     return sha;
   }
+}
+
+interface Plan {
+  readonly script: string;
+  sha: string | undefined;
+  readonly params: readonly string[];
 }
 
 // States of the optimistic path are JSON after "j:"; anything else (a native state) is none.

@@ -224,3 +224,79 @@ await serviceTest(
     }
   },
 );
+
+await serviceTest(
+  "postgres",
+  "PostgresStore.ensureSchema() makes the table logged or unlogged as `logged` says",
+  async () => {
+    // A schema of its own: other test runs share the default table.
+    const schema = `fluxpool_logged_${crypto.randomUUID().replaceAll("-", "")}`;
+    const admin = new pg.Pool({ connectionString: CONNECTION, max: 1 });
+    await admin.query(`CREATE SCHEMA ${schema}`);
+    const pool = new pg.Pool({
+      connectionString: CONNECTION,
+      max: 1,
+      options: `-c search_path=${schema}`,
+    });
+    const persistence = async () =>
+      (await pool.query(
+        "SELECT relpersistence FROM pg_class WHERE oid = 'fluxpool_rate_limits'::regclass",
+      )).rows[0].relpersistence;
+    try {
+      await new PostgresStore(pool).ensureSchema();
+      assert.equal(await persistence(), "u");
+      const logged = new PostgresStore(pool, { logged: true });
+      await logged.ensureSchema();
+      assert.equal(await persistence(), "p");
+      await new PostgresStore(pool).ensureSchema(); // unset: left as it is
+      assert.equal(await persistence(), "p");
+      const limiter = new DistributedLimiter({ store: logged, rate: 1, burst: 2 });
+      assert.equal((await limiter.check("k")).remaining, 1);
+      await new PostgresStore(pool, { logged: false }).ensureSchema();
+      assert.equal(await persistence(), "u");
+      assert.equal((await limiter.check("k")).remaining, 0);
+      assert.throws(
+        () => new PostgresStore(pool, { logged: "yes" as unknown as boolean }),
+        new TypeError(
+          "Cannot create PostgresStore as 'logged' must be a boolean: received \"yes\"",
+        ),
+      );
+    } finally {
+      await pool.end();
+      await admin.query(`DROP SCHEMA ${schema} CASCADE`);
+      await admin.end();
+    }
+  },
+);
+
+await serviceTest(
+  "postgres",
+  "PostgresStore.decide() decides GCRA on a schema from before fluxpool_gcra_decide",
+  async () => {
+    const schema = `fluxpool_old_${crypto.randomUUID().replaceAll("-", "")}`;
+    const admin = new pg.Pool({ connectionString: CONNECTION, max: 1 });
+    await admin.query(`CREATE SCHEMA ${schema}`);
+    const pool = new pg.Pool({
+      connectionString: CONNECTION,
+      max: 1,
+      options: `-c search_path=${schema}`,
+    });
+    try {
+      const store = new PostgresStore(pool);
+      await store.ensureSchema();
+      await pool.query("DROP FUNCTION fluxpool_gcra_decide");
+      const limiter = new DistributedLimiter({ store, rate: 1, burst: 2, onStoreError: "deny" });
+      const first = await limiter.check("k");
+      assert.equal(first.source, "store");
+      assert.equal(first.remaining, 1);
+      assert.equal((await limiter.check("k")).remaining, 0);
+      const denied = await limiter.check("k");
+      assert.equal(denied.allowed, false);
+      assert.equal(denied.source, "store");
+    } finally {
+      await pool.end();
+      await admin.query(`DROP SCHEMA ${schema} CASCADE`);
+      await admin.end();
+    }
+  },
+);

@@ -1,0 +1,67 @@
+import assert from "node:assert/strict";
+import { withDeadline } from "../../src/core/deadline.ts";
+import { isTimeoutError } from "../../src/core/errors.ts";
+
+// Counts the timers armed while `fn` runs.
+async function timersArmed(fn: () => Promise<void>): Promise<number> {
+  const original = globalThis.setTimeout;
+  let armed = 0;
+  globalThis.setTimeout = ((...args: Parameters<typeof setTimeout>) => {
+    armed++;
+    return original(...args);
+  }) as typeof setTimeout;
+  try {
+    await fn();
+  } finally {
+    globalThis.setTimeout = original;
+  }
+  return armed;
+}
+
+Deno.test("withDeadline() arms no timer per call for calls made one after another", async () => {
+  const armed = await timersArmed(async () => {
+    for (let i = 0; i < 200; i++) {
+      assert.equal(await withDeadline(() => Promise.resolve(i), 1000, undefined), i);
+    }
+  });
+  assert.ok(armed <= 2, `${armed} timers for 200 calls`);
+});
+
+Deno.test("withDeadline() arms no timer per call for calls in flight together", async () => {
+  const armed = await timersArmed(async () => {
+    const calls = Array.from(
+      { length: 200 },
+      (_, i) => withDeadline(() => new Promise((r) => queueMicrotask(() => r(i))), 1000, undefined),
+    );
+    assert.deepEqual(await Promise.all(calls), Array.from({ length: 200 }, (_, i) => i));
+  });
+  assert.ok(armed <= 2, `${armed} timers for 200 calls`);
+});
+
+Deno.test("withDeadline() still times a call out after quick calls ended", async () => {
+  for (let i = 0; i < 5; i++) await withDeadline(() => Promise.resolve(i), 30, undefined);
+  let signal: AbortSignal | undefined;
+  const started = performance.now();
+  await assert.rejects(
+    withDeadline(
+      (inner) => {
+        signal = inner;
+        return new Promise(() => {});
+      },
+      30,
+      undefined,
+    ),
+    (error: unknown) => isTimeoutError(error),
+  );
+  assert.ok(performance.now() - started >= 25);
+  assert.ok(signal?.aborted && isTimeoutError(signal.reason));
+  // The next call after the timeout gets its own time limit, and the lane is left clean.
+  assert.equal(await withDeadline(() => Promise.resolve("ok"), 30, undefined), "ok");
+});
+
+Deno.test("withDeadline() rejects with the caller's reason when the caller aborts", async () => {
+  const controller = new AbortController();
+  const pending = withDeadline(() => new Promise(() => {}), 1000, controller.signal);
+  controller.abort(new Error("stop"));
+  await assert.rejects(pending, new Error("stop"));
+});
