@@ -2,6 +2,7 @@
 // what the server said (pace, budgets, holds) and how many requests are in flight.
 
 import { MAX_SERVER_POLICIES, type ServerRateLimit } from "./ratelimit_headers.ts";
+import { isRateLimitAnswer } from "./_rate_limited.ts";
 
 /** The caps and defaults a pacer applies to what servers say. */
 export interface PaceLimits {
@@ -110,7 +111,7 @@ export function paceLearn(
   limits: PaceLimits,
 ): void {
   state.answered = true;
-  const throttled = status === 429 || (status === 503 && info?.retryAfterMs !== undefined);
+  const throttled = isRateLimitAnswer(status, info);
   const policies = info?.policies.filter((p) => p.unit === "requests") ?? [];
   if (info !== undefined) {
     state.known = true;

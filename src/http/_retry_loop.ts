@@ -13,6 +13,7 @@ import { sleep } from "../core/timer.ts";
 import type { TimeoutQueue } from "../core/timeout_queue.ts";
 import type { StatsRecorder } from "./_stats_recorder.ts";
 import { retryAfterOf } from "./ratelimit_headers.ts";
+import { type RateLimitAnswer, rateLimitAnswerOf } from "./_rate_limited.ts";
 import { type CircuitBreaker, CircuitOpenError } from "./circuit_breaker.ts";
 import { HttpError, NetworkError, ResponseTooLargeError, TimeoutError } from "../core/errors.ts";
 import type { PoolEvent } from "./pool_events.ts";
@@ -99,7 +100,9 @@ export async function runAttempts(ctx: LoopContext, call: Call, mode: Mode): Pro
       }
       if (status >= 500) breaker?.failure();
       else breaker?.success();
-      ctx.recordOutcome?.(status);
+      // A 403 that says "rate limited" (GitHub) is retried and throttles like a 429.
+      const limited = rateLimitAnswerOf(response, Date.now());
+      ctx.recordOutcome?.(limited === undefined ? status : 429);
       if (status === 401 && !refreshed && job.slot?.refreshable && p.replayable) {
         refreshed = true;
         job.slot.invalidate(job.token!);
@@ -108,8 +111,11 @@ export async function runAttempts(ctx: LoopContext, call: Call, mode: Mode): Pro
         await pause(ctx, call, 0, "unauthorized");
         continue;
       }
-      if (retryable && tries < policy.attempts && policy.statuses.has(status)) {
-        const delay = retryDelay(response, policy, tries);
+      if (
+        retryable && tries < policy.attempts &&
+        (policy.statuses.has(status) || limited !== undefined)
+      ) {
+        const delay = retryDelay(response, policy, tries, limited);
         if (delay !== undefined && performance.now() + delay < call.giveUpAt) {
           deadline?.dispose();
           await discard(response);
@@ -240,8 +246,13 @@ export function emit(
   }
 }
 
-function retryDelay(response: Response, policy: RetryPolicy, tries: number): number | undefined {
-  const after = retryAfterOf(response.headers, Date.now());
+function retryDelay(
+  response: Response,
+  policy: RetryPolicy,
+  tries: number,
+  limited: RateLimitAnswer | undefined,
+): number | undefined {
+  const after = limited?.waitMs ?? retryAfterOf(response.headers, Date.now());
   if (after !== undefined) return after > policy.maxRetryAfterMs ? undefined : after;
   return backoffDelay(tries, policy.baseDelayMs, policy.maxDelayMs, policy.random);
 }

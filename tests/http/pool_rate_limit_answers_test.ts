@@ -1,0 +1,93 @@
+// Rate-limit answers that are not 429 (GitHub's 403s) and Retry-After in every form, through the
+// Pool against loopback servers.
+import assert from "node:assert/strict";
+import { Pool } from "../../mod.ts";
+import { serve } from "./_server.ts";
+
+function json(body: unknown, headers: Record<string, string> = {}): Response {
+  return new Response(JSON.stringify(body), {
+    headers: { "content-type": "application/json", ...headers },
+  });
+}
+
+Deno.test("Pool.getJson() waits out GitHub's primary limit (403, X-RateLimit-Remaining: 0) and retries", async () => {
+  const server = serve((_request, i) => {
+    if (i > 0) return json({ ok: true });
+    const now = Date.now();
+    return new Response("API rate limit exceeded", {
+      status: 403,
+      headers: {
+        "date": new Date(now).toUTCString(),
+        "x-ratelimit-limit": "60",
+        "x-ratelimit-remaining": "0",
+        "x-ratelimit-reset": String(Math.floor(now / 1000) + 2),
+        "x-ratelimit-resource": "core",
+      },
+    });
+  });
+  const pool = new Pool({ baseUrl: server.url });
+  try {
+    const started = performance.now();
+    assert.deepEqual(await pool.getJson("/user"), { ok: true });
+    assert.equal(server.requests.length, 2);
+    // Waited for the reset (one to two seconds ahead, whole seconds), not a short backoff.
+    assert.ok(performance.now() - started >= 900, "retried before the reset");
+  } finally {
+    await pool.close();
+    await server.close();
+  }
+});
+
+Deno.test("Pool.getJson() waits out a secondary limit (403 with Retry-After) and retries", async () => {
+  const server = serve((_request, i) =>
+    i > 0 ? json({ ok: true }) : new Response("You have exceeded a secondary rate limit", {
+      status: 403,
+      headers: { "retry-after": "1" },
+    })
+  );
+  const pool = new Pool({ baseUrl: server.url });
+  try {
+    const started = performance.now();
+    assert.deepEqual(await pool.getJson("/search"), { ok: true });
+    assert.ok(performance.now() - started >= 900);
+    assert.equal(server.requests.length, 2);
+  } finally {
+    await pool.close();
+    await server.close();
+  }
+});
+
+Deno.test("Pool.getJson() still surfaces a 403 that is not about rate limits", async () => {
+  const server = serve(() =>
+    new Response("forbidden", { status: 403, headers: { "x-ratelimit-remaining": "10" } })
+  );
+  const pool = new Pool({ baseUrl: server.url });
+  try {
+    await assert.rejects(pool.getJson("/secret"), (e: Error) => e.name === "HttpError");
+    assert.equal(server.requests.length, 1);
+  } finally {
+    await pool.close();
+    await server.close();
+  }
+});
+
+Deno.test("Pool.paginate() waits out a 403 rate-limit answer mid-stream instead of failing the page", async () => {
+  let limited = false;
+  const server = serve((request) => {
+    const page = Number(new URL(request.url).searchParams.get("page") ?? "1");
+    if (page === 3 && !limited) {
+      limited = true;
+      return new Response("rate limited", { status: 403, headers: { "retry-after": "0" } });
+    }
+    return json({ data: [page], pagination: { total_pages: 5 } });
+  });
+  const pool = new Pool({ baseUrl: server.url });
+  try {
+    const items: number[] = [];
+    for await (const item of pool.paginate<number>("/items")) items.push(item);
+    assert.deepEqual(items, [1, 2, 3, 4, 5]);
+  } finally {
+    await pool.close();
+    await server.close();
+  }
+});
