@@ -117,8 +117,8 @@ export function paceLearn(
     state.known = true;
     learnConcurrency(state, info.policies);
     learnPace(state, policies, limits);
-    const hold = throttled ? info.retryAfterMs : undefined;
-    learnBudgets(state, policies, hold, now, limits);
+    // Retry-After takes precedence over `t` on any status (draft-11 §7).
+    learnBudgets(state, policies, info.retryAfterMs, now, limits);
   }
   state.seen = Math.min(state.seen + 1, state.inflight);
   if (throttled) {
@@ -164,7 +164,6 @@ function learnBudgets(
   const others = Math.max(0, unanswered(state) - 1);
   for (const p of policies) {
     if (p.remaining === undefined) continue;
-    // Retry-After takes precedence over the window of a throttled answer (draft-11 §7).
     let windowMs = retryAfterMs ?? p.resetMs ?? p.windowMs ?? limits.fallbackWindowMs;
     const id = `${p.name};${p.partitionKey ?? ""}`;
     state.budgets.delete(id);

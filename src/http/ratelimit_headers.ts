@@ -57,13 +57,15 @@ export interface ServerRateLimit {
 }
 
 const SECONDS = /^\d{1,15}(?:\.\d{1,6})?$/;
+const HUGE_SECONDS = /^\d{16,}(?:\.\d+)?$/;
 
 /**
  * Reads a `Retry-After` value: delay-seconds (`120`, a fraction such as `1.5` is accepted too)
  * or an HTTP-date (`Wed, 21 Oct 2015 07:28:00 GMT`, and the obsolete RFC 850 and asctime forms).
  *
- * The value is untrusted: a date in the past gives 0, a delay above one year
- * (a year) is cut down to it, and anything malformed gives `undefined`.
+ * The value is untrusted: a date in the past gives 0, a delay above one year (including one with
+ * too many digits to read as a number) is cut down to a year, and anything malformed gives
+ * `undefined`.
  * Never throws.
  *
  * @param value The header value, as `headers.get("retry-after")` returns it.
@@ -84,9 +86,12 @@ const SECONDS = /^\d{1,15}(?:\.\d{1,6})?$/;
  * ```
  */
 export function parseRetryAfter(value: string | null, now: number): number | undefined {
-  if (typeof value !== "string" || value.length > 64) return undefined;
+  if (typeof value !== "string" || value.length > 4096) return undefined;
   const text = value.trim();
   if (SECONDS.test(text)) return bound(Number(text) * 1000);
+  // Too many digits for a number: still a delay, and a very long one (draft-11 §8: cap it).
+  if (HUGE_SECONDS.test(text)) return MAX_HEADER_DELAY_MS;
+  if (text.length > 64) return undefined;
   const at = parseHttpDate(text, now);
   return at === undefined ? undefined : bound(at - now);
 }
@@ -100,7 +105,8 @@ export function parseRetryAfter(value: string | null, now: number): number | und
  * Header values are untrusted: a field that is not valid Structured Fields, longer than 4096
  * characters, or without the required parameters is ignored, as are members of the wrong type;
  * windows and resets are bounded to one year; at most {@linkcode MAX_SERVER_POLICIES} policies are
- * kept. A reset larger than 10^9 is read as an epoch timestamp (seconds, or milliseconds above
+ * kept. The fields of an answer with `Age` above 0 (served from a cache) are ignored, as the
+ * draft asks; its `Retry-After` is still read. A reset larger than 10^9 is read as an epoch timestamp (seconds, or milliseconds above
  * 10^12). Epoch resets and `Retry-After` dates are read against the server's clock: `now` when it
  * agrees with the response's `Date` header to within that header's one-second resolution, else
  * the `Date` itself, so that a client clock ahead of the server's (or a replayed answer) never
@@ -152,7 +158,10 @@ export function parseRateLimitHeaders(headers: Headers, now: number): ServerRate
   try {
     now = serverNow(headers, now);
     retryAfterMs = parseRetryAfter(headers.get("retry-after"), now);
-    found = readIetf(headers) ?? readLegacy(headers, now) ?? readX(headers, now);
+    // A cached answer's fields describe the quota of another moment (draft-11 §5: ignore them).
+    if (!fromCache(headers)) {
+      found = readIetf(headers) ?? readLegacy(headers, now) ?? readX(headers, now);
+    }
   } catch {
     // A Headers look-alike that throws says nothing usable.
     return undefined;
@@ -189,6 +198,12 @@ export function retryAfterOf(headers: Headers, now: number): number | undefined 
   } catch {
     return undefined;
   }
+}
+
+// An `Age` above 0: the answer comes from a cache.
+function fromCache(headers: Headers): boolean {
+  const age = headers.get("age")?.trim();
+  return age !== undefined && /^\d+$/.test(age) && /[1-9]/.test(age);
 }
 
 // The server's clock: `now` when the Date header agrees with it to within its one-second
@@ -269,16 +284,20 @@ function readLegacy(
   headers: Headers,
   now: number,
 ): [ServerRateLimitSource, ServerQuotaPolicy[]] | undefined {
-  // draft-7: `RateLimit: limit=100, remaining=50, reset=5` and `RateLimit-Policy: 100;w=10`.
+  // draft-7: `RateLimit: limit=100, remaining=50, reset=5` and `RateLimit-Policy: 100;w=10`;
+  // draft-3: `RateLimit-Limit: 10, 10;w=1, 1000;w=3600` (the current limit, then the policies).
   const dictionary = dictionaryOf(headers.get("ratelimit"));
-  const policy = listOf(headers.get("ratelimit-policy")).find((m) => count(m.value) !== undefined);
-  const limitMember = policy ?? listOf(headers.get("ratelimit-limit"))[0];
-  const quota = count(dictionary?.get("limit")?.value) ?? count(limitMember?.value);
+  const limitList = listOf(headers.get("ratelimit-limit"));
+  const quota = count(dictionary?.get("limit")?.value) ?? count(limitList[0]?.value) ??
+    listOf(headers.get("ratelimit-policy")).map((m) => count(m.value)).find((q) => q !== undefined);
   const remaining = count(dictionary?.get("remaining")?.value) ??
     integerOf(headers.get("ratelimit-remaining"));
   const reset = count(dictionary?.get("reset")?.value) ?? numberOf(headers.get("ratelimit-reset"));
   if (quota === undefined && remaining === undefined) return undefined;
-  const w = count(limitMember?.params.get("w"));
+  // The window is that of the policy whose quota is the current limit, not the first listed.
+  const policies = [...listOf(headers.get("ratelimit-policy")), ...limitList];
+  const match = policies.find((m) => m.params.has("w") && count(m.value) === quota);
+  const w = count(match?.params.get("w"));
   return ["ratelimit-legacy", [
     legacyPolicy(quota, w !== undefined && w > 0 ? w * 1000 : undefined, remaining, reset, now),
   ]];

@@ -246,6 +246,36 @@ Deno.test("ServerPacer bounds absurd holds by maxHoldMs", () => {
   assert.equal(pacer.delay("c"), 5000);
 });
 
+Deno.test("ServerPacer caps a Retry-After too long to be a number at maxHoldMs", () => {
+  const clock = new ManualClock(T0);
+  const pacer = new ServerPacer({ clock, maxHoldMs: 5000 });
+  pacer.observe("k", answer({ "Retry-After": "9".repeat(40) }, 429));
+  assert.equal(pacer.delay("k"), 5000);
+});
+
+Deno.test("ServerPacer lets Retry-After take precedence over t on any status", () => {
+  const clock = new ManualClock(T0);
+  const pacer = new ServerPacer({ clock });
+  pacer.observe(
+    "k",
+    answer({
+      "RateLimit-Policy": '"p";q=10;w=60',
+      "RateLimit": '"p";r=0;t=30',
+      "Retry-After": "2",
+    }),
+  );
+  assert.equal(pacer.delay("k"), 2000);
+});
+
+Deno.test("ServerPacer ignores the fields of a cached answer (Age > 0)", () => {
+  const clock = new ManualClock(T0);
+  const pacer = new ServerPacer({ clock });
+  pacer.observe("k", answer({ "RateLimit": '"p";r=0;t=30', "Age": "12" }));
+  assert.equal(pacer.delay("k"), 0);
+  pacer.observe("k", answer({ "RateLimit": '"p";r=0;t=30', "Age": "0" }));
+  assert.equal(pacer.delay("k"), 30_000);
+});
+
 Deno.test("ServerPacer holds a spent quota until its window ends, then spends the quota again", () => {
   const clock = new ManualClock(T0);
   const pacer = new ServerPacer({ clock });
