@@ -29,6 +29,10 @@ export interface PaceState {
   holdUntil: number;
   maxInflight: number; // from a `qu="concurrent-requests"` policy, else Infinity
   probing: boolean; // one request at a time until the server answers
+  answers: number; // answers seen (slow start of a key the server has not described)
+  aimdRate: number; // requests/s found by AIMD after bare 429s, 0 until the first one
+  aimdFast: boolean; // between the first and second decrease: the first guess may be far low
+  oks: number[]; // when the latest successful answers arrived (at most MAX_OKS)
   inflight: number;
   seen: number; // of those in flight, how many the server has answered (not yet released)
 }
@@ -44,6 +48,10 @@ export function newPaceState(): PaceState {
     holdUntil: -Infinity,
     maxInflight: Infinity,
     probing: false,
+    answers: 0,
+    aimdRate: 0,
+    aimdFast: false,
+    oks: [],
     inflight: 0,
     seen: 0,
   };
@@ -55,7 +63,9 @@ export function newPaceState(): PaceState {
  */
 export function paceDelay(state: PaceState, now: number, limits: PaceLimits): number {
   if (!state.known) {
-    return limits.probeFirst && !state.answered && state.inflight > 0 ? Infinity : 0;
+    // Slow start: one request alone, then one more in flight per answer, until the server's
+    // headers say more (a burst of callers on a cold key cannot overrun a small burst).
+    return limits.probeFirst && state.inflight > state.answers ? Infinity : 0;
   }
   let wait = state.holdUntil - now;
   for (const [id, budget] of state.budgets) {
@@ -111,8 +121,10 @@ export function paceLearn(
   limits: PaceLimits,
 ): void {
   state.answered = true;
+  state.answers++;
   const throttled = isRateLimitAnswer(status, info);
   const policies = info?.policies.filter((p) => p.unit === "requests") ?? [];
+  const informed = policies.some((p) => p.remaining !== undefined);
   if (info !== undefined) {
     state.known = true;
     learnConcurrency(state, info.policies);
@@ -122,14 +134,50 @@ export function paceLearn(
   }
   state.seen = Math.min(state.seen + 1, state.inflight);
   if (throttled) {
-    const informed = policies.some((p) => p.remaining !== undefined);
-    const hold = info?.retryAfterMs ?? (informed ? 0 : limits.fallbackWindowMs);
+    let hold = info?.retryAfterMs ?? (informed ? 0 : limits.fallbackWindowMs);
+    if (!informed && policies.length === 0) hold = aimdDecrease(state, now, hold, limits);
     state.known = true;
     state.holdUntil = Math.max(state.holdUntil, now + Math.min(hold, limits.maxHoldMs));
     state.probing = true;
   } else {
     state.probing = false;
+    if (status < 400) {
+      state.oks.push(now);
+      if (state.oks.length > MAX_OKS) state.oks.shift();
+      if (state.aimdRate > 0 && policies.length === 0) aimdIncrease(state);
+    }
   }
+}
+
+// A server that rejects without saying its limit (bare 429, or Retry-After alone): pace at a
+// rate found by AIMD, so that a 200 without headers does not let every caller burst again.
+// A decrease starts from the lower of the pace and the rate the server accepted over the last
+// fallback window; 429s of requests already in flight (answers within the hold) decrease only once.
+// Returns the hold: after the first rejection the fallback window; later, while the pace is
+// already near the limit, two steps of the new pace.
+function aimdDecrease(state: PaceState, now: number, hold: number, limits: PaceLimits): number {
+  if (now < state.holdUntil) return hold;
+  const since = now - limits.fallbackWindowMs;
+  const accepted = (state.oks.filter((t) => t > since).length * 1000) / limits.fallbackWindowMs;
+  const first = state.aimdRate === 0;
+  // Nothing accepted lately to start from: hold, then probe one request at a time.
+  if (first && accepted === 0) return hold;
+  const base = first ? accepted : Math.min(state.aimdRate, accepted);
+  state.aimdFast = first;
+  state.aimdRate = Math.max(base * AIMD_DECREASE, 1000 / limits.fallbackWindowMs);
+  state.intervalMs = 1000 / state.aimdRate;
+  return first ? hold : Math.min(hold, 2 * state.intervalMs);
+}
+
+const AIMD_DECREASE = 0.9;
+const MAX_OKS = 128;
+
+// Additive increase: about one request per second more, each second. Until the second decrease
+// the rate triples each second instead: the first guess was made from a cold start (a burst
+// limit, not a rate), and may be far below the server's rate.
+function aimdIncrease(state: PaceState): void {
+  state.aimdRate += state.aimdFast ? 2 : 1 / state.aimdRate;
+  state.intervalMs = 1000 / state.aimdRate;
 }
 
 type Policies = ServerRateLimit["policies"];

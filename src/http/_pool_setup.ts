@@ -125,7 +125,8 @@ export function setupPool(options: PoolOptions): PoolSetup {
     origins,
     credentialHeaders: strip,
     limiter,
-    pacer: serverPacing ? new ServerPacer({ clock }) : undefined,
+    // A cold key starts slowly (probeFirst): a burst of callers does not overrun a small burst.
+    pacer: serverPacing ? new ServerPacer({ clock, probeFirst: true }) : undefined,
     maxRedirects: integer("Pool", "maxRedirects", maxRedirects, 0),
   };
   const loop: LoopContext = {

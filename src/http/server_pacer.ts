@@ -54,10 +54,11 @@ export interface ServerPacerOptions {
    */
   maxPacedWindowMs?: number;
   /**
-   * Whether the first request for a key goes alone: until the server has answered it, the other
-   * requests for that key wait (one round trip, once per key), so that a burst of callers on a
-   * cold key cannot overrun the server before its headers are known. Off by default: a key the
-   * server never described never waits.
+   * Whether a cold key starts slowly: the first request goes alone, and each answer lets one more
+   * request be in flight (doubling per round trip) until the server's headers describe its
+   * limits, so that a burst of callers on a cold key cannot overrun a small burst before the
+   * headers are known. Off by default here (a key the server never described never waits); a
+   * `Pool` turns it on.
    * @default {false}
    */
   probeFirst?: boolean;
@@ -103,7 +104,10 @@ function serverClock(entry: Entry, response: Response, now: number): number {
  *   `Retry-After` has passed; then one request probes and its answer sets the pace again. When the
  *   quota is spent, requests wait for the window to pass, and then spend the policy's quota `q`
  *   again (spread at the pace) instead of probing one by one;
- * - **concurrency**: a `qu="concurrent-requests"` quota caps the requests in flight.
+ * - **concurrency**: a `qu="concurrent-requests"` quota caps the requests in flight;
+ * - **AIMD**: a server that rejects without saying its limit (a bare 429, or `Retry-After`
+ *   alone) is paced at a rate found by additive increase and multiplicative decrease, starting
+ *   from what it accepted over the last `fallbackWindowMs`; answers without headers keep it.
  *
  * Quotas in `content-bytes` are not paced.
  *

@@ -397,6 +397,50 @@ Deno.test("ServerPacer probeFirst lets the first request of a key go alone", asy
   (await pacer.acquire("k"))(); // answered without headers: no more waiting
 });
 
+Deno.test("ServerPacer probeFirst starts a cold key slowly: one more request in flight per answer", async () => {
+  const clock = new ManualClock(T0);
+  const pacer = new ServerPacer({ clock, probeFirst: true });
+  const first = pacer.tryAcquire("k")!;
+  assert.equal(pacer.tryAcquire("k"), undefined);
+  pacer.observe("k", new Response("ok")); // no headers: the key stays unknown
+  const second = pacer.tryAcquire("k")!;
+  assert.equal(pacer.tryAcquire("k"), undefined); // two in flight after one answer
+  pacer.observe("k", new Response("ok"));
+  first();
+  second();
+  const releases = [pacer.tryAcquire("k"), pacer.tryAcquire("k"), pacer.tryAcquire("k")];
+  assert.equal(releases.filter((r) => r !== undefined).length, 3); // three after two answers
+  for (const release of releases) release?.();
+});
+
+Deno.test("ServerPacer paces by AIMD after a bare 429 instead of letting every caller burst again", () => {
+  const clock = new ManualClock(T0);
+  const pacer = new ServerPacer({ clock });
+  // The server accepted 20 requests over the last second, then rejected without a word.
+  for (let i = 0; i < 20; i++) {
+    const release = pacer.tryAcquire("k")!;
+    clock.advance(50);
+    pacer.observe("k", new Response("ok"));
+    release();
+  }
+  const rejected = pacer.tryAcquire("k")!;
+  pacer.observe("k", new Response(null, { status: 429 }));
+  pacer.observe("k", new Response(null, { status: 429 })); // one already in flight: no second decrease
+  rejected();
+  assert.equal(pacer.delay("k"), 1000);
+  clock.advance(1000);
+  // 200s without headers keep the pace (0.9 × 20 per second) and do not forget it.
+  for (let i = 0; i < 3; i++) {
+    const release = pacer.tryAcquire("k");
+    assert.notEqual(release, undefined);
+    pacer.observe("k", new Response("ok"));
+    release!();
+    const wait = pacer.delay("k");
+    assert.ok(wait > 35 && wait < 56, String(wait)); // 1000 / 18, then faster
+    clock.advance(wait);
+  }
+});
+
 Deno.test("ServerPacer keeps at most maxKeys keys", async () => {
   const pacer = new ServerPacer({ clock: new ManualClock(T0), maxKeys: 8 });
   for (let i = 0; i < 100; i++) {
