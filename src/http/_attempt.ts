@@ -58,7 +58,8 @@ export async function sendAttempt(s: AttemptSettings, job: AttemptJob): Promise<
     if (s.limiter !== undefined) await waitForLimit(s.limiter, key, signal);
     const release = s.pacer === undefined
       ? undefined
-      : (s.pacer.tryAcquire(key, signal) ?? await s.pacer.acquire(key, signal));
+      : (s.pacer.tryAcquire(key, { signal, route: routeOf(p.url) }) ??
+        await s.pacer.acquire(key, { signal, route: routeOf(p.url) }));
     try {
       return await follow(s, p, headers, key, signal);
     } finally {
@@ -80,6 +81,14 @@ async function waitForLimit(
     if (decision.allowed) return;
     await sleep(decision.retryAfterMs, signal);
   }
+}
+
+// The path a server's separate quotas are learned by (ServerPacer's routes).
+function routeOf(url: string): string | undefined {
+  const start = url.indexOf("/", url.indexOf("//") + 2);
+  if (start < 0) return "/";
+  const end = url.slice(start).search(/[?#]/);
+  return end < 0 ? url.slice(start) : url.slice(start, start + end);
 }
 
 function isRedirect(status: number): boolean {

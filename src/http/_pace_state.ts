@@ -26,6 +26,7 @@ export interface PaceState {
   intervalMs: number; // pacing: ms between requests, 0 when not paced
   tat: number; // pacing: when the next request is due
   budgets: Map<string, Budget>; // spendable quota per policy, counted down by each request
+  routes: Map<string, string[]>; // which budgets a route's answers report (separate quotas)
   holdUntil: number;
   maxInflight: number; // from a `qu="concurrent-requests"` policy, else Infinity
   probing: boolean; // one request at a time until the server answers
@@ -45,6 +46,7 @@ export function newPaceState(): PaceState {
     intervalMs: 0,
     tat: -Infinity,
     budgets: new Map(),
+    routes: new Map(),
     holdUntil: -Infinity,
     maxInflight: Infinity,
     probing: false,
@@ -61,7 +63,12 @@ export function newPaceState(): PaceState {
  * Milliseconds until the next request may start: 0 now, `Infinity` while waiting for an answer.
  * Drops budgets whose window is over.
  */
-export function paceDelay(state: PaceState, now: number, limits: PaceLimits): number {
+export function paceDelay(
+  state: PaceState,
+  now: number,
+  limits: PaceLimits,
+  route?: string,
+): number {
   if (!state.known) {
     // Slow start: one request alone, then one more in flight per answer, until the server's
     // headers say more (a burst of callers on a cold key cannot overrun a small burst).
@@ -80,7 +87,7 @@ export function paceDelay(state: PaceState, now: number, limits: PaceLimits): nu
         budget.remaining = budget.quota - unanswered(state);
         budget.until = now + (budget.windowMs ?? limits.fallbackWindowMs);
       }
-    } else if (budget.remaining < 1) {
+    } else if (budget.remaining < 1 && counts(state, id, route)) {
       wait = Math.max(wait, budget.until - now);
     }
   }
@@ -90,6 +97,37 @@ export function paceDelay(state: PaceState, now: number, limits: PaceLimits): nu
   if (wait > 0) return wait;
   if (state.inflight >= state.maxInflight) return Infinity;
   return state.probing && state.inflight > 0 ? Infinity : 0;
+}
+
+const MAX_ROUTES = 256;
+
+// The routes a request counts under: its path, then its first segment (`/search/issues`,
+// `/search`), so that a route never asked yet is judged by its neighbours.
+function routeKeys(route: string): [string, string] {
+  const path = route.length > 256 ? route.slice(0, 256) : route;
+  const second = path.indexOf("/", 1);
+  return [path, second > 0 ? path.slice(0, second) : path];
+}
+
+/** Whether a request on `route` counts against budget `id`: unknown routes count everywhere. */
+function counts(state: PaceState, id: string, route: string | undefined): boolean {
+  if (route === undefined || state.routes.size === 0) return true;
+  const [path, prefix] = routeKeys(route);
+  const ids = state.routes.get(path) ?? state.routes.get(prefix);
+  return ids === undefined || ids.includes(id);
+}
+
+// Learns which budgets a route's answers report (GitHub's `core` and `search` resources).
+function learnRoute(state: PaceState, route: string | undefined, ids: string[]): void {
+  if (route === undefined || ids.length === 0) return;
+  for (const key of routeKeys(route)) {
+    state.routes.delete(key);
+    state.routes.set(key, ids);
+  }
+  for (const key of state.routes.keys()) {
+    if (state.routes.size <= MAX_ROUTES) break;
+    state.routes.delete(key);
+  }
 }
 
 /** Requests in flight that the server has not answered yet. */
@@ -106,9 +144,9 @@ export function paceEnd(state: PaceState): void {
 }
 
 /** Counts a request that starts now: in flight, against every budget, on the pace. */
-export function paceStart(state: PaceState, now: number): void {
+export function paceStart(state: PaceState, now: number, route?: string): void {
   state.inflight++;
-  for (const budget of state.budgets.values()) budget.remaining--;
+  for (const [id, budget] of state.budgets) if (counts(state, id, route)) budget.remaining--;
   if (state.intervalMs > 0) state.tat = Math.max(state.tat, now) + state.intervalMs;
 }
 
@@ -119,6 +157,7 @@ export function paceLearn(
   info: ServerRateLimit | undefined,
   now: number,
   limits: PaceLimits,
+  route?: string,
 ): void {
   state.answered = true;
   state.answers++;
@@ -130,7 +169,7 @@ export function paceLearn(
     learnConcurrency(state, info.policies);
     learnPace(state, policies, limits);
     // Retry-After takes precedence over `t` on any status (draft-11 §7).
-    learnBudgets(state, policies, info.retryAfterMs, now, limits);
+    learnRoute(state, route, learnBudgets(state, policies, info.retryAfterMs, now, limits));
   }
   state.seen = Math.min(state.seen + 1, state.inflight);
   if (throttled) {
@@ -206,14 +245,16 @@ function learnBudgets(
   retryAfterMs: number | undefined,
   now: number,
   limits: PaceLimits,
-): void {
+): string[] {
   // The answer counted its own request; the others not answered yet may not have reached the
   // server. Answers already observed are not counted again (answers that land together).
   const others = Math.max(0, unanswered(state) - 1);
+  const ids: string[] = [];
   for (const p of policies) {
     if (p.remaining === undefined) continue;
     let windowMs = retryAfterMs ?? p.resetMs ?? p.windowMs ?? limits.fallbackWindowMs;
     const id = `${p.name};${p.partitionKey ?? ""}`;
+    ids.push(id);
     state.budgets.delete(id);
     // A window that is already over (a reset of 0 or in the past: a replayed answer, a skewed
     // clock) still reports what is left now: count it for fallbackWindowMs, like a remaining
@@ -231,4 +272,5 @@ function learnBudgets(
     if (state.budgets.size <= MAX_SERVER_POLICIES) break;
     state.budgets.delete(id);
   }
+  return ids;
 }

@@ -16,7 +16,10 @@ export const MAX_SERVER_POLICIES = 16;
 
 /** One quota policy of a server, with its current service limit when the server sent one. */
 export interface ServerQuotaPolicy {
-  /** The policy name (`"burst"`); empty for the forms that do not name policies. */
+  /**
+   * The policy name (`"burst"`; for `X-RateLimit-*`, the `X-RateLimit-Resource` such as
+   * `"search"`); empty for the forms that do not name policies.
+   */
   readonly name: string;
   /** `q`: quota units allowed per window. */
   readonly quota?: number;
@@ -315,7 +318,10 @@ function readX(
   const remaining = integerOf(get("remaining"));
   if (quota === undefined && remaining === undefined) return undefined;
   const after = numberOf(get("reset-after"));
-  const policy = legacyPolicy(quota, undefined, remaining, undefined, now);
+  let policy = legacyPolicy(quota, undefined, remaining, undefined, now);
+  // GitHub names the quota an answer counts against: `core`, `search`, `graphql` …
+  const resource = get("resource")?.trim();
+  if (resource !== undefined && RESOURCE.test(resource)) policy = { ...policy, name: resource };
   const resetMs = after !== undefined ? bound(after * 1000) : resetOf(numberOf(get("reset")), now);
   return ["x-ratelimit", [resetMs === undefined ? policy : { ...policy, resetMs }]];
 }
@@ -370,6 +376,7 @@ function count(value: BareItem | readonly Member[] | undefined): number | undefi
     : undefined;
 }
 
+const RESOURCE = /^[A-Za-z0-9_.-]{1,64}$/;
 const PLAIN_INTEGER = /^\d{1,15}$/;
 const PLAIN_NUMBER = /^\d{1,15}(?:\.\d{1,6})?$/;
 

@@ -64,7 +64,21 @@ export interface ServerPacerOptions {
   probeFirst?: boolean;
 }
 
+/** Options for {@linkcode ServerPacer.acquire} and {@linkcode ServerPacer.tryAcquire}. */
+export interface ServerPacerAcquireOptions {
+  /** Stops waiting: the promise rejects with `signal.reason`. */
+  signal?: AbortSignal;
+  /**
+   * The request's path (`/search/issues`). Answers teach the pacer which quotas a route counts
+   * against (GitHub's `X-RateLimit-Resource`, draft-11 policy names and `pk`), so that a spent
+   * quota holds only the requests that count against it. A route not seen yet is judged by the
+   * routes with the same first segment, else by every quota.
+   */
+  route?: string;
+}
+
 interface Waiter {
+  route: string | undefined;
   resolve(release: () => void): void;
   reject(reason: unknown): void;
   signal?: AbortSignal;
@@ -88,6 +102,25 @@ function serverClock(entry: Entry, response: Response, now: number): number {
   if (date === undefined) return now;
   entry.offsetMs = Math.min(entry.offsetMs, now - date);
   return now - entry.offsetMs;
+}
+
+function optionsOf(
+  options: AbortSignal | ServerPacerAcquireOptions | undefined,
+): ServerPacerAcquireOptions {
+  if (options === undefined || options === null) return {};
+  return typeof (options as AbortSignal).addEventListener === "function"
+    ? { signal: options as AbortSignal }
+    : options as ServerPacerAcquireOptions;
+}
+
+// The path of an answer's URL, when it has one (a Response built in code has none).
+function routeOf(url: string): string | undefined {
+  if (url === "") return undefined;
+  try {
+    return new URL(url).pathname;
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -212,7 +245,8 @@ export class ServerPacer {
    * Waits until the server's policy for `key` allows one more request, and counts it as in
    * flight. Resolves at once for a key the server never sent rate-limit headers for.
    * @param key Whose policy applies (an origin, a token, a route).
-   * @param signal Stops waiting: the promise rejects with `signal.reason`.
+   * @param options A signal that stops waiting (the promise rejects with `signal.reason`), or
+   * the options: the signal and the request's route.
    * @returns A function to call once the request has finished (after
    * {@linkcode ServerPacer.observe}); calling it again does nothing.
    * @throws The signal's reason when it aborts before the request may start.
@@ -232,13 +266,17 @@ export class ServerPacer {
    * }
    * ```
    */
-  acquire(key: string, signal?: AbortSignal): Promise<() => void> {
+  acquire(
+    key: string,
+    options?: AbortSignal | ServerPacerAcquireOptions,
+  ): Promise<() => void> {
+    const { signal, route } = optionsOf(options);
     if (signal?.aborted) return Promise.reject(signal.reason);
-    const release = this.tryAcquire(key);
+    const release = this.tryAcquire(key, { route });
     if (release !== undefined) return Promise.resolve(release);
     const entry = this.#entry(key);
     return new Promise((resolve, reject) => {
-      const waiter: Waiter = { resolve, reject, signal };
+      const waiter: Waiter = { route, resolve, reject, signal };
       if (signal !== undefined) {
         waiter.onAbort = () => {
           const i = entry.waiters.indexOf(waiter);
@@ -257,7 +295,8 @@ export class ServerPacer {
    * {@linkcode ServerPacer.acquire} without waiting: the release function when a request for
    * `key` may start now (nobody waits before it and its policy allows it), else `undefined`.
    * @param key The limit key, such as an origin or a token's key.
-   * @param signal When it has aborted, nothing is acquired.
+   * @param options A signal (when it has aborted, nothing is acquired), or the options: the
+   * signal and the request's route.
    * @returns The release function, or `undefined` when the request would have to wait.
    *
    * @example Usage
@@ -273,13 +312,19 @@ export class ServerPacer {
    * assert.equal(pacer.tryAcquire("api"), undefined); // held for 5 s
    * ```
    */
-  tryAcquire(key: string, signal?: AbortSignal): (() => void) | undefined {
+  tryAcquire(
+    key: string,
+    options?: AbortSignal | ServerPacerAcquireOptions,
+  ): (() => void) | undefined {
+    const { signal, route } = optionsOf(options);
     if (signal?.aborted) return undefined;
     const entry = this.#entry(key);
     if (entry.waiters.length > 0) return undefined;
     // A key the server never said anything about neither waits nor needs the time.
     const now = entry.known ? this.#clock.now() : 0;
-    return paceDelay(entry, now, this.#limits) === 0 ? this.#grant(entry, now) : undefined;
+    return paceDelay(entry, now, this.#limits, route) === 0
+      ? this.#grant(entry, now, route)
+      : undefined;
   }
 
   /**
@@ -305,7 +350,7 @@ export class ServerPacer {
     const now = this.#clock.now();
     const entry = this.#entry(key);
     const info = parseRateLimitHeaders(response.headers, serverClock(entry, response, now));
-    paceLearn(entry, response.status, info, now, this.#limits);
+    paceLearn(entry, response.status, info, now, this.#limits, routeOf(response.url));
     this.#pump(entry);
   }
 
@@ -354,8 +399,8 @@ export class ServerPacer {
     return true;
   }
 
-  #grant(entry: Entry, now: number): () => void {
-    paceStart(entry, now);
+  #grant(entry: Entry, now: number, route: string | undefined): () => void {
+    paceStart(entry, now, route);
     let released = false;
     return () => {
       if (released) return;
@@ -373,8 +418,16 @@ export class ServerPacer {
     }
     while (entry.waiters.length > 0) {
       const now = this.#clock.now();
-      const wait = paceDelay(entry, now, this.#limits);
-      if (wait > 0) {
+      // In order; with separate quotas, a waiter whose quota is spent lets the others pass.
+      let wait = Infinity;
+      let index = -1;
+      const scan = entry.routes.size === 0 ? 1 : entry.waiters.length;
+      for (let i = 0; i < scan && index < 0; i++) {
+        const delay = paceDelay(entry, now, this.#limits, entry.waiters[i].route);
+        if (delay === 0) index = i;
+        else wait = Math.min(wait, delay);
+      }
+      if (index < 0) {
         if (wait !== Infinity) {
           entry.timer = setLongTimeout(() => {
             entry.timer = undefined;
@@ -383,9 +436,9 @@ export class ServerPacer {
         }
         return;
       }
-      const waiter = entry.waiters.shift() as Waiter;
+      const [waiter] = entry.waiters.splice(index, 1);
       if (waiter.onAbort) waiter.signal?.removeEventListener("abort", waiter.onAbort);
-      waiter.resolve(this.#grant(entry, now));
+      waiter.resolve(this.#grant(entry, now, waiter.route));
     }
   }
 

@@ -91,3 +91,33 @@ Deno.test("Pool.paginate() waits out a 403 rate-limit answer mid-stream instead 
     await server.close();
   }
 });
+
+Deno.test("Pool holds only the requests that count against a spent quota (X-RateLimit-Resource)", async () => {
+  const server = serve((request) => {
+    const search = new URL(request.url).pathname.startsWith("/search");
+    const now = Date.now();
+    return json({ ok: true }, {
+      "date": new Date(now).toUTCString(),
+      "x-ratelimit-limit": search ? "30" : "5000",
+      "x-ratelimit-remaining": search ? "0" : "4990",
+      "x-ratelimit-reset": String(Math.floor(now / 1000) + 30),
+      "x-ratelimit-resource": search ? "search" : "core",
+    });
+  });
+  const pool = new Pool({ baseUrl: server.url });
+  try {
+    await pool.getJson("/repos/o/r/issues");
+    await pool.getJson("/search/issues?q=x"); // the search quota is now spent for 30 s
+    const started = performance.now();
+    const signal = AbortSignal.timeout(5000);
+    await pool.getJson("/repos/o/r/issues?page=2", { signal });
+    await pool.getJson("/repos/o/r/pulls", { signal }); // a new route, judged by /repos
+    assert.ok(performance.now() - started < 1000, "core requests waited for the search quota");
+    // The spent search quota still holds a search.
+    const held = pool.getJson("/search/code?q=y", { signal: AbortSignal.timeout(300) });
+    await assert.rejects(held, (e: Error) => e.name === "TimeoutError");
+  } finally {
+    await pool.close();
+    await server.close();
+  }
+});
