@@ -43,6 +43,8 @@ export type ServerRateLimitSource =
   | "ratelimit"
   | "ratelimit-legacy"
   | "x-ratelimit"
+  | "openai"
+  | "anthropic"
   | "retry-after";
 
 /** A normalized view of the rate-limit headers of one response. */
@@ -50,12 +52,14 @@ export interface ServerRateLimit {
   /**
    * Where the policies come from: `"ratelimit"` (the draft-11 `RateLimit-Policy`/`RateLimit`),
    * `"ratelimit-legacy"` (`RateLimit-Limit`/`-Remaining`/`-Reset` and the draft-7 dictionary),
-   * `"x-ratelimit"` (`X-RateLimit-*`), or `"retry-after"` when only `Retry-After` was present.
+   * `"x-ratelimit"` (`X-RateLimit-*`), `"openai"` (`x-ratelimit-{limit,remaining,reset}-
+   * {requests,tokens}`), `"anthropic"` (`anthropic-ratelimit-*`), or `"retry-after"` when only
+   * `Retry-After` was present.
    */
   readonly source: ServerRateLimitSource;
   /** The policies, at most {@linkcode MAX_SERVER_POLICIES}. */
   readonly policies: readonly ServerQuotaPolicy[];
-  /** `Retry-After` in milliseconds, when present and valid. */
+  /** `Retry-After` (or OpenAI's `retry-after-ms`) in milliseconds, when present and valid. */
   readonly retryAfterMs?: number;
 }
 
@@ -103,7 +107,11 @@ export function parseRetryAfter(value: string | null, now: number): number | und
  * Reads the rate-limit headers of a response into one normalized view. The first family present
  * wins: the draft-11 `RateLimit-Policy`/`RateLimit` lists, then the older `RateLimit-Limit`,
  * `RateLimit-Remaining`, `RateLimit-Reset` (and the draft-7 `RateLimit: limit=…, remaining=…,
- * reset=…` dictionary), then `X-RateLimit-Limit`, `-Remaining`, `-Reset`, `-Reset-After`.
+ * reset=…` dictionary), then `X-RateLimit-Limit`, `-Remaining`, `-Reset`, `-Reset-After`, then
+ * OpenAI's `x-ratelimit-{limit,remaining,reset}-{requests,tokens}` (resets as durations such as
+ * `6m0s` or `850ms`) and Anthropic's `anthropic-ratelimit-{requests,tokens,input-tokens,
+ * output-tokens}-{limit,remaining,reset}` (RFC 3339 resets), as policies named after their unit.
+ * OpenAI's `retry-after-ms` wins over `Retry-After`.
  *
  * Header values are untrusted: a field that is not valid Structured Fields, longer than 4096
  * characters, or without the required parameters is ignored, as are members of the wrong type;
@@ -160,10 +168,12 @@ export function parseRateLimitHeaders(headers: Headers, now: number): ServerRate
   let found: [ServerRateLimitSource, ServerQuotaPolicy[]] | undefined;
   try {
     now = serverNow(headers, now);
-    retryAfterMs = parseRetryAfter(headers.get("retry-after"), now);
+    retryAfterMs = millisOf(headers.get("retry-after-ms")) ??
+      parseRetryAfter(headers.get("retry-after"), now);
     // A cached answer's fields describe the quota of another moment (draft-11 §5: ignore them).
     if (!fromCache(headers)) {
-      found = readIetf(headers) ?? readLegacy(headers, now) ?? readX(headers, now);
+      found = readIetf(headers) ?? readLegacy(headers, now) ?? readX(headers, now) ??
+        readOpenAi(headers) ?? readAnthropic(headers, now);
     }
   } catch {
     // A Headers look-alike that throws says nothing usable.
@@ -351,6 +361,87 @@ function resetOf(value: number | undefined, now: number): number | undefined {
   if (value >= 1e12) return bound(value - now);
   if (value >= 1e9) return bound(value * 1000 - now);
   return bound(value * 1000);
+}
+
+// --- AI APIs: OpenAI and Anthropic ------------------------------------------------------------
+
+const OPENAI_UNITS = ["requests", "tokens"] as const;
+const ANTHROPIC_UNITS = ["requests", "tokens", "input-tokens", "output-tokens"] as const;
+
+// `x-ratelimit-limit-requests: 500`, `x-ratelimit-reset-requests: 6m0s`, and the same for tokens.
+function readOpenAi(headers: Headers): [ServerRateLimitSource, ServerQuotaPolicy[]] | undefined {
+  const policies: ServerQuotaPolicy[] = [];
+  for (const unit of OPENAI_UNITS) {
+    const quota = integerOf(headers.get(`x-ratelimit-limit-${unit}`));
+    const remaining = integerOf(headers.get(`x-ratelimit-remaining-${unit}`));
+    if (quota === undefined && remaining === undefined) continue;
+    const resetMs = durationOf(headers.get(`x-ratelimit-reset-${unit}`));
+    policies.push(aiPolicy(unit, quota, remaining, resetMs));
+  }
+  return policies.length > 0 ? ["openai", policies] : undefined;
+}
+
+// `anthropic-ratelimit-requests-limit: 50`, `…-reset: 2026-01-01T12:00:30Z` (RFC 3339).
+function readAnthropic(
+  headers: Headers,
+  now: number,
+): [ServerRateLimitSource, ServerQuotaPolicy[]] | undefined {
+  const policies: ServerQuotaPolicy[] = [];
+  for (const unit of ANTHROPIC_UNITS) {
+    const quota = integerOf(headers.get(`anthropic-ratelimit-${unit}-limit`));
+    const remaining = integerOf(headers.get(`anthropic-ratelimit-${unit}-remaining`));
+    if (quota === undefined && remaining === undefined) continue;
+    const at = rfc3339Of(headers.get(`anthropic-ratelimit-${unit}-reset`));
+    policies.push(aiPolicy(unit, quota, remaining, at === undefined ? undefined : bound(at - now)));
+  }
+  return policies.length > 0 ? ["anthropic", policies] : undefined;
+}
+
+function aiPolicy(
+  unit: string,
+  quota: number | undefined,
+  remaining: number | undefined,
+  resetMs: number | undefined,
+): ServerQuotaPolicy {
+  const policy: { -readonly [K in keyof ServerQuotaPolicy]: ServerQuotaPolicy[K] } = {
+    name: unit,
+    unit,
+  };
+  if (quota !== undefined) policy.quota = quota;
+  if (remaining !== undefined) policy.remaining = remaining;
+  if (resetMs !== undefined) policy.resetMs = resetMs;
+  return order(policy);
+}
+
+const DURATION =
+  /^(?:(\d{1,9}(?:\.\d{1,9})?)h)?(?:(\d{1,9}(?:\.\d{1,9})?)m(?!s))?(?:(\d{1,9}(?:\.\d{1,9})?)s)?(?:(\d{1,9}(?:\.\d{1,9})?)ms)?$/;
+
+// A Go-style duration (`6m0s`, `1s`, `850ms`, `1h2m3.5s`), or plain seconds.
+function durationOf(value: string | null): number | undefined {
+  if (value === null || value.length > 64) return undefined;
+  const text = value.trim();
+  const seconds = numberOf(text);
+  if (seconds !== undefined) return bound(seconds * 1000);
+  const m = DURATION.exec(text);
+  if (m === null || text === "") return undefined;
+  const [h = 0, min = 0, s = 0, ms = 0] = m.slice(1).map((x) => x === undefined ? 0 : Number(x));
+  return bound(h * 3_600_000 + min * 60_000 + s * 1000 + ms);
+}
+
+const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:[Zz]|[+-]\d{2}:\d{2})$/;
+
+function rfc3339Of(value: string | null): number | undefined {
+  if (value === null || value.length > 64) return undefined;
+  const text = value.trim();
+  if (!RFC3339.test(text)) return undefined;
+  const at = Date.parse(text.replace(" ", "T"));
+  return Number.isNaN(at) ? undefined : at;
+}
+
+// OpenAI's `retry-after-ms`: plain milliseconds.
+function millisOf(value: string | null): number | undefined {
+  const ms = numberOf(value);
+  return ms === undefined ? undefined : bound(ms);
 }
 
 // --- small readers ---------------------------------------------------------------------------

@@ -292,6 +292,63 @@ Deno.test("parseRateLimitHeaders() ignores the fields of a cached answer (Age > 
   assert.equal(parse({ "X-RateLimit-Remaining": "0", "Age": "60" }), undefined);
 });
 
+Deno.test("parseRateLimitHeaders() reads OpenAI's headers, durations and retry-after-ms", () => {
+  assert.deepEqual(
+    parse({
+      "x-ratelimit-limit-requests": "500",
+      "x-ratelimit-remaining-requests": "499",
+      "x-ratelimit-reset-requests": "120ms",
+      "x-ratelimit-limit-tokens": "30000",
+      "x-ratelimit-remaining-tokens": "29000",
+      "x-ratelimit-reset-tokens": "6m0s",
+      "retry-after-ms": "850",
+      "retry-after": "1",
+    }),
+    {
+      source: "openai",
+      policies: [
+        { name: "requests", quota: 500, unit: "requests", remaining: 499, resetMs: 120 },
+        { name: "tokens", quota: 30000, unit: "tokens", remaining: 29000, resetMs: 360_000 },
+      ],
+      retryAfterMs: 850,
+    },
+  );
+  const reset = (value: string) =>
+    parse({ "x-ratelimit-remaining-requests": "0", "x-ratelimit-reset-requests": value })
+      ?.policies[0].resetMs;
+  assert.equal(reset("1s"), 1000);
+  assert.equal(reset("1h2m3.5s"), 3_723_500);
+  assert.equal(reset("2.5"), 2500);
+  assert.equal(reset("soon"), undefined);
+  assert.equal(reset(""), undefined);
+});
+
+Deno.test("parseRateLimitHeaders() reads Anthropic's headers with RFC 3339 resets", () => {
+  assert.deepEqual(
+    parse({
+      "anthropic-ratelimit-requests-limit": "50",
+      "anthropic-ratelimit-requests-remaining": "0",
+      "anthropic-ratelimit-requests-reset": "2026-01-01T12:00:30Z",
+      "anthropic-ratelimit-input-tokens-limit": "40000",
+      "anthropic-ratelimit-input-tokens-remaining": "39000",
+      "anthropic-ratelimit-input-tokens-reset": "2026-01-01T12:00:01.500+00:00",
+    }),
+    {
+      source: "anthropic",
+      policies: [
+        { name: "requests", quota: 50, unit: "requests", remaining: 0, resetMs: 30_000 },
+        {
+          name: "input-tokens",
+          quota: 40000,
+          unit: "input-tokens",
+          remaining: 39000,
+          resetMs: 1500,
+        },
+      ],
+    },
+  );
+});
+
 // --- X-RateLimit-* ----------------------------------------------------------------------------
 
 Deno.test("parseRateLimitHeaders() reads X-RateLimit-* with a delta-seconds reset", () => {

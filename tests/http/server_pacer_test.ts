@@ -441,6 +441,31 @@ Deno.test("ServerPacer paces by AIMD after a bare 429 instead of letting every c
   }
 });
 
+Deno.test("ServerPacer holds a spent OpenAI or Anthropic request quota, not a token one", () => {
+  const clock = new ManualClock(T0);
+  const pacer = new ServerPacer({ clock });
+  pacer.observe(
+    "openai",
+    answer({
+      "x-ratelimit-remaining-requests": "0",
+      "x-ratelimit-reset-requests": "850ms",
+      "x-ratelimit-remaining-tokens": "0",
+      "x-ratelimit-reset-tokens": "6m0s",
+    }),
+  );
+  assert.equal(pacer.delay("openai"), 850);
+  pacer.observe(
+    "claude",
+    answer({
+      "anthropic-ratelimit-requests-remaining": "0",
+      "anthropic-ratelimit-requests-reset": new Date(T0 + 2000).toISOString(),
+    }),
+  );
+  assert.equal(pacer.delay("claude"), 2000);
+  pacer.observe("ms", answer({ "retry-after-ms": "250", "retry-after": "1" }, 429));
+  assert.equal(pacer.delay("ms"), 250);
+});
+
 Deno.test("ServerPacer keeps at most maxKeys keys", async () => {
   const pacer = new ServerPacer({ clock: new ManualClock(T0), maxKeys: 8 });
   for (let i = 0; i < 100; i++) {
