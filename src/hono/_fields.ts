@@ -13,7 +13,10 @@ export interface QuotaView {
   readonly window: number | undefined;
   /** `r`: whole units left. */
   readonly remaining: number;
-  /** `t`: whole seconds until the quota is full again, rounded up. */
+  /**
+   * `t`: whole seconds, rounded up, until more quota is available: a denial's Retry-After, else
+   * until the quota is full again.
+   */
   readonly reset: number;
 }
 
@@ -89,7 +92,11 @@ export function viewOf(
     // real sustained rate, so a client that paces by it is never denied.
     window: windowMs === undefined ? undefined : Math.max(1, ceilSeconds(windowMs)),
     remaining: fieldInteger(decision.remaining),
-    reset: ceilSeconds(decision.resetAfterMs),
+    // Draft-11 `t` is when more quota is available: for a denial, its Retry-After (the same
+    // whole seconds), not the time until the quota is full again.
+    reset: decision.allowed || !Number.isFinite(decision.retryAfterMs)
+      ? ceilSeconds(decision.resetAfterMs)
+      : Math.max(1, ceilSeconds(decision.retryAfterMs)),
   };
 }
 
