@@ -79,6 +79,16 @@ export function windowOf(limiter: unknown): number | undefined {
   return undefined;
 }
 
+/**
+ * The windows of a limiter's parts when it decides several limits together (`multiLimit`), in
+ * order, each as {@linkcode windowOf} states it; `undefined` for a single limit.
+ */
+export function partWindowsOf(limiter: unknown): (number | undefined)[] | undefined {
+  const parts = (limiter as { algorithm?: { parts?: unknown } })?.algorithm?.parts;
+  if (!Array.isArray(parts)) return undefined;
+  return parts.map((algorithm) => windowOf({ algorithm }));
+}
+
 /** A view of one decision under the policy `name`. */
 export function viewOf(
   name: string,
@@ -119,16 +129,25 @@ function isQuotaEntry(value: unknown): value is QuotaEntry {
 
 /**
  * The views of a decision: one per quota when it reports several (a `QuotaManager` decision's
- * `quotas`, each under its own name and window), else one under `name`.
+ * `quotas`, each under its own name and window; a `multiLimit` decision's `limits`, as `name`,
+ * `name-2`, … with the windows of `partWindows`), else one under `name`. Each view's `r` and `t`
+ * come from the same limit: a client never sees the `r` of one with the `t` of another.
  */
 export function viewsOf(
   name: string,
   decision: RateLimitDecision,
   windowMs: number | undefined,
+  partWindows?: readonly (number | undefined)[],
 ): QuotaView[] {
   const quotas = (decision as { quotas?: unknown }).quotas;
   if (Array.isArray(quotas) && quotas.length > 0 && quotas.every(isQuotaEntry)) {
     return quotas.map((quota) => viewOf(quota.name, quota, windowMsOf(quota.windowMs)));
+  }
+  const limits = decision.limits;
+  if (Array.isArray(limits) && limits.length > 1) {
+    return limits.map((part, i) =>
+      viewOf(i === 0 ? name : `${name}-${i + 1}`, part, windowMsOf(partWindows?.[i]))
+    );
   }
   return [viewOf(name, decision, windowMs)];
 }
