@@ -95,12 +95,16 @@ export function viewOf(
   decision: RateLimitDecision,
   windowMs: number | undefined,
 ): QuotaView {
+  // `w` must be a whole number of seconds: the window is rounded up and the quota scaled with it
+  // (rounded down), so that q/w is the sustained rate (20/s with a burst of 5 is q=20;w=1, not
+  // q=5;w=1) and never above it: a client that paces by it is never denied.
+  const window = windowMs === undefined ? undefined : Math.max(1, ceilSeconds(windowMs));
+  // (A window past the field range is clamped: its quota is left as it is.)
+  const scale = window === undefined ? 1 : Math.max(1, (window * 1000) / windowMs!);
   return {
     name,
-    quota: fieldInteger(decision.limit),
-    // `w` must be a whole number of seconds; rounding the window up keeps q/w at or below the
-    // real sustained rate, so a client that paces by it is never denied.
-    window: windowMs === undefined ? undefined : Math.max(1, ceilSeconds(windowMs)),
+    quota: fieldInteger(decision.limit * scale + 1e-9),
+    window,
     remaining: fieldInteger(decision.remaining),
     // Draft-11 `t` is when more quota is available: for a denial, its Retry-After (the same
     // whole seconds), not the time until the quota is full again.

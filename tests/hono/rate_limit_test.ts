@@ -64,7 +64,9 @@ Deno.test("rateLimit() rounds the GCRA window up to whole seconds, never above t
   const limiter = new FluxLimiter({ rate: 10, burst: 6, clock: new ManualClock() });
   const res = await appWith({ limiter }).request("/");
   await res.body?.cancel();
-  assert.equal(res.headers.get("RateLimit-Policy"), '"default";q=6;w=1');
+  // The burst of 6 refills in 0.6 s: w rounds up to 1 s and q scales with it, so q/w is the
+  // sustained rate (q=6;w=1 paced a client at 6 per second).
+  assert.equal(res.headers.get("RateLimit-Policy"), '"default";q=10;w=1');
   assert.equal(res.headers.get("RateLimit"), '"default";r=5;t=1');
 });
 
