@@ -397,7 +397,7 @@ Deno.test("ServerPacer probeFirst lets the first request of a key go alone", asy
   (await pacer.acquire("k"))(); // answered without headers: no more waiting
 });
 
-Deno.test("ServerPacer probeFirst starts a cold key slowly: one more request in flight per answer", async () => {
+Deno.test("ServerPacer probeFirst starts a cold key slowly: one more request in flight per answer", () => {
   const clock = new ManualClock(T0);
   const pacer = new ServerPacer({ clock, probeFirst: true });
   const first = pacer.tryAcquire("k")!;
