@@ -33,6 +33,7 @@ export interface PaceState {
   answers: number; // answers seen (slow start of a key the server has not described)
   aimdRate: number; // requests/s found by AIMD after bare 429s, 0 until the first one
   aimdFast: boolean; // between the first and second decrease: the first guess may be far low
+  aimdCalmUntil: number; // rejections before this belong to the last decrease
   oks: number[]; // when the latest successful answers arrived (at most MAX_OKS)
   inflight: number;
   seen: number; // of those in flight, how many the server has answered (not yet released)
@@ -53,6 +54,7 @@ export function newPaceState(): PaceState {
     answers: 0,
     aimdRate: 0,
     aimdFast: false,
+    aimdCalmUntil: -Infinity,
     oks: [],
     inflight: 0,
     seen: 0,
@@ -174,7 +176,10 @@ export function paceLearn(
   state.seen = Math.min(state.seen + 1, state.inflight);
   if (throttled) {
     let hold = info?.retryAfterMs ?? (informed ? 0 : limits.fallbackWindowMs);
-    if (!informed && policies.length === 0) hold = aimdDecrease(state, now, hold, limits);
+    // A 503 is overload, not a limit: it holds, but does not lower the pace.
+    if (status !== 503 && !informed && policies.length === 0) {
+      hold = aimdDecrease(state, now, hold, limits);
+    }
     state.known = true;
     state.holdUntil = Math.max(state.holdUntil, now + Math.min(hold, limits.maxHoldMs));
     state.probing = true;
@@ -195,7 +200,9 @@ export function paceLearn(
 // Returns the hold: after the first rejection the fallback window; later, while the pace is
 // already near the limit, two steps of the new pace.
 function aimdDecrease(state: PaceState, now: number, hold: number, limits: PaceLimits): number {
-  if (now < state.holdUntil) return hold;
+  if (now < state.holdUntil || now < state.aimdCalmUntil) return hold;
+  // Rejections of requests already in flight arrive within about a round trip: half a window.
+  state.aimdCalmUntil = now + limits.fallbackWindowMs / 2;
   const since = now - limits.fallbackWindowMs;
   const accepted = (state.oks.filter((t) => t > since).length * 1000) / limits.fallbackWindowMs;
   const first = state.aimdRate === 0;
