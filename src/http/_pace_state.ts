@@ -31,6 +31,7 @@ export interface PaceState {
   maxInflight: number; // from a `qu="concurrent-requests"` policy, else Infinity
   probing: boolean; // one request at a time until the server answers
   answers: number; // answers seen (slow start of a key the server has not described)
+  gatedSince: number; // when the slow start last held a request back without an answer since
   aimdRate: number; // requests/s found by AIMD after bare 429s, 0 until the first one
   aimdFast: boolean; // between the first and second decrease: the first guess may be far low
   aimdCalmUntil: number; // rejections before this belong to the last decrease
@@ -52,6 +53,7 @@ export function newPaceState(): PaceState {
     maxInflight: Infinity,
     probing: false,
     answers: 0,
+    gatedSince: -Infinity,
     aimdRate: 0,
     aimdFast: false,
     aimdCalmUntil: -Infinity,
@@ -73,8 +75,11 @@ export function paceDelay(
 ): number {
   if (!state.known) {
     // Slow start: one request alone, then one more in flight per answer, until the server's
-    // headers say more (a burst of callers on a cold key cannot overrun a small burst).
-    return limits.probeFirst && state.inflight > state.answers ? Infinity : 0;
+    // headers say more (a burst of callers on a cold key cannot overrun a small burst). A
+    // request that hangs holds the others back for fallbackWindowMs at most.
+    if (!limits.probeFirst || state.inflight <= state.answers) return 0;
+    if (state.gatedSince === -Infinity) state.gatedSince = now;
+    return Math.max(0, state.gatedSince + limits.fallbackWindowMs - now);
   }
   let wait = state.holdUntil - now;
   for (const [id, budget] of state.budgets) {
@@ -163,6 +168,7 @@ export function paceLearn(
 ): void {
   state.answered = true;
   state.answers++;
+  state.gatedSince = -Infinity;
   const throttled = isRateLimitAnswer(status, info);
   const policies = info?.policies.filter((p) => p.unit === "requests") ?? [];
   const informed = policies.some((p) => p.remaining !== undefined);

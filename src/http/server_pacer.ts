@@ -320,8 +320,9 @@ export class ServerPacer {
     if (signal?.aborted) return undefined;
     const entry = this.#entry(key);
     if (entry.waiters.length > 0) return undefined;
-    // A key the server never said anything about neither waits nor needs the time.
-    const now = entry.known ? this.#clock.now() : 0;
+    // A key the server never said anything about neither waits nor needs the time (unless its
+    // slow start holds requests back).
+    const now = entry.known || entry.inflight > entry.answers ? this.#clock.now() : 0;
     return paceDelay(entry, now, this.#limits, route) === 0
       ? this.#grant(entry, now, route)
       : undefined;

@@ -413,6 +413,19 @@ Deno.test("ServerPacer probeFirst starts a cold key slowly: one more request in 
   for (const release of releases) release?.();
 });
 
+Deno.test("ServerPacer probeFirst holds the others back for fallbackWindowMs at most when the first request hangs", () => {
+  const clock = new ManualClock(T0);
+  const pacer = new ServerPacer({ clock, probeFirst: true, fallbackWindowMs: 500 });
+  const hung = pacer.tryAcquire("k")!; // never answered
+  assert.equal(pacer.tryAcquire("k"), undefined);
+  assert.equal(pacer.delay("k"), 500);
+  clock.advance(500);
+  const next = pacer.tryAcquire("k");
+  assert.notEqual(next, undefined);
+  next!();
+  hung();
+});
+
 Deno.test("ServerPacer paces by AIMD after a bare 429 instead of letting every caller burst again", () => {
   const clock = new ManualClock(T0);
   const pacer = new ServerPacer({ clock });
