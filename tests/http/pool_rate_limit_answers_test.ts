@@ -121,3 +121,29 @@ Deno.test("Pool holds only the requests that count against a spent quota (X-Rate
     await server.close();
   }
 });
+
+Deno.test("Pool.fetch() is not held for long behind a first request that hangs on a cold origin", async () => {
+  const server = serve((request, i) =>
+    i === 0
+      ? new Promise<Response>((resolve) =>
+        request.signal.addEventListener("abort", () => resolve(new Response("late")))
+      )
+      : new Response("ok")
+  );
+  const pool = new Pool({ baseUrl: server.url });
+  const stop = new AbortController();
+  const hanging = pool.fetch("/slow", { signal: stop.signal }).catch((e) => e);
+  try {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const started = performance.now();
+    const response = await pool.fetch("/fast");
+    assert.equal(await response.text(), "ok");
+    // The slow start lets it go after fallbackWindowMs (1 s), not when the first one ends.
+    assert.ok(performance.now() - started < 2500);
+  } finally {
+    stop.abort();
+    await hanging;
+    await pool.close();
+    await server.close();
+  }
+});
