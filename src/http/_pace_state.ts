@@ -182,8 +182,8 @@ export function paceLearn(
   state.seen = Math.min(state.seen + 1, state.inflight);
   if (throttled) {
     let hold = info?.retryAfterMs ?? (informed ? 0 : limits.fallbackWindowMs);
-    // A 503 is overload, not a limit: it holds, but does not lower the pace.
-    if (status !== 503 && !informed && policies.length === 0) {
+    // A 503 that asks for no wait at all (`Retry-After: 0`) is a passing overload, not a limit.
+    if (!informed && policies.length === 0 && (status !== 503 || hold > 0)) {
       hold = aimdDecrease(state, now, hold, limits);
     }
     state.known = true;

@@ -479,6 +479,29 @@ Deno.test("ServerPacer holds a spent OpenAI or Anthropic request quota, not a to
   assert.equal(pacer.delay("ms"), 250);
 });
 
+Deno.test("ServerPacer lowers the pace on a 503 with a wait, not on a 503 with Retry-After: 0", () => {
+  const clock = new ManualClock(T0);
+  const run = (retryAfter: string): number => {
+    const pacer = new ServerPacer({ clock });
+    for (let i = 0; i < 10; i++) {
+      const release = pacer.tryAcquire("k")!;
+      clock.advance(10);
+      pacer.observe("k", new Response("ok"));
+      release();
+    }
+    for (let i = 0; i < 5; i++) {
+      pacer.observe("k", answer({ "Retry-After": retryAfter }, 503));
+      clock.advance(1000 * Number(retryAfter) + 600);
+      const release = pacer.tryAcquire("k");
+      pacer.observe("k", new Response("ok"));
+      release?.();
+    }
+    return pacer.delay("k");
+  };
+  assert.equal(run("0"), 0); // busy for a moment: no pace, however often
+  assert.ok(run("1") > 0); // a real wait: paced by AIMD from then on
+});
+
 Deno.test("ServerPacer keeps at most maxKeys keys", async () => {
   const pacer = new ServerPacer({ clock: new ManualClock(T0), maxKeys: 8 });
   for (let i = 0; i < 100; i++) {
