@@ -13,7 +13,10 @@ export interface QuotaView {
   readonly window: number | undefined;
   /** `r`: whole units left. */
   readonly remaining: number;
-  /** `t`: whole seconds until the quota is full again, rounded up. */
+  /**
+   * `t`: whole seconds, rounded up, until more quota is available: a denial's Retry-After, else
+   * until the quota is full again.
+   */
   readonly reset: number;
 }
 
@@ -76,20 +79,38 @@ export function windowOf(limiter: unknown): number | undefined {
   return undefined;
 }
 
+/**
+ * The windows of a limiter's parts when it decides several limits together (`multiLimit`), in
+ * order, each as {@linkcode windowOf} states it; `undefined` for a single limit.
+ */
+export function partWindowsOf(limiter: unknown): (number | undefined)[] | undefined {
+  const parts = (limiter as { algorithm?: { parts?: unknown } })?.algorithm?.parts;
+  if (!Array.isArray(parts)) return undefined;
+  return parts.map((algorithm) => windowOf({ algorithm }));
+}
+
 /** A view of one decision under the policy `name`. */
 export function viewOf(
   name: string,
   decision: RateLimitDecision,
   windowMs: number | undefined,
 ): QuotaView {
+  // `w` must be a whole number of seconds: the window is rounded up and the quota scaled with it
+  // (rounded down), so that q/w is the sustained rate (20/s with a burst of 5 is q=20;w=1, not
+  // q=5;w=1) and never above it: a client that paces by it is never denied.
+  const window = windowMs === undefined ? undefined : Math.max(1, ceilSeconds(windowMs));
+  // (A window past the field range is clamped: its quota is left as it is.)
+  const scale = window === undefined ? 1 : Math.max(1, (window * 1000) / windowMs!);
   return {
     name,
-    quota: fieldInteger(decision.limit),
-    // `w` must be a whole number of seconds; rounding the window up keeps q/w at or below the
-    // real sustained rate, so a client that paces by it is never denied.
-    window: windowMs === undefined ? undefined : Math.max(1, ceilSeconds(windowMs)),
+    quota: fieldInteger(decision.limit * scale + 1e-9),
+    window,
     remaining: fieldInteger(decision.remaining),
-    reset: ceilSeconds(decision.resetAfterMs),
+    // Draft-11 `t` is when more quota is available: for a denial, its Retry-After (the same
+    // whole seconds), not the time until the quota is full again.
+    reset: decision.allowed || !Number.isFinite(decision.retryAfterMs)
+      ? ceilSeconds(decision.resetAfterMs)
+      : Math.max(1, ceilSeconds(decision.retryAfterMs)),
   };
 }
 
@@ -112,16 +133,25 @@ function isQuotaEntry(value: unknown): value is QuotaEntry {
 
 /**
  * The views of a decision: one per quota when it reports several (a `QuotaManager` decision's
- * `quotas`, each under its own name and window), else one under `name`.
+ * `quotas`, each under its own name and window; a `multiLimit` decision's `limits`, as `name`,
+ * `name-2`, … with the windows of `partWindows`), else one under `name`. Each view's `r` and `t`
+ * come from the same limit: a client never sees the `r` of one with the `t` of another.
  */
 export function viewsOf(
   name: string,
   decision: RateLimitDecision,
   windowMs: number | undefined,
+  partWindows?: readonly (number | undefined)[],
 ): QuotaView[] {
   const quotas = (decision as { quotas?: unknown }).quotas;
   if (Array.isArray(quotas) && quotas.length > 0 && quotas.every(isQuotaEntry)) {
     return quotas.map((quota) => viewOf(quota.name, quota, windowMsOf(quota.windowMs)));
+  }
+  const limits = decision.limits;
+  if (Array.isArray(limits) && limits.length > 1) {
+    return limits.map((part, i) =>
+      viewOf(i === 0 ? name : `${name}-${i + 1}`, part, windowMsOf(partWindows?.[i]))
+    );
   }
   return [viewOf(name, decision, windowMs)];
 }

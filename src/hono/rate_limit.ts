@@ -7,7 +7,14 @@
 import { type Clock, systemClock } from "../core/clock.ts";
 import type { RateLimitDecision, RateLimiterLike } from "../limiter/decision.ts";
 import { badAnswer, badKey, checkDecision, checkOptions, isUnits } from "./_checks.ts";
-import { ceilSeconds, fieldsOf, partitionKeyOf, viewsOf, windowOf } from "./_fields.ts";
+import {
+  ceilSeconds,
+  fieldsOf,
+  partitionKeyOf,
+  partWindowsOf,
+  viewsOf,
+  windowOf,
+} from "./_fields.ts";
 
 /**
  * The dialects of rate-limit fields {@linkcode rateLimit} writes: the IETF draft-11
@@ -199,10 +206,11 @@ export function rateLimit<C extends RateLimitContext = RateLimitContext>(
   });
   const costOf = typeof cost === "number" ? () => cost : cost;
 
+  const partWindows = partWindowsOf(options?.limiter);
   const describeDecision = (decision: RateLimitDecision, pk: string | undefined) =>
     headers === false ? [] : fieldsOf(
       headers,
-      viewsOf(policy, decision, windowMs),
+      viewsOf(policy, decision, windowMs, partWindows),
       { quotaUnit, partitionKey: pk },
       clock.now(),
     );

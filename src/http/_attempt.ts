@@ -10,7 +10,7 @@ import type { Prepared } from "./_prepare.ts";
 import { sleep } from "../core/timer.ts";
 import { isSameOrigin, originOf } from "../core/url.ts";
 import type { RateLimitDecision, RateLimiterLike } from "../limiter/decision.ts";
-import type { ServerPacer } from "./server_pacer.ts";
+import type { ServerPacer, ServerPacerAcquireOptions } from "./server_pacer.ts";
 import type { Clock } from "../core/clock.ts";
 import type { DecisionSource } from "../limiter/metrics.ts";
 
@@ -84,7 +84,8 @@ export async function sendAttempt(s: AttemptSettings, job: AttemptJob): Promise<
     if (s.limiter !== undefined) await waitForLimit(s.limiter, key, signal, job.report);
     const release = s.pacer === undefined
       ? undefined
-      : (s.pacer.tryAcquire(key, signal) ?? await hold(s.pacer, s.clock, key, signal, job.report));
+      : (s.pacer.tryAcquire(key, paceOptions(p.url, signal)) ??
+        await hold(s.pacer, s.clock, key, paceOptions(p.url, signal), job.report));
     try {
       return { response: await follow(s, p, headers, key, signal), slot, token };
     } finally {
@@ -121,12 +122,24 @@ async function hold(
   pacer: Pick<ServerPacer, "acquire">,
   clock: Clock,
   key: string,
-  signal: AbortSignal | undefined,
+  options: ServerPacerAcquireOptions,
   report: AttemptJob["report"],
 ): Promise<() => void> {
-  if (report === undefined) return await pacer.acquire(key, signal);
+  if (report === undefined) return await pacer.acquire(key, options);
   const start = clock.now();
-  const release = await pacer.acquire(key, signal);
+  const release = await pacer.acquire(key, options);
   report({ type: "pace", waitMs: clock.now() - start });
   return release;
+}
+
+function paceOptions(url: string, signal: AbortSignal | undefined): ServerPacerAcquireOptions {
+  return { signal, route: routeOf(url) };
+}
+
+// The path a server's separate quotas are learned by (ServerPacer's routes).
+function routeOf(url: string): string | undefined {
+  const start = url.indexOf("/", url.indexOf("//") + 2);
+  if (start < 0) return "/";
+  const end = url.slice(start).search(/[?#]/);
+  return end < 0 ? url.slice(start) : url.slice(start, start + end);
 }

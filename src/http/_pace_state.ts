@@ -2,6 +2,7 @@
 // what the server said (pace, budgets, holds) and how many requests are in flight.
 
 import { MAX_SERVER_POLICIES, type ServerRateLimit } from "./ratelimit_headers.ts";
+import { isRateLimitAnswer } from "./_rate_limited.ts";
 
 /** The caps and defaults a pacer applies to what servers say. */
 export interface PaceLimits {
@@ -25,9 +26,16 @@ export interface PaceState {
   intervalMs: number; // pacing: ms between requests, 0 when not paced
   tat: number; // pacing: when the next request is due
   budgets: Map<string, Budget>; // spendable quota per policy, counted down by each request
+  routes: Map<string, string[]>; // which budgets a route's answers report (separate quotas)
   holdUntil: number;
   maxInflight: number; // from a `qu="concurrent-requests"` policy, else Infinity
   probing: boolean; // one request at a time until the server answers
+  answers: number; // answers seen (slow start of a key the server has not described)
+  gatedSince: number; // when the slow start last held a request back without an answer since
+  aimdRate: number; // requests/s found by AIMD after bare 429s, 0 until the first one
+  aimdFast: boolean; // between the first and second decrease: the first guess may be far low
+  aimdCalmUntil: number; // rejections before this belong to the last decrease
+  oks: number[]; // when the latest successful answers arrived (at most MAX_OKS)
   inflight: number;
   seen: number; // of those in flight, how many the server has answered (not yet released)
 }
@@ -40,9 +48,16 @@ export function newPaceState(): PaceState {
     intervalMs: 0,
     tat: -Infinity,
     budgets: new Map(),
+    routes: new Map(),
     holdUntil: -Infinity,
     maxInflight: Infinity,
     probing: false,
+    answers: 0,
+    gatedSince: -Infinity,
+    aimdRate: 0,
+    aimdFast: false,
+    aimdCalmUntil: -Infinity,
+    oks: [],
     inflight: 0,
     seen: 0,
   };
@@ -52,9 +67,19 @@ export function newPaceState(): PaceState {
  * Milliseconds until the next request may start: 0 now, `Infinity` while waiting for an answer.
  * Drops budgets whose window is over.
  */
-export function paceDelay(state: PaceState, now: number, limits: PaceLimits): number {
+export function paceDelay(
+  state: PaceState,
+  now: number,
+  limits: PaceLimits,
+  route?: string,
+): number {
   if (!state.known) {
-    return limits.probeFirst && !state.answered && state.inflight > 0 ? Infinity : 0;
+    // Slow start: one request alone, then one more in flight per answer, until the server's
+    // headers say more (a burst of callers on a cold key cannot overrun a small burst). A
+    // request that hangs holds the others back for fallbackWindowMs at most.
+    if (!limits.probeFirst || state.inflight <= state.answers) return 0;
+    if (state.gatedSince === -Infinity) state.gatedSince = now;
+    return Math.max(0, state.gatedSince + limits.fallbackWindowMs - now);
   }
   let wait = state.holdUntil - now;
   for (const [id, budget] of state.budgets) {
@@ -70,7 +95,7 @@ export function paceDelay(state: PaceState, now: number, limits: PaceLimits): nu
         // Bounded like every hold a server asks for: a year-long `w` renews at most maxHoldMs.
         budget.until = now + Math.min(budget.windowMs ?? limits.fallbackWindowMs, limits.maxHoldMs);
       }
-    } else if (budget.remaining < 1) {
+    } else if (budget.remaining < 1 && counts(state, id, route)) {
       wait = Math.max(wait, budget.until - now);
     }
   }
@@ -80,6 +105,37 @@ export function paceDelay(state: PaceState, now: number, limits: PaceLimits): nu
   if (wait > 0) return wait;
   if (state.inflight >= state.maxInflight) return Infinity;
   return state.probing && state.inflight > 0 ? Infinity : 0;
+}
+
+const MAX_ROUTES = 256;
+
+// The routes a request counts under: its path, then its first segment (`/search/issues`,
+// `/search`), so that a route never asked yet is judged by its neighbours.
+function routeKeys(route: string): [string, string] {
+  const path = route.length > 256 ? route.slice(0, 256) : route;
+  const second = path.indexOf("/", 1);
+  return [path, second > 0 ? path.slice(0, second) : path];
+}
+
+/** Whether a request on `route` counts against budget `id`: unknown routes count everywhere. */
+function counts(state: PaceState, id: string, route: string | undefined): boolean {
+  if (route === undefined || state.routes.size === 0) return true;
+  const [path, prefix] = routeKeys(route);
+  const ids = state.routes.get(path) ?? state.routes.get(prefix);
+  return ids === undefined || ids.includes(id);
+}
+
+// Learns which budgets a route's answers report (GitHub's `core` and `search` resources).
+function learnRoute(state: PaceState, route: string | undefined, ids: string[]): void {
+  if (route === undefined || ids.length === 0) return;
+  for (const key of routeKeys(route)) {
+    state.routes.delete(key);
+    state.routes.set(key, ids);
+  }
+  for (const key of state.routes.keys()) {
+    if (state.routes.size <= MAX_ROUTES) break;
+    state.routes.delete(key);
+  }
 }
 
 /** Requests in flight that the server has not answered yet. */
@@ -96,9 +152,9 @@ export function paceEnd(state: PaceState): void {
 }
 
 /** Counts a request that starts now: in flight, against every budget, on the pace. */
-export function paceStart(state: PaceState, now: number): void {
+export function paceStart(state: PaceState, now: number, route?: string): void {
   state.inflight++;
-  for (const budget of state.budgets.values()) budget.remaining--;
+  for (const [id, budget] of state.budgets) if (counts(state, id, route)) budget.remaining--;
   if (state.intervalMs > 0) state.tat = Math.max(state.tat, now) + state.intervalMs;
 }
 
@@ -109,27 +165,72 @@ export function paceLearn(
   info: ServerRateLimit | undefined,
   now: number,
   limits: PaceLimits,
+  route?: string,
 ): void {
   state.answered = true;
-  const throttled = status === 429 || (status === 503 && info?.retryAfterMs !== undefined);
+  state.answers++;
+  state.gatedSince = -Infinity;
+  const throttled = isRateLimitAnswer(status, info);
   const policies = info?.policies.filter((p) => p.unit === "requests") ?? [];
+  const informed = policies.some((p) => p.remaining !== undefined);
   if (info !== undefined) {
     state.known = true;
     learnConcurrency(state, info.policies);
     learnPace(state, policies, limits);
-    const hold = throttled ? info.retryAfterMs : undefined;
-    learnBudgets(state, policies, hold, now, limits);
+    // Retry-After takes precedence over `t` on any status (draft-11 §7).
+    learnRoute(state, route, learnBudgets(state, policies, info.retryAfterMs, now, limits));
   }
   state.seen = Math.min(state.seen + 1, state.inflight);
   if (throttled) {
-    const informed = policies.some((p) => p.remaining !== undefined);
-    const hold = info?.retryAfterMs ?? (informed ? 0 : limits.fallbackWindowMs);
+    let hold = info?.retryAfterMs ?? (informed ? 0 : limits.fallbackWindowMs);
+    // A 503 that asks for no wait at all (`Retry-After: 0`) is a passing overload, not a limit.
+    if (!informed && policies.length === 0 && (status !== 503 || hold > 0)) {
+      hold = aimdDecrease(state, now, hold, limits);
+    }
     state.known = true;
     state.holdUntil = Math.max(state.holdUntil, now + Math.min(hold, limits.maxHoldMs));
     state.probing = true;
   } else {
     state.probing = false;
+    if (status < 400) {
+      state.oks.push(now);
+      if (state.oks.length > MAX_OKS) state.oks.shift();
+      if (state.aimdRate > 0 && policies.length === 0) aimdIncrease(state);
+    }
   }
+}
+
+// A server that rejects without saying its limit (bare 429, or Retry-After alone): pace at a
+// rate found by AIMD, so that a 200 without headers does not let every caller burst again.
+// A decrease starts from the lower of the pace and the rate the server accepted over the last
+// fallback window; 429s of requests already in flight (answers within the hold) decrease only once.
+// Returns the hold: after the first rejection the fallback window; later, while the pace is
+// already near the limit, two steps of the new pace.
+function aimdDecrease(state: PaceState, now: number, hold: number, limits: PaceLimits): number {
+  if (now < state.holdUntil || now < state.aimdCalmUntil) return hold;
+  // Rejections of requests already in flight arrive within about a round trip: half a window.
+  state.aimdCalmUntil = now + limits.fallbackWindowMs / 2;
+  const since = now - limits.fallbackWindowMs;
+  const accepted = (state.oks.filter((t) => t > since).length * 1000) / limits.fallbackWindowMs;
+  const first = state.aimdRate === 0;
+  // Nothing accepted lately to start from: hold, then probe one request at a time.
+  if (first && accepted === 0) return hold;
+  const base = first ? accepted : Math.min(state.aimdRate, accepted);
+  state.aimdFast = first;
+  state.aimdRate = Math.max(base * AIMD_DECREASE, 1000 / limits.fallbackWindowMs);
+  state.intervalMs = 1000 / state.aimdRate;
+  return first ? hold : Math.min(hold, 2 * state.intervalMs);
+}
+
+const AIMD_DECREASE = 0.9;
+const MAX_OKS = 128;
+
+// Additive increase: about one request per second more, each second. Until the second decrease
+// the rate triples each second instead: the first guess was made from a cold start (a burst
+// limit, not a rate), and may be far below the server's rate.
+function aimdIncrease(state: PaceState): void {
+  state.aimdRate += state.aimdFast ? 2 : 1 / state.aimdRate;
+  state.intervalMs = 1000 / state.aimdRate;
 }
 
 type Policies = ServerRateLimit["policies"];
@@ -158,15 +259,16 @@ function learnBudgets(
   retryAfterMs: number | undefined,
   now: number,
   limits: PaceLimits,
-): void {
+): string[] {
   // The answer counted its own request; the others not answered yet may not have reached the
   // server. Answers already observed are not counted again (answers that land together).
   const others = Math.max(0, unanswered(state) - 1);
+  const ids: string[] = [];
   for (const p of policies) {
     if (p.remaining === undefined) continue;
-    // Retry-After takes precedence over the window of a throttled answer (draft-11 §7).
     let windowMs = retryAfterMs ?? p.resetMs ?? p.windowMs ?? limits.fallbackWindowMs;
     const id = `${p.name};${p.partitionKey ?? ""}`;
+    ids.push(id);
     state.budgets.delete(id);
     // A window that is already over (a reset of 0 or in the past: a replayed answer, a skewed
     // clock) still reports what is left now: count it for fallbackWindowMs, like a remaining
@@ -184,4 +286,5 @@ function learnBudgets(
     if (state.budgets.size <= MAX_SERVER_POLICIES) break;
     state.budgets.delete(id);
   }
+  return ids;
 }

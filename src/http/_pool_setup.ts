@@ -174,7 +174,10 @@ function toPacer(
   option: PoolOptions["serverPacing"],
   clock: Clock,
 ): ServerPacer | SharedPacer | undefined {
-  if (typeof option === "boolean") return option ? new ServerPacer({ clock }) : undefined;
+  // A cold key starts slowly (probeFirst): a burst of callers does not overrun a small burst.
+  if (typeof option === "boolean") {
+    return option ? new ServerPacer({ clock, probeFirst: true }) : undefined;
+  }
   const store = (option as { store?: unknown } | null)?.store as ServerPacingStore | undefined;
   if (typeof option !== "object" || option === null || store === undefined) {
     throw new TypeError(

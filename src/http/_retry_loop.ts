@@ -27,6 +27,7 @@ import {
 } from "./_retry_rules.ts";
 import { sleep } from "../core/timer.ts";
 import { CircuitOpenError } from "./circuit_breaker.ts";
+import { rateLimitAnswerOf } from "./_rate_limited.ts";
 import { NetworkError, PoolClosedError, TimeoutError } from "../core/errors.ts";
 
 /**
@@ -148,7 +149,12 @@ class RequestLoop implements RetryState {
     }
     if (status >= 500) ctx.breaker?.failure();
     else ctx.breaker?.success();
-    ctx.recordOutcome?.(status);
+    // A 403 that says "rate limited" (GitHub) throttles an adaptive limiter like a 429.
+    if (ctx.recordOutcome !== undefined) {
+      ctx.recordOutcome(
+        status < 403 || rateLimitAnswerOf(response, Date.now()) === undefined ? status : 429,
+      );
+    }
     const hooks = this.#call.hooks;
     if (hooks !== undefined) return this.#answeredWithHooks(hooks, result, deadline, signal);
     const retry = retryAfterAnswer(this.#call, this, response, slot);

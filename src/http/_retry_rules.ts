@@ -2,6 +2,7 @@
 // (_retry_loop.ts). Each rule reads the request and the loop's counters and says whether to
 // retry and after how long; none has side effects.
 
+import { type RateLimitAnswer, rateLimitAnswerOf } from "./_rate_limited.ts";
 import { backoffDelay } from "./_backoff.ts";
 import type { CredentialSlot } from "./_credentials.ts";
 import type { Prepared } from "./_prepare.ts";
@@ -49,8 +50,13 @@ export function retryAfterAnswer(
   const { p, policy } = call;
   const status = response.status;
   if (status === 401 && !state.refreshed && slot?.refreshable && p.replayable) return REFRESH;
-  if (state.retryable && state.tries < policy.attempts && policy.statuses.has(status)) {
-    const delay = retryDelay(response, policy, state.tries);
+  // A 403 that says "rate limited" (GitHub's primary and secondary limits) is retried like a 429.
+  const limited = status >= 403 ? rateLimitAnswerOf(response, Date.now()) : undefined;
+  if (
+    state.retryable && state.tries < policy.attempts &&
+    (policy.statuses.has(status) || limited !== undefined)
+  ) {
+    const delay = retryDelay(response, policy, state.tries, limited);
     if (delay !== undefined && performance.now() + delay < call.giveUpAt) {
       return new Retry(delay, status);
     }
@@ -81,8 +87,13 @@ export function retryAfterFailure(
   return new Retry(delay, timedOut ? "timeout" : "network");
 }
 
-function retryDelay(response: Response, policy: RetryPolicy, tries: number): number | undefined {
-  const after = retryAfterOf(response.headers, Date.now());
+function retryDelay(
+  response: Response,
+  policy: RetryPolicy,
+  tries: number,
+  limited: RateLimitAnswer | undefined,
+): number | undefined {
+  const after = limited?.waitMs ?? retryAfterOf(response.headers, Date.now());
   if (after !== undefined) return after > policy.maxRetryAfterMs ? undefined : after;
   return backoffDelay(tries, policy.baseDelayMs, policy.maxDelayMs, policy.random);
 }

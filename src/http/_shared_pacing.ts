@@ -19,7 +19,7 @@ import type { Algorithm } from "../limiter/algorithm.ts";
 import type { RateLimitDecision } from "../limiter/decision.ts";
 import { gcra } from "../limiter/gcra.ts";
 import { parseRateLimitHeaders, type ServerRateLimit } from "./ratelimit_headers.ts";
-import type { ServerPacer } from "./server_pacer.ts";
+import type { ServerPacer, ServerPacerAcquireOptions } from "./server_pacer.ts";
 import type { ServerPacingStore } from "./pool_options.ts";
 
 /** The longest hold shared, as the local pacer's default `maxHoldMs`. */
@@ -87,13 +87,17 @@ export class SharedPacer {
   }
 
   /** Always waits for the store: there is no synchronous path. */
-  tryAcquire(_key: string, _signal?: AbortSignal): undefined {
+  tryAcquire(_key: string, _options?: AbortSignal | ServerPacerAcquireOptions): undefined {
     return undefined;
   }
 
-  async acquire(key: string, signal?: AbortSignal): Promise<() => void> {
+  async acquire(
+    key: string,
+    options?: AbortSignal | ServerPacerAcquireOptions,
+  ): Promise<() => void> {
     const local = this.#local;
-    const release = local.tryAcquire(key, signal) ?? await local.acquire(key, signal);
+    const signal = options instanceof AbortSignal ? options : options?.signal;
+    const release = local.tryAcquire(key, options) ?? await local.acquire(key, options);
     try {
       await this.#shared(key, signal);
     } catch (error) {

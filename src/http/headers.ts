@@ -22,4 +22,8 @@ export {
   type ServerRateLimit,
   type ServerRateLimitSource,
 } from "./ratelimit_headers.ts";
-export { ServerPacer, type ServerPacerOptions } from "./server_pacer.ts";
+export {
+  ServerPacer,
+  type ServerPacerAcquireOptions,
+  type ServerPacerOptions,
+} from "./server_pacer.ts";

@@ -16,7 +16,10 @@ export const MAX_SERVER_POLICIES = 16;
 
 /** One quota policy of a server, with its current service limit when the server sent one. */
 export interface ServerQuotaPolicy {
-  /** The policy name (`"burst"`); empty for the forms that do not name policies. */
+  /**
+   * The policy name (`"burst"`; for `X-RateLimit-*`, the `X-RateLimit-Resource` such as
+   * `"search"`); empty for the forms that do not name policies.
+   */
   readonly name: string;
   /** `q`: quota units allowed per window. */
   readonly quota?: number;
@@ -40,6 +43,8 @@ export type ServerRateLimitSource =
   | "ratelimit"
   | "ratelimit-legacy"
   | "x-ratelimit"
+  | "openai"
+  | "anthropic"
   | "retry-after";
 
 /** A normalized view of the rate-limit headers of one response. */
@@ -47,23 +52,27 @@ export interface ServerRateLimit {
   /**
    * Where the policies come from: `"ratelimit"` (the draft-11 `RateLimit-Policy`/`RateLimit`),
    * `"ratelimit-legacy"` (`RateLimit-Limit`/`-Remaining`/`-Reset` and the draft-7 dictionary),
-   * `"x-ratelimit"` (`X-RateLimit-*`), or `"retry-after"` when only `Retry-After` was present.
+   * `"x-ratelimit"` (`X-RateLimit-*`), `"openai"` (`x-ratelimit-{limit,remaining,reset}-
+   * {requests,tokens}`), `"anthropic"` (`anthropic-ratelimit-*`), or `"retry-after"` when only
+   * `Retry-After` was present.
    */
   readonly source: ServerRateLimitSource;
   /** The policies, at most {@linkcode MAX_SERVER_POLICIES}. */
   readonly policies: readonly ServerQuotaPolicy[];
-  /** `Retry-After` in milliseconds, when present and valid. */
+  /** `Retry-After` (or OpenAI's `retry-after-ms`) in milliseconds, when present and valid. */
   readonly retryAfterMs?: number;
 }
 
 const SECONDS = /^\d{1,15}(?:\.\d{1,6})?$/;
+const HUGE_SECONDS = /^\d{16,}(?:\.\d+)?$/;
 
 /**
  * Reads a `Retry-After` value: delay-seconds (`120`, a fraction such as `1.5` is accepted too)
  * or an HTTP-date (`Wed, 21 Oct 2015 07:28:00 GMT`, and the obsolete RFC 850 and asctime forms).
  *
- * The value is untrusted: a date in the past gives 0, a delay above one year
- * (a year) is cut down to it, and anything malformed gives `undefined`.
+ * The value is untrusted: a date in the past gives 0, a delay above one year (including one with
+ * too many digits to read as a number) is cut down to a year, and anything malformed gives
+ * `undefined`.
  * Never throws.
  *
  * @param value The header value, as `headers.get("retry-after")` returns it.
@@ -84,9 +93,12 @@ const SECONDS = /^\d{1,15}(?:\.\d{1,6})?$/;
  * ```
  */
 export function parseRetryAfter(value: string | null, now: number): number | undefined {
-  if (typeof value !== "string" || value.length > 64) return undefined;
+  if (typeof value !== "string" || value.length > 4096) return undefined;
   const text = value.trim();
   if (SECONDS.test(text)) return bound(Number(text) * 1000);
+  // Too many digits for a number: still a delay, and a very long one (draft-11 §8: cap it).
+  if (HUGE_SECONDS.test(text)) return MAX_HEADER_DELAY_MS;
+  if (text.length > 64) return undefined;
   const at = parseHttpDate(text, now);
   return at === undefined ? undefined : bound(at - now);
 }
@@ -95,12 +107,17 @@ export function parseRetryAfter(value: string | null, now: number): number | und
  * Reads the rate-limit headers of a response into one normalized view. The first family present
  * wins: the draft-11 `RateLimit-Policy`/`RateLimit` lists, then the older `RateLimit-Limit`,
  * `RateLimit-Remaining`, `RateLimit-Reset` (and the draft-7 `RateLimit: limit=…, remaining=…,
- * reset=…` dictionary), then `X-RateLimit-Limit`, `-Remaining`, `-Reset`, `-Reset-After`.
+ * reset=…` dictionary), then `X-RateLimit-Limit`, `-Remaining`, `-Reset`, `-Reset-After`, then
+ * OpenAI's `x-ratelimit-{limit,remaining,reset}-{requests,tokens}` (resets as durations such as
+ * `6m0s` or `850ms`) and Anthropic's `anthropic-ratelimit-{requests,tokens,input-tokens,
+ * output-tokens}-{limit,remaining,reset}` (RFC 3339 resets), as policies named after their unit.
+ * OpenAI's `retry-after-ms` wins over `Retry-After`.
  *
  * Header values are untrusted: a field that is not valid Structured Fields, longer than 4096
  * characters, or without the required parameters is ignored, as are members of the wrong type;
  * windows and resets are bounded to one year; at most {@linkcode MAX_SERVER_POLICIES} policies are
- * kept. A reset larger than 10^9 is read as an epoch timestamp (seconds, or milliseconds above
+ * kept. The fields of an answer with `Age` above 0 (served from a cache) are ignored, as the
+ * draft asks; its `Retry-After` is still read. A reset larger than 10^9 is read as an epoch timestamp (seconds, or milliseconds above
  * 10^12). Epoch resets and `Retry-After` dates are read against the server's clock: `now` when it
  * agrees with the response's `Date` header to within that header's one-second resolution, else
  * the `Date` itself, so that a client clock ahead of the server's (or a replayed answer) never
@@ -151,8 +168,13 @@ export function parseRateLimitHeaders(headers: Headers, now: number): ServerRate
   let found: [ServerRateLimitSource, ServerQuotaPolicy[]] | undefined;
   try {
     now = serverNow(headers, now);
-    retryAfterMs = parseRetryAfter(headers.get("retry-after"), now);
-    found = readIetf(headers) ?? readLegacy(headers, now) ?? readX(headers, now);
+    retryAfterMs = millisOf(headers.get("retry-after-ms")) ??
+      parseRetryAfter(headers.get("retry-after"), now);
+    // A cached answer's fields describe the quota of another moment (draft-11 §5: ignore them).
+    if (!fromCache(headers)) {
+      found = readIetf(headers) ?? readLegacy(headers, now) ?? readX(headers, now) ??
+        readOpenAi(headers) ?? readAnthropic(headers, now);
+    }
   } catch {
     // A Headers look-alike that throws says nothing usable.
     return undefined;
@@ -189,6 +211,12 @@ export function retryAfterOf(headers: Headers, now: number): number | undefined 
   } catch {
     return undefined;
   }
+}
+
+// An `Age` above 0: the answer comes from a cache.
+function fromCache(headers: Headers): boolean {
+  const age = headers.get("age")?.trim();
+  return age !== undefined && /^\d+$/.test(age) && /[1-9]/.test(age);
 }
 
 // The server's clock: `now` when the Date header agrees with it to within its one-second
@@ -269,16 +297,20 @@ function readLegacy(
   headers: Headers,
   now: number,
 ): [ServerRateLimitSource, ServerQuotaPolicy[]] | undefined {
-  // draft-7: `RateLimit: limit=100, remaining=50, reset=5` and `RateLimit-Policy: 100;w=10`.
+  // draft-7: `RateLimit: limit=100, remaining=50, reset=5` and `RateLimit-Policy: 100;w=10`;
+  // draft-3: `RateLimit-Limit: 10, 10;w=1, 1000;w=3600` (the current limit, then the policies).
   const dictionary = dictionaryOf(headers.get("ratelimit"));
-  const policy = listOf(headers.get("ratelimit-policy")).find((m) => count(m.value) !== undefined);
-  const limitMember = policy ?? listOf(headers.get("ratelimit-limit"))[0];
-  const quota = count(dictionary?.get("limit")?.value) ?? count(limitMember?.value);
+  const limitList = listOf(headers.get("ratelimit-limit"));
+  const quota = count(dictionary?.get("limit")?.value) ?? count(limitList[0]?.value) ??
+    listOf(headers.get("ratelimit-policy")).map((m) => count(m.value)).find((q) => q !== undefined);
   const remaining = count(dictionary?.get("remaining")?.value) ??
     integerOf(headers.get("ratelimit-remaining"));
   const reset = count(dictionary?.get("reset")?.value) ?? numberOf(headers.get("ratelimit-reset"));
   if (quota === undefined && remaining === undefined) return undefined;
-  const w = count(limitMember?.params.get("w"));
+  // The window is that of the policy whose quota is the current limit, not the first listed.
+  const policies = [...listOf(headers.get("ratelimit-policy")), ...limitList];
+  const match = policies.find((m) => m.params.has("w") && count(m.value) === quota);
+  const w = count(match?.params.get("w"));
   return ["ratelimit-legacy", [
     legacyPolicy(quota, w !== undefined && w > 0 ? w * 1000 : undefined, remaining, reset, now),
   ]];
@@ -296,7 +328,10 @@ function readX(
   const remaining = integerOf(get("remaining"));
   if (quota === undefined && remaining === undefined) return undefined;
   const after = numberOf(get("reset-after"));
-  const policy = legacyPolicy(quota, undefined, remaining, undefined, now);
+  let policy = legacyPolicy(quota, undefined, remaining, undefined, now);
+  // GitHub names the quota an answer counts against: `core`, `search`, `graphql` …
+  const resource = get("resource")?.trim();
+  if (resource !== undefined && RESOURCE.test(resource)) policy = { ...policy, name: resource };
   const resetMs = after !== undefined ? bound(after * 1000) : resetOf(numberOf(get("reset")), now);
   return ["x-ratelimit", [resetMs === undefined ? policy : { ...policy, resetMs }]];
 }
@@ -328,6 +363,87 @@ function resetOf(value: number | undefined, now: number): number | undefined {
   return bound(value * 1000);
 }
 
+// --- AI APIs: OpenAI and Anthropic ------------------------------------------------------------
+
+const OPENAI_UNITS = ["requests", "tokens"] as const;
+const ANTHROPIC_UNITS = ["requests", "tokens", "input-tokens", "output-tokens"] as const;
+
+// `x-ratelimit-limit-requests: 500`, `x-ratelimit-reset-requests: 6m0s`, and the same for tokens.
+function readOpenAi(headers: Headers): [ServerRateLimitSource, ServerQuotaPolicy[]] | undefined {
+  const policies: ServerQuotaPolicy[] = [];
+  for (const unit of OPENAI_UNITS) {
+    const quota = integerOf(headers.get(`x-ratelimit-limit-${unit}`));
+    const remaining = integerOf(headers.get(`x-ratelimit-remaining-${unit}`));
+    if (quota === undefined && remaining === undefined) continue;
+    const resetMs = durationOf(headers.get(`x-ratelimit-reset-${unit}`));
+    policies.push(aiPolicy(unit, quota, remaining, resetMs));
+  }
+  return policies.length > 0 ? ["openai", policies] : undefined;
+}
+
+// `anthropic-ratelimit-requests-limit: 50`, `…-reset: 2026-01-01T12:00:30Z` (RFC 3339).
+function readAnthropic(
+  headers: Headers,
+  now: number,
+): [ServerRateLimitSource, ServerQuotaPolicy[]] | undefined {
+  const policies: ServerQuotaPolicy[] = [];
+  for (const unit of ANTHROPIC_UNITS) {
+    const quota = integerOf(headers.get(`anthropic-ratelimit-${unit}-limit`));
+    const remaining = integerOf(headers.get(`anthropic-ratelimit-${unit}-remaining`));
+    if (quota === undefined && remaining === undefined) continue;
+    const at = rfc3339Of(headers.get(`anthropic-ratelimit-${unit}-reset`));
+    policies.push(aiPolicy(unit, quota, remaining, at === undefined ? undefined : bound(at - now)));
+  }
+  return policies.length > 0 ? ["anthropic", policies] : undefined;
+}
+
+function aiPolicy(
+  unit: string,
+  quota: number | undefined,
+  remaining: number | undefined,
+  resetMs: number | undefined,
+): ServerQuotaPolicy {
+  const policy: { -readonly [K in keyof ServerQuotaPolicy]: ServerQuotaPolicy[K] } = {
+    name: unit,
+    unit,
+  };
+  if (quota !== undefined) policy.quota = quota;
+  if (remaining !== undefined) policy.remaining = remaining;
+  if (resetMs !== undefined) policy.resetMs = resetMs;
+  return order(policy);
+}
+
+const DURATION =
+  /^(?:(\d{1,9}(?:\.\d{1,9})?)h)?(?:(\d{1,9}(?:\.\d{1,9})?)m(?!s))?(?:(\d{1,9}(?:\.\d{1,9})?)s)?(?:(\d{1,9}(?:\.\d{1,9})?)ms)?$/;
+
+// A Go-style duration (`6m0s`, `1s`, `850ms`, `1h2m3.5s`), or plain seconds.
+function durationOf(value: string | null): number | undefined {
+  if (value === null || value.length > 64) return undefined;
+  const text = value.trim();
+  const seconds = numberOf(text);
+  if (seconds !== undefined) return bound(seconds * 1000);
+  const m = DURATION.exec(text);
+  if (m === null || text === "") return undefined;
+  const [h = 0, min = 0, s = 0, ms = 0] = m.slice(1).map((x) => x === undefined ? 0 : Number(x));
+  return bound(h * 3_600_000 + min * 60_000 + s * 1000 + ms);
+}
+
+const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:[Zz]|[+-]\d{2}:\d{2})$/;
+
+function rfc3339Of(value: string | null): number | undefined {
+  if (value === null || value.length > 64) return undefined;
+  const text = value.trim();
+  if (!RFC3339.test(text)) return undefined;
+  const at = Date.parse(text.replace(" ", "T"));
+  return Number.isNaN(at) ? undefined : at;
+}
+
+// OpenAI's `retry-after-ms`: plain milliseconds.
+function millisOf(value: string | null): number | undefined {
+  const ms = numberOf(value);
+  return ms === undefined ? undefined : bound(ms);
+}
+
 // --- small readers ---------------------------------------------------------------------------
 
 function listOf(value: string | null): Member[] {
@@ -351,6 +467,7 @@ function count(value: BareItem | readonly Member[] | undefined): number | undefi
     : undefined;
 }
 
+const RESOURCE = /^[A-Za-z0-9_.-]{1,64}$/;
 const PLAIN_INTEGER = /^\d{1,15}$/;
 const PLAIN_NUMBER = /^\d{1,15}(?:\.\d{1,6})?$/;
 

@@ -54,16 +54,31 @@ export interface ServerPacerOptions {
    */
   maxPacedWindowMs?: number;
   /**
-   * Whether the first request for a key goes alone: until the server has answered it, the other
-   * requests for that key wait (one round trip, once per key), so that a burst of callers on a
-   * cold key cannot overrun the server before its headers are known. Off by default: a key the
-   * server never described never waits.
+   * Whether a cold key starts slowly: the first request goes alone, and each answer lets one more
+   * request be in flight (doubling per round trip) until the server's headers describe its
+   * limits, so that a burst of callers on a cold key cannot overrun a small burst before the
+   * headers are known. Off by default here (a key the server never described never waits); a
+   * `Pool` turns it on.
    * @default {false}
    */
   probeFirst?: boolean;
 }
 
+/** Options for {@linkcode ServerPacer.acquire} and {@linkcode ServerPacer.tryAcquire}. */
+export interface ServerPacerAcquireOptions {
+  /** Stops waiting: the promise rejects with `signal.reason`. */
+  signal?: AbortSignal;
+  /**
+   * The request's path (`/search/issues`). Answers teach the pacer which quotas a route counts
+   * against (GitHub's `X-RateLimit-Resource`, draft-11 policy names and `pk`), so that a spent
+   * quota holds only the requests that count against it. A route not seen yet is judged by the
+   * routes with the same first segment, else by every quota.
+   */
+  route?: string;
+}
+
 interface Waiter {
+  route: string | undefined;
   resolve(release: () => void): void;
   reject(reason: unknown): void;
   signal?: AbortSignal;
@@ -89,6 +104,25 @@ function serverClock(entry: Entry, response: Response, now: number): number {
   return now - entry.offsetMs;
 }
 
+function optionsOf(
+  options: AbortSignal | ServerPacerAcquireOptions | undefined,
+): ServerPacerAcquireOptions {
+  if (options === undefined || options === null) return {};
+  return typeof (options as AbortSignal).addEventListener === "function"
+    ? { signal: options as AbortSignal }
+    : options as ServerPacerAcquireOptions;
+}
+
+// The path of an answer's URL, when it has one (a Response built in code has none).
+function routeOf(url: string): string | undefined {
+  if (url === "") return undefined;
+  try {
+    return new URL(url).pathname;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * Keeps a client under the rate limits a server announces. Each response teaches the pacer the
  * server's policies for a key (`RateLimit-Policy`/`RateLimit`, their older drafts,
@@ -103,7 +137,10 @@ function serverClock(entry: Entry, response: Response, now: number): number {
  *   `Retry-After` has passed; then one request probes and its answer sets the pace again. When the
  *   quota is spent, requests wait for the window to pass, and then spend the policy's quota `q`
  *   again (spread at the pace) instead of probing one by one;
- * - **concurrency**: a `qu="concurrent-requests"` quota caps the requests in flight.
+ * - **concurrency**: a `qu="concurrent-requests"` quota caps the requests in flight;
+ * - **AIMD**: a server that rejects without saying its limit (a bare 429, or `Retry-After`
+ *   alone) is paced at a rate found by additive increase and multiplicative decrease, starting
+ *   from what it accepted over the last `fallbackWindowMs`; answers without headers keep it.
  *
  * Quotas in `content-bytes` are not paced.
  *
@@ -203,7 +240,8 @@ export class ServerPacer {
    * Waits until the server's policy for `key` allows one more request, and counts it as in
    * flight. Resolves at once for a key the server never sent rate-limit headers for.
    * @param key Whose policy applies (an origin, a token, a route).
-   * @param signal Stops waiting: the promise rejects with `signal.reason`.
+   * @param options A signal that stops waiting (the promise rejects with `signal.reason`), or
+   * the options: the signal and the request's route.
    * @returns A function to call once the request has finished (after
    * {@linkcode ServerPacer.observe}); calling it again does nothing.
    * @throws The signal's reason when it aborts before the request may start.
@@ -223,13 +261,17 @@ export class ServerPacer {
    * }
    * ```
    */
-  acquire(key: string, signal?: AbortSignal): Promise<() => void> {
+  acquire(
+    key: string,
+    options?: AbortSignal | ServerPacerAcquireOptions,
+  ): Promise<() => void> {
+    const { signal, route } = optionsOf(options);
     if (signal?.aborted) return Promise.reject(signal.reason);
-    const release = this.tryAcquire(key);
+    const release = this.tryAcquire(key, { route });
     if (release !== undefined) return Promise.resolve(release);
     const entry = this.#entry(key);
     return new Promise((resolve, reject) => {
-      const waiter: Waiter = { resolve, reject, signal };
+      const waiter: Waiter = { route, resolve, reject, signal };
       if (signal !== undefined) {
         waiter.onAbort = () => {
           const i = entry.waiters.indexOf(waiter);
@@ -248,7 +290,8 @@ export class ServerPacer {
    * {@linkcode ServerPacer.acquire} without waiting: the release function when a request for
    * `key` may start now (nobody waits before it and its policy allows it), else `undefined`.
    * @param key The limit key, such as an origin or a token's key.
-   * @param signal When it has aborted, nothing is acquired.
+   * @param options A signal (when it has aborted, nothing is acquired), or the options: the
+   * signal and the request's route.
    * @returns The release function, or `undefined` when the request would have to wait.
    *
    * @example Usage
@@ -264,13 +307,20 @@ export class ServerPacer {
    * assert.equal(pacer.tryAcquire("api"), undefined); // held for 5 s
    * ```
    */
-  tryAcquire(key: string, signal?: AbortSignal): (() => void) | undefined {
+  tryAcquire(
+    key: string,
+    options?: AbortSignal | ServerPacerAcquireOptions,
+  ): (() => void) | undefined {
+    const { signal, route } = optionsOf(options);
     if (signal?.aborted) return undefined;
     const entry = this.#entry(key);
     if (entry.waiters.length > 0) return undefined;
-    // A key the server never said anything about neither waits nor needs the time.
-    const now = entry.known ? this.#clock.now() : 0;
-    return paceDelay(entry, now, this.#limits) === 0 ? this.#grant(entry, now) : undefined;
+    // A key the server never said anything about neither waits nor needs the time (unless its
+    // slow start holds requests back).
+    const now = entry.known || entry.inflight > entry.answers ? this.#clock.now() : 0;
+    return paceDelay(entry, now, this.#limits, route) === 0
+      ? this.#grant(entry, now, route)
+      : undefined;
   }
 
   /**
@@ -296,7 +346,7 @@ export class ServerPacer {
     const now = this.#clock.now();
     const entry = this.#entry(key);
     const info = parseRateLimitHeaders(response.headers, serverClock(entry, response, now));
-    paceLearn(entry, response.status, info, now, this.#limits);
+    paceLearn(entry, response.status, info, now, this.#limits, routeOf(response.url));
     this.#pump(entry);
   }
 
@@ -345,8 +395,8 @@ export class ServerPacer {
     return true;
   }
 
-  #grant(entry: Entry, now: number): () => void {
-    paceStart(entry, now);
+  #grant(entry: Entry, now: number, route: string | undefined): () => void {
+    paceStart(entry, now, route);
     let released = false;
     return () => {
       if (released) return;
@@ -364,8 +414,16 @@ export class ServerPacer {
     }
     while (entry.waiters.length > 0) {
       const now = this.#clock.now();
-      const wait = paceDelay(entry, now, this.#limits);
-      if (wait > 0) {
+      // In order; with separate quotas, a waiter whose quota is spent lets the others pass.
+      let wait = Infinity;
+      let index = -1;
+      const scan = entry.routes.size === 0 ? 1 : entry.waiters.length;
+      for (let i = 0; i < scan && index < 0; i++) {
+        const delay = paceDelay(entry, now, this.#limits, entry.waiters[i].route);
+        if (delay === 0) index = i;
+        else wait = Math.min(wait, delay);
+      }
+      if (index < 0) {
         if (wait !== Infinity) {
           entry.timer = setLongTimeout(() => {
             entry.timer = undefined;
@@ -374,9 +432,9 @@ export class ServerPacer {
         }
         return;
       }
-      const waiter = entry.waiters.shift() as Waiter;
+      const [waiter] = entry.waiters.splice(index, 1);
       if (waiter.onAbort) waiter.signal?.removeEventListener("abort", waiter.onAbort);
-      waiter.resolve(this.#grant(entry, now));
+      waiter.resolve(this.#grant(entry, now, waiter.route));
     }
   }
 

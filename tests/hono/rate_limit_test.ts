@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { Hono } from "hono";
 import type { ExecutionContext } from "hono";
 import { FluxLimiter, type RateLimitDecision } from "../../mod.ts";
-import { QuotaManager } from "../../src/limiter/mod.ts";
+import { QuotaManager, slidingWindow } from "../../src/limiter/mod.ts";
 import { rateLimit, type RateLimitOptions } from "../../src/hono/mod.ts";
 import { ManualClock } from "../../src/testing/mod.ts";
 
@@ -43,7 +43,8 @@ Deno.test("rateLimit() answers 429 with Retry-After and a problem body without t
   assert.equal(res.status, 429);
   assert.equal(res.headers.get("Content-Type"), "application/problem+json");
   assert.equal(res.headers.get("Retry-After"), "3"); // 2.5 s rounded up
-  assert.equal(res.headers.get("RateLimit"), '"per-client";r=0;t=5');
+  // t is when more quota is available, as Retry-After says; not until the quota is full (5 s).
+  assert.equal(res.headers.get("RateLimit"), '"per-client";r=0;t=3');
   assert.equal(res.headers.get("RateLimit-Policy"), '"per-client";q=2;w=5');
   const text = await res.text();
   assert.ok(!text.includes("secret-client-id"));
@@ -63,7 +64,9 @@ Deno.test("rateLimit() rounds the GCRA window up to whole seconds, never above t
   const limiter = new FluxLimiter({ rate: 10, burst: 6, clock: new ManualClock() });
   const res = await appWith({ limiter }).request("/");
   await res.body?.cancel();
-  assert.equal(res.headers.get("RateLimit-Policy"), '"default";q=6;w=1');
+  // The burst of 6 refills in 0.6 s: w rounds up to 1 s and q scales with it, so q/w is the
+  // sustained rate (q=6;w=1 paced a client at 6 per second).
+  assert.equal(res.headers.get("RateLimit-Policy"), '"default";q=10;w=1');
   assert.equal(res.headers.get("RateLimit"), '"default";r=5;t=1');
 });
 
@@ -603,4 +606,23 @@ Deno.test("rateLimit() leaves out w for a quota whose window is not a number > 0
   const res = await appWith({ limiter }).request("/");
   await res.body?.cancel();
   assert.equal(res.headers.get("RateLimit-Policy"), '"a";q=5, "b";q=5, "c";q=5, "d";q=5;w=60');
+});
+
+Deno.test("rateLimit() describes each limit of a multiLimit decision with its own r and t", async () => {
+  const clock = new ManualClock();
+  const limiter = new FluxLimiter({
+    limits: [
+      { rate: 2, period: 1000, burst: 2 },
+      slidingWindow({ limit: 100, windowMs: 86_400_000 }),
+    ],
+    clock,
+  });
+  const app = appWith({ limiter, policy: "api" });
+  await (await app.request("/")).body?.cancel();
+  const res = await app.request("/");
+  await res.body?.cancel();
+  assert.equal(res.headers.get("RateLimit-Policy"), '"api";q=2;w=1, "api-2";q=100;w=86400');
+  // The per-second limit is spent for one second; the daily one has 98 left. Before, a single
+  // member said r=0 with the daily t (a client would stall for a day).
+  assert.equal(res.headers.get("RateLimit"), '"api";r=0;t=1, "api-2";r=98;t=86400');
 });

@@ -69,3 +69,12 @@ Deno.test("Pool paces by epoch resets read against Date when the client clock is
   // Whole-second resets cost at most about one second over the ideal.
   assert.ok(m.wallMs <= m.idealMs + 1500, JSON.stringify(m));
 });
+
+Deno.test("Pool converges on a server that answers bare 429s instead of hammering or stalling", async () => {
+  const m = await poolRun({ policy: "fixed-up", dialect: "none", limit: 20 }, { n: 100 });
+  assert.equal(m.accepted, 100);
+  // Before AIMD every 200 without headers let all 16 callers burst again: 34 % rejected here.
+  // What remains is mostly the cold start, before the server has said anything.
+  assert.ok(m.rejectShare <= 0.2, JSON.stringify(m));
+  assert.ok(m.goodput >= 0.45, JSON.stringify(m));
+});

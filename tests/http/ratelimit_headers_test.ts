@@ -20,6 +20,12 @@ Deno.test("parseRetryAfter() reads delay-seconds", () => {
   assert.equal(parseRetryAfter("999999999999999", NOW), YEAR);
 });
 
+Deno.test("parseRetryAfter() caps a delay too long to read as a number, instead of ignoring it", () => {
+  assert.equal(parseRetryAfter("1".repeat(16), NOW), YEAR);
+  assert.equal(parseRetryAfter("9".repeat(100), NOW), YEAR);
+  assert.equal(parseRetryAfter(` ${"1".repeat(400)}.5 `, NOW), YEAR);
+});
+
 Deno.test("parseRetryAfter() reads the three HTTP-date forms", () => {
   const in30s = NOW + 30_000;
   const imf = new Date(in30s).toUTCString(); // "Thu, 01 Jan 2026 12:00:30 GMT"
@@ -49,7 +55,7 @@ Deno.test("parseRetryAfter() answers undefined for absent or malformed values", 
       "Thu, 31 Feb 2026 12:00:30 GMT",
       "Thu, 01 Jan 2026 25:00:30 GMT",
       "2026-01-01T12:00:30Z",
-      "1".repeat(100),
+      "1".repeat(5000),
     ]
   ) {
     assert.equal(parseRetryAfter(value, NOW), undefined, String(value));
@@ -224,7 +230,7 @@ Deno.test("parseRateLimitHeaders() reads RateLimit-Limit/-Remaining/-Reset", () 
   );
   assert.deepEqual(
     parse({ "RateLimit-Limit": "100, 100;w=60", "RateLimit-Remaining": "50" })?.policies,
-    [{ name: "", quota: 100, unit: "requests", remaining: 50 }],
+    [{ name: "", quota: 100, windowMs: 60_000, unit: "requests", remaining: 50 }],
   );
   assert.deepEqual(parse({ "RateLimit-Limit": "100;w=60" })?.policies, [
     { name: "", quota: 100, windowMs: 60_000, unit: "requests" },
@@ -250,6 +256,97 @@ Deno.test("parseRateLimitHeaders() reads the draft-7 RateLimit dictionary", () =
     { name: "", unit: "requests", remaining: 0, resetMs: 2000 },
   ]);
   assert.equal(parse({ "RateLimit": "limit=-1, remaining=x" }), undefined);
+});
+
+Deno.test("parseRateLimitHeaders() takes an older draft's window from the policy matching the limit", () => {
+  const hourly = { name: "", quota: 1000, windowMs: 3_600_000, unit: "requests", remaining: 7 };
+  assert.deepEqual(
+    parse({
+      "RateLimit-Limit": "1000",
+      "RateLimit-Remaining": "7",
+      "RateLimit-Policy": "10;w=1, 1000;w=3600",
+    })?.policies,
+    [hourly],
+  );
+  assert.deepEqual(
+    parse({ "RateLimit-Limit": "1000, 10;w=1, 1000;w=3600", "RateLimit-Remaining": "7" })
+      ?.policies,
+    [hourly],
+  );
+  assert.deepEqual(
+    parse({ "RateLimit": "limit=1000, remaining=7", "RateLimit-Policy": "10;w=1, 1000;w=3600" })
+      ?.policies,
+    [hourly],
+  );
+});
+
+Deno.test("parseRateLimitHeaders() ignores the fields of a cached answer (Age > 0), not its Retry-After", () => {
+  const fields = { "RateLimit-Policy": '"p";q=10;w=1', "RateLimit": '"p";r=0;t=1' };
+  assert.equal(parse({ ...fields, "Age": "3" }), undefined);
+  assert.deepEqual(parse({ ...fields, "Age": "3", "Retry-After": "2" }), {
+    source: "retry-after",
+    policies: [],
+    retryAfterMs: 2000,
+  });
+  assert.equal(parse({ ...fields, "Age": "0" })?.source, "ratelimit");
+  assert.equal(parse({ "X-RateLimit-Remaining": "0", "Age": "60" }), undefined);
+});
+
+Deno.test("parseRateLimitHeaders() reads OpenAI's headers, durations and retry-after-ms", () => {
+  assert.deepEqual(
+    parse({
+      "x-ratelimit-limit-requests": "500",
+      "x-ratelimit-remaining-requests": "499",
+      "x-ratelimit-reset-requests": "120ms",
+      "x-ratelimit-limit-tokens": "30000",
+      "x-ratelimit-remaining-tokens": "29000",
+      "x-ratelimit-reset-tokens": "6m0s",
+      "retry-after-ms": "850",
+      "retry-after": "1",
+    }),
+    {
+      source: "openai",
+      policies: [
+        { name: "requests", quota: 500, unit: "requests", remaining: 499, resetMs: 120 },
+        { name: "tokens", quota: 30000, unit: "tokens", remaining: 29000, resetMs: 360_000 },
+      ],
+      retryAfterMs: 850,
+    },
+  );
+  const reset = (value: string) =>
+    parse({ "x-ratelimit-remaining-requests": "0", "x-ratelimit-reset-requests": value })
+      ?.policies[0].resetMs;
+  assert.equal(reset("1s"), 1000);
+  assert.equal(reset("1h2m3.5s"), 3_723_500);
+  assert.equal(reset("2.5"), 2500);
+  assert.equal(reset("soon"), undefined);
+  assert.equal(reset(""), undefined);
+});
+
+Deno.test("parseRateLimitHeaders() reads Anthropic's headers with RFC 3339 resets", () => {
+  assert.deepEqual(
+    parse({
+      "anthropic-ratelimit-requests-limit": "50",
+      "anthropic-ratelimit-requests-remaining": "0",
+      "anthropic-ratelimit-requests-reset": "2026-01-01T12:00:30Z",
+      "anthropic-ratelimit-input-tokens-limit": "40000",
+      "anthropic-ratelimit-input-tokens-remaining": "39000",
+      "anthropic-ratelimit-input-tokens-reset": "2026-01-01T12:00:01.500+00:00",
+    }),
+    {
+      source: "anthropic",
+      policies: [
+        { name: "requests", quota: 50, unit: "requests", remaining: 0, resetMs: 30_000 },
+        {
+          name: "input-tokens",
+          quota: 40000,
+          unit: "input-tokens",
+          remaining: 39000,
+          resetMs: 1500,
+        },
+      ],
+    },
+  );
 });
 
 // --- X-RateLimit-* ----------------------------------------------------------------------------

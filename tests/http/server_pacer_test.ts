@@ -246,6 +246,36 @@ Deno.test("ServerPacer bounds absurd holds by maxHoldMs", () => {
   assert.equal(pacer.delay("c"), 5000);
 });
 
+Deno.test("ServerPacer caps a Retry-After too long to be a number at maxHoldMs", () => {
+  const clock = new ManualClock(T0);
+  const pacer = new ServerPacer({ clock, maxHoldMs: 5000 });
+  pacer.observe("k", answer({ "Retry-After": "9".repeat(40) }, 429));
+  assert.equal(pacer.delay("k"), 5000);
+});
+
+Deno.test("ServerPacer lets Retry-After take precedence over t on any status", () => {
+  const clock = new ManualClock(T0);
+  const pacer = new ServerPacer({ clock });
+  pacer.observe(
+    "k",
+    answer({
+      "RateLimit-Policy": '"p";q=10;w=60',
+      "RateLimit": '"p";r=0;t=30',
+      "Retry-After": "2",
+    }),
+  );
+  assert.equal(pacer.delay("k"), 2000);
+});
+
+Deno.test("ServerPacer ignores the fields of a cached answer (Age > 0)", () => {
+  const clock = new ManualClock(T0);
+  const pacer = new ServerPacer({ clock });
+  pacer.observe("k", answer({ "RateLimit": '"p";r=0;t=30', "Age": "12" }));
+  assert.equal(pacer.delay("k"), 0);
+  pacer.observe("k", answer({ "RateLimit": '"p";r=0;t=30', "Age": "0" }));
+  assert.equal(pacer.delay("k"), 30_000);
+});
+
 Deno.test("ServerPacer holds a spent quota until its window ends, then spends the quota again", () => {
   const clock = new ManualClock(T0);
   const pacer = new ServerPacer({ clock });
@@ -365,6 +395,111 @@ Deno.test("ServerPacer probeFirst lets the first request of a key go alone", asy
   assert.equal(second.done, true);
   (second.value as () => void)();
   (await pacer.acquire("k"))(); // answered without headers: no more waiting
+});
+
+Deno.test("ServerPacer probeFirst starts a cold key slowly: one more request in flight per answer", () => {
+  const clock = new ManualClock(T0);
+  const pacer = new ServerPacer({ clock, probeFirst: true });
+  const first = pacer.tryAcquire("k")!;
+  assert.equal(pacer.tryAcquire("k"), undefined);
+  pacer.observe("k", new Response("ok")); // no headers: the key stays unknown
+  const second = pacer.tryAcquire("k")!;
+  assert.equal(pacer.tryAcquire("k"), undefined); // two in flight after one answer
+  pacer.observe("k", new Response("ok"));
+  first();
+  second();
+  const releases = [pacer.tryAcquire("k"), pacer.tryAcquire("k"), pacer.tryAcquire("k")];
+  assert.equal(releases.filter((r) => r !== undefined).length, 3); // three after two answers
+  for (const release of releases) release?.();
+});
+
+Deno.test("ServerPacer probeFirst holds the others back for fallbackWindowMs at most when the first request hangs", () => {
+  const clock = new ManualClock(T0);
+  const pacer = new ServerPacer({ clock, probeFirst: true, fallbackWindowMs: 500 });
+  const hung = pacer.tryAcquire("k")!; // never answered
+  assert.equal(pacer.tryAcquire("k"), undefined);
+  assert.equal(pacer.delay("k"), 500);
+  clock.advance(500);
+  const next = pacer.tryAcquire("k");
+  assert.notEqual(next, undefined);
+  next!();
+  hung();
+});
+
+Deno.test("ServerPacer paces by AIMD after a bare 429 instead of letting every caller burst again", () => {
+  const clock = new ManualClock(T0);
+  const pacer = new ServerPacer({ clock });
+  // The server accepted 20 requests over the last second, then rejected without a word.
+  for (let i = 0; i < 20; i++) {
+    const release = pacer.tryAcquire("k")!;
+    clock.advance(50);
+    pacer.observe("k", new Response("ok"));
+    release();
+  }
+  const rejected = pacer.tryAcquire("k")!;
+  pacer.observe("k", new Response(null, { status: 429 }));
+  pacer.observe("k", new Response(null, { status: 429 })); // one already in flight: no second decrease
+  rejected();
+  assert.equal(pacer.delay("k"), 1000);
+  clock.advance(1000);
+  // 200s without headers keep the pace (0.9 × 20 per second) and do not forget it.
+  for (let i = 0; i < 3; i++) {
+    const release = pacer.tryAcquire("k");
+    assert.notEqual(release, undefined);
+    pacer.observe("k", new Response("ok"));
+    release!();
+    const wait = pacer.delay("k");
+    assert.ok(wait > 35 && wait < 56, String(wait)); // 1000 / 18, then faster
+    clock.advance(wait);
+  }
+});
+
+Deno.test("ServerPacer holds a spent OpenAI or Anthropic request quota, not a token one", () => {
+  const clock = new ManualClock(T0);
+  const pacer = new ServerPacer({ clock });
+  pacer.observe(
+    "openai",
+    answer({
+      "x-ratelimit-remaining-requests": "0",
+      "x-ratelimit-reset-requests": "850ms",
+      "x-ratelimit-remaining-tokens": "0",
+      "x-ratelimit-reset-tokens": "6m0s",
+    }),
+  );
+  assert.equal(pacer.delay("openai"), 850);
+  pacer.observe(
+    "claude",
+    answer({
+      "anthropic-ratelimit-requests-remaining": "0",
+      "anthropic-ratelimit-requests-reset": new Date(T0 + 2000).toISOString(),
+    }),
+  );
+  assert.equal(pacer.delay("claude"), 2000);
+  pacer.observe("ms", answer({ "retry-after-ms": "250", "retry-after": "1" }, 429));
+  assert.equal(pacer.delay("ms"), 250);
+});
+
+Deno.test("ServerPacer lowers the pace on a 503 with a wait, not on a 503 with Retry-After: 0", () => {
+  const clock = new ManualClock(T0);
+  const run = (retryAfter: string): number => {
+    const pacer = new ServerPacer({ clock });
+    for (let i = 0; i < 10; i++) {
+      const release = pacer.tryAcquire("k")!;
+      clock.advance(10);
+      pacer.observe("k", new Response("ok"));
+      release();
+    }
+    for (let i = 0; i < 5; i++) {
+      pacer.observe("k", answer({ "Retry-After": retryAfter }, 503));
+      clock.advance(1000 * Number(retryAfter) + 600);
+      const release = pacer.tryAcquire("k");
+      pacer.observe("k", new Response("ok"));
+      release?.();
+    }
+    return pacer.delay("k");
+  };
+  assert.equal(run("0"), 0); // busy for a moment: no pace, however often
+  assert.ok(run("1") > 0); // a real wait: paced by AIMD from then on
 });
 
 Deno.test("ServerPacer keeps at most maxKeys keys", async () => {
