@@ -87,7 +87,12 @@ export function paceDelay(
       // The window is over. With a paced policy (q per w) its quota is back: spend it, spread by
       // the pace, rather than probing one request at a time (a round trip per window). Without a
       // window, q says nothing about bursts (a GCRA may announce q=20 and allow 5): probe.
-      if (budget.quota === undefined || budget.windowMs === undefined || state.intervalMs <= 0) {
+      // A quota of 0 is never renewed (it would hold the key window after window, with no
+      // request ever sent to learn otherwise): it is forgotten and probed like an unknown one.
+      if (
+        budget.quota === undefined || budget.quota < 1 || budget.windowMs === undefined ||
+        state.intervalMs <= 0
+      ) {
         state.budgets.delete(id);
         state.probing = true;
       } else {
