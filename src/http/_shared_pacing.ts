@@ -138,7 +138,8 @@ export class SharedPacer {
   // Waits for the shared hold to end, then books one slot of the shared pace and waits for it.
   async #shared(key: string, signal: AbortSignal | undefined): Promise<void> {
     const write = this.#keys.get(key)?.write;
-    if (write !== undefined) await write;
+    // The caller's abort ends the wait for another request's hold write, whatever the store does.
+    if (write !== undefined) await untilSettledOrAborted(write, signal);
     try {
       for (;;) {
         const hold = await this.#store.decide(this.#prefix + "hold:" + key, this.#holdPeek, 1, {
@@ -188,4 +189,20 @@ export class SharedPacer {
     if (known !== undefined) return known.value;
     return this.#keys.set(key, { intervalMs: 0 }).value;
   }
+}
+
+function untilSettledOrAborted(
+  pending: Promise<void>,
+  signal: AbortSignal | undefined,
+): Promise<void> {
+  if (signal === undefined) return pending;
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<void>((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+    pending.then(() => {
+      signal.removeEventListener("abort", onAbort);
+      resolve();
+    });
+  });
 }
