@@ -2,7 +2,7 @@
 // shared-hold write ends when the caller's signal aborts.
 import assert from "node:assert/strict";
 import { SharedPacer } from "../../src/http/_shared_pacing.ts";
-import { ServerPacer } from "../../src/http/server_pacer.ts";
+import type { ServerPacer } from "../../src/http/server_pacer.ts";
 import { systemClock } from "../../src/core/clock.ts";
 import type { RateLimitDecision } from "../../src/limiter/decision.ts";
 
