@@ -12,6 +12,7 @@ import got from "got";
 import ky from "ky";
 import PQueue from "p-queue";
 import { Pool } from "../mod.ts";
+import { startChildServer } from "./_child_server.ts";
 import {
   type Dialect,
   measure,
@@ -29,16 +30,8 @@ const N = quick ? 80 : 200;
 const CALLERS = 16;
 const LATENCY = 20;
 
-const child = new Deno.Command(Deno.execPath(), {
-  args: ["run", "--allow-net", new URL("./_pacing_server.ts", import.meta.url).pathname],
-  stdin: "piped",
-  stdout: "piped",
-  stderr: "inherit",
-}).spawn();
-const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-const { value } = await reader.read();
-reader.releaseLock();
-const base = `http://127.0.0.1:${Number.parseInt(value!, 10)}`;
+const child = await startChildServer(new URL("./_pacing_server.ts", import.meta.url));
+const base = child.origin;
 
 type Client = (scenario: Scenario) => {
   send?: (i: number) => Promise<boolean>;
@@ -229,5 +222,4 @@ console.log(
   `\nGoodput / rejected answers; ${N} requests, ${CALLERS} callers, ${LATENCY} ms latency.\n`,
 );
 console.log(rows.join("\n"));
-child.stdin.close();
-await child.status;
+await child.stop();

@@ -5,27 +5,14 @@ import ky from "ky";
 import { ofetch } from "ofetch";
 import PQueue from "p-queue";
 import { Pool } from "../mod.ts";
+import { startChildServer } from "./_child_server.ts";
 
 const REQUESTS = 500;
 const CONCURRENCY = 32;
 
-const child = new Deno.Command(Deno.execPath(), {
-  args: ["run", "--allow-net", new URL("./_server.ts", import.meta.url).pathname],
-  stdin: "piped",
-  stdout: "piped",
-  stderr: "inherit",
-}).spawn();
-const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-const { value } = await reader.read();
-reader.releaseLock();
-const url = `http://127.0.0.1:${Number.parseInt(value!, 10)}/item`;
-globalThis.addEventListener("unload", () => {
-  try {
-    child.kill();
-  } catch {
-    // Already gone.
-  }
-});
+const child = await startChildServer(new URL("./_server.ts", import.meta.url));
+const url = `${child.origin}/item`;
+globalThis.addEventListener("unload", () => child.kill());
 
 /** Runs `REQUESTS` calls of `one` on `CONCURRENCY` lanes. */
 async function lanes(one: () => Promise<unknown>): Promise<void> {

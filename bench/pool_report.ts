@@ -11,22 +11,15 @@ import { ofetch } from "ofetch";
 import PQueue from "p-queue";
 import { cpuUsage } from "node:process";
 import { Pool } from "../mod.ts";
+import { startChildServer } from "./_child_server.ts";
 
 const REQUESTS = 500;
 const IN_FLIGHT = 32;
 const WARMUP = 5;
 const ROUNDS = Number(Deno.args[0] ?? 30);
 
-const child = new Deno.Command(Deno.execPath(), {
-  args: ["run", "--allow-net", new URL("./_server.ts", import.meta.url).pathname],
-  stdin: "piped",
-  stdout: "piped",
-  stderr: "inherit",
-}).spawn();
-const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-const { value } = await reader.read();
-reader.releaseLock();
-const url = `http://127.0.0.1:${Number.parseInt(value!, 10)}/item`;
+const child = await startChildServer(new URL("./_server.ts", import.meta.url));
+const url = `${child.origin}/item`;
 
 /** Runs `REQUESTS` calls of `one` on `IN_FLIGHT` lanes. */
 async function lanes(one: () => Promise<unknown>): Promise<void> {
@@ -103,5 +96,4 @@ for (let i = 0; i < contenders.length; i++) {
 
 await pool.close();
 await timed.close();
-child.stdin.close();
-await child.status;
+await child.stop();
