@@ -43,3 +43,17 @@ export function isSameOrigin(url: string, origin: string): boolean {
   if (url.startsWith(origin) && url.charCodeAt(origin.length) === 47) return true;
   return originOf(url) === origin;
 }
+
+/**
+ * The path of an absolute URL (`/search/issues` of `https://api.example/search/issues?q=x`), or
+ * undefined for anything else ("" from a Response built in code). Sliced, not parsed: it runs per
+ * request and per answer, on URLs `fetch` or `prepare()` already normalised.
+ */
+export function pathOf(url: string): string | undefined {
+  const scheme = url.indexOf("://");
+  if (scheme < 0) return undefined;
+  const start = url.indexOf("/", scheme + 3);
+  if (start < 0) return "/";
+  const end = url.slice(start).search(/[?#]/);
+  return end < 0 ? url.slice(start) : url.slice(start, start + end);
+}

@@ -8,7 +8,7 @@ import { follow } from "./_follow.ts";
 import type { OriginPolicy } from "./_origin_policy.ts";
 import type { Prepared } from "./_prepare.ts";
 import { sleep } from "../core/timer.ts";
-import { isSameOrigin, originOf } from "../core/url.ts";
+import { isSameOrigin, originOf, pathOf } from "../core/url.ts";
 import type { RateLimitDecision, RateLimiterLike } from "../limiter/decision.ts";
 import type { ServerPacer, ServerPacerAcquireOptions } from "./server_pacer.ts";
 import type { Clock } from "../core/clock.ts";
@@ -82,10 +82,13 @@ export async function sendAttempt(s: AttemptSettings, job: AttemptJob): Promise<
   if (slot !== undefined) slot.inflight++;
   try {
     if (s.limiter !== undefined) await waitForLimit(s.limiter, key, signal, job.report);
-    const release = s.pacer === undefined
-      ? undefined
-      : (s.pacer.tryAcquire(key, paceOptions(p.url, signal)) ??
-        await hold(s.pacer, s.clock, key, paceOptions(p.url, signal), job.report));
+    let release: (() => void) | undefined;
+    if (s.pacer !== undefined) {
+      // The path tells the pacer which of a server's separate quotas the request counts against.
+      const pace = { signal, route: pathOf(p.url) };
+      release = s.pacer.tryAcquire(key, pace) ??
+        await hold(s.pacer, s.clock, key, pace, job.report);
+    }
     try {
       return { response: await follow(s, p, headers, key, signal), slot, token };
     } finally {
@@ -130,16 +133,4 @@ async function hold(
   const release = await pacer.acquire(key, options);
   report({ type: "pace", waitMs: clock.now() - start });
   return release;
-}
-
-function paceOptions(url: string, signal: AbortSignal | undefined): ServerPacerAcquireOptions {
-  return { signal, route: routeOf(url) };
-}
-
-// The path a server's separate quotas are learned by (ServerPacer's routes).
-function routeOf(url: string): string | undefined {
-  const start = url.indexOf("/", url.indexOf("//") + 2);
-  if (start < 0) return "/";
-  const end = url.slice(start).search(/[?#]/);
-  return end < 0 ? url.slice(start) : url.slice(start, start + end);
 }

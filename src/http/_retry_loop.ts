@@ -149,15 +149,13 @@ class RequestLoop implements RetryState {
     }
     if (status >= 500) ctx.breaker?.failure();
     else ctx.breaker?.success();
-    // A 403 that says "rate limited" (GitHub) throttles an adaptive limiter like a 429.
-    if (ctx.recordOutcome !== undefined) {
-      ctx.recordOutcome(
-        status < 403 || rateLimitAnswerOf(response, Date.now()) === undefined ? status : 429,
-      );
-    }
+    // A 403 that says "rate limited" (GitHub) throttles an adaptive limiter like a 429; read once
+    // here for the retry rules too (hooks may replace the answer, so they read their own).
+    const limited = status >= 403 ? rateLimitAnswerOf(response, Date.now()) : undefined;
+    ctx.recordOutcome?.(limited === undefined ? status : 429);
     const hooks = this.#call.hooks;
     if (hooks !== undefined) return this.#answeredWithHooks(hooks, result, deadline, signal);
-    const retry = retryAfterAnswer(this.#call, this, response, slot);
+    const retry = retryAfterAnswer(this.#call, this, response, slot, limited);
     return this.#settle(retry, result, response, deadline, signal);
   }
 
@@ -172,7 +170,8 @@ class RequestLoop implements RetryState {
     if (view.set.afterResponse !== undefined) {
       response = await runAfterResponse(view, response, signal);
     }
-    let retry = retryAfterAnswer(this.#call, this, response, result.slot);
+    const limited = response.status >= 403 ? rateLimitAnswerOf(response, Date.now()) : undefined;
+    let retry = retryAfterAnswer(this.#call, this, response, result.slot, limited);
     if (retry !== undefined && view.set.beforeRetry !== undefined) {
       const state = { reason: retry.reason, response, error: undefined, retryCount: this.#attempt };
       try {

@@ -2,7 +2,7 @@
 // (_retry_loop.ts). Each rule reads the request and the loop's counters and says whether to
 // retry and after how long; none has side effects.
 
-import { type RateLimitAnswer, rateLimitAnswerOf } from "./_rate_limited.ts";
+import type { RateLimitAnswer } from "./_rate_limited.ts";
 import { backoffDelay } from "./_backoff.ts";
 import type { CredentialSlot } from "./_credentials.ts";
 import type { Prepared } from "./_prepare.ts";
@@ -46,12 +46,13 @@ export function retryAfterAnswer(
   state: RetryState,
   response: Response,
   slot: CredentialSlot | undefined,
+  limited: RateLimitAnswer | undefined,
 ): Retry | undefined {
   const { p, policy } = call;
   const status = response.status;
   if (status === 401 && !state.refreshed && slot?.refreshable && p.replayable) return REFRESH;
-  // A 403 that says "rate limited" (GitHub's primary and secondary limits) is retried like a 429.
-  const limited = status >= 403 ? rateLimitAnswerOf(response, Date.now()) : undefined;
+  // A 403 that says "rate limited" (GitHub's primary and secondary limits) is retried like a 429;
+  // `limited` is `rateLimitAnswerOf()` of the answer, which the caller reads once.
   if (
     state.retryable && state.tries < policy.attempts &&
     (policy.statuses.has(status) || limited !== undefined)

@@ -6,6 +6,7 @@
 
 import { BoundedMap } from "../core/bounded_map.ts";
 import { clearLongTimeout, setLongTimeout, type TimerHandle } from "../core/timer.ts";
+import { pathOf } from "../core/url.ts";
 import { type Clock, systemClock } from "../core/clock.ts";
 import { assertClock, integer, positive } from "../core/validate.ts";
 import { parseRateLimitHeaders } from "./ratelimit_headers.ts";
@@ -111,16 +112,6 @@ function optionsOf(
   return typeof (options as AbortSignal).addEventListener === "function"
     ? { signal: options as AbortSignal }
     : options as ServerPacerAcquireOptions;
-}
-
-// The path of an answer's URL, when it has one (a Response built in code has none).
-function routeOf(url: string): string | undefined {
-  if (url === "") return undefined;
-  try {
-    return new URL(url).pathname;
-  } catch {
-    return undefined;
-  }
 }
 
 /**
@@ -346,7 +337,7 @@ export class ServerPacer {
     const now = this.#clock.now();
     const entry = this.#entry(key);
     const info = parseRateLimitHeaders(response.headers, serverClock(entry, response, now));
-    paceLearn(entry, response.status, info, now, this.#limits, routeOf(response.url));
+    paceLearn(entry, response.status, info, now, this.#limits, pathOf(response.url));
     this.#pump(entry);
   }
 
