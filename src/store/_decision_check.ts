@@ -7,6 +7,7 @@
 import type { Algorithm } from "../limiter/algorithm.ts";
 import type { RateLimitDecision } from "../limiter/decision.ts";
 import { StoreError } from "./store_error.ts";
+import { partsOf } from "./_parts.ts";
 
 // deno-lint-ignore no-explicit-any
 type AnyAlgorithm = Algorithm<any>;
@@ -45,8 +46,8 @@ function flaw(value: unknown, algorithm: AnyAlgorithm, at: string): string | und
   if (retryAfterMs < 0) return `'${at}retryAfterMs' is negative`;
   if (resetAfterMs < 0) return `'${at}resetAfterMs' is negative`;
   if (allowed && retryAfterMs !== 0) return `${where} is allowed with a wait`;
-  const parts = (algorithm as { parts?: unknown }).parts;
-  if (algorithm.name !== "multi" || !Array.isArray(parts)) return undefined;
+  const parts = partsOf(algorithm);
+  if (parts === undefined) return undefined;
   const limits = d.limits;
   if (!Array.isArray(limits) || limits.length !== parts.length) {
     return `'${at}limits' is not an array of ${parts.length}`;

@@ -3,11 +3,12 @@
 // the clock stepped back since the block was made.
 
 import type { Algorithm } from "../limiter/algorithm.ts";
+import { partsOf } from "./_parts.ts";
 
 // deno-lint-ignore no-explicit-any
 export function longestWaitMs(algorithm: Algorithm<any>): number {
-  const parts = (algorithm as { parts?: unknown }).parts;
-  if (algorithm.name === "multi" && Array.isArray(parts)) {
+  const parts = partsOf(algorithm);
+  if (parts !== undefined) {
     return Math.max(0, ...parts.map(longestWaitMs));
   }
   const empty = algorithm.decide(undefined, 0, algorithm.limit).state;

@@ -2,6 +2,7 @@
 // `algorithm.config` with the very operations the TypeScript factory uses, so that both
 // compute with identical doubles; and the reading of the engines' answers.
 
+import { partsOf } from "./_parts.ts";
 import type { Algorithm } from "../limiter/algorithm.ts";
 import type { RateLimitDecision } from "../limiter/decision.ts";
 import { StoreError } from "./store_error.ts";
@@ -40,11 +41,6 @@ export const CODES: Readonly<Record<string, number>> = {
   multi: 6,
 };
 
-function parts(algorithm: AnyAlgorithm): AnyAlgorithm[] | undefined {
-  const list = (algorithm as { parts?: unknown }).parts;
-  return algorithm.name === "multi" && Array.isArray(list) ? list : undefined;
-}
-
 /**
  * The algorithm's native parameters: its numbers, or for `multi` `[n, then per limit: the
  * limit's name (or SQL code), how many numbers, the numbers]`. `undefined` when some part has
@@ -54,7 +50,7 @@ export function nativeParams(
   algorithm: AnyAlgorithm,
   names: "name" | "code",
 ): (string | number)[] | undefined {
-  const list = parts(algorithm);
+  const list = partsOf(algorithm);
   if (list === undefined) return derivations[algorithm.name]?.(algorithm.config);
   const out: (string | number)[] = [list.length];
   for (const part of list) {
@@ -93,7 +89,7 @@ export function readDecision(
   algorithm: AnyAlgorithm,
   store: string,
 ): RateLimitDecision {
-  const list = parts(algorithm);
+  const list = partsOf(algorithm);
   const size = 4 + 4 * (list?.length ?? 0);
   if (Array.isArray(reply) && reply.length === size) {
     const decision = four(reply.slice(0, 4), algorithm.limit);

@@ -4,12 +4,12 @@
  * @module
  */
 
+import { storeFailure } from "../_store_failure.ts";
 import type { Algorithm } from "../../limiter/algorithm.ts";
 import { type Clock, systemClock } from "../../core/clock.ts";
 import type { RateLimitDecision } from "../../limiter/decision.ts";
 import { integer } from "../../core/validate.ts";
 import type { StateStore, StoreDecideOptions } from "../state_store.ts";
-import { StoreError } from "../store_error.ts";
 import { optimisticDecide } from "../_optimistic.ts";
 import { optionalClock, optionsOf, withMethods, wrongType } from "../_store_options.ts";
 
@@ -183,7 +183,7 @@ export class DenoKvStore implements StateStore {
       return await fn();
     } catch (error) {
       if (/database is locked/i.test(String((error as Error)?.message))) return BUSY;
-      throw wrap(error);
+      throw storeFailure(NAME, error);
     }
   }
 
@@ -191,7 +191,7 @@ export class DenoKvStore implements StateStore {
     try {
       return await fn();
     } catch (error) {
-      throw wrap(error);
+      throw storeFailure(NAME, error);
     }
   }
 }
@@ -200,10 +200,4 @@ function isKeyPart(part: unknown): boolean {
   const type = typeof part;
   return type === "string" || type === "number" || type === "bigint" || type === "boolean" ||
     part instanceof Uint8Array;
-}
-
-function wrap(error: unknown): StoreError {
-  return new StoreError(`${NAME} failed: ${(error as Error)?.message ?? String(error)}`, NAME, {
-    cause: error,
-  });
 }

@@ -3,6 +3,7 @@
 // factories the caller used, so that both sides compute with identical doubles.
 
 import type { Algorithm } from "../../limiter/algorithm.ts";
+import { partsOf } from "../_parts.ts";
 import { gcra, type GcraOptions } from "../../limiter/gcra.ts";
 import { tokenBucket, type TokenBucketOptions } from "../../limiter/token_bucket.ts";
 import { leakyBucket, type LeakyBucketOptions } from "../../limiter/leaky_bucket.ts";
@@ -34,8 +35,8 @@ const factories: Record<string, (config: Record<string, number>) => AnyAlgorithm
  * the built-in algorithms (its code cannot travel: such algorithms are decided optimistically).
  */
 export function specOf(algorithm: AnyAlgorithm): AlgorithmSpec | undefined {
-  const parts = (algorithm as { parts?: unknown }).parts;
-  if (algorithm.name === "multi" && Array.isArray(parts)) {
+  const parts = partsOf(algorithm);
+  if (parts !== undefined) {
     const specs = parts.map(specOf);
     if (specs.some((spec) => spec === undefined)) return undefined;
     return { name: "multi", parts: specs as AlgorithmSpec[] };

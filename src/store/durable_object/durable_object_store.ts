@@ -5,6 +5,7 @@
  * @module
  */
 
+import { storeFailure } from "../_store_failure.ts";
 import type { Algorithm } from "../../limiter/algorithm.ts";
 import type { Clock } from "../../core/clock.ts";
 import type { RateLimitDecision } from "../../limiter/decision.ts";
@@ -212,9 +213,7 @@ export class DurableObjectStore implements StateStore {
           status = response.status;
           text = await response.text();
         } catch (error) {
-          throw new StoreError(`${NAME} failed: ${(error as Error)?.message ?? error}`, NAME, {
-            cause: error,
-          });
+          throw storeFailure(NAME, error);
         }
         let reply: unknown;
         try {

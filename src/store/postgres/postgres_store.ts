@@ -4,6 +4,7 @@
  * @module
  */
 
+import { storeFailure } from "../_store_failure.ts";
 import type { Algorithm } from "../../limiter/algorithm.ts";
 import type { Clock } from "../../core/clock.ts";
 import type { RateLimitDecision } from "../../limiter/decision.ts";
@@ -266,9 +267,7 @@ export class PostgresStore implements StateStore {
     try {
       result = await this.#client.query(text, params);
     } catch (error) {
-      throw new StoreError(`${NAME} failed: ${(error as Error)?.message ?? String(error)}`, NAME, {
-        cause: error,
-      });
+      throw storeFailure(NAME, error);
     }
     if (rows && !Array.isArray(result?.rows)) {
       throw new StoreError(`${NAME} got an invalid result: no rows`, NAME);

@@ -4,6 +4,7 @@
  * @module
  */
 
+import { storeFailure } from "../_store_failure.ts";
 import type { Algorithm } from "../../limiter/algorithm.ts";
 import type { Clock } from "../../core/clock.ts";
 import type { RateLimitDecision } from "../../limiter/decision.ts";
@@ -373,12 +374,14 @@ export class RedisStore implements StateStore {
     try {
       return await this.#client.evalsha(sha, keys, args);
     } catch (error) {
-      if (!/NOSCRIPT/i.test(String((error as Error)?.message ?? error))) throw wrap(error);
+      if (!/NOSCRIPT/i.test(String((error as Error)?.message ?? error))) {
+        throw storeFailure(NAME, error);
+      }
     }
     try {
       return await this.#client.eval(script, keys, args);
     } catch (error) {
-      throw wrap(error);
+      throw storeFailure(NAME, error);
     }
   }
 
@@ -406,12 +409,6 @@ function parseState(raw: string): unknown {
   } catch {
     return undefined;
   }
-}
-
-function wrap(error: unknown): StoreError {
-  return new StoreError(`${NAME} failed: ${(error as Error)?.message ?? String(error)}`, NAME, {
-    cause: error,
-  });
 }
 
 async function sha1(text: string): Promise<string> {
