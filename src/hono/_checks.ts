@@ -3,16 +3,13 @@
 // failing open (or with a 500) somewhere later.
 
 import type { RateLimitDecision } from "../limiter/decision.ts";
-import { assertClock, describe, positive } from "../core/validate.ts";
+import { assertClock, describe, fail as coreFail, positive } from "../core/validate.ts";
 import { isSfString } from "./_fields.ts";
 
 const OWNER = "rateLimit";
 
 function fail(name: string, rule: string, value: unknown): never {
-  const message = `Cannot create ${OWNER} as '${name}' must be ${rule}: received ${
-    describe(value)
-  }`;
-  throw typeof value === "number" ? new RangeError(message) : new TypeError(message);
+  return coreFail(OWNER, name, rule, value);
 }
 
 /** The options as `rateLimit()` received them, after defaults. */

@@ -1,18 +1,13 @@
 // Checks for the options of paginate(), pages(), the strategies and ApiTable, worded like every
 // other option check of fluxpool ("Cannot create X as 'opt' must be ...: received V").
-import { invalid } from "../core/validate.ts";
-
-// A value of the wrong type is a TypeError, even a number where a string or function belongs.
-function wrongType(owner: string, name: string, rule: string, value: unknown): never {
-  return invalid(`create ${owner}`, name, rule, value, TypeError);
-}
+import { failType, invalid } from "../core/validate.ts";
 import { isHttpUrl } from "../core/url.ts";
 
 /** The options object itself: an object or undefined. */
 export function optionsOf<T extends object>(owner: string, value: T | undefined): Partial<T> {
   if (value === undefined) return {};
   if (value === null || typeof value !== "object" || Array.isArray(value)) {
-    wrongType(owner, "options", "an object", value);
+    failType(owner, "options", "an object", value);
   }
   return value;
 }
@@ -20,26 +15,26 @@ export function optionsOf<T extends object>(owner: string, value: T | undefined)
 /** A function, or undefined when `optional`. */
 export function func(owner: string, name: string, value: unknown, optional = true): void {
   if (typeof value === "function" || (optional && value === undefined)) return;
-  wrongType(owner, name, optional ? "a function when set" : "a function", value);
+  failType(owner, name, optional ? "a function when set" : "a function", value);
 }
 
 /** A non-empty string. */
 export function text(owner: string, name: string, value: unknown): void {
   if (typeof value !== "string" || value === "") {
-    wrongType(owner, name, "a non-empty string", value);
+    failType(owner, name, "a non-empty string", value);
   }
 }
 
 /** A string, or undefined. */
 export function optionalString(owner: string, name: string, value: unknown): void {
   if (value !== undefined && typeof value !== "string") {
-    wrongType(owner, name, "a string when set", value);
+    failType(owner, name, "a string when set", value);
   }
 }
 
 /** A boolean. */
 export function flag(owner: string, name: string, value: unknown): void {
-  if (typeof value !== "boolean") wrongType(owner, name, "true or false", value);
+  if (typeof value !== "boolean") failType(owner, name, "true or false", value);
 }
 
 /** An AbortSignal, or undefined; `action` as for `invalid` ("create paginate"). */
@@ -57,17 +52,17 @@ export function signalOf(action: string, value: unknown): AbortSignal | undefine
 export function httpUrl(owner: string, name: string, value: unknown): URL {
   const text = value instanceof URL ? value.href : value;
   if (typeof text !== "string" || !URL.canParse(text)) {
-    return wrongType(owner, name, "an absolute URL", text);
+    return failType(owner, name, "an absolute URL", text);
   }
   const url = new URL(text);
-  if (!isHttpUrl(url)) wrongType(owner, name, "an http: or https: URL", `${url.protocol}…`);
+  if (!isHttpUrl(url)) failType(owner, name, "an http: or https: URL", `${url.protocol}…`);
   return url;
 }
 
 /** A pagination strategy: `first`, `items` and `next`, and the optional methods as functions. */
 export function strategyOf(owner: string, value: unknown): void {
   if (value === null || typeof value !== "object") {
-    wrongType(owner, "strategy", "a pagination strategy (an object)", value);
+    failType(owner, "strategy", "a pagination strategy (an object)", value);
   }
   const strategy = value as Record<string, unknown>;
   for (const method of ["first", "items", "next"]) {
