@@ -1,6 +1,7 @@
 // Reads a response body with a byte cap enforced while streaming, so an upstream that answers
 // with gigabytes costs at most `maxBytes` of memory; cancels the body when it stops early.
 import { HTTP_ERROR_BODY_LIMIT } from "../core/errors.ts";
+import { readBodyText } from "../core/read_body.ts";
 
 /** Thrown when a body exceeds its cap. */
 export class BodyTooLargeError extends RangeError {
@@ -11,44 +12,16 @@ export class BodyTooLargeError extends RangeError {
 }
 
 /** The body as text, at most `maxBytes` bytes; aborting `signal` cancels the read. */
-export async function readText(
+export function readText(
   response: Response,
   maxBytes: number,
   signal?: AbortSignal,
 ): Promise<string> {
-  const length = Number(response.headers.get("content-length") ?? NaN);
-  if (length > maxBytes) {
-    await response.body?.cancel();
-    throw new BodyTooLargeError(maxBytes);
-  }
-  if (response.body === null) return "";
-  const reader = response.body.getReader();
-  const onAbort = () => reader.cancel(signal?.reason).catch(() => {});
-  signal?.addEventListener("abort", onAbort, { once: true });
-  const decoder = new TextDecoder();
-  let text = "";
-  let size = 0;
-  try {
-    signal?.throwIfAborted();
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      size += value.byteLength;
-      if (size > maxBytes) {
-        await reader.cancel();
-        throw new BodyTooLargeError(maxBytes);
-      }
-      text += decoder.decode(value, { stream: true });
-    }
-    signal?.throwIfAborted();
-    return text + decoder.decode();
-  } catch (error) {
-    await reader.cancel().catch(() => {});
-    throw error;
-  } finally {
-    signal?.removeEventListener("abort", onAbort);
-    reader.releaseLock();
-  }
+  return readBodyText(response, {
+    maxBytes,
+    signal,
+    tooLarge: (max) => new BodyTooLargeError(max),
+  });
 }
 
 /** The start of the body (for an error message), then the rest cancelled. */
