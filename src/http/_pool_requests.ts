@@ -237,30 +237,26 @@ export class PoolRequests {
       (signal) => runAttempts(this.#loop, { ...c, signal }, readBuffered),
     );
     if (shared.failed) return shared;
-    const attempts = shared.attempts;
-    const response = replay(shared.value as BufferedResponse);
-    if (read === undefined) return { failed: false, value: response, attempts };
-    try {
-      const value = await read(response, { call: c, signal: undefined, attempts });
-      return { failed: false, value, attempts };
-    } catch (error) {
-      return { failed: true, error, attempts };
-    }
+    return answered(c, replay(shared.value as BufferedResponse), read, shared.attempts);
   }
 }
 
-/** The answer a beforeRequest hook gave, read as the loop would have read it. */
+/**
+ * An answer that did not come from this call's own attempts (a beforeRequest hook's, or a
+ * coalesced request's copy), read as the loop would have read it.
+ */
 async function answered(
   call: Call,
   response: Response,
   read: BodyReader | undefined,
+  attempts = 0,
 ): Promise<Outcome> {
-  if (read === undefined) return { failed: false, value: response, attempts: 0 };
+  if (read === undefined) return { failed: false, value: response, attempts };
   try {
-    const value = await read(response, { call, signal: undefined, attempts: 0 });
-    return { failed: false, value, attempts: 0 };
+    const value = await read(response, { call, signal: undefined, attempts });
+    return { failed: false, value, attempts };
   } catch (error) {
-    return { failed: true, error, attempts: 0 };
+    return { failed: true, error, attempts };
   }
 }
 
