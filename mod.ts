@@ -9,11 +9,12 @@
  *
  * This entry point holds the common path: {@linkcode Pool} (retries, rate limits, credentials
  * that stay on `baseUrl`'s origin, pacing from the server's headers, statistics),
- * {@linkcode paginate} and its strategies, {@linkcode ApiTable}, the {@linkcode Dispatcher},
- * {@linkcode FluxLimiter} and the errors. The other entry points: `./limiter` (algorithms,
+ * {@linkcode paginate} and its strategies, {@linkcode ApiTable}, {@linkcode FluxLimiter} and the
+ * errors. The other entry points: `./hooks` (the types of the Pool's hooks and events),
+ * `./dispatch` (the generic `Dispatcher` underneath the Pool), `./limiter` (algorithms, clocks,
  * several limits, quotas, adaptive rates), `./distributed` (`DistributedLimiter`, `StateStore`),
- * the stores `./redis`, `./postgres` and `./deno-kv`, `./hono` (middleware), `./headers`,
- * `./metrics`, `./otel` and `./testing`.
+ * the stores `./redis`, `./postgres`, `./deno-kv` and `./durable-object`, `./hono` (middleware),
+ * `./headers`, `./metrics`, `./otel` and `./testing`.
  *
  * @example A pool reading every page of a collection
  * ```ts
@@ -49,9 +50,7 @@
  * @module
  */
 
-export { type Clock, systemClock } from "./src/core/clock.ts";
 export { type RateLimitDecision, type RateLimiterLike } from "./src/limiter/decision.ts";
-export { type Algorithm, type Transition } from "./src/limiter/algorithm.ts";
 export { FluxLimiter, type FluxLimiterOptions } from "./src/limiter/flux_limiter.ts";
 export {
   FluxpoolError,
@@ -72,19 +71,6 @@ export {
   ResponseTooLargeError,
   TimeoutError,
 } from "./src/core/errors.ts";
-export {
-  type DispatchContext,
-  Dispatcher,
-  type DispatcherCloseOptions,
-  type DispatcherOptions,
-  type DispatchHandler,
-  type SubmitOptions,
-  type WorkerMetrics,
-} from "./src/dispatch/dispatcher.ts";
-export {
-  DispatcherClosedError,
-  isDispatcherClosedError,
-} from "./src/dispatch/dispatcher_closed_error.ts";
 export { Pool, type PoolCloseOptions } from "./src/http/pool.ts";
 export {
   type PoolOptions,
@@ -99,25 +85,9 @@ export {
   type LatencyStats,
   type PoolStats,
 } from "./src/http/pool_stats.ts";
-export {
-  type PoolErrorEvent,
-  type PoolEvent,
-  type PoolEventBase,
-  type PoolLimitEvent,
-  type PoolPaceEvent,
-  type PoolRequestEvent,
-  type PoolResponseEvent,
-  type PoolRetryEvent,
-} from "./src/http/pool_events.ts";
+export { type PoolEvent } from "./src/http/pool_events.ts";
 export { type RetryOptions } from "./src/http/retry_options.ts";
-export {
-  type AfterResponseHook,
-  type BeforeErrorHook,
-  type BeforeRequestHook,
-  type BeforeRetryHook,
-  type BeforeRetryState,
-  type PoolHooks,
-} from "./src/http/hooks.ts";
+export { type PoolHooks } from "./src/http/hooks.ts";
 export {
   type AuthOptions,
   type TokenProvider,

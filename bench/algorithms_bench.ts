@@ -7,7 +7,8 @@
 //   (the sliding log then holds its full 100 entries, the worst case for its copy);
 // - "over its limit": the system clock and a tight loop, so after the first 100 nearly every
 //   decision is a denial (a hot abusive key).
-import { type Algorithm, FluxLimiter } from "../mod.ts";
+import { FluxLimiter } from "../mod.ts";
+import type { Algorithm } from "../src/limiter/mod.ts";
 import {
   fixedWindow,
   gcra,

@@ -7,7 +7,7 @@ import { newQueue } from "@henrygd/queue";
 import fastq from "fastq";
 import PQueue from "p-queue";
 import pLimit from "p-limit";
-import { Dispatcher } from "../mod.ts";
+import { Dispatcher } from "../src/dispatch/mod.ts";
 
 const JOBS = 10_000;
 const CONCURRENCY = 16; // in flight at once, in total, for every contender

@@ -11,7 +11,7 @@ import fastq from "fastq";
 import pLimit from "p-limit";
 import PQueue from "p-queue";
 import { cpuUsage } from "node:process";
-import { Dispatcher } from "../mod.ts";
+import { Dispatcher } from "../src/dispatch/mod.ts";
 
 const IN_FLIGHT = 16; // jobs in flight at once, in total, for every contender
 const WARMUP = 3;

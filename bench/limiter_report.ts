@@ -14,7 +14,8 @@
 // `deno run -A --v8-flags=--expose-gc bench/limiter_report.ts [rounds]`
 import { RateLimiterMemory } from "rate-limiter-flexible";
 import { cpuUsage } from "node:process";
-import { type Algorithm, type Clock, FluxLimiter, systemClock } from "../mod.ts";
+import { FluxLimiter } from "../mod.ts";
+import { type Algorithm, type Clock, systemClock } from "../src/limiter/mod.ts";
 import {
   fixedWindow,
   gcra,

@@ -8,7 +8,7 @@
 // windowMs = 100 and limit = 10. `deno run -A bench/window_boundary_bench.ts` prints the table;
 // `deno bench` prints it too and times one replay of the traffic per limiter.
 import PQueue from "p-queue";
-import type { Algorithm } from "../mod.ts";
+import type { Algorithm } from "../src/limiter/mod.ts";
 import { fixedWindow, slidingWindow } from "../src/limiter/mod.ts";
 
 const WINDOW = 100;

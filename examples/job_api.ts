@@ -8,7 +8,8 @@
 //   curl -s localhost:8000/jobs/<id>
 import { Hono } from "hono";
 import type { Context } from "hono";
-import { type Clock, type DispatchContext, Dispatcher, systemClock } from "../mod.ts";
+import { type Clock, systemClock } from "../src/limiter/mod.ts";
+import { type DispatchContext, Dispatcher } from "../src/dispatch/mod.ts";
 
 /** What `POST /generate` asks for. */
 export interface GenerateRequest {

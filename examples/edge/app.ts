@@ -15,7 +15,8 @@
 // the binding (deno serve, Deno Deploy, a Worker without it) each isolate limits on its own,
 // in memory, and the /metrics counts are that isolate's: N isolates let N times the rate through.
 import { Hono } from "hono";
-import { type Clock, FluxLimiter } from "../../mod.ts";
+import { FluxLimiter } from "../../mod.ts";
+import type { Clock } from "../../src/limiter/mod.ts";
 import { DistributedLimiter } from "../../src/store/mod.ts";
 import {
   type DurableObjectNamespaceLike,

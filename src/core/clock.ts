@@ -21,7 +21,7 @@ const origin = typeof performance === "object" && typeof performance.timeOrigin 
  *
  * @example Usage
  * ```ts
- * import { systemClock } from "@fluxpool/fluxpool";
+ * import { systemClock } from "@fluxpool/fluxpool/limiter";
  * import assert from "node:assert/strict";
  *
  * const before = systemClock.now();

@@ -51,7 +51,7 @@ interface Settlers<Res> {
  *
  * @example Spread calls over two workers, keeping a chat on one
  * ```ts
- * import { Dispatcher } from "@fluxpool/fluxpool";
+ * import { Dispatcher } from "@fluxpool/fluxpool/dispatch";
  * import assert from "node:assert/strict";
  *
  * const dispatcher = new Dispatcher(
@@ -122,7 +122,8 @@ export class Dispatcher<Req, Res> {
    *
    * @example Reject instead of waiting when the queues are full
    * ```ts
-   * import { Dispatcher, isQueueFullError } from "@fluxpool/fluxpool";
+   * import { isQueueFullError } from "@fluxpool/fluxpool";
+   * import { Dispatcher } from "@fluxpool/fluxpool/dispatch";
    * import assert from "node:assert/strict";
    *
    * const gate = Promise.withResolvers<void>();
@@ -174,7 +175,7 @@ export class Dispatcher<Req, Res> {
    *
    * @example Usage
    * ```ts
-   * import { Dispatcher } from "@fluxpool/fluxpool";
+   * import { Dispatcher } from "@fluxpool/fluxpool/dispatch";
    * import assert from "node:assert/strict";
    *
    * const dispatcher = new Dispatcher(async (n: number) => n * 2, { workers: 2 });
@@ -202,7 +203,7 @@ export class Dispatcher<Req, Res> {
    *
    * @example Usage
    * ```ts
-   * import { Dispatcher } from "@fluxpool/fluxpool";
+   * import { Dispatcher } from "@fluxpool/fluxpool/dispatch";
    * import assert from "node:assert/strict";
    *
    * const dispatcher = new Dispatcher(async (n: number) => n, { maxSessions: 1 });
@@ -227,7 +228,7 @@ export class Dispatcher<Req, Res> {
    *
    * @example Drain before shutting down
    * ```ts
-   * import { Dispatcher, isDispatcherClosedError } from "@fluxpool/fluxpool";
+   * import { Dispatcher, isDispatcherClosedError } from "@fluxpool/fluxpool/dispatch";
    * import assert from "node:assert/strict";
    *
    * const dispatcher = new Dispatcher(async (n: number) => n);

@@ -13,7 +13,7 @@ import { errorGuard, FluxpoolError, type FluxpoolErrorOptions } from "../core/er
  *
  * @example Usage
  * ```ts
- * import { Dispatcher, isDispatcherClosedError } from "@fluxpool/fluxpool";
+ * import { Dispatcher, isDispatcherClosedError } from "@fluxpool/fluxpool/dispatch";
  * import assert from "node:assert/strict";
  *
  * const dispatcher = new Dispatcher(async (n: number) => n);
@@ -43,7 +43,7 @@ export class DispatcherClosedError extends FluxpoolError {
  * @returns True for a DispatcherClosedError.
  * @example Usage
  * ```ts
- * import { DispatcherClosedError, isDispatcherClosedError } from "@fluxpool/fluxpool";
+ * import { DispatcherClosedError, isDispatcherClosedError } from "@fluxpool/fluxpool/dispatch";
  * import assert from "node:assert/strict";
  * assert.ok(isDispatcherClosedError(new DispatcherClosedError()));
  * assert.equal(isDispatcherClosedError(new Error("x")), false);

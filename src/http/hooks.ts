@@ -1,10 +1,44 @@
 /**
- * Hooks that change a pool request, as ky's do: {@linkcode PoolHooks}.
+ * The Pool's extension points by name: the hooks that change a request, as ky's do
+ * ({@linkcode PoolHooks} and each hook's function type), and the events `onEvent` receives, one
+ * type per `event.type`. The root module exports `PoolHooks` and the `PoolEvent` union; import
+ * from here to name one hook or one kind of event.
+ *
+ * @example Count retries with a typed event handler
+ * ```ts
+ * import { Pool } from "@fluxpool/fluxpool";
+ * import type { PoolEvent, PoolRetryEvent } from "@fluxpool/fluxpool/hooks";
+ * import assert from "node:assert/strict";
+ *
+ * const retries: PoolRetryEvent[] = [];
+ * let calls = 0;
+ * const pool = new Pool({
+ *   fetch: () => Promise.resolve(new Response("", { status: ++calls === 1 ? 503 : 200 })),
+ *   retry: { baseDelayMs: 1 },
+ *   onEvent: (event: PoolEvent) => {
+ *     if (event.type === "retry") retries.push(event);
+ *   },
+ * });
+ * await (await pool.fetch("https://api.example/x")).body?.cancel();
+ * assert.equal(retries.length, 1);
+ * await pool.close();
+ * ```
  *
  * @module
  */
 
 import type { PoolRequestInit } from "./pool_options.ts";
+
+export type {
+  PoolErrorEvent,
+  PoolEvent,
+  PoolEventBase,
+  PoolLimitEvent,
+  PoolPaceEvent,
+  PoolRequestEvent,
+  PoolResponseEvent,
+  PoolRetryEvent,
+} from "./pool_events.ts";
 
 /**
  * Runs once per request, before its first attempt and before the pool attaches its

@@ -4,6 +4,8 @@
  * `fixedWindow`), several limits in one decision (`multiLimit`), long-period quotas
  * (`QuotaManager`), rates that follow backend health (`AdaptiveLimiter`), the metrics hook, and
  * `monotonicDateClock`, a monotonic clock at the cost of `Date.now()` for hot in-memory limiters.
+ * The contracts every limiter shares live here too: the `Clock` (`systemClock` is the default)
+ * and an `Algorithm` with its `Transition`.
  *
  * @example A sliding window behind a FluxLimiter
  * ```ts
@@ -20,6 +22,8 @@
  * @module
  */
 
+export { type Clock, systemClock } from "../core/clock.ts";
+export { type Algorithm, type Transition } from "./algorithm.ts";
 export { gcra, type GcraOptions } from "./gcra.ts";
 export { monotonicDateClock } from "./monotonic_date_clock.ts";
 export { tokenBucket, type TokenBucketOptions, type TokenBucketState } from "./token_bucket.ts";

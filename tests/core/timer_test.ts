@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { clearLongTimeout, setLongTimeout, sleep } from "../../src/core/timer.ts";
-import { Dispatcher, FluxLimiter, Pool } from "../../mod.ts";
+import { FluxLimiter, Pool } from "../../mod.ts";
+import { Dispatcher } from "../../src/dispatch/mod.ts";
 import { serve } from "../http/_server.ts";
 
 const MONTH_MS = 31 * 24 * 3600 * 1000; // > 2^31 ms: a plain setTimeout would fire after ~1 ms

@@ -1,5 +1,5 @@
 // Shared by the Dispatcher tests: handlers whose jobs finish only when the test says so.
-import type { DispatchContext } from "../../mod.ts";
+import type { DispatchContext } from "../../src/dispatch/mod.ts";
 
 /** A job that has reached the handler. */
 export interface Gate {

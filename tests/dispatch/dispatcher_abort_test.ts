@@ -1,6 +1,6 @@
 // Dispatcher: cancellation through the caller's signal.
 import assert from "node:assert/strict";
-import { Dispatcher } from "../../mod.ts";
+import { Dispatcher } from "../../src/dispatch/mod.ts";
 import { flush, gated } from "./_helpers.ts";
 
 Deno.test("Dispatcher.submit() stops waiting for space when the signal aborts", async () => {

@@ -1,11 +1,11 @@
 // Dispatcher: closing, draining and the close deadline.
 import assert from "node:assert/strict";
+import { isPoolClosedError } from "../../mod.ts";
 import {
   Dispatcher,
   DispatcherClosedError,
   isDispatcherClosedError,
-  isPoolClosedError,
-} from "../../mod.ts";
+} from "../../src/dispatch/mod.ts";
 import { flush, gated, outcome } from "./_helpers.ts";
 
 Deno.test("Dispatcher.submit() rejects with DispatcherClosedError once closed, not the Pool's error", async () => {

@@ -2,7 +2,7 @@
 // bookkeeping chained on) and from a worker's queue (a slot that keeps taking the next queued
 // job until the queue is empty) — keep results, errors, abort, metrics and close() exact.
 import assert from "node:assert/strict";
-import { Dispatcher, DispatcherClosedError } from "../../mod.ts";
+import { Dispatcher, DispatcherClosedError } from "../../src/dispatch/mod.ts";
 import { flush, gated, outcome } from "./_helpers.ts";
 
 Deno.test("Dispatcher.submit() accepts a handler that returns a bare value or a thenable", async () => {

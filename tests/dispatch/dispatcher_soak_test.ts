@@ -2,7 +2,7 @@
 // a property test of its invariants over random interleavings of submits, completions and aborts.
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { type DispatchContext, Dispatcher } from "../../mod.ts";
+import { type DispatchContext, Dispatcher } from "../../src/dispatch/mod.ts";
 import { ManualClock } from "../../src/testing/mod.ts";
 import { gated } from "./_helpers.ts";
 

@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
+import { QueueFullError } from "../../mod.ts";
 import {
   type DispatchContext,
   Dispatcher,
   type DispatcherOptions,
-  QueueFullError,
-} from "../../mod.ts";
+} from "../../src/dispatch/mod.ts";
 import { ManualClock } from "../../src/testing/mod.ts";
 import { flush, gated, openAll } from "./_helpers.ts";
 

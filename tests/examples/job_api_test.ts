@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import type { DispatchContext } from "../../mod.ts";
+import type { DispatchContext } from "../../src/dispatch/mod.ts";
 import { ManualClock } from "../../src/testing/mod.ts";
 import { createJobApi, type GenerateRequest, type JobRecord } from "../../examples/job_api.ts";
 

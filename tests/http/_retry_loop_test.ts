@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { isDispatcherClosedError, isPoolClosedError } from "../../mod.ts";
+import { isPoolClosedError } from "../../mod.ts";
+import { isDispatcherClosedError } from "../../src/dispatch/mod.ts";
 import { setupPool } from "../../src/http/_pool_setup.ts";
 import { prepare } from "../../src/http/_prepare.ts";
 import type { Call } from "../../src/http/_call.ts";

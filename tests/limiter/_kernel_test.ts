@@ -4,7 +4,8 @@
 // eviction, costs of 0, time moving by fractions and stepping back.
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { type Algorithm, FluxLimiter } from "../../mod.ts";
+import { FluxLimiter } from "../../mod.ts";
+import type { Algorithm } from "../../src/limiter/mod.ts";
 import {
   fixedWindow,
   gcra,

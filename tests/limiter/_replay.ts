@@ -1,7 +1,7 @@
 // Shared helpers for the algorithm tests: replay a schedule through Algorithm.decide and
 // measure what was admitted.
 import fc from "fast-check";
-import type { Algorithm } from "../../mod.ts";
+import type { Algorithm } from "../../src/limiter/mod.ts";
 
 /** One offered request: wait `delay` ms, then ask for `cost` units. */
 export type Step = [delay: number, cost: number];

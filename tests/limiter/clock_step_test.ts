@@ -3,7 +3,8 @@
 // full, and a key the step caught at empty passes again once that time has gone by.
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { type Algorithm, FluxLimiter, type RateLimitDecision } from "../../mod.ts";
+import { FluxLimiter, type RateLimitDecision } from "../../mod.ts";
+import type { Algorithm } from "../../src/limiter/mod.ts";
 import {
   AdaptiveLimiter,
   fixedWindow,

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { type Algorithm, FluxLimiter } from "../../mod.ts";
+import { FluxLimiter } from "../../mod.ts";
+import type { Algorithm } from "../../src/limiter/mod.ts";
 import {
   fixedWindow,
   gcra,

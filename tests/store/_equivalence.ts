@@ -5,7 +5,8 @@
 // wait exceeds a full refill and the wait it announces holds.
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import type { Algorithm, RateLimitDecision } from "../../mod.ts";
+import type { RateLimitDecision } from "../../mod.ts";
+import type { Algorithm } from "../../src/limiter/mod.ts";
 import {
   fixedWindow,
   gcra,

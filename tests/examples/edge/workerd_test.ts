@@ -34,8 +34,9 @@ Deno.test("edge app runs as a Cloudflare Worker in workerd", async () => {
 
     // Inside workerd requests carry request.cf, so cf-connecting-ip (which Cloudflare's edge
     // sets) keys the limit: the same address spends its own bucket, another one has a full one.
-    // Ten at once from the same address spend its bucket (a refill of a token or two on a loaded
-    // machine is allowed for); another address still starts full.
+    // Ten at once from the same address spend its bucket; another address still starts full. The
+    // bucket refills 20 a second, so a loaded machine's slower ten get back what the time allows.
+    const started = performance.now();
     const remaining = await Promise.all(Array.from({ length: 10 }, async () => {
       const again = await mf.dispatchFetch("http://edge.test/countries", {
         headers: { "cf-connecting-ip": "198.51.100.1" },
@@ -43,7 +44,11 @@ Deno.test("edge app runs as a Cloudflare Worker in workerd", async () => {
       await again.body?.cancel();
       return Number(/r=(\d+)/.exec(again.headers.get("RateLimit")!)![1]);
     }));
-    assert.ok(Math.min(...remaining) <= 31, `remaining ${remaining}`);
+    const refilled = Math.ceil((performance.now() - started) * 20 / 1000);
+    assert.ok(
+      Math.min(...remaining) <= 29 + refilled,
+      `remaining ${remaining}, ${refilled} refilled`,
+    );
     const other = await mf.dispatchFetch("http://edge.test/countries", {
       headers: { "cf-connecting-ip": "198.51.100.2" },
     });
@@ -77,7 +82,9 @@ Deno.test("edge app limits globally through the LIMITER Durable Object when it i
     cf: false,
   });
   try {
-    // 30 of the burst of 40 at once: the key is 1.5 s from full, so its state is still there.
+    // 30 of the burst of 40 at once: the key is 1.5 s from full, so its state is still there
+    // unless a loaded machine took that long to answer them (then the object dropped it, full).
+    const started = performance.now();
     const pages = await Promise.all(Array.from({ length: 30 }, async () => {
       const page = await mf.dispatchFetch("http://edge.test/countries", {
         headers: { "cf-connecting-ip": "198.51.100.1" },
@@ -99,7 +106,9 @@ Deno.test("edge app limits globally through the LIMITER Durable Object when it i
       headers: { "content-type": "application/json" },
       body: JSON.stringify({ key }),
     });
-    assert.equal(JSON.parse(await stored.text()).version, 30);
+    const version = JSON.parse(await stored.text()).version;
+    if (performance.now() - started < 1_200) assert.equal(version, 30);
+    else assert.ok(version === 30 || version === 0, `version ${version}`);
     const metrics = await mf.dispatchFetch("http://edge.test/metrics");
     assert.match(await metrics.text(), /result="allowed"\} 0$/m);
   } finally {
