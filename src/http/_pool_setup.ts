@@ -29,7 +29,7 @@ import { StatsRecorder } from "./_stats_recorder.ts";
 import { TimeoutQueue } from "../core/timeout_queue.ts";
 import { ServerPacer } from "./server_pacer.ts";
 import { SharedPacer } from "./_shared_pacing.ts";
-import { CircuitBreaker } from "./circuit_breaker.ts";
+import { CircuitBreaker, type CircuitBreakerOptions } from "./circuit_breaker.ts";
 import type { PoolOptions, ServerPacingStore } from "./pool_options.ts";
 import type { RateLimiterLike } from "../limiter/decision.ts";
 
@@ -93,22 +93,11 @@ export function setupPool(options: PoolOptions): PoolSetup {
   };
   // Under the Pool's name: its users never called a Dispatcher.
   checkDispatcherOptions(dispatcherOptions, "Pool");
-  const credentials = auth === undefined ? undefined : new Credentials(auth);
-  // The defaults always apply; a user's list adds to them, and so does the auth header.
-  const strip = [
-    ...new Set([
-      ...DEFAULT_CREDENTIAL_HEADERS,
-      ...checkHeaderNames("credentialHeaders", credentialHeaders),
-      ...(credentials === undefined ? [] : [credentials.header]),
-    ]),
-  ];
-  let resolvedHeaders: Headers | undefined;
-  let publicHeaders: Headers | undefined;
-  if (headers !== undefined) {
-    resolvedHeaders = checkHeaders("Pool", "headers", headers);
-    publicHeaders = new Headers(resolvedHeaders);
-    for (const name of strip) publicHeaders.delete(name);
-  }
+  const { credentials, strip, resolvedHeaders, publicHeaders } = setupCredentials(
+    auth,
+    credentialHeaders,
+    headers,
+  );
   const retryPolicy = resolveRetry("Pool", retry);
   const attemptMs = checkLimitMs("Pool", "timeoutMs", timeoutMs);
   const totalMs = checkLimitMs("Pool", "totalTimeoutMs", totalTimeoutMs);
@@ -122,11 +111,6 @@ export function setupPool(options: PoolOptions): PoolSetup {
   checkCircuitBreaker(circuitBreaker);
   const hookSet = checkHooks("Pool", hooks);
   const limiter = toLimiter(rateLimit, clock);
-  let recordOutcome: LoopContext["recordOutcome"];
-  if (typeof (limiter as { record?: unknown })?.record === "function") {
-    const adaptive = limiter as unknown as { record(outcome: number | "error"): void };
-    recordOutcome = (outcome) => adaptive.record(outcome);
-  }
   const settings = {
     fetch: fetchFn,
     credentials,
@@ -142,15 +126,11 @@ export function setupPool(options: PoolOptions): PoolSetup {
       (job) => sendAttempt(settings, job),
       dispatcherOptions,
     ),
-    breaker: circuitBreaker instanceof CircuitBreaker
-      ? circuitBreaker
-      : circuitBreaker
-      ? new CircuitBreaker({ clock, ...(circuitBreaker === true ? {} : circuitBreaker) })
-      : undefined,
+    breaker: toBreaker(circuitBreaker, clock),
     stats: new StatsRecorder(),
     clock,
     onEvent,
-    recordOutcome,
+    recordOutcome: outcomeRecorder(limiter),
     timeouts: new TimeoutQueue(),
   };
   return {
@@ -167,6 +147,47 @@ export function setupPool(options: PoolOptions): PoolSetup {
     hooks: hookSet,
     credentialHeaders: strip,
   };
+}
+
+// The headers that carry credentials, and the pool's headers with and without them.
+function setupCredentials(
+  auth: PoolOptions["auth"],
+  credentialHeaders: readonly string[],
+  headers: PoolOptions["headers"],
+) {
+  const credentials = auth === undefined ? undefined : new Credentials(auth);
+  // The defaults always apply; a user's list adds to them, and so does the auth header.
+  const strip = [
+    ...new Set([
+      ...DEFAULT_CREDENTIAL_HEADERS,
+      ...checkHeaderNames("credentialHeaders", credentialHeaders),
+      ...(credentials === undefined ? [] : [credentials.header]),
+    ]),
+  ];
+  let resolvedHeaders: Headers | undefined;
+  let publicHeaders: Headers | undefined;
+  if (headers !== undefined) {
+    resolvedHeaders = checkHeaders("Pool", "headers", headers);
+    publicHeaders = new Headers(resolvedHeaders);
+    for (const name of strip) publicHeaders.delete(name);
+  }
+  return { credentials, strip, resolvedHeaders, publicHeaders };
+}
+
+function toBreaker(
+  option: boolean | CircuitBreakerOptions | CircuitBreaker,
+  clock: Clock,
+): CircuitBreaker | undefined {
+  if (option instanceof CircuitBreaker) return option;
+  if (!option) return undefined;
+  return new CircuitBreaker({ clock, ...(option === true ? {} : option) });
+}
+
+// An adaptive limiter learns from each outcome; any other limiter is told nothing.
+function outcomeRecorder(limiter: RateLimiterLike | undefined): LoopContext["recordOutcome"] {
+  if (typeof (limiter as { record?: unknown })?.record !== "function") return undefined;
+  const adaptive = limiter as unknown as { record(outcome: number | "error"): void };
+  return (outcome) => adaptive.record(outcome);
 }
 
 // No store, no cost: the plain local pacer, as before shared pacing existed.
