@@ -4,7 +4,7 @@
 // without writing anything back onto the job.
 
 import type { Credentials, CredentialSlot } from "./_credentials.ts";
-import { follow } from "./_follow.ts";
+import { answeredWithoutCredentials, follow } from "./_follow.ts";
 import type { OriginPolicy } from "./_origin_policy.ts";
 import type { Prepared } from "./_prepare.ts";
 import { sleep } from "../core/timer.ts";
@@ -90,7 +90,12 @@ export async function sendAttempt(s: AttemptSettings, job: AttemptJob): Promise<
         await hold(s.pacer, s.clock, key, pace, job.report);
     }
     try {
-      return { response: await follow(s, p, headers, key, signal), slot, token };
+      const response = await follow(s, p, headers, key, signal);
+      // A 401 from where the credential never went says nothing about it: no refresh.
+      if (slot !== undefined && answeredWithoutCredentials(response)) {
+        return { response, slot: undefined, token: undefined };
+      }
+      return { response, slot, token };
     } finally {
       release?.();
     }

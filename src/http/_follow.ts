@@ -60,6 +60,16 @@ interface Hop {
   method: string;
   body: BodyInit | null;
   headers: Headers | undefined;
+  /** Whether a redirect to another origin took the pool's credentials off this hop. */
+  stripped: boolean;
+}
+
+// Answers from a hop that the pool's credentials did not reach (a redirect left their origins).
+const bare = new WeakSet<Response>();
+
+/** Whether `response` answers a request that carried none of the credentials the pool sent. */
+export function answeredWithoutCredentials(response: Response): boolean {
+  return bare.has(response);
 }
 
 async function followManually(
@@ -69,7 +79,7 @@ async function followManually(
   key: string,
   signal: AbortSignal | undefined,
 ): Promise<Response> {
-  let hop: Hop = { url: p.url, method: p.method, body: p.body, headers };
+  let hop: Hop = { url: p.url, method: p.method, body: p.body, headers, stripped: false };
   let origin: string | undefined;
   const redirect = p.redirect === "follow" ? "manual" : p.redirect;
   for (let hops = 0;; hops++) {
@@ -81,7 +91,10 @@ async function followManually(
       s.pacer?.observe(key, response);
     }
     const location = followable(p, response);
-    if (location === undefined) return response;
+    if (location === undefined) {
+      if (hop.stripped) bare.add(response);
+      return response;
+    }
     await response.body?.cancel();
     if (hops >= s.maxRedirects) {
       throw new NetworkError(
@@ -109,7 +122,7 @@ function followable(p: Prepared, response: Response): string | undefined {
 }
 
 function nextHop(s: AttemptSettings, hop: Hop, status: number, next: string): Hop {
-  let { method, body, headers } = hop;
+  let { method, body, headers, stripped } = hop;
   if (
     (status === 303 && method !== "HEAD") ||
     ((status === 301 || status === 302) && method === "POST")
@@ -128,9 +141,10 @@ function nextHop(s: AttemptSettings, hop: Hop, status: number, next: string): Ho
     const to = originOf(next);
     if (from !== to && !(s.origins.trustsOrigin(from) && s.origins.trustsOrigin(to))) {
       headers = stripCredentials(headers, s);
+      stripped = true;
     }
   }
-  return { url: next, method, body, headers };
+  return { url: next, method, body, headers, stripped };
 }
 
 function isRedirect(status: number): boolean {

@@ -197,6 +197,37 @@ Deno.test("Pool follows redirects itself and strips credentials when the origin 
   }
 });
 
+Deno.test("Pool keeps its token when a 401 comes from another origin it was redirected to", async () => {
+  // The 401 answers a request that carried no credential: it says nothing about the token.
+  const other = serve(() => new Response("who are you?", { status: 401 }));
+  const home = serve((req) =>
+    new URL(req.url).pathname === "/away"
+      ? Response.redirect(`${other.url}/login`, 302)
+      : new Response("ok")
+  );
+  let fetched = 0;
+  const pool = new Pool({
+    baseUrl: home.url,
+    auth: { token: () => `${SECRET}-${++fetched}` },
+    retry: { baseDelayMs: 1 },
+  });
+  try {
+    const answer = await pool.fetch("/away");
+    assert.equal(answer.status, 401);
+    await answer.body?.cancel();
+    assert.equal(fetched, 1, "no refresh for a foreign 401");
+    assert.equal(other.requests.length, 1, "not replayed");
+    assert.equal(other.requests[0].headers.get("authorization"), null);
+    // The token is still the first one on the next request home.
+    await (await pool.fetch("/here")).body?.cancel();
+    assert.equal(home.requests.at(-1)!.headers.get("authorization"), `Bearer ${SECRET}-1`);
+  } finally {
+    await pool.close();
+    await other.close();
+    await home.close();
+  }
+});
+
 Deno.test("Pool lets fetch follow the redirects of a plain GET, and paces only by its own origin either way", async () => {
   let otherHits = 0;
   const other = serve(() => {
