@@ -5,6 +5,7 @@
  */
 
 import type { Algorithm, Transition } from "./algorithm.ts";
+import type { RateLimitDecision } from "./decision.ts";
 import { assertCost, integer, positive } from "../core/validate.ts";
 import { SLACK } from "./_slack.ts";
 import { withKernel } from "./_kernel.ts";
@@ -66,6 +67,28 @@ export function fixedWindow(options: FixedWindowOptions): Algorithm<FixedWindowS
   integer(owner, "limit", limit, 1);
   positive(owner, "windowMs", windowMs);
 
+  // The decisions, one builder each for `decide` and the kernel: `total` units counted after an
+  // admission, `count` at a denial; `end` is the time left in the window.
+  function admitted(total: number, end: number): RateLimitDecision {
+    return {
+      allowed: true,
+      limit,
+      remaining: Math.floor(limit - total + SLACK),
+      retryAfterMs: 0,
+      resetAfterMs: total > 0 ? end : 0,
+    };
+  }
+
+  function refused(count: number, end: number): RateLimitDecision {
+    return {
+      allowed: false,
+      limit,
+      remaining: Math.max(0, Math.floor(limit - count + SLACK)),
+      retryAfterMs: end,
+      resetAfterMs: end,
+    };
+  }
+
   return withKernel({
     name: "fixedWindow",
     limit,
@@ -85,25 +108,10 @@ export function fixedWindow(options: FixedWindowOptions): Algorithm<FixedWindowS
         const total = Math.min(count + cost, limit);
         return {
           state: cost > 0 ? [start, total] : state,
-          decision: {
-            allowed: true,
-            limit,
-            remaining: Math.floor(limit - total + SLACK),
-            retryAfterMs: 0,
-            resetAfterMs: total > 0 ? end : 0,
-          },
+          decision: admitted(total, end),
         };
       }
-      return {
-        state,
-        decision: {
-          allowed: false,
-          limit,
-          remaining: Math.max(0, Math.floor(limit - count + SLACK)),
-          retryAfterMs: end,
-          resetAfterMs: end,
-        },
-      };
+      return { state, decision: refused(count, end) };
     },
     isIdle(state, now): boolean {
       return state[1] <= 0 || state[0] + windowMs <= now + windowMs * SLACK;
@@ -126,21 +134,9 @@ export function fixedWindow(options: FixedWindowOptions): Algorithm<FixedWindowS
           buf[at] = start;
           buf[at + 1] = total;
         }
-        return {
-          allowed: true,
-          limit: limit,
-          remaining: Math.floor(limit - total + SLACK),
-          retryAfterMs: 0,
-          resetAfterMs: total > 0 ? end : 0,
-        };
+        return admitted(total, end);
       }
-      return {
-        allowed: false,
-        limit: limit,
-        remaining: Math.max(0, Math.floor(limit - count + SLACK)),
-        retryAfterMs: end,
-        resetAfterMs: end,
-      };
+      return refused(count, end);
     },
     isIdle(buf, at, now) {
       const start = buf[at];

@@ -94,6 +94,28 @@ export function leakyBucket(options: LeakyBucketOptions): Algorithm<LeakyBucketS
     return level > 0 ? level : 0;
   }
 
+  // The decisions, one builder each for `decide` and the kernel: the level `full` after an
+  // admission, the level held at a denial that would have reached `next`.
+  function admitted(full: number): RateLimitDecision {
+    return {
+      allowed: true,
+      limit: burst,
+      remaining: Math.floor(burst - full + SLACK),
+      retryAfterMs: 0,
+      resetAfterMs: full * interval,
+    };
+  }
+
+  function refused(level: number, next: number): RateLimitDecision {
+    return {
+      allowed: false,
+      limit: burst,
+      remaining: Math.floor(burst - level + SLACK),
+      retryAfterMs: (next - burst) * interval,
+      resetAfterMs: level * interval,
+    };
+  }
+
   // The kernel's whole transition: unknown keys, steps back, denials, costs of 0.
   function decideFully(
     buf: Float64Array,
@@ -126,25 +148,13 @@ export function leakyBucket(options: LeakyBucketOptions): Algorithm<LeakyBucketS
           buf[at + 1] = updatedAt;
         }
       }
-      return {
-        allowed: true,
-        limit: burst,
-        remaining: Math.floor(burst - full + SLACK),
-        retryAfterMs: 0,
-        resetAfterMs: full * interval,
-      };
+      return admitted(full);
     }
     if (write && known) {
       buf[at] = held;
       buf[at + 1] = updatedAt;
     }
-    return {
-      allowed: false,
-      limit: burst,
-      remaining: Math.floor(burst - level + SLACK),
-      retryAfterMs: (next - burst) * interval,
-      resetAfterMs: level * interval,
-    };
+    return refused(level, next);
   }
 
   return withKernel({
@@ -160,25 +170,10 @@ export function leakyBucket(options: LeakyBucketOptions): Algorithm<LeakyBucketS
         const full = Math.min(next, burst);
         return {
           state: cost > 0 ? [full, state === undefined ? now : Math.max(now, state[1])] : state,
-          decision: {
-            allowed: true,
-            limit: burst,
-            remaining: Math.floor(burst - full + SLACK),
-            retryAfterMs: 0,
-            resetAfterMs: full * interval,
-          },
+          decision: admitted(full),
         };
       }
-      return {
-        state,
-        decision: {
-          allowed: false,
-          limit: burst,
-          remaining: Math.floor(burst - level + SLACK),
-          retryAfterMs: (next - burst) * interval,
-          resetAfterMs: level * interval,
-        },
-      };
+      return { state, decision: refused(level, next) };
     },
     isIdle(state, now): boolean {
       return drain(state, now) <= SLACK;
@@ -201,13 +196,7 @@ export function leakyBucket(options: LeakyBucketOptions): Algorithm<LeakyBucketS
             buf[at] = full;
             buf[at + 1] = now; // max(now, updatedAt)
           }
-          return {
-            allowed: true,
-            limit: burst,
-            remaining: Math.floor(burst - full + SLACK),
-            retryAfterMs: 0,
-            resetAfterMs: full * interval,
-          };
+          return admitted(full);
         }
       }
       return decideFully(buf, at, now, cost, write);

@@ -215,6 +215,17 @@ function multiKernel(
     return true;
   }
 
+  function denyPair(
+    buf: Float64Array,
+    at: number,
+    now: number,
+    write: boolean,
+    a: RateLimitDecision,
+    b: RateLimitDecision,
+  ): MultiRateLimitDecision {
+    return deny(buf, at, now, write, [a, b]);
+  }
+
   if (n === 2) {
     // Two limits (per second and per day, the common case): no loop over the parts, and the
     // answer's list built once it is known to be the answer's, so that V8 can inline this and
@@ -227,7 +238,7 @@ function multiKernel(
         for (let j = 0; j < width; j++) saved[j] = buf[at + j];
         const a = first.decide(buf, at, now, cost, write);
         const b = second.decide(buf, at + offset, now, cost, write);
-        if (!a.allowed || !b.allowed) return deny(buf, at, now, write, [a, b]);
+        if (!a.allowed || !b.allowed) return denyPair(buf, at, now, write, a, b);
         return {
           allowed: true,
           limit,

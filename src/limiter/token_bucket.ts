@@ -89,6 +89,28 @@ export function tokenBucket(options: TokenBucketOptions): Algorithm<TokenBucketS
     return tokens < burst ? tokens : burst;
   }
 
+  // The decisions, one builder each for `decide` and the kernel: `left` tokens after an
+  // admission, `tokens` held at a denial of `cost`.
+  function admitted(left: number): RateLimitDecision {
+    return {
+      allowed: true,
+      limit: burst,
+      remaining: Math.floor(left + SLACK),
+      retryAfterMs: 0,
+      resetAfterMs: (burst - left) * interval,
+    };
+  }
+
+  function refused(tokens: number, cost: number): RateLimitDecision {
+    return {
+      allowed: false,
+      limit: burst,
+      remaining: Math.floor(tokens + SLACK),
+      retryAfterMs: (cost - tokens) * interval,
+      resetAfterMs: (burst - tokens) * interval,
+    };
+  }
+
   // The kernel's whole transition: unknown keys, steps back, denials, costs of 0.
   function decideFully(
     buf: Float64Array,
@@ -120,25 +142,13 @@ export function tokenBucket(options: TokenBucketOptions): Algorithm<TokenBucketS
           buf[at + 1] = updatedAt;
         }
       }
-      return {
-        allowed: true,
-        limit: burst,
-        remaining: Math.floor(left + SLACK),
-        retryAfterMs: 0,
-        resetAfterMs: (burst - left) * interval,
-      };
+      return admitted(left);
     }
     if (write && known) {
       buf[at] = held;
       buf[at + 1] = updatedAt;
     }
-    return {
-      allowed: false,
-      limit: burst,
-      remaining: Math.floor(tokens + SLACK),
-      retryAfterMs: (cost - tokens) * interval,
-      resetAfterMs: (burst - tokens) * interval,
-    };
+    return refused(tokens, cost);
   }
 
   return withKernel({
@@ -153,25 +163,10 @@ export function tokenBucket(options: TokenBucketOptions): Algorithm<TokenBucketS
         const left = Math.max(0, tokens - cost);
         return {
           state: cost > 0 ? [left, state === undefined ? now : Math.max(now, state[1])] : state,
-          decision: {
-            allowed: true,
-            limit: burst,
-            remaining: Math.floor(left + SLACK),
-            retryAfterMs: 0,
-            resetAfterMs: (burst - left) * interval,
-          },
+          decision: admitted(left),
         };
       }
-      return {
-        state,
-        decision: {
-          allowed: false,
-          limit: burst,
-          remaining: Math.floor(tokens + SLACK),
-          retryAfterMs: (cost - tokens) * interval,
-          resetAfterMs: (burst - tokens) * interval,
-        },
-      };
+      return { state, decision: refused(tokens, cost) };
     },
     isIdle(state, now): boolean {
       return refill(state, now) + SLACK >= burst;
@@ -193,13 +188,7 @@ export function tokenBucket(options: TokenBucketOptions): Algorithm<TokenBucketS
             buf[at] = left;
             buf[at + 1] = now; // max(now, updatedAt)
           }
-          return {
-            allowed: true,
-            limit: burst,
-            remaining: Math.floor(left + SLACK),
-            retryAfterMs: 0,
-            resetAfterMs: (burst - left) * interval,
-          };
+          return admitted(left);
         }
       }
       return decideFully(buf, at, now, cost, write);
