@@ -6,7 +6,8 @@
 
 import type { Algorithm, Transition } from "./algorithm.ts";
 import type { RateLimitDecision } from "./decision.ts";
-import { assertCost, integer, positive } from "../core/validate.ts";
+import { assertCost } from "../core/validate.ts";
+import { windowOf } from "./_rate_options.ts";
 import { SLACK } from "./_slack.ts";
 import { withKernel } from "./_kernel.ts";
 
@@ -62,10 +63,7 @@ export type FixedWindowState = readonly [windowStart: number, count: number];
  * ```
  */
 export function fixedWindow(options: FixedWindowOptions): Algorithm<FixedWindowState> {
-  const owner = "fixedWindow";
-  const { limit, windowMs } = options ?? ({} as FixedWindowOptions);
-  integer(owner, "limit", limit, 1);
-  positive(owner, "windowMs", windowMs);
+  const { limit, windowMs } = windowOf("fixedWindow", options);
 
   // The decisions, one builder each for `decide` and the kernel: `total` units counted after an
   // admission, `count` at a denial; `end` is the time left in the window.

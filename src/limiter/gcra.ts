@@ -6,7 +6,8 @@
 
 import type { Algorithm, Transition } from "./algorithm.ts";
 import type { RateLimitDecision } from "./decision.ts";
-import { assertCost, integer, positive } from "../core/validate.ts";
+import { assertCost } from "../core/validate.ts";
+import { rateOf } from "./_rate_options.ts";
 import { SLACK } from "./_slack.ts";
 import { withKernel } from "./_kernel.ts";
 
@@ -55,11 +56,7 @@ export function gcra(options: GcraOptions): Algorithm<number> {
 
 /** {@linkcode gcra}, with validation errors naming `owner` (the component the user called). */
 export function createGcra(options: GcraOptions, owner: string): Algorithm<number> {
-  const { rate, period = 1000, burst = 1 } = options ?? ({} as GcraOptions);
-  positive(owner, "rate", rate);
-  positive(owner, "period", period);
-  integer(owner, "burst", burst, 1);
-  const interval = period / rate;
+  const { rate, period, burst, interval } = rateOf(owner, options);
   const tolerance = burst * interval;
   const slack = interval * SLACK;
   const ahead = tolerance + slack; // the furthest a TAT lies after now while time moves forward

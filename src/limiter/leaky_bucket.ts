@@ -7,26 +7,17 @@
 
 import type { Algorithm, Transition } from "./algorithm.ts";
 import type { RateLimitDecision } from "./decision.ts";
-import { assertCost, integer, positive } from "../core/validate.ts";
+import { assertCost } from "../core/validate.ts";
+import { rateOf } from "./_rate_options.ts";
+import type { GcraOptions } from "./gcra.ts";
 import { SLACK } from "./_slack.ts";
 import { withKernel } from "./_kernel.ts";
 
-/** Options for {@linkcode leakyBucket}. */
-export interface LeakyBucketOptions {
-  /** Units that drain out per `period`: the sustained rate. */
-  rate: number;
-  /**
-   * Length of the period in milliseconds.
-   * @default {1000}
-   */
-  period?: number;
-  /**
-   * Capacity: the most the bucket holds, so the most units that pass back-to-back from idle.
-   * An integer >= 1.
-   * @default {1}
-   */
-  burst?: number;
-}
+/**
+ * Options for {@linkcode leakyBucket}: the numbers of {@linkcode GcraOptions}, read as `rate`
+ * units draining out per `period` from a bucket that holds at most `burst`.
+ */
+export type LeakyBucketOptions = GcraOptions;
 
 /**
  * The state of one key: `[level, updatedAt]`, the fill level of the bucket (fractional, from 0
@@ -72,12 +63,7 @@ export type LeakyBucketState = readonly [level: number, updatedAt: number];
  * ```
  */
 export function leakyBucket(options: LeakyBucketOptions): Algorithm<LeakyBucketState> {
-  const owner = "leakyBucket";
-  const { rate, period = 1000, burst = 1 } = options ?? ({} as LeakyBucketOptions);
-  positive(owner, "rate", rate);
-  positive(owner, "period", period);
-  integer(owner, "burst", burst, 1);
-  const interval = period / rate;
+  const { rate, period, burst, interval } = rateOf("leakyBucket", options);
 
   // A state stamped after `now` (the clock stepped back, or another process's clock is ahead)
   // is restated at `now` with the same moment of being empty again, as GCRA would keep it: what

@@ -6,26 +6,17 @@
 
 import type { Algorithm, Transition } from "./algorithm.ts";
 import type { RateLimitDecision } from "./decision.ts";
-import { assertCost, integer, positive } from "../core/validate.ts";
+import { assertCost } from "../core/validate.ts";
+import { rateOf } from "./_rate_options.ts";
+import type { GcraOptions } from "./gcra.ts";
 import { SLACK } from "./_slack.ts";
 import { withKernel } from "./_kernel.ts";
 
-/** Options for {@linkcode tokenBucket}. */
-export interface TokenBucketOptions {
-  /** Tokens added per `period`: the sustained rate. */
-  rate: number;
-  /**
-   * Length of the period in milliseconds.
-   * @default {1000}
-   */
-  period?: number;
-  /**
-   * Capacity: the most tokens the bucket holds, so the most units that pass back-to-back from
-   * idle. An integer >= 1.
-   * @default {1}
-   */
-  burst?: number;
-}
+/**
+ * Options for {@linkcode tokenBucket}: the numbers of {@linkcode GcraOptions}, read as `rate`
+ * tokens added per `period` into a bucket that holds at most `burst`.
+ */
+export type TokenBucketOptions = GcraOptions;
 
 /**
  * The state of one key: `[tokens, updatedAt]`, the tokens in the bucket (fractional, from 0 to
@@ -67,12 +58,7 @@ export type TokenBucketState = readonly [tokens: number, updatedAt: number];
  * ```
  */
 export function tokenBucket(options: TokenBucketOptions): Algorithm<TokenBucketState> {
-  const owner = "tokenBucket";
-  const { rate, period = 1000, burst = 1 } = options ?? ({} as TokenBucketOptions);
-  positive(owner, "rate", rate);
-  positive(owner, "period", period);
-  integer(owner, "burst", burst, 1);
-  const interval = period / rate;
+  const { rate, period, burst, interval } = rateOf("tokenBucket", options);
 
   // A state stamped after `now` (the clock stepped back, or another process's clock is ahead)
   // is restated at `now` with the same moment of being full again, as GCRA would keep it: the
