@@ -3,17 +3,15 @@
 
 import type { Algorithm } from "./algorithm.ts";
 import { createGcra } from "./gcra.ts";
-import { createMultiLimit, type LimitSpec } from "./multi_limit.ts";
+import { createMultiLimit } from "./multi_limit.ts";
+import type { FluxLimiterOptions } from "./flux_limiter.ts";
 import { describe } from "../core/validate.ts";
 
-export interface AlgorithmOptions {
-  rate?: number;
-  period?: number;
-  burst?: number;
-  // deno-lint-ignore no-explicit-any
-  algorithm?: Algorithm<any>;
-  limits?: readonly LimitSpec[];
-}
+/** The options that choose the algorithm, as FluxLimiter and DistributedLimiter take them. */
+export type AlgorithmOptions = Pick<
+  FluxLimiterOptions,
+  "rate" | "period" | "burst" | "algorithm" | "limits"
+>;
 
 /**
  * Throws when `period` or `burst` is given beside an `algorithm` or `limits`: they describe the

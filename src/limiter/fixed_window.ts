@@ -5,7 +5,9 @@
  */
 
 import type { Algorithm, Transition } from "./algorithm.ts";
-import { assertCost, integer, positive } from "../core/validate.ts";
+import type { RateLimitDecision } from "./decision.ts";
+import { assertCost } from "../core/validate.ts";
+import { windowOf } from "./_rate_options.ts";
 import { SLACK } from "./_slack.ts";
 import { withKernel } from "./_kernel.ts";
 
@@ -61,10 +63,29 @@ export type FixedWindowState = readonly [windowStart: number, count: number];
  * ```
  */
 export function fixedWindow(options: FixedWindowOptions): Algorithm<FixedWindowState> {
-  const owner = "fixedWindow";
-  const { limit, windowMs } = options ?? ({} as FixedWindowOptions);
-  integer(owner, "limit", limit, 1);
-  positive(owner, "windowMs", windowMs);
+  const { limit, windowMs } = windowOf("fixedWindow", options);
+
+  // The decisions, one builder each for `decide` and the kernel: `total` units counted after an
+  // admission, `count` at a denial; `end` is the time left in the window.
+  function admitted(total: number, end: number): RateLimitDecision {
+    return {
+      allowed: true,
+      limit,
+      remaining: Math.floor(limit - total + SLACK),
+      retryAfterMs: 0,
+      resetAfterMs: total > 0 ? end : 0,
+    };
+  }
+
+  function refused(count: number, end: number): RateLimitDecision {
+    return {
+      allowed: false,
+      limit,
+      remaining: Math.max(0, Math.floor(limit - count + SLACK)),
+      retryAfterMs: end,
+      resetAfterMs: end,
+    };
+  }
 
   return withKernel({
     name: "fixedWindow",
@@ -85,25 +106,10 @@ export function fixedWindow(options: FixedWindowOptions): Algorithm<FixedWindowS
         const total = Math.min(count + cost, limit);
         return {
           state: cost > 0 ? [start, total] : state,
-          decision: {
-            allowed: true,
-            limit,
-            remaining: Math.floor(limit - total + SLACK),
-            retryAfterMs: 0,
-            resetAfterMs: total > 0 ? end : 0,
-          },
+          decision: admitted(total, end),
         };
       }
-      return {
-        state,
-        decision: {
-          allowed: false,
-          limit,
-          remaining: Math.max(0, Math.floor(limit - count + SLACK)),
-          retryAfterMs: end,
-          resetAfterMs: end,
-        },
-      };
+      return { state, decision: refused(count, end) };
     },
     isIdle(state, now): boolean {
       return state[1] <= 0 || state[0] + windowMs <= now + windowMs * SLACK;
@@ -126,21 +132,9 @@ export function fixedWindow(options: FixedWindowOptions): Algorithm<FixedWindowS
           buf[at] = start;
           buf[at + 1] = total;
         }
-        return {
-          allowed: true,
-          limit: limit,
-          remaining: Math.floor(limit - total + SLACK),
-          retryAfterMs: 0,
-          resetAfterMs: total > 0 ? end : 0,
-        };
+        return admitted(total, end);
       }
-      return {
-        allowed: false,
-        limit: limit,
-        remaining: Math.max(0, Math.floor(limit - count + SLACK)),
-        retryAfterMs: end,
-        resetAfterMs: end,
-      };
+      return refused(count, end);
     },
     isIdle(buf, at, now) {
       const start = buf[at];

@@ -185,14 +185,20 @@ export class FluxLimiter<K = string> {
     const kernel = this.#kernel;
     const keys = this.#keys;
     const slot = keys.slots.get(key);
-    if (slot !== undefined) keys.used[slot] = 1; // keys.use(key), inlined by hand
-    if (kernel !== undefined) {
-      if (slot !== undefined) {
-        return kernel.decide(this.#states, slot * this.#stride, now, cost, true);
-      }
-      return this.#checkNew(key, now, cost);
+    // The hot path, a known key under a built-in algorithm, kept small so that V8 inlines it
+    // with the kernel's own hot path into the caller (within its budget of inlined bytecode).
+    if (slot !== undefined && kernel !== undefined) {
+      keys.used[slot] = 1; // keys.use(key), inlined by hand
+      return kernel.decide(this.#states, slot * this.#stride, now, cost, true);
     }
+    return this.#checkOther(key, now, cost, slot);
+  }
+
+  // A new key, or an algorithm without a kernel.
+  #checkOther(key: K, now: number, cost: number, slot: number | undefined): RateLimitDecision {
+    if (this.#kernel !== undefined) return this.#checkNew(key, now, cost);
     if (slot !== undefined) {
+      this.#keys.used[slot] = 1;
       const { state, decision } = this.#algorithm.decide(this.#values[slot], now, cost);
       this.#values[slot] = state;
       return decision;

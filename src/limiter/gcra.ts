@@ -6,7 +6,9 @@
 
 import type { Algorithm, Transition } from "./algorithm.ts";
 import type { RateLimitDecision } from "./decision.ts";
-import { assertCost, integer, positive } from "../core/validate.ts";
+import { assertCost } from "../core/validate.ts";
+import { rateOf } from "./_rate_options.ts";
+import { SLACK } from "./_slack.ts";
 import { withKernel } from "./_kernel.ts";
 
 /** Options for {@linkcode gcra}. */
@@ -24,10 +26,6 @@ export interface GcraOptions {
    */
   burst?: number;
 }
-
-// Floating-point slack when comparing times: a billionth of an emission interval, so that
-// T = period / rate summed n times still compares equal to n·T.
-const SLACK = 1e-9;
 
 /**
  * GCRA with emission interval `T = period / rate` and capacity `burst`: from idle exactly `burst`
@@ -58,15 +56,24 @@ export function gcra(options: GcraOptions): Algorithm<number> {
 
 /** {@linkcode gcra}, with validation errors naming `owner` (the component the user called). */
 export function createGcra(options: GcraOptions, owner: string): Algorithm<number> {
-  const { rate, period = 1000, burst = 1 } = options ?? ({} as GcraOptions);
-  positive(owner, "rate", rate);
-  positive(owner, "period", period);
-  integer(owner, "burst", burst, 1);
-  const interval = period / rate;
+  const { rate, period, burst, interval } = rateOf(owner, options);
   const tolerance = burst * interval;
   const slack = interval * SLACK;
+  const ahead = tolerance + slack; // the furthest a TAT lies after now while time moves forward
 
-  // The kernel's denial, apart so that its admission stays small enough to inline.
+  // The decisions, one builder each for `decide` and the kernel (the denial apart, so that the
+  // kernel's admission stays small enough to inline): `next` is the TAT after an admission;
+  // `base` the TAT at `now` of a denied request that would have moved it to `next`.
+  function admitted(next: number, now: number): RateLimitDecision {
+    return {
+      allowed: true,
+      limit: burst,
+      remaining: Math.floor((tolerance - (next - now)) / interval + SLACK),
+      retryAfterMs: 0,
+      resetAfterMs: next - now,
+    };
+  }
+
   function denied(base: number, next: number, now: number): RateLimitDecision {
     return {
       allowed: false,
@@ -86,32 +93,17 @@ export function createGcra(options: GcraOptions, owner: string): Algorithm<numbe
       // While time moves forward the TAT is never more than a full burst ahead of now; when it
       // is, the clock stepped back, and the key is held at empty from now rather than blocked
       // for the length of the step.
-      const stored = tat !== undefined && tat - now > tolerance + slack ? now + tolerance : tat;
+      const stored = tat !== undefined && tat - now > ahead ? now + tolerance : tat;
       const base = stored === undefined || stored < now ? now : stored;
       const next = base + cost * interval;
-      if (next - now <= tolerance + slack) {
+      if (next - now <= ahead) {
         return {
           // A cost of 0 keeps the state as it is (and gives an unknown key none).
           state: cost > 0 ? next : stored,
-          decision: {
-            allowed: true,
-            limit: burst,
-            remaining: Math.floor((tolerance - (next - now)) / interval + SLACK),
-            retryAfterMs: 0,
-            resetAfterMs: next - now,
-          },
+          decision: admitted(next, now),
         };
       }
-      return {
-        state: stored,
-        decision: {
-          allowed: false,
-          limit: burst,
-          remaining: Math.max(0, Math.floor((tolerance - (base - now)) / interval + SLACK)),
-          retryAfterMs: next - tolerance - now,
-          resetAfterMs: base - now,
-        },
-      };
+      return { state: stored, decision: denied(base, next, now) };
     },
     isIdle(tat: number, now: number): boolean {
       return tat <= now + slack;
@@ -121,18 +113,12 @@ export function createGcra(options: GcraOptions, owner: string): Algorithm<numbe
     width: 1,
     decide(buf, at, now, cost, write) {
       const tat = buf[at];
-      const stored = tat - now > tolerance + slack ? now + tolerance : tat;
+      const stored = tat - now > ahead ? now + tolerance : tat;
       const base = stored >= now ? stored : now; // NaN (no state) counts as idle
       const next = base + cost * interval;
-      if (next - now <= tolerance + slack) {
+      if (next - now <= ahead) {
         if (write) buf[at] = cost > 0 ? next : stored;
-        return {
-          allowed: true,
-          limit: burst,
-          remaining: Math.floor((tolerance - (next - now)) / interval + SLACK),
-          retryAfterMs: 0,
-          resetAfterMs: next - now,
-        };
+        return admitted(next, now);
       }
       if (write) buf[at] = stored;
       return denied(base, next, now);

@@ -7,26 +7,17 @@
 
 import type { Algorithm, Transition } from "./algorithm.ts";
 import type { RateLimitDecision } from "./decision.ts";
-import { assertCost, integer, positive } from "../core/validate.ts";
+import { assertCost } from "../core/validate.ts";
+import { rateOf } from "./_rate_options.ts";
+import type { GcraOptions } from "./gcra.ts";
 import { SLACK } from "./_slack.ts";
 import { withKernel } from "./_kernel.ts";
 
-/** Options for {@linkcode leakyBucket}. */
-export interface LeakyBucketOptions {
-  /** Units that drain out per `period`: the sustained rate. */
-  rate: number;
-  /**
-   * Length of the period in milliseconds.
-   * @default {1000}
-   */
-  period?: number;
-  /**
-   * Capacity: the most the bucket holds, so the most units that pass back-to-back from idle.
-   * An integer >= 1.
-   * @default {1}
-   */
-  burst?: number;
-}
+/**
+ * Options for {@linkcode leakyBucket}: the numbers of {@linkcode GcraOptions}, read as `rate`
+ * units draining out per `period` from a bucket that holds at most `burst`.
+ */
+export type LeakyBucketOptions = GcraOptions;
 
 /**
  * The state of one key: `[level, updatedAt]`, the fill level of the bucket (fractional, from 0
@@ -72,12 +63,7 @@ export type LeakyBucketState = readonly [level: number, updatedAt: number];
  * ```
  */
 export function leakyBucket(options: LeakyBucketOptions): Algorithm<LeakyBucketState> {
-  const owner = "leakyBucket";
-  const { rate, period = 1000, burst = 1 } = options ?? ({} as LeakyBucketOptions);
-  positive(owner, "rate", rate);
-  positive(owner, "period", period);
-  integer(owner, "burst", burst, 1);
-  const interval = period / rate;
+  const { rate, period, burst, interval } = rateOf("leakyBucket", options);
 
   // A state stamped after `now` (the clock stepped back, or another process's clock is ahead)
   // is restated at `now` with the same moment of being empty again, as GCRA would keep it: what
@@ -92,6 +78,28 @@ export function leakyBucket(options: LeakyBucketOptions): Algorithm<LeakyBucketS
     if (state === undefined) return 0;
     const level = state[0] - Math.max(0, now - state[1]) / interval;
     return level > 0 ? level : 0;
+  }
+
+  // The decisions, one builder each for `decide` and the kernel: the level `full` after an
+  // admission, the level held at a denial that would have reached `next`.
+  function admitted(full: number): RateLimitDecision {
+    return {
+      allowed: true,
+      limit: burst,
+      remaining: Math.floor(burst - full + SLACK),
+      retryAfterMs: 0,
+      resetAfterMs: full * interval,
+    };
+  }
+
+  function refused(level: number, next: number): RateLimitDecision {
+    return {
+      allowed: false,
+      limit: burst,
+      remaining: Math.floor(burst - level + SLACK),
+      retryAfterMs: (next - burst) * interval,
+      resetAfterMs: level * interval,
+    };
   }
 
   // The kernel's whole transition: unknown keys, steps back, denials, costs of 0.
@@ -126,25 +134,13 @@ export function leakyBucket(options: LeakyBucketOptions): Algorithm<LeakyBucketS
           buf[at + 1] = updatedAt;
         }
       }
-      return {
-        allowed: true,
-        limit: burst,
-        remaining: Math.floor(burst - full + SLACK),
-        retryAfterMs: 0,
-        resetAfterMs: full * interval,
-      };
+      return admitted(full);
     }
     if (write && known) {
       buf[at] = held;
       buf[at + 1] = updatedAt;
     }
-    return {
-      allowed: false,
-      limit: burst,
-      remaining: Math.floor(burst - level + SLACK),
-      retryAfterMs: (next - burst) * interval,
-      resetAfterMs: level * interval,
-    };
+    return refused(level, next);
   }
 
   return withKernel({
@@ -160,25 +156,10 @@ export function leakyBucket(options: LeakyBucketOptions): Algorithm<LeakyBucketS
         const full = Math.min(next, burst);
         return {
           state: cost > 0 ? [full, state === undefined ? now : Math.max(now, state[1])] : state,
-          decision: {
-            allowed: true,
-            limit: burst,
-            remaining: Math.floor(burst - full + SLACK),
-            retryAfterMs: 0,
-            resetAfterMs: full * interval,
-          },
+          decision: admitted(full),
         };
       }
-      return {
-        state,
-        decision: {
-          allowed: false,
-          limit: burst,
-          remaining: Math.floor(burst - level + SLACK),
-          retryAfterMs: (next - burst) * interval,
-          resetAfterMs: level * interval,
-        },
-      };
+      return { state, decision: refused(level, next) };
     },
     isIdle(state, now): boolean {
       return drain(state, now) <= SLACK;
@@ -201,13 +182,7 @@ export function leakyBucket(options: LeakyBucketOptions): Algorithm<LeakyBucketS
             buf[at] = full;
             buf[at + 1] = now; // max(now, updatedAt)
           }
-          return {
-            allowed: true,
-            limit: burst,
-            remaining: Math.floor(burst - full + SLACK),
-            retryAfterMs: 0,
-            resetAfterMs: full * interval,
-          };
+          return admitted(full);
         }
       }
       return decideFully(buf, at, now, cost, write);

@@ -168,12 +168,13 @@ export function createMultiLimit(limits: readonly LimitSpec[], owner: string): M
   const kernels = parts.map((part) => kernelOf(part));
   // Only kernels on numbers share a row; a sliding log among the parts takes the generic path.
   if (!kernels.every((kernel) => kernel !== undefined && kernel.width > 0)) return algorithm;
-  return withKernel(algorithm, multiKernel(kernels as Kernel[], combine));
+  return withKernel(algorithm, multiKernel(kernels as Kernel[], limit, combine));
 }
 
 // `decide` over the parts' kernels, their states side by side in one row of numbers.
 function multiKernel(
   kernels: Kernel[],
+  limit: number,
   combine: (decisions: RateLimitDecision[], allowed: boolean) => MultiRateLimitDecision,
 ): Kernel {
   const n = kernels.length;
@@ -183,39 +184,86 @@ function multiKernel(
     offsets[i] = width;
     width += kernels[i].width;
   }
-  // Each part decides on a copy, which becomes the state only when every part allows.
-  const scratch = new Float64Array(width);
+  // The parts decide on the row itself; a copy of it taken before undoes their work when one
+  // of them denies.
+  const saved = new Float64Array(width);
+
+  // A denial consumes nothing: the limits that would allow report where they stand now (and
+  // keep their state as a cost of 0 leaves it), the others keep their denial's state (the state
+  // at `now`: rebased if the clock stepped back), which they left in the row.
+  function deny(
+    buf: Float64Array,
+    at: number,
+    now: number,
+    write: boolean,
+    decisions: RateLimitDecision[],
+  ): MultiRateLimitDecision {
+    for (let i = 0; i < n; i++) {
+      if (!decisions[i].allowed) continue;
+      const start = offsets[i];
+      if (write) {
+        const end = start + kernels[i].width;
+        for (let j = start; j < end; j++) buf[at + j] = saved[j];
+      }
+      decisions[i] = kernels[i].decide(buf, at + start, now, 0, write);
+    }
+    return combine(decisions, false);
+  }
+
+  function isIdle(buf: Float64Array, at: number, now: number): boolean {
+    for (let i = 0; i < n; i++) if (!kernels[i].isIdle(buf, at + offsets[i], now)) return false;
+    return true;
+  }
+
+  function denyPair(
+    buf: Float64Array,
+    at: number,
+    now: number,
+    write: boolean,
+    a: RateLimitDecision,
+    b: RateLimitDecision,
+  ): MultiRateLimitDecision {
+    return deny(buf, at, now, write, [a, b]);
+  }
+
+  if (n === 2) {
+    // Two limits (per second and per day, the common case): no loop over the parts, and the
+    // answer's list built once it is known to be the answer's, so that V8 can inline this and
+    // the parts' kernels into FluxLimiter.check() (within its budget of inlined bytecode).
+    const [first, second] = kernels;
+    const offset = offsets[1];
+    return {
+      width,
+      decide(buf, at, now, cost, write) {
+        for (let j = 0; j < width; j++) saved[j] = buf[at + j];
+        const a = first.decide(buf, at, now, cost, write);
+        const b = second.decide(buf, at + offset, now, cost, write);
+        if (!a.allowed || !b.allowed) return denyPair(buf, at, now, write, a, b);
+        return {
+          allowed: true,
+          limit,
+          remaining: a.remaining < b.remaining ? a.remaining : b.remaining,
+          retryAfterMs: 0,
+          resetAfterMs: a.resetAfterMs > b.resetAfterMs ? a.resetAfterMs : b.resetAfterMs,
+          limits: [a, b],
+        };
+      },
+      isIdle,
+    };
+  }
   return {
     width,
     decide(buf, at, now, cost, write) {
-      for (let j = 0; j < width; j++) scratch[j] = buf[at + j];
+      for (let j = 0; j < width; j++) saved[j] = buf[at + j];
       const decisions = new Array<RateLimitDecision>(n);
       let allowed = true;
       for (let i = 0; i < n; i++) {
-        const decision = kernels[i].decide(scratch, offsets[i], now, cost, true);
+        const decision = kernels[i].decide(buf, at + offsets[i], now, cost, write);
         decisions[i] = decision;
         if (!decision.allowed) allowed = false;
       }
-      if (allowed) {
-        if (write) { for (let j = 0; j < width; j++) buf[at + j] = scratch[j]; }
-        return combine(decisions, true);
-      }
-      // Nothing is consumed: the limits that would allow report where they stand now (and keep
-      // their state as a cost of 0 leaves it), the others keep their denial's state.
-      for (let i = 0; i < n; i++) {
-        const offset = offsets[i];
-        if (decisions[i].allowed) {
-          decisions[i] = kernels[i].decide(buf, at + offset, now, 0, write);
-        } else if (write) {
-          const end = offset + kernels[i].width;
-          for (let j = offset; j < end; j++) buf[at + j] = scratch[j];
-        }
-      }
-      return combine(decisions, false);
+      return allowed ? combine(decisions, true) : deny(buf, at, now, write, decisions);
     },
-    isIdle(buf, at, now) {
-      for (let i = 0; i < n; i++) if (!kernels[i].isIdle(buf, at + offsets[i], now)) return false;
-      return true;
-    },
+    isIdle,
   };
 }

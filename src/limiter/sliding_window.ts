@@ -5,7 +5,8 @@
  */
 
 import type { Algorithm, Transition } from "./algorithm.ts";
-import { assertCost, integer, positive } from "../core/validate.ts";
+import { assertCost } from "../core/validate.ts";
+import { windowOf } from "./_rate_options.ts";
 import { SLACK } from "./_slack.ts";
 import { withObjectKernel } from "./_kernel.ts";
 
@@ -65,10 +66,7 @@ const EMPTY: SlidingWindowState = [];
  * ```
  */
 export function slidingWindow(options: SlidingWindowOptions): Algorithm<SlidingWindowState> {
-  const owner = "slidingWindow";
-  const { limit, windowMs } = options ?? ({} as SlidingWindowOptions);
-  integer(owner, "limit", limit, 1);
-  positive(owner, "windowMs", windowMs);
+  const { limit, windowMs } = windowOf("slidingWindow", options);
   const eps = windowMs * SLACK;
 
   // Index of the first pair still inside the window at `now`.

@@ -6,26 +6,17 @@
 
 import type { Algorithm, Transition } from "./algorithm.ts";
 import type { RateLimitDecision } from "./decision.ts";
-import { assertCost, integer, positive } from "../core/validate.ts";
+import { assertCost } from "../core/validate.ts";
+import { rateOf } from "./_rate_options.ts";
+import type { GcraOptions } from "./gcra.ts";
 import { SLACK } from "./_slack.ts";
 import { withKernel } from "./_kernel.ts";
 
-/** Options for {@linkcode tokenBucket}. */
-export interface TokenBucketOptions {
-  /** Tokens added per `period`: the sustained rate. */
-  rate: number;
-  /**
-   * Length of the period in milliseconds.
-   * @default {1000}
-   */
-  period?: number;
-  /**
-   * Capacity: the most tokens the bucket holds, so the most units that pass back-to-back from
-   * idle. An integer >= 1.
-   * @default {1}
-   */
-  burst?: number;
-}
+/**
+ * Options for {@linkcode tokenBucket}: the numbers of {@linkcode GcraOptions}, read as `rate`
+ * tokens added per `period` into a bucket that holds at most `burst`.
+ */
+export type TokenBucketOptions = GcraOptions;
 
 /**
  * The state of one key: `[tokens, updatedAt]`, the tokens in the bucket (fractional, from 0 to
@@ -67,12 +58,7 @@ export type TokenBucketState = readonly [tokens: number, updatedAt: number];
  * ```
  */
 export function tokenBucket(options: TokenBucketOptions): Algorithm<TokenBucketState> {
-  const owner = "tokenBucket";
-  const { rate, period = 1000, burst = 1 } = options ?? ({} as TokenBucketOptions);
-  positive(owner, "rate", rate);
-  positive(owner, "period", period);
-  integer(owner, "burst", burst, 1);
-  const interval = period / rate;
+  const { rate, period, burst, interval } = rateOf("tokenBucket", options);
 
   // A state stamped after `now` (the clock stepped back, or another process's clock is ahead)
   // is restated at `now` with the same moment of being full again, as GCRA would keep it: the
@@ -87,6 +73,28 @@ export function tokenBucket(options: TokenBucketOptions): Algorithm<TokenBucketS
     if (state === undefined) return burst;
     const tokens = state[0] + Math.max(0, now - state[1]) / interval;
     return tokens < burst ? tokens : burst;
+  }
+
+  // The decisions, one builder each for `decide` and the kernel: `left` tokens after an
+  // admission, `tokens` held at a denial of `cost`.
+  function admitted(left: number): RateLimitDecision {
+    return {
+      allowed: true,
+      limit: burst,
+      remaining: Math.floor(left + SLACK),
+      retryAfterMs: 0,
+      resetAfterMs: (burst - left) * interval,
+    };
+  }
+
+  function refused(tokens: number, cost: number): RateLimitDecision {
+    return {
+      allowed: false,
+      limit: burst,
+      remaining: Math.floor(tokens + SLACK),
+      retryAfterMs: (cost - tokens) * interval,
+      resetAfterMs: (burst - tokens) * interval,
+    };
   }
 
   // The kernel's whole transition: unknown keys, steps back, denials, costs of 0.
@@ -120,25 +128,13 @@ export function tokenBucket(options: TokenBucketOptions): Algorithm<TokenBucketS
           buf[at + 1] = updatedAt;
         }
       }
-      return {
-        allowed: true,
-        limit: burst,
-        remaining: Math.floor(left + SLACK),
-        retryAfterMs: 0,
-        resetAfterMs: (burst - left) * interval,
-      };
+      return admitted(left);
     }
     if (write && known) {
       buf[at] = held;
       buf[at + 1] = updatedAt;
     }
-    return {
-      allowed: false,
-      limit: burst,
-      remaining: Math.floor(tokens + SLACK),
-      retryAfterMs: (cost - tokens) * interval,
-      resetAfterMs: (burst - tokens) * interval,
-    };
+    return refused(tokens, cost);
   }
 
   return withKernel({
@@ -153,25 +149,10 @@ export function tokenBucket(options: TokenBucketOptions): Algorithm<TokenBucketS
         const left = Math.max(0, tokens - cost);
         return {
           state: cost > 0 ? [left, state === undefined ? now : Math.max(now, state[1])] : state,
-          decision: {
-            allowed: true,
-            limit: burst,
-            remaining: Math.floor(left + SLACK),
-            retryAfterMs: 0,
-            resetAfterMs: (burst - left) * interval,
-          },
+          decision: admitted(left),
         };
       }
-      return {
-        state,
-        decision: {
-          allowed: false,
-          limit: burst,
-          remaining: Math.floor(tokens + SLACK),
-          retryAfterMs: (cost - tokens) * interval,
-          resetAfterMs: (burst - tokens) * interval,
-        },
-      };
+      return { state, decision: refused(tokens, cost) };
     },
     isIdle(state, now): boolean {
       return refill(state, now) + SLACK >= burst;
@@ -193,13 +174,7 @@ export function tokenBucket(options: TokenBucketOptions): Algorithm<TokenBucketS
             buf[at] = left;
             buf[at + 1] = now; // max(now, updatedAt)
           }
-          return {
-            allowed: true,
-            limit: burst,
-            remaining: Math.floor(left + SLACK),
-            retryAfterMs: 0,
-            resetAfterMs: (burst - left) * interval,
-          };
+          return admitted(left);
         }
       }
       return decideFully(buf, at, now, cost, write);
