@@ -20,7 +20,7 @@ import { BlockCache } from "../limiter/_block_cache.ts";
 import { withDeadline } from "../core/deadline.ts";
 import type { StateStore } from "./state_store.ts";
 import { MemoryStore } from "./memory_store.ts";
-import { checkDecision } from "./_decision_check.ts";
+import { checkDecision, checkedByStore } from "./_decision_check.ts";
 import { longestWaitMs } from "./_longest_wait.ts";
 
 /** What a {@linkcode DistributedLimiter} does while its store fails. */
@@ -170,6 +170,8 @@ export class DistributedLimiter<K = string> {
   #denyRetryMs: number;
   #metrics: LimiterMetrics | undefined;
   #longestWaitMs: number;
+  // The store checks its own answers for this algorithm (see checksOwnDecisions).
+  #checked: boolean;
 
   /**
    * Creates a limiter.
@@ -239,6 +241,7 @@ export class DistributedLimiter<K = string> {
     const full = this.#algorithm.decide(undefined, 0, this.#algorithm.limit).state;
     this.#denyRetryMs = this.#algorithm.decide(full, 0, 1).decision.retryAfterMs;
     this.#longestWaitMs = longestWaitMs(this.#algorithm) + STEP_SLACK_MS;
+    this.#checked = checkedByStore(store, this.#algorithm);
   }
 
   /** Capacity: cost units allowed back-to-back from idle. */
@@ -384,26 +387,32 @@ export class DistributedLimiter<K = string> {
     const full = this.#key(key, verb);
     assertCost(cost, this.#algorithm.limit, verb);
     signal?.throwIfAborted();
-    const now = this.#clock.now();
-    const block = this.#cache?.get(full, cost, now);
-    if (block !== undefined && block.until - now <= this.#longestWaitMs) {
-      return {
-        allowed: false,
-        limit: block.limit,
-        remaining: 0,
-        retryAfterMs: block.until - now,
-        resetAfterMs: block.until - now,
-        source: "cache",
-      };
+    const metrics = this.#metrics;
+    const cache = this.#cache;
+    // The clock is read only for what needs it: the local cache, a cool-down, metrics.
+    const now = cache !== undefined || metrics !== undefined || this.#downUntil !== -Infinity
+      ? this.#clock.now()
+      : 0;
+    if (cache !== undefined) {
+      const block = cache.get(full, cost, now);
+      if (block !== undefined && block.until - now <= this.#longestWaitMs) {
+        return {
+          allowed: false,
+          limit: block.limit,
+          remaining: 0,
+          retryAfterMs: block.until - now,
+          resetAfterMs: block.until - now,
+          source: "cache",
+        };
+      }
+      if (block !== undefined) cache.delete(full);
     }
-    if (block !== undefined) this.#cache?.delete(full);
     if (now < this.#downUntil) {
       if (this.#downUntil - now <= this.#cooldownMs + STEP_SLACK_MS) {
         return this.#fallback(key, cost, consume, this.#lastError);
       }
       this.#downUntil = -Infinity;
     }
-    const metrics = this.#metrics;
     let decision: RateLimitDecision;
     try {
       const reply = await withDeadline(
@@ -411,7 +420,7 @@ export class DistributedLimiter<K = string> {
         this.#timeoutMs,
         signal,
       );
-      decision = checkDecision(reply, this.#algorithm, this.#storeName);
+      decision = this.#checked ? reply : checkDecision(reply, this.#algorithm, this.#storeName);
     } catch (error) {
       if (signal?.aborted && error === signal.reason) throw error;
       metrics?.recordStoreCall?.(this.#clock.now() - now, error);
@@ -421,7 +430,7 @@ export class DistributedLimiter<K = string> {
     }
     metrics?.recordStoreCall?.(this.#clock.now() - now, undefined);
     if (!decision.allowed && decision.remaining === 0 && cost > 0) {
-      this.#cache?.block(full, cost, decision.limit, now + decision.retryAfterMs);
+      cache?.block(full, cost, decision.limit, now + decision.retryAfterMs);
     }
     return { ...decision, source: "store" };
   }
@@ -450,10 +459,10 @@ export class DistributedLimiter<K = string> {
 
 // `null`, "", [], "1" and `true` compare like numbers: refuse anything that is not one.
 function assertCost(cost: unknown, limit: number, verb: string): void {
+  if (typeof cost === "number" && cost >= 0 && cost <= limit) return;
   const message =
     `Cannot ${verb} a rate limit in ${OWNER} as 'cost' must be a finite number from 0 to the capacity ${limit}: received ${
       shown(cost)
     }`;
-  if (typeof cost !== "number") throw new TypeError(message);
-  if (!(cost >= 0 && cost <= limit)) throw new RangeError(message);
+  throw typeof cost !== "number" ? new TypeError(message) : new RangeError(message);
 }

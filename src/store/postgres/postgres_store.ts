@@ -13,6 +13,7 @@ import { StoreError } from "../store_error.ts";
 import { CODES, nativeParams, readDecision } from "../_native.ts";
 import { POSTGRES_ALGORITHMS, POSTGRES_SCHEMA_SQL } from "./postgres_sql.ts";
 import { optimisticDecide } from "../_optimistic.ts";
+import { checksOwnDecisions } from "../_decision_check.ts";
 import { integer } from "../../core/validate.ts";
 import { optionalClock, optionsOf, withMethods, wrongType } from "../_store_options.ts";
 
@@ -65,6 +66,12 @@ WHERE key = $1 AND doc IS NOT DISTINCT FROM $4`;
 const DELETE_SQL =
   `DELETE FROM fluxpool_rate_limits WHERE key = $1 AND doc IS NOT DISTINCT FROM $2`;
 
+interface Plan {
+  readonly code: number;
+  readonly params: readonly (string | number)[];
+  readonly gcra: boolean;
+}
+
 // PostgreSQL's undefined_function, as the StoreError wrapping the client's error carries it.
 function isUndefinedFunction(error: unknown): boolean {
   return (error as { cause?: { code?: unknown } })?.cause?.code === "42883";
@@ -111,6 +118,8 @@ export class PostgresStore implements StateStore {
   #maxAttempts: number;
   #logged: boolean | undefined;
   #gcraDecide = true;
+  // deno-lint-ignore no-explicit-any
+  #plans = new WeakMap<Algorithm<any>, Plan | null>();
 
   /**
    * Creates a store over a client.
@@ -129,6 +138,8 @@ export class PostgresStore implements StateStore {
     this.#clock = optionalClock(NAME, clock);
     this.#maxAttempts = integer(NAME, "maxAttempts", maxAttempts, 1);
     this.#logged = logged;
+    // A function's reply goes through readDecision(), which checks it.
+    checksOwnDecisions(this, (algorithm) => this.#plan(algorithm) !== null);
   }
 
   /**
@@ -165,15 +176,21 @@ export class PostgresStore implements StateStore {
     options: StoreDecideOptions = {},
   ): Promise<RateLimitDecision> {
     options.signal?.throwIfAborted();
-    const params = nativeParams(algorithm, "code");
-    if (params === undefined || !POSTGRES_ALGORITHMS.includes(algorithm.name)) {
-      return this.#optimistic(key, algorithm, cost, options);
-    }
+    const plan = this.#plan(algorithm);
+    if (plan === null) return this.#optimistic(key, algorithm, cost, options);
     const consume = options.consume !== false;
     const now = this.#clock?.now() ?? null;
-    if (algorithm.name === "gcra" && this.#gcraDecide) {
+    if (plan.gcra && this.#gcraDecide) {
+      const [emission, tolerance] = plan.params;
       try {
-        const { rows } = await this.#query(GCRA_SQL, [key, cost, consume, now, ...params]);
+        const { rows } = await this.#query(GCRA_SQL, [
+          key,
+          cost,
+          consume,
+          now,
+          emission,
+          tolerance,
+        ]);
         return readDecision((rows[0] as { d?: unknown } | undefined)?.d, algorithm, NAME);
       } catch (error) {
         // A schema from before fluxpool_gcra_decide (ensureSchema() not run since the upgrade):
@@ -184,9 +201,23 @@ export class PostgresStore implements StateStore {
     }
     const { rows } = await this.#query(
       "SELECT fluxpool_decide($1, $2, $3, $4, $5, $6) AS d",
-      [key, CODES[algorithm.name], cost, consume, now, params],
+      [key, plan.code, cost, consume, now, plan.params],
     );
     return readDecision((rows[0] as { d?: unknown } | undefined)?.d, algorithm, NAME);
+  }
+
+  // The algorithm's SQL code and numbers, worked out once per algorithm (null: no SQL version).
+  // deno-lint-ignore no-explicit-any
+  #plan(algorithm: Algorithm<any>): Plan | null {
+    let plan = this.#plans.get(algorithm);
+    if (plan === undefined) {
+      const params = nativeParams(algorithm, "code");
+      plan = params === undefined || !POSTGRES_ALGORITHMS.includes(algorithm.name)
+        ? null
+        : { code: CODES[algorithm.name], params, gcra: algorithm.name === "gcra" };
+      this.#plans.set(algorithm, plan);
+    }
+    return plan;
   }
 
   /**
