@@ -10,7 +10,7 @@ import { type Clock, systemClock } from "../core/clock.ts";
 import type { RateLimitDecision } from "../limiter/decision.ts";
 import type { DecisionSource, LimiterMetrics } from "../limiter/metrics.ts";
 import { assertMetrics } from "../limiter/_metrics.ts";
-import { FluxLimiter } from "../limiter/flux_limiter.ts";
+import { FluxLimiter, type FluxLimiterOptions } from "../limiter/flux_limiter.ts";
 import type { LimitSpec } from "../limiter/multi_limit.ts";
 import { pickAlgorithm } from "../limiter/_pick_algorithm.ts";
 import { integer, nonNegative, positive } from "../core/validate.ts";
@@ -26,29 +26,18 @@ import { longestWaitMs } from "./_longest_wait.ts";
 /** What a {@linkcode DistributedLimiter} does while its store fails. */
 export type StoreErrorPolicy<K = string> = "allow" | "deny" | FluxLimiter<K>;
 
-/** Options for {@linkcode DistributedLimiter}. */
-export interface DistributedLimiterOptions<K = string> {
+/**
+ * Options for {@linkcode DistributedLimiter}: the rate (`rate`, `period`, `burst`) or `algorithm`
+ * as {@linkcode FluxLimiterOptions} takes them, and where and how the state is kept.
+ */
+export interface DistributedLimiterOptions<K = string>
+  extends Pick<FluxLimiterOptions, "rate" | "period" | "burst" | "algorithm"> {
   /**
    * Where the per-key state lives: `RedisStore`, `PostgresStore`, `DenoKvStore`, or the embedded
    * `MemoryStore` (on `clock`), for tests and single processes.
    * @default {new MemoryStore({ clock })}
    */
   store?: StateStore;
-  /** Cost units allowed per `period` (GCRA). Required unless `algorithm` is given. */
-  rate?: number;
-  /**
-   * Length of the period in milliseconds.
-   * @default {1000}
-   */
-  period?: number;
-  /**
-   * Capacity: cost units allowed back-to-back from idle. An integer >= 1.
-   * @default {1}
-   */
-  burst?: number;
-  /** Any {@linkcode Algorithm}, instead of `rate`/`period`/`burst`. */
-  // deno-lint-ignore no-explicit-any
-  algorithm?: Algorithm<any>;
   /**
    * Several limits decided together in one atomic step, instead of `rate`/`algorithm` (10/s
    * **and** 10 000/day): a denial by any consumes nothing from any; see {@linkcode multiLimit}.
