@@ -14,6 +14,24 @@ type AnyAlgorithm = Algorithm<any>;
 
 const NUMBERS = ["limit", "remaining", "retryAfterMs", "resetAfterMs"] as const;
 
+// Stores that pass every answer through checkDecision() themselves for some algorithms (the
+// native paths of RedisStore, PostgresStore, DurableObjectStore): the limiter does not check those
+// answers a second time. A store registers itself; nothing else is trusted.
+const selfChecking = new WeakMap<object, (algorithm: AnyAlgorithm) => boolean>();
+
+/** Registers `store` as checking its own decisions for the algorithms `checks` accepts. */
+export function checksOwnDecisions(
+  store: object,
+  checks: (algorithm: AnyAlgorithm) => boolean,
+): void {
+  selfChecking.set(store, checks);
+}
+
+/** Whether `store` checks its own decisions for `algorithm` (so another check is redundant). */
+export function checkedByStore(store: object, algorithm: AnyAlgorithm): boolean {
+  return selfChecking.get(store)?.(algorithm) === true;
+}
+
 /** Returns `value` when it is a decision `algorithm` could give, else throws a `StoreError`. */
 export function checkDecision(
   value: unknown,

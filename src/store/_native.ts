@@ -68,8 +68,12 @@ function finite(value: unknown): number | undefined {
   return n === 0 ? 0 : n; // no -0
 }
 
-function four(values: unknown[], limit: number): RateLimitDecision | undefined {
-  const [flag, remaining, retryAfterMs, resetAfterMs] = values.map(finite);
+// The decision in `values[at .. at + 3]`, or undefined when a field is not a finite number.
+function four(values: unknown[], at: number, limit: number): RateLimitDecision | undefined {
+  const flag = finite(values[at]);
+  const remaining = finite(values[at + 1]);
+  const retryAfterMs = finite(values[at + 2]);
+  const resetAfterMs = finite(values[at + 3]);
   const allowed = flag === 1 ? true : flag === 0 ? false : undefined;
   if (
     allowed === undefined || remaining === undefined || retryAfterMs === undefined ||
@@ -92,11 +96,11 @@ export function readDecision(
   const list = partsOf(algorithm);
   const size = 4 + 4 * (list?.length ?? 0);
   if (Array.isArray(reply) && reply.length === size) {
-    const decision = four(reply.slice(0, 4), algorithm.limit);
+    const decision = four(reply, 0, algorithm.limit);
     if (decision !== undefined && list === undefined) {
       return checkDecision(decision, algorithm, store);
     }
-    const limits = list?.map((part, i) => four(reply.slice(4 + 4 * i, 8 + 4 * i), part.limit));
+    const limits = list?.map((part, i) => four(reply, 4 + 4 * i, part.limit));
     if (decision !== undefined && limits?.every((d) => d !== undefined)) {
       return checkDecision({ ...decision, limits }, algorithm, store);
     }

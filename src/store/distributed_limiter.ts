@@ -10,7 +10,7 @@ import { type Clock, systemClock } from "../core/clock.ts";
 import type { RateLimitDecision } from "../limiter/decision.ts";
 import type { DecisionSource, LimiterMetrics } from "../limiter/metrics.ts";
 import { assertMetrics } from "../limiter/_metrics.ts";
-import { FluxLimiter } from "../limiter/flux_limiter.ts";
+import { FluxLimiter, type FluxLimiterOptions } from "../limiter/flux_limiter.ts";
 import type { LimitSpec } from "../limiter/multi_limit.ts";
 import { pickAlgorithm } from "../limiter/_pick_algorithm.ts";
 import { integer, nonNegative, positive } from "../core/validate.ts";
@@ -20,35 +20,24 @@ import { BlockCache } from "../limiter/_block_cache.ts";
 import { withDeadline } from "../core/deadline.ts";
 import type { StateStore } from "./state_store.ts";
 import { MemoryStore } from "./memory_store.ts";
-import { checkDecision } from "./_decision_check.ts";
+import { checkDecision, checkedByStore } from "./_decision_check.ts";
 import { longestWaitMs } from "./_longest_wait.ts";
 
 /** What a {@linkcode DistributedLimiter} does while its store fails. */
 export type StoreErrorPolicy<K = string> = "allow" | "deny" | FluxLimiter<K>;
 
-/** Options for {@linkcode DistributedLimiter}. */
-export interface DistributedLimiterOptions<K = string> {
+/**
+ * Options for {@linkcode DistributedLimiter}: the rate (`rate`, `period`, `burst`) or `algorithm`
+ * as {@linkcode FluxLimiterOptions} takes them, and where and how the state is kept.
+ */
+export interface DistributedLimiterOptions<K = string>
+  extends Pick<FluxLimiterOptions, "rate" | "period" | "burst" | "algorithm"> {
   /**
    * Where the per-key state lives: `RedisStore`, `PostgresStore`, `DenoKvStore`, or the embedded
    * `MemoryStore` (on `clock`), for tests and single processes.
    * @default {new MemoryStore({ clock })}
    */
   store?: StateStore;
-  /** Cost units allowed per `period` (GCRA). Required unless `algorithm` is given. */
-  rate?: number;
-  /**
-   * Length of the period in milliseconds.
-   * @default {1000}
-   */
-  period?: number;
-  /**
-   * Capacity: cost units allowed back-to-back from idle. An integer >= 1.
-   * @default {1}
-   */
-  burst?: number;
-  /** Any {@linkcode Algorithm}, instead of `rate`/`period`/`burst`. */
-  // deno-lint-ignore no-explicit-any
-  algorithm?: Algorithm<any>;
   /**
    * Several limits decided together in one atomic step, instead of `rate`/`algorithm` (10/s
    * **and** 10 000/day): a denial by any consumes nothing from any; see {@linkcode multiLimit}.
@@ -170,6 +159,8 @@ export class DistributedLimiter<K = string> {
   #denyRetryMs: number;
   #metrics: LimiterMetrics | undefined;
   #longestWaitMs: number;
+  // The store checks its own answers for this algorithm (see checksOwnDecisions).
+  #checked: boolean;
 
   /**
    * Creates a limiter.
@@ -239,6 +230,7 @@ export class DistributedLimiter<K = string> {
     const full = this.#algorithm.decide(undefined, 0, this.#algorithm.limit).state;
     this.#denyRetryMs = this.#algorithm.decide(full, 0, 1).decision.retryAfterMs;
     this.#longestWaitMs = longestWaitMs(this.#algorithm) + STEP_SLACK_MS;
+    this.#checked = checkedByStore(store, this.#algorithm);
   }
 
   /** Capacity: cost units allowed back-to-back from idle. */
@@ -384,26 +376,32 @@ export class DistributedLimiter<K = string> {
     const full = this.#key(key, verb);
     assertCost(cost, this.#algorithm.limit, verb);
     signal?.throwIfAborted();
-    const now = this.#clock.now();
-    const block = this.#cache?.get(full, cost, now);
-    if (block !== undefined && block.until - now <= this.#longestWaitMs) {
-      return {
-        allowed: false,
-        limit: block.limit,
-        remaining: 0,
-        retryAfterMs: block.until - now,
-        resetAfterMs: block.until - now,
-        source: "cache",
-      };
+    const metrics = this.#metrics;
+    const cache = this.#cache;
+    // The clock is read only for what needs it: the local cache, a cool-down, metrics.
+    const now = cache !== undefined || metrics !== undefined || this.#downUntil !== -Infinity
+      ? this.#clock.now()
+      : 0;
+    if (cache !== undefined) {
+      const block = cache.get(full, cost, now);
+      if (block !== undefined && block.until - now <= this.#longestWaitMs) {
+        return {
+          allowed: false,
+          limit: block.limit,
+          remaining: 0,
+          retryAfterMs: block.until - now,
+          resetAfterMs: block.until - now,
+          source: "cache",
+        };
+      }
+      if (block !== undefined) cache.delete(full);
     }
-    if (block !== undefined) this.#cache?.delete(full);
     if (now < this.#downUntil) {
       if (this.#downUntil - now <= this.#cooldownMs + STEP_SLACK_MS) {
         return this.#fallback(key, cost, consume, this.#lastError);
       }
       this.#downUntil = -Infinity;
     }
-    const metrics = this.#metrics;
     let decision: RateLimitDecision;
     try {
       const reply = await withDeadline(
@@ -411,7 +409,7 @@ export class DistributedLimiter<K = string> {
         this.#timeoutMs,
         signal,
       );
-      decision = checkDecision(reply, this.#algorithm, this.#storeName);
+      decision = this.#checked ? reply : checkDecision(reply, this.#algorithm, this.#storeName);
     } catch (error) {
       if (signal?.aborted && error === signal.reason) throw error;
       metrics?.recordStoreCall?.(this.#clock.now() - now, error);
@@ -421,7 +419,7 @@ export class DistributedLimiter<K = string> {
     }
     metrics?.recordStoreCall?.(this.#clock.now() - now, undefined);
     if (!decision.allowed && decision.remaining === 0 && cost > 0) {
-      this.#cache?.block(full, cost, decision.limit, now + decision.retryAfterMs);
+      cache?.block(full, cost, decision.limit, now + decision.retryAfterMs);
     }
     return { ...decision, source: "store" };
   }
@@ -450,10 +448,10 @@ export class DistributedLimiter<K = string> {
 
 // `null`, "", [], "1" and `true` compare like numbers: refuse anything that is not one.
 function assertCost(cost: unknown, limit: number, verb: string): void {
+  if (typeof cost === "number" && cost >= 0 && cost <= limit) return;
   const message =
     `Cannot ${verb} a rate limit in ${OWNER} as 'cost' must be a finite number from 0 to the capacity ${limit}: received ${
       shown(cost)
     }`;
-  if (typeof cost !== "number") throw new TypeError(message);
-  if (!(cost >= 0 && cost <= limit)) throw new RangeError(message);
+  throw typeof cost !== "number" ? new TypeError(message) : new RangeError(message);
 }

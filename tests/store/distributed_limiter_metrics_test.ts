@@ -110,7 +110,7 @@ Deno.test("DistributedLimiter reports a store timeout as a store error with its 
   assert.deepEqual([made[0], made[2], made[4]], ["decision", true, "fallback"]);
 });
 
-Deno.test("DistributedLimiter without metrics reads the clock once per decision", async () => {
+Deno.test("DistributedLimiter without metrics, local cache or cool-down does not read the clock", async () => {
   let reads = 0;
   const inner = new ManualClock();
   const clock: Clock = { now: () => (reads++, inner.now()) };
@@ -121,6 +121,16 @@ Deno.test("DistributedLimiter without metrics reads the clock once per decision"
   });
   await limiter.check("k");
   await limiter.peek("k");
+  assert.equal(reads, 0);
+  // A local cache needs the time: once per decision.
+  const cached = new DistributedLimiter({
+    store: new MemoryStore({ clock: inner }),
+    rate: 1,
+    clock,
+    localCache: true,
+  });
+  await cached.check("k");
+  await cached.peek("k");
   assert.equal(reads, 2);
 });
 

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { FluxLimiter, isTimeoutError, type RateLimitDecision } from "../../mod.ts";
+import { type Algorithm, FluxLimiter, isTimeoutError, type RateLimitDecision } from "../../mod.ts";
 import {
   DistributedLimiter,
   isStoreError,
@@ -7,6 +7,7 @@ import {
   type StateStore,
 } from "../../src/store/mod.ts";
 import { gcra } from "../../src/limiter/mod.ts";
+import { RedisStore } from "../../src/store/redis/mod.ts";
 import { ManualClock } from "../../src/testing/mod.ts";
 
 /** A store that fails while `down` is set, and counts its calls. */
@@ -385,6 +386,45 @@ Deno.test("DistributedLimiter.check() turns an impossible store reply into onSto
       new RegExp(`^CorruptingStore answered an impossible decision \\(${problem}\\): `),
     );
   }
+});
+
+Deno.test("DistributedLimiter.check() refuses an impossible reply from a store that checks its own", async () => {
+  // RedisStore checks a script's reply itself (the limiter does not check it twice); the
+  // optimistic path of an algorithm without a script is checked by the limiter.
+  const script = new RedisStore({
+    evalsha: () => Promise.resolve([1, "4", "0", "0"]),
+    eval: () => Promise.resolve([1, "4", "0", "0"]),
+  });
+  const native = new DistributedLimiter({ store: script, rate: 10, burst: 3 });
+  const first = await native.check("k");
+  assert.deepEqual([first.allowed, first.source], [true, "fallback"]);
+  assert.match(
+    (first.storeError as Error).message,
+    /^RedisStore answered an impossible decision \('remaining' is outside 0\.\.3\): /,
+  );
+  const inner = gcra({ rate: 10, burst: 3 });
+  const custom: Algorithm<number> = {
+    name: "custom",
+    limit: 3,
+    config: {},
+    decide: (state, now, cost) => {
+      const { decision } = inner.decide(undefined, now, cost);
+      return { state, decision: { ...decision, remaining: 4 } };
+    },
+    isIdle: () => true,
+  };
+  const optimistic = new RedisStore({
+    // The read script answers [state, seconds, microseconds]; nothing is written.
+    evalsha: () => Promise.resolve(["", "1796000000", "0"]),
+    eval: () => Promise.resolve(["", "1796000000", "0"]),
+  });
+  const limiter = new DistributedLimiter({ store: optimistic, algorithm: custom });
+  const decision = await limiter.check("k");
+  assert.deepEqual([decision.allowed, decision.source], [true, "fallback"]);
+  assert.match(
+    (decision.storeError as Error).message,
+    /^RedisStore answered an impossible decision \('remaining' is outside 0\.\.3\): /,
+  );
 });
 
 Deno.test("DistributedLimiter.check() with `limits` refuses a malformed per-limit reply", async () => {

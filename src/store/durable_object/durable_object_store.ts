@@ -13,10 +13,10 @@ import { integer } from "../../core/validate.ts";
 import { withDeadline } from "../../core/deadline.ts";
 import type { StateStore, StoreDecideOptions } from "../state_store.ts";
 import { StoreError } from "../store_error.ts";
-import { checkDecision, show } from "../_decision_check.ts";
+import { checkDecision, checksOwnDecisions, show } from "../_decision_check.ts";
 import { optimisticDecide } from "../_optimistic.ts";
 import { optionalClock, optionsOf, withMethods } from "../_store_options.ts";
-import { ORIGIN, specOf } from "./_protocol.ts";
+import { type AlgorithmSpec, ORIGIN, specOf } from "./_protocol.ts";
 
 /** The part of a `Response` a {@linkcode DurableObjectStore} reads. */
 export interface DurableObjectResponseLike {
@@ -99,6 +99,8 @@ export class DurableObjectStore implements StateStore {
   #namespace: DurableObjectNamespaceLike;
   #clock: Clock | undefined;
   #maxAttempts: number;
+  // deno-lint-ignore no-explicit-any
+  #specs = new WeakMap<Algorithm<any>, AlgorithmSpec | null>();
 
   /**
    * Creates a store over a namespace.
@@ -119,6 +121,19 @@ export class DurableObjectStore implements StateStore {
     );
     this.#clock = optionalClock(NAME, clock);
     this.#maxAttempts = integer(NAME, "maxAttempts", maxAttempts, 1);
+    // The object's reply goes through checkDecision() in decide().
+    checksOwnDecisions(this, (algorithm) => this.#spec(algorithm) !== undefined);
+  }
+
+  // The algorithm as the object reads it, worked out once per algorithm (null: none).
+  // deno-lint-ignore no-explicit-any
+  #spec(algorithm: Algorithm<any>): AlgorithmSpec | undefined {
+    let spec = this.#specs.get(algorithm);
+    if (spec === undefined) {
+      spec = specOf(algorithm) ?? null;
+      this.#specs.set(algorithm, spec);
+    }
+    return spec ?? undefined;
   }
 
   /**
@@ -140,7 +155,7 @@ export class DurableObjectStore implements StateStore {
     options: StoreDecideOptions = {},
   ): Promise<RateLimitDecision> {
     options.signal?.throwIfAborted();
-    const spec = specOf(algorithm);
+    const spec = this.#spec(algorithm);
     if (spec === undefined) return this.#optimistic(key, algorithm, cost, options);
     const consume = options.consume !== false;
     const now = this.#clock?.now();

@@ -280,6 +280,22 @@ BEGIN
   END;
 END $fn$;`;
 
+// Both decide functions, once the quick path failed: lock the key's row (creating it empty when
+// missing) into \`s\` (NULL for no state), and read the clock again (with the server's time) now
+// that no other decision can change the row; \`indent\` places it in the function's body.
+function lockRow(indent: string): string {
+  return `SELECT t.state INTO s FROM fluxpool_rate_limits t WHERE t.key = p_key FOR UPDATE;
+IF NOT FOUND THEN
+  INSERT INTO fluxpool_rate_limits AS t (key, state, expires_at) VALUES (p_key, '{}', 0)
+  ON CONFLICT (key) DO UPDATE SET key = t.key RETURNING t.state INTO s;
+END IF;
+IF cardinality(s) = 0 THEN s := NULL; END IF;
+IF p_now IS NULL THEN
+  t_now := greatest(t_now, extract(epoch FROM clock_timestamp())::float8 * 1000);
+END IF;
+`.replace(/^/gm, indent).trimEnd() + "\n";
+}
+
 const DECIDE = `
 CREATE OR REPLACE FUNCTION fluxpool_decide(p_key text, p_code int, p_cost float8,
   p_consume boolean, p_now float8, p_params float8[])
@@ -329,16 +345,7 @@ BEGIN
     RETURN r[1:head];
   END IF;
   -- Lock the row (creating it if needed) and decide again on what is there now.
-  SELECT t.state INTO s FROM fluxpool_rate_limits t WHERE t.key = p_key FOR UPDATE;
-  IF NOT FOUND THEN
-    INSERT INTO fluxpool_rate_limits AS t (key, state, expires_at) VALUES (p_key, '{}', 0)
-    ON CONFLICT (key) DO UPDATE SET key = t.key RETURNING t.state INTO s;
-  END IF;
-  IF cardinality(s) = 0 THEN s := NULL; END IF;
-  IF p_now IS NULL THEN
-    t_now := greatest(t_now, extract(epoch FROM clock_timestamp())::float8 * 1000);
-  END IF;
-  r := fluxpool_step(p_code, s, t_now, p_cost, p_params);
+${lockRow("  ")}  r := fluxpool_step(p_code, s, t_now, p_cost, p_params);
   IF (r[1] = 1 OR (s IS NOT NULL AND r[head + 1:cardinality(r)] <> s)) AND r[4] > 0 THEN
     UPDATE fluxpool_rate_limits SET state = r[head + 1:cardinality(r)], doc = NULL,
       expires_at = t_now + r[4] + margin
@@ -394,16 +401,7 @@ BEGIN
       found_row := FOUND;
       s := CASE WHEN cardinality(raw) > 0 THEN raw END;
     ELSE
-      SELECT t.state INTO s FROM fluxpool_rate_limits t WHERE t.key = p_key FOR UPDATE;
-      IF NOT FOUND THEN
-        INSERT INTO fluxpool_rate_limits AS t (key, state, expires_at) VALUES (p_key, '{}', 0)
-        ON CONFLICT (key) DO UPDATE SET key = t.key RETURNING t.state INTO s;
-      END IF;
-      IF cardinality(s) = 0 THEN s := NULL; END IF;
-      IF p_now IS NULL THEN
-        t_now := greatest(t_now, extract(epoch FROM clock_timestamp())::float8 * 1000);
-      END IF;
-    END IF;
+${lockRow("      ")}    END IF;
     -- The step (fluxpool_gcra_step); a state of the wrong shape counts as none.
     tat := CASE WHEN cardinality(s) = 1 THEN s[1] END;
     kept := CASE WHEN tat IS NULL THEN NULL ELSE s END;

@@ -13,6 +13,7 @@ import { StoreError } from "../store_error.ts";
 import { CODES, nativeParams, readDecision } from "../_native.ts";
 import { POSTGRES_ALGORITHMS, POSTGRES_SCHEMA_SQL } from "./postgres_sql.ts";
 import { optimisticDecide } from "../_optimistic.ts";
+import { checksOwnDecisions } from "../_decision_check.ts";
 import { integer } from "../../core/validate.ts";
 import { optionalClock, optionsOf, withMethods, wrongType } from "../_store_options.ts";
 
@@ -20,6 +21,8 @@ import { optionalClock, optionsOf, withMethods, wrongType } from "../_store_opti
  * The one method a {@linkcode PostgresStore} needs: `query(text, params)` resolving to
  * `{ rows }`, as `pg`'s `Pool` and `Client` have it. For `postgres` (porsager), pass
  * `{ query: async (text, params) => ({ rows: await sql.unsafe(text, params) }) }`.
+ * With `prepared` (the default for a client with `connect()`, as `pg`'s), the decisions are sent
+ * as `query({ name, text, values })`, node-postgres's named prepared statements.
  */
 export interface PostgresClient {
   /** Runs one statement with `$1`-style parameters. */
@@ -50,6 +53,15 @@ export interface PostgresStoreOptions {
    * @default {undefined}
    */
   logged?: boolean;
+  /**
+   * Whether decisions are sent as named prepared statements (`query({ name, text, values })`,
+   * as node-postgres takes them), which each connection parses and plans once instead of on
+   * every decision. Turn it off for a pooler that cannot keep prepared statements (PgBouncer in
+   * transaction mode before 1.21, or without `max_prepared_statements`) or a client whose
+   * `query` takes only `(text, params)`.
+   * @default {true for a client with a connect() method (a `pg` Pool or Client), else false}
+   */
+  prepared?: boolean;
 }
 
 const NAME = "PostgresStore";
@@ -58,12 +70,29 @@ const READ_SQL = `SELECT t.key IS NOT NULL AS found, t.doc,
   extract(epoch FROM clock_timestamp())::float8 * 1000 AS now
 FROM (SELECT 1) AS one LEFT JOIN fluxpool_rate_limits t ON t.key = $1`;
 const GCRA_SQL = "SELECT fluxpool_gcra_decide($1, $2, $3, $4, $5, $6) AS d";
+const DECIDE_SQL = "SELECT fluxpool_decide($1, $2, $3, $4, $5, $6) AS d";
 const INSERT_SQL = `INSERT INTO fluxpool_rate_limits (key, state, expires_at, doc)
 VALUES ($1, '{}', $2, $3) ON CONFLICT (key) DO NOTHING`;
 const UPDATE_SQL = `UPDATE fluxpool_rate_limits SET state = '{}', expires_at = $2, doc = $3
 WHERE key = $1 AND doc IS NOT DISTINCT FROM $4`;
 const DELETE_SQL =
   `DELETE FROM fluxpool_rate_limits WHERE key = $1 AND doc IS NOT DISTINCT FROM $2`;
+
+// node-postgres's QueryConfig with a name: a prepared statement kept by each connection.
+interface NamedStatement {
+  readonly name: string;
+  readonly text: string;
+  readonly values: unknown[];
+}
+interface NamedClient {
+  query(statement: NamedStatement): Promise<{ rows: unknown[]; rowCount?: number | null }>;
+}
+
+interface Plan {
+  readonly code: number;
+  readonly params: readonly (string | number)[];
+  readonly gcra: boolean;
+}
 
 // PostgreSQL's undefined_function, as the StoreError wrapping the client's error carries it.
 function isUndefinedFunction(error: unknown): boolean {
@@ -111,6 +140,9 @@ export class PostgresStore implements StateStore {
   #maxAttempts: number;
   #logged: boolean | undefined;
   #gcraDecide = true;
+  #prepared: boolean;
+  // deno-lint-ignore no-explicit-any
+  #plans = new WeakMap<Algorithm<any>, Plan | null>();
 
   /**
    * Creates a store over a client.
@@ -120,15 +152,22 @@ export class PostgresStore implements StateStore {
    * @throws {RangeError} when `maxAttempts` is not an integer >= 1.
    */
   constructor(client: PostgresClient, options?: PostgresStoreOptions) {
-    const { clock, maxAttempts = 16, logged } = optionsOf(NAME, options);
+    const { clock, maxAttempts = 16, logged, prepared } = optionsOf(NAME, options);
     if (logged !== undefined && typeof logged !== "boolean") {
       wrongType(NAME, "logged", "a boolean", logged);
+    }
+    if (prepared !== undefined && typeof prepared !== "boolean") {
+      wrongType(NAME, "prepared", "a boolean", prepared);
     }
     const rule = "a client with query(text, params)";
     this.#client = withMethods(NAME, "client", client, ["query"], rule);
     this.#clock = optionalClock(NAME, clock);
     this.#maxAttempts = integer(NAME, "maxAttempts", maxAttempts, 1);
     this.#logged = logged;
+    this.#prepared = prepared ??
+      typeof (client as { connect?: unknown }).connect === "function";
+    // A function's reply goes through readDecision(), which checks it.
+    checksOwnDecisions(this, (algorithm) => this.#plan(algorithm) !== null);
   }
 
   /**
@@ -165,15 +204,18 @@ export class PostgresStore implements StateStore {
     options: StoreDecideOptions = {},
   ): Promise<RateLimitDecision> {
     options.signal?.throwIfAborted();
-    const params = nativeParams(algorithm, "code");
-    if (params === undefined || !POSTGRES_ALGORITHMS.includes(algorithm.name)) {
-      return this.#optimistic(key, algorithm, cost, options);
-    }
+    const plan = this.#plan(algorithm);
+    if (plan === null) return this.#optimistic(key, algorithm, cost, options);
     const consume = options.consume !== false;
     const now = this.#clock?.now() ?? null;
-    if (algorithm.name === "gcra" && this.#gcraDecide) {
+    if (plan.gcra && this.#gcraDecide) {
+      const [emission, tolerance] = plan.params;
       try {
-        const { rows } = await this.#query(GCRA_SQL, [key, cost, consume, now, ...params]);
+        const { rows } = await this.#decideQuery(
+          "fluxpool_gcra_decide",
+          GCRA_SQL,
+          [key, cost, consume, now, emission, tolerance],
+        );
         return readDecision((rows[0] as { d?: unknown } | undefined)?.d, algorithm, NAME);
       } catch (error) {
         // A schema from before fluxpool_gcra_decide (ensureSchema() not run since the upgrade):
@@ -182,11 +224,26 @@ export class PostgresStore implements StateStore {
         this.#gcraDecide = false;
       }
     }
-    const { rows } = await this.#query(
-      "SELECT fluxpool_decide($1, $2, $3, $4, $5, $6) AS d",
-      [key, CODES[algorithm.name], cost, consume, now, params],
+    const { rows } = await this.#decideQuery(
+      "fluxpool_decide",
+      DECIDE_SQL,
+      [key, plan.code, cost, consume, now, plan.params],
     );
     return readDecision((rows[0] as { d?: unknown } | undefined)?.d, algorithm, NAME);
+  }
+
+  // The algorithm's SQL code and numbers, worked out once per algorithm (null: no SQL version).
+  // deno-lint-ignore no-explicit-any
+  #plan(algorithm: Algorithm<any>): Plan | null {
+    let plan = this.#plans.get(algorithm);
+    if (plan === undefined) {
+      const params = nativeParams(algorithm, "code");
+      plan = params === undefined || !POSTGRES_ALGORITHMS.includes(algorithm.name)
+        ? null
+        : { code: CODES[algorithm.name], params, gcra: algorithm.name === "gcra" };
+      this.#plans.set(algorithm, plan);
+    }
+    return plan;
   }
 
   /**
@@ -258,14 +315,25 @@ export class PostgresStore implements StateStore {
     );
   }
 
-  async #query(
+  // A decision's statement: named when `prepared`, so that a connection plans it once.
+  #decideQuery(
+    name: string,
     text: string,
+    params: unknown[],
+  ): Promise<{ rows: unknown[]; rowCount?: number | null }> {
+    return this.#query(this.#prepared ? { name, text, values: params } : text, params);
+  }
+
+  async #query(
+    text: string | NamedStatement,
     params?: unknown[],
     rows = true,
   ): Promise<{ rows: unknown[]; rowCount?: number | null }> {
     let result;
     try {
-      result = await this.#client.query(text, params);
+      result = typeof text === "string"
+        ? await this.#client.query(text, params)
+        : await (this.#client as unknown as NamedClient).query(text);
     } catch (error) {
       throw storeFailure(NAME, error);
     }

@@ -14,6 +14,7 @@ import { nativeParams, readDecision } from "../_native.ts";
 import { REDIS_SCRIPTS, RESET_SCRIPT } from "./redis_scripts.ts";
 import { COMPARE_AND_SET_SCRIPT, READ_SCRIPT } from "./redis_cas_scripts.ts";
 import { optimisticDecide } from "../_optimistic.ts";
+import { checksOwnDecisions } from "../_decision_check.ts";
 import { integer } from "../../core/validate.ts";
 import { optionalClock, optionsOf, shown, withMethods } from "../_store_options.ts";
 
@@ -263,6 +264,8 @@ export class RedisStore implements StateStore {
     this.#client = withMethods(NAME, "client", client, ["evalsha", "eval"], CLIENT_RULE);
     this.#clock = optionalClock(NAME, clock);
     this.#maxAttempts = integer(NAME, "maxAttempts", maxAttempts, 1);
+    // A script's reply goes through readDecision(), which checks it.
+    checksOwnDecisions(this, (algorithm) => this.#plan(algorithm) !== null);
   }
 
   /**

@@ -184,11 +184,44 @@ Deno.test("PostgresStore constructor validates its options", () => {
         "Cannot create PostgresStore as 'maxAttempts' must be an integer >= 1: received 0",
       ),
     ],
+    [
+      { prepared: "yes" },
+      new TypeError(`Cannot create PostgresStore as 'prepared' must be a boolean: received "yes"`),
+    ],
   ];
   for (const [options, expected] of cases) {
     assert.throws(() => new PostgresStore(client, options as never), expected);
   }
 });
+
+await serviceTest(
+  "postgres",
+  "PostgresStore.decide() sends named prepared statements to a pg pool unless told not to",
+  async () => {
+    const pool = new pg.Pool({ connectionString: CONNECTION, max: 1 });
+    const named = async () =>
+      (await pool.query("SELECT name FROM pg_prepared_statements ORDER BY name")).rows
+        .map((row) => row.name);
+    try {
+      const plain = new PostgresStore(pool, { prepared: false });
+      await plain.ensureSchema();
+      await plain.decide(uniqueKey("plain"), gcra({ rate: 10, burst: 3 }), 1);
+      await plain.decide(uniqueKey("plain"), tokenBucket({ rate: 10, burst: 3 }), 1);
+      assert.deepEqual(await named(), []);
+      const store = new PostgresStore(pool);
+      const key = uniqueKey("prepared");
+      const remaining = [];
+      for (let i = 0; i < 4; i++) {
+        remaining.push((await store.decide(key, gcra({ rate: 10, burst: 3 }), 1)).remaining);
+      }
+      assert.deepEqual(remaining, [2, 1, 0, 0]);
+      await store.decide(uniqueKey("prepared"), tokenBucket({ rate: 10, burst: 3 }), 1);
+      assert.deepEqual(await named(), ["fluxpool_decide", "fluxpool_gcra_decide"]);
+    } finally {
+      await pool.end();
+    }
+  },
+);
 
 await serviceTest(
   "postgres",
