@@ -5,6 +5,8 @@
 // Run: deno bench -A bench/paginate_bench.ts (about a minute and a half).
 // `speculative` rows request pages 2..n with the first instead of waiting for its total;
 // `linkHeader` rows read the GitHub-shaped endpoint (Link rel="next" and rel="last").
+// The summary also gives, for fluxpool and p-map, the mean number of requests in flight over
+// each run (the time integral of the requests sent and not yet answered, over the wall time).
 import got from "got";
 import { Octokit } from "@octokit/core";
 import { paginateRest } from "@octokit/plugin-paginate-rest";
@@ -44,7 +46,26 @@ const server = Deno.serve({ port: 0, hostname: "127.0.0.1", onListen() {} }, asy
 const base = `http://127.0.0.1:${server.addr.port}`;
 server.unref(); // let the bench process end without a shutdown
 
-const fetcher: PageFetcher = (input, init) => fetch(input, { signal: init.signal });
+// Requests in flight, integrated over time: `busy` ms·requests since the run started.
+let inflight = 0;
+let busy = 0;
+let since = 0;
+function tick(change: number): void {
+  const now = performance.now();
+  busy += inflight * (now - since);
+  since = now;
+  inflight += change;
+}
+async function counted(input: string | URL, init?: RequestInit): Promise<Response> {
+  tick(1);
+  try {
+    return await fetch(input, init);
+  } finally {
+    tick(-1);
+  }
+}
+
+const fetcher: PageFetcher = (input, init) => counted(input, { signal: init.signal });
 const MyOctokit = Octokit.plugin(paginateRest);
 const octokit = new MyOctokit({ baseUrl: base });
 
@@ -61,7 +82,7 @@ async function fluxpool(prefetch: number, speculative = false): Promise<void> {
 
 async function pMapLoop(concurrency: number): Promise<void> {
   const get = async (page: number) =>
-    (await (await fetch(`${base}/items?page=${page}`)).json()) as {
+    (await (await counted(`${base}/items?page=${page}`)).json()) as {
       data: unknown[];
       pagination: { total_pages: number };
     };
@@ -92,7 +113,7 @@ const ideal = (concurrency: number) =>
 
 // Wall time of every run, printed at the end as a ratio to the ideal with millisecond
 // resolution (deno bench prints "1.1 s" for the runs above a second).
-const runs = new Map<string, { concurrency: number; ms: number[] }>();
+const runs = new Map<string, { concurrency: number; ms: number[]; inflight: number[] }>();
 
 /** Registers a bench of `fn` in its concurrency group and records each run's wall time. */
 function bench(
@@ -101,7 +122,7 @@ function bench(
   fn: () => Promise<void>,
   baseline = false,
 ): void {
-  const record = { concurrency, ms: [] as number[] };
+  const record = { concurrency, ms: [] as number[], inflight: [] as number[] };
   runs.set(name, record);
   Deno.bench({
     name,
@@ -113,8 +134,13 @@ function bench(
     warmup: 0,
     async fn() {
       const start = performance.now();
+      busy = 0;
+      since = start;
       await fn();
-      record.ms.push(performance.now() - start);
+      const ms = performance.now() - start;
+      tick(0);
+      record.ms.push(ms);
+      record.inflight.push(busy / ms);
     },
   });
 }
@@ -155,15 +181,16 @@ globalThis.addEventListener("unload", () => {
   console.log(
     `\nwall time against the ideal Lm + (N - 1) * Lm / prefetch, Lm = ${
       Lm.toFixed(1)
-    } ms, best run:`,
+    } ms, best run (mean requests in flight over that run):`,
   );
-  for (const [name, { concurrency, ms }] of runs) {
+  for (const [name, { concurrency, ms, inflight }] of runs) {
     if (ms.length === 0) continue;
     const best = Math.min(...ms);
+    const mean = inflight[ms.indexOf(best)];
     console.log(
       `  ${name.padEnd(46)} ${best.toFixed(0).padStart(5)} ms  ${
         (best / idealMs(concurrency)).toFixed(3)
-      }x`,
+      }x${mean > 0 ? `  ${mean.toFixed(1)} in flight` : ""}`,
     );
   }
 });

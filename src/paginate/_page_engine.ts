@@ -1,6 +1,9 @@
-// The scheduler behind paginate() and pages(): a window of at most `prefetch` pages that are in
-// flight or fetched but not yet handed out. Pages are processed (totals, next requests) in page
-// order as they arrive and handed out in page order when the consumer pulls.
+// The scheduler behind paginate() and pages(): at most `prefetch` requests in flight, in a window
+// of pages in flight or fetched but not yet handed out. The window holds `prefetch` pages, and up
+// to 2 × `prefetch` while the consumer waits for a page still in flight and the total of pages is
+// known: then the pages that arrived after it do not hold back the next requests (head-of-line
+// blocking), and no request goes past the end. Pages are processed (totals, next requests) in
+// page order as they arrive and handed out in page order when the consumer pulls.
 import { redact } from "../core/url_redaction.ts";
 import { PaginationError } from "../core/errors.ts";
 import type { PaginationStrategy, ParsedPage } from "./strategy.ts";
@@ -35,12 +38,18 @@ interface Slot {
   page?: ParsedPage;
   error?: unknown;
   processed: boolean;
+  /** Whether its request is in flight (counted in `#inflight`). */
+  inflight?: boolean;
 }
 
 export class PageEngine {
   #options: EngineOptions;
   #strategy: PaginationStrategy;
   #slots: Slot[] = [];
+  /** Requests in flight among `#slots`. */
+  #inflight = 0;
+  /** Whether the consumer waits for the first slot's page. */
+  #waiting = false;
   #next = 0;
   #pending?: { index: number; target: Target };
   #last?: ParsedPage;
@@ -93,6 +102,8 @@ export class PageEngine {
           throw error;
         }
       }
+      this.#waiting = true;
+      this.#fill();
       await new Promise<void>((resolve) => (this.#wake = resolve));
     }
   }
@@ -116,6 +127,7 @@ export class PageEngine {
 
   #deliver(slot: Slot): Delivery {
     this.#slots.shift();
+    this.#waiting = false;
     let page = slot.page!;
     const skipped = Math.min(this.#skip, page.items.length);
     this.#skip = 0;
@@ -153,8 +165,13 @@ export class PageEngine {
     };
   }
 
+  // Requests the next pages while fewer than `prefetch` are in flight and the window has room.
   #fill(): void {
-    while (!this.#closed && !this.#ended && this.#slots.length < this.#options.prefetch) {
+    const prefetch = this.#options.prefetch;
+    const window = this.#widened() ? 2 * prefetch : prefetch;
+    while (
+      !this.#closed && !this.#ended && this.#inflight < prefetch && this.#slots.length < window
+    ) {
       const index = this.#next;
       if (index >= this.#options.maxPages) {
         this.#ended = true;
@@ -172,6 +189,14 @@ export class PageEngine {
       if (target === null || target === undefined) break;
       this.#schedule(index, target);
     }
+  }
+
+  // The consumer waits for the first page of the window while pages after it have arrived: their
+  // slots would hold back requests until it comes, so the window holds up to 2 × `prefetch` pages.
+  // Only while the total of pages is known, so that no request is sent past the end; a consumer
+  // that does not wait (slower than the pages) keeps the window at `prefetch` pages.
+  #widened(): boolean {
+    return this.#waiting && this.#totalPages !== undefined && this.#slots[0]?.inflight === true;
   }
 
   // The one place every page URL passes, whatever strategy produced it: it must be http(s) and
@@ -207,13 +232,21 @@ export class PageEngine {
   }
 
   #schedule(index: number, target: Target): void {
-    const slot: Slot = { index, target, controller: new AbortController(), processed: false };
+    const slot: Slot = {
+      index,
+      target,
+      controller: new AbortController(),
+      processed: false,
+      inflight: true,
+    };
     this.#slots.push(slot);
+    this.#inflight++;
     this.#next = index + 1;
     fetchPage(this.#options, index, target, slot.controller.signal).then(
       (page) => (slot.page = page),
       (error) => (slot.error = error),
     ).then(() => {
+      this.#landed(slot);
       if (this.#closed || slot.controller.signal.aborted) return;
       this.#process();
       this.#wakeUp();
@@ -302,8 +335,16 @@ export class PageEngine {
   #discard(from: number, reason?: unknown): void {
     if (from < 0) return;
     for (const slot of this.#slots.splice(from)) {
+      this.#landed(slot);
       slot.controller.abort(reason ?? new DOMException("The page is not needed", "AbortError"));
     }
+  }
+
+  // The slot's request no longer counts against `prefetch`: answered, failed or discarded.
+  #landed(slot: Slot): void {
+    if (!slot.inflight) return;
+    slot.inflight = false;
+    this.#inflight--;
   }
 
   #wakeUp(): void {

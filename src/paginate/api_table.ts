@@ -48,7 +48,7 @@ export interface ApiTableOptions<E> {
   item?: (body: unknown) => unknown;
   /** A Standard Schema validator every entity must pass (Zod, Valibot, ArkType, …). */
   validate?: StandardSchemaV1<unknown, E>;
-  /** Pages in flight or fetched ahead, as for `paginate`. @default {3} */
+  /** Requests in flight and pages fetched ahead, as for `paginate`. @default {3} */
   prefetch?: number;
   /** The most entities `list` returns; it throws rather than truncate. @default {100000} */
   maxItems?: number;

@@ -79,7 +79,9 @@ export interface PaginateOptions {
   /** How pages are addressed and read. @default {pageNumber()} */
   strategy?: PaginationStrategy;
   /**
-   * Pages in flight or fetched ahead of the consumer (the stream's high-water mark, in pages).
+   * Requests in flight at once, and pages fetched ahead of the consumer (the stream's high-water
+   * mark, in pages): at most `prefetch` pages in flight or buffered, up to 2 × `prefetch` while
+   * the consumer waits for a page that is slower than those after it and the total is known.
    * With a `session`, the pool worker's concurrency caps it further.
    * @default {3}
    */
@@ -110,8 +112,9 @@ export const DEFAULT_MAX_PAGE_BYTES = 8 * 1024 * 1024;
 
 /**
  * Every item of a paginated collection, in page order, each exactly once, as a pull-driven
- * stream: at most `prefetch` pages are in flight or buffered ahead of the consumer (plus the page
- * being read). Pages whose requests are known in advance are fetched concurrently (page numbers,
+ * stream: at most `prefetch` requests are in flight, and at most `prefetch` pages in flight or
+ * buffered ahead of the consumer (plus the page being read), 2 × `prefetch` while it waits for a
+ * slow page and the total is known. Pages whose requests are known in advance are fetched concurrently (page numbers,
  * offsets, ranges, `Link` headers up to `rel="last"`); cursor pages one request ahead.
  * Cancelling the stream or aborting `signal` aborts the requests in flight and fetches nothing
  * more.

@@ -28,13 +28,48 @@ Deno.test("paginate() keeps up to prefetch pages in flight", async () => {
 Deno.test("paginate() with a slow consumer keeps at most prefetch pages ahead", async () => {
   await using server = serve((url) => numbered(Number(url.searchParams.get("page")), 10, 50));
   const reader = paginate(plainFetch, server.url, { prefetch: 3 }).getReader();
-  for (let i = 0; i < 25; i++) assert.equal((await reader.read()).value, i);
+  // Slower than the server: every page has arrived before the consumer asks for it.
+  const read = async (i: number) => {
+    if (i > 0 && i % 10 === 0) await delay(50);
+    assert.equal((await reader.read()).value, i);
+  };
+  for (let i = 0; i < 25; i++) await read(i);
   await delay(100); // the consumer is on page 3: pages 4..6 may be fetched, no more
   assert.equal(server.hits, 6);
-  for (let i = 25; i < 40; i++) assert.equal((await reader.read()).value, i);
+  for (let i = 25; i < 40; i++) await read(i);
   await delay(100);
   assert.equal(server.hits, 7);
   await reader.cancel();
+});
+
+Deno.test("paginate() keeps prefetch requests in flight past a slow page, at most 2 × prefetch pages ahead", async () => {
+  let release!: () => void;
+  const released = new Promise<void>((resolve) => (release = resolve));
+  await using server = serve(async (url) => {
+    const page = Number(url.searchParams.get("page"));
+    if (page === 2) await released;
+    return numbered(page, 2, 12);
+  });
+  const reader = paginate(plainFetch, server.url, { prefetch: 3 }).getReader();
+  const items: number[] = [];
+  const reading = (async () => {
+    for (let r = await reader.read(); !r.done; r = await reader.read()) {
+      items.push(r.value as number);
+    }
+  })();
+  try {
+    // Page 2 hangs: pages 3 and 4 answer, and their slots do not hold back pages 5, 6 and 7.
+    await until(() => server.hits === 7);
+    await delay(100);
+    assert.equal(server.hits, 7); // the window: the page being read and 2 × 3 pages after it
+    assert.deepEqual(items, [0, 1]);
+  } finally {
+    release();
+    await reading;
+  }
+  assert.deepEqual(items, range(24));
+  assert.equal(server.hits, 12);
+  assert.ok(server.maxInflight <= 3, `maxInflight ${server.maxInflight}`);
 });
 
 Deno.test("paginate() aborts requests in flight on cancel and fetches nothing more", async () => {
