@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { type Algorithm, FluxLimiter, isTimeoutError, type RateLimitDecision } from "../../mod.ts";
+import { FluxLimiter, isTimeoutError, type RateLimitDecision } from "../../mod.ts";
+import type { Algorithm } from "../../src/limiter/mod.ts";
 import {
   DistributedLimiter,
   isStoreError,
