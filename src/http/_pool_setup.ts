@@ -152,6 +152,7 @@ export function setupPool(options: PoolOptions): PoolSetup {
     onEvent,
     recordOutcome,
     timeouts: new TimeoutQueue(),
+    closing: new AbortController(),
   };
   return {
     loop,
