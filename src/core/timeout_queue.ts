@@ -48,6 +48,25 @@ export class TimeoutQueue {
     }
   }
 
+  /** Aborts every pending entry's controller with `reason` now, and clears the timers. */
+  abortAll(reason: Error): void {
+    for (const lane of this.#lanes.values()) {
+      clearLongTimeout(lane.timer);
+      lane.timer = undefined;
+      const items = lane.items;
+      for (let i = lane.head; i < items.length; i++) {
+        const controller = items[i].controller;
+        if (controller === undefined) continue;
+        items[i].controller = undefined;
+        items[i].reason = undefined;
+        controller.abort(reason);
+      }
+      lane.items = [];
+      lane.head = 0;
+      lane.live = 0;
+    }
+  }
+
   #arm(ms: number, lane: Lane, at: number): void {
     lane.timer = setLongTimeout(
       () => this.#fire(ms, lane),

@@ -40,16 +40,14 @@ export interface AttemptSettings {
   clock: Clock;
 }
 
-/** One attempt's input. */
+/** One attempt's input (the request's retry loop itself, one attempt at a time). */
 export interface AttemptJob {
   readonly p: Prepared;
-  /** Aborts the whole request. */
-  readonly signal: AbortSignal | undefined;
   /**
-   * Called when the attempt leaves the queue, to arm its timeout; returns the attempt's own
-   * signal (the request's and the timeout's), used instead of `signal`.
+   * Called when the attempt leaves the queue, to arm its timeout; returns the signal that
+   * aborts the attempt (the request's, or its own with the timeout's).
    */
-  readonly onStart: (() => AbortSignal) | undefined;
+  start(): AbortSignal | undefined;
   /** Set only when the pool has `onEvent`, so that an unobserved attempt pays nothing. */
   readonly report: ((event: AttemptEvent) => void) | undefined;
 }
@@ -64,7 +62,7 @@ export interface AttemptResult {
 }
 
 export async function sendAttempt(s: AttemptSettings, job: AttemptJob): Promise<AttemptResult> {
-  const signal = job.onStart === undefined ? job.signal : job.onStart();
+  const signal = job.start();
   const p = job.p;
   let headers = p.headers;
   let slot: CredentialSlot | undefined;

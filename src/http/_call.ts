@@ -43,6 +43,12 @@ export interface LoopContext {
   recordOutcome: ((outcome: number | "error") => void) | undefined;
   /** Per-attempt timeouts, one timer per distinct timeout. */
   timeouts: TimeoutQueue;
+  /**
+   * The signal of every request with neither a caller's signal nor a total timeout. Aborting it
+   * (close() past its deadline) goes with `timeouts.abortAll()`: the attempts of those requests
+   * are aborted through the queue, not through a listener each on this signal.
+   */
+  closing: AbortController;
 }
 
 /** What a reader of the final answer knows about its request and attempt. */

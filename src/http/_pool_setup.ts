@@ -132,6 +132,7 @@ export function setupPool(options: PoolOptions): PoolSetup {
     onEvent,
     recordOutcome: outcomeRecorder(limiter),
     timeouts: new TimeoutQueue(),
+    closing: new AbortController(),
   };
   return {
     loop,

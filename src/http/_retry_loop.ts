@@ -14,7 +14,7 @@ import {
   type Outcome,
 } from "./_call.ts";
 import { Deadline } from "../core/deadline.ts";
-import { redact } from "./_prepare.ts";
+import { type Prepared, redact } from "./_prepare.ts";
 import { discard } from "./_response_body.ts";
 import { HookFailure, type HookView, runAfterResponse, runBeforeRetry } from "./_hooks.ts";
 import {
@@ -43,14 +43,21 @@ export function runAttempts(
   return new RequestLoop(ctx, call, read).run();
 }
 
-/** The loop of one request, and the only owner of its counters (read by the retry rules). */
-class RequestLoop implements RetryState {
+/**
+ * The loop of one request, and the only owner of its counters (read by the retry rules). It is
+ * also the job of each of its attempts, which run one at a time: no object per attempt.
+ */
+class RequestLoop implements RetryState, AttemptJob {
   readonly #ctx: LoopContext;
   readonly #call: Call;
   readonly #read: BodyReader | undefined;
+  readonly p: Prepared;
+  readonly report: AttemptJob["report"];
   #attempt = 0;
   /** The current attempt's deadline, from its start (none without timeoutMs). */
   #deadline: Deadline | undefined;
+  /** What a deadline aborts with: made once per request, when an attempt has a timeout. */
+  #timedOut: (() => Error) | undefined;
   /** When the current attempt was sent (clock ms), for its response event. */
   #sent = 0;
   tries = 1;
@@ -62,6 +69,8 @@ class RequestLoop implements RetryState {
     this.#call = call;
     this.#read = read;
     this.retryable = isRetryable(call.p, call.policy);
+    this.p = call.p;
+    this.report = ctx.onEvent && ((event) => this.#emit(event));
   }
 
   async run(): Promise<Outcome> {
@@ -99,11 +108,10 @@ class RequestLoop implements RetryState {
     }
   }
 
-  /** Starts the next attempt: the circuit breaker's leave, its deadline, its job. */
+  /** Starts the next attempt: the circuit breaker's leave, then this loop is its job. */
   #begin(): AttemptJob {
     const ctx = this.#ctx;
-    const call = this.#call;
-    const n = ++this.#attempt;
+    ++this.#attempt;
     const breaker = ctx.breaker;
     if (breaker !== undefined && !breaker.allow()) {
       throw new CircuitOpenError(breaker.retryAfterMs());
@@ -113,26 +121,31 @@ class RequestLoop implements RetryState {
       this.#sent = ctx.clock.now();
       this.#emit({ type: "request" });
     }
-    return {
-      p: call.p,
-      signal: call.signal,
-      onStart: call.timeoutMs === Infinity ? undefined : () => this.#arm(n),
-      report: ctx.onEvent && ((event) => this.#emit(event)),
-    };
+    return this;
   }
 
   // The attempt's deadline is made when the attempt leaves the queue, so that only running
   // attempts listen to the request's signal (a signal shared by many queued requests would
-  // otherwise carry a listener per queued attempt).
-  #arm(n: number): AbortSignal {
-    const { p, timeoutMs, signal } = this.#call;
-    const deadline = this.#deadline = new Deadline(signal);
-    deadline.start(timeoutMs, () =>
-      new TimeoutError(
-        `${p.method} ${redact(p.url)} timed out after ${timeoutMs} ms (attempt ${n})`,
-        timeoutMs,
-      ), this.#ctx.timeouts);
+  // otherwise carry a listener per queued attempt). The pool's shared closing signal is not
+  // listened to at all: close() aborts the attempts on the timeout queue with it.
+  start(): AbortSignal | undefined {
+    const { timeoutMs, signal } = this.#call;
+    if (timeoutMs === Infinity) return signal;
+    const ctx = this.#ctx;
+    const shared = signal === ctx.closing.signal;
+    const deadline = this.#deadline = new Deadline(shared ? undefined : signal);
+    if (shared && signal.aborted) deadline.abort(signal.reason);
+    else deadline.start(timeoutMs, this.#timedOut ??= () => this.#timeoutError(), ctx.timeouts);
     return deadline.signal;
+  }
+
+  /** The error of the current attempt's timeout (read when it fires, during that attempt). */
+  #timeoutError(): Error {
+    const { p, timeoutMs } = this.#call;
+    return new TimeoutError(
+      `${p.method} ${redact(p.url)} timed out after ${timeoutMs} ms (attempt ${this.#attempt})`,
+      timeoutMs,
+    );
   }
 
   /** An answer came: record it, then retry it or read it. */

@@ -90,6 +90,9 @@ interface Entry extends PaceState {
   waiters: Waiter[];
   timer?: TimerHandle;
   offsetMs: number; // client clock minus server clock, as bounded by Date headers
+  /** The last `Date` read and its value: answers within the same second repeat it. */
+  dateText?: string;
+  dateMs?: number;
 }
 
 const MAX_TIMER_MS = 2_147_483_647;
@@ -99,7 +102,12 @@ const MAX_TIMER_MS = 2_147_483_647;
 // come out slightly long, never short). The parser clamps the estimate into the answer's second.
 function serverClock(entry: Entry, response: Response, now: number): number {
   const value = response.headers.get("date");
-  const date = value === null || value.length > 64 ? undefined : parseHttpDate(value.trim(), now);
+  if (value === null || value.length > 64) return now;
+  if (value !== entry.dateText) {
+    entry.dateText = value;
+    entry.dateMs = parseHttpDate(value.trim(), now);
+  }
+  const date = entry.dateMs;
   if (date === undefined) return now;
   entry.offsetMs = Math.min(entry.offsetMs, now - date);
   return now - entry.offsetMs;

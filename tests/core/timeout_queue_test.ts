@@ -21,3 +21,23 @@ Deno.test("TimeoutQueue aborts expired entries in order and clears its timer whe
   queue.clear(10, ed);
   assert.equal(d.signal.aborted, false);
 });
+
+Deno.test("TimeoutQueue.abortAll() aborts every pending entry with the reason and leaves no timer", () => {
+  const queue = new TimeoutQueue();
+  const a = new AbortController();
+  const b = new AbortController();
+  const c = new AbortController();
+  queue.add(10_000, a, () => new Error("timeout"));
+  const eb = queue.add(10_000, b, () => new Error("timeout"));
+  queue.add(20_000, c, () => new Error("timeout"));
+  queue.clear(10_000, eb);
+  const reason = new Error("closed");
+  queue.abortAll(reason);
+  assert.equal(a.signal.reason, reason);
+  assert.equal(b.signal.aborted, false);
+  assert.equal(c.signal.reason, reason);
+  // The queue still works afterwards; the sanitizer checks that no timer is left.
+  const d = new AbortController();
+  queue.clear(10, queue.add(10, d, () => new Error("d")));
+  assert.equal(d.signal.aborted, false);
+});

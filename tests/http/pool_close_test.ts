@@ -141,3 +141,37 @@ Deno.test("Pool.close() aborts requests without a signal or timeout through one 
   await assert.rejects(hung, isPoolClosedError);
   assert.ok(signals[0]!.aborted);
 });
+
+Deno.test("Pool.close() aborts attempts with timeoutMs that share the pool's signal through the timeout queue, not a listener each", async () => {
+  const signals: AbortSignal[] = [];
+  const pool = new Pool({
+    baseUrl: "http://example.test",
+    timeoutMs: 60_000,
+    fetch: (input, init) => {
+      const signal = init!.signal!;
+      signals.push(signal);
+      if (!String(input).endsWith("/hang")) return Promise.resolve(new Response("ok"));
+      return new Promise((_, reject) =>
+        signal.addEventListener("abort", () => reject(signal.reason))
+      );
+    },
+  });
+  // Without an attempt timeout the fetch gets the pool's shared signal itself.
+  await (await pool.fetch("/shared", { timeoutMs: Infinity })).text();
+  const shared = signals[0];
+  let listeners = 0;
+  const add = shared.addEventListener.bind(shared);
+  shared.addEventListener = (...args: Parameters<typeof add>) => {
+    listeners++;
+    add(...args);
+  };
+  await (await pool.fetch("/a")).text();
+  // An attempt with a timeout gets a signal of its own, and adds nothing to the shared one.
+  assert.notEqual(signals[1], shared);
+  const hung = [settle(pool.fetch("/hang")), settle(pool.fetch("/hang"))];
+  while (signals.length < 4) await new Promise((r) => setTimeout(r, 1));
+  assert.equal(listeners, 0);
+  await pool.close({ deadlineMs: 10 });
+  for (const request of hung) await assert.rejects(request, isPoolClosedError);
+  assert.ok(signals[2].aborted && signals[3].aborted && shared.aborted);
+});

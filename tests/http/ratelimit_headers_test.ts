@@ -486,3 +486,32 @@ Deno.test("parseRateLimitHeaders() never throws and stays bounded on arbitrary i
     { numRuns: 2000 },
   );
 });
+
+Deno.test("parseRateLimitHeaders() reads a field of every family among unrelated ones, and a look-alike field by field", () => {
+  const unrelated = { "content-type": "application/json", "date": "Thu, 01 Jan 2026 12:00:00 GMT" };
+  assert.equal(parse(unrelated), undefined);
+  const families: [Record<string, string>, string][] = [
+    [{ "ratelimit-policy": '"a";q=10;w=1' }, "ratelimit"],
+    [{ "ratelimit-remaining": "3", "ratelimit-limit": "10" }, "ratelimit-legacy"],
+    [{ "x-ratelimit-remaining": "3" }, "x-ratelimit"],
+    [{ "x-rate-limit-remaining": "3" }, "x-ratelimit"],
+    [{ "x-ratelimit-remaining-requests": "3" }, "openai"],
+    [{ "anthropic-ratelimit-requests-remaining": "3" }, "anthropic"],
+    [{ "retry-after": "5" }, "retry-after"],
+    [{ "retry-after-ms": "5" }, "retry-after"],
+  ];
+  for (const [fields, source] of families) {
+    // Names before and after the field's own, so that its place in the list does not matter.
+    const headers = { "age": "0", ...unrelated, ...fields, "zz-last": "1" };
+    assert.equal(parse(headers)?.source, source, JSON.stringify(fields));
+  }
+  // A Headers look-alike (no forEach) is still read field by field.
+  const lookAlike = {
+    get: (name: string) => name === "retry-after" ? "7" : null,
+  } as unknown as Headers;
+  assert.deepEqual(parseRateLimitHeaders(lookAlike, NOW), {
+    source: "retry-after",
+    policies: [],
+    retryAfterMs: 7_000,
+  });
+});
