@@ -401,6 +401,8 @@ export class DistributedLimiter<K = string> {
         return this.#fallback(key, cost, consume, this.#lastError);
       }
       this.#downUntil = -Infinity;
+    } else if (this.#downUntil !== -Infinity) {
+      this.#downUntil = -Infinity; // the cool-down is over: no more clock reads for it
     }
     let decision: RateLimitDecision;
     try {
