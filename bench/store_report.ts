@@ -91,26 +91,6 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))];
 }
 
-// Decisions per second of `decide` over `keys` with `inFlight` callers, best of two rounds
-// (the machine is shared; the best round is the least disturbed one).
-async function throughput(
-  decide: Decide,
-  keys: (i: number) => string,
-  inFlight: number,
-  total: number,
-): Promise<number> {
-  let best = 0;
-  for (let round = 0; round < 2; round++) {
-    let next = 0;
-    const start = performance.now();
-    await Promise.all(Array.from({ length: inFlight }, async () => {
-      while (next < total) await decide(keys(next++));
-    }));
-    best = Math.max(best, total / ((performance.now() - start) / 1000));
-  }
-  return best;
-}
-
 console.log("| store | p50 | p99 | decisions/s (1 in flight) | decisions/s (32 in flight) |");
 console.log("| --- | --- | --- | --- | --- |");
 for (const [name, decide] of contenders) {
@@ -138,8 +118,7 @@ for (const [name, decide] of contenders) {
 }
 
 // Issue 18's rows: fluxpool against rate-limiter-flexible in this process, as a ratio of
-// decisions per second (> 1: fluxpool is faster). The pair alternates three times; each side's
-// best round counts.
+// decisions per second (> 1: fluxpool is faster).
 // PostgreSQL is compared like with like: fluxpool's table logged against rate-limiter-
 // flexible's (logged) table, and both UNLOGGED. The logged fluxpool table lives in a schema of
 // its own, so the shared one is not converted.
@@ -180,7 +159,7 @@ const rows: [string, Decide, Decide, (i: number) => string, number, number][] = 
     byName.get("rate-limiter-flexible RateLimiterRedis")!,
     (i) => `r${i % 1000}`,
     1,
-    2000,
+    4000,
   ],
   [
     "DistributedLimiter + RedisStore, 1 000 keys, 32 in flight",
@@ -188,7 +167,7 @@ const rows: [string, Decide, Decide, (i: number) => string, number, number][] = 
     byName.get("rate-limiter-flexible RateLimiterRedis")!,
     (i) => `r${i % 1000}`,
     IN_FLIGHT,
-    6000,
+    18_000,
   ],
   [
     "PostgresStore logged vs logged, 10 000 keys, 32 in flight",
@@ -196,7 +175,7 @@ const rows: [string, Decide, Decide, (i: number) => string, number, number][] = 
     byName.get("rate-limiter-flexible RateLimiterPostgres")!,
     spread,
     IN_FLIGHT,
-    3000,
+    6000,
   ],
   [
     "PostgresStore logged vs logged, hot key, 32 in flight",
@@ -204,7 +183,7 @@ const rows: [string, Decide, Decide, (i: number) => string, number, number][] = 
     byName.get("rate-limiter-flexible RateLimiterPostgres")!,
     hot,
     IN_FLIGHT,
-    3000,
+    6000,
   ],
   [
     "PostgresStore UNLOGGED vs UNLOGGED, 10 000 keys, 32 in flight",
@@ -212,7 +191,7 @@ const rows: [string, Decide, Decide, (i: number) => string, number, number][] = 
     rlfUnlogged,
     spread,
     IN_FLIGHT,
-    3000,
+    6000,
   ],
   [
     "PostgresStore UNLOGGED vs UNLOGGED, hot key, 32 in flight",
@@ -220,19 +199,74 @@ const rows: [string, Decide, Decide, (i: number) => string, number, number][] = 
     rlfUnlogged,
     hot,
     IN_FLIGHT,
-    3000,
+    6000,
   ],
 ];
-console.log("\n| row (issue 18) | fluxpool decisions/s | rate-limiter-flexible | ratio |");
+// Each row pairs the two so that both see the same load on a shared machine: one request at a
+// time, the requests alternate (ours, theirs, ours ...) and each side's own time is summed; with
+// 32 in flight, short rounds alternate (the first side switches every round) and each pair of
+// rounds gives a ratio. Printed: decisions/s over all rounds, the median ratio and its range.
+async function paired(
+  ours: Decide,
+  theirs: Decide,
+  keys: (i: number) => string,
+  inFlight: number,
+  total: number,
+): Promise<[number, number, number[]]> {
+  const ratios: number[] = [];
+  let usTime = 0;
+  let themTime = 0;
+  const rounds = 9;
+  for (let round = 0; round < rounds; round++) {
+    const n = Math.ceil(total / rounds);
+    if (inFlight === 1) {
+      let us = 0;
+      let them = 0;
+      for (let i = 0; i < 2 * n; i++) {
+        const mine = (i + round) % 2 === 0;
+        const t = performance.now();
+        await (mine ? ours : theirs)(keys(i >> 1));
+        if (mine) us += performance.now() - t;
+        else them += performance.now() - t;
+      }
+      ratios.push(them / us);
+      usTime += us;
+      themTime += them;
+    } else {
+      const run = async (decide: Decide) => {
+        const start = performance.now();
+        let next = 0;
+        await Promise.all(Array.from({ length: inFlight }, async () => {
+          while (next < n) await decide(keys(next++));
+        }));
+        return performance.now() - start;
+      };
+      const first = round % 2 === 0;
+      const a = await run(first ? ours : theirs);
+      const b = await run(first ? theirs : ours);
+      const [us, them] = first ? [a, b] : [b, a];
+      ratios.push(them / us);
+      usTime += us;
+      themTime += them;
+    }
+  }
+  const n = Math.ceil(total / rounds) * rounds;
+  return [n / (usTime / 1000), n / (themTime / 1000), ratios.sort((x, y) => x - y)];
+}
+
+console.log(
+  "\n| row (issue 18) | fluxpool decisions/s | rate-limiter-flexible | ratio, median (range of 9 pairs) |",
+);
 console.log("| --- | --- | --- | --- |");
 for (const [name, ours, theirs, keys, inFlight, total] of rows) {
-  let them = 0;
-  let us = 0;
-  for (let round = 0; round < 3; round++) {
-    them = Math.max(them, await throughput(theirs, keys, inFlight, total));
-    us = Math.max(us, await throughput(ours, keys, inFlight, total));
-  }
-  console.log(`| ${name} | ${us.toFixed(0)} | ${them.toFixed(0)} | ${(us / them).toFixed(2)}× |`);
+  for (let i = 0; i < 200; i++) await Promise.all([ours(keys(i)), theirs(keys(i))]);
+  const [us, them, ratios] = await paired(ours, theirs, keys, inFlight, total);
+  const median = ratios[Math.floor(ratios.length / 2)];
+  console.log(
+    `| ${name} | ${us.toFixed(0)} | ${them.toFixed(0)} | ${median.toFixed(2)}× (${
+      ratios[0].toFixed(2)
+    }–${ratios[ratios.length - 1].toFixed(2)}) |`,
+  );
 }
 await loggedPool.end();
 

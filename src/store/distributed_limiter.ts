@@ -401,6 +401,8 @@ export class DistributedLimiter<K = string> {
         return this.#fallback(key, cost, consume, this.#lastError);
       }
       this.#downUntil = -Infinity;
+    } else if (this.#downUntil !== -Infinity) {
+      this.#downUntil = -Infinity; // the cool-down is over: no more clock reads for it
     }
     let decision: RateLimitDecision;
     try {
@@ -418,8 +420,14 @@ export class DistributedLimiter<K = string> {
       return this.#fallback(key, cost, consume, error);
     }
     metrics?.recordStoreCall?.(this.#clock.now() - now, undefined);
-    if (!decision.allowed && decision.remaining === 0 && cost > 0) {
-      cache?.block(full, cost, decision.limit, now + decision.retryAfterMs);
+    const { allowed, limit, remaining, retryAfterMs, resetAfterMs } = decision;
+    if (!allowed && remaining === 0 && cost > 0) {
+      cache?.block(full, cost, limit, now + retryAfterMs);
+    }
+    // A native store's decision has these five fields (and `limits` for several limits): built
+    // as a literal, which is cheaper than a spread; any other store's is copied whole.
+    if (this.#checked && decision.limits === undefined) {
+      return { allowed, limit, remaining, retryAfterMs, resetAfterMs, source: "store" };
     }
     return { ...decision, source: "store" };
   }

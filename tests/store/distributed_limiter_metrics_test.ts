@@ -132,6 +132,27 @@ Deno.test("DistributedLimiter without metrics, local cache or cool-down does not
   await cached.check("k");
   await cached.peek("k");
   assert.equal(reads, 2);
+  // A store error starts a cool-down, which needs the time until it is over; then none again.
+  let down = true;
+  const flaky = new MemoryStore({ clock: inner });
+  const recovering = new DistributedLimiter({
+    store: {
+      decide: (...args) => down ? Promise.reject(new Error("down")) : flaky.decide(...args),
+      reset: (key) => flaky.reset(key),
+    },
+    rate: 1,
+    clock,
+    storeCooldownMs: 100,
+  });
+  assert.equal((await recovering.check("k")).source, "fallback");
+  down = false;
+  inner.advance(100);
+  reads = 0;
+  assert.equal((await recovering.check("k")).source, "store");
+  assert.equal(reads, 1);
+  await recovering.check("k");
+  await recovering.peek("k");
+  assert.equal(reads, 1);
 });
 
 Deno.test("DistributedLimiter refuses metrics that are not a LimiterMetrics", () => {

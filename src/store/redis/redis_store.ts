@@ -373,19 +373,16 @@ export class RedisStore implements StateStore {
     return await this.#runLoaded(await this.#sha(script), script, keys, args);
   }
 
-  async #runLoaded(sha: string, script: string, keys: string[], args: string[]): Promise<unknown> {
-    try {
-      return await this.#client.evalsha(sha, keys, args);
-    } catch (error) {
+  // EVALSHA, then EVAL when Redis does not have the script; one promise chain, no async frame.
+  #runLoaded(sha: string, script: string, keys: string[], args: string[]): Promise<unknown> {
+    return attempt(() => this.#client.evalsha(sha, keys, args)).then(undefined, (error) => {
       if (!/NOSCRIPT/i.test(String((error as Error)?.message ?? error))) {
         throw storeFailure(NAME, error);
       }
-    }
-    try {
-      return await this.#client.eval(script, keys, args);
-    } catch (error) {
-      throw storeFailure(NAME, error);
-    }
+      return attempt(() => this.#client.eval(script, keys, args)).then(undefined, (error) => {
+        throw storeFailure(NAME, error);
+      });
+    });
   }
 
   #sha(script: string): Promise<string> {
@@ -395,6 +392,15 @@ export class RedisStore implements StateStore {
       this.#shas.set(script, sha);
     }
     return sha;
+  }
+}
+
+// A client call's promise; a call that throws instead of rejecting counts as a rejection.
+function attempt(call: () => Promise<unknown>): Promise<unknown> {
+  try {
+    return Promise.resolve(call());
+  } catch (error) {
+    return Promise.reject(error);
   }
 }
 
