@@ -38,6 +38,9 @@ export interface PaceState {
   oks: number[]; // when the latest successful answers arrived (at most MAX_OKS)
   inflight: number;
   seen: number; // of those in flight, how many the server has answered (not yet released)
+  tokens: Map<string, Budget>; // token budgets (OpenAI, Anthropic), spent by a request's cost
+  costs: number; // tokens declared by the requests in flight
+  seenCosts: number; // of those, the tokens of requests the server has answered
 }
 
 /** A key nothing is known about. */
@@ -60,6 +63,9 @@ export function newPaceState(): PaceState {
     oks: [],
     inflight: 0,
     seen: 0,
+    tokens: new Map(),
+    costs: 0,
+    seenCosts: 0,
   };
 }
 
@@ -72,6 +78,7 @@ export function paceDelay(
   now: number,
   limits: PaceLimits,
   route?: string,
+  cost = 0,
 ): number {
   if (!state.known) {
     // Slow start: one request alone, then one more in flight per answer, until the server's
@@ -104,6 +111,7 @@ export function paceDelay(
       wait = Math.max(wait, budget.until - now);
     }
   }
+  if (state.tokens.size > 0) wait = Math.max(wait, tokenWait(state, now, limits, cost));
   // No slack before the pace: a GCRA without burst rejects a request a millisecond early, and a
   // window's budget released at once (above) is spread only by the pace.
   if (state.intervalMs > 0) wait = Math.max(wait, state.tat - now);
@@ -148,19 +156,99 @@ function unanswered(state: PaceState): number {
   return Math.max(0, state.inflight - state.seen);
 }
 
-/** Counts a request that ends (released), answered or not. */
-export function paceEnd(state: PaceState): void {
+/** Counts a request that ends (released), answered or not, with the tokens it declared. */
+export function paceEnd(state: PaceState, cost = 0): void {
   state.inflight--;
   // Most requests are observed before their release; one that was not (a network error)
   // leaves the count one too low, which only makes the budget more careful.
   state.seen = Math.min(Math.max(0, state.seen - 1), state.inflight);
+  state.costs = state.inflight === 0 ? 0 : Math.max(0, state.costs - cost);
+  state.seenCosts = Math.min(Math.max(0, state.seenCosts - cost), state.costs);
 }
 
-/** Counts a request that starts now: in flight, against every budget, on the pace. */
-export function paceStart(state: PaceState, now: number, route?: string): void {
+/**
+ * Counts a request that starts now: in flight, against every budget, on the pace, and its
+ * declared tokens against the token budgets.
+ */
+export function paceStart(state: PaceState, now: number, route?: string, cost = 0): void {
   state.inflight++;
   for (const [id, budget] of state.budgets) if (counts(state, id, route)) budget.remaining--;
   if (state.intervalMs > 0) state.tat = Math.max(state.tat, now) + state.intervalMs;
+  if (cost > 0) {
+    state.costs += cost;
+    for (const [id, budget] of state.tokens) if (charged(id)) budget.remaining -= cost;
+  }
+}
+
+// --- token budgets: a request's declared `cost` -------------------------------------------------
+
+const TOKEN_UNITS = new Set(["tokens", "input-tokens", "output-tokens"]);
+
+// A declared cost is what a request will send: it is spent against the total and input token
+// budgets. Output tokens are known only from the server's answer: a spent output budget holds
+// a costed request, but the cost is not charged to it.
+function charged(id: string): boolean {
+  return !id.startsWith("output-tokens;");
+}
+
+/** Declared tokens of the requests in flight the server has not answered yet. */
+function unansweredCosts(state: PaceState): number {
+  return Math.max(0, state.costs - state.seenCosts);
+}
+
+// How long a request declaring `cost` tokens waits for the token budgets: until the reset of a
+// budget whose remaining tokens do not cover it (a request larger than the whole quota waits for
+// a full budget). A request without a cost is not held by token budgets.
+function tokenWait(state: PaceState, now: number, limits: PaceLimits, cost: number): number {
+  let wait = 0;
+  for (const [id, budget] of state.tokens) {
+    if (now >= budget.until) {
+      // The reset has passed: the budget is full again (OpenAI's and Anthropic's resets are
+      // "until fully replenished"), less what requests in flight declared. Without a quota
+      // nothing is known any more.
+      if (budget.quota === undefined) {
+        state.tokens.delete(id);
+        continue;
+      }
+      budget.remaining = budget.quota - (charged(id) ? unansweredCosts(state) : 0);
+      budget.until = now + limits.fallbackWindowMs;
+    }
+    if (cost <= 0) continue;
+    const need = charged(id) ? Math.min(cost, budget.quota ?? Infinity) : 1;
+    if (budget.remaining < need) wait = Math.max(wait, budget.until - now);
+  }
+  return wait;
+}
+
+// The token budgets of one answer: what the server says is left, less the tokens of requests
+// in flight that it has not answered yet (the answered one's usage is in the server's figure:
+// its declared cost is refunded, what it used is charged).
+function learnTokens(
+  state: PaceState,
+  policies: Policies,
+  now: number,
+  limits: PaceLimits,
+  cost: number,
+): void {
+  const others = Math.max(0, unansweredCosts(state) - cost);
+  for (const p of policies) {
+    if (!TOKEN_UNITS.has(p.unit) || p.remaining === undefined) continue;
+    const id = `${p.unit};${p.name};${p.partitionKey ?? ""}`;
+    // A reset of 0 or in the past still reports what is left now: count it for a while.
+    let windowMs = p.resetMs;
+    if (windowMs === undefined || windowMs <= 0) windowMs = limits.fallbackWindowMs;
+    const budget: Budget = {
+      remaining: p.remaining - (charged(id) ? others : 0),
+      until: now + Math.min(windowMs, limits.maxHoldMs),
+    };
+    if (p.quota !== undefined) budget.quota = p.quota;
+    state.tokens.delete(id);
+    state.tokens.set(id, budget);
+  }
+  for (const id of state.tokens.keys()) {
+    if (state.tokens.size <= MAX_SERVER_POLICIES) break;
+    state.tokens.delete(id);
+  }
 }
 
 /** Learns from one answer: its status and its parsed rate-limit headers. */
@@ -171,6 +259,7 @@ export function paceLearn(
   now: number,
   limits: PaceLimits,
   route?: string,
+  cost = 0,
 ): void {
   state.answered = true;
   state.answers++;
@@ -184,8 +273,10 @@ export function paceLearn(
     learnPace(state, policies, limits);
     // Retry-After takes precedence over `t` on any status (draft-11 §7).
     learnRoute(state, route, learnBudgets(state, policies, info.retryAfterMs, now, limits));
+    learnTokens(state, info.policies, now, limits, cost);
   }
   state.seen = Math.min(state.seen + 1, state.inflight);
+  state.seenCosts = Math.min(state.seenCosts + cost, state.costs);
   if (throttled) {
     let hold = info?.retryAfterMs ?? (informed ? 0 : limits.fallbackWindowMs);
     // A 503 that asks for no wait at all (`Retry-After: 0`) is a passing overload, not a limit.
