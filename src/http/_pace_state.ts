@@ -12,6 +12,13 @@ export interface PaceLimits {
   readonly probeFirst: boolean;
 }
 
+/** A quota that refills continuously: the pace it is sent at. */
+interface Bucket {
+  rate: number; // requests/s
+  max: number; // the most remaining seen: the bucket is full there
+  rejections: number;
+}
+
 interface Budget {
   remaining: number; // requests still allowed until `until`
   until: number;
@@ -38,6 +45,11 @@ export interface PaceState {
   oks: number[]; // when the latest successful answers arrived (at most MAX_OKS)
   inflight: number;
   seen: number; // of those in flight, how many the server has answered (not yet released)
+  bucket: Bucket | undefined; // a quota without a window found to refill continuously
+  bucketOff: boolean; // a rejection showed the refill guess wrong: never again for this key
+  emptyResetMs: number; // the reset announced when a quota without a window was last spent
+  short: boolean; // the first answer of the key found its quota without a window far from whole
+  afterReset: number; // the quota of a spent window that just ended, until the next answer
   tokens: Map<string, Budget>; // token budgets (OpenAI, Anthropic), spent by a request's cost
   costs: number; // tokens declared by the requests in flight
   seenCosts: number; // of those, the tokens of requests the server has answered
@@ -63,6 +75,11 @@ export function newPaceState(): PaceState {
     oks: [],
     inflight: 0,
     seen: 0,
+    bucket: undefined,
+    bucketOff: false,
+    emptyResetMs: 0,
+    short: false,
+    afterReset: 0,
     tokens: new Map(),
     costs: 0,
     seenCosts: 0,
@@ -100,6 +117,11 @@ export function paceDelay(
         budget.quota === undefined || budget.quota < 1 || budget.windowMs === undefined ||
         state.intervalMs <= 0
       ) {
+        // A spent quota without a window: the probe's answer tells whether it came back whole
+        // (a window) or not (a bucket that refills continuously).
+        if (budget.remaining < 1 && budget.windowMs === undefined) {
+          state.afterReset = budget.quota ?? 0;
+        }
         state.budgets.delete(id);
         state.probing = true;
       } else {
@@ -271,6 +293,7 @@ export function paceLearn(
     state.known = true;
     learnConcurrency(state, info.policies);
     learnPace(state, policies, limits);
+    learnBucket(state, policies, throttled, now);
     // Retry-After takes precedence over `t` on any status (draft-11 §7).
     learnRoute(state, route, learnBudgets(state, policies, info.retryAfterMs, now, limits));
     learnTokens(state, info.policies, now, limits, cost);
@@ -331,6 +354,90 @@ function aimdIncrease(state: PaceState): void {
 
 type Policies = ServerRateLimit["policies"];
 
+// --- quotas without a window that refill continuously (GCRA, token buckets) ---------------------
+//
+// `X-RateLimit-*` and the older drafts give a limit and a reset but no window. After a burst, a
+// bucket answers "0 left, reset in 1 s" (the time to its next request, rounded up to a second),
+// as a fixed window of one second does, and holding the whole reset sends one burst per second.
+// The two differ in what the first answer after the reset says: a window is whole again
+// (remaining = limit - 1), a bucket has refilled only its burst. From then on the key is paced,
+// starting at the limit per announced reset (the window that the reset stands for), and the pace
+// follows what the server reports: raised slowly while the bucket stays full, lowered when it
+// is empty (the next request then waits one refill). A rejection while paced so proves the guess
+// wrong: the key goes back to holding resets, for good.
+
+// The longest reset that may stand for a refill rounded up to whole seconds (an epoch reset read
+// against a Date header may come out a second longer). Longer resets are precise enough to hold.
+const BUCKET_MAX_RESET_MS = 2000;
+const BUCKET_RAISE = 1.02; // per answer while the bucket stays full
+const BUCKET_LOWER = 0.9; // per answer that finds it empty
+const BUCKET_EASE = 0.98; // per answer that finds it below half
+const BUCKET_BACK_OFF = 0.5; // per rejection
+const BUCKET_MAX_REJECTIONS = 2;
+
+/** The one request quota without a window that says what is left, if there is exactly one. */
+function bucketPolicy(policies: Policies): Policies[number] | undefined {
+  const open = policies.filter((p) =>
+    p.remaining !== undefined && p.quota !== undefined && p.windowMs === undefined
+  );
+  return open.length === 1 && policies.every((p) => p.windowMs === undefined) ? open[0] : undefined;
+}
+
+function learnBucket(state: PaceState, policies: Policies, throttled: boolean, now: number): void {
+  const afterReset = state.afterReset;
+  state.afterReset = 0;
+  const bucket0 = state.bucket;
+  if (throttled) {
+    if (bucket0 === undefined) return;
+    // A request that met an empty bucket (an answer delayed past the next request's start): slow
+    // down. A second one says the guess is wrong.
+    if (++bucket0.rejections >= BUCKET_MAX_REJECTIONS) {
+      state.bucket = undefined;
+      state.bucketOff = true;
+      state.intervalMs = 0;
+      return;
+    }
+    bucket0.rate *= BUCKET_BACK_OFF;
+    state.intervalMs = 1000 / bucket0.rate;
+    state.tat = Math.max(state.tat, now + state.intervalMs);
+    return;
+  }
+  const p = bucketPolicy(policies);
+  if (p === undefined || state.bucketOff) return;
+  const remaining = p.remaining!;
+  let bucket = state.bucket;
+  if (bucket === undefined) {
+    // The first answer of a key: a window would be (nearly) whole for the first request.
+    // (A quota already spent then says nothing: others may have spent a window.)
+    if (state.answers === 1) state.short = remaining >= 1 && remaining + 1 < p.quota!;
+    const shortReset = p.resetMs !== undefined && p.resetMs <= BUCKET_MAX_RESET_MS;
+    if (remaining < 1 && shortReset) state.emptyResetMs = Math.max(1, p.resetMs!);
+    else if (remaining < 1) state.emptyResetMs = 0;
+    // A spent quota with a reset of about a second that did not start whole, or the first
+    // answer after such a reset that finds it refilled only in part: it refills continuously.
+    const refilled = afterReset > 1 && remaining >= 1 && remaining + 1 < afterReset;
+    const spentShort = remaining < 1 && state.short;
+    if (state.emptyResetMs === 0 || !(refilled || spentShort)) return;
+    bucket = state.bucket = {
+      rate: (p.quota! * 1000) / Math.max(1000, state.emptyResetMs),
+      max: remaining,
+      rejections: 0,
+    };
+  }
+  // Kept between full and half full: raised while full, lowered while draining below half.
+  if (remaining >= bucket.max) {
+    bucket.max = remaining;
+    bucket.rate *= BUCKET_RAISE;
+  } else if (remaining < 1) {
+    bucket.rate *= BUCKET_LOWER;
+  } else if (remaining < bucket.max / 2) {
+    bucket.rate *= BUCKET_EASE;
+  }
+  state.intervalMs = 1000 / bucket.rate;
+  // Empty: the next request one refill later.
+  if (remaining < 1) state.tat = Math.max(state.tat, now + state.intervalMs);
+}
+
 // Pace at the strictest sustained rate q/w among the short-window policies.
 function learnPace(state: PaceState, policies: Policies, limits: PaceLimits): void {
   if (!policies.some((p) => p.quota !== undefined && p.windowMs !== undefined)) return;
@@ -366,6 +473,8 @@ function learnBudgets(
     const id = `${p.name};${p.partitionKey ?? ""}`;
     ids.push(id);
     state.budgets.delete(id);
+    // A refilling quota is paced at its learned rate, not held until its (rounded) reset.
+    if (state.bucket !== undefined && bucketPolicy(policies) === p) continue;
     // A window that is already over (a reset of 0 or in the past: a replayed answer, a skewed
     // clock) still reports what is left now: count it for fallbackWindowMs, like a remaining
     // count without a window, instead of expiring it at once (which probed after every answer).

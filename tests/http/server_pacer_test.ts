@@ -586,6 +586,22 @@ Deno.test("ServerPacer rejects a cost that is not a finite number >= 0", async (
   });
 });
 
+Deno.test("ServerPacer holds a spent hourly quota that started far from whole, not paced as a bucket", () => {
+  const clock = new ManualClock(T0);
+  const pacer = new ServerPacer({ clock });
+  const github = (remaining: number) =>
+    answer({
+      "x-ratelimit-limit": "5000",
+      "x-ratelimit-remaining": String(remaining),
+      "x-ratelimit-reset": String(T0 / 1000 + 3600),
+    });
+  // Shared with other clients: 4000 left on the first answer, then spent. Its reset is an hour:
+  // not a refill rounded up to a second, so the key holds (maxHoldMs) instead of pacing.
+  pacer.observe("gh", github(4000));
+  pacer.observe("gh", github(0));
+  assert.equal(pacer.delay("gh"), 60_000);
+});
+
 Deno.test("ServerPacer lowers the pace on a 503 with a wait, not on a 503 with Retry-After: 0", () => {
   const clock = new ManualClock(T0);
   const run = (retryAfter: string): number => {
