@@ -418,11 +418,21 @@ function learnBucket(state: PaceState, policies: Policies, throttled: boolean, n
     const refilled = afterReset > 1 && remaining >= 1 && remaining + 1 < afterReset;
     const spentShort = remaining < 1 && state.short;
     if (state.emptyResetMs === 0 || !(refilled || spentShort)) return;
+    // The limit per announced reset, but no more than a few times what the server accepted over
+    // the last second: a spent quota shared with other clients, a second before its window
+    // ends, looks the same, and must not draw a flood of rejections.
+    const accepted = state.oks.filter((t) => t > now - 1000).length + 1;
     bucket = state.bucket = {
-      rate: (p.quota! * 1000) / Math.max(1000, state.emptyResetMs),
+      rate: Math.min((p.quota! * 1000) / Math.max(1000, state.emptyResetMs), 4 * accepted),
       max: remaining,
       rejections: 0,
     };
+  } else if (remaining + 1 >= p.quota! && bucket.max + 1 < p.quota!) {
+    // Whole again, after never being so: a window that was reset, not a bucket.
+    state.bucket = undefined;
+    state.bucketOff = true;
+    state.intervalMs = 0;
+    return;
   }
   // Kept between full and half full: raised while full, lowered while draining below half.
   if (remaining >= bucket.max) {

@@ -602,6 +602,30 @@ Deno.test("ServerPacer holds a spent hourly quota that started far from whole, n
   assert.equal(pacer.delay("gh"), 60_000);
 });
 
+Deno.test("ServerPacer paces a spent shared window near its end gently, and holds it once it was whole", () => {
+  const clock = new ManualClock(T0);
+  const pacer = new ServerPacer({ clock });
+  const x = (remaining: number, reset: number) =>
+    answer({
+      "x-ratelimit-limit": "5000",
+      "x-ratelimit-remaining": String(remaining),
+      "x-ratelimit-reset-after": String(reset),
+    });
+  // Looks like a bucket (3000 of 5000 on the first answer, then spent with a reset of 1 s), but
+  // is paced from what the server accepted (2 answers: 8/s), not at 5000/s.
+  pacer.observe("gh", x(3000, 3599));
+  clock.advance(100);
+  pacer.observe("gh", x(0, 1));
+  const wait = pacer.delay("gh");
+  assert.ok(wait > 100 && wait <= 125, String(wait));
+  // The window comes back whole: not a bucket after all; a spent quota holds its reset again.
+  clock.advance(1000);
+  pacer.observe("gh", x(4999, 3600));
+  assert.equal(pacer.delay("gh"), 0);
+  pacer.observe("gh", x(0, 1));
+  assert.equal(pacer.delay("gh"), 1000);
+});
+
 Deno.test("ServerPacer lowers the pace on a 503 with a wait, not on a 503 with Retry-After: 0", () => {
   const clock = new ManualClock(T0);
   const run = (retryAfter: string): number => {
