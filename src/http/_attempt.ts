@@ -83,7 +83,7 @@ export async function sendAttempt(s: AttemptSettings, job: AttemptJob): Promise<
     let release: (() => void) | undefined;
     if (s.pacer !== undefined) {
       // The path tells the pacer which of a server's separate quotas the request counts against.
-      const pace = { signal, route: pathOf(p.url) };
+      const pace = { signal, route: pathOf(p.url), cost: p.cost };
       release = s.pacer.tryAcquire(key, pace) ??
         await hold(s.pacer, s.clock, key, pace, job.report);
     }

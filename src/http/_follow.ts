@@ -50,7 +50,7 @@ async function fetchFollowing(
     }
     if (!isSameOrigin(response.url, originOf(p.url)!)) return response;
   }
-  s.pacer?.observe(key, response);
+  s.pacer?.observe(key, response, { cost: p.cost });
   return response;
 }
 
@@ -88,7 +88,7 @@ async function followManually(
     const response = await send(s, url, init, method, signal);
     // What a server at another origin says about its limits does not pace this one.
     if (hops === 0 || originOf(url) === (origin ??= originOf(p.url))) {
-      s.pacer?.observe(key, response);
+      s.pacer?.observe(key, response, { cost: p.cost });
     }
     const location = followable(p, response);
     if (location === undefined) {

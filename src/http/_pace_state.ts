@@ -12,6 +12,13 @@ export interface PaceLimits {
   readonly probeFirst: boolean;
 }
 
+/** A quota that refills continuously: the pace it is sent at. */
+interface Bucket {
+  rate: number; // requests/s
+  max: number; // the most remaining seen: the bucket is full there
+  rejections: number;
+}
+
 interface Budget {
   remaining: number; // requests still allowed until `until`
   until: number;
@@ -38,6 +45,14 @@ export interface PaceState {
   oks: number[]; // when the latest successful answers arrived (at most MAX_OKS)
   inflight: number;
   seen: number; // of those in flight, how many the server has answered (not yet released)
+  bucket: Bucket | undefined; // a quota without a window found to refill continuously
+  bucketOff: boolean; // a rejection showed the refill guess wrong: never again for this key
+  emptyResetMs: number; // the reset announced when a quota without a window was last spent
+  short: boolean; // the first answer of the key found its quota without a window far from whole
+  afterReset: number; // the quota of a spent window that just ended, until the next answer
+  tokens: Map<string, Budget>; // token budgets (OpenAI, Anthropic), spent by a request's cost
+  costs: number; // tokens declared by the requests in flight
+  seenCosts: number; // of those, the tokens of requests the server has answered
 }
 
 /** A key nothing is known about. */
@@ -60,6 +75,14 @@ export function newPaceState(): PaceState {
     oks: [],
     inflight: 0,
     seen: 0,
+    bucket: undefined,
+    bucketOff: false,
+    emptyResetMs: 0,
+    short: false,
+    afterReset: 0,
+    tokens: new Map(),
+    costs: 0,
+    seenCosts: 0,
   };
 }
 
@@ -72,6 +95,7 @@ export function paceDelay(
   now: number,
   limits: PaceLimits,
   route?: string,
+  cost = 0,
 ): number {
   if (!state.known) {
     // Slow start: one request alone, then one more in flight per answer, until the server's
@@ -93,6 +117,11 @@ export function paceDelay(
         budget.quota === undefined || budget.quota < 1 || budget.windowMs === undefined ||
         state.intervalMs <= 0
       ) {
+        // A spent quota without a window: the probe's answer tells whether it came back whole
+        // (a window) or not (a bucket that refills continuously).
+        if (budget.remaining < 1 && budget.windowMs === undefined) {
+          state.afterReset = budget.quota ?? 0;
+        }
         state.budgets.delete(id);
         state.probing = true;
       } else {
@@ -104,6 +133,7 @@ export function paceDelay(
       wait = Math.max(wait, budget.until - now);
     }
   }
+  if (state.tokens.size > 0) wait = Math.max(wait, tokenWait(state, now, limits, cost));
   // No slack before the pace: a GCRA without burst rejects a request a millisecond early, and a
   // window's budget released at once (above) is spread only by the pace.
   if (state.intervalMs > 0) wait = Math.max(wait, state.tat - now);
@@ -148,19 +178,99 @@ function unanswered(state: PaceState): number {
   return Math.max(0, state.inflight - state.seen);
 }
 
-/** Counts a request that ends (released), answered or not. */
-export function paceEnd(state: PaceState): void {
+/** Counts a request that ends (released), answered or not, with the tokens it declared. */
+export function paceEnd(state: PaceState, cost = 0): void {
   state.inflight--;
   // Most requests are observed before their release; one that was not (a network error)
   // leaves the count one too low, which only makes the budget more careful.
   state.seen = Math.min(Math.max(0, state.seen - 1), state.inflight);
+  state.costs = state.inflight === 0 ? 0 : Math.max(0, state.costs - cost);
+  state.seenCosts = Math.min(Math.max(0, state.seenCosts - cost), state.costs);
 }
 
-/** Counts a request that starts now: in flight, against every budget, on the pace. */
-export function paceStart(state: PaceState, now: number, route?: string): void {
+/**
+ * Counts a request that starts now: in flight, against every budget, on the pace, and its
+ * declared tokens against the token budgets.
+ */
+export function paceStart(state: PaceState, now: number, route?: string, cost = 0): void {
   state.inflight++;
   for (const [id, budget] of state.budgets) if (counts(state, id, route)) budget.remaining--;
   if (state.intervalMs > 0) state.tat = Math.max(state.tat, now) + state.intervalMs;
+  if (cost > 0) {
+    state.costs += cost;
+    for (const [id, budget] of state.tokens) if (charged(id)) budget.remaining -= cost;
+  }
+}
+
+// --- token budgets: a request's declared `cost` -------------------------------------------------
+
+const TOKEN_UNITS = new Set(["tokens", "input-tokens", "output-tokens"]);
+
+// A declared cost is what a request will send: it is spent against the total and input token
+// budgets. Output tokens are known only from the server's answer: a spent output budget holds
+// a costed request, but the cost is not charged to it.
+function charged(id: string): boolean {
+  return !id.startsWith("output-tokens;");
+}
+
+/** Declared tokens of the requests in flight the server has not answered yet. */
+function unansweredCosts(state: PaceState): number {
+  return Math.max(0, state.costs - state.seenCosts);
+}
+
+// How long a request declaring `cost` tokens waits for the token budgets: until the reset of a
+// budget whose remaining tokens do not cover it (a request larger than the whole quota waits for
+// a full budget). A request without a cost is not held by token budgets.
+function tokenWait(state: PaceState, now: number, limits: PaceLimits, cost: number): number {
+  let wait = 0;
+  for (const [id, budget] of state.tokens) {
+    if (now >= budget.until) {
+      // The reset has passed: the budget is full again (OpenAI's and Anthropic's resets are
+      // "until fully replenished"), less what requests in flight declared. Without a quota
+      // nothing is known any more.
+      if (budget.quota === undefined) {
+        state.tokens.delete(id);
+        continue;
+      }
+      budget.remaining = budget.quota - (charged(id) ? unansweredCosts(state) : 0);
+      budget.until = now + limits.fallbackWindowMs;
+    }
+    if (cost <= 0) continue;
+    const need = charged(id) ? Math.min(cost, budget.quota ?? Infinity) : 1;
+    if (budget.remaining < need) wait = Math.max(wait, budget.until - now);
+  }
+  return wait;
+}
+
+// The token budgets of one answer: what the server says is left, less the tokens of requests
+// in flight that it has not answered yet (the answered one's usage is in the server's figure:
+// its declared cost is refunded, what it used is charged).
+function learnTokens(
+  state: PaceState,
+  policies: Policies,
+  now: number,
+  limits: PaceLimits,
+  cost: number,
+): void {
+  const others = Math.max(0, unansweredCosts(state) - cost);
+  for (const p of policies) {
+    if (!TOKEN_UNITS.has(p.unit) || p.remaining === undefined) continue;
+    const id = `${p.unit};${p.name};${p.partitionKey ?? ""}`;
+    // A reset of 0 or in the past still reports what is left now: count it for a while.
+    let windowMs = p.resetMs;
+    if (windowMs === undefined || windowMs <= 0) windowMs = limits.fallbackWindowMs;
+    const budget: Budget = {
+      remaining: p.remaining - (charged(id) ? others : 0),
+      until: now + Math.min(windowMs, limits.maxHoldMs),
+    };
+    if (p.quota !== undefined) budget.quota = p.quota;
+    state.tokens.delete(id);
+    state.tokens.set(id, budget);
+  }
+  for (const id of state.tokens.keys()) {
+    if (state.tokens.size <= MAX_SERVER_POLICIES) break;
+    state.tokens.delete(id);
+  }
 }
 
 /** Learns from one answer: its status and its parsed rate-limit headers. */
@@ -171,6 +281,7 @@ export function paceLearn(
   now: number,
   limits: PaceLimits,
   route?: string,
+  cost = 0,
 ): void {
   state.answered = true;
   state.answers++;
@@ -182,10 +293,13 @@ export function paceLearn(
     state.known = true;
     learnConcurrency(state, info.policies);
     learnPace(state, policies, limits);
+    learnBucket(state, policies, throttled, now);
     // Retry-After takes precedence over `t` on any status (draft-11 §7).
     learnRoute(state, route, learnBudgets(state, policies, info.retryAfterMs, now, limits));
+    learnTokens(state, info.policies, now, limits, cost);
   }
   state.seen = Math.min(state.seen + 1, state.inflight);
+  state.seenCosts = Math.min(state.seenCosts + cost, state.costs);
   if (throttled) {
     let hold = info?.retryAfterMs ?? (informed ? 0 : limits.fallbackWindowMs);
     // A 503 that asks for no wait at all (`Retry-After: 0`) is a passing overload, not a limit.
@@ -240,6 +354,100 @@ function aimdIncrease(state: PaceState): void {
 
 type Policies = ServerRateLimit["policies"];
 
+// --- quotas without a window that refill continuously (GCRA, token buckets) ---------------------
+//
+// `X-RateLimit-*` and the older drafts give a limit and a reset but no window. After a burst, a
+// bucket answers "0 left, reset in 1 s" (the time to its next request, rounded up to a second),
+// as a fixed window of one second does, and holding the whole reset sends one burst per second.
+// The two differ in what the first answer after the reset says: a window is whole again
+// (remaining = limit - 1), a bucket has refilled only its burst. From then on the key is paced,
+// starting at the limit per announced reset (the window that the reset stands for), and the pace
+// follows what the server reports: raised slowly while the bucket stays full, lowered when it
+// is empty (the next request then waits one refill). A rejection while paced so proves the guess
+// wrong: the key goes back to holding resets, for good.
+
+// The longest reset that may stand for a refill rounded up to whole seconds (an epoch reset read
+// against a Date header may come out a second longer). Longer resets are precise enough to hold.
+const BUCKET_MAX_RESET_MS = 2000;
+const BUCKET_RAISE = 1.02; // per answer while the bucket stays full
+const BUCKET_LOWER = 0.9; // per answer that finds it empty
+const BUCKET_EASE = 0.98; // per answer that finds it below half
+const BUCKET_BACK_OFF = 0.5; // per rejection
+const BUCKET_MAX_REJECTIONS = 2;
+
+/** The one request quota without a window that says what is left, if there is exactly one. */
+function bucketPolicy(policies: Policies): Policies[number] | undefined {
+  const open = policies.filter((p) =>
+    p.remaining !== undefined && p.quota !== undefined && p.windowMs === undefined
+  );
+  return open.length === 1 && policies.every((p) => p.windowMs === undefined) ? open[0] : undefined;
+}
+
+function learnBucket(state: PaceState, policies: Policies, throttled: boolean, now: number): void {
+  const afterReset = state.afterReset;
+  state.afterReset = 0;
+  const bucket0 = state.bucket;
+  if (throttled) {
+    if (bucket0 === undefined) return;
+    // A request that met an empty bucket (an answer delayed past the next request's start): slow
+    // down. A second one says the guess is wrong.
+    if (++bucket0.rejections >= BUCKET_MAX_REJECTIONS) {
+      state.bucket = undefined;
+      state.bucketOff = true;
+      state.intervalMs = 0;
+      return;
+    }
+    bucket0.rate *= BUCKET_BACK_OFF;
+    state.intervalMs = 1000 / bucket0.rate;
+    state.tat = Math.max(state.tat, now + state.intervalMs);
+    return;
+  }
+  const p = bucketPolicy(policies);
+  if (p === undefined || state.bucketOff) return;
+  const remaining = p.remaining!;
+  let bucket = state.bucket;
+  if (bucket === undefined) {
+    // The first answer of a key: a window would be (nearly) whole for the first request.
+    // (A quota already spent then says nothing: others may have spent a window.)
+    if (state.answers === 1) state.short = remaining >= 1 && remaining + 1 < p.quota!;
+    const shortReset = p.resetMs !== undefined && p.resetMs <= BUCKET_MAX_RESET_MS;
+    if (remaining < 1 && shortReset) state.emptyResetMs = Math.max(1, p.resetMs!);
+    else if (remaining < 1) state.emptyResetMs = 0;
+    // A spent quota with a reset of about a second that did not start whole, or the first
+    // answer after such a reset that finds it refilled only in part: it refills continuously.
+    const refilled = afterReset > 1 && remaining >= 1 && remaining + 1 < afterReset;
+    const spentShort = remaining < 1 && state.short;
+    if (state.emptyResetMs === 0 || !(refilled || spentShort)) return;
+    // The limit per announced reset, but no more than a few times what the server accepted over
+    // the last second: a spent quota shared with other clients, a second before its window
+    // ends, looks the same, and must not draw a flood of rejections.
+    const accepted = state.oks.filter((t) => t > now - 1000).length + 1;
+    bucket = state.bucket = {
+      rate: Math.min((p.quota! * 1000) / Math.max(1000, state.emptyResetMs), 4 * accepted),
+      max: remaining,
+      rejections: 0,
+    };
+  } else if (remaining + 1 >= p.quota! && bucket.max + 1 < p.quota!) {
+    // Whole again, after never being so: a window that was reset, not a bucket.
+    state.bucket = undefined;
+    state.bucketOff = true;
+    state.intervalMs = 0;
+    return;
+  }
+  // Kept between full and half full: raised while full, lowered while draining below half.
+  if (remaining >= bucket.max) {
+    bucket.max = remaining;
+    bucket.rate *= BUCKET_RAISE;
+  } else if (remaining < 1) {
+    bucket.rate *= BUCKET_LOWER;
+  } else if (remaining < bucket.max / 2) {
+    bucket.rate *= BUCKET_EASE;
+  }
+  state.intervalMs = 1000 / bucket.rate;
+  // Empty: the next request one refill later.
+  if (remaining < 1) state.tat = Math.max(state.tat, now + state.intervalMs);
+}
+
 // Pace at the strictest sustained rate q/w among the short-window policies.
 function learnPace(state: PaceState, policies: Policies, limits: PaceLimits): void {
   if (!policies.some((p) => p.quota !== undefined && p.windowMs !== undefined)) return;
@@ -275,6 +483,8 @@ function learnBudgets(
     const id = `${p.name};${p.partitionKey ?? ""}`;
     ids.push(id);
     state.budgets.delete(id);
+    // A refilling quota is paced at its learned rate, not held until its (rounded) reset.
+    if (state.bucket !== undefined && bucketPolicy(policies) === p) continue;
     // A window that is already over (a reset of 0 or in the past: a replayed answer, a skewed
     // clock) still reports what is left now: count it for fallbackWindowMs, like a remaining
     // count without a window, instead of expiring it at once (which probed after every answer).

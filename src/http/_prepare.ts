@@ -4,7 +4,7 @@
 import { assertHttpUrl } from "../core/url.ts";
 import type { OriginPolicy } from "./_origin_policy.ts";
 import { checkHeaders, checkLimitMs, REQUEST_OWNER } from "./_pool_validate.ts";
-import { failType } from "../core/validate.ts";
+import { failType, nonNegative } from "../core/validate.ts";
 import type { PoolRequestInit } from "./pool_options.ts";
 
 import { redact } from "../core/url_redaction.ts";
@@ -23,6 +23,8 @@ export interface Prepared {
   /** The rest of RequestInit, passed through to fetch. */
   extra: RequestInit | undefined;
   signal: AbortSignal | undefined;
+  /** The tokens the request declared (`cost`), for the server pacer's token budgets. */
+  cost: number;
 }
 
 const POOL_KEYS = new Set([
@@ -37,6 +39,7 @@ const POOL_KEYS = new Set([
   "totalTimeoutMs",
   "maxBodyBytes",
   "hooks",
+  "cost",
 ]);
 
 /**
@@ -71,6 +74,7 @@ export function prepare(
     redirect: init?.redirect ?? request?.redirect ?? "follow",
     extra: passedThrough(init, replayable),
     signal: init?.signal ?? request?.signal ?? undefined,
+    cost: init?.cost ?? 0,
   };
   // A Request's body is a one-shot stream: buffer it once so that every attempt can send it.
   if (init?.body !== undefined || !request?.body) return prepared;
@@ -149,6 +153,7 @@ function checkInit(init: PoolRequestInit): void {
   if (init.totalTimeoutMs !== undefined) {
     checkLimitMs(REQUEST_OWNER, "totalTimeoutMs", init.totalTimeoutMs);
   }
+  if (init.cost !== undefined) nonNegative(REQUEST_OWNER, "cost", init.cost);
   if (init.session !== undefined && typeof init.session !== "string") {
     failType(REQUEST_OWNER, "session", "a string", init.session);
   }

@@ -19,7 +19,11 @@ import type { Algorithm } from "../limiter/algorithm.ts";
 import type { RateLimitDecision } from "../limiter/decision.ts";
 import { gcra } from "../limiter/gcra.ts";
 import { parseRateLimitHeaders, type ServerRateLimit } from "./ratelimit_headers.ts";
-import type { ServerPacer, ServerPacerAcquireOptions } from "./server_pacer.ts";
+import type {
+  ServerPacer,
+  ServerPacerAcquireOptions,
+  ServerPacerObserveOptions,
+} from "./server_pacer.ts";
 import type { ServerPacingStore } from "./pool_options.ts";
 
 /** The longest hold shared, as the local pacer's default `maxHoldMs`. */
@@ -107,8 +111,8 @@ export class SharedPacer {
     return release;
   }
 
-  observe(key: string, response: Response): void {
-    this.#local.observe(key, response);
+  observe(key: string, response: Response, options?: ServerPacerObserveOptions): void {
+    this.#local.observe(key, response, options);
     const info = parseRateLimitHeaders(response.headers, this.#clock.now());
     const status = response.status;
     const throttled = status === 429 || (status === 503 && info?.retryAfterMs !== undefined);

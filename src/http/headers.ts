@@ -25,5 +25,6 @@ export {
 export {
   ServerPacer,
   type ServerPacerAcquireOptions,
+  type ServerPacerObserveOptions,
   type ServerPacerOptions,
 } from "./server_pacer.ts";

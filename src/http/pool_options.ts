@@ -235,6 +235,16 @@ export interface PoolRequestInit extends RequestInit {
   /** This request's {@linkcode PoolOptions.maxBodyBytes}. */
   maxBodyBytes?: number;
   /**
+   * The tokens this request will use (a finite number >= 0), spent against the token budgets
+   * a server announces (OpenAI's `x-ratelimit-*-tokens`, Anthropic's
+   * `anthropic-ratelimit-{tokens,input-tokens}-*`): with server pacing on, a request whose cost
+   * is more than the tokens left waits for the budget's reset instead of drawing a 429. Each
+   * answer's remaining tokens then replace the estimate (the request's actual usage is charged,
+   * the rest of its cost refunded). Without a cost, token budgets hold nothing.
+   * @default {0}
+   */
+  cost?: number;
+  /**
    * This request's hooks, run after the pool's. A request with its own hooks is not shared by
    * `dedupe`.
    */

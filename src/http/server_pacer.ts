@@ -8,7 +8,7 @@ import { BoundedMap } from "../core/bounded_map.ts";
 import { clearLongTimeout, setLongTimeout, type TimerHandle } from "../core/timer.ts";
 import { pathOf } from "../core/url.ts";
 import { type Clock, systemClock } from "../core/clock.ts";
-import { assertClock, integer, positive } from "../core/validate.ts";
+import { assertClock, integer, invalid, positive } from "../core/validate.ts";
 import { parseRateLimitHeaders } from "./ratelimit_headers.ts";
 import { parseHttpDate } from "./_http_date.ts";
 import {
@@ -76,10 +76,28 @@ export interface ServerPacerAcquireOptions {
    * routes with the same first segment, else by every quota.
    */
   route?: string;
+  /**
+   * The tokens the request will use (a finite number >= 0; 0 by default), for servers that
+   * announce token budgets: OpenAI's `x-ratelimit-*-tokens` and Anthropic's
+   * `anthropic-ratelimit-{tokens,input-tokens}-*`. A request whose cost is more than the tokens
+   * left waits for the budget's reset (one larger than the whole budget waits for a full one);
+   * a spent `output-tokens` budget holds every request with a cost. Pass the same cost to
+   * {@linkcode ServerPacer.observe}: the answer's remaining tokens then replace the estimate
+   * (what the request used is charged, the rest of its cost refunded). A request without a
+   * cost is not held by token budgets.
+   */
+  cost?: number;
+}
+
+/** Options for {@linkcode ServerPacer.observe}. */
+export interface ServerPacerObserveOptions {
+  /** The `cost` the request was acquired with. */
+  cost?: number;
 }
 
 interface Waiter {
   route: string | undefined;
+  cost: number;
   resolve(release: () => void): void;
   reject(reason: unknown): void;
   signal?: AbortSignal;
@@ -120,6 +138,14 @@ function optionsOf(
   return typeof (options as AbortSignal).addEventListener === "function"
     ? { signal: options as AbortSignal }
     : options as ServerPacerAcquireOptions;
+}
+
+function costOf(cost: unknown, method: string): number {
+  if (cost === undefined) return 0;
+  if (typeof cost !== "number" || !Number.isFinite(cost) || cost < 0) {
+    invalid(`call ServerPacer.${method}()`, "cost", "a finite number >= 0", cost);
+  }
+  return cost;
 }
 
 /**
@@ -179,6 +205,34 @@ function optionsOf(
  * pacer.observe("api", new Response(null, { status: 429, headers: { "Retry-After": "2" } }));
  * release();
  * assert.equal(pacer.delay("api"), 2000);
+ * ```
+ *
+ * @example Spend a request's tokens against an OpenAI token budget
+ * ```ts
+ * import { ServerPacer } from "@fluxpool/fluxpool/headers";
+ * import { ManualClock } from "@fluxpool/fluxpool/testing";
+ * import assert from "node:assert/strict";
+ *
+ * const clock = new ManualClock(Date.UTC(2026, 0, 1));
+ * const pacer = new ServerPacer({ clock });
+ * const release = await pacer.acquire("openai", { cost: 1000 });
+ * pacer.observe("openai", new Response(null, {
+ *   headers: {
+ *     "x-ratelimit-limit-requests": "500",
+ *     "x-ratelimit-remaining-requests": "499",
+ *     "x-ratelimit-reset-requests": "120ms",
+ *     "x-ratelimit-limit-tokens": "4000",
+ *     "x-ratelimit-remaining-tokens": "3000",
+ *     "x-ratelimit-reset-tokens": "15s",
+ *   },
+ * }), { cost: 1000 });
+ * release();
+ *
+ * (await pacer.acquire("openai", { cost: 2500 }))(); // 3000 tokens left: it goes …
+ * assert.equal(pacer.tryAcquire("openai", { cost: 2500 }), undefined); // … 500 left: this waits
+ * const next = pacer.tryAcquire("openai"); // no cost: not held by the token budget
+ * assert.equal(typeof next, "function");
+ * next!();
  * ```
  */
 export class ServerPacer {
@@ -240,10 +294,11 @@ export class ServerPacer {
    * flight. Resolves at once for a key the server never sent rate-limit headers for.
    * @param key Whose policy applies (an origin, a token, a route).
    * @param options A signal that stops waiting (the promise rejects with `signal.reason`), or
-   * the options: the signal and the request's route.
+   * the options: the signal, the request's route and its token cost.
    * @returns A function to call once the request has finished (after
    * {@linkcode ServerPacer.observe}); calling it again does nothing.
-   * @throws The signal's reason when it aborts before the request may start.
+   * @throws The signal's reason when it aborts before the request may start; a `RangeError`
+   * (`TypeError` for a non-number) when `cost` is not a finite number >= 0.
    *
    * @example Usage
    * ```ts
@@ -265,12 +320,18 @@ export class ServerPacer {
     options?: AbortSignal | ServerPacerAcquireOptions,
   ): Promise<() => void> {
     const { signal, route } = optionsOf(options);
+    let cost: number;
+    try {
+      cost = costOf(optionsOf(options).cost, "acquire");
+    } catch (error) {
+      return Promise.reject(error);
+    }
     if (signal?.aborted) return Promise.reject(signal.reason);
-    const release = this.tryAcquire(key, { route });
+    const release = this.tryAcquire(key, { route, cost });
     if (release !== undefined) return Promise.resolve(release);
     const entry = this.#entry(key);
     return new Promise((resolve, reject) => {
-      const waiter: Waiter = { route, resolve, reject, signal };
+      const waiter: Waiter = { route, cost, resolve, reject, signal };
       if (signal !== undefined) {
         waiter.onAbort = () => {
           const i = entry.waiters.indexOf(waiter);
@@ -290,8 +351,9 @@ export class ServerPacer {
    * `key` may start now (nobody waits before it and its policy allows it), else `undefined`.
    * @param key The limit key, such as an origin or a token's key.
    * @param options A signal (when it has aborted, nothing is acquired), or the options: the
-   * signal and the request's route.
+   * signal, the request's route and its token cost.
    * @returns The release function, or `undefined` when the request would have to wait.
+   * @throws {RangeError} when `cost` is not a finite number >= 0 (`TypeError` for a non-number).
    *
    * @example Usage
    * ```ts
@@ -311,14 +373,15 @@ export class ServerPacer {
     options?: AbortSignal | ServerPacerAcquireOptions,
   ): (() => void) | undefined {
     const { signal, route } = optionsOf(options);
+    const cost = costOf(optionsOf(options).cost, "tryAcquire");
     if (signal?.aborted) return undefined;
     const entry = this.#entry(key);
     if (entry.waiters.length > 0) return undefined;
     // A key the server never said anything about neither waits nor needs the time (unless its
     // slow start holds requests back).
     const now = entry.known || entry.inflight > entry.answers ? this.#clock.now() : 0;
-    return paceDelay(entry, now, this.#limits, route) === 0
-      ? this.#grant(entry, now, route)
+    return paceDelay(entry, now, this.#limits, route, cost) === 0
+      ? this.#grant(entry, now, route, cost)
       : undefined;
   }
 
@@ -328,6 +391,9 @@ export class ServerPacer {
    * function, so that the pacer knows which requests the answer did not count yet.
    * @param key The key the request was acquired for.
    * @param response The response; only its status and headers are read.
+   * @param options The `cost` the request was acquired with: its declared tokens are replaced by
+   * the token budgets this answer reports.
+   * @throws {RangeError} when `cost` is not a finite number >= 0.
    *
    * @example Learn a spent quota
    * ```ts
@@ -341,11 +407,12 @@ export class ServerPacer {
    * assert.equal(pacer.delay("api"), 30_000);
    * ```
    */
-  observe(key: string, response: Response): void {
+  observe(key: string, response: Response, options?: ServerPacerObserveOptions): void {
+    const cost = costOf(options?.cost, "observe");
     const now = this.#clock.now();
     const entry = this.#entry(key);
     const info = parseRateLimitHeaders(response.headers, serverClock(entry, response, now));
-    paceLearn(entry, response.status, info, now, this.#limits, pathOf(response.url));
+    paceLearn(entry, response.status, info, now, this.#limits, pathOf(response.url), cost);
     this.#pump(entry);
   }
 
@@ -388,19 +455,20 @@ export class ServerPacer {
   reset(key: string): boolean {
     const entry = this.#entries.get(key);
     if (entry === undefined) return false;
-    Object.assign(entry, newPaceState(), { inflight: entry.inflight, seen: entry.seen });
+    const { inflight, seen, costs, seenCosts } = entry;
+    Object.assign(entry, newPaceState(), { inflight, seen, costs, seenCosts });
     if (entry.inflight === 0 && entry.waiters.length === 0) this.#entries.delete(key);
     else this.#pump(entry);
     return true;
   }
 
-  #grant(entry: Entry, now: number, route: string | undefined): () => void {
-    paceStart(entry, now, route);
+  #grant(entry: Entry, now: number, route: string | undefined, cost: number): () => void {
+    paceStart(entry, now, route, cost);
     let released = false;
     return () => {
       if (released) return;
       released = true;
-      paceEnd(entry);
+      paceEnd(entry, cost);
       this.#pump(entry);
     };
   }
@@ -418,7 +486,8 @@ export class ServerPacer {
       let index = -1;
       const scan = entry.routes.size === 0 ? 1 : entry.waiters.length;
       for (let i = 0; i < scan && index < 0; i++) {
-        const delay = paceDelay(entry, now, this.#limits, entry.waiters[i].route);
+        const { route, cost } = entry.waiters[i];
+        const delay = paceDelay(entry, now, this.#limits, route, cost);
         if (delay === 0) index = i;
         else wait = Math.min(wait, delay);
       }
@@ -433,7 +502,7 @@ export class ServerPacer {
       }
       const [waiter] = entry.waiters.splice(index, 1);
       if (waiter.onAbort) waiter.signal?.removeEventListener("abort", waiter.onAbort);
-      waiter.resolve(this.#grant(entry, now, waiter.route));
+      waiter.resolve(this.#grant(entry, now, waiter.route, waiter.cost));
     }
   }
 

@@ -78,3 +78,30 @@ Deno.test("Pool converges on a server that answers bare 429s instead of hammerin
   assert.ok(m.rejectShare <= 0.2, JSON.stringify(m));
   assert.ok(m.goodput >= 0.45, JSON.stringify(m));
 });
+
+// GCRA and token buckets announced in whole seconds without a window: after the burst every
+// answer says "0 left, reset in 1 s" (25 ms rounded up). Holding that second sent one burst of 5
+// per second (goodput about 0.12 here); the refill is learned instead.
+for (
+  const [policy, dialect] of [["gcra", "legacy"], ["token", "x-delta"], [
+    "gcra",
+    "x-epoch",
+  ]] as const
+) {
+  Deno.test(`Pool paces a ${policy} bucket announced in whole seconds (${dialect}) at its refill rate`, async () => {
+    const m = await poolRun({ policy, dialect }, { n: 40 });
+    assert.equal(m.accepted, 40);
+    assert.ok(m.rejected <= 1, JSON.stringify(m));
+    assert.ok(m.goodput >= 0.5, JSON.stringify(m));
+  });
+}
+
+Deno.test("Pool still holds the reset of a one-second fixed window announced in whole seconds", async () => {
+  for (const dialect of ["legacy", "x-delta", "x-epoch"] as const) {
+    for (const policy of ["fixed-up", "fixed-down"] as const) {
+      const m = await poolRun({ policy, dialect, limit: 20 }, { n: 45 });
+      assert.equal(m.accepted, 45);
+      assert.equal(m.rejected, 0, `${policy}/${dialect}: ${JSON.stringify(m)}`);
+    }
+  }
+});

@@ -244,6 +244,9 @@ Deno.test("Pool.fetch() names the per-request option and the value, and sends no
       TypeError,
       `'retry.random' must be a function returning a number in [0, 1): received "x"`,
     ],
+    [{ cost: -1 }, RangeError, "'cost' must be a finite number >= 0: received -1"],
+    [{ cost: NaN }, RangeError, "'cost' must be a finite number >= 0: received NaN"],
+    [{ cost: "10" }, TypeError, `'cost' must be a finite number >= 0: received "10"`],
     [{ session: 5 }, TypeError, "'session' must be a string: received 5"],
     [{ signal: "stop" }, TypeError, `'signal' must be an AbortSignal: received "stop"`],
     [

@@ -479,6 +479,153 @@ Deno.test("ServerPacer holds a spent OpenAI or Anthropic request quota, not a to
   assert.equal(pacer.delay("ms"), 250);
 });
 
+const OPENAI_TOKENS = (remaining: number, reset = "6m0s") => ({
+  "x-ratelimit-limit-requests": "500",
+  "x-ratelimit-remaining-requests": "400",
+  "x-ratelimit-reset-requests": "1s",
+  "x-ratelimit-limit-tokens": "10000",
+  "x-ratelimit-remaining-tokens": String(remaining),
+  "x-ratelimit-reset-tokens": reset,
+});
+
+Deno.test("ServerPacer spends a request's cost against an OpenAI token budget until its reset", () => {
+  const clock = new ManualClock(T0);
+  const pacer = new ServerPacer({ clock, maxHoldMs: 600_000 });
+  pacer.observe("openai", answer(OPENAI_TOKENS(3000)));
+  const a = pacer.tryAcquire("openai", { cost: 2000 });
+  assert.ok(a, "2000 of 3000 tokens left");
+  // 1000 left: a request of 1500 waits for the reset (6 minutes), one of 1000 goes.
+  assert.equal(pacer.tryAcquire("openai", { cost: 1500 }), undefined);
+  const b = pacer.tryAcquire("openai", { cost: 1000 });
+  assert.ok(b);
+  assert.equal(pacer.tryAcquire("openai", { cost: 1 }), undefined);
+  // A request without a cost is not held by tokens; the request budget still counts it.
+  pacer.tryAcquire("openai")!();
+  // The first answer: the server charged 800 for the first request and counts the second's 1000
+  // not yet. Its declared 2000 are refunded, the second's 1000 still reserved: 2200 left.
+  pacer.observe("openai", answer(OPENAI_TOKENS(3200, "5m59s")), { cost: 2000 });
+  a();
+  assert.equal(pacer.tryAcquire("openai", { cost: 2300 }), undefined);
+  const c = pacer.tryAcquire("openai", { cost: 2200 });
+  assert.ok(c);
+  b();
+  c();
+  // Spent: held until the reset, then the whole budget is back.
+  pacer.observe("openai", answer(OPENAI_TOKENS(0, "6m0s")));
+  clock.advance(359_999);
+  assert.equal(pacer.tryAcquire("openai", { cost: 500 }), undefined);
+  clock.advance(1);
+  const release = pacer.tryAcquire("openai", { cost: 10_000 });
+  assert.ok(release);
+  release();
+});
+
+Deno.test("ServerPacer lets a cost above the whole token budget go when the budget is full", () => {
+  const clock = new ManualClock(T0);
+  const pacer = new ServerPacer({ clock });
+  pacer.observe("openai", answer(OPENAI_TOKENS(9000, "1s")));
+  assert.equal(pacer.tryAcquire("openai", { cost: 50_000 }), undefined);
+  clock.advance(1000);
+  const release = pacer.tryAcquire("openai", { cost: 50_000 });
+  assert.ok(release);
+  release();
+});
+
+Deno.test("ServerPacer charges a cost to Anthropic's input tokens, and a spent output budget holds it", () => {
+  const clock = new ManualClock(T0);
+  const pacer = new ServerPacer({ clock });
+  const reset = new Date(T0 + 30_000).toISOString().replace(/\.\d+Z$/, "Z");
+  const headers = (input: number, output: number) => ({
+    "anthropic-ratelimit-requests-limit": "50",
+    "anthropic-ratelimit-requests-remaining": "49",
+    "anthropic-ratelimit-requests-reset": reset,
+    "anthropic-ratelimit-input-tokens-limit": "40000",
+    "anthropic-ratelimit-input-tokens-remaining": String(input),
+    "anthropic-ratelimit-input-tokens-reset": reset,
+    "anthropic-ratelimit-output-tokens-limit": "8000",
+    "anthropic-ratelimit-output-tokens-remaining": String(output),
+    "anthropic-ratelimit-output-tokens-reset": reset,
+  });
+  pacer.observe("claude", answer(headers(20_000, 5000)));
+  // 20 000 input tokens: two requests of 9000 go, a third waits for the reset (30 s); the
+  // output budget is not charged the declared cost.
+  const releases = [
+    pacer.tryAcquire("claude", { cost: 9000 }),
+    pacer.tryAcquire("claude", { cost: 9000 }),
+  ];
+  assert.ok(releases.every((r) => r !== undefined));
+  assert.equal(pacer.tryAcquire("claude", { cost: 9000 }), undefined);
+  assert.equal(pacer.delay("claude"), 0);
+  for (const release of releases) release!();
+  pacer.observe("claude", answer(headers(39_000, 0)));
+  assert.equal(pacer.tryAcquire("claude", { cost: 100 }), undefined);
+  clock.advance(30_000);
+  const release = pacer.tryAcquire("claude", { cost: 100 });
+  assert.ok(release);
+  release();
+});
+
+Deno.test("ServerPacer rejects a cost that is not a finite number >= 0", async () => {
+  const pacer = new ServerPacer();
+  for (const cost of [-1, NaN, Infinity]) {
+    await assert.rejects(pacer.acquire("api", { cost }), {
+      name: "RangeError",
+      message:
+        `Cannot call ServerPacer.acquire() as 'cost' must be a finite number >= 0: received ${cost}`,
+    });
+    assert.throws(() => pacer.tryAcquire("api", { cost }), {
+      name: "RangeError",
+      message:
+        `Cannot call ServerPacer.tryAcquire() as 'cost' must be a finite number >= 0: received ${cost}`,
+    });
+  }
+  assert.throws(() => pacer.observe("api", new Response(), { cost: "5" as unknown as number }), {
+    name: "TypeError",
+    message:
+      `Cannot call ServerPacer.observe() as 'cost' must be a finite number >= 0: received "5"`,
+  });
+});
+
+Deno.test("ServerPacer holds a spent hourly quota that started far from whole, not paced as a bucket", () => {
+  const clock = new ManualClock(T0);
+  const pacer = new ServerPacer({ clock });
+  const github = (remaining: number) =>
+    answer({
+      "x-ratelimit-limit": "5000",
+      "x-ratelimit-remaining": String(remaining),
+      "x-ratelimit-reset": String(T0 / 1000 + 3600),
+    });
+  // Shared with other clients: 4000 left on the first answer, then spent. Its reset is an hour:
+  // not a refill rounded up to a second, so the key holds (maxHoldMs) instead of pacing.
+  pacer.observe("gh", github(4000));
+  pacer.observe("gh", github(0));
+  assert.equal(pacer.delay("gh"), 60_000);
+});
+
+Deno.test("ServerPacer paces a spent shared window near its end gently, and holds it once it was whole", () => {
+  const clock = new ManualClock(T0);
+  const pacer = new ServerPacer({ clock });
+  const x = (remaining: number, reset: number) =>
+    answer({
+      "x-ratelimit-limit": "5000",
+      "x-ratelimit-remaining": String(remaining),
+      "x-ratelimit-reset-after": String(reset),
+    });
+  // Looks like a bucket (3000 of 5000 on the first answer, then spent with a reset of 1 s), but
+  // is paced from what the server accepted (2 answers: 8/s), not at 5000/s.
+  pacer.observe("gh", x(3000, 3599));
+  clock.advance(100);
+  pacer.observe("gh", x(0, 1));
+  const wait = pacer.delay("gh");
+  assert.ok(wait > 100 && wait <= 125, String(wait));
+  // The window comes back whole: not a bucket after all; a spent quota holds its reset again.
+  clock.advance(1000);
+  pacer.observe("gh", x(4999, 3600));
+  assert.equal(pacer.delay("gh"), 0);
+  pacer.observe("gh", x(0, 1));
+  assert.equal(pacer.delay("gh"), 1000);
+});
+
 Deno.test("ServerPacer lowers the pace on a 503 with a wait, not on a 503 with Retry-After: 0", () => {
   const clock = new ManualClock(T0);
   const run = (retryAfter: string): number => {
