@@ -3,6 +3,8 @@
 // announces too much, but is never trusted alone: the bytes are counted as they come. Whatever
 // happens — the cap, a broken stream, an abort — the body is cancelled, never left open.
 
+import { HTTP_ERROR_BODY_LIMIT } from "./errors.ts";
+
 /** Options for {@linkcode readBodyBytes} and {@linkcode readBodyText}. */
 export interface ReadBodyOptions {
   /** The most bytes read. */
@@ -157,6 +159,14 @@ export async function readBodyText(response: Response, options: ReadBodyOptions)
   // In a cut excerpt, a character split at the cut is dropped rather than shown as U+FFFD
   // (a streaming decode keeps state, so that one gets a decoder of its own).
   return truncated ? new TextDecoder().decode(bytes, { stream: true }) : utf8.decode(bytes);
+}
+
+/**
+ * The first HTTP_ERROR_BODY_LIMIT bytes of the body as text, for an error message (best effort:
+ * a broken body yields what was read), then the rest cancelled.
+ */
+export function readExcerpt(response: Response, signal?: AbortSignal): Promise<string> {
+  return readBodyText(response, { maxBytes: HTTP_ERROR_BODY_LIMIT, overflow: "truncate", signal });
 }
 
 function concat(chunks: Uint8Array[], size: number): Uint8Array {

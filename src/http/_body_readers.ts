@@ -4,7 +4,8 @@
 
 import type { BodyReader, FinalAttempt } from "./_call.ts";
 import { redact } from "./_prepare.ts";
-import { type BodyLimit, boundedText, buffer, excerpt } from "./_response_body.ts";
+import { type BodyLimit, boundedText, buffer } from "./_response_body.ts";
+import { readExcerpt as excerpt } from "../core/read_body.ts";
 import { HttpError } from "../core/errors.ts";
 
 /** The response when it is 2xx, else an HttpError with an excerpt of the body. */

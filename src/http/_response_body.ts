@@ -1,9 +1,9 @@
 // Every body the pool reads itself goes through here, bounded by one reader (core/read_body):
-// getJson's JSON, the buffered answer dedupe shares, and an HttpError's excerpt. None is ever
-// left open.
+// getJson's JSON and the buffered answer dedupe shares (an HttpError's excerpt is core's
+// readExcerpt). None is ever left open.
 
 import { readBodyBytes, readBodyText } from "../core/read_body.ts";
-import { HTTP_ERROR_BODY_LIMIT, ResponseTooLargeError } from "../core/errors.ts";
+import { ResponseTooLargeError } from "../core/errors.ts";
 
 /** The default `maxBodyBytes` of a pool: 32 MiB. */
 export const DEFAULT_MAX_BODY_BYTES = 32 * 1024 * 1024;
@@ -32,11 +32,6 @@ export async function discard(response: Response): Promise<void> {
   } catch {
     // Already consumed or errored: nothing is left open.
   }
-}
-
-/** The first HTTP_ERROR_BODY_LIMIT bytes of the body as text, then the rest cancelled. */
-export function excerpt(response: Response, signal?: AbortSignal): Promise<string> {
-  return readBodyText(response, { maxBytes: HTTP_ERROR_BODY_LIMIT, overflow: "truncate", signal });
 }
 
 /** The body as text, or a ResponseTooLargeError past the limit. */

@@ -1,9 +1,10 @@
 // Fetches and parses one page: the only place a response body is read, so every path either
 // consumes the body or cancels it.
-import { HTTP_ERROR_BODY_LIMIT, HttpError, PaginationError } from "../core/errors.ts";
+import { HttpError, PaginationError } from "../core/errors.ts";
 import type { PaginationStrategy, ParsedPage } from "./strategy.ts";
 import type { PageFetcher, PageFetchInit } from "./paginate.ts";
-import { readExcerpt, readText } from "./_read_body.ts";
+import { readText } from "./_read_body.ts";
+import { readExcerpt } from "../core/read_body.ts";
 import { isHttpUrl } from "../core/url.ts";
 import { redact, scrubError } from "../core/url_redaction.ts";
 
@@ -33,12 +34,7 @@ export async function fetchPage(
   try {
     response = await context.fetcher(url.href, init);
   } catch (error) {
-    signal.throwIfAborted();
-    const cause = scrubError(error, url.href);
-    throw new PaginationError(`Cannot fetch page ${where.page} (${where.url}): ${message(cause)}`, {
-      ...where,
-      cause,
-    });
+    throw failure("fetch", error, url, where, signal);
   }
   if (signal.aborted) {
     await response.body?.cancel().catch(() => {});
@@ -49,14 +45,26 @@ export async function fetchPage(
   try {
     text = await readText(response, context.maxPageBytes, signal);
   } catch (error) {
-    signal.throwIfAborted();
-    const cause = scrubError(error, url.href);
-    throw new PaginationError(`Cannot read page ${where.page} (${where.url}): ${message(cause)}`, {
-      ...where,
-      cause,
-    });
+    throw failure("read", error, url, where, signal);
   }
   return parse(context, index, retrieved(response, url), response, text);
+}
+
+// The request or the read of its body failed: the abort reason when `signal` aborted it, else a
+// PaginationError naming the page, its cause without the URL's credentials.
+function failure(
+  action: "fetch" | "read",
+  error: unknown,
+  url: URL,
+  where: { page: number; url: string },
+  signal: AbortSignal,
+): unknown {
+  if (signal.aborted) return signal.reason;
+  const cause = scrubError(error, url.href);
+  return new PaginationError(
+    `Cannot ${action} page ${where.page} (${where.url}): ${message(cause)}`,
+    { ...where, cause },
+  );
 }
 
 // RFC 3986 §5.1.3: the base URI of a page is the URL it was retrieved from, after redirects, so
@@ -108,7 +116,7 @@ async function statusError(
   response: Response,
   where: { page: number; url: string },
 ): Promise<PaginationError> {
-  const body = await readExcerpt(response, HTTP_ERROR_BODY_LIMIT);
+  const body = await readExcerpt(response);
   const cause = new HttpError({
     status: response.status,
     statusText: response.statusText,

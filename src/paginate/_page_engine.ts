@@ -218,8 +218,9 @@ export class PageEngine {
     return target;
   }
 
-  #visit(target: Target, index: number): void {
-    const earlier = this.#cycles.visit(targetKey(target), index);
+  // `key`: the target's targetKey(), when the caller has it already.
+  #visit(target: Target, index: number, key = targetKey(target)): void {
+    const earlier = this.#cycles.visit(key, index);
     if (earlier !== undefined) {
       const shown = redact(target.url.href);
       throw new PaginationError(
@@ -319,9 +320,8 @@ export class PageEngine {
   #confirm(index: number, named: Target): void {
     const at = this.#slots.findIndex((slot) => slot.index === index);
     const target = this.#slots[at]?.target;
-    if (target !== undefined && targetKey(target) === targetKey(named)) {
-      return this.#visit(target, index);
-    }
+    const key = targetKey(named);
+    if (target !== undefined && targetKey(target) === key) return this.#visit(target, index, key);
     this.#discard(at);
     this.#next = index;
   }

@@ -4,7 +4,7 @@
  * @module
  */
 import { redact } from "../core/url_redaction.ts";
-import { HTTP_ERROR_BODY_LIMIT, HttpError, PaginationError } from "../core/errors.ts";
+import { HttpError, PaginationError } from "../core/errors.ts";
 import { fail, integer, invalid } from "../core/validate.ts";
 import {
   func,
@@ -28,7 +28,8 @@ import {
 } from "./paginate.ts";
 import type { StandardSchemaV1 } from "./standard_schema.ts";
 import { ValidationError } from "./validation_error.ts";
-import { readExcerpt, readText } from "./_read_body.ts";
+import { readText } from "./_read_body.ts";
+import { readExcerpt } from "../core/read_body.ts";
 import { iterate } from "./_iterate.ts";
 
 const owner = "ApiTable";
@@ -300,7 +301,7 @@ export class ApiTable<E> {
       return undefined;
     }
     if (!response.ok) {
-      const body = await readExcerpt(response, HTTP_ERROR_BODY_LIMIT);
+      const body = await readExcerpt(response);
       throw new HttpError({
         status: response.status,
         statusText: response.statusText,

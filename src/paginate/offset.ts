@@ -3,17 +3,9 @@
  *
  * @module
  */
-import type { PageRequest, PaginationStrategy, ParsedPage } from "./strategy.ts";
-import {
-  arrayAt,
-  at,
-  checkItems,
-  count,
-  headerTotal,
-  MAX_TOTAL_PAGES,
-  sameItemsTest,
-  withParams,
-} from "./_extract.ts";
+import type { PageRequest, PaginationStrategy } from "./strategy.ts";
+import { arrayAt, at, checkItems, headerTotal, withParams } from "./_extract.ts";
+import { itemWindows } from "./_item_windows.ts";
 import { fail, integer } from "../core/validate.ts";
 import { flag, func, optionsOf, text } from "./_options.ts";
 
@@ -89,36 +81,18 @@ export function offset<B = unknown>(options: OffsetOptions<B> = {}): PaginationS
   const request = (url: URL, index: number): PageRequest => ({
     url: withParams(url, { [offsetParam]: start + index * limit, [limitParam]: limit }),
   });
-  const sameItems = sameItemsTest();
-  const totalOf = (page: ParsedPage): number | undefined =>
-    count(
-      total(page.body as B, page.headers),
-      "the reported total of items",
-      limit * MAX_TOTAL_PAGES,
-    );
-  const pagesOf = (page: ParsedPage): number | undefined => {
-    const items = totalOf(page);
-    return items === undefined ? undefined : Math.ceil(Math.max(0, items - start) / limit);
-  };
+  const windows = itemWindows(limit, start, total, request);
   return {
     first: (url) => request(url, 0),
     items: (page) => checkItems(items(page.body as B, page.headers), "the page's items"),
-    next(page) {
-      const pages = pagesOf(page);
-      if (pages !== undefined) {
-        return page.index + 1 < pages ? request(page.url, page.index + 1) : null;
-      }
-      return page.items.length < limit ? null : request(page.url, page.index + 1);
-    },
+    next: windows.next,
     ahead(index, url, last) {
       if (last === undefined) return speculative ? request(url, index) : undefined;
-      const pages = pagesOf(last);
+      const pages = windows.totalPages(last);
       return pages === undefined || index < pages ? request(last.url, index) : null;
     },
-    totalPages: pagesOf,
-    // Without a total, a server that answers past the end with its last page again would
-    // never send the short page the stream waits for.
-    repeats: (page, previous) => pagesOf(page) === undefined && sameItems(page, previous),
-    totalItems: totalOf,
+    totalPages: windows.totalPages,
+    repeats: windows.repeats,
+    totalItems: windows.totalItems,
   };
 }

@@ -5,15 +5,8 @@
  * @module
  */
 import type { PageRequest, PaginationStrategy, ParsedPage } from "./strategy.ts";
-import {
-  at,
-  checkItems,
-  contentRange,
-  count,
-  headerTotal,
-  MAX_TOTAL_PAGES,
-  sameItemsTest,
-} from "./_extract.ts";
+import { at, checkItems, contentRange, headerTotal } from "./_extract.ts";
+import { itemWindows } from "./_item_windows.ts";
 import { fail, integer } from "../core/validate.ts";
 import { func, optionsOf, text } from "./_options.ts";
 
@@ -102,38 +95,21 @@ export function rangeHeader<B = unknown>(options: RangeHeaderOptions<B> = {}): P
         : { ...headers, "range-unit": unit, range },
     };
   };
-  const totalOf = (page: ParsedPage): number | undefined =>
-    count(
-      total(page.body as B, page.headers),
-      "the reported total of items",
-      limit * MAX_TOTAL_PAGES,
-    );
-  const pagesOf = (page: ParsedPage): number | undefined => {
-    const all = totalOf(page);
-    return all === undefined ? undefined : Math.ceil(Math.max(0, all - start) / limit);
-  };
   const whole = (page: ParsedPage): boolean =>
     page.status !== 206 && contentRange(page.headers) === undefined;
-  const sameItems = sameItemsTest();
+  const windows = itemWindows(limit, start, total, request);
   return {
     first: (url) => request(url, 0),
     items: (page) => checkItems(items(page.body as B, page.headers), "the page's items"),
-    next(page) {
-      if (whole(page)) return null;
-      const pages = pagesOf(page);
-      if (pages !== undefined) {
-        return page.index + 1 < pages ? request(page.url, page.index + 1) : null;
-      }
-      return page.items.length < limit ? null : request(page.url, page.index + 1);
-    },
+    next: (page) => whole(page) ? null : windows.next(page),
     ahead(index, _url, last) {
       if (last === undefined || whole(last)) return undefined;
-      const pages = pagesOf(last);
+      const pages = windows.totalPages(last);
       if (pages === undefined) return undefined;
       return index < pages ? request(last.url, index) : null;
     },
-    repeats: (page, previous) => pagesOf(page) === undefined && sameItems(page, previous),
-    totalPages: pagesOf,
-    totalItems: totalOf,
+    repeats: windows.repeats,
+    totalPages: windows.totalPages,
+    totalItems: windows.totalItems,
   };
 }

@@ -5,12 +5,13 @@ import {
   isNetworkError,
   isTimeoutError,
   linkHeader,
+  pages,
   PaginationError,
   Pool,
   type PoolOptions,
   rangeHeader,
 } from "../../mod.ts";
-import { numbered, range, serve } from "../paginate/_helpers.ts";
+import { numbered, plainFetch, range, serve } from "../paginate/_helpers.ts";
 
 const encoder = new TextEncoder();
 
@@ -287,6 +288,32 @@ Deno.test("Pool.paginate() sends the headers of a rangeHeader() strategy with it
       pool.paginate("/rows", { strategy: rangeHeader({ limit: 2 }) }),
     );
     assert.deepEqual(items, range(5));
+  } finally {
+    await pool.close();
+  }
+});
+
+Deno.test("Pool.pages() reads a page of maxPageBytes with bytes that are not UTF-8 like plain fetch does", async () => {
+  // A Latin-1 "é" (0xE9) in a UTF-8 page: one byte, decoded as U+FFFD, which is three bytes
+  // when encoded again. The page is exactly maxPageBytes long: it must be read and decoded once,
+  // not decoded, encoded and counted again.
+  const head = encoder.encode('{"data":["caf');
+  const tail = encoder.encode('"],"pagination":{"total_pages":1}}');
+  const body = new Uint8Array([...head, 0xe9, ...tail]);
+  await using server = serve(() =>
+    new Response(body, { headers: { "content-type": "application/json" } })
+  );
+  const pool = new Pool({ baseUrl: server.url });
+  try {
+    const read = (fetcher: "pool" | "fetch") =>
+      Array.fromAsync(
+        fetcher === "pool"
+          ? pool.pages<string>("/items", { maxPageBytes: body.length })
+          : pages<string>(plainFetch, `${server.url}/items`, { maxPageBytes: body.length }),
+        (page) => page.items,
+      );
+    assert.deepEqual(await read("fetch"), [["caf\ufffd"]]);
+    assert.deepEqual(await read("pool"), [["caf\ufffd"]]);
   } finally {
     await pool.close();
   }
