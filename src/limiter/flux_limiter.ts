@@ -39,7 +39,10 @@ export interface FluxLimiterOptions {
    */
   limits?: readonly LimitSpec[];
   /**
-   * Where time comes from.
+   * Where time comes from. The default reads `performance.now()`: monotonic, sub-millisecond,
+   * and the time line every other component uses by default. In Deno that read is most of a
+   * hot-key decision; `monotonicDateClock()` from `@fluxpool/fluxpool/limiter` costs what
+   * `Date.now()` costs, at whole milliseconds (a `retryAfterMs` can come out up to 2 ms short).
    * @default {systemClock}
    */
   clock?: Clock;
