@@ -39,7 +39,10 @@ export interface FluxLimiterOptions {
    */
   limits?: readonly LimitSpec[];
   /**
-   * Where time comes from.
+   * Where time comes from. The default reads `performance.now()`: monotonic, sub-millisecond,
+   * and the time line every other component uses by default. In Deno that read is most of a
+   * hot-key decision; `monotonicDateClock()` from `@fluxpool/fluxpool/limiter` costs what
+   * `Date.now()` costs, at whole milliseconds (a `retryAfterMs` can come out up to 2 ms short).
    * @default {systemClock}
    */
   clock?: Clock;
@@ -177,25 +180,29 @@ export class FluxLimiter<K = string> {
   }
 
   #check(key: K, cost: number, time: number): RateLimitDecision {
-    // One inline test on the hot path; the message is built only when it fails.
-    if (typeof cost !== "number" || !(cost >= 0 && cost <= this.#limit) || key == null) {
-      rejectArguments(key, cost, this.#limit, "FluxLimiter.check()");
-    }
     const now = time - this.#origin;
     const kernel = this.#kernel;
     const keys = this.#keys;
     const slot = keys.slots.get(key);
-    // The hot path, a known key under a built-in algorithm, kept small so that V8 inlines it
-    // with the kernel's own hot path into the caller (within its budget of inlined bytecode).
-    if (slot !== undefined && kernel !== undefined) {
+    // The hot path, a known key under a built-in algorithm at a valid cost, kept small so that
+    // V8 inlines it with the kernel's own hot path into the caller (within its budget of inlined
+    // bytecode). A key that is unknown, `undefined` or `null` goes on, and is checked, below.
+    if (
+      slot !== undefined && kernel !== undefined && typeof cost === "number" && cost >= 0 &&
+      cost <= this.#limit
+    ) {
       keys.used[slot] = 1; // keys.use(key), inlined by hand
       return kernel.decide(this.#states, slot * this.#stride, now, cost, true);
     }
     return this.#checkOther(key, now, cost, slot);
   }
 
-  // A new key, or an algorithm without a kernel.
+  // Checks the arguments (the message is built only when they fail); then a new key, or an
+  // algorithm without a kernel.
   #checkOther(key: K, now: number, cost: number, slot: number | undefined): RateLimitDecision {
+    if (typeof cost !== "number" || !(cost >= 0 && cost <= this.#limit) || key == null) {
+      rejectArguments(key, cost, this.#limit, "FluxLimiter.check()");
+    }
     if (this.#kernel !== undefined) return this.#checkNew(key, now, cost);
     if (slot !== undefined) {
       this.#keys.used[slot] = 1;

@@ -37,6 +37,12 @@ const makers: [string, (rate: number, burst: number) => Algorithm<unknown>][] = 
     "slidingWindow, 40 per 300 ms",
     (rate) => slidingWindow({ limit: 40, windowMs: 300 + rate }) as Algorithm<unknown>,
   ],
+  // Two GCRA limits, the common "per second and per day": the kernel for two parts.
+  ["multiLimit of two gcra", (rate, burst) =>
+    multiLimit([
+      { rate, burst: burst + 2 },
+      { rate: rate * 3, period: 700, burst }, // either can be the stricter one
+    ])],
   [
     "multiLimit of gcra and tokenBucket",
     (rate, burst) =>
