@@ -44,27 +44,34 @@ export function jobExtra<Req, Res>(
   };
 }
 
-// One shared promise executor instead of a closure per job: it hands the resolve function over
-// through this slot, which pushJob reads right after `new Promise` returns. The reject function
+// One shared promise executor instead of a closure per job: it stores the resolve function in
+// the job that pushJob put in this slot just before `new Promise` (and clears right after, so
+// that the slot does not keep the last job alive). The reject function
 // is dropped here, so it is garbage at the first young-generation collection instead of being
 // copied with every queued job.
-let resolveSlot: (value: unknown) => void = () => {};
+// deno-lint-ignore no-explicit-any
+let jobSlot: Job<any, any> | undefined = undefined;
 function capture(resolve: (value: unknown) => void): void {
-  resolveSlot = resolve;
+  jobSlot!.resolve = resolve;
 }
 
 /**
  * Queues a new job and returns its promise. The job is an object literal, not a class instance:
  * V8 tracks where literals are allocated and, when most of them outlive a young-generation
  * collection (as queued jobs do in a burst), allocates them straight in the old generation.
+ * The job is allocated before its promise, not after: with V8's allocation-site pretenuring on
+ * (the default), that took 1.10–1.29× less CPU per queued no-op job in the same process, and
+ * made no difference with it off (`--v8-flags=--no-allocation-site-pretenuring`).
  */
 export function pushJob<Req, Res>(
   queue: JobQueue<Job<Req, Res>>,
   req: Req,
   extra: JobExtra<Req, Res> | undefined,
 ): Promise<Res> {
+  const job: Job<Req, Res> = { next: undefined, req, resolve: undefined, extra };
+  jobSlot = job;
   const promise = new Promise<Res>(capture as (resolve: (value: Res) => void) => void);
-  const job: Job<Req, Res> = { next: undefined, req, resolve: resolveSlot, extra };
+  jobSlot = undefined;
   if (extra !== undefined) {
     extra.job = job;
     extra.queue = queue;
