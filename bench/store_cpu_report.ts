@@ -1,8 +1,9 @@
 // CPU per decision, DistributedLimiter + RedisStore (GCRA) against rate-limiter-flexible's
-// RateLimiterRedis: Redis's (`INFO commandstats`, usec_per_call of EVALSHA) and this process's
-// (`process.cpuUsage()`), one request at a time and 32 in flight. CPU time moves less than
-// decisions per second when other work shares the machine. It starts a redis-server of its own
-// on a free loopback port, so that no other client's scripts count.
+// RateLimiterRedis: Redis's (`INFO commandstats`, usec_per_call of EVALSHA), all of the server's
+// (its main thread's CPU time from /proc/<pid>/schedstat: reading, parsing, the script, the
+// reply) and this process's (`process.cpuUsage()`), one request at a time and 32 in flight. CPU
+// time moves less than decisions per second when other work shares the machine. It starts a
+// redis-server of its own on a free loopback port, so that no other client's scripts count.
 // `deno run -A bench/store_cpu_report.ts` (needs redis-server on PATH; about a minute).
 import process from "node:process";
 import { Redis } from "ioredis";
@@ -62,18 +63,31 @@ const contenders: [string, Decide][] = [
   }],
 ];
 
-// [client µs per decision, Redis µs per EVALSHA] of one round.
-async function round(decide: Decide, inFlight: number): Promise<[number, number]> {
+// The CPU time in µs the redis-server's main thread (which runs the commands) has had, from
+// /proc/<pid>/schedstat in nanoseconds (NaN where there is none): unlike usec_per_call, wall time
+// inside the command, it does not grow while the server waits for a core taken by other work.
+async function serverCpu(): Promise<number> {
+  try {
+    return Number((await Deno.readTextFile(`/proc/${server.pid}/schedstat`)).split(" ")[0]) / 1000;
+  } catch {
+    return NaN;
+  }
+}
+
+// [client µs per decision, Redis µs per EVALSHA, redis-server CPU µs per decision] of one round.
+async function round(decide: Decide, inFlight: number): Promise<[number, number, number]> {
   await redis.config("RESETSTAT");
   const cpu = process.cpuUsage();
+  const serverBefore = await serverCpu();
   let next = 0;
   await Promise.all(Array.from({ length: inFlight }, async () => {
     while (next < DECISIONS) await decide(`k${next++ % 1000}`);
   }));
   const used = process.cpuUsage(cpu);
+  const serverUsed = await serverCpu() - serverBefore;
   const stats = await redis.info("commandstats");
   const perCall = Number(/cmdstat_evalsha:.*usec_per_call=([\d.]+)/.exec(stats)?.[1]);
-  return [(used.user + used.system) / DECISIONS, perCall];
+  return [(used.user + used.system) / DECISIONS, perCall, serverUsed / DECISIONS];
 }
 
 const median = (values: number[]) => values.sort((a, b) => a - b)[values.length >> 1];
@@ -87,21 +101,27 @@ try {
     for (let i = 0; i < 1000; i++) await decide(`k${i}`);
   }
   console.log(
-    "| contender | in flight | client CPU µs per decision, median (range) | Redis CPU µs per call |",
+    "| contender | in flight | client CPU µs per decision, median (range) | Redis CPU µs per call | redis-server CPU µs per decision (schedstat) |",
   );
-  console.log("| --- | --- | --- | --- |");
+  console.log("| --- | --- | --- | --- | --- |");
   for (const inFlight of [1, 32]) {
     const client = contenders.map((): number[] => []);
     const server = contenders.map((): number[] => []);
+    const process = contenders.map((): number[] => []);
     for (let r = 0; r < ROUNDS; r++) {
       for (let c = 0; c < contenders.length; c++) {
-        const [mine, theirs] = await round(contenders[c][1], inFlight);
+        const [mine, theirs, whole] = await round(contenders[c][1], inFlight);
         client[c].push(mine);
         server[c].push(theirs);
+        process[c].push(whole);
       }
     }
     contenders.forEach(([name], c) =>
-      console.log(`| ${name} | ${inFlight} | ${range(client[c])} | ${range(server[c])} |`)
+      console.log(
+        `| ${name} | ${inFlight} | ${range(client[c])} | ${range(server[c])} | ${
+          range(process[c])
+        } |`,
+      )
     );
   }
   // The client's own work, without a socket: a RedisStore whose client answers at once, and

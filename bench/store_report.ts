@@ -1,7 +1,8 @@
 // p50/p99 latency and decisions per second (sequential and with 32 in flight) per store against
 // the local Redis and PostgreSQL, side by side with rate-limiter-flexible; then accuracy across
 // a window boundary. `deno run -A bench/store_report.ts` (a few seconds; needs redis-server and
-// PostgreSQL on 127.0.0.1, user postgres, database test).
+// PostgreSQL on 127.0.0.1, user postgres, database test). `--rows=Redis` runs only the issue 18
+// rows whose name holds that text.
 import { Redis } from "ioredis";
 import pg from "pg";
 import { RateLimiterPostgres, RateLimiterRedis } from "rate-limiter-flexible";
@@ -10,6 +11,7 @@ import { slidingWindow } from "../src/limiter/mod.ts";
 import { fromIoredis, RedisStore } from "../src/store/redis/mod.ts";
 import { PostgresStore } from "../src/store/postgres/mod.ts";
 
+const only = Deno.args.find((arg) => arg.startsWith("--rows="))?.slice("--rows=".length);
 const SEQUENTIAL = 1500;
 const CONCURRENT = 3000;
 const IN_FLIGHT = 32;
@@ -259,6 +261,7 @@ console.log(
 );
 console.log("| --- | --- | --- | --- |");
 for (const [name, ours, theirs, keys, inFlight, total] of rows) {
+  if (only !== undefined && !name.includes(only)) continue;
   for (let i = 0; i < 200; i++) await Promise.all([ours(keys(i)), theirs(keys(i))]);
   const [us, them, ratios] = await paired(ours, theirs, keys, inFlight, total);
   const median = ratios[Math.floor(ratios.length / 2)];

@@ -69,19 +69,27 @@ export class Deadline {
  * Runs one call with a time limit and the caller's signal, without leaking a timer. Calls with
  * the same limit share one timer (`lingering_timeouts.ts`): a store's decisions, one after
  * another or many at once, neither arm nor clear a timer each.
+ *
+ * `call` gets a signal of its own that aborts when the time is up or the caller aborts; with
+ * `forward`, for a call that reads its signal only on entry (one command sent, which nothing can
+ * call back), it gets the caller's signal instead and no AbortController is made for it. Either
+ * way the returned promise rejects with a TimeoutError when the time is up, and with the caller's
+ * reason when the caller aborts.
  */
 export function withDeadline<T>(
-  call: (signal: AbortSignal) => Promise<T>,
+  call: (signal: AbortSignal | undefined) => Promise<T>,
   timeoutMs: number,
   signal: AbortSignal | undefined,
+  forward = false,
 ): Promise<T> {
   signal?.throwIfAborted();
-  const controller = new AbortController();
+  if (forward && timeoutMs === Infinity && signal === undefined) return attempt(call, undefined);
+  const controller = forward ? undefined : new AbortController();
   return new Promise<T>((resolve, reject) => {
     let limit: LingeringTimeout | undefined;
     let done = false;
     const onAbort = (): void => {
-      controller.abort(signal?.reason);
+      controller?.abort(signal?.reason);
       finish();
       reject(signal?.reason);
     };
@@ -99,20 +107,26 @@ export function withDeadline<T>(
           timeoutMs,
         );
         finish();
-        controller.abort(error);
+        controller?.abort(error);
         reject(error);
       });
     }
     signal?.addEventListener("abort", onAbort, { once: true });
-    let pending: Promise<T>;
-    try {
-      pending = call(controller.signal);
-    } catch (error) {
-      pending = Promise.reject(error);
-    }
-    pending.then(
+    attempt(call, controller === undefined ? signal : controller.signal).then(
       (value) => finish() && resolve(value),
       (error) => finish() && reject(error),
     );
   });
+}
+
+// The call's promise; a call that throws instead of rejecting counts as a rejection.
+function attempt<T>(
+  call: (signal: AbortSignal | undefined) => Promise<T>,
+  signal: AbortSignal | undefined,
+): Promise<T> {
+  try {
+    return call(signal);
+  } catch (error) {
+    return Promise.reject(error);
+  }
 }

@@ -21,6 +21,7 @@ import { withDeadline } from "../core/deadline.ts";
 import type { StateStore } from "./state_store.ts";
 import { MemoryStore } from "./memory_store.ts";
 import { checkDecision, checkedByStore } from "./_decision_check.ts";
+import { signalReadOnEntry } from "./_signal_use.ts";
 import { longestWaitMs } from "./_longest_wait.ts";
 
 /** What a {@linkcode DistributedLimiter} does while its store fails. */
@@ -161,6 +162,9 @@ export class DistributedLimiter<K = string> {
   #longestWaitMs: number;
   // The store checks its own answers for this algorithm (see checksOwnDecisions).
   #checked: boolean;
+  // The store reads a decision's signal only on entry (see readsSignalOnEntry): it gets the
+  // caller's, and no AbortController is made per decision.
+  #forward: boolean;
 
   /**
    * Creates a limiter.
@@ -231,6 +235,7 @@ export class DistributedLimiter<K = string> {
     this.#denyRetryMs = this.#algorithm.decide(full, 0, 1).decision.retryAfterMs;
     this.#longestWaitMs = longestWaitMs(this.#algorithm) + STEP_SLACK_MS;
     this.#checked = checkedByStore(store, this.#algorithm);
+    this.#forward = signalReadOnEntry(store, this.#algorithm);
   }
 
   /** Capacity: cost units allowed back-to-back from idle. */
@@ -410,6 +415,7 @@ export class DistributedLimiter<K = string> {
         (inner) => this.#store.decide(full, this.#algorithm, cost, { consume, signal: inner }),
         this.#timeoutMs,
         signal,
+        this.#forward,
       );
       decision = this.#checked ? reply : checkDecision(reply, this.#algorithm, this.#storeName);
     } catch (error) {

@@ -65,3 +65,64 @@ Deno.test("withDeadline() rejects with the caller's reason when the caller abort
   controller.abort(new Error("stop"));
   await assert.rejects(pending, new Error("stop"));
 });
+
+// Counts the AbortControllers made while `fn` runs.
+async function controllersMade(fn: () => Promise<void>): Promise<number> {
+  const Original = globalThis.AbortController;
+  let made = 0;
+  globalThis.AbortController = class extends Original {
+    constructor() {
+      super();
+      made++;
+    }
+  };
+  try {
+    await fn();
+  } finally {
+    globalThis.AbortController = Original;
+  }
+  return made;
+}
+
+Deno.test("withDeadline() with forward hands on the caller's signal and makes no AbortController", async () => {
+  const caller = new AbortController();
+  const seen: (AbortSignal | undefined)[] = [];
+  const made = await controllersMade(async () => {
+    for (const signal of [caller.signal, undefined]) {
+      for (const ms of [1000, Infinity]) {
+        const call = (inner: AbortSignal | undefined) => {
+          seen.push(inner);
+          return Promise.resolve(ms);
+        };
+        assert.equal(await withDeadline(call, ms, signal, true), ms);
+      }
+    }
+  });
+  assert.equal(made, 0);
+  assert.deepEqual(seen, [caller.signal, caller.signal, undefined, undefined]);
+  // Without forward, each call gets a signal of its own.
+  assert.equal(
+    await controllersMade(() => withDeadline(() => Promise.resolve(), 1000, undefined)),
+    1,
+  );
+});
+
+Deno.test("withDeadline() with forward still times out and still follows the caller", async () => {
+  await assert.rejects(
+    withDeadline(() => new Promise(() => {}), 30, undefined, true),
+    (error) => isTimeoutError(error) && error.message.includes("within 30 ms"),
+  );
+  const caller = new AbortController();
+  const pending = withDeadline(() => new Promise(() => {}), 1000, caller.signal, true);
+  caller.abort(new Error("stop"));
+  await assert.rejects(pending, new Error("stop"));
+  const thrown = withDeadline(
+    () => {
+      throw new Error("sync");
+    },
+    Infinity,
+    undefined,
+    true,
+  );
+  await assert.rejects(thrown, new Error("sync"));
+});

@@ -14,6 +14,7 @@ import { CODES, nativeParams, readDecision } from "../_native.ts";
 import { POSTGRES_ALGORITHMS, POSTGRES_SCHEMA_SQL } from "./postgres_sql.ts";
 import { optimisticDecide } from "../_optimistic.ts";
 import { checksOwnDecisions } from "../_decision_check.ts";
+import { readsSignalOnEntry } from "../_signal_use.ts";
 import { integer } from "../../core/validate.ts";
 import { optionalClock, optionsOf, withMethods, wrongType } from "../_store_options.ts";
 
@@ -168,6 +169,8 @@ export class PostgresStore implements StateStore {
       typeof (client as { connect?: unknown }).connect === "function";
     // A function's reply goes through readDecision(), which checks it.
     checksOwnDecisions(this, (algorithm) => this.#plan(algorithm) !== null);
+    // ... and sends it as one statement, after reading the signal once.
+    readsSignalOnEntry(this, (algorithm) => this.#plan(algorithm) !== null);
   }
 
   /**

@@ -236,9 +236,10 @@ return { allowed and 1 or 0, num(remaining), num(retry), num(reset) }
  * the theoretical arrival time (TAT) in epoch milliseconds.
  *
  * The one decision most limiters make, so it is written out flat rather than built from the
- * shared helpers: no closures or tables created per call, and one `%.17g` per value it must
- * keep exact (the TAT it stores, the fractional times it answers). It computes what
- * `GCRA_STEP` does, which {@linkcode MULTI_LIMIT_SCRIPT} still uses.
+ * shared helpers: no closures or tables created per call. The TAT goes to `SET` as a Lua
+ * number, which Redis writes with 17 significant digits (the shortest exact form since 7.2),
+ * and each fractional time it answers is one `%.17g` (a Lua number in a reply would be cut to an
+ * integer). It computes what `GCRA_STEP` does, which {@linkcode MULTI_LIMIT_SCRIPT} still uses.
  *
  * @example Load it
  * ```ts ignore
@@ -250,7 +251,7 @@ export const GCRA_SCRIPT: string = `
 local now, margin = tonumber(ARGV[3]), 60000
 if now == nil then
   local t = redis.call("TIME")
-  now, margin = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000, 0
+  now, margin = t[1] * 1000 + t[2] / 1000, 0
 end
 local cost, interval, tolerance = tonumber(ARGV[1]), tonumber(ARGV[4]), tonumber(ARGV[5])
 local consume = ARGV[2] == "1"
@@ -268,14 +269,14 @@ if nxt - now <= limit then
     if nxt - now <= 0 or tat == nil then
       redis.call("DEL", KEYS[1])
     else
-      redis.call("SET", KEYS[1], string.format("%.17g", tat), "PX", math.ceil(nxt - now + margin))
+      redis.call("SET", KEYS[1], tat, "PX", math.ceil(nxt - now + margin))
     end
   end
   return { 1, math.floor((tolerance - (nxt - now)) / interval + 1e-9), 0,
     string.format("%.17g", nxt - now) }
 end
 if restated and consume then
-  redis.call("SET", KEYS[1], string.format("%.17g", tat), "PX", math.ceil(tat - now + margin))
+  redis.call("SET", KEYS[1], tat, "PX", math.ceil(tat - now + margin))
 end
 return { 0, math.max(0, math.floor((tolerance - (base - now)) / interval + 1e-9)),
   string.format("%.17g", nxt - tolerance - now), string.format("%.17g", base - now) }

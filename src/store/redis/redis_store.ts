@@ -15,6 +15,7 @@ import { REDIS_SCRIPTS, RESET_SCRIPT } from "./redis_scripts.ts";
 import { COMPARE_AND_SET_SCRIPT, READ_SCRIPT } from "./redis_cas_scripts.ts";
 import { optimisticDecide } from "../_optimistic.ts";
 import { checksOwnDecisions } from "../_decision_check.ts";
+import { readsSignalOnEntry } from "../_signal_use.ts";
 import { integer } from "../../core/validate.ts";
 import { optionalClock, optionsOf, shown, withMethods } from "../_store_options.ts";
 
@@ -266,6 +267,8 @@ export class RedisStore implements StateStore {
     this.#maxAttempts = integer(NAME, "maxAttempts", maxAttempts, 1);
     // A script's reply goes through readDecision(), which checks it.
     checksOwnDecisions(this, (algorithm) => this.#plan(algorithm) !== null);
+    // ... and sends it as one command, after reading the signal once.
+    readsSignalOnEntry(this, (algorithm) => this.#plan(algorithm) !== null);
   }
 
   /**

@@ -5,6 +5,7 @@ import { DistributedLimiter, isStoreError, type StoreError } from "../../../src/
 import { gcra, multiLimit, slidingWindow, tokenBucket } from "../../../src/limiter/mod.ts";
 import { fromIoredis, fromNodeRedis, RedisStore } from "../../../src/store/redis/mod.ts";
 import { serviceTest } from "../_services.ts";
+import { isTimeoutError } from "../../../src/core/errors.ts";
 import {
   assertAllEquivalent,
   assertExactUnderContention,
@@ -155,6 +156,69 @@ Deno.test("RedisStore.decide() rejects a garbage reply with a StoreError", async
       return true;
     });
   }
+});
+
+Deno.test("DistributedLimiter over RedisStore makes no AbortController per decision, and still times out", async () => {
+  const answer = [1, "9", "0", "100"];
+  let silent = false;
+  const seen: unknown[] = [];
+  const store = new RedisStore({
+    evalsha: () => silent ? new Promise(() => {}) : Promise.resolve(answer),
+    eval: () => Promise.resolve(answer),
+  });
+  const decide = store.decide.bind(store);
+  store.decide = (key, algorithm, cost, options) => {
+    seen.push(options?.signal);
+    return decide(key, algorithm, cost, options);
+  };
+  const limiter = new DistributedLimiter({
+    store,
+    rate: 10,
+    burst: 10,
+    timeoutMs: 50,
+    onStoreError: "deny",
+  });
+  await limiter.check("warm"); // the script's SHA-1 is worked out once
+  const Original = globalThis.AbortController;
+  let made = 0;
+  globalThis.AbortController = class extends Original {
+    constructor() {
+      super();
+      made++;
+    }
+  };
+  const caller = new Original();
+  try {
+    for (let i = 0; i < 20; i++) {
+      const d = await limiter.check(`k${i}`);
+      assert.equal(d.source, "store", String(d.storeError));
+    }
+    assert.equal((await limiter.check("k", 1, { signal: caller.signal })).source, "store");
+    assert.equal(made, 0);
+    assert.equal(seen.at(-1), caller.signal, "the store gets the caller's signal");
+    silent = true;
+    const late = await limiter.check("k");
+    assert.equal(late.source, "fallback");
+    assert.ok(isTimeoutError(late.storeError));
+    assert.equal(late.allowed, false);
+  } finally {
+    globalThis.AbortController = Original;
+  }
+  // An algorithm decided in the client (a read, a compare-and-set, a pause between attempts)
+  // still gets a signal of its own.
+  const optimistic = new RedisStore({
+    evalsha: (_, __, args) => Promise.resolve(args.length === 0 ? ["", "1700000000", "0"] : 1),
+    eval: () => Promise.reject(new Error("NOSCRIPT")),
+  });
+  const signals: unknown[] = [];
+  const inner = optimistic.decide.bind(optimistic);
+  optimistic.decide = (key, algorithm, cost, options) => {
+    signals.push(options?.signal);
+    return inner(key, algorithm, cost, options);
+  };
+  const custom = new DistributedLimiter({ store: optimistic, algorithm: customAlgorithm() });
+  assert.equal((await custom.check("k")).source, "store");
+  assert.ok(signals[0] instanceof AbortSignal);
 });
 
 Deno.test("RedisStore constructor rejects a client without eval/evalsha", () => {
