@@ -455,8 +455,8 @@ export class ServerPacer {
   reset(key: string): boolean {
     const entry = this.#entries.get(key);
     if (entry === undefined) return false;
-    const { inflight, seen, costs, seenCosts } = entry;
-    Object.assign(entry, newPaceState(), { inflight, seen, costs, seenCosts });
+    const { inflight, seen, costs, seenCosts, starts } = entry;
+    Object.assign(entry, newPaceState(), { inflight, seen, costs, seenCosts, starts });
     if (entry.inflight === 0 && entry.waiters.length === 0) this.#entries.delete(key);
     else this.#pump(entry);
     return true;
