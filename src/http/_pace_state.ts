@@ -42,6 +42,7 @@ export interface PaceState {
   concurrentRises: number; // of those, how many reported more left than the answer before
   concurrentLast: number; // the remaining count of the last answer
   concurrentWhole: number; // answers in a row that found the quota whole but for themselves
+  concurrentOks: number; // successes since a cap set by 503s that said no limit last moved
   starts: number[]; // requests in flight when each unanswered request started, oldest first
   probing: boolean; // one request at a time until the server answers
   answers: number; // answers seen (slow start of a key the server has not described)
@@ -79,6 +80,7 @@ export function newPaceState(): PaceState {
     concurrentRises: 0,
     concurrentLast: Infinity,
     concurrentWhole: 0,
+    concurrentOks: 0,
     starts: [],
     probing: false,
     answers: 0,
@@ -323,8 +325,8 @@ export function paceLearn(
   state.seenCosts = Math.min(state.seenCosts + cost, state.costs);
   if (throttled) {
     let hold = info?.retryAfterMs ?? (informed ? 0 : limits.fallbackWindowMs);
-    // A 503 that asks for no wait at all (`Retry-After: 0`) is a passing overload, not a limit.
-    if (!informed && policies.length === 0 && (status !== 503 || hold > 0)) {
+    // A 503 is too many at once (its cap is lowered above), not too many per second.
+    if (!informed && policies.length === 0 && status !== 503) {
       hold = aimdDecrease(state, now, hold, limits);
     }
     state.known = true;
@@ -497,6 +499,7 @@ const CONCURRENT_HITS = 4; // answers in a row at the limit …
 const CONCURRENT_RISES = 2; // … of which this many went up
 const CONCURRENT_WHOLE = 3; // or a window that stayed whole for so many answers in a row
 const MAX_STARTS = 1024;
+const CONCURRENT_RAISE_OKS = 64; // answers per request in flight before a cap from 503s is raised
 
 function learnConcurrent(
   state: PaceState,
@@ -508,6 +511,16 @@ function learnConcurrent(
   if (state.concurrentOff) return;
   if (throttled || status === 503) {
     state.concurrentHits = state.concurrentRises = state.concurrentWhole = 0;
+    state.concurrentOks = 0;
+    if (
+      state.concurrent === 0 && status === 503 && policies.length === 0 && started !== undefined
+    ) {
+      // A 503 that says no limit (bare, or Retry-After alone): too many at once for the server.
+      // The requests in flight are capped, not the rate.
+      state.concurrent = Math.max(1, started - 1);
+      state.known = true;
+      return;
+    }
     if (state.concurrent === 0) return;
     if (status === 503) {
       // Too many at once: one fewer than were in flight when the rejected request left.
@@ -515,6 +528,15 @@ function learnConcurrent(
     } else {
       state.concurrent = 0;
       state.concurrentOff = true;
+    }
+    return;
+  }
+  if (state.concurrent > 0 && policies.length === 0 && status < 400) {
+    // Capped by 503s that said no limit: one more at once after a while without one, so that a
+    // cap set too low (a 503 of a passing overload) comes back up.
+    if (++state.concurrentOks >= CONCURRENT_RAISE_OKS * state.concurrent) {
+      state.concurrent++;
+      state.concurrentOks = 0;
     }
     return;
   }

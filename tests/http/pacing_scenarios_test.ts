@@ -122,3 +122,13 @@ for (const [dialect, floor] of [["legacy", 0.6], ["draft7", 0.35], ["x-delta", 0
     assert.ok(m.goodput >= floor, JSON.stringify(m));
   });
 }
+
+// The same limit answering 503 with nothing else, or with Retry-After alone: before, a bare 503
+// capped nothing (a third of the answers were 503s) and one with a wait lowered the pace.
+Deno.test("Pool caps the requests in flight at a concurrency limit that answers bare 503s", async () => {
+  const m = await poolRun({ policy: "concurrency", dialect: "none", limit: 4, latencyMs: 20 }, {
+    n: 160,
+  });
+  assert.equal(m.accepted, 160);
+  assert.ok(m.rejectShare <= 0.12, JSON.stringify(m));
+});
