@@ -36,6 +36,14 @@ export interface PaceState {
   routes: Map<string, string[]>; // which budgets a route's answers report (separate quotas)
   holdUntil: number;
   maxInflight: number; // from a `qu="concurrent-requests"` policy, else Infinity
+  concurrent: number; // a request quota found to count requests at once (0: none found)
+  concurrentOff: boolean; // a rate-limit answer showed it was not: never again for this key
+  concurrentHits: number; // answers in a row whose remaining + in flight matched the quota
+  concurrentRises: number; // of those, how many reported more left than the answer before
+  concurrentLast: number; // the remaining count of the last answer
+  concurrentWhole: number; // answers in a row that found the quota whole but for themselves
+  concurrentOks: number; // successes since a cap set by 503s that said no limit last moved
+  starts: number[]; // requests in flight when each unanswered request started, oldest first
   probing: boolean; // one request at a time until the server answers
   answers: number; // answers seen (slow start of a key the server has not described)
   gatedSince: number; // when the slow start last held a request back without an answer since
@@ -66,6 +74,14 @@ export function newPaceState(): PaceState {
     routes: new Map(),
     holdUntil: -Infinity,
     maxInflight: Infinity,
+    concurrent: 0,
+    concurrentOff: false,
+    concurrentHits: 0,
+    concurrentRises: 0,
+    concurrentLast: Infinity,
+    concurrentWhole: 0,
+    concurrentOks: 0,
+    starts: [],
     probing: false,
     answers: 0,
     gatedSince: -Infinity,
@@ -139,6 +155,7 @@ export function paceDelay(
   if (state.intervalMs > 0) wait = Math.max(wait, state.tat - now);
   if (wait > 0) return wait;
   if (state.inflight >= state.maxInflight) return Infinity;
+  if (state.concurrent > 0 && state.inflight >= state.concurrent) return Infinity;
   return state.probing && state.inflight > 0 ? Infinity : 0;
 }
 
@@ -181,6 +198,8 @@ function unanswered(state: PaceState): number {
 /** Counts a request that ends (released), answered or not, with the tokens it declared. */
 export function paceEnd(state: PaceState, cost = 0): void {
   state.inflight--;
+  // A request that ended unanswered (a network error) leaves its start behind: the oldest goes.
+  if (state.starts.length > state.inflight) state.starts.shift();
   // Most requests are observed before their release; one that was not (a network error)
   // leaves the count one too low, which only makes the budget more careful.
   state.seen = Math.min(Math.max(0, state.seen - 1), state.inflight);
@@ -194,6 +213,7 @@ export function paceEnd(state: PaceState, cost = 0): void {
  */
 export function paceStart(state: PaceState, now: number, route?: string, cost = 0): void {
   state.inflight++;
+  if (state.starts.length < MAX_STARTS) state.starts.push(unanswered(state));
   for (const [id, budget] of state.budgets) if (counts(state, id, route)) budget.remaining--;
   if (state.intervalMs > 0) state.tat = Math.max(state.tat, now) + state.intervalMs;
   if (cost > 0) {
@@ -289,6 +309,9 @@ export function paceLearn(
   const throttled = isRateLimitAnswer(status, info);
   const policies = info?.policies.filter((p) => p.unit === "requests") ?? [];
   const informed = policies.some((p) => p.remaining !== undefined);
+  // Answers come back about in the order their requests left: the oldest start is this one's.
+  const started = state.starts.shift();
+  learnConcurrent(state, policies, status, throttled, started);
   if (info !== undefined) {
     state.known = true;
     learnConcurrency(state, info.policies);
@@ -302,8 +325,8 @@ export function paceLearn(
   state.seenCosts = Math.min(state.seenCosts + cost, state.costs);
   if (throttled) {
     let hold = info?.retryAfterMs ?? (informed ? 0 : limits.fallbackWindowMs);
-    // A 503 that asks for no wait at all (`Retry-After: 0`) is a passing overload, not a limit.
-    if (!informed && policies.length === 0 && (status !== 503 || hold > 0)) {
+    // A 503 is too many at once (its cap is lowered above), not too many per second.
+    if (!informed && policies.length === 0 && status !== 503) {
       hold = aimdDecrease(state, now, hold, limits);
     }
     state.known = true;
@@ -403,7 +426,7 @@ function learnBucket(state: PaceState, policies: Policies, throttled: boolean, n
     return;
   }
   const p = bucketPolicy(policies);
-  if (p === undefined || state.bucketOff) return;
+  if (p === undefined || state.bucketOff || state.concurrent > 0) return;
   const remaining = p.remaining!;
   let bucket = state.bucket;
   if (bucket === undefined) {
@@ -450,6 +473,7 @@ function learnBucket(state: PaceState, policies: Policies, throttled: boolean, n
 
 // Pace at the strictest sustained rate q/w among the short-window policies.
 function learnPace(state: PaceState, policies: Policies, limits: PaceLimits): void {
+  if (state.concurrent > 0) return;
   if (!policies.some((p) => p.quota !== undefined && p.windowMs !== undefined)) return;
   let interval = 0;
   for (const { quota, windowMs } of policies) {
@@ -458,6 +482,116 @@ function learnPace(state: PaceState, policies: Policies, limits: PaceLimits): vo
     }
   }
   state.intervalMs = interval;
+}
+
+// --- request quotas that count requests at once ------------------------------------------------
+//
+// A concurrency limit announced without `qu="concurrent-requests"` (the older drafts,
+// `X-RateLimit-*`, a draft-7 `w=1`) looks like a rate: a limit, a remaining count, a reset of 0
+// or a second. What sets it apart is that the remaining count goes back up as soon as answers
+// come back, not with time: the count reported plus the requests that were in flight when the
+// request left (itself included) stays at the limit, while the count goes up and down. A window
+// or a bucket that a client drains goes only down between its resets, and a client that spends
+// it reads less and less than the limit. Found so, the key is capped at the limit in flight
+// instead of paced; a 503 lowers the cap, a 429 or 403 says it was a rate after all.
+
+const CONCURRENT_HITS = 4; // answers in a row at the limit …
+const CONCURRENT_RISES = 2; // … of which this many went up
+const CONCURRENT_WHOLE = 3; // or a window that stayed whole for so many answers in a row
+const MAX_STARTS = 1024;
+const CONCURRENT_RAISE_OKS = 64; // answers per request in flight before a cap from 503s is raised
+
+function learnConcurrent(
+  state: PaceState,
+  policies: Policies,
+  status: number,
+  throttled: boolean,
+  started: number | undefined,
+): void {
+  if (state.concurrentOff) return;
+  if (throttled || status === 503) {
+    state.concurrentHits = state.concurrentRises = state.concurrentWhole = 0;
+    state.concurrentOks = 0;
+    if (
+      state.concurrent === 0 && status === 503 && policies.length === 0 && started !== undefined
+    ) {
+      // A 503 that says no limit (bare, or Retry-After alone): too many at once for the server.
+      // The requests in flight are capped, not the rate.
+      state.concurrent = Math.max(1, started - 1);
+      state.known = true;
+      return;
+    }
+    if (state.concurrent === 0) return;
+    if (status === 503) {
+      // Too many at once: one fewer than were in flight when the rejected request left.
+      state.concurrent = Math.max(1, Math.min(state.concurrent, (started ?? 1) - 1));
+    } else {
+      state.concurrent = 0;
+      state.concurrentOff = true;
+    }
+    return;
+  }
+  if (state.concurrent > 0 && policies.length === 0 && status < 400) {
+    // Capped by 503s that said no limit: one more at once after a while without one, so that a
+    // cap set too low (a 503 of a passing overload) comes back up.
+    if (++state.concurrentOks >= CONCURRENT_RAISE_OKS * state.concurrent) {
+      state.concurrent++;
+      state.concurrentOks = 0;
+    }
+    return;
+  }
+  const open = policies.filter((p) => p.remaining !== undefined && p.quota !== undefined);
+  if (open.length !== 1 || policies.length !== 1 || started === undefined) return;
+  const { quota, remaining } = open[0];
+  // A quota of one: one request per window and one at a time answer alike. Not told apart.
+  if (quota! < 2) return;
+  // Capped below the limit after a 503: a slot the server reports free is taken back.
+  if (state.concurrent > 0 && state.concurrent < quota! && remaining! >= 1) state.concurrent++;
+  // The requests counted in flight include some the server has already answered (answers that
+  // land together): the sum may come out above the limit, not below it.
+  // More left than the limit but one (a bucket whose burst is above its rate) is no count of
+  // requests at once.
+  // A quota that is back "now" (a reset of 0 or none) yet reports less than the limit left: the
+  // rest is taken by requests in flight, or by requests of the current window. Any later reset
+  // is a time, which a concurrency limit has none of (epoch resets rounded up to the second look
+  // like a whole-second bucket, and are not told apart).
+  const now0 = open[0].resetMs === undefined || open[0].resetMs === 0;
+  if (!now0 || remaining! + started < quota! || remaining! >= quota!) {
+    state.concurrentHits = state.concurrentRises = state.concurrentWhole = 0;
+  } else {
+    // Up from a spent quota is what a window does at its reset, up by one what a bucket does
+    // as it refills: only a rise by two or more from a count above 0 counts, and none while the
+    // key is paced as a bucket (its refill explains any rise).
+    if (
+      remaining! >= state.concurrentLast + 2 && state.concurrentLast >= 1 &&
+      state.bucket === undefined
+    ) {
+      state.concurrentRises++;
+    }
+    state.concurrentHits++;
+    // Paced at q per w (draft-7's `w=1`), the count never goes up: but a window that says it is
+    // whole again now (a reset of 0) while each request sent alone finds one less than the
+    // quota left, answer after answer, counts requests in flight. (A bucket paced at its rate
+    // is full too, but says when it will be full again.)
+    state.concurrentWhole = started === 1 && remaining! + 1 >= quota!
+      ? state.concurrentWhole + 1
+      : 0;
+    const whole = open[0].windowMs !== undefined && state.concurrentWhole >= CONCURRENT_WHOLE;
+    if (
+      state.concurrent === 0 && state.concurrentHits >= CONCURRENT_HITS &&
+      (state.concurrentRises >= CONCURRENT_RISES || whole)
+    ) {
+      state.concurrent = Math.max(1, quota!);
+      // What was learned as a rate no longer applies: its pace, budget, bucket and hold.
+      state.intervalMs = 0;
+      state.tat = -Infinity;
+      state.budgets.clear();
+      state.bucket = undefined;
+      state.holdUntil = -Infinity;
+      state.probing = false;
+    }
+  }
+  state.concurrentLast = remaining!;
 }
 
 // A concurrent-requests quota caps the requests in flight at once (at least one).
@@ -483,8 +617,10 @@ function learnBudgets(
     const id = `${p.name};${p.partitionKey ?? ""}`;
     ids.push(id);
     state.budgets.delete(id);
-    // A refilling quota is paced at its learned rate, not held until its (rounded) reset.
+    // A refilling quota is paced at its learned rate, not held until its (rounded) reset; a
+    // quota of requests at once caps the requests in flight instead.
     if (state.bucket !== undefined && bucketPolicy(policies) === p) continue;
+    if (state.concurrent > 0 && policies.length === 1) continue;
     // A window that is already over (a reset of 0 or in the past: a replayed answer, a skewed
     // clock) still reports what is left now: count it for fallbackWindowMs, like a remaining
     // count without a window, instead of expiring it at once (which probed after every answer).

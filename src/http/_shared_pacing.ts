@@ -25,6 +25,7 @@ import type {
   ServerPacerObserveOptions,
 } from "./server_pacer.ts";
 import type { ServerPacingStore } from "./pool_options.ts";
+import { isRateLimitAnswer } from "./_rate_limited.ts";
 
 /** The longest hold shared, as the local pacer's default `maxHoldMs`. */
 const MAX_HOLD_MS = 60_000;
@@ -58,12 +59,14 @@ function paceOf(info: ServerRateLimit): number {
  * `X-RateLimit-*`) stays spent for everyone; 0 when none is. A paced quota needs no hold: the
  * shared pace already spreads it.
  */
-function spentFor(info: ServerRateLimit): number {
+function spentFor(info: ServerRateLimit, throttled: boolean): number {
   let hold = 0;
   for (const { unit, quota, windowMs, remaining, resetMs } of info.policies) {
     const paced = quota && windowMs && windowMs <= MAX_PACED_WINDOW_MS;
     if (unit === "requests" && !paced && remaining !== undefined && remaining < 1) {
-      hold = Math.max(hold, resetMs ?? 0);
+      // A rate-limit answer without a reset holds as long as the local pacer counts a remaining
+      // count without a window: the fallback.
+      hold = Math.max(hold, resetMs ?? (throttled ? FALLBACK_HOLD_MS : 0));
     }
   }
   return hold;
@@ -115,7 +118,8 @@ export class SharedPacer {
     this.#local.observe(key, response, options);
     const info = parseRateLimitHeaders(response.headers, this.#clock.now());
     const status = response.status;
-    const throttled = status === 429 || (status === 503 && info?.retryAfterMs !== undefined);
+    // The same rate-limit answers as the local pacer: GitHub's 403s too.
+    const throttled = isRateLimitAnswer(status, info);
     if (info === undefined && !throttled) return;
     const entry = this.#entry(key);
     const interval = info === undefined ? 0 : paceOf(info);
@@ -130,7 +134,7 @@ export class SharedPacer {
       const informed = info?.policies.some((p) => p.remaining !== undefined) ?? false;
       hold = info?.retryAfterMs ?? (informed ? 0 : FALLBACK_HOLD_MS);
     }
-    if (info !== undefined) hold = Math.max(hold, spentFor(info));
+    if (info !== undefined) hold = Math.max(hold, spentFor(info, throttled));
     hold = Math.min(hold, MAX_HOLD_MS);
     if (hold <= 0) return;
     const write = this.#hold(key, hold).catch(() => {}).finally(() => {

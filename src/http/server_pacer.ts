@@ -162,8 +162,11 @@ function costOf(cost: unknown, method: string): number {
  *   `Retry-After` has passed; then one request probes and its answer sets the pace again. When the
  *   quota is spent, requests wait for the window to pass, and then spend the policy's quota `q`
  *   again (spread at the pace) instead of probing one by one;
- * - **concurrency**: a `qu="concurrent-requests"` quota caps the requests in flight;
- * - **AIMD**: a server that rejects without saying its limit (a bare 429, or `Retry-After`
+ * - **concurrency**: a `qu="concurrent-requests"` quota caps the requests in flight, and so does
+ *   a plain quota whose remaining count, with a reset of 0, goes back up as answers come back
+ *   (remaining + requests in flight stays at the limit); a 503 that says no limit caps them at
+ *   one fewer than were in flight when the rejected request left (never the pace);
+ * - **AIMD**: a server that rejects with a 429 without saying its limit (bare, or `Retry-After`
  *   alone) is paced at a rate found by additive increase and multiplicative decrease, starting
  *   from what it accepted over the last `fallbackWindowMs`; answers without headers keep it.
  *
@@ -455,8 +458,8 @@ export class ServerPacer {
   reset(key: string): boolean {
     const entry = this.#entries.get(key);
     if (entry === undefined) return false;
-    const { inflight, seen, costs, seenCosts } = entry;
-    Object.assign(entry, newPaceState(), { inflight, seen, costs, seenCosts });
+    const { inflight, seen, costs, seenCosts, starts } = entry;
+    Object.assign(entry, newPaceState(), { inflight, seen, costs, seenCosts, starts });
     if (entry.inflight === 0 && entry.waiters.length === 0) this.#entries.delete(key);
     else this.#pump(entry);
     return true;

@@ -105,3 +105,30 @@ Deno.test("Pool still holds the reset of a one-second fixed window announced in 
     }
   }
 });
+
+// A concurrency limit announced as a plain quota (no `qu="concurrent-requests"`): 4 at once, a
+// remaining count that goes back up as answers come back, a reset of 0, and
+// 503 when exceeded. Read as a rate, it held a second whenever the count reached 0 (goodput
+// 0.2-0.45), and draft-7's `w=1` paced it at 4 requests per second (about 0.05).
+// draft-7 is paced at 4/s until three answers in a row have found the quota whole: its floor is
+// lower.
+for (const [dialect, floor] of [["legacy", 0.6], ["draft7", 0.35], ["x-delta", 0.6]] as const) {
+  Deno.test(`Pool caps the requests in flight at a concurrency limit announced in ${dialect} fields`, async () => {
+    const m = await poolRun({ policy: "concurrency", dialect, limit: 4, latencyMs: 20 }, {
+      n: 160,
+    });
+    assert.equal(m.accepted, 160);
+    assert.ok(m.rejected <= 1, JSON.stringify(m));
+    assert.ok(m.goodput >= floor, JSON.stringify(m));
+  });
+}
+
+// The same limit answering 503 with nothing else, or with Retry-After alone: before, a bare 503
+// capped nothing (a third of the answers were 503s) and one with a wait lowered the pace.
+Deno.test("Pool caps the requests in flight at a concurrency limit that answers bare 503s", async () => {
+  const m = await poolRun({ policy: "concurrency", dialect: "none", limit: 4, latencyMs: 20 }, {
+    n: 160,
+  });
+  assert.equal(m.accepted, 160);
+  assert.ok(m.rejectShare <= 0.12, JSON.stringify(m));
+});

@@ -626,28 +626,41 @@ Deno.test("ServerPacer paces a spent shared window near its end gently, and hold
   assert.equal(pacer.delay("gh"), 1000);
 });
 
-Deno.test("ServerPacer lowers the pace on a 503 with a wait, not on a 503 with Retry-After: 0", () => {
-  const clock = new ManualClock(T0);
-  const run = (retryAfter: string): number => {
+// A 503 is too many at once: the requests in flight are capped (one fewer than were in flight
+// when the rejected request left), with or without Retry-After, and the pace is left alone (an
+// AIMD pace after a 503 with a wait turned a limit of 4 at once into a few requests a second).
+for (const retryAfter of ["1", "0", undefined]) {
+  Deno.test(`ServerPacer caps the requests in flight on a 503 (Retry-After: ${retryAfter}), not the pace`, () => {
+    const clock = new ManualClock(T0);
     const pacer = new ServerPacer({ clock });
-    for (let i = 0; i < 10; i++) {
-      const release = pacer.tryAcquire("k")!;
-      clock.advance(10);
+    const releases = Array.from({ length: 6 }, () => pacer.tryAcquire("k")!);
+    clock.advance(20);
+    for (let i = 0; i < 4; i++) pacer.observe("k", new Response("ok"));
+    const headers: Record<string, string> = retryAfter === undefined
+      ? {}
+      : { "Retry-After": retryAfter };
+    for (let i = 0; i < 2; i++) pacer.observe("k", answer(headers, 503));
+    for (const release of releases) release();
+    clock.advance(1000);
+    // After a hold, one request probes alone; its answer opens the cap.
+    const probe = pacer.tryAcquire("k")!;
+    pacer.observe("k", new Response("ok"));
+    probe();
+    const granted = Array.from({ length: 6 }, () => pacer.tryAcquire("k"));
+    assert.equal(granted.filter((r) => r !== undefined).length, 4);
+    assert.equal(pacer.delay("k"), Infinity);
+    // Answered: the next requests go at once, four at a time, at no pace.
+    for (const release of granted) {
+      if (release === undefined) continue;
       pacer.observe("k", new Response("ok"));
       release();
     }
-    for (let i = 0; i < 5; i++) {
-      pacer.observe("k", answer({ "Retry-After": retryAfter }, 503));
-      clock.advance(1000 * Number(retryAfter) + 600);
-      const release = pacer.tryAcquire("k");
-      pacer.observe("k", new Response("ok"));
-      release?.();
-    }
-    return pacer.delay("k");
-  };
-  assert.equal(run("0"), 0); // busy for a moment: no pace, however often
-  assert.ok(run("1") > 0); // a real wait: paced by AIMD from then on
-});
+    assert.equal(pacer.delay("k"), 0);
+    const again = Array.from({ length: 4 }, () => pacer.tryAcquire("k"));
+    assert.equal(again.filter((r) => r !== undefined).length, 4);
+    for (const release of again) release?.();
+  });
+}
 
 Deno.test("ServerPacer keeps at most maxKeys keys", async () => {
   const pacer = new ServerPacer({ clock: new ManualClock(T0), maxKeys: 8 });

@@ -344,3 +344,44 @@ await serviceTest(
     assert.ok(shared.rate >= 45, `rate ${JSON.stringify(shared)}`);
   },
 );
+
+// GitHub's rate-limit answers are 403s: its primary limit with `X-RateLimit-Remaining: 0`, its
+// secondary limits with `Retry-After`. The local pacer holds on both; the shared one read only
+// 429 and 503 as rate-limit answers.
+for (
+  const [name, headers] of [
+    ["a secondary limit (403 + Retry-After)", { "retry-after": "1" }],
+    ["the primary limit (403 + X-RateLimit-Remaining: 0)", {
+      "x-ratelimit-limit": "60",
+      "x-ratelimit-remaining": "0",
+      "x-ratelimit-reset": "1",
+      "x-ratelimit-resource": "core",
+    }],
+    ["the primary limit without a reset (403 + X-RateLimit-Remaining: 0)", {
+      "x-ratelimit-remaining": "0",
+    }],
+  ] as const
+) {
+  Deno.test(`Pool serverPacing: { store } holds every pool on the store after ${name}`, async () => {
+    const at: number[] = [];
+    const server = serve((_request, index) => {
+      at.push(performance.now());
+      return index === 0
+        ? new Response("rate limited", { status: 403, headers })
+        : new Response("ok");
+    });
+    const store = new MemoryStore();
+    const options = { baseUrl: server.url, serverPacing: { store }, retry: false } as const;
+    const first = new Pool(options);
+    const second = new Pool(options);
+    try {
+      assert.equal(await drain(first.fetch("/a")), 403);
+      assert.equal(await drain(second.fetch("/b")), 200);
+      assert.ok(at[1] - at[0] >= 900, `the second pool waited ${at[1] - at[0]} ms`);
+    } finally {
+      await first.close();
+      await second.close();
+      await server.close();
+    }
+  });
+}
