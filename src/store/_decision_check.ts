@@ -8,6 +8,7 @@ import type { Algorithm } from "../limiter/algorithm.ts";
 import type { RateLimitDecision } from "../limiter/decision.ts";
 import { StoreError } from "./store_error.ts";
 import { partsOf } from "./_parts.ts";
+import { StoreCapability } from "./_capability.ts";
 
 // deno-lint-ignore no-explicit-any
 type AnyAlgorithm = Algorithm<any>;
@@ -16,21 +17,8 @@ const NUMBERS = ["limit", "remaining", "retryAfterMs", "resetAfterMs"] as const;
 
 // Stores that pass every answer through checkDecision() themselves for some algorithms (the
 // native paths of RedisStore, PostgresStore, DurableObjectStore): the limiter does not check those
-// answers a second time. A store registers itself; nothing else is trusted.
-const selfChecking = new WeakMap<object, (algorithm: AnyAlgorithm) => boolean>();
-
-/** Registers `store` as checking its own decisions for the algorithms `checks` accepts. */
-export function checksOwnDecisions(
-  store: object,
-  checks: (algorithm: AnyAlgorithm) => boolean,
-): void {
-  selfChecking.set(store, checks);
-}
-
-/** Whether `store` checks its own decisions for `algorithm` (so another check is redundant). */
-export function checkedByStore(store: object, algorithm: AnyAlgorithm): boolean {
-  return selfChecking.get(store)?.(algorithm) === true;
-}
+// answers a second time.
+export const CHECKS_OWN_DECISIONS: StoreCapability = new StoreCapability();
 
 /** Returns `value` when it is a decision `algorithm` could give, else throws a `StoreError`. */
 export function checkDecision(

@@ -4,22 +4,7 @@
 // own per decision (which the store would never look at again); the limiter's time limit still
 // answers the caller when the store is late. A store registers itself; nothing else is assumed.
 
-import type { Algorithm } from "../limiter/algorithm.ts";
+import { StoreCapability } from "./_capability.ts";
 
-// deno-lint-ignore no-explicit-any
-type AnyAlgorithm = Algorithm<any>;
-
-const entryOnly = new WeakMap<object, (algorithm: AnyAlgorithm) => boolean>();
-
-/** Registers `store` as reading its signal only on entry for the algorithms `reads` accepts. */
-export function readsSignalOnEntry(
-  store: object,
-  reads: (algorithm: AnyAlgorithm) => boolean,
-): void {
-  entryOnly.set(store, reads);
-}
-
-/** Whether `store`'s decide() for `algorithm` reads its signal only on entry. */
-export function signalReadOnEntry(store: object, algorithm: AnyAlgorithm): boolean {
-  return entryOnly.get(store)?.(algorithm) === true;
-}
+/** Stores whose decide() reads its signal only on entry, for the algorithms each registered. */
+export const READS_SIGNAL_ON_ENTRY: StoreCapability = new StoreCapability();

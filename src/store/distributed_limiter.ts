@@ -20,8 +20,8 @@ import { BlockCache } from "../limiter/_block_cache.ts";
 import { withDeadline } from "../core/deadline.ts";
 import type { StateStore } from "./state_store.ts";
 import { MemoryStore } from "./memory_store.ts";
-import { checkDecision, checkedByStore } from "./_decision_check.ts";
-import { signalReadOnEntry } from "./_signal_use.ts";
+import { checkDecision, CHECKS_OWN_DECISIONS } from "./_decision_check.ts";
+import { READS_SIGNAL_ON_ENTRY } from "./_signal_use.ts";
 import { longestWaitMs } from "./_longest_wait.ts";
 
 /** What a {@linkcode DistributedLimiter} does while its store fails. */
@@ -160,9 +160,9 @@ export class DistributedLimiter<K = string> {
   #denyRetryMs: number;
   #metrics: LimiterMetrics | undefined;
   #longestWaitMs: number;
-  // The store checks its own answers for this algorithm (see checksOwnDecisions).
+  // The store checks its own answers for this algorithm (see CHECKS_OWN_DECISIONS).
   #checked: boolean;
-  // The store reads a decision's signal only on entry (see readsSignalOnEntry): it gets the
+  // The store reads a decision's signal only on entry (see READS_SIGNAL_ON_ENTRY): it gets the
   // caller's, and no AbortController is made per decision.
   #forward: boolean;
 
@@ -234,8 +234,8 @@ export class DistributedLimiter<K = string> {
     const full = this.#algorithm.decide(undefined, 0, this.#algorithm.limit).state;
     this.#denyRetryMs = this.#algorithm.decide(full, 0, 1).decision.retryAfterMs;
     this.#longestWaitMs = longestWaitMs(this.#algorithm) + STEP_SLACK_MS;
-    this.#checked = checkedByStore(store, this.#algorithm);
-    this.#forward = signalReadOnEntry(store, this.#algorithm);
+    this.#checked = CHECKS_OWN_DECISIONS.has(store, this.#algorithm);
+    this.#forward = READS_SIGNAL_ON_ENTRY.has(store, this.#algorithm);
   }
 
   /** Capacity: cost units allowed back-to-back from idle. */

@@ -13,7 +13,7 @@ import { integer } from "../../core/validate.ts";
 import { withDeadline } from "../../core/deadline.ts";
 import type { StateStore, StoreDecideOptions } from "../state_store.ts";
 import { StoreError } from "../store_error.ts";
-import { checkDecision, checksOwnDecisions, show } from "../_decision_check.ts";
+import { checkDecision, CHECKS_OWN_DECISIONS, show } from "../_decision_check.ts";
 import { optimisticDecide } from "../_optimistic.ts";
 import { optionalClock, optionsOf, withMethods } from "../_store_options.ts";
 import { type AlgorithmSpec, ORIGIN, specOf } from "./_protocol.ts";
@@ -122,7 +122,7 @@ export class DurableObjectStore implements StateStore {
     this.#clock = optionalClock(NAME, clock);
     this.#maxAttempts = integer(NAME, "maxAttempts", maxAttempts, 1);
     // The object's reply goes through checkDecision() in decide().
-    checksOwnDecisions(this, (algorithm) => this.#spec(algorithm) !== undefined);
+    CHECKS_OWN_DECISIONS.register(this, (algorithm) => this.#spec(algorithm) !== undefined);
   }
 
   // The algorithm as the object reads it, worked out once per algorithm (null: none).

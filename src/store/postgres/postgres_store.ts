@@ -13,8 +13,8 @@ import { StoreError } from "../store_error.ts";
 import { CODES, nativeParams, readDecision } from "../_native.ts";
 import { POSTGRES_ALGORITHMS, POSTGRES_SCHEMA_SQL } from "./postgres_sql.ts";
 import { optimisticDecide } from "../_optimistic.ts";
-import { checksOwnDecisions } from "../_decision_check.ts";
-import { readsSignalOnEntry } from "../_signal_use.ts";
+import { CHECKS_OWN_DECISIONS } from "../_decision_check.ts";
+import { READS_SIGNAL_ON_ENTRY } from "../_signal_use.ts";
 import { integer } from "../../core/validate.ts";
 import { optionalClock, optionsOf, withMethods, wrongType } from "../_store_options.ts";
 
@@ -168,9 +168,9 @@ export class PostgresStore implements StateStore {
     this.#prepared = prepared ??
       typeof (client as { connect?: unknown }).connect === "function";
     // A function's reply goes through readDecision(), which checks it.
-    checksOwnDecisions(this, (algorithm) => this.#plan(algorithm) !== null);
+    CHECKS_OWN_DECISIONS.register(this, (algorithm) => this.#plan(algorithm) !== null);
     // ... and sends it as one statement, after reading the signal once.
-    readsSignalOnEntry(this, (algorithm) => this.#plan(algorithm) !== null);
+    READS_SIGNAL_ON_ENTRY.register(this, (algorithm) => this.#plan(algorithm) !== null);
   }
 
   /**

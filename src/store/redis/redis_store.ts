@@ -14,8 +14,8 @@ import { nativeParams, readDecision } from "../_native.ts";
 import { REDIS_SCRIPTS, RESET_SCRIPT } from "./redis_scripts.ts";
 import { COMPARE_AND_SET_SCRIPT, READ_SCRIPT } from "./redis_cas_scripts.ts";
 import { optimisticDecide } from "../_optimistic.ts";
-import { checksOwnDecisions } from "../_decision_check.ts";
-import { readsSignalOnEntry } from "../_signal_use.ts";
+import { CHECKS_OWN_DECISIONS } from "../_decision_check.ts";
+import { READS_SIGNAL_ON_ENTRY } from "../_signal_use.ts";
 import { integer } from "../../core/validate.ts";
 import { optionalClock, optionsOf, shown, withMethods } from "../_store_options.ts";
 
@@ -266,9 +266,9 @@ export class RedisStore implements StateStore {
     this.#clock = optionalClock(NAME, clock);
     this.#maxAttempts = integer(NAME, "maxAttempts", maxAttempts, 1);
     // A script's reply goes through readDecision(), which checks it.
-    checksOwnDecisions(this, (algorithm) => this.#plan(algorithm) !== null);
+    CHECKS_OWN_DECISIONS.register(this, (algorithm) => this.#plan(algorithm) !== null);
     // ... and sends it as one command, after reading the signal once.
-    readsSignalOnEntry(this, (algorithm) => this.#plan(algorithm) !== null);
+    READS_SIGNAL_ON_ENTRY.register(this, (algorithm) => this.#plan(algorithm) !== null);
   }
 
   /**
