@@ -5,7 +5,7 @@
 import type { AttemptSettings } from "./_attempt.ts";
 import type { Prepared } from "./_prepare.ts";
 import { redact, scrubError } from "../core/url_redaction.ts";
-import { assertHttpUrl, isHttpUrl, isSameOrigin, originOf } from "../core/url.ts";
+import { assertHttpUrl, isHttpUrl, isSameOrigin, originOf, pathOf } from "../core/url.ts";
 import { NetworkError } from "../core/errors.ts";
 
 /** The redirect limit of the Fetch standard, which `fetch` applies when it follows them. */
@@ -50,7 +50,9 @@ async function fetchFollowing(
     }
     if (!isSameOrigin(response.url, originOf(p.url)!)) return response;
   }
-  s.pacer?.observe(key, response, { cost: p.cost });
+  // The route from the URL in hand: reading response.url parses it again (Deno).
+  const route = pathOf(response.redirected ? response.url : p.url);
+  s.pacer?.observe(key, response, { cost: p.cost, route });
   return response;
 }
 
@@ -88,7 +90,7 @@ async function followManually(
     const response = await send(s, url, init, method, signal);
     // What a server at another origin says about its limits does not pace this one.
     if (hops === 0 || originOf(url) === (origin ??= originOf(p.url))) {
-      s.pacer?.observe(key, response, { cost: p.cost });
+      s.pacer?.observe(key, response, { cost: p.cost, route: pathOf(url) });
     }
     const location = followable(p, response);
     if (location === undefined) {

@@ -93,6 +93,12 @@ export interface ServerPacerAcquireOptions {
 export interface ServerPacerObserveOptions {
   /** The `cost` the request was acquired with. */
   cost?: number;
+  /**
+   * The path of the request this answers, as given to `acquire` (`/search/issues`): which of the
+   * server's separate quotas the answer speaks for. Read from `response.url` when not given,
+   * which Deno parses again on every read (about 1.3 µs an answer).
+   */
+  route?: string;
 }
 
 interface Waiter {
@@ -412,10 +418,14 @@ export class ServerPacer {
    */
   observe(key: string, response: Response, options?: ServerPacerObserveOptions): void {
     const cost = costOf(options?.cost, "observe");
+    const route = options?.route;
+    if (route !== undefined && typeof route !== "string") {
+      invalid("call ServerPacer.observe()", "route", "a string", route, TypeError);
+    }
     const now = this.#clock.now();
     const entry = this.#entry(key);
     const info = parseRateLimitHeaders(response.headers, serverClock(entry, response, now));
-    paceLearn(entry, response.status, info, now, this.#limits, pathOf(response.url), cost);
+    paceLearn(entry, response.status, info, now, this.#limits, route ?? pathOf(response.url), cost);
     this.#pump(entry);
   }
 

@@ -927,3 +927,39 @@ Deno.test("ServerPacer counts the remaining quota of an answer whose reset is 0"
   assert.equal(granted.filter((r) => r !== undefined).length, 2);
   for (const release of granted) release?.();
 });
+
+Deno.test("ServerPacer.observe() takes the answer's route from its options, not only from response.url", () => {
+  const clock = new ManualClock(1_000_000);
+  const pacer = new ServerPacer({ clock });
+  // GitHub's headers, answers built in code (their url is ""): the route says which quota is
+  // whose, so the spent search quota holds searches only.
+  const answer = (resource: string, remaining: number) =>
+    new Response(null, {
+      headers: {
+        "x-ratelimit-limit": resource === "search" ? "30" : "5000",
+        "x-ratelimit-remaining": String(remaining),
+        "x-ratelimit-reset": String(Math.floor(clock.now() / 1000) + 30),
+        "x-ratelimit-resource": resource,
+      },
+    });
+  for (
+    const [route, resource, remaining] of [["/repos/o/r", "core", 4990], [
+      "/search/issues",
+      "search",
+      0,
+    ]] as const
+  ) {
+    const release = pacer.tryAcquire("k", { route });
+    assert.ok(release, `${route} starts`);
+    pacer.observe("k", answer(resource, remaining), { route });
+    release();
+  }
+  const core = pacer.tryAcquire("k", { route: "/repos/o/r" });
+  assert.ok(core, "a core request is not held by the spent search quota");
+  core();
+  assert.equal(pacer.tryAcquire("k", { route: "/search/issues" }), undefined, "a search is held");
+  assert.throws(
+    () => pacer.observe("k", answer("core", 1), { route: 42 as unknown as string }),
+    { name: "TypeError", message: /'route' must be a string: received 42/ },
+  );
+});
