@@ -62,6 +62,15 @@ interface Fleet {
   goodput: number;
 }
 
+/**
+ * Most of the server's 50 requests a second, together: pools that wait on each other's holds
+ * instead of their own would fall to the 7-19/s of pools pacing alone. (The rate itself is a
+ * benchmark's figure, bench/README.md: four processes starting on two cores move it by 10 %.)
+ */
+function assertFleetRate(shared: Fleet): void {
+  assert.ok(shared.rate >= 35, `rate ${JSON.stringify(shared)}`);
+}
+
 /** Four processes, each with a Pool sending `n` requests, started together. */
 async function runFleet(mode: string, scenario: Scenario, n: number): Promise<Fleet> {
   const upstream = await startUpstream();
@@ -152,10 +161,7 @@ await serviceTest(
     // rejected ones cost holds).
     const alone = await runFleet("local", FIFTY, 12);
     assert.ok(shared.rejectShare <= 0.02, `rejected ${JSON.stringify(shared)}`);
-    // Most of the server's 50 requests a second, together: pools that wait on each other's holds
-    // instead of their own would fall to the 7-19/s of pools pacing alone. (The rate itself is a
-    // benchmark's figure, bench/README.md: four processes starting on two cores move it by 10 %.)
-    assert.ok(shared.rate >= 35, `rate ${JSON.stringify(shared)}`);
+    assertFleetRate(shared);
     // Each pool's own slow start softens it, but pools that cannot see each other still overrun.
     assert.ok(alone.rejected > shared.rejected, `alone rejected ${JSON.stringify(alone)}`);
   },
@@ -270,10 +276,7 @@ Deno.test("Pool serverPacing: { store: DenoKvStore } keeps four processes within
   try {
     const shared = await runFleet(`kv:${path}`, FIFTY, 60);
     assert.ok(shared.rejectShare <= 0.02, `rejected ${JSON.stringify(shared)}`);
-    // Most of the server's 50 requests a second, together: pools that wait on each other's holds
-    // instead of their own would fall to the 7-19/s of pools pacing alone. (The rate itself is a
-    // benchmark's figure, bench/README.md: four processes starting on two cores move it by 10 %.)
-    assert.ok(shared.rate >= 35, `rate ${JSON.stringify(shared)}`);
+    assertFleetRate(shared);
   } finally {
     await Deno.remove(path);
   }
@@ -321,10 +324,7 @@ await serviceTest(
     }
     const shared = await runFleet("postgres", FIFTY, 60);
     assert.ok(shared.rejectShare <= 0.02, `rejected ${JSON.stringify(shared)}`);
-    // Most of the server's 50 requests a second, together: pools that wait on each other's holds
-    // instead of their own would fall to the 7-19/s of pools pacing alone. (The rate itself is a
-    // benchmark's figure, bench/README.md: four processes starting on two cores move it by 10 %.)
-    assert.ok(shared.rate >= 35, `rate ${JSON.stringify(shared)}`);
+    assertFleetRate(shared);
   },
 );
 
