@@ -43,16 +43,17 @@ async function fetchFollowing(
 ): Promise<Response> {
   const init = signal === undefined ? undefined : { signal };
   const response = await send(s, p.url, init, "GET", signal);
+  // The URL answered, read once: Deno parses response.url again on every read.
+  let url = p.url;
   if (response.redirected) {
-    if (!isHttpUrl(response.url)) {
+    url = response.url;
+    if (!isHttpUrl(url)) {
       await response.body?.cancel();
-      assertHttpUrl(response.url, "a redirect");
+      assertHttpUrl(url, "a redirect");
     }
-    if (!isSameOrigin(response.url, originOf(p.url)!)) return response;
+    if (!isSameOrigin(url, originOf(p.url)!)) return response;
   }
-  // The route from the URL in hand: reading response.url parses it again (Deno).
-  const route = pathOf(response.redirected ? response.url : p.url);
-  s.pacer?.observe(key, response, { cost: p.cost, route });
+  s.pacer?.observe(key, response, { cost: p.cost, route: pathOf(url) });
   return response;
 }
 
