@@ -44,6 +44,7 @@ export interface PaceState {
   concurrentWhole: number; // answers in a row that found the quota whole but for themselves
   concurrentOks: number; // successes since a cap set by 503s that said no limit last moved
   starts: number[]; // requests in flight when each unanswered request started, oldest first
+  startedAt: number[]; // when each unanswered request started (with `starts`)
   probing: boolean; // one request at a time until the server answers
   answers: number; // answers seen (slow start of a key the server has not described)
   gatedSince: number; // when the slow start last held a request back without an answer since
@@ -59,6 +60,11 @@ export interface PaceState {
   short: boolean; // the first answer of the key found its quota without a window far from whole
   afterReset: number; // the quota of a spent window that just ended, until the next answer
   tokens: Map<string, Budget>; // token budgets (OpenAI, Anthropic), spent by a request's cost
+  window: boolean; // a quota with a window found to come back whole: spent at once, not paced
+  windowOff: boolean; // an answer showed it was not (or not ours alone): never again for this key
+  windowSpent: boolean; // the window's quota was reported spent since the key's first answer
+  sends: number[]; // the latest requests (at most MAX_SENDS): when each was answered, oldest first
+  sendsOpen: number; // of those, how many are not answered yet (Infinity, at the end)
   costs: number; // tokens declared by the requests in flight
   seenCosts: number; // of those, the tokens of requests the server has answered
 }
@@ -82,6 +88,7 @@ export function newPaceState(): PaceState {
     concurrentWhole: 0,
     concurrentOks: 0,
     starts: [],
+    startedAt: [],
     probing: false,
     answers: 0,
     gatedSince: -Infinity,
@@ -97,6 +104,11 @@ export function newPaceState(): PaceState {
     short: false,
     afterReset: 0,
     tokens: new Map(),
+    window: false,
+    windowOff: false,
+    windowSpent: false,
+    sends: [],
+    sendsOpen: 0,
     costs: 0,
     seenCosts: 0,
   };
@@ -123,6 +135,10 @@ export function paceDelay(
   }
   let wait = state.holdUntil - now;
   for (const [id, budget] of state.budgets) {
+    if (state.window && budget.quota !== undefined && budget.windowMs !== undefined) {
+      wait = Math.max(wait, windowWait(state, budget, now));
+      continue;
+    }
     if (now >= budget.until) {
       // The window is over. With a paced policy (q per w) its quota is back: spend it, spread by
       // the pace, rather than probing one request at a time (a round trip per window). Without a
@@ -196,10 +212,15 @@ function unanswered(state: PaceState): number {
 }
 
 /** Counts a request that ends (released), answered or not, with the tokens it declared. */
-export function paceEnd(state: PaceState, cost = 0): void {
+export function paceEnd(state: PaceState, clock: { now(): number }, cost = 0): void {
   state.inflight--;
   // A request that ended unanswered (a network error) leaves its start behind: the oldest goes.
-  if (state.starts.length > state.inflight) state.starts.shift();
+  if (state.starts.length > state.inflight) {
+    state.starts.shift();
+    state.startedAt.shift();
+  }
+  // Ended unanswered: it counted (if it reached the server) from some time until now.
+  if (state.sendsOpen > state.inflight) logAnswer(state, clock.now());
   // Most requests are observed before their release; one that was not (a network error)
   // leaves the count one too low, which only makes the budget more careful.
   state.seen = Math.min(Math.max(0, state.seen - 1), state.inflight);
@@ -213,7 +234,17 @@ export function paceEnd(state: PaceState, cost = 0): void {
  */
 export function paceStart(state: PaceState, now: number, route?: string, cost = 0): void {
   state.inflight++;
-  if (state.starts.length < MAX_STARTS) state.starts.push(unanswered(state));
+  if (state.starts.length < MAX_STARTS) {
+    state.starts.push(unanswered(state));
+    state.startedAt.push(now);
+  }
+  // Requests are logged while they may count against a window: from a cold start until the
+  // server has answered without saying anything (a key without headers logs none).
+  if ((state.known || !state.answered) && !state.windowOff) {
+    state.sends.push(Infinity);
+    state.sendsOpen++;
+    if (state.sends.length > MAX_SENDS && state.sends.shift() === Infinity) state.sendsOpen--;
+  }
   for (const [id, budget] of state.budgets) if (counts(state, id, route)) budget.remaining--;
   if (state.intervalMs > 0) state.tat = Math.max(state.tat, now) + state.intervalMs;
   if (cost > 0) {
@@ -311,7 +342,11 @@ export function paceLearn(
   const informed = policies.some((p) => p.remaining !== undefined);
   // Answers come back about in the order their requests left: the oldest start is this one's.
   const started = state.starts.shift();
+  const startedAt = state.startedAt.shift();
   learnConcurrent(state, policies, status, throttled, started);
+  if (state.sendsOpen > 0) logAnswer(state, now);
+  // A cold key's requests start without reading the clock.
+  learnWindow(state, policies, throttled, started, state.known ? startedAt : now);
   if (info !== undefined) {
     state.known = true;
     learnConcurrency(state, info.policies);
@@ -473,7 +508,7 @@ function learnBucket(state: PaceState, policies: Policies, throttled: boolean, n
 
 // Pace at the strictest sustained rate q/w among the short-window policies.
 function learnPace(state: PaceState, policies: Policies, limits: PaceLimits): void {
-  if (state.concurrent > 0) return;
+  if (state.concurrent > 0 || state.window) return;
   if (!policies.some((p) => p.quota !== undefined && p.windowMs !== undefined)) return;
   let interval = 0;
   for (const { quota, windowMs } of policies) {
@@ -482,6 +517,111 @@ function learnPace(state: PaceState, policies: Policies, limits: PaceLimits): vo
     }
   }
   state.intervalMs = interval;
+}
+
+// --- windows that come back whole (fixed windows, sliding logs) --------------------------------
+//
+// A quota of `q` per window `w` is paced at `q / w` by default, which suits a bucket: it refills
+// one request at a time, and after its burst it answers "0 left, more in 1 s" (a whole second
+// rounded up from 50 ms). A fixed window or a sliding log is different: its whole quota may be
+// spent at once, and it comes back whole a window later; paced, a batch takes a window longer
+// than it must and never spends a window's start. Such a quota is told by its answers: whole but
+// for the requests in flight on the key's first answer, or on the first answer after it was
+// reported spent (a bucket comes back only to its burst). It is then spent at once, and once it
+// is spent, the pacer counts its own requests: the server counted each one when it arrived, at
+// the latest when it answered, so a request answered more than `w` ago (plus a small margin) no
+// longer counts against a fixed window or a sliding log, and the announced reset, rounded to
+// whole seconds, is not waited out when the window is known to be free earlier. This holds only
+// while the client is alone on the quota: an answer reporting less left than the client's own
+// requests explain, or a rejection, returns the key to pacing at `q / w` for good.
+
+const MAX_SENDS = 256; // the largest quota counted by the client's own requests
+const WINDOW_MARGIN = 0.005; // of the window, for clocks that tick in milliseconds …
+const WINDOW_MIN_MARGIN_MS = 5; // … at least
+
+function windowSpan(windowMs: number): number {
+  return windowMs + Math.max(WINDOW_MIN_MARGIN_MS, windowMs * WINDOW_MARGIN);
+}
+
+/** Logs the answer of the oldest request in flight (answers come back about in order). */
+function logAnswer(state: PaceState, now: number): void {
+  state.sends[state.sends.length - state.sendsOpen] = now;
+  state.sendsOpen--;
+}
+
+/** How many of the key's logged requests may still count at `since`: answered later, or not yet. */
+function countedSince(state: PaceState, since: number): number {
+  const { sends } = state;
+  let i = sends.length;
+  while (i > 0 && sends[i - 1] > since) i--;
+  return sends.length - i;
+}
+
+// How long the next request waits for a window budget: none while it has quota left, by the
+// server's count or by the key's own requests (both are lower bounds while the key is alone),
+// else until the server's reset or until the oldest request counted leaves the window.
+function windowWait(state: PaceState, budget: Budget, now: number): number {
+  const quota = budget.quota!, windowMs = budget.windowMs!;
+  const span = windowSpan(windowMs);
+  const free = quota - countedSince(state, now - span);
+  if (now >= budget.until) {
+    // The server's reset has passed: a fixed window is whole again, a sliding log has at least
+    // its oldest request back. One request finds out how much, unless the key's own count says.
+    budget.remaining = Math.max(free, 1 - unanswered(state));
+    budget.until = now + windowMs;
+  } else if (free > budget.remaining) {
+    budget.remaining = free;
+  }
+  if (budget.remaining >= 1) return 0;
+  const oldest = state.sends[state.sends.length - quota];
+  const freeAt = oldest === undefined ? now : oldest + span;
+  return Math.max(0, Math.min(budget.until, freeAt) - now);
+}
+
+function learnWindow(
+  state: PaceState,
+  policies: Policies,
+  throttled: boolean,
+  started: number | undefined,
+  startedAt: number | undefined,
+): void {
+  if (state.windowOff) return;
+  const p = policies.length === 1 ? policies[0] : undefined;
+  const { quota, remaining, windowMs } = p ?? {};
+  if (
+    throttled || state.concurrent > 0 || state.bucket !== undefined || quota === undefined ||
+    remaining === undefined || windowMs === undefined || quota < 2 || quota > MAX_SENDS
+  ) {
+    // Not a window counted by the client's own requests (any more): paced at q / w again
+    // (learnPace runs after this, on the same answer).
+    if (state.window) leaveWindow(state);
+    return;
+  }
+  if (started === undefined || startedAt === undefined) return;
+  if (!state.window) {
+    if (remaining < 1) state.windowSpent = true;
+    // Whole but for the requests in flight (at most half of it: with many in flight, a bucket's
+    // burst plus the requests counted before this one may add up to the quota too).
+    const whole = remaining + started >= quota && 2 * remaining >= quota;
+    if (whole && (state.answers === 1 || state.windowSpent)) {
+      state.window = true;
+      state.intervalMs = 0;
+      state.tat = -Infinity;
+    }
+    return;
+  }
+  // Alone on the quota: the server counted no more than the client's own requests that may have
+  // been in the window when this one arrived (it left at `startedAt`).
+  if (remaining < quota - countedSince(state, startedAt - windowSpan(windowMs))) {
+    leaveWindow(state);
+  }
+}
+
+function leaveWindow(state: PaceState): void {
+  state.window = false;
+  state.windowOff = true;
+  state.sends = [];
+  state.sendsOpen = 0;
 }
 
 // --- request quotas that count requests at once ------------------------------------------------

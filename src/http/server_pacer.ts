@@ -161,7 +161,10 @@ function costOf(cost: unknown, method: string): number {
  * until that policy allows one more:
  *
  * - **pacing**: requests are spread at the sustained rate `q / w` of every policy with a window up
- *   to `maxPacedWindowMs`, instead of bursting;
+ *   to `maxPacedWindowMs`, instead of bursting — except a single policy found to come back whole
+ *   (a fixed window or a sliding log: whole on the key's first answer, or whole again after it
+ *   was spent), whose quota is spent at once; once spent, its requests answered more than `w`
+ *   ago no longer count, so the next ones need not wait out a reset rounded up to seconds;
  * - **budget**: at most the reported remaining quota `r` is spent within its window `t`, counting
  *   requests still in flight (acquired, not yet answered);
  * - **hold**: on a 429 (or 503 with `Retry-After`), no request leaves for that key until
@@ -468,8 +471,8 @@ export class ServerPacer {
   reset(key: string): boolean {
     const entry = this.#entries.get(key);
     if (entry === undefined) return false;
-    const { inflight, seen, costs, seenCosts, starts } = entry;
-    Object.assign(entry, newPaceState(), { inflight, seen, costs, seenCosts, starts });
+    const { inflight, seen, costs, seenCosts, starts, startedAt } = entry;
+    Object.assign(entry, newPaceState(), { inflight, seen, costs, seenCosts, starts, startedAt });
     if (entry.inflight === 0 && entry.waiters.length === 0) this.#entries.delete(key);
     else this.#pump(entry);
     return true;
@@ -481,7 +484,7 @@ export class ServerPacer {
     return () => {
       if (released) return;
       released = true;
-      paceEnd(entry, cost);
+      paceEnd(entry, this.#clock, cost);
       this.#pump(entry);
     };
   }

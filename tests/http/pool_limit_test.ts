@@ -84,10 +84,11 @@ Deno.test("Pool rateLimit waiting is abortable and counts toward totalTimeoutMs"
 });
 
 Deno.test("Pool paces itself from the server's RateLimit headers", async () => {
-  // The server says 2 per second; unpaced, two more requests would take a few ms.
+  // The server says 2 per second (4 per 2 s) with 1 left: a bucket's burst, not a whole window
+  // (which would be spent at once). Unpaced, two more requests would take a few ms.
   const server = serve(() =>
     new Response("ok", {
-      headers: { "RateLimit-Policy": '"burst";q=2;w=1', "RateLimit": '"burst";r=1;t=1' },
+      headers: { "RateLimit-Policy": '"burst";q=4;w=2', "RateLimit": '"burst";r=1;t=1' },
     })
   );
   const pool = new Pool({ baseUrl: server.url });

@@ -120,7 +120,8 @@ Deno.test("ServerPacer.tryAcquire() grants what acquire() would grant at once, a
   pacer.observe(
     "k",
     new Response(null, {
-      headers: { "RateLimit-Policy": '"p";q=10;w=1', "RateLimit": '"p";r=9;t=1' },
+      // 4 of 10 left: a bucket's burst (a window would be whole), paced at q / w.
+      headers: { "RateLimit-Policy": '"p";q=10;w=1', "RateLimit": '"p";r=4;t=1' },
     }),
   );
   first!();
@@ -722,7 +723,7 @@ Deno.test("ServerPacer.acquire() starts one of 16 racing callers and paces the r
   const clock = new ManualClock(T0);
   const pacer = new ServerPacer({ clock });
   const first = await pacer.acquire("k");
-  pacer.observe("k", ietf(9, 1, 10, 1));
+  pacer.observe("k", ietf(4, 1, 10, 1)); // a bucket's burst left: paced
   first();
   const controller = new AbortController();
   const calls = Array.from({ length: 16 }, () => track(pacer.acquire("k", controller.signal)));
@@ -962,4 +963,66 @@ Deno.test("ServerPacer.observe() takes the answer's route from its options, not 
     () => pacer.observe("k", answer("core", 1), { route: 42 as unknown as string }),
     { name: "TypeError", message: /'route' must be a string: received 42/ },
   );
+});
+
+// --- windows that come back whole -----------------------------------------------------------------
+
+const windowAnswer = (r: number, status = 200, t = 1): Response =>
+  answer({ "RateLimit-Policy": '"w";q=4;w=1', "RateLimit": `"w";r=${r};t=${t}` }, status);
+
+Deno.test("ServerPacer spends a window found whole at once, then counts its own requests", () => {
+  const clock = new ManualClock(T0);
+  const pacer = new ServerPacer({ clock });
+  const first = pacer.tryAcquire("k")!;
+  clock.advance(10);
+  pacer.observe("k", windowAnswer(3)); // whole but for itself: a window, not a bucket's burst
+  first();
+  // The rest of the window at once, not one every 250 ms.
+  const rest = [pacer.tryAcquire("k"), pacer.tryAcquire("k"), pacer.tryAcquire("k")];
+  assert.ok(rest.every((release) => release !== undefined));
+  assert.equal(pacer.tryAcquire("k"), undefined);
+  clock.advance(20);
+  for (const [i, release] of rest.entries()) {
+    pacer.observe("k", windowAnswer(2 - i));
+    release!();
+  }
+  // Spent at +30, reset announced as 1 s (rounded up): the first request, answered at +10, no
+  // longer counts from +10 + 1 s + 5 ms (a fixed window or a sliding log counted it by then).
+  assert.equal(pacer.delay("k"), 10 + 1005 - 30);
+  clock.advance(985);
+  const next = pacer.tryAcquire("k");
+  assert.ok(next);
+  // The other three count until +1035, but the reset the server announced comes first: at +1030
+  // one request finds out what is left.
+  assert.equal(pacer.tryAcquire("k"), undefined);
+  assert.equal(pacer.delay("k"), 15);
+  next();
+});
+
+Deno.test("ServerPacer paces a window again once another client spends it too, or it rejects", () => {
+  for (
+    const [label, second] of [["shared", windowAnswer(0)], [
+      "rejected",
+      windowAnswer(0, 429),
+    ]] as const
+  ) {
+    const clock = new ManualClock(T0);
+    const pacer = new ServerPacer({ clock });
+    const first = pacer.tryAcquire("k")!;
+    pacer.observe("k", windowAnswer(3));
+    first();
+    const a = pacer.tryAcquire("k")!;
+    const b = pacer.tryAcquire("k")!;
+    // 0 left where the client's own two requests explain 2: somebody else spends it.
+    pacer.observe("k", second);
+    a();
+    clock.advance(2000);
+    pacer.observe("k", windowAnswer(3));
+    b();
+    // Back to the pace of q / w: one now, the next 250 ms later.
+    const c = pacer.tryAcquire("k");
+    assert.ok(c, label);
+    assert.equal(pacer.delay("k"), 250, label);
+    c();
+  }
 });
