@@ -5,7 +5,7 @@
 // p-queue's interval/intervalCap and bottleneck. Goodput is the ideal time the server's policy
 // allows for the batch divided by the wall time.
 //
-//   deno run -A bench/pacing_report.ts [--quick] [--only=<scenario substring>]
+//   deno run -A bench/pacing_report.ts [--quick] [--only=<scenario substring>[,<substring>…]]
 //                                      [--clients=pool,ky,…]
 import Bottleneck from "bottleneck";
 import got from "got";
@@ -198,13 +198,13 @@ async function run(name: string, scenario: Scenario): Promise<Measured> {
   return measure(upstream, N, start, serverStart, failures);
 }
 
-const only = args.get("only");
+const only = args.get("only")?.split(",");
 const names = (args.get("clients") ?? Object.keys(clients).join(",")).split(",");
 const rows: string[] = [];
 rows.push(`| scenario | ${names.join(" | ")} |`);
 rows.push(`|---|${names.map(() => "---").join("|")}|`);
 for (const [label, scenario] of scenarios()) {
-  if (only !== undefined && !label.includes(only)) continue;
+  if (only !== undefined && !only.some((part) => label.includes(part))) continue;
   const cells: string[] = [];
   for (const name of names) {
     try {

@@ -5,7 +5,7 @@ import fc from "fast-check";
 import { ManualClock } from "../../src/testing/mod.ts";
 
 // A loopback API that enforces GCRA (50/s, burst 10) and says so in its headers.
-type Style = "ietf" | "x";
+type Style = "ietf" | "x" | "epoch";
 const RATE = 50;
 
 function serve(style: Style): Deno.HttpServer<Deno.NetAddr> {
@@ -804,10 +804,18 @@ function gcraServer(rate: number, burst: number, style: Style): SimServer {
         "RateLimit-Policy": `"g";q=${rate};w=1`,
         "RateLimit": `"g";r=${d.remaining};t=${Math.ceil(d.resetAfterMs / 1000)}`,
       }
-      : {
+      : style === "x"
+      ? {
         "X-RateLimit-Limit": String(burst),
         "X-RateLimit-Remaining": String(d.remaining),
         "X-RateLimit-Reset-After": (Math.ceil(d.resetAfterMs) / 1000).toFixed(3),
+      }
+      : {
+        // GitHub's form: the reset as epoch seconds (rounded up), read against the Date.
+        "Date": new Date(arrival).toUTCString(),
+        "X-RateLimit-Limit": String(burst),
+        "X-RateLimit-Remaining": String(d.remaining),
+        "X-RateLimit-Reset": String(Math.ceil((arrival + d.resetAfterMs) / 1000)),
       };
     if (d.allowed) return answer(headers);
     return answer({ ...headers, "Retry-After": String(Math.ceil(d.retryAfterMs / 1000)) }, 429);
@@ -866,7 +874,7 @@ Deno.test("ServerPacer never draws a 429 from a consistent server once it has an
           kind: fc.constant("gcra" as const),
           rate: fc.integer({ min: 1, max: 100 }),
           burst: fc.integer({ min: 1, max: 20 }),
-          style: fc.constantFrom("ietf" as const, "x" as const),
+          style: fc.constantFrom("ietf" as const, "x" as const, "epoch" as const),
         }),
       ),
       fc.integer({ min: 0, max: 400 }),
