@@ -113,17 +113,25 @@ interface Waiter {
 interface Entry extends PaceState {
   waiters: Waiter[];
   timer?: TimerHandle;
-  offsetMs: number; // client clock minus server clock, as bounded by Date headers
+  offsetMs: number; // client clock minus server clock, as bounded by Date headers: at most …
+  offsetFloorMs: number; // … and more than this
   /** The last `Date` read and its value: answers within the same second repeat it. */
   dateText?: string;
   dateMs?: number;
 }
 
 const MAX_TIMER_MS = 2_147_483_647;
+const CLOCKS_AGREE_MS = 100;
 
-// The server's clock as seen from this client: `Date` has a resolution of one second, so the
-// smallest (client time − Date) seen so far bounds the offset closely (from the safe side: resets
-// come out slightly long, never short). The parser clamps the estimate into the answer's second.
+// The server's clock as seen from this client: `Date` has a resolution of one second, so each
+// answer bounds the offset (client time − server time, the trip included) to (client time − Date
+// − 1 s, client time − Date]: the smallest difference seen so far bounds it from above, the
+// largest less a second from below. When the two bounds allow no offset (within
+// CLOCKS_AGREE_MS: an answer read a few ms into the next second), the clocks agree and the
+// client's own is used, to the millisecond, as the parser does for a single answer; otherwise
+// (a clock seconds apart) the upper bound, so that resets come out long, never short: a burst
+// that waits for a window's reset at the same phase every second would otherwise read every
+// reset up to a second late. The parser clamps the estimate into the answer's second.
 function serverClock(entry: Entry, response: Response, now: number): number {
   const value = response.headers.get("date");
   if (value === null || value.length > 64) return now;
@@ -134,7 +142,9 @@ function serverClock(entry: Entry, response: Response, now: number): number {
   const date = entry.dateMs;
   if (date === undefined) return now;
   entry.offsetMs = Math.min(entry.offsetMs, now - date);
-  return now - entry.offsetMs;
+  entry.offsetFloorMs = Math.max(entry.offsetFloorMs, now - date - 1000);
+  const agree = entry.offsetFloorMs <= CLOCKS_AGREE_MS && entry.offsetMs >= 0;
+  return agree ? now - Math.max(0, entry.offsetFloorMs) : now - entry.offsetMs;
 }
 
 function optionsOf(
@@ -525,6 +535,11 @@ export class ServerPacer {
   #entry(key: string): Entry {
     const known = this.#entries.use(key);
     if (known !== undefined) return known.value;
-    return this.#entries.set(key, { ...newPaceState(), waiters: [], offsetMs: Infinity }).value;
+    return this.#entries.set(key, {
+      ...newPaceState(),
+      waiters: [],
+      offsetMs: Infinity,
+      offsetFloorMs: -Infinity,
+    }).value;
   }
 }

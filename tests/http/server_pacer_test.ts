@@ -1034,3 +1034,32 @@ Deno.test("ServerPacer paces a window again once another client spends it too, o
     c();
   }
 });
+
+Deno.test("ServerPacer reads an epoch reset on the client's clock when it agrees with every Date", () => {
+  // Answers that always come back half a second into the server's second (a burst at the same
+  // phase every window): the smallest client − Date seen is 520 ms, which read as an offset put
+  // every reset 520 ms late. The client's clock agrees with each Date, so it is used.
+  const clock = new ManualClock(T0 + 520);
+  const pacer = new ServerPacer({ clock });
+  const epochAnswer = () =>
+    answer({
+      "Date": new Date(clock.now() - 20).toUTCString(),
+      "X-RateLimit-Limit": "20",
+      "X-RateLimit-Remaining": "0",
+      "X-RateLimit-Reset": String(Math.ceil(clock.now() / 1000)),
+    });
+  pacer.observe("k", epochAnswer());
+  assert.equal(pacer.delay("k"), 480);
+  // A client clock 3 s ahead does not agree: the Date bounds it, and resets come out long.
+  clock.advance(3000);
+  const ahead = new ServerPacer({ clock });
+  ahead.observe(
+    "k",
+    answer({
+      "Date": new Date(clock.now() - 3020).toUTCString(),
+      "X-RateLimit-Remaining": "0",
+      "X-RateLimit-Reset": String(Math.ceil((clock.now() - 3000) / 1000)),
+    }),
+  );
+  assert.equal(ahead.delay("k"), 1000);
+});
