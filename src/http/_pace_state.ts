@@ -593,8 +593,9 @@ function learnWindow(
     remaining === undefined || windowMs === undefined || quota < 2 || quota > MAX_SENDS
   ) {
     // Not a window counted by the client's own requests (any more): paced at q / w again
-    // (learnPace runs after this, on the same answer).
-    if (state.window) leaveWindow(state);
+    // (learnPace runs after this, on the same answer). A key whose answers describe some other
+    // quota (no window, several policies, a larger one) stops logging its requests.
+    if (state.window || (policies.length > 0 && !throttled)) leaveWindow(state);
     return;
   }
   if (started === undefined || startedAt === undefined) return;
@@ -617,6 +618,7 @@ function learnWindow(
   }
 }
 
+/** The key is not (or no longer) a window counted by its own requests, for good. */
 function leaveWindow(state: PaceState): void {
   state.window = false;
   state.windowOff = true;
