@@ -233,22 +233,26 @@ function rawServer(head: string, body: string, holdMs: number) {
 
 // The bodies below carry a Content-Length: a network answer whose length the HTTP framing bounds
 // is read whole at once, and these are what that read must still do.
-Deno.test("Pool.getJson() times out when a body with Content-Length stalls (timeoutMs)", async () => {
+Deno.test("Pool.getJson() times out when a body with Content-Length stalls (timeoutMs, totalTimeoutMs)", async () => {
   const server = rawServer(
     "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 7\r\n",
     '{"a":',
     600,
   );
-  for (const dedupe of [false, true]) {
-    const pool = new Pool({ baseUrl: server.url, timeoutMs: 100, retry: false, dedupe });
-    const started = performance.now();
-    try {
-      const error = await pool.getJson("/").catch((e) => e);
-      assert.ok(isTimeoutError(error), `dedupe ${dedupe}: ${error}`);
-      assert.equal(error.timeoutMs, 100);
-      assert.ok(performance.now() - started < 500, `dedupe ${dedupe}`);
-    } finally {
-      await pool.close();
+  const limits = [{ timeoutMs: 100, retry: false as const }, { totalTimeoutMs: 100 }];
+  for (const limit of limits) {
+    for (const dedupe of [false, true]) {
+      const pool = new Pool({ baseUrl: server.url, ...limit, dedupe });
+      const started = performance.now();
+      const what = `${Object.keys(limit)[0]}, dedupe ${dedupe}`;
+      try {
+        const error = await pool.getJson("/").catch((e) => e);
+        assert.ok(isTimeoutError(error), `${what}: ${error}`);
+        assert.equal(error.timeoutMs, 100);
+        assert.ok(performance.now() - started < 500, what);
+      } finally {
+        await pool.close();
+      }
     }
   }
   // The connections the server still holds end at 600 ms.
