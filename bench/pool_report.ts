@@ -44,11 +44,19 @@ const timed = new Pool({
   concurrency: IN_FLIGHT / 4,
   timeoutMs: 10_000,
 });
+// Server pacing (on by default) reads every answer's headers; this Pool shows what it costs.
+const unpaced = new Pool({
+  baseUrl: url,
+  workers: 4,
+  concurrency: IN_FLIGHT / 4,
+  serverPacing: false,
+});
 const queue = new PQueue({ concurrency: IN_FLIGHT });
 
 const contenders: [string, () => Promise<void>][] = [
   ["fetch", () => lanes(async () => await (await fetch(url)).text())],
   ["Pool", () => all(() => pool.fetch(url).then((r) => r.text()))],
+  ["Pool, no server pacing", () => all(() => unpaced.fetch(url).then((r) => r.text()))],
   ["Pool, timeoutMs: 10 s", () => all(() => timed.fetch(url).then((r) => r.text()))],
   ["Pool.getJson", () => all(() => pool.getJson(url))],
   ["p-queue + fetch", () => all(() => queue.add(async () => await (await fetch(url)).text()))],
@@ -104,4 +112,5 @@ for (let i = 0; i < contenders.length; i++) {
 
 await pool.close();
 await timed.close();
+await unpaced.close();
 await child.stop();

@@ -137,9 +137,13 @@ export class PoolRequests {
       `Cannot finish the request as the pool closed past its deadline (${deadlineMs} ms)`,
     );
     for (const deadline of this.#pending) deadline.abort(reason);
-    // The attempts of the requests that share the closing signal do not listen to it.
+    // The attempts of the requests that share the closing signal do not listen to it, and the
+    // dispatcher does not watch it: running attempts are aborted through the timeout queue and
+    // fetch, queued ones by closing the dispatcher at once (the loop rejects with the closing
+    // signal's reason).
     this.#loop.timeouts.abortAll(reason);
     this.#loop.closing.abort(reason);
+    this.#loop.dispatcher.close({ deadlineMs: 0 }).catch(() => {});
   }
 
   /**

@@ -76,12 +76,17 @@ class RequestLoop implements RetryState, AttemptJob {
   async run(): Promise<Outcome> {
     const ctx = this.#ctx;
     const call = this.#call;
+    // The dispatcher watches a queued job's signal, and hands a running one a context of its
+    // own: the pool's shared closing signal needs neither (close() past its deadline rejects
+    // the queued attempts by closing the dispatcher at once), so those jobs go without options.
+    const options = call.session === undefined && call.signal === ctx.closing.signal
+      ? undefined
+      : { session: call.session, signal: call.signal };
     try {
       for (;;) {
         const job = this.#begin();
         let step: unknown;
         try {
-          const options = { session: call.session, signal: call.signal };
           const result = await ctx.dispatcher.submit(job, options);
           const deadline = this.#deadline;
           step = this.#answered(result, deadline, deadline?.signal ?? call.signal);

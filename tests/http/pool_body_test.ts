@@ -3,6 +3,7 @@
 import assert from "node:assert/strict";
 import {
   isHttpError,
+  isNetworkError,
   isResponseTooLargeError,
   isTimeoutError,
   Pool,
@@ -190,4 +191,112 @@ Deno.test("Pool constructor validates maxBodyBytes", () => {
     () => new Pool({ maxBodyBytes: -1 }),
     (e) => e instanceof RangeError && /'maxBodyBytes'.*-1/.test(e.message),
   );
+});
+
+/**
+ * A raw HTTP/1.1 server on loopback: each connection gets `head` (status line and headers), then
+ * `body`, then is either held open for `holdMs` or closed at once (a body that breaks off).
+ */
+function rawServer(head: string, body: string, holdMs: number) {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const open = new Set<Deno.Conn>();
+  let requests = 0;
+  const served = (async () => {
+    for await (const conn of listener) {
+      open.add(conn);
+      (async () => {
+        const buf = new Uint8Array(4096);
+        await conn.read(buf).catch(() => null);
+        requests++;
+        await conn.write(encoder.encode(head + "\r\n" + body)).catch(() => {});
+        if (holdMs > 0) await new Promise((resolve) => setTimeout(resolve, holdMs));
+        open.delete(conn);
+        try {
+          conn.close();
+        } catch {
+          // Closed by the client already.
+        }
+      })();
+    }
+  })();
+  return {
+    url: `http://127.0.0.1:${(listener.addr as Deno.NetAddr).port}`,
+    get requests() {
+      return requests;
+    },
+    async close() {
+      listener.close();
+      await served.catch(() => {});
+    },
+  };
+}
+
+// The bodies below carry a Content-Length: a network answer whose length the HTTP framing bounds
+// is read whole at once, and these are what that read must still do.
+Deno.test("Pool.getJson() times out when a body with Content-Length stalls (timeoutMs, totalTimeoutMs)", async () => {
+  const server = rawServer(
+    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 7\r\n",
+    '{"a":',
+    600,
+  );
+  const limits = [{ timeoutMs: 100, retry: false as const }, { totalTimeoutMs: 100 }];
+  for (const limit of limits) {
+    for (const dedupe of [false, true]) {
+      const pool = new Pool({ baseUrl: server.url, ...limit, dedupe });
+      const started = performance.now();
+      const what = `${Object.keys(limit)[0]}, dedupe ${dedupe}`;
+      try {
+        const error = await pool.getJson("/").catch((e) => e);
+        assert.ok(isTimeoutError(error), `${what}: ${error}`);
+        assert.equal(error.timeoutMs, 100);
+        assert.ok(performance.now() - started < 500, what);
+      } finally {
+        await pool.close();
+      }
+    }
+  }
+  // The connections the server still holds end at 600 ms.
+  await new Promise((resolve) => setTimeout(resolve, 700));
+  await server.close();
+});
+
+Deno.test("Pool.getJson() retries a body with Content-Length that breaks off", async () => {
+  const server = rawServer(
+    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 7\r\n" +
+      "connection: close\r\n",
+    '{"a":',
+    0,
+  );
+  const pool = new Pool({ baseUrl: server.url, retry: { baseDelayMs: 1, attempts: 3 } });
+  try {
+    const error = await pool.getJson("/").catch((e) => e);
+    assert.ok(isNetworkError(error), String(error));
+    assert.equal(server.requests, 3);
+  } finally {
+    await pool.close();
+    await server.close();
+  }
+});
+
+Deno.test("Pool.getJson() bounds a compressed body by its decoded size, not its Content-Length", async () => {
+  // 2 MiB of JSON that gzip turns into a few KiB: the Content-Length counts the encoded bytes.
+  const json = encoder.encode(JSON.stringify("z".repeat(2 * 1024 * 1024)));
+  const gzip = new Uint8Array(
+    await new Response(new Blob([json]).stream().pipeThrough(new CompressionStream("gzip")))
+      .arrayBuffer(),
+  );
+  const server = serve(() =>
+    new Response(gzip, {
+      headers: { "content-type": "application/json", "content-encoding": "gzip" },
+    })
+  );
+  const pool = new Pool({ baseUrl: server.url, maxBodyBytes: 64 * 1024, dedupe: true });
+  try {
+    assert.ok(gzip.byteLength < 64 * 1024);
+    await assert.rejects(pool.getJson("/"), isResponseTooLargeError);
+    await assert.rejects(pool.getJson("/", { maxBodyBytes: 32 * 1024 }), isResponseTooLargeError);
+  } finally {
+    await pool.close();
+    await server.close();
+  }
 });
