@@ -22,6 +22,15 @@ const x = new Response(null, {
   },
 });
 const plain = new Response(null);
+// What an API without rate limits answers: a Date and the usual fields, none of them limits.
+const typical = new Response(null, {
+  headers: {
+    "Date": new Date().toUTCString(),
+    "Content-Type": "application/json",
+    "Content-Length": "2",
+    "Vary": "Accept-Encoding",
+  },
+});
 
 Deno.bench(
   "floor: await Promise.resolve(release)",
@@ -44,6 +53,19 @@ Deno.bench("ServerPacer acquire/observe/release, no headers", { group: "acquire"
     done();
   }
 });
+
+const typicalPacer = new ServerPacer();
+Deno.bench(
+  "ServerPacer acquire/observe/release, an API without limits (Date, Content-Type …)",
+  { group: "acquire" },
+  async () => {
+    for (let i = 0; i < OPS; i++) {
+      const done = await typicalPacer.acquire("api", { route: "/items" });
+      typicalPacer.observe("api", typical, { route: "/items" });
+      done();
+    }
+  },
+);
 
 const informed = new ServerPacer({ maxPacedWindowMs: 1 });
 Deno.bench(

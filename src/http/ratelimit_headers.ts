@@ -164,11 +164,23 @@ export function parseRetryAfter(value: string | null, now: number): number | und
  * ```
  */
 export function parseRateLimitHeaders(headers: Headers, now: number): ServerRateLimit | undefined {
+  return readRateLimitHeaders(headers, () => now);
+}
+
+/**
+ * {@linkcode parseRateLimitHeaders} with the clock read only when the answer carries rate-limit
+ * fields (most answers carry none; the pacer's estimate of the server's clock reads `Date`).
+ */
+export function readRateLimitHeaders(
+  headers: Headers,
+  clock: () => number,
+): ServerRateLimit | undefined {
   let retryAfterMs: number | undefined;
   let found: [ServerRateLimitSource, ServerQuotaPolicy[]] | undefined;
+  let now: number;
   try {
     if (!mayCarryLimits(headers)) return undefined;
-    now = serverNow(headers, now);
+    now = serverNow(headers, clock());
     retryAfterMs = millisOf(headers.get("retry-after-ms")) ??
       parseRetryAfter(headers.get("retry-after"), now);
     // A cached answer's fields describe the quota of another moment (draft-11 §5: ignore them).

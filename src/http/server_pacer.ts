@@ -9,7 +9,7 @@ import { clearLongTimeout, setLongTimeout, type TimerHandle } from "../core/time
 import { pathOf } from "../core/url.ts";
 import { type Clock, systemClock } from "../core/clock.ts";
 import { assertClock, integer, invalid, positive } from "../core/validate.ts";
-import { parseRateLimitHeaders } from "./ratelimit_headers.ts";
+import { readRateLimitHeaders } from "./ratelimit_headers.ts";
 import { parseHttpDate } from "./_http_date.ts";
 import {
   newPaceState,
@@ -437,7 +437,10 @@ export class ServerPacer {
     }
     const now = this.#clock.now();
     const entry = this.#entry(key);
-    const info = parseRateLimitHeaders(response.headers, serverClock(entry, response, now));
+    const info = readRateLimitHeaders(
+      response.headers,
+      () => serverClock(entry, response, now),
+    );
     paceLearn(entry, response.status, info, now, this.#limits, route ?? pathOf(response.url), cost);
     this.#pump(entry);
   }
