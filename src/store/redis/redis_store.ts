@@ -11,10 +11,10 @@ import type { RateLimitDecision } from "../../limiter/decision.ts";
 import type { StateStore, StoreDecideOptions } from "../state_store.ts";
 import { StoreError } from "../store_error.ts";
 import { nativeParams, readDecision } from "../_native.ts";
-import { REDIS_SCRIPTS, RESET_SCRIPT } from "./redis_scripts.ts";
+import { GCRA_SCRIPT, REDIS_SCRIPTS, RESET_SCRIPT } from "./redis_scripts.ts";
 import { COMPARE_AND_SET_SCRIPT, READ_SCRIPT } from "./redis_cas_scripts.ts";
 import { optimisticDecide } from "../_optimistic.ts";
-import { CHECKS_OWN_DECISIONS } from "../_decision_check.ts";
+import { checkDecision, CHECKS_OWN_DECISIONS, show } from "../_decision_check.ts";
 import { READS_SIGNAL_ON_ENTRY } from "../_signal_use.ts";
 import { integer } from "../../core/validate.ts";
 import { optionalClock, optionsOf, shown, withMethods } from "../_store_options.ts";
@@ -221,7 +221,8 @@ const CLIENT_RULE = "a client with evalsha(sha, keys, args) and eval(script, key
 /**
  * A {@linkcode StateStore} on Redis. Each decision is one `EVALSHA` of the algorithm's Lua
  * script (falling back to `EVAL` when Redis answers `NOSCRIPT`) on one key, atomic and timed by
- * Redis's own clock; the key expires when it is back to full capacity.
+ * Redis's own clock; the key expires when it is back to full capacity (a GCRA key at the end of
+ * that second).
  *
  * @example With ioredis
  * ```ts ignore
@@ -292,12 +293,25 @@ export class RedisStore implements StateStore {
     options.signal?.throwIfAborted();
     const plan = this.#plan(algorithm);
     if (plan === null) return this.#optimistic(key, algorithm, cost, options);
-    const now = this.#clock === undefined ? "" : String(this.#clock.now());
-    const args = [cost === 1 ? "1" : String(cost), options.consume === false ? "0" : "1", now];
-    for (const param of plan.params) args.push(param);
+    const clock = this.#clock;
+    const units = cost === 1 ? "1" : String(cost);
+    const params = plan.params;
+    let args: string[];
+    const short = plan.short && options.consume !== false;
+    if (short) {
+      // GCRA's short form: [cost, interval, tolerance], and the time only from a test clock.
+      args = clock === undefined
+        ? [units, params[0], params[1]]
+        : [units, params[0], params[1], String(clock.now())];
+    } else {
+      const now = clock === undefined ? "" : String(clock.now());
+      args = [units, options.consume === false ? "0" : "1", now];
+      for (const param of params) args.push(param);
+    }
     const reply = plan.sha === undefined
       ? await this.#run(plan.script, [key], args)
       : await this.#runLoaded(plan.sha, plan.script, [key], args);
+    if (short && Array.isArray(reply) && reply.length === 2) return readShort(reply, algorithm);
     return readDecision(reply, algorithm, NAME);
   }
 
@@ -311,7 +325,7 @@ export class RedisStore implements StateStore {
       const params = nativeParams(algorithm, "name");
       plan = script === undefined || params === undefined
         ? null
-        : { script, sha: undefined, params: params.map(String) };
+        : { script, sha: undefined, params: params.map(String), short: script === GCRA_SCRIPT };
       this.#plans.set(algorithm, plan);
       if (plan !== null) {
         const ready = plan;
@@ -411,6 +425,25 @@ interface Plan {
   readonly script: string;
   sha: string | undefined;
   readonly params: readonly string[];
+  /** The script takes the short form of a consuming decision (GCRA_SCRIPT). */
+  readonly short: boolean;
+}
+
+// GCRA's short answer to an allowed decision: [remaining, resetAfterMs · 4096], two integers.
+// deno-lint-ignore no-explicit-any
+function readShort(reply: unknown[], algorithm: Algorithm<any>): RateLimitDecision {
+  const [remaining, ticks] = reply;
+  if (typeof remaining !== "number" || typeof ticks !== "number") {
+    throw new StoreError(`${NAME} got an invalid reply: ${show(reply)}`, NAME);
+  }
+  const decision = {
+    allowed: true,
+    limit: algorithm.limit,
+    remaining,
+    retryAfterMs: 0,
+    resetAfterMs: ticks / 4096,
+  };
+  return checkDecision(decision, algorithm, NAME);
 }
 
 // States of the optimistic path are JSON after "j:"; anything else (a native state) is none.

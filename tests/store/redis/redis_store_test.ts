@@ -6,6 +6,7 @@ import { gcra, multiLimit, slidingWindow, tokenBucket } from "../../../src/limit
 import { fromIoredis, fromNodeRedis, RedisStore } from "../../../src/store/redis/mod.ts";
 import { serviceTest } from "../_services.ts";
 import { isTimeoutError } from "../../../src/core/errors.ts";
+import { ManualClock } from "../../../src/testing/mod.ts";
 import {
   assertAllEquivalent,
   assertExactUnderContention,
@@ -49,11 +50,14 @@ await serviceTest(
       const denied = await store.decide(key, algorithm, 1);
       assert.equal(denied.allowed, false);
       assert.ok(denied.retryAfterMs > 80 && denied.retryAfterMs <= 100, `${denied.retryAfterMs}`);
-      // The key expires when it is back to full: 300 ms of TAT at most.
+      // The key expires at the end of the second in which it is back to full (the TAT, 300 ms
+      // ahead at most): never before, at most a second after.
       const ttl = await redis.pttl(key);
-      assert.ok(ttl > 200 && ttl <= 300, `PTTL ${ttl}`);
       const tat = Number(await redis.get(key));
       assert.ok(tat > Date.now() - 60_000 && tat < Date.now() + 60_000, `TAT ${tat} is epoch ms`);
+      const expires = Date.now() + ttl;
+      assert.ok(ttl > 200 && ttl <= 1300, `PTTL ${ttl}`);
+      assert.ok(expires >= tat - 2 && expires <= (Math.floor(tat / 1000) + 1) * 1000 + 2, `${ttl}`);
       await store.reset(key);
       assert.equal(await redis.exists(key), 0);
     });
@@ -156,6 +160,23 @@ Deno.test("RedisStore.decide() rejects a garbage reply with a StoreError", async
       return true;
     });
   }
+});
+
+Deno.test("RedisStore sends a consuming GCRA decision in the short form and reads its two integers", async () => {
+  const calls: string[][] = [];
+  const store = new RedisStore({
+    evalsha: (_sha, _keys, args) => {
+      calls.push(args);
+      return Promise.resolve(args.length === 3 ? [4, 250.5 * 4096] : [1, "4", "0", "250.5"]);
+    },
+    eval: () => Promise.reject(new Error("unreachable")),
+  });
+  const algorithm = gcra({ rate: 4, burst: 5 }); // interval 250 ms, tolerance 1250 ms
+  const allowed = { allowed: true, limit: 5, remaining: 4, retryAfterMs: 0, resetAfterMs: 250.5 };
+  assert.deepEqual(await store.decide("k", algorithm, 1), allowed);
+  assert.deepEqual(calls.at(-1), ["1", "250", "1250"]);
+  assert.deepEqual(await store.decide("k", algorithm, 1, { consume: false }), allowed);
+  assert.deepEqual(calls.at(-1), ["1", "0", "", "250", "1250"]);
 });
 
 Deno.test("DistributedLimiter over RedisStore makes no AbortController per decision, and still times out", async () => {
@@ -319,3 +340,52 @@ Deno.test("RedisStore.decide() rejects a garbage reply on the optimistic path", 
     return true;
   });
 });
+
+await serviceTest(
+  "redis",
+  "RedisStore's GCRA writes a TAT in place only over an expiry that covers it",
+  async () => {
+    await withIoredis(async (redis) => {
+      const algorithm = gcra({ rate: 2, burst: 4 }); // interval 500 ms, tolerance 2000 ms
+      const store = new RedisStore(fromIoredis(redis));
+      const key = uniqueKey("expiry");
+      // A TAT as the script wrote it before (unpadded), expiring sooner than it: the decision
+      // (of cost 0, which keeps the TAT in its second) sets an expiry of its own.
+      await redis.set(key, String(Date.now() + 1000), "PX", 50);
+      await store.decide(key, algorithm, 0);
+      const tat = Number(await redis.get(key));
+      const ttl = await redis.pttl(key);
+      assert.ok(Date.now() + ttl >= tat - 2, `PTTL ${ttl}, TAT ${tat - Date.now()} ms ahead`);
+      // Written on Redis's time (no margin), then by a store on a clock of its own: that one's
+      // minute of margin is set, not left out by a write in place.
+      const clocked = new RedisStore(fromIoredis(redis), { clock: { now: () => Date.now() } });
+      await clocked.decide(key, algorithm, 0);
+      assert.ok((await redis.pttl(key)) > 60_000, `PTTL ${await redis.pttl(key)}`);
+      await store.reset(key);
+    });
+  },
+);
+
+await serviceTest(
+  "redis",
+  "RedisStore's GCRA answers exactly on a clock whose times are no multiples of 2^-12 ms",
+  async () => {
+    await withIoredis(async (redis) => {
+      const clock = new ManualClock(1000.3);
+      const store = new RedisStore(fromIoredis(redis), { clock });
+      const algorithm = gcra({ rate: 3, burst: 2 }); // interval 333.33... ms
+      const key = uniqueKey("fraction");
+      let state: number | undefined;
+      try {
+        for (const [advance, cost] of [[0, 1], [0.1, 1], [0, 1], [100.7, 2], [250.05, 1]]) {
+          clock.advance(advance);
+          const expected = algorithm.decide(state, clock.now(), cost);
+          state = expected.state;
+          assert.deepEqual(await store.decide(key, algorithm, cost), expected.decision);
+        }
+      } finally {
+        await store.reset(key);
+      }
+    });
+  },
+);
