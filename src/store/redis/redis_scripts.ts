@@ -251,12 +251,13 @@ return { allowed and 1 or 0, num(remaining), num(retry), num(reset) }
  *   any other form (another algorithm's, or this script's before) is read as it was and written
  *   again with `SET ... PX`; the padding says which margin the expiry has (spaces: none, tabs: a
  *   minute), so a write in place never keeps an expiry shorter than its own would be.
- * - The short form answers an allowed decision as two integers, `[remaining, resetAfterMs ·
- *   4096]`, when that product is a whole number below 2^53 (it is for every time Redis's own
- *   clock gives: epoch milliseconds are multiples of 2^-12 since 2004); anything else, as the
- *   full form always, as `[allowed, remaining, retryAfterMs, resetAfterMs]` with the times as
- *   strings. So the common decision reads no `consume` or empty `now` argument and formats no
- *   fraction.
+ * - The short form answers an allowed decision as one integer, `resetAfterMs · 4096`, when that
+ *   product is a whole number below 2^53 (it is for every time Redis's own clock gives: epoch
+ *   milliseconds are multiples of 2^-12 since 2004), from which the caller works out `remaining`
+ *   as `floor((tolerance - resetAfterMs) / interval + 1e-9)`, the very operations of the script;
+ *   anything else, as the full form always, as `[allowed, remaining, retryAfterMs,
+ *   resetAfterMs]` with the times as strings. So the common decision reads no `consume` or empty
+ *   `now` argument, builds no table for its answer and formats no fraction.
  *
  * @example Load it
  * ```ts ignore
@@ -305,12 +306,11 @@ elseif consume and (allowed or restated) then
 end
 if allowed then
   local wait = nxt - now
-  local remaining = math.floor((tolerance - wait) / interval + 1e-9)
   if short then
     local ticks = wait * 4096
-    if ticks == math.floor(ticks) and ticks < 9007199254740992 then return { remaining, ticks } end
+    if ticks == math.floor(ticks) and ticks < 9007199254740992 then return ticks end
   end
-  return { 1, remaining, 0, string.format("%.17g", wait) }
+  return { 1, math.floor((tolerance - wait) / interval + 1e-9), 0, string.format("%.17g", wait) }
 end
 return { 0, math.max(0, math.floor((tolerance - (base - now)) / interval + 1e-9)),
   string.format("%.17g", nxt - tolerance - now), string.format("%.17g", base - now) }

@@ -14,7 +14,8 @@ import { nativeParams, readDecision } from "../_native.ts";
 import { GCRA_SCRIPT, REDIS_SCRIPTS, RESET_SCRIPT } from "./redis_scripts.ts";
 import { COMPARE_AND_SET_SCRIPT, READ_SCRIPT } from "./redis_cas_scripts.ts";
 import { optimisticDecide } from "../_optimistic.ts";
-import { checkDecision, CHECKS_OWN_DECISIONS, show } from "../_decision_check.ts";
+import { checkDecision, CHECKS_OWN_DECISIONS } from "../_decision_check.ts";
+import { SLACK } from "../../limiter/_slack.ts";
 import { READS_SIGNAL_ON_ENTRY } from "../_signal_use.ts";
 import { integer } from "../../core/validate.ts";
 import { optionalClock, optionsOf, shown, withMethods } from "../_store_options.ts";
@@ -311,7 +312,7 @@ export class RedisStore implements StateStore {
     const reply = plan.sha === undefined
       ? await this.#run(plan.script, [key], args)
       : await this.#runLoaded(plan.sha, plan.script, [key], args);
-    if (short && Array.isArray(reply) && reply.length === 2) return readShort(reply, algorithm);
+    if (short && typeof reply === "number") return readShort(reply, plan, algorithm);
     return readDecision(reply, algorithm, NAME);
   }
 
@@ -323,9 +324,13 @@ export class RedisStore implements StateStore {
     if (plan === undefined) {
       const script = REDIS_SCRIPTS[algorithm.name];
       const params = nativeParams(algorithm, "name");
-      plan = script === undefined || params === undefined
-        ? null
-        : { script, sha: undefined, params: params.map(String), short: script === GCRA_SCRIPT };
+      plan = script === undefined || params === undefined ? null : {
+        script,
+        sha: undefined,
+        params: params.map(String),
+        numbers: params as number[],
+        short: script === GCRA_SCRIPT,
+      };
       this.#plans.set(algorithm, plan);
       if (plan !== null) {
         const ready = plan;
@@ -425,23 +430,24 @@ interface Plan {
   readonly script: string;
   sha: string | undefined;
   readonly params: readonly string[];
+  /** The same as numbers: for GCRA, `[interval, tolerance]`. */
+  readonly numbers: readonly number[];
   /** The script takes the short form of a consuming decision (GCRA_SCRIPT). */
   readonly short: boolean;
 }
 
-// GCRA's short answer to an allowed decision: [remaining, resetAfterMs · 4096], two integers.
+// GCRA's short answer to an allowed decision: resetAfterMs · 4096, one integer; `remaining` is
+// worked out as the script (and gcra's decide()) does.
 // deno-lint-ignore no-explicit-any
-function readShort(reply: unknown[], algorithm: Algorithm<any>): RateLimitDecision {
-  const [remaining, ticks] = reply;
-  if (typeof remaining !== "number" || typeof ticks !== "number") {
-    throw new StoreError(`${NAME} got an invalid reply: ${show(reply)}`, NAME);
-  }
+function readShort(ticks: number, plan: Plan, algorithm: Algorithm<any>): RateLimitDecision {
+  const [interval, tolerance] = plan.numbers;
+  const wait = ticks / 4096;
   const decision = {
     allowed: true,
     limit: algorithm.limit,
-    remaining,
+    remaining: Math.floor((tolerance - wait) / interval + SLACK),
     retryAfterMs: 0,
-    resetAfterMs: ticks / 4096,
+    resetAfterMs: wait,
   };
   return checkDecision(decision, algorithm, NAME);
 }

@@ -162,21 +162,27 @@ Deno.test("RedisStore.decide() rejects a garbage reply with a StoreError", async
   }
 });
 
-Deno.test("RedisStore sends a consuming GCRA decision in the short form and reads its two integers", async () => {
+Deno.test("RedisStore sends a consuming GCRA decision in the short form and reads its one integer", async () => {
   const calls: string[][] = [];
   const store = new RedisStore({
     evalsha: (_sha, _keys, args) => {
       calls.push(args);
-      return Promise.resolve(args.length === 3 ? [4, 250.5 * 4096] : [1, "4", "0", "250.5"]);
+      return Promise.resolve(args.length === 3 ? 249.5 * 4096 : [1, "4", "0", "249.5"]);
     },
     eval: () => Promise.reject(new Error("unreachable")),
   });
   const algorithm = gcra({ rate: 4, burst: 5 }); // interval 250 ms, tolerance 1250 ms
-  const allowed = { allowed: true, limit: 5, remaining: 4, retryAfterMs: 0, resetAfterMs: 250.5 };
+  const allowed = { allowed: true, limit: 5, remaining: 4, retryAfterMs: 0, resetAfterMs: 249.5 };
   assert.deepEqual(await store.decide("k", algorithm, 1), allowed);
   assert.deepEqual(calls.at(-1), ["1", "250", "1250"]);
   assert.deepEqual(await store.decide("k", algorithm, 1, { consume: false }), allowed);
   assert.deepEqual(calls.at(-1), ["1", "0", "", "250", "1250"]);
+  // An integer no allowed decision could give (a negative wait) is a StoreError.
+  const odd = new RedisStore({
+    evalsha: () => Promise.resolve(-4096),
+    eval: () => Promise.resolve(-4096),
+  });
+  await assert.rejects(odd.decide("k", algorithm, 1), (error) => isStoreError(error));
 });
 
 Deno.test("DistributedLimiter over RedisStore makes no AbortController per decision, and still times out", async () => {
