@@ -235,8 +235,9 @@ return { allowed and 1 or 0, num(remaining), num(retry), num(reset) }
 /**
  * GCRA. `ARGV = [cost, consume, now, interval, tolerance]` as for every script (`interval` and
  * `tolerance` are `period / rate` and `burst · interval`), or the short form a consuming
- * decision takes, `ARGV = [cost, interval, tolerance]` (then `now` as a fourth when the caller
- * supplies the time). The state is the theoretical arrival time (TAT) in epoch milliseconds.
+ * decision takes, `ARGV = [interval, tolerance, cost, now]`, of which `cost` (1 when left out)
+ * and `now` (Redis's `TIME` when left out) may be left out from the end. The state is the
+ * theoretical arrival time (TAT) in epoch milliseconds.
  *
  * The one decision most limiters make, so it is written out flat rather than built from the
  * shared helpers: no closures or tables created per call but its answer. It computes what
@@ -271,8 +272,9 @@ if #ARGV == 5 then
   cost, consume, now = tonumber(ARGV[1]), ARGV[2] == "1", tonumber(ARGV[3])
   interval, tolerance, short = tonumber(ARGV[4]), tonumber(ARGV[5]), false
 else
-  cost, interval, tolerance = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
-  now, consume, short = tonumber(ARGV[4]), true, true
+  interval, tolerance, cost = tonumber(ARGV[1]), tonumber(ARGV[2]), 1
+  if ARGV[3] ~= nil then cost, now = tonumber(ARGV[3]), tonumber(ARGV[4]) end
+  consume, short = true, true
 end
 local margin, pad = 60000, 9
 if now == nil then

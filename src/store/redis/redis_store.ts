@@ -23,7 +23,8 @@ import { optionalClock, optionsOf, shown, withMethods } from "../_store_options.
 /**
  * The two commands a {@linkcode RedisStore} needs, in the shape `@upstash/redis` has natively:
  * `evalsha(sha, keys, args)` and `eval(script, keys, args)`. Wrap other clients with
- * {@linkcode fromIoredis} or {@linkcode fromNodeRedis}.
+ * {@linkcode fromIoredis} or {@linkcode fromNodeRedis}. The arrays are the store's, which may
+ * pass the same (frozen) one again: read them, do not change them.
  */
 export interface RedisScriptClient {
   /** Runs a script already loaded in Redis; rejects with a `NOSCRIPT` error when it is not. */
@@ -295,23 +296,26 @@ export class RedisStore implements StateStore {
     const plan = this.#plan(algorithm);
     if (plan === null) return this.#optimistic(key, algorithm, cost, options);
     const clock = this.#clock;
-    const units = cost === 1 ? "1" : String(cost);
     const params = plan.params;
-    let args: string[];
+    let args: readonly string[];
     const short = plan.short && options.consume !== false;
     if (short) {
-      // GCRA's short form: [cost, interval, tolerance], and the time only from a test clock.
-      args = clock === undefined
-        ? [units, params[0], params[1]]
-        : [units, params[0], params[1], String(clock.now())];
+      // GCRA's short form: [interval, tolerance], then the cost unless it is 1, and the time
+      // only from a test clock.
+      args = clock !== undefined
+        ? [params[0], params[1], String(cost), String(clock.now())]
+        : cost === 1
+        ? params
+        : [params[0], params[1], String(cost)];
     } else {
       const now = clock === undefined ? "" : String(clock.now());
-      args = [units, options.consume === false ? "0" : "1", now];
-      for (const param of params) args.push(param);
+      const full = [cost === 1 ? "1" : String(cost), options.consume === false ? "0" : "1", now];
+      for (const param of params) full.push(param);
+      args = full;
     }
     const reply = plan.sha === undefined
-      ? await this.#run(plan.script, [key], args)
-      : await this.#runLoaded(plan.sha, plan.script, [key], args);
+      ? await this.#run(plan.script, [key], args as string[])
+      : await this.#runLoaded(plan.sha, plan.script, [key], args as string[]);
     if (short && typeof reply === "number") return readShort(reply, plan, algorithm);
     return readDecision(reply, algorithm, NAME);
   }
@@ -327,7 +331,7 @@ export class RedisStore implements StateStore {
       plan = script === undefined || params === undefined ? null : {
         script,
         sha: undefined,
-        params: params.map(String),
+        params: Object.freeze(params.map(String)),
         numbers: params as number[],
         short: script === GCRA_SCRIPT,
       };

@@ -60,6 +60,10 @@ await serviceTest(
       assert.ok(expires >= tat - 2 && expires <= (Math.floor(tat / 1000) + 1) * 1000 + 2, `${ttl}`);
       await store.reset(key);
       assert.equal(await redis.exists(key), 0);
+      // A cost other than 1 (sent as a third argument).
+      assert.equal((await store.decide(key, algorithm, 3)).remaining, 0);
+      assert.equal((await store.decide(key, algorithm, 1)).allowed, false);
+      await store.reset(key);
     });
   },
 );
@@ -167,14 +171,23 @@ Deno.test("RedisStore sends a consuming GCRA decision in the short form and read
   const store = new RedisStore({
     evalsha: (_sha, _keys, args) => {
       calls.push(args);
-      return Promise.resolve(args.length === 3 ? 249.5 * 4096 : [1, "4", "0", "249.5"]);
+      return Promise.resolve(args.length < 5 ? 249.5 * 4096 : [1, "4", "0", "249.5"]);
     },
     eval: () => Promise.reject(new Error("unreachable")),
   });
   const algorithm = gcra({ rate: 4, burst: 5 }); // interval 250 ms, tolerance 1250 ms
   const allowed = { allowed: true, limit: 5, remaining: 4, retryAfterMs: 0, resetAfterMs: 249.5 };
   assert.deepEqual(await store.decide("k", algorithm, 1), allowed);
-  assert.deepEqual(calls.at(-1), ["1", "250", "1250"]);
+  assert.deepEqual(calls.at(-1), ["250", "1250"]);
+  assert.ok(Object.isFrozen(calls.at(-1)), "the same array for every decision of cost 1");
+  assert.deepEqual(await store.decide("k", algorithm, 0.5), { ...allowed, remaining: 4 });
+  assert.deepEqual(calls.at(-1), ["250", "1250", "0.5"]);
+  const clocked = new RedisStore({
+    evalsha: (_sha, _keys, args) => (calls.push(args), Promise.resolve(4096)),
+    eval: () => Promise.reject(new Error("unreachable")),
+  }, { clock: { now: () => 1_000.25 } });
+  await clocked.decide("k", algorithm, 1);
+  assert.deepEqual(calls.at(-1), ["250", "1250", "1", "1000.25"]);
   assert.deepEqual(await store.decide("k", algorithm, 1, { consume: false }), allowed);
   assert.deepEqual(calls.at(-1), ["1", "0", "", "250", "1250"]);
   // An integer no allowed decision could give (a negative wait) is a StoreError.
