@@ -285,12 +285,27 @@ export class RedisStore implements StateStore {
    * @throws {StoreError} when Redis fails or answers nonsense, or other writers won
    * `maxAttempts` times in a row.
    */
-  async decide(
+  decide(
     key: string,
     // deno-lint-ignore no-explicit-any
     algorithm: Algorithm<any>,
     cost: number,
     options: StoreDecideOptions = {},
+  ): Promise<RateLimitDecision> {
+    // Not async: one promise chain from the client's reply to the decision, no async frame.
+    try {
+      return this.#decide(key, algorithm, cost, options);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  #decide(
+    key: string,
+    // deno-lint-ignore no-explicit-any
+    algorithm: Algorithm<any>,
+    cost: number,
+    options: StoreDecideOptions,
   ): Promise<RateLimitDecision> {
     options.signal?.throwIfAborted();
     const plan = this.#plan(algorithm);
@@ -313,11 +328,10 @@ export class RedisStore implements StateStore {
       for (const param of params) full.push(param);
       args = full;
     }
-    const reply = plan.sha === undefined
-      ? await this.#run(plan.script, [key], args as string[])
-      : await this.#runLoaded(plan.sha, plan.script, [key], args as string[]);
-    if (short && typeof reply === "number") return readShort(reply, plan, algorithm);
-    return readDecision(reply, algorithm, NAME);
+    const sent = plan.sha === undefined
+      ? this.#run(plan.script, [key], args as string[])
+      : this.#runLoaded(plan.sha, plan.script, [key], args as string[]);
+    return sent.then(short ? plan.readShort : plan.readFull);
   }
 
   // The script and its parameters as text, worked out once per algorithm: a decision then
@@ -328,13 +342,21 @@ export class RedisStore implements StateStore {
     if (plan === undefined) {
       const script = REDIS_SCRIPTS[algorithm.name];
       const params = nativeParams(algorithm, "name");
-      plan = script === undefined || params === undefined ? null : {
-        script,
-        sha: undefined,
-        params: Object.freeze(params.map(String)),
-        numbers: params as number[],
-        short: script === GCRA_SCRIPT,
-      };
+      if (script === undefined || params === undefined) {
+        plan = null;
+      } else {
+        const numbers = params as number[];
+        const readFull = (reply: unknown) => readDecision(reply, algorithm, NAME);
+        plan = {
+          script,
+          sha: undefined,
+          params: Object.freeze(params.map(String)),
+          short: script === GCRA_SCRIPT,
+          readFull,
+          readShort: (reply: unknown) =>
+            typeof reply === "number" ? readShort(reply, numbers, algorithm) : readFull(reply),
+        };
+      }
       this.#plans.set(algorithm, plan);
       if (plan !== null) {
         const ready = plan;
@@ -434,17 +456,23 @@ interface Plan {
   readonly script: string;
   sha: string | undefined;
   readonly params: readonly string[];
-  /** The same as numbers: for GCRA, `[interval, tolerance]`. */
-  readonly numbers: readonly number[];
   /** The script takes the short form of a consuming decision (GCRA_SCRIPT). */
   readonly short: boolean;
+  /** Reads the answer to the full form. */
+  readonly readFull: (reply: unknown) => RateLimitDecision;
+  /** Reads the answer to the short form: one integer, or the full form's answer. */
+  readonly readShort: (reply: unknown) => RateLimitDecision;
 }
 
 // GCRA's short answer to an allowed decision: resetAfterMs · 4096, one integer; `remaining` is
-// worked out as the script (and gcra's decide()) does.
-// deno-lint-ignore no-explicit-any
-function readShort(ticks: number, plan: Plan, algorithm: Algorithm<any>): RateLimitDecision {
-  const [interval, tolerance] = plan.numbers;
+// worked out as the script (and gcra's decide()) does: `numbers` are `[interval, tolerance]`.
+function readShort(
+  ticks: number,
+  numbers: readonly number[],
+  // deno-lint-ignore no-explicit-any
+  algorithm: Algorithm<any>,
+): RateLimitDecision {
+  const [interval, tolerance] = numbers;
   const wait = ticks / 4096;
   const decision = {
     allowed: true,

@@ -190,6 +190,12 @@ Deno.test("RedisStore sends a consuming GCRA decision in the short form and read
   assert.deepEqual(calls.at(-1), ["250", "1250", "1", "1000.25"]);
   assert.deepEqual(await store.decide("k", algorithm, 1, { consume: false }), allowed);
   assert.deepEqual(calls.at(-1), ["1", "0", "", "250", "1250"]);
+  // An aborted signal rejects the promise (nothing is thrown on the spot) and sends nothing.
+  const sent = calls.length;
+  const aborted = AbortSignal.abort(new Error("gone"));
+  const rejected = store.decide("k", algorithm, 1, { signal: aborted });
+  await assert.rejects(rejected, /gone/);
+  assert.equal(calls.length, sent);
   // An integer no allowed decision could give (a negative wait) is a StoreError.
   const odd = new RedisStore({
     evalsha: () => Promise.resolve(-4096),
