@@ -353,8 +353,15 @@ export class RedisStore implements StateStore {
           params: Object.freeze(params.map(String)),
           short: script === GCRA_SCRIPT,
           readFull,
-          readShort: (reply: unknown) =>
-            typeof reply === "number" ? readShort(reply, numbers, algorithm) : readFull(reply),
+          readShort: (reply: unknown) => {
+            // An integer; as a string from clients that return them so (ioredis's stringNumbers).
+            const ticks = typeof reply === "number"
+              ? reply
+              : typeof reply === "string" && DIGITS.test(reply)
+              ? Number(reply)
+              : NaN;
+            return Number.isInteger(ticks) ? readShort(ticks, numbers, algorithm) : readFull(reply);
+          },
         };
       }
       this.#plans.set(algorithm, plan);
@@ -463,6 +470,8 @@ interface Plan {
   /** Reads the answer to the short form: one integer, or the full form's answer. */
   readonly readShort: (reply: unknown) => RateLimitDecision;
 }
+
+const DIGITS = /^-?\d+$/;
 
 // GCRA's short answer to an allowed decision: resetAfterMs · 4096, one integer; `remaining` is
 // worked out as the script (and gcra's decide()) does: `numbers` are `[interval, tolerance]`.

@@ -198,6 +198,19 @@ Deno.test("RedisStore sends a consuming GCRA decision in the short form and read
   const rejected = store.decide("k", algorithm, 1, { signal: aborted });
   await assert.rejects(rejected, /gone/);
   assert.equal(calls.length, sent);
+  // ... or as a string of digits (ioredis's stringNumbers); any other string is no answer.
+  const texts = new RedisStore({
+    evalsha: () => Promise.resolve("1022"),
+    eval: () => Promise.reject(),
+  });
+  assert.equal((await texts.decide("k", algorithm, 1)).resetAfterMs, 1022 / 4096);
+  for (const text of [" ", "", "1e3", "4.5"]) {
+    const store = new RedisStore({
+      evalsha: () => Promise.resolve(text),
+      eval: () => Promise.reject(),
+    });
+    await assert.rejects(store.decide("k", algorithm, 1), /invalid reply/);
+  }
   // An integer no allowed decision could give (a negative wait) is a StoreError.
   const odd = new RedisStore({
     evalsha: () => Promise.resolve(-4096),
@@ -414,5 +427,31 @@ await serviceTest(
         await store.reset(key);
       }
     });
+  },
+);
+
+await serviceTest(
+  "redis",
+  "RedisStore reads GCRA's short answer from an ioredis client with stringNumbers",
+  async () => {
+    // stringNumbers: integer replies come back as strings.
+    const redis = new Redis(URL, { ...IOREDIS, lazyConnect: true, stringNumbers: true });
+    await redis.connect();
+    try {
+      const limiter = new DistributedLimiter({
+        store: new RedisStore(fromIoredis(redis)),
+        rate: 10,
+        burst: 3,
+        prefix: uniqueKey("strings"),
+      });
+      const decisions = [];
+      for (let i = 0; i < 4; i++) decisions.push(await limiter.check("k"));
+      assert.deepEqual(decisions.map((d) => d.source), ["store", "store", "store", "store"]);
+      assert.deepEqual(decisions.map((d) => d.remaining), [2, 1, 0, 0]);
+      assert.equal(decisions[3].allowed, false);
+      await limiter.reset("k");
+    } finally {
+      await redis.quit();
+    }
   },
 );
