@@ -126,7 +126,8 @@ try {
   }
   // The client's own work, without a socket: a RedisStore whose client answers at once, and
   // RateLimiterRedis over a stand-in for ioredis's defineCommand() that does the same.
-  const answer = [1, 999_999, 0, "0.0010000000000000009"];
+  // GCRA's short answer to an allowed decision: resetAfterMs · 4096 (1/1024 ms here).
+  const answer = 4;
   const instant = new DistributedLimiter({
     store: new RedisStore({
       evalsha: () => Promise.resolve(answer),

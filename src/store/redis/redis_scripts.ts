@@ -7,11 +7,12 @@
  * "" for the server's own `TIME`), ...the algorithm's numbers]`, and answers
  * `[allowed (1 | 0), remaining, retryAfterMs, resetAfterMs]` (followed by the same four for
  * each limit in {@linkcode MULTI_LIMIT_SCRIPT}), the numbers as strings so that fractions
- * survive (or as integers where they are whole by construction). The state is a string of comma-separated numbers written with 17 significant digits
- * (`;` between the limits of a composite), so each script computes exactly what the TypeScript
- * `decide()` computes; the key expires (`PX`) when it is back to full capacity, so idle keys
- * vanish (a minute later when the caller supplied the time, as Redis expires keys on its own
- * clock).
+ * survive (or as integers where they are whole by construction). The state is a string of
+ * comma-separated numbers written with 17 significant digits (`;` between the limits of a
+ * composite), so each script computes exactly what the TypeScript `decide()` computes; the key
+ * expires (`PX`) when it is back to full capacity, so idle keys vanish (a minute later when the
+ * caller supplied the time, as Redis expires keys on its own clock). {@linkcode GCRA_SCRIPT} also
+ * takes a shorter form, answers it shorter, and lets its keys expire at the end of a second.
  *
  * @module
  */
@@ -232,14 +233,32 @@ return { allowed and 1 or 0, num(remaining), num(retry), num(reset) }
 }
 
 /**
- * GCRA. `ARGV[4..5] = interval, tolerance` (`period / rate`, `burst · interval`); the state is
- * the theoretical arrival time (TAT) in epoch milliseconds.
+ * GCRA. `ARGV = [cost, consume, now, interval, tolerance]` as for every script (`interval` and
+ * `tolerance` are `period / rate` and `burst · interval`), or the short form a consuming
+ * decision takes, `ARGV = [interval, tolerance, cost, now]`, of which `cost` (1 when left out)
+ * and `now` (Redis's `TIME` when left out) may be left out from the end. The state is the
+ * theoretical arrival time (TAT) in epoch milliseconds.
  *
  * The one decision most limiters make, so it is written out flat rather than built from the
- * shared helpers: no closures or tables created per call. The TAT goes to `SET` as a Lua
- * number, which Redis writes with 17 significant digits (the shortest exact form since 7.2),
- * and each fractional time it answers is one `%.17g` (a Lua number in a reply would be cut to an
- * integer). It computes what `GCRA_STEP` does, which {@linkcode MULTI_LIMIT_SCRIPT} still uses.
+ * shared helpers: no closures or tables created per call but its answer. It computes what
+ * `GCRA_STEP` does, which {@linkcode MULTI_LIMIT_SCRIPT} still uses, and costs Redis less per
+ * call:
+ *
+ * - The TAT is written as 17 significant digits padded with spaces to 24 characters (which
+ *   `tonumber()` and `Number()` read as they are), and the key expires at the end of the second
+ *   in which the TAT lies (plus the margin), rather than exactly at the TAT: a decision whose TAT
+ *   stays in that second overwrites the 24 characters in place (`SETRANGE`), leaving the expiry
+ *   alone, instead of `SET ... PX` every time. Idle keys vanish at most a second later. A state in
+ *   any other form (another algorithm's, or this script's before) is read as it was and written
+ *   again with `SET ... PX`; the padding says which margin the expiry has (spaces: none, tabs: a
+ *   minute), so a write in place never keeps an expiry shorter than its own would be.
+ * - The short form answers an allowed decision as one integer, `resetAfterMs · 4096`, when that
+ *   product is a whole number below 2^53 (it is for every time Redis's own clock gives: epoch
+ *   milliseconds are multiples of 2^-12 since 2004), from which the caller works out `remaining`
+ *   as `floor((tolerance - resetAfterMs) / interval + 1e-9)`, the very operations of the script;
+ *   anything else, as the full form always, as `[allowed, remaining, retryAfterMs,
+ *   resetAfterMs]` with the times as strings. So the common decision reads no `consume` or empty
+ *   `now` argument, builds no table for its answer and formats no fraction.
  *
  * @example Load it
  * ```ts ignore
@@ -248,35 +267,52 @@ return { allowed and 1 or 0, num(remaining), num(retry), num(reset) }
  * ```
  */
 export const GCRA_SCRIPT: string = `
-local now, margin = tonumber(ARGV[3]), 60000
+local cost, consume, now, interval, tolerance, short
+if #ARGV == 5 then
+  cost, consume, now = tonumber(ARGV[1]), ARGV[2] == "1", tonumber(ARGV[3])
+  interval, tolerance, short = tonumber(ARGV[4]), tonumber(ARGV[5]), false
+else
+  interval, tolerance, cost = tonumber(ARGV[1]), tonumber(ARGV[2]), 1
+  if ARGV[3] ~= nil then cost, now = tonumber(ARGV[3]), tonumber(ARGV[4]) end
+  consume, short = true, true
+end
+local margin, pad = 60000, 9
 if now == nil then
   local t = redis.call("TIME")
-  now, margin = t[1] * 1000 + t[2] / 1000, 0
+  now, margin, pad = t[1] * 1000 + t[2] / 1000, 0, 32
 end
-local cost, interval, tolerance = tonumber(ARGV[1]), tonumber(ARGV[4]), tonumber(ARGV[5])
-local consume = ARGV[2] == "1"
 local limit = tolerance + interval * 1e-9
-local tat = tonumber(redis.call("GET", KEYS[1]) or "")
+local raw = redis.call("GET", KEYS[1])
+local tat = tonumber(raw or "")
+local second
+if tat ~= nil and #raw == 24 and string.byte(raw, 24) == pad then second = math.floor(tat / 1000) end
 local base, restated = now, false
 if tat ~= nil and tat >= now then
   if tat - now > limit then tat, restated = now + tolerance, true end
   base = tat
 end
 local nxt = base + cost * interval
-if nxt - now <= limit then
-  if cost > 0 then tat = nxt end
-  if consume then
-    if nxt - now <= 0 or tat == nil then
-      redis.call("DEL", KEYS[1])
-    else
-      redis.call("SET", KEYS[1], tat, "PX", math.ceil(nxt - now + margin))
-    end
+local allowed = nxt - now <= limit
+if allowed and cost > 0 then tat = nxt end
+if consume and allowed and (nxt - now <= 0 or tat == nil) then
+  redis.call("DEL", KEYS[1])
+elseif consume and (allowed or restated) then
+  local text = string.format("%-24.17g", tat)
+  if pad == 9 then text = string.gsub(text, " ", "\\t") end
+  local ends = math.floor(tat / 1000)
+  if ends == second then
+    redis.call("SETRANGE", KEYS[1], "0", text)
+  else
+    redis.call("SET", KEYS[1], text, "PX", math.ceil((ends + 1) * 1000 + margin - now))
   end
-  return { 1, math.floor((tolerance - (nxt - now)) / interval + 1e-9), 0,
-    string.format("%.17g", nxt - now) }
 end
-if restated and consume then
-  redis.call("SET", KEYS[1], tat, "PX", math.ceil(tat - now + margin))
+if allowed then
+  local wait = nxt - now
+  if short then
+    local ticks = wait * 4096
+    if ticks == math.floor(ticks) and ticks < 9007199254740992 then return ticks end
+  end
+  return { 1, math.floor((tolerance - wait) / interval + 1e-9), 0, string.format("%.17g", wait) }
 end
 return { 0, math.max(0, math.floor((tolerance - (base - now)) / interval + 1e-9)),
   string.format("%.17g", nxt - tolerance - now), string.format("%.17g", base - now) }

@@ -11,10 +11,11 @@ import type { RateLimitDecision } from "../../limiter/decision.ts";
 import type { StateStore, StoreDecideOptions } from "../state_store.ts";
 import { StoreError } from "../store_error.ts";
 import { nativeParams, readDecision } from "../_native.ts";
-import { REDIS_SCRIPTS, RESET_SCRIPT } from "./redis_scripts.ts";
+import { GCRA_SCRIPT, REDIS_SCRIPTS, RESET_SCRIPT } from "./redis_scripts.ts";
 import { COMPARE_AND_SET_SCRIPT, READ_SCRIPT } from "./redis_cas_scripts.ts";
 import { optimisticDecide } from "../_optimistic.ts";
-import { CHECKS_OWN_DECISIONS } from "../_decision_check.ts";
+import { checkDecision, CHECKS_OWN_DECISIONS } from "../_decision_check.ts";
+import { SLACK } from "../../limiter/_slack.ts";
 import { READS_SIGNAL_ON_ENTRY } from "../_signal_use.ts";
 import { integer } from "../../core/validate.ts";
 import { optionalClock, optionsOf, shown, withMethods } from "../_store_options.ts";
@@ -22,7 +23,8 @@ import { optionalClock, optionsOf, shown, withMethods } from "../_store_options.
 /**
  * The two commands a {@linkcode RedisStore} needs, in the shape `@upstash/redis` has natively:
  * `evalsha(sha, keys, args)` and `eval(script, keys, args)`. Wrap other clients with
- * {@linkcode fromIoredis} or {@linkcode fromNodeRedis}.
+ * {@linkcode fromIoredis} or {@linkcode fromNodeRedis}. The arrays are the store's, which may
+ * pass the same (frozen) one again: read them, do not change them.
  */
 export interface RedisScriptClient {
   /** Runs a script already loaded in Redis; rejects with a `NOSCRIPT` error when it is not. */
@@ -221,7 +223,8 @@ const CLIENT_RULE = "a client with evalsha(sha, keys, args) and eval(script, key
 /**
  * A {@linkcode StateStore} on Redis. Each decision is one `EVALSHA` of the algorithm's Lua
  * script (falling back to `EVAL` when Redis answers `NOSCRIPT`) on one key, atomic and timed by
- * Redis's own clock; the key expires when it is back to full capacity.
+ * Redis's own clock; the key expires when it is back to full capacity (a GCRA key at the end of
+ * that second).
  *
  * @example With ioredis
  * ```ts ignore
@@ -282,23 +285,53 @@ export class RedisStore implements StateStore {
    * @throws {StoreError} when Redis fails or answers nonsense, or other writers won
    * `maxAttempts` times in a row.
    */
-  async decide(
+  decide(
     key: string,
     // deno-lint-ignore no-explicit-any
     algorithm: Algorithm<any>,
     cost: number,
     options: StoreDecideOptions = {},
   ): Promise<RateLimitDecision> {
+    // Not async: one promise chain from the client's reply to the decision, no async frame.
+    try {
+      return this.#decide(key, algorithm, cost, options);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  #decide(
+    key: string,
+    // deno-lint-ignore no-explicit-any
+    algorithm: Algorithm<any>,
+    cost: number,
+    options: StoreDecideOptions,
+  ): Promise<RateLimitDecision> {
     options.signal?.throwIfAborted();
     const plan = this.#plan(algorithm);
     if (plan === null) return this.#optimistic(key, algorithm, cost, options);
-    const now = this.#clock === undefined ? "" : String(this.#clock.now());
-    const args = [cost === 1 ? "1" : String(cost), options.consume === false ? "0" : "1", now];
-    for (const param of plan.params) args.push(param);
-    const reply = plan.sha === undefined
-      ? await this.#run(plan.script, [key], args)
-      : await this.#runLoaded(plan.sha, plan.script, [key], args);
-    return readDecision(reply, algorithm, NAME);
+    const clock = this.#clock;
+    const params = plan.params;
+    let args: readonly string[];
+    const short = plan.short && options.consume !== false;
+    if (short) {
+      // GCRA's short form: [interval, tolerance], then the cost unless it is 1, and the time
+      // only from a test clock.
+      args = clock !== undefined
+        ? [params[0], params[1], String(cost), String(clock.now())]
+        : cost === 1
+        ? params
+        : [params[0], params[1], String(cost)];
+    } else {
+      const now = clock === undefined ? "" : String(clock.now());
+      const full = [cost === 1 ? "1" : String(cost), options.consume === false ? "0" : "1", now];
+      for (const param of params) full.push(param);
+      args = full;
+    }
+    const sent = plan.sha === undefined
+      ? this.#run(plan.script, [key], args as string[])
+      : this.#runLoaded(plan.sha, plan.script, [key], args as string[]);
+    return sent.then(short ? plan.readShort : plan.readFull);
   }
 
   // The script and its parameters as text, worked out once per algorithm: a decision then
@@ -309,9 +342,28 @@ export class RedisStore implements StateStore {
     if (plan === undefined) {
       const script = REDIS_SCRIPTS[algorithm.name];
       const params = nativeParams(algorithm, "name");
-      plan = script === undefined || params === undefined
-        ? null
-        : { script, sha: undefined, params: params.map(String) };
+      if (script === undefined || params === undefined) {
+        plan = null;
+      } else {
+        const numbers = params as number[];
+        const readFull = (reply: unknown) => readDecision(reply, algorithm, NAME);
+        plan = {
+          script,
+          sha: undefined,
+          params: Object.freeze(params.map(String)),
+          short: script === GCRA_SCRIPT,
+          readFull,
+          readShort: (reply: unknown) => {
+            // An integer; as a string from clients that return them so (ioredis's stringNumbers).
+            const ticks = typeof reply === "number"
+              ? reply
+              : typeof reply === "string" && DIGITS.test(reply)
+              ? Number(reply)
+              : NaN;
+            return Number.isInteger(ticks) ? readShort(ticks, numbers, algorithm) : readFull(reply);
+          },
+        };
+      }
       this.#plans.set(algorithm, plan);
       if (plan !== null) {
         const ready = plan;
@@ -411,6 +463,34 @@ interface Plan {
   readonly script: string;
   sha: string | undefined;
   readonly params: readonly string[];
+  /** The script takes the short form of a consuming decision (GCRA_SCRIPT). */
+  readonly short: boolean;
+  /** Reads the answer to the full form. */
+  readonly readFull: (reply: unknown) => RateLimitDecision;
+  /** Reads the answer to the short form: one integer, or the full form's answer. */
+  readonly readShort: (reply: unknown) => RateLimitDecision;
+}
+
+const DIGITS = /^-?\d+$/;
+
+// GCRA's short answer to an allowed decision: resetAfterMs · 4096, one integer; `remaining` is
+// worked out as the script (and gcra's decide()) does: `numbers` are `[interval, tolerance]`.
+function readShort(
+  ticks: number,
+  numbers: readonly number[],
+  // deno-lint-ignore no-explicit-any
+  algorithm: Algorithm<any>,
+): RateLimitDecision {
+  const [interval, tolerance] = numbers;
+  const wait = ticks / 4096;
+  const decision = {
+    allowed: true,
+    limit: algorithm.limit,
+    remaining: Math.floor((tolerance - wait) / interval + SLACK),
+    retryAfterMs: 0,
+    resetAfterMs: wait,
+  };
+  return checkDecision(decision, algorithm, NAME);
 }
 
 // States of the optimistic path are JSON after "j:"; anything else (a native state) is none.

@@ -6,6 +6,7 @@ import { gcra, multiLimit, slidingWindow, tokenBucket } from "../../../src/limit
 import { fromIoredis, fromNodeRedis, RedisStore } from "../../../src/store/redis/mod.ts";
 import { serviceTest } from "../_services.ts";
 import { isTimeoutError } from "../../../src/core/errors.ts";
+import { ManualClock } from "../../../src/testing/mod.ts";
 import {
   assertAllEquivalent,
   assertExactUnderContention,
@@ -49,13 +50,22 @@ await serviceTest(
       const denied = await store.decide(key, algorithm, 1);
       assert.equal(denied.allowed, false);
       assert.ok(denied.retryAfterMs > 80 && denied.retryAfterMs <= 100, `${denied.retryAfterMs}`);
-      // The key expires when it is back to full: 300 ms of TAT at most.
-      const ttl = await redis.pttl(key);
-      assert.ok(ttl > 200 && ttl <= 300, `PTTL ${ttl}`);
+      // The key expires at the end of the second in which it is back to full (the TAT, 300 ms
+      // ahead at most): never before, at most a second after.
       const tat = Number(await redis.get(key));
       assert.ok(tat > Date.now() - 60_000 && tat < Date.now() + 60_000, `TAT ${tat} is epoch ms`);
+      const before = Date.now();
+      const ttl = await redis.pttl(key);
+      const after = Date.now();
+      assert.ok(ttl > 0 && ttl <= 1300, `PTTL ${ttl}`);
+      const end = (Math.floor(tat / 1000) + 1) * 1000;
+      assert.ok(after + ttl >= tat - 2 && before + ttl <= end + 2, `PTTL ${ttl}, TAT ${tat}`);
       await store.reset(key);
       assert.equal(await redis.exists(key), 0);
+      // A cost other than 1 (sent as a third argument).
+      assert.equal((await store.decide(key, algorithm, 3)).remaining, 0);
+      assert.equal((await store.decide(key, algorithm, 1)).allowed, false);
+      await store.reset(key);
     });
   },
 );
@@ -156,6 +166,57 @@ Deno.test("RedisStore.decide() rejects a garbage reply with a StoreError", async
       return true;
     });
   }
+});
+
+Deno.test("RedisStore sends a consuming GCRA decision in the short form and reads its one integer", async () => {
+  const calls: string[][] = [];
+  const store = new RedisStore({
+    evalsha: (_sha, _keys, args) => {
+      calls.push(args);
+      return Promise.resolve(args.length < 5 ? 249.5 * 4096 : [1, "4", "0", "249.5"]);
+    },
+    eval: () => Promise.reject(new Error("unreachable")),
+  });
+  const algorithm = gcra({ rate: 4, burst: 5 }); // interval 250 ms, tolerance 1250 ms
+  const allowed = { allowed: true, limit: 5, remaining: 4, retryAfterMs: 0, resetAfterMs: 249.5 };
+  assert.deepEqual(await store.decide("k", algorithm, 1), allowed);
+  assert.deepEqual(calls.at(-1), ["250", "1250"]);
+  assert.ok(Object.isFrozen(calls.at(-1)), "the same array for every decision of cost 1");
+  assert.deepEqual(await store.decide("k", algorithm, 0.5), { ...allowed, remaining: 4 });
+  assert.deepEqual(calls.at(-1), ["250", "1250", "0.5"]);
+  const clocked = new RedisStore({
+    evalsha: (_sha, _keys, args) => (calls.push(args), Promise.resolve(4096)),
+    eval: () => Promise.reject(new Error("unreachable")),
+  }, { clock: { now: () => 1_000.25 } });
+  await clocked.decide("k", algorithm, 1);
+  assert.deepEqual(calls.at(-1), ["250", "1250", "1", "1000.25"]);
+  assert.deepEqual(await store.decide("k", algorithm, 1, { consume: false }), allowed);
+  assert.deepEqual(calls.at(-1), ["1", "0", "", "250", "1250"]);
+  // An aborted signal rejects the promise (nothing is thrown on the spot) and sends nothing.
+  const sent = calls.length;
+  const aborted = AbortSignal.abort(new Error("gone"));
+  const rejected = store.decide("k", algorithm, 1, { signal: aborted });
+  await assert.rejects(rejected, /gone/);
+  assert.equal(calls.length, sent);
+  // ... or as a string of digits (ioredis's stringNumbers); any other string is no answer.
+  const texts = new RedisStore({
+    evalsha: () => Promise.resolve("1022"),
+    eval: () => Promise.reject(),
+  });
+  assert.equal((await texts.decide("k", algorithm, 1)).resetAfterMs, 1022 / 4096);
+  for (const text of [" ", "", "1e3", "4.5"]) {
+    const store = new RedisStore({
+      evalsha: () => Promise.resolve(text),
+      eval: () => Promise.reject(),
+    });
+    await assert.rejects(store.decide("k", algorithm, 1), /invalid reply/);
+  }
+  // An integer no allowed decision could give (a negative wait) is a StoreError.
+  const odd = new RedisStore({
+    evalsha: () => Promise.resolve(-4096),
+    eval: () => Promise.resolve(-4096),
+  });
+  await assert.rejects(odd.decide("k", algorithm, 1), (error) => isStoreError(error));
 });
 
 Deno.test("DistributedLimiter over RedisStore makes no AbortController per decision, and still times out", async () => {
@@ -319,3 +380,78 @@ Deno.test("RedisStore.decide() rejects a garbage reply on the optimistic path", 
     return true;
   });
 });
+
+await serviceTest(
+  "redis",
+  "RedisStore's GCRA writes a TAT in place only over an expiry that covers it",
+  async () => {
+    await withIoredis(async (redis) => {
+      const algorithm = gcra({ rate: 2, burst: 4 }); // interval 500 ms, tolerance 2000 ms
+      const store = new RedisStore(fromIoredis(redis));
+      const key = uniqueKey("expiry");
+      // A TAT as the script wrote it before (unpadded), expiring sooner than it: the decision
+      // (of cost 0, which keeps the TAT in its second) sets an expiry of its own.
+      await redis.set(key, String(Date.now() + 1000), "PX", 50);
+      await store.decide(key, algorithm, 0);
+      const tat = Number(await redis.get(key));
+      const ttl = await redis.pttl(key);
+      assert.ok(Date.now() + ttl >= tat - 2, `PTTL ${ttl}, TAT ${tat - Date.now()} ms ahead`);
+      // Written on Redis's time (no margin), then by a store on a clock of its own: that one's
+      // minute of margin is set, not left out by a write in place.
+      const clocked = new RedisStore(fromIoredis(redis), { clock: { now: () => Date.now() } });
+      await clocked.decide(key, algorithm, 0);
+      assert.ok((await redis.pttl(key)) > 60_000, `PTTL ${await redis.pttl(key)}`);
+      await store.reset(key);
+    });
+  },
+);
+
+await serviceTest(
+  "redis",
+  "RedisStore's GCRA answers exactly on a clock whose times are no multiples of 2^-12 ms",
+  async () => {
+    await withIoredis(async (redis) => {
+      const clock = new ManualClock(1000.3);
+      const store = new RedisStore(fromIoredis(redis), { clock });
+      const algorithm = gcra({ rate: 3, burst: 2 }); // interval 333.33... ms
+      const key = uniqueKey("fraction");
+      let state: number | undefined;
+      try {
+        for (const [advance, cost] of [[0, 1], [0.1, 1], [0, 1], [100.7, 2], [250.05, 1]]) {
+          clock.advance(advance);
+          const expected = algorithm.decide(state, clock.now(), cost);
+          state = expected.state;
+          assert.deepEqual(await store.decide(key, algorithm, cost), expected.decision);
+        }
+      } finally {
+        await store.reset(key);
+      }
+    });
+  },
+);
+
+await serviceTest(
+  "redis",
+  "RedisStore reads GCRA's short answer from an ioredis client with stringNumbers",
+  async () => {
+    // stringNumbers: integer replies come back as strings.
+    const redis = new Redis(URL, { ...IOREDIS, lazyConnect: true, stringNumbers: true });
+    await redis.connect();
+    try {
+      const limiter = new DistributedLimiter({
+        store: new RedisStore(fromIoredis(redis)),
+        rate: 10,
+        burst: 3,
+        prefix: uniqueKey("strings"),
+      });
+      const decisions = [];
+      for (let i = 0; i < 4; i++) decisions.push(await limiter.check("k"));
+      assert.deepEqual(decisions.map((d) => d.source), ["store", "store", "store", "store"]);
+      assert.deepEqual(decisions.map((d) => d.remaining), [2, 1, 0, 0]);
+      assert.equal(decisions[3].allowed, false);
+      await limiter.reset("k");
+    } finally {
+      await redis.quit();
+    }
+  },
+);
