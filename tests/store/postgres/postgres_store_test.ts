@@ -41,10 +41,10 @@ await serviceTest(
       assert.equal(denied.allowed, false);
       assert.ok(denied.retryAfterMs > 50 && denied.retryAfterMs <= 100, `${denied.retryAfterMs}`);
       const { rows } = await pool.query(
-        "SELECT state, expires_at FROM fluxpool_rate_limits WHERE key = $1",
+        "SELECT tat, expires_at FROM fluxpool_rate_limits WHERE key = $1",
         [key],
       );
-      const tat = rows[0].state[0];
+      const tat = rows[0].tat;
       assert.ok(Math.abs(tat - Date.now()) < 60_000, `TAT ${tat} is epoch ms`);
       assert.equal(rows[0].expires_at, tat);
       await store.reset(key);
@@ -216,7 +216,11 @@ await serviceTest(
       }
       assert.deepEqual(remaining, [2, 1, 0, 0]);
       await store.decide(uniqueKey("prepared"), tokenBucket({ rate: 10, burst: 3 }), 1);
-      assert.deepEqual(await named(), ["fluxpool_decide", "fluxpool_gcra_decide"]);
+      assert.deepEqual(await named(), [
+        "fluxpool_decide",
+        "fluxpool_gcra_decide",
+        "fluxpool_gcra_take",
+      ]);
     } finally {
       await pool.end();
     }
@@ -304,7 +308,7 @@ await serviceTest(
 
 await serviceTest(
   "postgres",
-  "PostgresStore.decide() decides GCRA on a schema from before fluxpool_gcra_decide",
+  "PostgresStore.decide() decides GCRA on a schema from before the tat column",
   async () => {
     const schema = `fluxpool_old_${crypto.randomUUID().replaceAll("-", "")}`;
     const admin = new pg.Pool({ connectionString: CONNECTION, max: 1 });
@@ -317,7 +321,27 @@ await serviceTest(
     try {
       const store = new PostgresStore(pool);
       await store.ensureSchema();
-      await pool.query("DROP FUNCTION fluxpool_gcra_decide");
+      // The schema before: no tat column, and a fluxpool_gcra_decide that keeps GCRA's state in
+      // the state array (a stand-in for the old function, locking the row and stepping).
+      await pool.query("ALTER TABLE fluxpool_rate_limits DROP COLUMN tat, DROP COLUMN decided_at");
+      await pool.query(`CREATE OR REPLACE FUNCTION fluxpool_gcra_decide(p_key text,
+        p_cost float8, p_consume boolean, p_now float8, emission float8, tolerance float8)
+      RETURNS float8[] LANGUAGE plpgsql AS $fn$
+      DECLARE
+        t_now float8 := coalesce(p_now, extract(epoch FROM clock_timestamp())::float8 * 1000);
+        s float8[];
+        r float8[];
+      BEGIN
+        INSERT INTO fluxpool_rate_limits AS t (key, state, expires_at) VALUES (p_key, '{}', 0)
+        ON CONFLICT (key) DO UPDATE SET key = t.key RETURNING t.state INTO s;
+        r := fluxpool_gcra_step(CASE WHEN cardinality(s) = 1 THEN s END, t_now, p_cost,
+          ARRAY[emission, tolerance]);
+        IF p_consume THEN
+          UPDATE fluxpool_rate_limits SET state = coalesce(r[5:5], '{}'),
+            expires_at = t_now + r[4] WHERE key = p_key;
+        END IF;
+        RETURN r[1:4];
+      END $fn$`);
       const limiter = new DistributedLimiter({ store, rate: 1, burst: 2, onStoreError: "deny" });
       const first = await limiter.check("k");
       assert.equal(first.source, "store");
@@ -331,5 +355,83 @@ await serviceTest(
       await admin.query(`DROP SCHEMA ${schema} CASCADE`);
       await admin.end();
     }
+  },
+);
+
+await serviceTest(
+  "postgres",
+  "PostgresStore.decide() makes an allowed GCRA decision in one INSERT ... ON CONFLICT statement",
+  async () => {
+    await withPool(async (pool) => {
+      const sent: string[] = [];
+      const client = {
+        query: (text: string, params?: unknown[]) => {
+          sent.push(text.trimStart().split(/\s+/).slice(0, 3).join(" "));
+          return pool.query(text, params);
+        },
+      };
+      const store = new PostgresStore(client);
+      const algorithm = gcra({ rate: 10, burst: 2 });
+      const key = uniqueKey("one-statement");
+      assert.equal((await store.decide(key, algorithm, 1)).remaining, 1); // new key
+      assert.equal((await store.decide(key, algorithm, 1)).remaining, 0); // existing key
+      assert.equal(sent.length, 2, sent.join(" | "));
+      assert.ok(sent.every((text) => text.startsWith("WITH c AS")), sent.join(" | "));
+      // Denied: the statement answers no row, fluxpool_gcra_decide answers the denial.
+      const denied = await store.decide(key, algorithm, 1);
+      assert.equal(denied.allowed, false);
+      assert.ok(denied.retryAfterMs > 50 && denied.retryAfterMs <= 100, `${denied.retryAfterMs}`);
+      assert.equal(sent.length, 4);
+      assert.match(sent[3], /fluxpool_gcra_decide/);
+      await store.reset(key);
+    });
+  },
+);
+
+await serviceTest(
+  "postgres",
+  "PostgresStore.decide() on a key another transaction holds decides on the clock after the lock",
+  async () => {
+    await withPool(async (pool, store) => {
+      const algorithm = gcra({ rate: 1000, burst: 1000 });
+      const key = uniqueKey("after-lock");
+      await store.decide(key, algorithm, 1);
+      const holder = await pool.connect();
+      try {
+        await holder.query("BEGIN");
+        await holder.query("SELECT 1 FROM fluxpool_rate_limits WHERE key = $1 FOR UPDATE", [key]);
+        const decision = store.decide(key, algorithm, 1);
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        const released = (await holder.query(
+          "SELECT extract(epoch FROM clock_timestamp())::float8 * 1000 AS now",
+        )).rows[0].now;
+        await holder.query("COMMIT");
+        assert.equal((await decision).allowed, true);
+        const { rows } = await pool.query(
+          "SELECT tat FROM fluxpool_rate_limits WHERE key = $1",
+          [key],
+        );
+        // Decided at or after the release: the new TAT is at least the release time plus one
+        // emission interval (1 ms); a clock read before the wait would be 300 ms earlier.
+        assert.ok(rows[0].tat >= released + 1, `TAT ${rows[0].tat}, released at ${released}`);
+      } finally {
+        holder.release();
+      }
+      await store.reset(key);
+    });
+  },
+);
+
+await serviceTest(
+  "postgres",
+  "PostgresStore.ensureSchema() leaves no index on expires_at, so that decisions update in place",
+  async () => {
+    await withPool(async (pool) => {
+      const { rows } = await pool.query(
+        `SELECT indexname FROM pg_indexes
+         WHERE tablename = 'fluxpool_rate_limits' AND schemaname = current_schema()`,
+      );
+      assert.deepEqual(rows.map((row) => row.indexname), ["fluxpool_rate_limits_pkey"]);
+    });
   },
 );
