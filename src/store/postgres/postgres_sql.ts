@@ -477,7 +477,16 @@ CREATE UNLOGGED TABLE IF NOT EXISTS fluxpool_rate_limits (
 ALTER TABLE fluxpool_rate_limits ADD COLUMN IF NOT EXISTS doc text;
 -- GCRA's state as a plain float8 (array subscripts cost the server more than the rest of the
 -- decision), and the server time it was written at.
-ALTER TABLE fluxpool_rate_limits ADD COLUMN IF NOT EXISTS tat float8;
+-- Added by an upgrade: GCRA's state written by an earlier version (its TAT alone in the array;
+-- no other state has one element but a multiLimit part without state, which counts as full either
+-- way) moves to tat, so that no key starts again at full capacity.
+DO $do$ BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = 'fluxpool_rate_limits'::regclass
+    AND attname = 'tat' AND NOT attisdropped) THEN
+    ALTER TABLE fluxpool_rate_limits ADD COLUMN tat float8;
+    UPDATE fluxpool_rate_limits SET tat = state[1], state = '{}' WHERE cardinality(state) = 1;
+  END IF;
+END $do$;
 ALTER TABLE fluxpool_rate_limits ADD COLUMN IF NOT EXISTS decided_at float8;
 -- No index on expires_at: every decision moves it, and an indexed column that changes makes
 -- every update write new entries in both indexes instead of a heap-only (HOT) update.

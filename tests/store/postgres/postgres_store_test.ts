@@ -435,3 +435,37 @@ await serviceTest(
     });
   },
 );
+
+await serviceTest(
+  "postgres",
+  "PostgresStore.ensureSchema() carries GCRA state written by an earlier version into tat",
+  async () => {
+    const schema = `fluxpool_upgrade_${crypto.randomUUID().replaceAll("-", "")}`;
+    const admin = new pg.Pool({ connectionString: CONNECTION, max: 1 });
+    await admin.query(`CREATE SCHEMA ${schema}`);
+    const pool = new pg.Pool({
+      connectionString: CONNECTION,
+      max: 1,
+      options: `-c search_path=${schema}`,
+    });
+    try {
+      const store = new PostgresStore(pool);
+      await store.ensureSchema();
+      // The table as the earlier version left it: GCRA's TAT in the state array, no tat column.
+      await pool.query("ALTER TABLE fluxpool_rate_limits DROP COLUMN tat, DROP COLUMN decided_at");
+      await pool.query(
+        `INSERT INTO fluxpool_rate_limits (key, state, expires_at)
+         VALUES ('k', ARRAY[extract(epoch FROM clock_timestamp())::float8 * 1000 + 2000], 0)`,
+      );
+      await store.ensureSchema();
+      // rate 1/s, burst 3: two of three used, so one more leaves none.
+      const decision = await store.decide("k", gcra({ rate: 1, burst: 3 }), 1);
+      assert.equal(decision.allowed, true);
+      assert.equal(decision.remaining, 0);
+    } finally {
+      await pool.end();
+      await admin.query(`DROP SCHEMA ${schema} CASCADE`);
+      await admin.end();
+    }
+  },
+);
