@@ -172,7 +172,9 @@ export class PostgresStore implements StateStore {
   #maxAttempts: number;
   #logged: boolean | undefined;
   #gcraDecide = true;
-  #gcraTake = true;
+  // Until when (Date.now(), or the test clock) GCRA_TAKE_SQL is not sent: the schema lacked
+  // its column (0: it is sent).
+  #gcraTakeAfter = 0;
   #prepared: boolean;
   // deno-lint-ignore no-explicit-any
   #plans = new WeakMap<Algorithm<any>, Plan | null>();
@@ -245,7 +247,10 @@ export class PostgresStore implements StateStore {
     const now = this.#clock?.now() ?? null;
     if (plan.gcra && this.#gcraDecide) {
       const [emission, tolerance] = plan.params;
-      if (consume && cost > 0 && this.#gcraTake) {
+      if (
+        consume && cost > 0 &&
+        (this.#gcraTakeAfter === 0 || this.#takeAgain())
+      ) {
         // The usual decision, allowed, in one plain statement (GCRA_TAKE_SQL); no row back:
         // denied, which fluxpool_gcra_decide answers.
         try {
@@ -259,9 +264,12 @@ export class PostgresStore implements StateStore {
             return readDecision([1, row.remaining, 0, row.reset], algorithm, NAME);
           }
         } catch (error) {
-          // A schema from before the tat column (ensureSchema() not run since the upgrade).
-          if (sqlState(error) !== "42703") throw error;
-          this.#gcraTake = false;
+          // A schema from before the tat column (ensureSchema() not run since the upgrade, or
+          // running in another process): the functions decide, and the statement is tried again
+          // in a minute. No table (undefined_table): the functions answer that.
+          const code = sqlState(error);
+          if (code === "42703") this.#gcraTakeAfter = this.#retryTime() + 60_000;
+          else if (code !== "42P01") throw error;
         }
       }
       try {
@@ -284,6 +292,17 @@ export class PostgresStore implements StateStore {
       [key, plan.code, cost, consume, now, plan.params],
     );
     return readDecision((rows[0] as { d?: unknown } | undefined)?.d, algorithm, NAME);
+  }
+
+  #retryTime(): number {
+    return this.#clock?.now() ?? Date.now();
+  }
+
+  // Whether the minute without GCRA_TAKE_SQL is over (then it is sent again, as usual).
+  #takeAgain(): boolean {
+    if (this.#retryTime() < this.#gcraTakeAfter) return false;
+    this.#gcraTakeAfter = 0;
+    return true;
   }
 
   // The algorithm's SQL code and numbers, worked out once per algorithm (null: no SQL version).

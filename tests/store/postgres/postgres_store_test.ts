@@ -3,6 +3,7 @@ import pg from "pg";
 import { DistributedLimiter, isStoreError } from "../../../src/store/mod.ts";
 import { gcra, multiLimit, slidingWindow, tokenBucket } from "../../../src/limiter/mod.ts";
 import { PostgresStore } from "../../../src/store/postgres/mod.ts";
+import { ManualClock } from "../../../src/testing/mod.ts";
 import { serviceTest } from "../_services.ts";
 import {
   assertAllEquivalent,
@@ -462,6 +463,50 @@ await serviceTest(
       const decision = await store.decide("k", gcra({ rate: 1, burst: 3 }), 1);
       assert.equal(decision.allowed, true);
       assert.equal(decision.remaining, 0);
+    } finally {
+      await pool.end();
+      await admin.query(`DROP SCHEMA ${schema} CASCADE`);
+      await admin.end();
+    }
+  },
+);
+
+await serviceTest(
+  "postgres",
+  "PostgresStore.decide() goes back to the one-statement path a minute after the schema lacked its column",
+  async () => {
+    const schema = `fluxpool_late_${crypto.randomUUID().replaceAll("-", "")}`;
+    const admin = new pg.Pool({ connectionString: CONNECTION, max: 1 });
+    await admin.query(`CREATE SCHEMA ${schema}`);
+    const pool = new pg.Pool({
+      connectionString: CONNECTION,
+      max: 1,
+      options: `-c search_path=${schema}`,
+    });
+    const sent: string[] = [];
+    const client = {
+      query: (text: string, params?: unknown[]) => {
+        sent.push(text.trimStart().split(/\s+/)[0]);
+        return pool.query(text, params);
+      },
+    };
+    try {
+      const clock = new ManualClock(Date.now());
+      const store = new PostgresStore(client, { clock });
+      const algorithm = gcra({ rate: 10, burst: 5 });
+      // A table without the tat column, functions that read it: the schema half upgraded (another
+      // process is running ensureSchema()). This decision fails.
+      await store.ensureSchema();
+      await pool.query("ALTER TABLE fluxpool_rate_limits DROP COLUMN tat, DROP COLUMN decided_at");
+      await assert.rejects(store.decide("k", algorithm, 1), isStoreError);
+      await store.ensureSchema();
+      sent.length = 0;
+      assert.equal((await store.decide("k", algorithm, 1)).remaining, 4);
+      assert.deepEqual(sent, ["SELECT"]); // the function, not the upsert
+      clock.advance(60_000);
+      sent.length = 0;
+      assert.equal((await store.decide("k", algorithm, 1)).remaining, 4);
+      assert.deepEqual(sent, ["WITH"]); // the upsert again
     } finally {
       await pool.end();
       await admin.query(`DROP SCHEMA ${schema} CASCADE`);
