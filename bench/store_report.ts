@@ -2,7 +2,9 @@
 // the local Redis and PostgreSQL, side by side with rate-limiter-flexible; then accuracy across
 // a window boundary. `deno run -A bench/store_report.ts` (a few seconds; needs redis-server and
 // PostgreSQL on 127.0.0.1, user postgres, database test). `--rows=Redis` runs only the issue 18
-// rows whose name holds that text.
+// rows whose name holds that text; `--schema=name` puts every PostgreSQL table and function in
+// schemas of that name (and `name_logged`) instead of `public` (and `fluxpool_bench_logged`),
+// away from other sessions that install another version of the functions.
 import { Redis } from "ioredis";
 import pg from "pg";
 import { RateLimiterPostgres, RateLimiterRedis } from "rate-limiter-flexible";
@@ -12,6 +14,10 @@ import { fromIoredis, RedisStore } from "../src/store/redis/mod.ts";
 import { PostgresStore } from "../src/store/postgres/mod.ts";
 
 const only = Deno.args.find((arg) => arg.startsWith("--rows="))?.slice("--rows=".length);
+const schema = Deno.args.find((arg) => arg.startsWith("--schema="))?.slice("--schema=".length);
+if (schema !== undefined && !/^[a-z_][a-z0-9_]*$/.test(schema)) {
+  throw new Error(`--schema must be a lower-case SQL name: ${schema}`);
+}
 const SEQUENTIAL = 1500;
 const CONCURRENT = 3000;
 const IN_FLIGHT = 32;
@@ -26,7 +32,14 @@ const redis = new Redis({
   autoResendUnfulfilledCommands: false,
 });
 await redis.connect();
-const pool = new pg.Pool({ host: "127.0.0.1", user: "postgres", database: "test", max: 8 });
+const pool = new pg.Pool({
+  host: "127.0.0.1",
+  user: "postgres",
+  database: "test",
+  max: 8,
+  options: schema === undefined ? undefined : `-c search_path=${schema}`,
+});
+if (schema !== undefined) await pool.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
 const postgresStore = new PostgresStore(pool);
 await postgresStore.ensureSchema();
 
@@ -124,7 +137,7 @@ for (const [name, decide] of contenders) {
 // PostgreSQL is compared like with like: fluxpool's table logged against rate-limiter-
 // flexible's (logged) table, and both UNLOGGED. The logged fluxpool table lives in a schema of
 // its own, so the shared one is not converted.
-const loggedSchema = "fluxpool_bench_logged";
+const loggedSchema = schema === undefined ? "fluxpool_bench_logged" : `${schema}_logged`;
 await pool.query(`CREATE SCHEMA IF NOT EXISTS ${loggedSchema}`);
 const loggedPool = new pg.Pool({
   host: "127.0.0.1",

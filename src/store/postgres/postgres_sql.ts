@@ -1,9 +1,11 @@
 /**
  * The PostgreSQL schema of {@linkcode PostgresStore}: one table and a plpgsql function per
- * algorithm, so that every decision is one `SELECT fluxpool_decide(...)` statement.
+ * algorithm, so that every decision is one statement.
  *
- * The state is a `float8[]` per key; each algorithm is a pure step function
- * `(state, now, cost, params) → [allowed, remaining, retryAfterMs, resetAfterMs, ...new state]`
+ * GCRA's state is the `tat` column (a `float8`), which `PostgresStore` updates with one plain
+ * `INSERT ... ON CONFLICT DO UPDATE` when a decision is allowed; `fluxpool_gcra_decide` makes
+ * the other GCRA decisions. For the other algorithms the state is a `float8[]` per key; each
+ * algorithm is a pure step function `(state, now, cost, params) → [allowed, remaining, retryAfterMs, resetAfterMs, ...new state]`
  * that computes with the same doubles as the TypeScript `decide()`. `fluxpool_decide` runs the
  * step on the committed state; when it allows and consumes, it writes the new state if the row
  * is unchanged (an `UPDATE ... WHERE state = <what was read>`), and otherwise locks the row,
@@ -310,6 +312,10 @@ DECLARE
   s float8[];
   r float8[];
 BEGIN
+  -- GCRA keeps its state in the tat column: fluxpool_gcra_decide reads and writes it.
+  IF p_code = 1 THEN
+    RETURN fluxpool_gcra_decide(p_key, p_cost, p_consume, p_now, p_params[1], p_params[2]);
+  END IF;
   -- Decide on the committed state without a lock first: peeks and denials (all a blocked
   -- client sends) then neither wait for nor take the row lock, and write nothing (unless the
   -- clock stepped back and the denial restated the state).
@@ -329,11 +335,11 @@ BEGIN
   -- decide again.
   IF found_row THEN
     IF r[4] > 0 THEN
-      UPDATE fluxpool_rate_limits SET state = r[head + 1:cardinality(r)], doc = NULL,
+      UPDATE fluxpool_rate_limits SET state = r[head + 1:cardinality(r)], doc = NULL, tat = NULL,
         expires_at = t_now + r[4] + margin
-      WHERE key = p_key AND state = raw;
+      WHERE key = p_key AND state = raw AND tat IS NULL;
     ELSE
-      DELETE FROM fluxpool_rate_limits WHERE key = p_key AND state = raw;
+      DELETE FROM fluxpool_rate_limits WHERE key = p_key AND state = raw AND tat IS NULL;
     END IF;
     IF FOUND THEN RETURN r[1:head]; END IF;
   ELSIF r[4] > 0 THEN
@@ -347,7 +353,7 @@ BEGIN
   -- Lock the row (creating it if needed) and decide again on what is there now.
 ${lockRow("  ")}  r := fluxpool_step(p_code, s, t_now, p_cost, p_params);
   IF (r[1] = 1 OR (s IS NOT NULL AND r[head + 1:cardinality(r)] <> s)) AND r[4] > 0 THEN
-    UPDATE fluxpool_rate_limits SET state = r[head + 1:cardinality(r)], doc = NULL,
+    UPDATE fluxpool_rate_limits SET state = r[head + 1:cardinality(r)], doc = NULL, tat = NULL,
       expires_at = t_now + r[4] + margin
     WHERE key = p_key;
   ELSIF r[1] = 1 OR s IS NULL THEN
@@ -356,11 +362,12 @@ ${lockRow("  ")}  r := fluxpool_step(p_code, s, t_now, p_cost, p_params);
   RETURN r[1:head];
 END $fn$;`;
 
-// GCRA on its own, the one decision most limiters make: fluxpool_decide with the step written
-// inline on scalars (no nested plpgsql calls, no arrays but the stored state), taking the
-// emission interval and tolerance as plain arguments. Same reads, writes and locking as
-// fluxpool_decide: pass 1 decides on the committed state without a lock and writes only if the
-// row is unchanged; pass 2 locks the row, reads the clock again and decides on what is there.
+// GCRA on its own: the decisions GCRA_TAKE_SQL (in the client) does not make (peeks, costs of
+// 0, denials, a clock that stepped back), and all of them on a schema without it. The state is
+// the row's \`tat\` column (the theoretical arrival time, epoch ms; NULL: no GCRA state), read
+// and written as a plain float8. Pass 1 decides on the committed row without a lock and writes
+// only if the row is unchanged; pass 2 locks the row, reads the clock again and decides on what
+// is there.
 const GCRA_DECIDE = `
 CREATE OR REPLACE FUNCTION fluxpool_gcra_decide(p_key text, p_cost float8, p_consume boolean,
   p_now float8, emission float8, tolerance float8)
@@ -369,51 +376,41 @@ DECLARE
   t_now float8 := coalesce(p_now, extract(epoch FROM clock_timestamp())::float8 * 1000);
   margin float8 := CASE WHEN p_now IS NULL THEN 0 ELSE 60000 END;
   lim float8 := tolerance + emission * 1e-9;
-  raw float8[];
+  raw float8;
   found_row boolean;
-  s float8[];
-  tat float8;
+  cur float8;
+  kept float8;
   base float8;
   nxt float8;
   allowed boolean;
-  kept float8[];
   reply float8[];
 BEGIN
-  -- The usual case in one statement: an existing row of this shape that no one else holds, a
-  -- cost that is allowed without restating the state. SKIP LOCKED: a row another decision
-  -- holds is left to pass 2, which reads the clock again once it has the lock.
-  IF p_consume AND p_cost > 0 THEN
-    UPDATE fluxpool_rate_limits t
-    SET state = ARRAY[greatest(t.state[1], t_now) + p_cost * emission], doc = NULL,
-      expires_at = t_now + ((greatest(t.state[1], t_now) + p_cost * emission) - t_now) + margin
-    WHERE t.ctid = (SELECT l.ctid FROM fluxpool_rate_limits l WHERE l.key = p_key
-        FOR UPDATE SKIP LOCKED)
-      AND cardinality(t.state) = 1 AND t.state[1] - t_now <= lim
-      AND greatest(t.state[1], t_now) + p_cost * emission - t_now <= lim
-    RETURNING t.state[1] INTO nxt;
-    IF FOUND THEN
-      RETURN ARRAY[1, floor((tolerance - (nxt - t_now)) / emission + 1e-9), 0, nxt - t_now];
-    END IF;
-  END IF;
   FOR pass IN 1..2 LOOP
     IF pass = 1 THEN
-      SELECT t.state INTO raw FROM fluxpool_rate_limits t WHERE t.key = p_key;
+      SELECT t.tat INTO raw FROM fluxpool_rate_limits t WHERE t.key = p_key;
       found_row := FOUND;
-      s := CASE WHEN cardinality(raw) > 0 THEN raw END;
     ELSE
-${lockRow("      ")}    END IF;
-    -- The step (fluxpool_gcra_step); a state of the wrong shape counts as none.
-    tat := CASE WHEN cardinality(s) = 1 THEN s[1] END;
-    kept := CASE WHEN tat IS NULL THEN NULL ELSE s END;
+      SELECT t.tat INTO raw FROM fluxpool_rate_limits t WHERE t.key = p_key FOR UPDATE;
+      IF NOT FOUND THEN
+        INSERT INTO fluxpool_rate_limits AS t (key, state, expires_at) VALUES (p_key, '{}', 0)
+        ON CONFLICT (key) DO UPDATE SET key = t.key RETURNING t.tat INTO raw;
+      END IF;
+      IF p_now IS NULL THEN
+        t_now := greatest(t_now, extract(epoch FROM clock_timestamp())::float8 * 1000);
+      END IF;
+    END IF;
+    -- The step (fluxpool_gcra_step).
+    cur := raw;
+    kept := raw;
     base := t_now;
-    IF tat >= t_now THEN
-      IF tat - t_now > lim THEN tat := t_now + tolerance; kept := ARRAY[tat]; END IF;
-      base := tat;
+    IF cur >= t_now THEN
+      IF cur - t_now > lim THEN cur := t_now + tolerance; kept := cur; END IF;
+      base := cur;
     END IF;
     nxt := base + p_cost * emission;
     allowed := nxt - t_now <= lim;
     IF allowed THEN
-      IF p_cost > 0 THEN kept := ARRAY[nxt]; END IF;
+      IF p_cost > 0 THEN kept := nxt; END IF;
       reply := ARRAY[1, floor((tolerance - (nxt - t_now)) / emission + 1e-9), 0, nxt - t_now];
     ELSE
       reply := ARRAY[0, greatest(0, floor((tolerance - (base - t_now)) / emission + 1e-9)),
@@ -421,34 +418,32 @@ ${lockRow("      ")}    END IF;
     END IF;
     IF pass = 1 THEN
       -- A denial writes only a state the step restated (the clock stepped back).
-      IF NOT p_consume OR (NOT allowed AND (s IS NULL OR kept = s)) THEN RETURN reply; END IF;
-      IF found_row AND allowed AND p_cost > 0 THEN
-        -- The one-statement write above missed a row that allows: another decision holds it
-        -- (or just changed it). Wait for the lock once, in pass 2, not twice.
-        NULL;
-      ELSIF found_row THEN
+      IF NOT p_consume OR (NOT allowed AND kept IS NOT DISTINCT FROM raw) THEN
+        RETURN reply;
+      END IF;
+      IF found_row THEN
         IF reply[4] > 0 THEN
-          UPDATE fluxpool_rate_limits SET state = coalesce(kept, '{}'), doc = NULL,
-            expires_at = t_now + reply[4] + margin
-          WHERE key = p_key AND state = raw;
+          UPDATE fluxpool_rate_limits SET tat = kept, decided_at = t_now, state = '{}',
+            doc = NULL, expires_at = t_now + reply[4] + margin
+          WHERE key = p_key AND tat IS NOT DISTINCT FROM raw;
         ELSE
-          DELETE FROM fluxpool_rate_limits WHERE key = p_key AND state = raw;
+          DELETE FROM fluxpool_rate_limits WHERE key = p_key AND tat IS NOT DISTINCT FROM raw;
         END IF;
         IF FOUND THEN RETURN reply; END IF;
       ELSIF reply[4] > 0 THEN
-        INSERT INTO fluxpool_rate_limits (key, state, expires_at)
-        VALUES (p_key, coalesce(kept, '{}'), t_now + reply[4] + margin)
+        INSERT INTO fluxpool_rate_limits (key, state, tat, decided_at, expires_at)
+        VALUES (p_key, '{}', kept, t_now, t_now + reply[4] + margin)
         ON CONFLICT (key) DO NOTHING;
         IF FOUND THEN RETURN reply; END IF;
       ELSE
         RETURN reply;
       END IF;
     ELSE
-      IF (allowed OR (s IS NOT NULL AND coalesce(kept, '{}') <> s)) AND reply[4] > 0 THEN
-        UPDATE fluxpool_rate_limits SET state = coalesce(kept, '{}'), doc = NULL,
-          expires_at = t_now + reply[4] + margin
+      IF (allowed OR kept IS DISTINCT FROM raw) AND reply[4] > 0 THEN
+        UPDATE fluxpool_rate_limits SET tat = kept, decided_at = t_now, state = '{}',
+          doc = NULL, expires_at = t_now + reply[4] + margin
         WHERE key = p_key;
-      ELSIF allowed OR s IS NULL THEN
+      ELSIF allowed OR raw IS NULL THEN
         DELETE FROM fluxpool_rate_limits WHERE key = p_key;
       END IF;
     END IF;
@@ -480,7 +475,23 @@ CREATE UNLOGGED TABLE IF NOT EXISTS fluxpool_rate_limits (
 );
 -- The JSON state of algorithms without a SQL version (decided optimistically by the client).
 ALTER TABLE fluxpool_rate_limits ADD COLUMN IF NOT EXISTS doc text;
-CREATE INDEX IF NOT EXISTS fluxpool_rate_limits_expires_at ON fluxpool_rate_limits (expires_at);
+-- GCRA's state as a plain float8 (array subscripts cost the server more than the rest of the
+-- decision), and the server time it was written at.
+-- Added by an upgrade: GCRA's state written by an earlier version (its TAT alone in the array;
+-- no other state has one element but a multiLimit part without state, which counts as full either
+-- way) moves to tat, so that no key starts again at full capacity.
+DO $do$ BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = 'fluxpool_rate_limits'::regclass
+    AND attname = 'tat' AND NOT attisdropped) THEN
+    ALTER TABLE fluxpool_rate_limits ADD COLUMN tat float8;
+    UPDATE fluxpool_rate_limits SET tat = state[1], state = '{}' WHERE cardinality(state) = 1;
+  END IF;
+END $do$;
+ALTER TABLE fluxpool_rate_limits ADD COLUMN IF NOT EXISTS decided_at float8;
+-- No index on expires_at: every decision moves it, and an indexed column that changes makes
+-- every update write new entries in both indexes instead of a heap-only (HOT) update.
+-- cleanup() scans the table instead.
+DROP INDEX IF EXISTS fluxpool_rate_limits_expires_at;
 ${GCRA_STEP}
 ${TOKEN_BUCKET_STEP}
 ${LEAKY_BUCKET_STEP}

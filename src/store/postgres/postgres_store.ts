@@ -79,6 +79,32 @@ WHERE key = $1 AND doc IS NOT DISTINCT FROM $4`;
 const DELETE_SQL =
   `DELETE FROM fluxpool_rate_limits WHERE key = $1 AND doc IS NOT DISTINCT FROM $2`;
 
+// The usual GCRA decision as one plain statement, without plpgsql: an allowed decision that
+// consumes (cost > 0). `INSERT ... ON CONFLICT DO UPDATE ... WHERE <allowed>` creates the row or
+// locks it and, when the cost is allowed, writes the new `tat` in place. The server's clock is read
+// by the `MATERIALIZED` CTE when the update first needs it, which is after the row lock: a
+// decision that waited for another one's lock decides on the time after it. A new key's row
+// reads the clock itself. Both write the time they decided at (`decided_at`), from which the
+// reply is computed. No row back: denied (or the cost exceeds the burst): the client asks
+// `fluxpool_gcra_decide`. Parameters: key, cost, emission interval, tolerance, the caller's time
+// (NULL: the server's).
+const GCRA_TAKE_SQL = `WITH c AS MATERIALIZED (
+  SELECT coalesce($5::float8, extract(epoch FROM clock_timestamp())::float8 * 1000) AS t)
+INSERT INTO fluxpool_rate_limits AS r (key, state, tat, decided_at, expires_at)
+SELECT $1, '{}', n.t + $2::float8 * $3::float8, n.t,
+  n.t + $2::float8 * $3::float8 + CASE WHEN $5 IS NULL THEN 0 ELSE 60000 END
+FROM (SELECT coalesce($5::float8, extract(epoch FROM clock_timestamp())::float8 * 1000) AS t) n
+WHERE $2::float8 * $3::float8 <= $4::float8 + $3::float8 * 1e-9
+ON CONFLICT (key) DO UPDATE
+SET tat = greatest(r.tat, (SELECT t FROM c)) + $2::float8 * $3::float8,
+  decided_at = (SELECT t FROM c), state = '{}', doc = NULL,
+  expires_at = greatest(r.tat, (SELECT t FROM c)) + $2::float8 * $3::float8
+    + CASE WHEN $5 IS NULL THEN 0 ELSE 60000 END
+WHERE greatest(r.tat, (SELECT t FROM c)) + $2::float8 * $3::float8 - (SELECT t FROM c)
+  <= $4::float8 + $3::float8 * 1e-9
+RETURNING floor(($4::float8 - (r.tat - r.decided_at)) / $3::float8 + 1e-9) AS remaining,
+  r.tat - r.decided_at AS reset`;
+
 // node-postgres's QueryConfig with a name: a prepared statement kept by each connection.
 interface NamedStatement {
   readonly name: string;
@@ -95,9 +121,10 @@ interface Plan {
   readonly gcra: boolean;
 }
 
-// PostgreSQL's undefined_function, as the StoreError wrapping the client's error carries it.
-function isUndefinedFunction(error: unknown): boolean {
-  return (error as { cause?: { code?: unknown } })?.cause?.code === "42883";
+// PostgreSQL's error code, as the StoreError wrapping the client's error carries it:
+// undefined_function is 42883, undefined_column 42703.
+function sqlState(error: unknown): unknown {
+  return (error as { cause?: { code?: unknown } })?.cause?.code;
 }
 
 // Makes the table logged or unlogged unless it already is (the ALTER rewrites the table).
@@ -119,9 +146,13 @@ function parseState(doc: string | null): unknown {
 }
 
 /**
- * A {@linkcode StateStore} on PostgreSQL. Each decision is one `SELECT fluxpool_decide(...)`
- * statement: a plpgsql function (created by {@linkcode PostgresStore.ensureSchema}) that locks
- * the key's row, runs the algorithm on the server's clock and writes the new state, atomically.
+ * A {@linkcode StateStore} on PostgreSQL. Each decision is one statement, atomic, on the
+ * server's clock: for GCRA an allowed decision is a plain `INSERT ... ON CONFLICT DO UPDATE`
+ * that writes the key's new state in place under the row lock (a denial then asks
+ * `fluxpool_gcra_decide`, a second statement); any other algorithm is one
+ * `SELECT fluxpool_decide(...)`, a plpgsql function (created by
+ * {@linkcode PostgresStore.ensureSchema}) that locks the key's row, runs the algorithm and writes
+ * the new state.
  *
  * @example With pg
  * ```ts ignore
@@ -141,6 +172,9 @@ export class PostgresStore implements StateStore {
   #maxAttempts: number;
   #logged: boolean | undefined;
   #gcraDecide = true;
+  // Until when (Date.now(), or the test clock) GCRA_TAKE_SQL is not sent: the schema lacked
+  // its column (0: it is sent).
+  #gcraTakeAfter = 0;
   #prepared: boolean;
   // deno-lint-ignore no-explicit-any
   #plans = new WeakMap<Algorithm<any>, Plan | null>();
@@ -213,6 +247,31 @@ export class PostgresStore implements StateStore {
     const now = this.#clock?.now() ?? null;
     if (plan.gcra && this.#gcraDecide) {
       const [emission, tolerance] = plan.params;
+      if (
+        consume && cost > 0 &&
+        (this.#gcraTakeAfter === 0 || this.#takeAgain())
+      ) {
+        // The usual decision, allowed, in one plain statement (GCRA_TAKE_SQL); no row back:
+        // denied, which fluxpool_gcra_decide answers.
+        try {
+          const { rows } = await this.#decideQuery(
+            "fluxpool_gcra_take",
+            GCRA_TAKE_SQL,
+            [key, cost, emission, tolerance, now],
+          );
+          const row = rows[0] as { remaining?: unknown; reset?: unknown } | undefined;
+          if (row !== undefined) {
+            return readDecision([1, row.remaining, 0, row.reset], algorithm, NAME);
+          }
+        } catch (error) {
+          // A schema from before the tat column (ensureSchema() not run since the upgrade, or
+          // running in another process): the functions decide, and the statement is tried again
+          // in a minute. No table (undefined_table): the functions answer that.
+          const code = sqlState(error);
+          if (code === "42703") this.#gcraTakeAfter = this.#retryTime() + 60_000;
+          else if (code !== "42P01") throw error;
+        }
+      }
       try {
         const { rows } = await this.#decideQuery(
           "fluxpool_gcra_decide",
@@ -223,7 +282,7 @@ export class PostgresStore implements StateStore {
       } catch (error) {
         // A schema from before fluxpool_gcra_decide (ensureSchema() not run since the upgrade):
         // fluxpool_decide still decides GCRA.
-        if (!isUndefinedFunction(error)) throw error;
+        if (sqlState(error) !== "42883") throw error;
         this.#gcraDecide = false;
       }
     }
@@ -233,6 +292,17 @@ export class PostgresStore implements StateStore {
       [key, plan.code, cost, consume, now, plan.params],
     );
     return readDecision((rows[0] as { d?: unknown } | undefined)?.d, algorithm, NAME);
+  }
+
+  #retryTime(): number {
+    return this.#clock?.now() ?? Date.now();
+  }
+
+  // Whether the minute without GCRA_TAKE_SQL is over (then it is sent again, as usual).
+  #takeAgain(): boolean {
+    if (this.#retryTime() < this.#gcraTakeAfter) return false;
+    this.#gcraTakeAfter = 0;
+    return true;
   }
 
   // The algorithm's SQL code and numbers, worked out once per algorithm (null: no SQL version).

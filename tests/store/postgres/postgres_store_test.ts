@@ -3,6 +3,7 @@ import pg from "pg";
 import { DistributedLimiter, isStoreError } from "../../../src/store/mod.ts";
 import { gcra, multiLimit, slidingWindow, tokenBucket } from "../../../src/limiter/mod.ts";
 import { PostgresStore } from "../../../src/store/postgres/mod.ts";
+import { ManualClock } from "../../../src/testing/mod.ts";
 import { serviceTest } from "../_services.ts";
 import {
   assertAllEquivalent,
@@ -41,10 +42,10 @@ await serviceTest(
       assert.equal(denied.allowed, false);
       assert.ok(denied.retryAfterMs > 50 && denied.retryAfterMs <= 100, `${denied.retryAfterMs}`);
       const { rows } = await pool.query(
-        "SELECT state, expires_at FROM fluxpool_rate_limits WHERE key = $1",
+        "SELECT tat, expires_at FROM fluxpool_rate_limits WHERE key = $1",
         [key],
       );
-      const tat = rows[0].state[0];
+      const tat = rows[0].tat;
       assert.ok(Math.abs(tat - Date.now()) < 60_000, `TAT ${tat} is epoch ms`);
       assert.equal(rows[0].expires_at, tat);
       await store.reset(key);
@@ -216,7 +217,11 @@ await serviceTest(
       }
       assert.deepEqual(remaining, [2, 1, 0, 0]);
       await store.decide(uniqueKey("prepared"), tokenBucket({ rate: 10, burst: 3 }), 1);
-      assert.deepEqual(await named(), ["fluxpool_decide", "fluxpool_gcra_decide"]);
+      assert.deepEqual(await named(), [
+        "fluxpool_decide",
+        "fluxpool_gcra_decide",
+        "fluxpool_gcra_take",
+      ]);
     } finally {
       await pool.end();
     }
@@ -304,7 +309,7 @@ await serviceTest(
 
 await serviceTest(
   "postgres",
-  "PostgresStore.decide() decides GCRA on a schema from before fluxpool_gcra_decide",
+  "PostgresStore.decide() decides GCRA on a schema from before the tat column",
   async () => {
     const schema = `fluxpool_old_${crypto.randomUUID().replaceAll("-", "")}`;
     const admin = new pg.Pool({ connectionString: CONNECTION, max: 1 });
@@ -317,7 +322,27 @@ await serviceTest(
     try {
       const store = new PostgresStore(pool);
       await store.ensureSchema();
-      await pool.query("DROP FUNCTION fluxpool_gcra_decide");
+      // The schema before: no tat column, and a fluxpool_gcra_decide that keeps GCRA's state in
+      // the state array (a stand-in for the old function, locking the row and stepping).
+      await pool.query("ALTER TABLE fluxpool_rate_limits DROP COLUMN tat, DROP COLUMN decided_at");
+      await pool.query(`CREATE OR REPLACE FUNCTION fluxpool_gcra_decide(p_key text,
+        p_cost float8, p_consume boolean, p_now float8, emission float8, tolerance float8)
+      RETURNS float8[] LANGUAGE plpgsql AS $fn$
+      DECLARE
+        t_now float8 := coalesce(p_now, extract(epoch FROM clock_timestamp())::float8 * 1000);
+        s float8[];
+        r float8[];
+      BEGIN
+        INSERT INTO fluxpool_rate_limits AS t (key, state, expires_at) VALUES (p_key, '{}', 0)
+        ON CONFLICT (key) DO UPDATE SET key = t.key RETURNING t.state INTO s;
+        r := fluxpool_gcra_step(CASE WHEN cardinality(s) = 1 THEN s END, t_now, p_cost,
+          ARRAY[emission, tolerance]);
+        IF p_consume THEN
+          UPDATE fluxpool_rate_limits SET state = coalesce(r[5:5], '{}'),
+            expires_at = t_now + r[4] WHERE key = p_key;
+        END IF;
+        RETURN r[1:4];
+      END $fn$`);
       const limiter = new DistributedLimiter({ store, rate: 1, burst: 2, onStoreError: "deny" });
       const first = await limiter.check("k");
       assert.equal(first.source, "store");
@@ -326,6 +351,162 @@ await serviceTest(
       const denied = await limiter.check("k");
       assert.equal(denied.allowed, false);
       assert.equal(denied.source, "store");
+    } finally {
+      await pool.end();
+      await admin.query(`DROP SCHEMA ${schema} CASCADE`);
+      await admin.end();
+    }
+  },
+);
+
+await serviceTest(
+  "postgres",
+  "PostgresStore.decide() makes an allowed GCRA decision in one INSERT ... ON CONFLICT statement",
+  async () => {
+    await withPool(async (pool) => {
+      const sent: string[] = [];
+      const client = {
+        query: (text: string, params?: unknown[]) => {
+          sent.push(text.trimStart().split(/\s+/).slice(0, 3).join(" "));
+          return pool.query(text, params);
+        },
+      };
+      const store = new PostgresStore(client);
+      const algorithm = gcra({ rate: 10, burst: 2 });
+      const key = uniqueKey("one-statement");
+      assert.equal((await store.decide(key, algorithm, 1)).remaining, 1); // new key
+      assert.equal((await store.decide(key, algorithm, 1)).remaining, 0); // existing key
+      assert.equal(sent.length, 2, sent.join(" | "));
+      assert.ok(sent.every((text) => text.startsWith("WITH c AS")), sent.join(" | "));
+      // Denied: the statement answers no row, fluxpool_gcra_decide answers the denial.
+      const denied = await store.decide(key, algorithm, 1);
+      assert.equal(denied.allowed, false);
+      assert.ok(denied.retryAfterMs > 50 && denied.retryAfterMs <= 100, `${denied.retryAfterMs}`);
+      assert.equal(sent.length, 4);
+      assert.match(sent[3], /fluxpool_gcra_decide/);
+      await store.reset(key);
+    });
+  },
+);
+
+await serviceTest(
+  "postgres",
+  "PostgresStore.decide() on a key another transaction holds decides on the clock after the lock",
+  async () => {
+    await withPool(async (pool, store) => {
+      const algorithm = gcra({ rate: 1000, burst: 1000 });
+      const key = uniqueKey("after-lock");
+      await store.decide(key, algorithm, 1);
+      const holder = await pool.connect();
+      try {
+        await holder.query("BEGIN");
+        await holder.query("SELECT 1 FROM fluxpool_rate_limits WHERE key = $1 FOR UPDATE", [key]);
+        const decision = store.decide(key, algorithm, 1);
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        const released = (await holder.query(
+          "SELECT extract(epoch FROM clock_timestamp())::float8 * 1000 AS now",
+        )).rows[0].now;
+        await holder.query("COMMIT");
+        assert.equal((await decision).allowed, true);
+        const { rows } = await pool.query(
+          "SELECT tat FROM fluxpool_rate_limits WHERE key = $1",
+          [key],
+        );
+        // Decided at or after the release: the new TAT is at least the release time plus one
+        // emission interval (1 ms); a clock read before the wait would be 300 ms earlier.
+        assert.ok(rows[0].tat >= released + 1, `TAT ${rows[0].tat}, released at ${released}`);
+      } finally {
+        holder.release();
+      }
+      await store.reset(key);
+    });
+  },
+);
+
+await serviceTest(
+  "postgres",
+  "PostgresStore.ensureSchema() leaves no index on expires_at, so that decisions update in place",
+  async () => {
+    await withPool(async (pool) => {
+      const { rows } = await pool.query(
+        `SELECT indexname FROM pg_indexes
+         WHERE tablename = 'fluxpool_rate_limits' AND schemaname = current_schema()`,
+      );
+      assert.deepEqual(rows.map((row) => row.indexname), ["fluxpool_rate_limits_pkey"]);
+    });
+  },
+);
+
+await serviceTest(
+  "postgres",
+  "PostgresStore.ensureSchema() carries GCRA state written by an earlier version into tat",
+  async () => {
+    const schema = `fluxpool_upgrade_${crypto.randomUUID().replaceAll("-", "")}`;
+    const admin = new pg.Pool({ connectionString: CONNECTION, max: 1 });
+    await admin.query(`CREATE SCHEMA ${schema}`);
+    const pool = new pg.Pool({
+      connectionString: CONNECTION,
+      max: 1,
+      options: `-c search_path=${schema}`,
+    });
+    try {
+      const store = new PostgresStore(pool);
+      await store.ensureSchema();
+      // The table as the earlier version left it: GCRA's TAT in the state array, no tat column.
+      await pool.query("ALTER TABLE fluxpool_rate_limits DROP COLUMN tat, DROP COLUMN decided_at");
+      await pool.query(
+        `INSERT INTO fluxpool_rate_limits (key, state, expires_at)
+         VALUES ('k', ARRAY[extract(epoch FROM clock_timestamp())::float8 * 1000 + 2000], 0)`,
+      );
+      await store.ensureSchema();
+      // rate 1/s, burst 3: two of three used, so one more leaves none.
+      const decision = await store.decide("k", gcra({ rate: 1, burst: 3 }), 1);
+      assert.equal(decision.allowed, true);
+      assert.equal(decision.remaining, 0);
+    } finally {
+      await pool.end();
+      await admin.query(`DROP SCHEMA ${schema} CASCADE`);
+      await admin.end();
+    }
+  },
+);
+
+await serviceTest(
+  "postgres",
+  "PostgresStore.decide() goes back to the one-statement path a minute after the schema lacked its column",
+  async () => {
+    const schema = `fluxpool_late_${crypto.randomUUID().replaceAll("-", "")}`;
+    const admin = new pg.Pool({ connectionString: CONNECTION, max: 1 });
+    await admin.query(`CREATE SCHEMA ${schema}`);
+    const pool = new pg.Pool({
+      connectionString: CONNECTION,
+      max: 1,
+      options: `-c search_path=${schema}`,
+    });
+    const sent: string[] = [];
+    const client = {
+      query: (text: string, params?: unknown[]) => {
+        sent.push(text.trimStart().split(/\s+/)[0]);
+        return pool.query(text, params);
+      },
+    };
+    try {
+      const clock = new ManualClock(Date.now());
+      const store = new PostgresStore(client, { clock });
+      const algorithm = gcra({ rate: 10, burst: 5 });
+      // A table without the tat column, functions that read it: the schema half upgraded (another
+      // process is running ensureSchema()). This decision fails.
+      await store.ensureSchema();
+      await pool.query("ALTER TABLE fluxpool_rate_limits DROP COLUMN tat, DROP COLUMN decided_at");
+      await assert.rejects(store.decide("k", algorithm, 1), isStoreError);
+      await store.ensureSchema();
+      sent.length = 0;
+      assert.equal((await store.decide("k", algorithm, 1)).remaining, 4);
+      assert.deepEqual(sent, ["SELECT"]); // the function, not the upsert
+      clock.advance(60_000);
+      sent.length = 0;
+      assert.equal((await store.decide("k", algorithm, 1)).remaining, 4);
+      assert.deepEqual(sent, ["WITH"]); // the upsert again
     } finally {
       await pool.end();
       await admin.query(`DROP SCHEMA ${schema} CASCADE`);
