@@ -206,13 +206,36 @@ function costOf(cost: unknown, method: string): number {
  * const pacer = new ServerPacer({ clock });
  *
  * const release = await pacer.acquire("api"); // nothing known yet: no wait
+ * // 10 per second, 4 left: a bucket's burst (a whole window, 9 left, would be spent at once)
  * pacer.observe("api", new Response(null, {
- *   headers: { "RateLimit-Policy": '"default";q=10;w=1', "RateLimit": '"default";r=9;t=1' },
+ *   headers: { "RateLimit-Policy": '"default";q=10;w=1', "RateLimit": '"default";r=4;t=1' },
  * }));
  * release();
  *
  * (await pacer.acquire("api"))(); // 10 per second: one now …
  * assert.equal(pacer.delay("api"), 100); // … the next one 100 ms later
+ * ```
+ *
+ * @example Spend a window that comes back whole at once
+ * ```ts
+ * import { ServerPacer } from "@fluxpool/fluxpool/headers";
+ * import { ManualClock } from "@fluxpool/fluxpool/testing";
+ * import assert from "node:assert/strict";
+ *
+ * const clock = new ManualClock(Date.UTC(2026, 0, 1));
+ * const pacer = new ServerPacer({ clock });
+ *
+ * const release = await pacer.acquire("api");
+ * pacer.observe("api", new Response(null, {
+ *   headers: { "RateLimit-Policy": '"default";q=10;w=1', "RateLimit": '"default";r=9;t=1' },
+ * }));
+ * release();
+ *
+ * // Whole but for the one request: a fixed window or a sliding log. Its 9 go at once.
+ * const rest = Array.from({ length: 9 }, () => pacer.tryAcquire("api"));
+ * assert.ok(rest.every((r) => r !== undefined));
+ * assert.equal(pacer.tryAcquire("api"), undefined); // the window is spent
+ * for (const r of rest) r!();
  * ```
  *
  * @example Hold after a 429
