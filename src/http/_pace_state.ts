@@ -24,6 +24,7 @@ interface Budget {
   until: number;
   quota?: number; // `q`: what a new window allows, when the server said
   windowMs?: number; // `w`
+  renewed?: boolean; // its quota is back by the clock, not by what the server reported
 }
 
 /** What the pacer knows about one key. */
@@ -61,6 +62,7 @@ export interface PaceState {
   afterReset: number; // the quota of a spent window that just ended, until the next answer
   tokens: Map<string, Budget>; // token budgets (OpenAI, Anthropic), spent by a request's cost
   window: boolean; // a quota with a window found to come back whole: spent at once, not paced
+  burst: boolean; // a paced quota found to start with a bucket's burst: spent down to one first
   windowOff: boolean; // an answer showed it was not (or not ours alone): never again for this key
   windowSpent: boolean; // the window's quota was reported spent since the key's first answer
   sends: number[]; // the latest requests (at most MAX_SENDS): when each was answered, oldest first
@@ -105,6 +107,7 @@ export function newPaceState(): PaceState {
     afterReset: 0,
     tokens: new Map(),
     window: false,
+    burst: false,
     windowOff: false,
     windowSpent: false,
     sends: [],
@@ -158,6 +161,7 @@ export function paceDelay(
         state.probing = true;
       } else {
         budget.remaining = budget.quota - unanswered(state);
+        budget.renewed = true;
         // Bounded like every hold a server asks for: a year-long `w` renews at most maxHoldMs.
         budget.until = now + Math.min(budget.windowMs ?? limits.fallbackWindowMs, limits.maxHoldMs);
       }
@@ -167,12 +171,34 @@ export function paceDelay(
   }
   if (state.tokens.size > 0) wait = Math.max(wait, tokenWait(state, now, limits, cost));
   // No slack before the pace: a GCRA without burst rejects a request a millisecond early, and a
-  // window's budget released at once (above) is spread only by the pace.
-  if (state.intervalMs > 0) wait = Math.max(wait, state.tat - now);
+  // window's budget released at once (above) is spread only by the pace. But a key that started
+  // with a bucket's burst spends what the server reports left beyond the requests in flight, all
+  // but the last, before the pace: the last keeps the quota from being reported spent (which
+  // would hold the key for its reset, a whole second rounded up).
+  if (state.intervalMs > 0 && !burstLeft(state, route)) wait = Math.max(wait, state.tat - now);
   if (wait > 0) return wait;
   if (state.inflight >= state.maxInflight) return Infinity;
   if (state.concurrent > 0 && state.inflight >= state.concurrent) return Infinity;
   return state.probing && state.inflight > 0 ? Infinity : 0;
+}
+
+// The key's first answer finds its one paced quota far from whole, with some left: a bucket's
+// burst (GCRA, token bucket), which the server allows at once. A rejection ends it for good.
+function learnBurst(state: PaceState, policies: Policies, throttled: boolean): void {
+  if (throttled) state.burst = false;
+  if (throttled || state.answers !== 1 || policies.length !== 1) return;
+  const { quota, remaining, windowMs } = policies[0];
+  if (quota === undefined || remaining === undefined || windowMs === undefined) return;
+  state.burst = remaining >= 2 && 2 * remaining < quota;
+}
+
+/** Whether every budget a request on `route` counts against has two or more requests left. */
+function burstLeft(state: PaceState, route: string | undefined): boolean {
+  if (!state.burst || state.budgets.size === 0) return false;
+  for (const [id, budget] of state.budgets) {
+    if ((budget.remaining < 2 || budget.renewed) && counts(state, id, route)) return false;
+  }
+  return true;
 }
 
 const MAX_ROUTES = 256;
@@ -246,7 +272,8 @@ export function paceStart(state: PaceState, now: number, route?: string, cost = 
     if (state.sends.length > MAX_SENDS && state.sends.shift() === Infinity) state.sendsOpen--;
   }
   for (const [id, budget] of state.budgets) if (counts(state, id, route)) budget.remaining--;
-  if (state.intervalMs > 0) state.tat = Math.max(state.tat, now) + state.intervalMs;
+  // A request of a burst (ahead of the pace) does not move it.
+  if (state.intervalMs > 0 && state.tat <= now) state.tat = now + state.intervalMs;
   if (cost > 0) {
     state.costs += cost;
     for (const [id, budget] of state.tokens) if (charged(id)) budget.remaining -= cost;
@@ -347,6 +374,7 @@ export function paceLearn(
   if (state.sendsOpen > 0) logAnswer(state, now);
   // A cold key's requests start without reading the clock.
   learnWindow(state, policies, throttled, started, state.known ? startedAt : now);
+  learnBurst(state, policies, throttled);
   if (info !== undefined) {
     state.known = true;
     learnConcurrency(state, info.policies);

@@ -171,7 +171,9 @@ function costOf(cost: unknown, method: string): number {
  * until that policy allows one more:
  *
  * - **pacing**: requests are spread at the sustained rate `q / w` of every policy with a window up
- *   to `maxPacedWindowMs`, instead of bursting — except a single policy found to come back whole
+ *   to `maxPacedWindowMs`, instead of bursting, once a bucket's burst that the key's first answer
+ *   reports (under half the quota left) is spent down to its last request — except a single
+ *   policy found to come back whole
  *   (a fixed window or a sliding log: whole on the key's first answer, or whole again after it
  *   was spent), whose quota is spent at once; once spent, its requests answered more than `w`
  *   ago no longer count, so the next ones need not wait out a reset rounded up to seconds;
@@ -206,9 +208,9 @@ function costOf(cost: unknown, method: string): number {
  * const pacer = new ServerPacer({ clock });
  *
  * const release = await pacer.acquire("api"); // nothing known yet: no wait
- * // 10 per second, 4 left: a bucket's burst (a whole window, 9 left, would be spent at once)
+ * // 10 per second, 2 left: a bucket's burst (a whole window, 9 left, would be spent at once)
  * pacer.observe("api", new Response(null, {
- *   headers: { "RateLimit-Policy": '"default";q=10;w=1', "RateLimit": '"default";r=4;t=1' },
+ *   headers: { "RateLimit-Policy": '"default";q=10;w=1', "RateLimit": '"default";r=2;t=1' },
  * }));
  * release();
  *

@@ -120,8 +120,9 @@ Deno.test("ServerPacer.tryAcquire() grants what acquire() would grant at once, a
   pacer.observe(
     "k",
     new Response(null, {
-      // 4 of 10 left: a bucket's burst (a window would be whole), paced at q / w.
-      headers: { "RateLimit-Policy": '"p";q=10;w=1', "RateLimit": '"p";r=4;t=1' },
+      // 2 of 10 left: a bucket's burst (a window would be whole), spent down to its last
+      // request, then paced at q / w.
+      headers: { "RateLimit-Policy": '"p";q=10;w=1', "RateLimit": '"p";r=2;t=1' },
     }),
   );
   first!();
@@ -723,7 +724,7 @@ Deno.test("ServerPacer.acquire() starts one of 16 racing callers and paces the r
   const clock = new ManualClock(T0);
   const pacer = new ServerPacer({ clock });
   const first = await pacer.acquire("k");
-  pacer.observe("k", ietf(4, 1, 10, 1)); // a bucket's burst left: paced
+  pacer.observe("k", ietf(2, 1, 10, 1)); // a bucket's burst of 2: one now, the last paced
   first();
   const controller = new AbortController();
   const calls = Array.from({ length: 16 }, () => track(pacer.acquire("k", controller.signal)));
@@ -1062,4 +1063,30 @@ Deno.test("ServerPacer reads an epoch reset on the client's clock when it agrees
     }),
   );
   assert.equal(ahead.delay("k"), 1000);
+});
+
+Deno.test("ServerPacer spends a bucket's burst down to its last request before pacing", () => {
+  const clock = new ManualClock(T0);
+  const pacer = new ServerPacer({ clock });
+  const first = pacer.tryAcquire("k")!;
+  pacer.observe("k", answer({ "RateLimit-Policy": '"b";q=20;w=1', "RateLimit": '"b";r=4;t=0' }));
+  first();
+  // 4 of 20 left: a GCRA's burst, which the server allows at once. Three go now; the last is
+  // kept (spent, the quota would be reported as such and hold the key for its reset), and the
+  // pace of 50 ms starts.
+  const burst = [1, 2, 3].map(() => pacer.tryAcquire("k"));
+  assert.ok(burst.every((release) => release !== undefined));
+  assert.equal(pacer.tryAcquire("k"), undefined);
+  assert.equal(pacer.delay("k"), 50);
+  for (const release of burst) release!();
+  // A rejection ends it: the next answer's burst is paced.
+  const next = (clock.advance(50), pacer.tryAcquire("k"))!;
+  pacer.observe("k", answer({ "RateLimit": '"b";r=0;t=1', "Retry-After": "1" }, 429));
+  next();
+  clock.advance(1000);
+  const probe = pacer.tryAcquire("k")!;
+  pacer.observe("k", answer({ "RateLimit-Policy": '"b";q=20;w=1', "RateLimit": '"b";r=4;t=0' }));
+  probe();
+  assert.equal(pacer.tryAcquire("k"), undefined); // paced: the probe went 0 ms ago
+  assert.equal(pacer.delay("k"), 50);
 });
