@@ -13,6 +13,26 @@ import {
 
 const CONNECTION = "postgres://postgres@127.0.0.1:5432/test";
 
+/** Runs `body` with a pool whose search_path is a schema of its own (other runs share the
+ * default table), dropped afterwards. */
+async function inOwnSchema(prefix: string, body: (pool: pg.Pool) => Promise<void>): Promise<void> {
+  const schema = `${prefix}_${crypto.randomUUID().replaceAll("-", "")}`;
+  const admin = new pg.Pool({ connectionString: CONNECTION, max: 1 });
+  await admin.query(`CREATE SCHEMA ${schema}`);
+  const pool = new pg.Pool({
+    connectionString: CONNECTION,
+    max: 1,
+    options: `-c search_path=${schema}`,
+  });
+  try {
+    await body(pool);
+  } finally {
+    await pool.end();
+    await admin.query(`DROP SCHEMA ${schema} CASCADE`);
+    await admin.end();
+  }
+}
+
 async function withPool(fn: (pool: pg.Pool, store: PostgresStore) => Promise<void>): Promise<void> {
   const pool = new pg.Pool({ connectionString: CONNECTION, max: 2 });
   try {
@@ -268,19 +288,11 @@ await serviceTest(
   "PostgresStore.ensureSchema() makes the table logged or unlogged as `logged` says",
   async () => {
     // A schema of its own: other test runs share the default table.
-    const schema = `fluxpool_logged_${crypto.randomUUID().replaceAll("-", "")}`;
-    const admin = new pg.Pool({ connectionString: CONNECTION, max: 1 });
-    await admin.query(`CREATE SCHEMA ${schema}`);
-    const pool = new pg.Pool({
-      connectionString: CONNECTION,
-      max: 1,
-      options: `-c search_path=${schema}`,
-    });
-    const persistence = async () =>
-      (await pool.query(
-        "SELECT relpersistence FROM pg_class WHERE oid = 'fluxpool_rate_limits'::regclass",
-      )).rows[0].relpersistence;
-    try {
+    await inOwnSchema("fluxpool_logged", async (pool) => {
+      const persistence = async () =>
+        (await pool.query(
+          "SELECT relpersistence FROM pg_class WHERE oid = 'fluxpool_rate_limits'::regclass",
+        )).rows[0].relpersistence;
       await new PostgresStore(pool).ensureSchema();
       assert.equal(await persistence(), "u");
       const logged = new PostgresStore(pool, { logged: true });
@@ -299,11 +311,7 @@ await serviceTest(
           "Cannot create PostgresStore as 'logged' must be a boolean: received \"yes\"",
         ),
       );
-    } finally {
-      await pool.end();
-      await admin.query(`DROP SCHEMA ${schema} CASCADE`);
-      await admin.end();
-    }
+    });
   },
 );
 
@@ -311,15 +319,7 @@ await serviceTest(
   "postgres",
   "PostgresStore.decide() decides GCRA on a schema from before the tat column",
   async () => {
-    const schema = `fluxpool_old_${crypto.randomUUID().replaceAll("-", "")}`;
-    const admin = new pg.Pool({ connectionString: CONNECTION, max: 1 });
-    await admin.query(`CREATE SCHEMA ${schema}`);
-    const pool = new pg.Pool({
-      connectionString: CONNECTION,
-      max: 1,
-      options: `-c search_path=${schema}`,
-    });
-    try {
+    await inOwnSchema("fluxpool_old", async (pool) => {
       const store = new PostgresStore(pool);
       await store.ensureSchema();
       // The schema before: no tat column, and a fluxpool_gcra_decide that keeps GCRA's state in
@@ -351,11 +351,7 @@ await serviceTest(
       const denied = await limiter.check("k");
       assert.equal(denied.allowed, false);
       assert.equal(denied.source, "store");
-    } finally {
-      await pool.end();
-      await admin.query(`DROP SCHEMA ${schema} CASCADE`);
-      await admin.end();
-    }
+    });
   },
 );
 
@@ -441,15 +437,7 @@ await serviceTest(
   "postgres",
   "PostgresStore.ensureSchema() carries GCRA state written by an earlier version into tat",
   async () => {
-    const schema = `fluxpool_upgrade_${crypto.randomUUID().replaceAll("-", "")}`;
-    const admin = new pg.Pool({ connectionString: CONNECTION, max: 1 });
-    await admin.query(`CREATE SCHEMA ${schema}`);
-    const pool = new pg.Pool({
-      connectionString: CONNECTION,
-      max: 1,
-      options: `-c search_path=${schema}`,
-    });
-    try {
+    await inOwnSchema("fluxpool_upgrade", async (pool) => {
       const store = new PostgresStore(pool);
       await store.ensureSchema();
       // The table as the earlier version left it: GCRA's TAT in the state array, no tat column.
@@ -463,11 +451,7 @@ await serviceTest(
       const decision = await store.decide("k", gcra({ rate: 1, burst: 3 }), 1);
       assert.equal(decision.allowed, true);
       assert.equal(decision.remaining, 0);
-    } finally {
-      await pool.end();
-      await admin.query(`DROP SCHEMA ${schema} CASCADE`);
-      await admin.end();
-    }
+    });
   },
 );
 
@@ -475,22 +459,14 @@ await serviceTest(
   "postgres",
   "PostgresStore.decide() goes back to the one-statement path a minute after the schema lacked its column",
   async () => {
-    const schema = `fluxpool_late_${crypto.randomUUID().replaceAll("-", "")}`;
-    const admin = new pg.Pool({ connectionString: CONNECTION, max: 1 });
-    await admin.query(`CREATE SCHEMA ${schema}`);
-    const pool = new pg.Pool({
-      connectionString: CONNECTION,
-      max: 1,
-      options: `-c search_path=${schema}`,
-    });
-    const sent: string[] = [];
-    const client = {
-      query: (text: string, params?: unknown[]) => {
-        sent.push(text.trimStart().split(/\s+/)[0]);
-        return pool.query(text, params);
-      },
-    };
-    try {
+    await inOwnSchema("fluxpool_late", async (pool) => {
+      const sent: string[] = [];
+      const client = {
+        query: (text: string, params?: unknown[]) => {
+          sent.push(text.trimStart().split(/\s+/)[0]);
+          return pool.query(text, params);
+        },
+      };
       const clock = new ManualClock(Date.now());
       const store = new PostgresStore(client, { clock });
       const algorithm = gcra({ rate: 10, burst: 5 });
@@ -507,10 +483,6 @@ await serviceTest(
       sent.length = 0;
       assert.equal((await store.decide("k", algorithm, 1)).remaining, 4);
       assert.deepEqual(sent, ["WITH"]); // the upsert again
-    } finally {
-      await pool.end();
-      await admin.query(`DROP SCHEMA ${schema} CASCADE`);
-      await admin.end();
-    }
+    });
   },
 );
