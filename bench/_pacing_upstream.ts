@@ -59,18 +59,19 @@ function secondsUp(ms: number): number {
 
 // The AI-API dialects announce the request quota alone (no token headers: the scenario counts
 // requests, and a token budget that never binds would only add fields), each reset being the time
-// until the quota is whole again:
+// until the quota is whole again. What the formats were checked against:
 // - OpenAI: `x-ratelimit-limit-requests`, `x-ratelimit-remaining-requests` and
 //   `x-ratelimit-reset-requests`, "the time until the rate limit (based on requests) resets to its
 //   initial state" (platform.openai.com/docs/guides/rate-limits, as quoted on
-//   community.openai.com/t/535297), a Go-style duration: `12ms` and `9ms` in a real answer quoted
-//   on community.openai.com/t/1268905, `6m0s` and `1s` in the guide's own examples. On a 429,
-//   `retry-after-ms` in milliseconds, which the openai-node client reads before `Retry-After`
-//   ("may not be standard", its retryRequest says).
-// - Anthropic: `anthropic-ratelimit-requests-{limit,remaining,reset}`, the reset "when the rate
-//   limit will be fully replenished", in RFC 3339, shown in whole seconds
-//   (`2025-01-15T14:24:00Z`: delimiter.app/docs/providers/anthropic and the API guides quoted by
-//   the search); on a 429, `retry-after` in seconds. Whole seconds are rounded up here.
+//   community.openai.com/t/535297), a Go-style duration: `12ms` (and `9ms` for tokens) in a real
+//   answer quoted on community.openai.com/t/1268905; `6s` and `1m` in third-party guides. On a
+//   429, `retry-after-ms` in milliseconds, which the openai-node client reads before
+//   `Retry-After` (its retryRequest: the header "may not be standard").
+// - Anthropic: `anthropic-ratelimit-requests-{limit,remaining,reset}`, the reset an RFC 3339 time
+//   shown in whole seconds (`2025-01-15T14:24:00Z`, delimiter.app/docs/providers/anthropic; the
+//   same form in third-party guides); on a 429, `retry-after` in seconds. Anthropic describes its
+//   limits as a bucket refilled continuously, the reset as when it is full again (as issue 13 and
+//   the parser read it); the search found no first-party page to quote. Rounded up here.
 
 // A Go-style duration as OpenAI sends it: `850ms` below a second, else `1s`, `1.25s`, `6m0s`,
 // `1h0m0s` (milliseconds rounded up).
