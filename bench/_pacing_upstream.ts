@@ -69,9 +69,9 @@ function secondsUp(ms: number): number {
 //   `Retry-After` (its retryRequest: the header "may not be standard").
 // - Anthropic: `anthropic-ratelimit-requests-{limit,remaining,reset}`, the reset an RFC 3339 time
 //   shown in whole seconds (`2025-01-15T14:24:00Z`, delimiter.app/docs/providers/anthropic; the
-//   same form in third-party guides); on a 429, `retry-after` in seconds. Anthropic describes its
-//   limits as a bucket refilled continuously, the reset as when it is full again (as issue 13 and
-//   the parser read it); the search found no first-party page to quote. Rounded up here.
+//   same form in third-party guides); on a 429, `retry-after` in seconds. Third-party guides
+//   describe its limits as buckets refilled continuously; the reset is read as the time the quota
+//   is full again (issue 13, the parser), and the search found no first-party page to quote.
 
 // A Go-style duration as OpenAI sends it: `850ms` below a second, else `1s`, `1.25s`, `6m0s`,
 // `1h0m0s` (milliseconds rounded up).
