@@ -22,7 +22,9 @@ export type Dialect =
   | "x-epoch" // X-RateLimit-Reset as epoch seconds of the server's clock, with Date
   | "github" // x-epoch, but a spent quota answers 403
   | "retry-after" // a 429 with Retry-After, nothing else
-  | "none"; // a bare 429
+  | "none" // a bare 429
+  | "openai" // x-ratelimit-{limit,remaining,reset}-requests, reset as a duration; retry-after-ms
+  | "anthropic"; // anthropic-ratelimit-requests-{limit,remaining,reset}, RFC 3339; retry-after
 
 /** One upstream: a policy, its size, a dialect, latency and clock skew. */
 export interface Scenario {
@@ -47,10 +49,44 @@ interface Decision {
   resetMs: number;
   /** ms a rejected request should wait. */
   retryMs: number;
+  /** ms until the quota is whole again (OpenAI's and Anthropic's reset). */
+  fullMs: number;
 }
 
 function secondsUp(ms: number): number {
   return Math.max(0, Math.ceil(ms / 1000 - 1e-9));
+}
+
+// The AI-API dialects announce the request quota alone (no token headers: the scenario counts
+// requests, and a token budget that never binds would only add fields), each reset being the time
+// until the quota is whole again. What the formats were checked against:
+// - OpenAI: `x-ratelimit-limit-requests`, `x-ratelimit-remaining-requests` and
+//   `x-ratelimit-reset-requests`, "the time until the rate limit (based on requests) resets to its
+//   initial state" (platform.openai.com/docs/guides/rate-limits, as quoted on
+//   community.openai.com/t/535297), a Go-style duration: `12ms` (and `9ms` for tokens) in a real
+//   answer quoted on community.openai.com/t/1268905; `6s` and `1m` in third-party guides. On a
+//   429, `retry-after-ms` in milliseconds, which the openai-node client reads before
+//   `Retry-After` (its retryRequest: the header "may not be standard").
+// - Anthropic: `anthropic-ratelimit-requests-{limit,remaining,reset}`, the reset an RFC 3339 time
+//   shown in whole seconds (`2025-01-15T14:24:00Z`, delimiter.app/docs/providers/anthropic; the
+//   same form in third-party guides); on a 429, `retry-after` in seconds. Third-party guides
+//   describe its limits as buckets refilled continuously; the reset is read as the time the quota
+//   is full again (issue 13, the parser), and the search found no first-party page to quote.
+
+// A Go-style duration as OpenAI sends it: `850ms` below a second, else `1s`, `1.25s`, `6m0s`,
+// `1h0m0s` (milliseconds rounded up).
+export function goDuration(ms: number): string {
+  const total = Math.max(0, Math.ceil(ms - 1e-9));
+  if (total < 1000) return `${total}ms`;
+  const h = Math.floor(total / 3_600_000);
+  const m = Math.floor((total % 3_600_000) / 60_000);
+  const s = `${(total % 60_000) / 1000}s`;
+  return h > 0 ? `${h}h${m}m${s}` : m > 0 ? `${m}m${s}` : s;
+}
+
+// An RFC 3339 timestamp in UTC, rounded up to a whole second (`2026-11-30T01:02:03Z`).
+export function rfc3339Up(ms: number): string {
+  return new Date(Math.ceil(ms / 1000 - 1e-9) * 1000).toISOString().replace(/\.000Z$/, "Z");
 }
 
 /** The upstream: call {@linkcode Upstream.handle} from `Deno.serve`. */
@@ -102,9 +138,10 @@ export class Upstream {
     }
     this.rejected++;
     const status = s.policy === "concurrency" ? 503 : s.dialect === "github" ? 403 : 429;
-    if (s.dialect === "retry-after") {
+    if (s.dialect === "retry-after" || s.dialect === "anthropic") {
       headers.set("retry-after", String(secondsUp(d.retryMs)));
     }
+    if (s.dialect === "openai") headers.set("retry-after-ms", String(Math.ceil(d.retryMs)));
     return new Response("slow down", { status, headers });
   }
 
@@ -116,25 +153,39 @@ export class Upstream {
         const tat = Math.max(this.#tat, now);
         const allowAt = tat - (burst - 1) * interval;
         if (now < allowAt) {
-          return { allowed: false, remaining: 0, resetMs: allowAt - now, retryMs: allowAt - now };
+          const wait = allowAt - now;
+          return { allowed: false, remaining: 0, resetMs: wait, retryMs: wait, fullMs: tat - now };
         }
         this.#tat = tat + interval;
         const free = burst * interval - (this.#tat - now);
         const remaining = Math.max(0, Math.floor(free / interval + 1e-9));
-        return { allowed: true, remaining, resetMs: remaining > 0 ? 0 : interval, retryMs: 0 };
+        return {
+          allowed: true,
+          remaining,
+          resetMs: remaining > 0 ? 0 : interval,
+          retryMs: 0,
+          fullMs: this.#tat - now,
+        };
       }
       case "token": {
         if (this.#filledAt < 0) this.#filledAt = now;
         this.#tokens = Math.min(burst, this.#tokens + (now - this.#filledAt) / interval);
         this.#filledAt = now;
+        const fullMs = () => (burst - this.#tokens) * interval;
         if (this.#tokens < 1) {
           const wait = (1 - this.#tokens) * interval;
-          return { allowed: false, remaining: 0, resetMs: wait, retryMs: wait };
+          return { allowed: false, remaining: 0, resetMs: wait, retryMs: wait, fullMs: fullMs() };
         }
         this.#tokens--;
         const remaining = Math.floor(this.#tokens + 1e-9);
         const wait = (1 - (this.#tokens - remaining)) * interval;
-        return { allowed: true, remaining, resetMs: remaining > 0 ? 0 : wait, retryMs: 0 };
+        return {
+          allowed: true,
+          remaining,
+          resetMs: remaining > 0 ? 0 : wait,
+          retryMs: 0,
+          fullMs: fullMs(),
+        };
       }
       case "fixed-up":
       case "fixed-down": {
@@ -145,26 +196,32 @@ export class Upstream {
         }
         const end = (window + 1) * windowMs - now;
         if (this.#count >= limit) {
-          return { allowed: false, remaining: 0, resetMs: end, retryMs: end };
+          return { allowed: false, remaining: 0, resetMs: end, retryMs: end, fullMs: end };
         }
         this.#count++;
-        return { allowed: true, remaining: limit - this.#count, resetMs: end, retryMs: 0 };
+        const remaining = limit - this.#count;
+        return { allowed: true, remaining, resetMs: end, retryMs: 0, fullMs: end };
       }
       case "sliding": {
         while (this.#log.length > 0 && this.#log[0] <= now - windowMs) this.#log.shift();
         const oldest = this.#log[0] ?? now;
         const reset = oldest + windowMs - now;
         if (this.#log.length >= limit) {
-          return { allowed: false, remaining: 0, resetMs: reset, retryMs: reset };
+          // Whole again when the newest request leaves the window.
+          const fullMs = this.#log[this.#log.length - 1] + windowMs - now;
+          return { allowed: false, remaining: 0, resetMs: reset, retryMs: reset, fullMs };
         }
         this.#log.push(now);
         const remaining = limit - this.#log.length;
-        return { allowed: true, remaining, resetMs: this.#log[0] + windowMs - now, retryMs: 0 };
+        const resetMs = this.#log[0] + windowMs - now;
+        return { allowed: true, remaining, resetMs, retryMs: 0, fullMs: windowMs };
       }
       case "concurrency": {
         const allowed = this.#inflight < limit;
         const remaining = Math.max(0, limit - this.#inflight - (allowed ? 1 : 0));
-        return { allowed, remaining, resetMs: 0, retryMs: this.scenario.latencyMs };
+        // Whole again once the requests in flight are answered: within one latency.
+        const latency = this.scenario.latencyMs;
+        return { allowed, remaining, resetMs: 0, retryMs: latency, fullMs: latency };
       }
     }
   }
@@ -209,6 +266,16 @@ export class Upstream {
         if (s.dialect === "github") headers.set("x-ratelimit-resource", "core");
         break;
       }
+      case "openai":
+        headers.set("x-ratelimit-limit-requests", String(q));
+        headers.set("x-ratelimit-remaining-requests", String(d.remaining));
+        headers.set("x-ratelimit-reset-requests", goDuration(d.fullMs));
+        break;
+      case "anthropic":
+        headers.set("anthropic-ratelimit-requests-limit", String(q));
+        headers.set("anthropic-ratelimit-requests-remaining", String(d.remaining));
+        headers.set("anthropic-ratelimit-requests-reset", rfc3339Up(now + d.fullMs));
+        break;
     }
     return headers;
   }

@@ -150,12 +150,20 @@ const DIALECTS: Dialect[] = [
   "github",
   "retry-after",
   "none",
+  "openai",
+  "anthropic",
 ];
+// The AI APIs' limits are token buckets (a quota per minute, refilled continuously); the windows
+// show how their "until whole again" resets read on the other policies. Fixed windows rounded down
+// and concurrency limits are left out.
+const AI_POLICIES: PolicyKind[] = ["gcra", "token", "fixed-up", "sliding"];
 
 function scenarios(): [string, Scenario][] {
   const out: [string, Scenario][] = [];
   for (const [policy, size] of POLICIES) {
     for (const dialect of DIALECTS) {
+      const ai = dialect === "openai" || dialect === "anthropic";
+      if (ai && !AI_POLICIES.includes(policy)) continue;
       const s = { policy, dialect, latencyMs: LATENCY, ...size } as Scenario;
       out.push([`${policy}/${dialect}`, s]);
       if (dialect === "x-epoch") {
