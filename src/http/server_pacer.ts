@@ -10,6 +10,7 @@ import { pathOf } from "../core/url.ts";
 import { type Clock, systemClock } from "../core/clock.ts";
 import { assertClock, integer, invalid, positive } from "../core/validate.ts";
 import { readRateLimitHeaders } from "./ratelimit_headers.ts";
+import { isRateLimitAnswer } from "./_rate_limited.ts";
 import { parseHttpDate } from "./_http_date.ts";
 import {
   newPaceState,
@@ -115,6 +116,7 @@ interface Entry extends PaceState {
   timer?: TimerHandle;
   offsetMs: number; // client clock minus server clock, as bounded by Date headers: at most …
   offsetFloorMs: number; // … and more than this
+  clockTrusted: boolean; // no rate-limit answer yet: the client's clock may stand for the server's
   /** The last `Date` read and its value: answers within the same second repeat it. */
   dateText?: string;
   dateMs?: number;
@@ -131,7 +133,9 @@ const CLOCKS_AGREE_MS = 100;
 // client's own is used, to the millisecond, as the parser does for a single answer; otherwise
 // (a clock seconds apart) the upper bound, so that resets come out long, never short: a burst
 // that waits for a window's reset at the same phase every second would otherwise read every
-// reset up to a second late. The parser clamps the estimate into the answer's second.
+// reset up to a second late. A clock ahead by less than a second agrees with every Date too, and
+// would send each window's burst early: after the key's first rate-limit answer, the upper bound
+// is used for good. The parser clamps the estimate into the answer's second.
 function serverClock(entry: Entry, response: Response, now: number): number {
   const value = response.headers.get("date");
   if (value === null || value.length > 64) return now;
@@ -143,7 +147,8 @@ function serverClock(entry: Entry, response: Response, now: number): number {
   if (date === undefined) return now;
   entry.offsetMs = Math.min(entry.offsetMs, now - date);
   entry.offsetFloorMs = Math.max(entry.offsetFloorMs, now - date - 1000);
-  const agree = entry.offsetFloorMs <= CLOCKS_AGREE_MS && entry.offsetMs >= 0;
+  const agree = entry.clockTrusted && entry.offsetFloorMs <= CLOCKS_AGREE_MS &&
+    entry.offsetMs >= 0;
   return agree ? now - Math.max(0, entry.offsetFloorMs) : now - entry.offsetMs;
 }
 
@@ -467,6 +472,7 @@ export class ServerPacer {
       () => serverClock(entry, response, now),
     );
     paceLearn(entry, response.status, info, now, this.#limits, route ?? pathOf(response.url), cost);
+    if (entry.clockTrusted && isRateLimitAnswer(response.status, info)) entry.clockTrusted = false;
     this.#pump(entry);
   }
 
@@ -568,6 +574,7 @@ export class ServerPacer {
       waiters: [],
       offsetMs: Infinity,
       offsetFloorMs: -Infinity,
+      clockTrusted: true,
     }).value;
   }
 }

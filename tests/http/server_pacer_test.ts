@@ -1090,3 +1090,27 @@ Deno.test("ServerPacer spends a bucket's burst down to its last request before p
   assert.equal(pacer.tryAcquire("k"), undefined); // paced: the probe went 0 ms ago
   assert.equal(pacer.delay("k"), 50);
 });
+
+Deno.test("ServerPacer stops trusting a client clock that agrees with Date after a rejection", () => {
+  // The client's clock is 300 ms ahead of the server's: within the Date's resolution, so it
+  // agrees with every Date, and a reset read on it comes out 300 ms short.
+  const server = T0 + 500;
+  const clock = new ManualClock(server + 300);
+  const pacer = new ServerPacer({ clock });
+  const epochAnswer = (serverNow: number, status = 200) =>
+    answer({
+      "Date": new Date(serverNow).toUTCString(),
+      "X-RateLimit-Limit": "20",
+      "X-RateLimit-Remaining": "0",
+      "X-RateLimit-Reset": String(Math.ceil(serverNow / 1000)),
+      ...(status === 429 ? { "Retry-After": "1" } : {}),
+    }, status);
+  pacer.observe("k", epochAnswer(server));
+  assert.equal(pacer.delay("k"), 200); // trusted: 300 ms early
+  // Sent at the reset as the client saw it, the request is rejected: from now on the Date bounds
+  // the clock, and resets come out long, never short.
+  pacer.observe("k", epochAnswer(server, 429));
+  clock.advance(1000);
+  pacer.observe("k", epochAnswer(server + 1000));
+  assert.equal(pacer.delay("k"), 1000); // the reset of T0 + 2 s, read from the Date's T0 + 1 s
+});
