@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Starts a three-master Redis Cluster on loopback (ports 7001-7003, or REDIS_CLUSTER_PORTS) for
-# the cluster tests, and waits until it serves every slot. Idempotent: a cluster already up is
-# left as it is; nodes that are down are started again (their nodes-P.conf keeps the slots).
+# the cluster tests, and waits until it serves every slot. Idempotent: a cluster already up whose
+# nodes agree about the slots is left as it is; one whose nodes disagree (each node still says
+# cluster_state:ok; clients bounce between two nodes that each think the other serves a slot) is
+# created again; nodes that are down are started again (their nodes-P.conf keeps the slots).
 # Stop it with: for p in 7001 7002 7003; do redis-cli -p $p shutdown nosave; done
 set -euo pipefail
 
@@ -17,13 +19,29 @@ done
 
 cli() { redis-cli -h 127.0.0.1 -p "$1" "${@:2}"; }
 state_ok() { cli "$1" cluster info 2>/dev/null | tr -d '\r' | grep -qx 'cluster_state:ok'; }
+# Every node reports cluster_state:ok even when two of them each think the other serves a slot
+# (seen after many slot migrations by the tests): ask redis-cli to compare their views.
+agree() {
+  local report
+  report=$(redis-cli --cluster check "127.0.0.1:${PORTS[0]}" 2>&1) || return 1
+  grep -q 'All nodes agree about slots configuration' <<<"$report" &&
+    grep -q 'All 16384 slots covered' <<<"$report"
+}
 
-# Already up: nothing to do.
+# Already up and consistent: nothing to do. Up but with views that disagree: start afresh.
 all_ok=true
 for port in "${PORTS[@]}"; do state_ok "$port" || all_ok=false; done
-if $all_ok; then
+if $all_ok && agree; then
   echo "redis-cluster: up on ${PORTS[*]}"
   exit 0
+fi
+if $all_ok; then
+  echo "redis-cluster: the nodes on ${PORTS[*]} disagree about the slots; creating the cluster again" >&2
+  for port in "${PORTS[@]}"; do cli "$port" shutdown nosave >/dev/null 2>&1 || true; done
+  for port in "${PORTS[@]}"; do
+    for _ in $(seq 50); do cli "$port" ping >/dev/null 2>&1 || break; sleep 0.1; done
+    rm -f "$DIR/nodes-$port.conf"
+  done
 fi
 
 mkdir -p "$DIR"
@@ -69,7 +87,7 @@ fi
 for _ in $(seq 200); do
   all_ok=true
   for port in "${PORTS[@]}"; do state_ok "$port" || all_ok=false; done
-  if $all_ok; then
+  if $all_ok && agree; then
     echo "redis-cluster: up on ${PORTS[*]}"
     exit 0
   fi
