@@ -455,7 +455,7 @@ type Policies = ServerRateLimit["policies"];
 // The longest reset that may stand for a refill rounded up to whole seconds (an epoch reset read
 // against a Date header may come out a second longer). Longer resets are precise enough to hold.
 const BUCKET_MAX_RESET_MS = 2000;
-const BUCKET_RAISE = 1.02; // per answer while the bucket stays full
+const BUCKET_RAISE = 1.05; // per answer while the bucket stays full
 const BUCKET_LOWER = 0.9; // per answer that finds it empty
 const BUCKET_EASE = 0.98; // per answer that finds it below half
 const BUCKET_BACK_OFF = 0.5; // per rejection
