@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { withDeadline } from "../../src/core/deadline.ts";
 import { isTimeoutError } from "../../src/core/errors.ts";
+import { controllersMade } from "../_abort_controllers.ts";
 
 // Counts the timers armed while `fn` runs.
 async function timersArmed(fn: () => Promise<void>): Promise<number> {
@@ -65,24 +66,6 @@ Deno.test("withDeadline() rejects with the caller's reason when the caller abort
   controller.abort(new Error("stop"));
   await assert.rejects(pending, new Error("stop"));
 });
-
-// Counts the AbortControllers made while `fn` runs.
-async function controllersMade(fn: () => Promise<void>): Promise<number> {
-  const Original = globalThis.AbortController;
-  let made = 0;
-  globalThis.AbortController = class extends Original {
-    constructor() {
-      super();
-      made++;
-    }
-  };
-  try {
-    await fn();
-  } finally {
-    globalThis.AbortController = Original;
-  }
-  return made;
-}
 
 Deno.test("withDeadline() with forward hands on the caller's signal and makes no AbortController", async () => {
   const caller = new AbortController();

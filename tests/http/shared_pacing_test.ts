@@ -15,7 +15,7 @@ import {
   Upstream,
 } from "../../bench/_pacing_upstream.ts";
 import { serviceTest } from "../store/_services.ts";
-import { serve } from "./_server.ts";
+import { serve, type TestServer } from "./_server.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 const deno = Deno.execPath();
@@ -263,6 +263,28 @@ Deno.test("Pool serverPacing: { store } stops waiting for a shared hold when the
   }
 });
 
+// Two pools sharing a MemoryStore: the first request's answer (`firstStatus`) holds the second
+// pool's request about a second; `at` holds when the server saw each request. Closes the server.
+async function assertSecondPoolHeld(
+  server: TestServer,
+  at: number[],
+  options: PoolOptions,
+  firstStatus: number,
+): Promise<void> {
+  const store = new MemoryStore();
+  const first = new Pool({ ...options, baseUrl: server.url, serverPacing: { store } });
+  const second = new Pool({ ...options, baseUrl: server.url, serverPacing: { store } });
+  try {
+    assert.equal(await drain(first.fetch("/a")), firstStatus);
+    assert.equal(await drain(second.fetch("/b")), 200);
+    assert.ok(at[1] - at[0] >= 900, `the second pool waited ${at[1] - at[0]} ms`);
+  } finally {
+    await first.close();
+    await second.close();
+    await server.close();
+  }
+}
+
 async function drain(pending: Promise<Response>): Promise<number> {
   const response = await pending;
   await response.body?.cancel();
@@ -295,18 +317,7 @@ Deno.test("Pool serverPacing: { store } holds every pool on the store while an h
       },
     });
   });
-  const store = new MemoryStore();
-  const first = new Pool({ baseUrl: server.url, serverPacing: { store } });
-  const second = new Pool({ baseUrl: server.url, serverPacing: { store } });
-  try {
-    assert.equal(await drain(first.fetch("/a")), 200);
-    assert.equal(await drain(second.fetch("/b")), 200);
-    assert.ok(at[1] - at[0] >= 900, `the second pool waited ${at[1] - at[0]} ms`);
-  } finally {
-    await first.close();
-    await second.close();
-    await server.close();
-  }
+  await assertSecondPoolHeld(server, at, {}, 200);
 });
 
 await serviceTest(
@@ -352,18 +363,6 @@ for (
       at.push(performance.now());
       return index === 0 ? new Response("rate limited", { status, headers }) : new Response("ok");
     });
-    const store = new MemoryStore();
-    const options = { baseUrl: server.url, serverPacing: { store }, retry: false } as const;
-    const first = new Pool(options);
-    const second = new Pool(options);
-    try {
-      assert.equal(await drain(first.fetch("/a")), status);
-      assert.equal(await drain(second.fetch("/b")), 200);
-      assert.ok(at[1] - at[0] >= 900, `the second pool waited ${at[1] - at[0]} ms`);
-    } finally {
-      await first.close();
-      await second.close();
-      await server.close();
-    }
+    await assertSecondPoolHeld(server, at, { retry: false }, status);
   });
 }

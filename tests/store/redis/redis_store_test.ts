@@ -13,6 +13,7 @@ import {
   assertRecoversAfterStepBack,
   customAlgorithm,
 } from "../_equivalence.ts";
+import { controllersMade } from "../../_abort_controllers.ts";
 
 const URL = "redis://127.0.0.1:6379";
 // As documented: clients that neither queue nor resend commands (see fromIoredis()).
@@ -240,31 +241,21 @@ Deno.test("DistributedLimiter over RedisStore makes no AbortController per decis
     onStoreError: "deny",
   });
   await limiter.check("warm"); // the script's SHA-1 is worked out once
-  const Original = globalThis.AbortController;
-  let made = 0;
-  globalThis.AbortController = class extends Original {
-    constructor() {
-      super();
-      made++;
-    }
-  };
-  const caller = new Original();
-  try {
+  const caller = new AbortController();
+  const made = await controllersMade(async () => {
     for (let i = 0; i < 20; i++) {
       const d = await limiter.check(`k${i}`);
       assert.equal(d.source, "store", String(d.storeError));
     }
     assert.equal((await limiter.check("k", 1, { signal: caller.signal })).source, "store");
-    assert.equal(made, 0);
-    assert.equal(seen.at(-1), caller.signal, "the store gets the caller's signal");
-    silent = true;
-    const late = await limiter.check("k");
-    assert.equal(late.source, "fallback");
-    assert.ok(isTimeoutError(late.storeError));
-    assert.equal(late.allowed, false);
-  } finally {
-    globalThis.AbortController = Original;
-  }
+  });
+  assert.equal(made, 0);
+  assert.equal(seen.at(-1), caller.signal, "the store gets the caller's signal");
+  silent = true;
+  const late = await limiter.check("k");
+  assert.equal(late.source, "fallback");
+  assert.ok(isTimeoutError(late.storeError));
+  assert.equal(late.allowed, false);
   // An algorithm decided in the client (a read, a compare-and-set, a pause between attempts)
   // still gets a signal of its own.
   const optimistic = new RedisStore({
