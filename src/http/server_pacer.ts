@@ -371,10 +371,10 @@ export class ServerPacer {
     key: string,
     options?: AbortSignal | ServerPacerAcquireOptions,
   ): Promise<() => void> {
-    const { signal, route } = optionsOf(options);
+    const { signal, route, cost: declared } = optionsOf(options);
     let cost: number;
     try {
-      cost = costOf(optionsOf(options).cost, "acquire");
+      cost = costOf(declared, "acquire");
     } catch (error) {
       return Promise.reject(error);
     }
@@ -424,8 +424,8 @@ export class ServerPacer {
     key: string,
     options?: AbortSignal | ServerPacerAcquireOptions,
   ): (() => void) | undefined {
-    const { signal, route } = optionsOf(options);
-    const cost = costOf(optionsOf(options).cost, "tryAcquire");
+    const { signal, route, cost: declared } = optionsOf(options);
+    const cost = costOf(declared, "tryAcquire");
     if (signal?.aborted) return undefined;
     const entry = this.#entry(key);
     if (entry.waiters.length > 0) return undefined;
