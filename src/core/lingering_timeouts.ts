@@ -1,14 +1,15 @@
 // Time limits for calls made one after another (a state store's decisions), without arming and
 // clearing a timer per call. Calls with the same limit expire in the order they started, so each
-// lane keeps a FIFO and one timer for its oldest live call, as `TimeoutQueue` does. When the last
-// call ends, the timer is not cleared at once:
+// lane (one per limit, shared by all its callers) keeps a FIFO and one timer for its oldest live
+// call, as `TimeoutQueue` does. When the last call ends, the timer is not cleared at once:
 //
-// - A lane made to linger (`new TimeoutLane(ms, true)`, a `DistributedLimiter`'s) keeps it armed
-//   but unreferenced (it holds no process open) where the runtime can unreference a timer (Deno,
+// - A lingering lane (`lingeringLane(ms)`, the `DistributedLimiter`s') keeps it armed but
+//   unreferenced (it holds no process open) where the runtime can unreference a timer (Deno,
 //   Node, Bun). The next call reuses it, however long after (one request at a time among other
 //   work: each decision's timer would otherwise be armed and cleared). A lingering timer fires at
 //   most once, at the deadline of the call it was armed for: it expires nothing that ended, and
-//   re-arms for the oldest live call or stops. `close()` clears it at once.
+//   re-arms for the oldest live call or stops. `release()` clears it (at once when no call is in
+//   flight, else once they end).
 // - Elsewhere (workerd and browsers, where a timer cannot be unreferenced and, in workerd, must
 //   not be carried from one request to the next), and in lanes that do not linger, the timer
 //   stays for a few microtask hops: a call started in the meantime (the caller's next decision,
@@ -59,11 +60,13 @@ const setRef: Reffer = (handle, ref) => {
 
 /**
  * The time limits of calls that share one duration `ms`, with one timer between them. A lane
- * that lingers keeps its timer (unreferenced) between calls; `close()` clears it.
+ * that lingers keeps its timer (unreferenced) between calls; `release()` clears it.
  */
 export class TimeoutLane {
   readonly ms: number;
-  #linger: boolean;
+  readonly #linger: boolean;
+  // Clear the timer (through the idle check) when the calls in flight have ended.
+  #release = false;
   #items: (LingeringTimeout | undefined)[] = [];
   #head = 0;
   #live = 0;
@@ -107,7 +110,7 @@ export class TimeoutLane {
     if (item.expire === undefined) return;
     item.expire = undefined;
     if (--this.#live > 0 || this.#timer === undefined) return; // (no timer: #fire cleans up)
-    if (this.#linger && setRef(this.#timer, false)) {
+    if (this.#linger && !this.#release && setRef(this.#timer, false)) {
       this.#idle = true;
     } else if (this.#hops < 0) {
       this.#hops = 0;
@@ -116,12 +119,12 @@ export class TimeoutLane {
   }
 
   /**
-   * Stops lingering: an idle timer is cleared now, and from now on the timer is cleared once the
-   * calls in flight end (they still time out). Calls made later still get their time limits.
+   * Clears the timer: now when no call is in flight, else once the calls in flight have ended
+   * (they still time out). Later calls arm it again, and it lingers again after them.
    */
-  close(): void {
-    this.#linger = false;
+  release(): void {
     if (this.#live === 0) this.#stop();
+    else this.#release = true;
   }
 
   /** Whether a timer is armed (for tests). */
@@ -165,6 +168,7 @@ export class TimeoutLane {
   };
 
   #stop(): void {
+    this.#release = false;
     clearLongTimeout(this.#timer);
     this.#timer = undefined;
     this.#idle = false;
@@ -177,8 +181,17 @@ export class TimeoutLane {
   }
 }
 
-// Lanes that do not linger, one per duration, for callers without a lane of their own.
+// Lanes that do not linger, one per duration, for callers without a lane of their own; and
+// lanes that do.
 const lanes = new Map<number, TimeoutLane>();
+const lingering = new Map<number, TimeoutLane>();
+
+/** The lingering lane of calls limited to `ms` (finite, > 0), shared by all its callers. */
+export function lingeringLane(ms: number): TimeoutLane {
+  let lane = lingering.get(ms);
+  if (lane === undefined) lingering.set(ms, lane = new TimeoutLane(ms, true));
+  return lane;
+}
 
 /** Runs `expire` after `ms` (finite), unless {@linkcode endTimeout} comes first. */
 export function startTimeout(ms: number, expire: () => void): LingeringTimeout {

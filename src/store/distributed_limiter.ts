@@ -18,7 +18,7 @@ import { shown } from "../core/shown_value.ts";
 import { wrongType } from "./_store_options.ts";
 import { BlockCache } from "../limiter/_block_cache.ts";
 import { withDeadline } from "../core/deadline.ts";
-import { TimeoutLane } from "../core/lingering_timeouts.ts";
+import { lingeringLane, type TimeoutLane } from "../core/lingering_timeouts.ts";
 import type { StateStore } from "./state_store.ts";
 import { MemoryStore } from "./memory_store.ts";
 import { checkDecision, CHECKS_OWN_DECISIONS } from "./_decision_check.ts";
@@ -166,7 +166,8 @@ export class DistributedLimiter<K = string> {
   // The store reads a decision's signal only on entry (see READS_SIGNAL_ON_ENTRY): it gets the
   // caller's, and no AbortController is made per decision.
   #forward: boolean;
-  // The store calls' time limits: one timer, which lingers between decisions (see close()).
+  // The store calls' time limits: one timer per `timeoutMs`, shared with the other limiters of
+  // that timeout, which lingers between decisions (see close()); none after close().
   #lane: TimeoutLane | undefined;
 
   /**
@@ -229,7 +230,7 @@ export class DistributedLimiter<K = string> {
       : "StateStore";
     this.#prefix = prefix;
     this.#timeoutMs = timeoutMs;
-    this.#lane = timeoutMs === Infinity ? undefined : new TimeoutLane(timeoutMs, true);
+    this.#lane = timeoutMs === Infinity ? undefined : lingeringLane(timeoutMs);
     this.#policy = onStoreError;
     this.#cooldownMs = storeCooldownMs;
     this.#clock = clock;
@@ -348,13 +349,15 @@ export class DistributedLimiter<K = string> {
   }
 
   /**
-   * Clears the timer the limiter keeps between store calls. Between decisions, the timer that
-   * bounds them by `timeoutMs` stays armed (in Deno, Node and Bun, unreferenced: it holds no
-   * process open, and it fires once at most `timeoutMs` after the last decision started, then
-   * stops), so that a decision made after other work reuses it instead of arming and clearing
-   * one; in workerd and browsers it is cleared right after the last decision. Call `close()`
-   * when done with the limiter (before a test's leak check, on shutdown): decisions in flight
-   * still time out, and the limiter keeps working, its timer then cleared after each decision.
+   * Clears the timer kept between store calls. The timer that bounds store calls by `timeoutMs`
+   * is shared by the limiters of that timeout and stays armed between decisions (in Deno, Node
+   * and Bun, unreferenced: it holds no process open, and it fires once at most `timeoutMs` after
+   * the last decision started, then stops), so that a decision made after other work reuses it
+   * instead of arming and clearing one; in workerd and browsers it is cleared right after the
+   * last decision. Call `close()` when done with the limiter (on shutdown, before a test's leak
+   * check): the timer is cleared now, or once the store calls in flight (of any limiter of that
+   * timeout) have ended; they still time out. The limiter keeps working after it, its timer then
+   * cleared after each decision.
    *
    * @example Close when done
    * ```ts
@@ -367,7 +370,9 @@ export class DistributedLimiter<K = string> {
    * ```
    */
   close(): void {
-    this.#lane?.close();
+    const lane = this.#lane;
+    this.#lane = undefined;
+    lane?.release();
   }
 
   async #measure(

@@ -5,7 +5,7 @@
 // left armed at the end fails them.
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
-import { isTimeoutError, type RateLimitDecision } from "../../mod.ts";
+import { isTimeoutError } from "../../mod.ts";
 import { DistributedLimiter, MemoryStore, type StateStore } from "../../src/store/mod.ts";
 
 const strict = { sanitizeOps: true, sanitizeResources: true };
@@ -30,23 +30,16 @@ async function timersArmed(ms: number, fn: () => Promise<void>): Promise<number>
 const otherWork = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-// A MemoryStore for the first `quick` calls, then a store that answers only when released.
+// A MemoryStore for the first `quick` calls; later calls answer (as it would) only when released.
 function stallingStore(quick: number): StateStore & { release(): void } {
   const memory = new MemoryStore();
   let calls = 0;
   const stalled: (() => void)[] = [];
-  const answer: RateLimitDecision = {
-    allowed: true,
-    limit: 1,
-    remaining: 0,
-    retryAfterMs: 0,
-    resetAfterMs: 0,
-  };
   return {
     decide: (...args) =>
       calls++ < quick
         ? memory.decide(...args)
-        : new Promise((resolve) => stalled.push(() => resolve(answer))),
+        : new Promise((resolve) => stalled.push(() => resolve(memory.decide(...args)))),
     reset: (key) => memory.reset(key),
     release: () => stalled.splice(0).forEach((resolve) => resolve()),
   };
@@ -126,6 +119,32 @@ Deno.test({
     assert.equal(decision.source, "fallback");
     assert.ok(isTimeoutError(decision.storeError));
     store.release();
+  },
+});
+
+Deno.test({
+  name:
+    "DistributedLimiters of one timeoutMs share one timer, cleared by close() of either once calls in flight end",
+  ...strict,
+  async fn() {
+    const store = stallingStore(40);
+    const a = new DistributedLimiter({ store, rate: 1e6, burst: 1e6, timeoutMs: 300 });
+    const b = new DistributedLimiter({ store, rate: 1e6, burst: 1e6, timeoutMs: 300 });
+    const armed = await timersArmed(300, async () => {
+      for (let i = 0; i < 20; i++) {
+        assert.equal((await a.check("a")).source, "store");
+        await otherWork();
+        assert.equal((await b.check("b")).source, "store");
+        await otherWork();
+      }
+    });
+    assert.ok(armed <= 1, `${armed} timers for 40 decisions of two limiters`);
+    // b's decision is in flight when a closes: the shared timer is cleared once it has ended.
+    const pending = b.check("b");
+    a.close();
+    await otherWork();
+    store.release();
+    assert.equal((await pending).source, "store");
   },
 });
 
