@@ -6,7 +6,12 @@
 import { TimeoutError } from "./errors.ts";
 import { clearLongTimeout, setLongTimeout, type TimerHandle } from "./timer.ts";
 import type { TimeoutEntry, TimeoutQueue } from "./timeout_queue.ts";
-import { endTimeout, type LingeringTimeout, startTimeout } from "./lingering_timeouts.ts";
+import {
+  endTimeout,
+  type LingeringTimeout,
+  startTimeout,
+  type TimeoutLane,
+} from "./lingering_timeouts.ts";
 
 export class Deadline {
   readonly #controller = new AbortController();
@@ -68,7 +73,9 @@ export class Deadline {
 /**
  * Runs one call with a time limit and the caller's signal, without leaking a timer. Calls with
  * the same limit share one timer (`lingering_timeouts.ts`): a store's decisions, one after
- * another or many at once, neither arm nor clear a timer each.
+ * another or many at once, neither arm nor clear a timer each. With a `lane` (of `timeoutMs`),
+ * the calls share that lane's timer, which may linger between them (a `DistributedLimiter`'s);
+ * without, a lane per limit whose timer is cleared once its calls end.
  *
  * `call` gets a signal of its own that aborts when the time is up or the caller aborts; with
  * `forward`, for a call that reads its signal only on entry (one command sent, which nothing can
@@ -81,6 +88,7 @@ export function withDeadline<T>(
   timeoutMs: number,
   signal: AbortSignal | undefined,
   forward = false,
+  lane?: TimeoutLane,
 ): Promise<T> {
   signal?.throwIfAborted();
   if (forward && timeoutMs === Infinity && signal === undefined) return attempt(call, undefined);
@@ -96,12 +104,15 @@ export function withDeadline<T>(
     const finish = (): boolean => {
       if (done) return false;
       done = true;
-      if (limit !== undefined) endTimeout(timeoutMs, limit);
+      if (limit !== undefined) {
+        if (lane === undefined) endTimeout(timeoutMs, limit);
+        else lane.end(limit);
+      }
       signal?.removeEventListener("abort", onAbort);
       return true;
     };
     if (timeoutMs !== Infinity) {
-      limit = startTimeout(timeoutMs, () => {
+      const expire = (): void => {
         const error = new TimeoutError(
           `The state store did not answer within ${timeoutMs} ms`,
           timeoutMs,
@@ -109,7 +120,8 @@ export function withDeadline<T>(
         finish();
         controller?.abort(error);
         reject(error);
-      });
+      };
+      limit = lane === undefined ? startTimeout(timeoutMs, expire) : lane.start(expire);
     }
     signal?.addEventListener("abort", onAbort, { once: true });
     attempt(call, controller === undefined ? signal : controller.signal).then(

@@ -18,6 +18,7 @@ import { shown } from "../core/shown_value.ts";
 import { wrongType } from "./_store_options.ts";
 import { BlockCache } from "../limiter/_block_cache.ts";
 import { withDeadline } from "../core/deadline.ts";
+import { lingeringLane, type TimeoutLane } from "../core/lingering_timeouts.ts";
 import type { StateStore } from "./state_store.ts";
 import { MemoryStore } from "./memory_store.ts";
 import { checkDecision, CHECKS_OWN_DECISIONS } from "./_decision_check.ts";
@@ -165,6 +166,9 @@ export class DistributedLimiter<K = string> {
   // The store reads a decision's signal only on entry (see READS_SIGNAL_ON_ENTRY): it gets the
   // caller's, and no AbortController is made per decision.
   #forward: boolean;
+  // The store calls' time limits: one timer per `timeoutMs`, shared with the other limiters of
+  // that timeout, which lingers between decisions (see close()); none after close().
+  #lane: TimeoutLane | undefined;
 
   /**
    * Creates a limiter.
@@ -226,6 +230,7 @@ export class DistributedLimiter<K = string> {
       : "StateStore";
     this.#prefix = prefix;
     this.#timeoutMs = timeoutMs;
+    this.#lane = timeoutMs === Infinity ? undefined : lingeringLane(timeoutMs);
     this.#policy = onStoreError;
     this.#cooldownMs = storeCooldownMs;
     this.#clock = clock;
@@ -331,6 +336,8 @@ export class DistributedLimiter<K = string> {
         (inner) => this.#store.reset(full, { signal: inner }),
         this.#timeoutMs,
         signal,
+        false,
+        this.#lane,
       );
     } catch (error) {
       if (!(signal?.aborted && error === signal.reason)) {
@@ -339,6 +346,33 @@ export class DistributedLimiter<K = string> {
       throw error;
     }
     metrics?.recordStoreCall?.(this.#clock.now() - start, undefined);
+  }
+
+  /**
+   * Clears the timer kept between store calls. The timer that bounds store calls by `timeoutMs`
+   * is shared by the limiters of that timeout and stays armed between decisions (in Deno, Node
+   * and Bun, unreferenced: it holds no process open, and it fires once at most `timeoutMs` after
+   * the last decision started, then stops), so that a decision made after other work reuses it
+   * instead of arming and clearing one; in workerd and browsers it is cleared right after the
+   * last decision. Call `close()` when done with the limiter (on shutdown, before a test's leak
+   * check): the timer is cleared now, or once the store calls in flight (of any limiter of that
+   * timeout) have ended; they still time out. The limiter keeps working after it, its timer then
+   * cleared after each decision.
+   *
+   * @example Close when done
+   * ```ts
+   * import { DistributedLimiter, MemoryStore } from "@fluxpool/fluxpool/distributed";
+   * import assert from "node:assert/strict";
+   *
+   * const limiter = new DistributedLimiter({ store: new MemoryStore(), rate: 10 });
+   * assert.equal((await limiter.check("k")).allowed, true);
+   * limiter.close(); // no timer is left armed
+   * ```
+   */
+  close(): void {
+    const lane = this.#lane;
+    this.#lane = undefined;
+    lane?.release();
   }
 
   async #measure(
@@ -416,6 +450,7 @@ export class DistributedLimiter<K = string> {
         this.#timeoutMs,
         signal,
         this.#forward,
+        this.#lane,
       );
       decision = this.#checked ? reply : checkDecision(reply, this.#algorithm, this.#storeName);
     } catch (error) {

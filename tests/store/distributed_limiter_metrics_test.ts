@@ -94,6 +94,7 @@ Deno.test("DistributedLimiter reports decisions by source, store calls and error
     ["error", "RangeError"],
     ["store", 3, "connection refused"],
   ]);
+  limiter.close();
 });
 
 Deno.test("DistributedLimiter reports a store timeout as a store error with its duration", async () => {
@@ -108,6 +109,7 @@ Deno.test("DistributedLimiter reports a store timeout as a store error with its 
   assert.ok((store[1] as number) >= 25, `store call took ${store[1]} ms`);
   assert.match(String(store[2]), /30 ms/);
   assert.deepEqual([made[0], made[2], made[4]], ["decision", true, "fallback"]);
+  limiter.close();
 });
 
 Deno.test("DistributedLimiter without metrics, local cache or cool-down does not read the clock", async () => {
@@ -153,6 +155,9 @@ Deno.test("DistributedLimiter without metrics, local cache or cool-down does not
   await recovering.check("k");
   await recovering.peek("k");
   assert.equal(reads, 1);
+  limiter.close();
+  cached.close();
+  recovering.close();
 });
 
 Deno.test("DistributedLimiter refuses metrics that are not a LimiterMetrics", () => {
@@ -246,6 +251,8 @@ await serviceTest(
         `fluxpool_store_duration_seconds_count{limiter="broken"} 1`,
       ]);
       assert.equal(text.match(/# TYPE fluxpool_store_errors_total counter/g)?.length, 1);
+      a.close();
+      b.close();
     } finally {
       await up.quit();
       down.disconnect();
@@ -293,6 +300,7 @@ Deno.test("OpenTelemetryMetrics shows a DistributedLimiter's sources and store e
       [{ "fluxpool.limiter": "api" }, 0.002],
       [{ "fluxpool.limiter": "api", "error.type": "Error" }, 0.002],
     ]);
+    limiter.close();
   } finally {
     await provider.shutdown();
   }

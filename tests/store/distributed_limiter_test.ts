@@ -48,6 +48,7 @@ Deno.test("DistributedLimiter.check() gives FluxLimiter's decisions over a Memor
     { ...(await distributed.peek("k", 2)), source: undefined },
     { ...local.peek("k", 2), source: undefined },
   );
+  distributed.close();
 });
 
 Deno.test("DistributedLimiter.check() gives FluxLimiter's decisions after the clock steps back an hour", async () => {
@@ -67,6 +68,7 @@ Deno.test("DistributedLimiter.check() gives FluxLimiter's decisions after the cl
     assert.deepEqual(decision, local.check("k"), `after ${move}`);
     assert.ok(decision.retryAfterMs <= 600 && decision.resetAfterMs <= 600);
   }
+  distributed.close();
 });
 
 Deno.test("DistributedLimiter.check() with localCache asks the store again after the clock steps back", async () => {
@@ -87,6 +89,7 @@ Deno.test("DistributedLimiter.check() with localCache asks the store again after
   storeClock.advance(100);
   const later = await limiter.check("k");
   assert.deepEqual([later.allowed, later.source], [true, "store"]);
+  limiter.close();
 });
 
 Deno.test("DistributedLimiter.check() ends the store's cool-down when the clock steps back", async () => {
@@ -101,6 +104,7 @@ Deno.test("DistributedLimiter.check() ends the store's cool-down when the clock 
   // Back where the cool-down began: it is over, not revived.
   clock.advance(3_600_000 + 100);
   assert.equal((await limiter.check("k")).source, "store");
+  limiter.close();
 });
 
 Deno.test("DistributedLimiter.check() namespaces keys with `prefix`", async () => {
@@ -110,9 +114,18 @@ Deno.test("DistributedLimiter.check() namespaces keys with `prefix`", async () =
     decide: (key, ...rest) => (keys.push(key), store.decide(key, ...rest)),
     reset: (key) => store.reset(key),
   };
-  await new DistributedLimiter({ store: spy, rate: 1 }).check("a");
-  await new DistributedLimiter({ store: spy, rate: 1, prefix: "api" }).check("a");
-  await new DistributedLimiter<number>({ store: spy, rate: 1, prefix: "" }).check(7);
+  for (
+    const limiter of [
+      new DistributedLimiter({ store: spy, rate: 1 }),
+      new DistributedLimiter({ store: spy, rate: 1, prefix: "api" }),
+    ]
+  ) {
+    await limiter.check("a");
+    limiter.close();
+  }
+  const bare = new DistributedLimiter<number>({ store: spy, rate: 1, prefix: "" });
+  await bare.check(7);
+  bare.close();
   assert.deepEqual(keys, ["fluxpool:a", "api:a", "7"]);
 });
 
@@ -125,6 +138,7 @@ Deno.test("DistributedLimiter.check() fails open with onStoreError 'allow' and s
   assert.equal(decision.allowed, true);
   assert.equal(decision.source, "fallback");
   assert.equal((decision.storeError as Error).message, "connection refused");
+  limiter.close();
 });
 
 Deno.test("DistributedLimiter.check() fails closed with onStoreError 'deny'", async () => {
@@ -143,6 +157,7 @@ Deno.test("DistributedLimiter.check() fails closed with onStoreError 'deny'", as
   assert.equal(decision.source, "fallback");
   assert.equal(decision.retryAfterMs, 100);
   assert.ok(decision.storeError instanceof Error);
+  limiter.close();
 });
 
 Deno.test("DistributedLimiter.check() hands over to an insurance FluxLimiter and back", async () => {
@@ -170,6 +185,7 @@ Deno.test("DistributedLimiter.check() hands over to an insurance FluxLimiter and
   assert.equal(back.source, "store");
   assert.equal(back.allowed, true);
   assert.equal(store.calls, 3);
+  limiter.close();
 });
 
 Deno.test("DistributedLimiter.check() times a slow store out after `timeoutMs`", async () => {
@@ -191,6 +207,7 @@ Deno.test("DistributedLimiter.check() times a slow store out after `timeoutMs`",
     "The state store did not answer within 20 ms",
   );
   resolveSlow?.();
+  limiter.close();
 });
 
 Deno.test("DistributedLimiter.check() rejects with the caller's abort reason", async () => {
@@ -203,6 +220,8 @@ Deno.test("DistributedLimiter.check() rejects with the caller's abort reason", a
   const pending = slow.check("k", 1, { signal: controller.signal });
   controller.abort(reason);
   await assert.rejects(pending, reason);
+  limiter.close();
+  slow.close();
 });
 
 Deno.test("DistributedLimiter.check() with localCache denies blocked keys without a round trip", async () => {
@@ -219,6 +238,7 @@ Deno.test("DistributedLimiter.check() with localCache denies blocked keys withou
   clock.advance(60);
   assert.equal((await limiter.check("k")).source, "store");
   assert.equal(store.calls, 3);
+  limiter.close();
 });
 
 Deno.test("DistributedLimiter.reset() clears the store, the cache and the insurance limiter", async () => {
@@ -229,6 +249,7 @@ Deno.test("DistributedLimiter.reset() clears the store, the cache and the insura
   assert.equal((await limiter.check("k")).allowed, false);
   await limiter.reset("k");
   assert.equal((await limiter.check("k")).allowed, true);
+  limiter.close();
 });
 
 Deno.test("DistributedLimiter.check() rejects a cost out of range instead of calling the store", async () => {
@@ -239,6 +260,7 @@ Deno.test("DistributedLimiter.check() rejects a cost out of range instead of cal
       "Cannot check a rate limit in DistributedLimiter as 'cost' must be a finite number from 0 to the capacity 2: received 3",
     ),
   );
+  limiter.close();
 });
 
 Deno.test("DistributedLimiter constructor validates its options", () => {
@@ -301,6 +323,7 @@ Deno.test("DistributedLimiter.check() with `limits` consumes nothing when any li
   assert.equal(decision.allowed, true);
   assert.equal(decision.remaining, 0);
   assert.equal((await limiter.check("k")).allowed, false);
+  limiter.close();
 });
 
 Deno.test("DistributedLimiter constructor refuses an algorithm the store cannot run", () => {
@@ -333,6 +356,7 @@ Deno.test("DistributedLimiter.check() denies a cost above the insurance limiter'
   const decision = await limiter.check("k", 4);
   assert.deepEqual([decision.allowed, decision.source], [false, "fallback"]);
   assert.equal((await limiter.check("k", 2)).allowed, true);
+  limiter.close();
 });
 
 Deno.test("DistributedLimiter keeps its state in a MemoryStore on its clock by default", async () => {
@@ -342,6 +366,7 @@ Deno.test("DistributedLimiter keeps its state in a MemoryStore on its clock by d
   assert.equal((await limiter.check("k")).retryAfterMs, 100);
   clock.advance(100);
   assert.equal((await limiter.check("k")).source, "store");
+  limiter.close();
 });
 
 /** A store that answers what its inner MemoryStore decided, passed through `corrupt`. */
@@ -386,6 +411,7 @@ Deno.test("DistributedLimiter.check() turns an impossible store reply into onSto
       (decision.storeError as Error).message,
       new RegExp(`^CorruptingStore answered an impossible decision \\(${problem}\\): `),
     );
+    limiter.close();
   }
 });
 
@@ -426,6 +452,8 @@ Deno.test("DistributedLimiter.check() refuses an impossible reply from a store t
     (decision.storeError as Error).message,
     /^RedisStore answered an impossible decision \('remaining' is outside 0\.\.3\): /,
   );
+  native.close();
+  limiter.close();
 });
 
 Deno.test("DistributedLimiter.check() with `limits` refuses a malformed per-limit reply", async () => {
@@ -458,6 +486,7 @@ Deno.test("DistributedLimiter.check() with `limits` refuses a malformed per-limi
       ),
       `${problem}: ${(decision.storeError as Error).message}`,
     );
+    limiter.close();
   }
 });
 
@@ -486,6 +515,7 @@ Deno.test("DistributedLimiter.check() refuses keys that would share one bucket",
   assert.equal((await limiter.check(7)).allowed, true);
   assert.equal((await limiter.check(7n)).allowed, false, "7n is the key 7");
   assert.equal((await limiter.check(true)).allowed, true);
+  limiter.close();
 });
 
 Deno.test("DistributedLimiter.check() and peek() refuse a cost that is not a number", async () => {
@@ -512,6 +542,7 @@ Deno.test("DistributedLimiter.check() and peek() refuse a cost that is not a num
     await assert.rejects(limiter.check("k", cost), RangeError);
   }
   assert.equal((await limiter.check("k")).remaining, 1, "nothing was consumed");
+  limiter.close();
 });
 
 Deno.test("DistributedLimiter constructor refuses values that only look like numbers", () => {

@@ -38,6 +38,7 @@ Deno.test("DistributedLimiter over RedisStore falls back when Redis is down", as
       assert.equal(decision.source, "fallback");
       assert.ok(isStoreError(decision.storeError));
       assert.match((decision.storeError as Error).message, /^RedisStore failed: /);
+      limiter.close();
     }
     assert.match(String(errors[0]), /ECONNREFUSED/);
   } finally {
@@ -60,6 +61,7 @@ Deno.test("DistributedLimiter over RedisStore falls back on a garbage reply", as
     (second.storeError as Error).message,
     'RedisStore got an invalid reply: ["yes","many"]',
   );
+  limiter.close();
 });
 
 await serviceTest(
@@ -100,6 +102,7 @@ await serviceTest(
       assert.equal(back.source, "store");
       assert.equal(back.allowed, true);
       await limiter.reset("k");
+      limiter.close();
     } finally {
       redis.disconnect();
       await proxy.close();
@@ -117,6 +120,7 @@ Deno.test("DistributedLimiter over PostgresStore falls back when PostgreSQL refu
     assert.equal(decision.source, "fallback");
     assert.ok(isStoreError(decision.storeError));
     assert.match((decision.storeError as Error).message, /^PostgresStore failed: .*ECONNREFUSED/);
+    limiter.close();
   } finally {
     await pool.end();
   }
@@ -147,6 +151,7 @@ await serviceTest("postgres", "DistributedLimiter over a slow PostgreSQL times o
     assert.equal(slow.allowed, true);
     assert.ok(isTimeoutError(slow.storeError));
     proxy.delayMs = 0;
+    limiter.close();
   } finally {
     await new Promise((resolve) => setTimeout(resolve, 700));
     await pool.end();
@@ -189,6 +194,7 @@ await serviceTest(
           ),
           (decision.storeError as Error).message,
         );
+        limiter.close();
       }
     } finally {
       await redis.quit();
@@ -224,6 +230,7 @@ await serviceTest(
         (decision.storeError as Error).message,
         `PostgresStore answered an impossible decision ('resetAfterMs' is negative): {"allowed":true,"limit":3,"remaining":2,"retryAfterMs":0,"resetAfterMs":-40}`,
       );
+      limiter.close();
     } finally {
       await pool.end();
       await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
@@ -256,7 +263,9 @@ async function chargedByReplays(
   for (let i = 0; i < 200 && !ready(); i++) await new Promise((r) => setTimeout(r, 25));
   assert.ok(ready(), "the client reconnected");
   await new Promise((resolve) => setTimeout(resolve, 300));
-  return { during, after: await limiter.peek("k", 0) };
+  const after = await limiter.peek("k", 0);
+  limiter.close();
+  return { during, after };
 }
 
 await redisServerTest(

@@ -83,6 +83,7 @@ Deno.test("DenoKvStore.decide() gives up after maxAttempts lost commits", async 
   assert.equal(decision.allowed, false);
   assert.equal(decision.source, "fallback");
   assert.ok(isStoreError(decision.storeError));
+  limiter.close();
 });
 
 Deno.test("DenoKvStore constructor validates its arguments", () => {
@@ -158,6 +159,7 @@ Deno.test("DistributedLimiter over DenoKvStore refuses the decision a tampered e
       (decision.storeError as Error).message,
       /^DenoKvStore answered an impossible decision \('remaining' is not a finite number\)/,
     );
+    limiter.close();
   } finally {
     kv.close();
   }

@@ -164,6 +164,7 @@ Deno.test("DistributedLimiter over DurableObjectStore falls back when the object
   const decision = await limiter.check("k");
   assert.equal(decision.allowed, false);
   assert.equal(decision.source, "fallback");
+  limiter.close();
 });
 
 Deno.test("DurableObjectStore constructor validates its arguments", () => {

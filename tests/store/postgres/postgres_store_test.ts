@@ -144,6 +144,8 @@ await serviceTest(
       assert.equal(denied.allowed, false);
       assert.equal(denied.source, "store");
       await b.reset("k");
+      a.close();
+      b.close();
     });
   },
 );
@@ -311,6 +313,7 @@ await serviceTest(
           "Cannot create PostgresStore as 'logged' must be a boolean: received \"yes\"",
         ),
       );
+      limiter.close();
     });
   },
 );
@@ -351,6 +354,7 @@ await serviceTest(
       const denied = await limiter.check("k");
       assert.equal(denied.allowed, false);
       assert.equal(denied.source, "store");
+      limiter.close();
     });
   },
 );

@@ -125,6 +125,7 @@ for (const client of CLIENTS) {
           assert.ok(held.every((n) => n > 0), `keys per master: ${held}`);
         });
         for (const key of keys) await limiter.reset(key);
+        limiter.close();
       });
     },
   );
@@ -159,6 +160,7 @@ for (const client of CLIENTS) {
         });
         await limiter.reset("a");
         await limiter.reset("b");
+        limiter.close();
       });
     },
   );
@@ -267,6 +269,7 @@ for (const client of CLIENTS) {
             await restoreSlot(nodes, slot, from);
             await nodes[from].del(key).catch(() => {});
           }
+          limiter.close();
         });
       });
     },
@@ -315,6 +318,7 @@ await serviceTest(
       const after = await limiter.peek("k", 0);
       assert.equal(after.source, "store", String(after.storeError));
       assert.equal(after.remaining, 9, "the decision answered by the fallback was not charged");
+      limiter.close();
     } finally {
       cluster.disconnect();
       await Promise.all(proxies.map((proxy) => proxy.close()));

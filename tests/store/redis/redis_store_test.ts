@@ -147,6 +147,8 @@ await serviceTest(
         await one.reset("k");
         assert.equal((await two.check("k")).remaining, 3);
         await one.reset("k");
+        one.close();
+        two.close();
       } finally {
         b.destroy();
       }
@@ -271,6 +273,8 @@ Deno.test("DistributedLimiter over RedisStore makes no AbortController per decis
   const custom = new DistributedLimiter({ store: optimistic, algorithm: customAlgorithm() });
   assert.equal((await custom.check("k")).source, "store");
   assert.ok(signals[0] instanceof AbortSignal);
+  limiter.close();
+  custom.close();
 });
 
 Deno.test("RedisStore constructor rejects a client without eval/evalsha", () => {
@@ -441,6 +445,7 @@ await serviceTest(
       assert.deepEqual(decisions.map((d) => d.remaining), [2, 1, 0, 0]);
       assert.equal(decisions[3].allowed, false);
       await limiter.reset("k");
+      limiter.close();
     } finally {
       await redis.quit();
     }
