@@ -194,6 +194,51 @@ Deno.test("Pool onEvent receives request, response, retry and error events", asy
   }
 });
 
+Deno.test("Pool.fetch() rejects, never throws, and reports a failure before counting it", async () => {
+  let broken = false;
+  const clock = {
+    now(): number {
+      if (broken) throw new Error("the clock broke");
+      return 0;
+    },
+  };
+  const seen: { pending: number; errors: number }[] = [];
+  const pool = new Pool({
+    clock,
+    fetch: () => Promise.resolve(new Response("no", { status: 418 })),
+    onEvent: (e) => {
+      if (e.type !== "error") return;
+      const { pending, errors } = pool.stats();
+      seen.push({ pending, errors });
+    },
+  });
+  try {
+    // Each call is made first, then awaited: a synchronous throw would escape assert.rejects.
+    const badUrl = pool.fetch("ftp://api.example/file");
+    await assert.rejects(badUrl, TypeError);
+    const badOption = pool.fetch("https://api.example/", { maxBodyBytes: -1 });
+    await assert.rejects(badOption, RangeError);
+    const getter = {
+      get hooks(): undefined {
+        throw new Error("a getter that throws");
+      },
+    };
+    const badInit = pool.fetch("https://api.example/", getter);
+    await assert.rejects(badInit, /a getter that throws/);
+    const failed = pool.get("https://api.example/teapot");
+    await assert.rejects(failed, (e) => isHttpError(e) && e.status === 418);
+    // The error event saw the request still pending and not yet counted as an error.
+    assert.deepEqual(seen, [{ pending: 1, errors: 3 }]);
+    assert.equal(pool.stats().errors, 4);
+    broken = true;
+    const brokenClock = pool.fetch("https://api.example/");
+    await assert.rejects(brokenClock, /the clock broke/);
+  } finally {
+    broken = false;
+    await pool.close();
+  }
+});
+
 Deno.test("Pool constructor validates its options", () => {
   assert.throws(() => new Pool({ timeoutMs: 0 }), {
     name: "RangeError",
