@@ -795,6 +795,16 @@ function learnBudgets(
     // clock) still reports what is left now: count it for fallbackWindowMs, like a remaining
     // count without a window, instead of expiring it at once (which probed after every answer).
     if (windowMs <= 0) windowMs = limits.fallbackWindowMs;
+    // A bucket paced at its rate (its burst spent first) that is reported spent gets its next
+    // request one refill later, not at a reset rounded up to whole seconds: the refill runs a
+    // little ahead of the pace now and then, and the request that spends it leaves the next
+    // paced one to find the bucket empty. A rejection ends the key's burst mode, and this.
+    if (
+      state.burst && p.remaining < 1 && retryAfterMs === undefined && state.intervalMs > 0 &&
+      windowMs <= BUCKET_MAX_RESET_MS
+    ) {
+      windowMs = Math.min(windowMs, state.intervalMs);
+    }
     const budget: Budget = {
       remaining: p.remaining - others,
       until: now + Math.min(windowMs, limits.maxHoldMs),

@@ -1091,6 +1091,44 @@ Deno.test("ServerPacer spends a bucket's burst down to its last request before p
   assert.equal(pacer.delay("k"), 50);
 });
 
+Deno.test("ServerPacer holds a paced bucket reported spent for one refill, not a rounded reset", () => {
+  // Seen against a GCRA of 20/s, burst 5, in draft-7: paced at its rate, the bucket hovers at one
+  // left; now and then the refill runs ahead of the pace, an answer reports two, and the extra
+  // request leaves the next paced one to find it empty: "0 left, reset in 1 s" (50 ms rounded up
+  // to whole seconds). Held for that second, the batch came out at 0.91 goodput instead of 0.99.
+  const clock = new ManualClock(T0);
+  const pacer = new ServerPacer({ clock });
+  const b = (r: number, t = 0) =>
+    answer({ "RateLimit-Policy": '"b";q=20;w=1', "RateLimit": `"b";r=${r};t=${t}` });
+  const first = pacer.tryAcquire("k")!;
+  pacer.observe("k", b(4));
+  first();
+  const burst = [1, 2, 3].map(() => pacer.tryAcquire("k")!);
+  for (const [i, release] of burst.entries()) {
+    pacer.observe("k", b(3 - i));
+    release();
+  }
+  clock.advance(50);
+  const paced = pacer.tryAcquire("k")!;
+  pacer.observe("k", b(2)); // the refill ran ahead of the pace: one more goes now
+  paced();
+  const extra = pacer.tryAcquire("k")!;
+  assert.ok(extra !== undefined);
+  pacer.observe("k", b(1));
+  extra();
+  clock.advance(50);
+  const next = pacer.tryAcquire("k")!;
+  pacer.observe("k", b(0, 1)); // spent: the next token is one refill (50 ms) away
+  next();
+  assert.equal(pacer.delay("k"), 50);
+  // Had the server rejected instead, the key would hold as it says, and burst no more.
+  clock.advance(50);
+  const rejected = pacer.tryAcquire("k")!;
+  pacer.observe("k", answer({ "RateLimit": '"b";r=0;t=1', "Retry-After": "1" }, 429));
+  rejected();
+  assert.equal(pacer.delay("k"), 1000);
+});
+
 Deno.test("ServerPacer stops trusting a client clock that agrees with Date after a rejection", () => {
   // The client's clock is 300 ms ahead of the server's: within the Date's resolution, so it
   // agrees with every Date, and a reset read on it comes out 300 ms short.
