@@ -25,6 +25,7 @@ interface Budget {
   quota?: number; // `q`: what a new window allows, when the server said
   windowMs?: number; // `w`
   renewed?: boolean; // its quota is back by the clock, not by what the server reported
+  untimed?: boolean; // the server gave no reset in the future (0, or past): `until` is a guess
 }
 
 /** What the pacer knows about one key. */
@@ -60,6 +61,9 @@ export interface PaceState {
   emptyResetMs: number; // the reset announced when a quota without a window was last spent
   short: boolean; // the first answer of the key found its quota without a window far from whole
   afterReset: number; // the quota of a spent window that just ended, until the next answer
+  wholeAtReset: boolean; // a spent quota without a window came back whole at its reset
+  afterTimedReset: boolean; // `afterReset` is that of a reset the server gave (not 0 or past)
+  wholeAtResetOff: boolean; // renewed so, it drew a rejection: probed again, for good
   tokens: Map<string, Budget>; // token budgets (OpenAI, Anthropic), spent by a request's cost
   window: boolean; // a quota with a window found to come back whole: spent at once, not paced
   burst: boolean; // a paced quota found to start with a bucket's burst: spent down to one first
@@ -105,6 +109,9 @@ export function newPaceState(): PaceState {
     emptyResetMs: 0,
     short: false,
     afterReset: 0,
+    wholeAtReset: false,
+    afterTimedReset: false,
+    wholeAtResetOff: false,
     tokens: new Map(),
     window: false,
     burst: false,
@@ -153,9 +160,19 @@ export function paceDelay(
         state.intervalMs <= 0
       ) {
         // A spent quota without a window: the probe's answer tells whether it came back whole
-        // (a window) or not (a bucket that refills continuously).
+        // (a window) or not (a bucket that refills continuously). Once it has come back whole,
+        // it is renewed whole at its next resets instead, like a window's (a probe costs a
+        // round trip per window).
         if (budget.remaining < 1 && budget.windowMs === undefined) {
+          const timed = budget.untimed !== true;
+          if (timed && state.wholeAtReset && budget.quota !== undefined && budget.quota >= 1) {
+            budget.remaining = budget.quota - unanswered(state);
+            budget.renewed = true;
+            budget.until = now + limits.fallbackWindowMs;
+            continue;
+          }
           state.afterReset = budget.quota ?? 0;
+          state.afterTimedReset = timed;
         }
         state.budgets.delete(id);
         state.probing = true;
@@ -469,9 +486,30 @@ function bucketPolicy(policies: Policies): Policies[number] | undefined {
   return open.length === 1 && policies.every((p) => p.windowMs === undefined) ? open[0] : undefined;
 }
 
+// A quota without a window, reported spent with a reset, that the probe after the reset found
+// whole again (a fixed window or a sliding log spent in one burst, or a bucket that refills whole
+// within its reset): its next resets renew it whole without a probe. A rejection ends it for good.
+function learnWholeAtReset(
+  state: PaceState,
+  policies: Policies,
+  throttled: boolean,
+  afterReset: number,
+): void {
+  if (throttled) {
+    if (state.wholeAtReset) state.wholeAtResetOff = true;
+    state.wholeAtReset = false;
+    return;
+  }
+  if (afterReset <= 1 || state.wholeAtResetOff || state.bucket !== undefined) return;
+  const p = bucketPolicy(policies);
+  if (p !== undefined && p.remaining! + 1 >= afterReset) state.wholeAtReset = true;
+}
+
 function learnBucket(state: PaceState, policies: Policies, throttled: boolean, now: number): void {
   const afterReset = state.afterReset;
   state.afterReset = 0;
+  learnWholeAtReset(state, policies, throttled, state.afterTimedReset ? afterReset : 0);
+  state.afterTimedReset = false;
   const bucket0 = state.bucket;
   if (throttled) {
     if (bucket0 === undefined) return;
@@ -794,7 +832,8 @@ function learnBudgets(
     // A window that is already over (a reset of 0 or in the past: a replayed answer, a skewed
     // clock) still reports what is left now: count it for fallbackWindowMs, like a remaining
     // count without a window, instead of expiring it at once (which probed after every answer).
-    if (windowMs <= 0) windowMs = limits.fallbackWindowMs;
+    const untimed = windowMs <= 0;
+    if (untimed) windowMs = limits.fallbackWindowMs;
     // A bucket paced at its rate (its burst spent first) that is reported spent gets its next
     // request one refill later, not at a reset rounded up to whole seconds: the refill runs a
     // little ahead of the pace now and then, and the request that spends it leaves the next
@@ -811,6 +850,7 @@ function learnBudgets(
     };
     if (p.quota !== undefined) budget.quota = p.quota;
     if (p.windowMs !== undefined) budget.windowMs = p.windowMs;
+    if (untimed) budget.untimed = true;
     state.budgets.set(id, budget);
   }
   for (const id of state.budgets.keys()) {

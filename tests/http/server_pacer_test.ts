@@ -1129,6 +1129,54 @@ Deno.test("ServerPacer holds a paced bucket reported spent for one refill, not a
   assert.equal(pacer.delay("k"), 1000);
 });
 
+Deno.test("ServerPacer renews whole at its reset a quota without a window that came back whole", () => {
+  // `X-RateLimit-*` with a delta reset: no window, so a spent quota is probed after its reset, one
+  // request alone, a round trip per window. Once a probe has found it whole again (a fixed window
+  // or a sliding log spent in one burst), the next resets renew it whole, as a window's.
+  const clock = new ManualClock(T0);
+  const pacer = new ServerPacer({ clock });
+  const x = (remaining: number, reset: number, status = 200) =>
+    answer({
+      "X-RateLimit-Limit": "4",
+      "X-RateLimit-Remaining": String(remaining),
+      "X-RateLimit-Reset": String(reset),
+      ...(status === 429 ? { "Retry-After": "1" } : {}),
+    }, status);
+  const spendWindow = (first: number) => {
+    for (let r = first; r >= 0; r--) {
+      const release = pacer.tryAcquire("k")!;
+      assert.ok(release !== undefined, `${r} left`);
+      pacer.observe("k", x(r, 1));
+      release();
+    }
+  };
+  spendWindow(3);
+  assert.equal(pacer.delay("k"), 1000);
+  clock.advance(1000);
+  const probe = pacer.tryAcquire("k")!;
+  assert.equal(pacer.tryAcquire("k"), undefined); // the probe goes alone
+  pacer.observe("k", x(3, 1)); // whole again
+  probe();
+  spendWindow(2);
+  clock.advance(1000);
+  // Whole again at this reset: four go at once, no probe.
+  const renewed = [1, 2, 3, 4].map(() => pacer.tryAcquire("k"));
+  assert.ok(renewed.every((release) => release !== undefined));
+  assert.equal(pacer.tryAcquire("k"), undefined);
+  // A rejection says it was not: from then on the key probes after each reset.
+  pacer.observe("k", x(0, 1, 429));
+  for (const release of renewed) release!();
+  clock.advance(1000);
+  const again = pacer.tryAcquire("k")!;
+  assert.equal(pacer.tryAcquire("k"), undefined);
+  pacer.observe("k", x(3, 1));
+  again();
+  spendWindow(2);
+  clock.advance(1000);
+  assert.ok(pacer.tryAcquire("k") !== undefined);
+  assert.equal(pacer.tryAcquire("k"), undefined);
+});
+
 Deno.test("ServerPacer stops trusting a client clock that agrees with Date after a rejection", () => {
   // The client's clock is 300 ms ahead of the server's: within the Date's resolution, so it
   // agrees with every Date, and a reset read on it comes out 300 ms short.
