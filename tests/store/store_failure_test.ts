@@ -105,10 +105,7 @@ await serviceTest(
       await limiter.reset("k");
       limiter.close();
     } finally {
-      const ended = new Promise((resolve) => redis.once("end", resolve));
-      redis.disconnect();
-      await proxy.close(); // closes the connection, which clears ioredis's disconnect timer
-      await ended;
+      await disconnect(redis, () => proxy.close());
     }
   },
 );
