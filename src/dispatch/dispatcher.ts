@@ -253,7 +253,11 @@ export class Dispatcher<Req, Res> {
     if (this.#pending === 0) this.#settle();
     else if (deadlineMs === 0) this.#abortRemaining();
     else if (deadlineMs !== Infinity && this.#timer === undefined) {
-      this.#timer = setLongTimeout(() => this.#abortRemaining(), deadlineMs);
+      const timer = setLongTimeout(() => this.#abortRemaining(), deadlineMs);
+      // Arming a timer can run microtasks (Deno loads `setTimeout` lazily, on first use): if the
+      // last jobs settled meanwhile, close() is done and the timer must not outlive it.
+      if (this.#pending === 0) clearLongTimeout(timer);
+      else this.#timer = timer;
     }
     return this.#drained;
   }

@@ -143,6 +143,7 @@ const OWNER = "DistributedLimiter";
  * assert.equal(decision.allowed, true);
  * assert.equal(decision.remaining, 9);
  * assert.equal(decision.source, "store");
+ * limiter.close(); // when done with it: see close()
  * ```
  */
 export class DistributedLimiter<K = string> {
@@ -272,6 +273,7 @@ export class DistributedLimiter<K = string> {
    * const limiter = new DistributedLimiter({ store: new MemoryStore(), rate: 1, burst: 3 });
    * assert.equal((await limiter.check("k", 3)).allowed, true);
    * assert.equal((await limiter.check("k")).allowed, false);
+   * limiter.close();
    * ```
    */
   check(key: K, cost = 1, options: DistributedCheckOptions = {}): Promise<DistributedDecision> {
@@ -298,6 +300,7 @@ export class DistributedLimiter<K = string> {
    * const limiter = new DistributedLimiter({ store: new MemoryStore(), rate: 1, burst: 2 });
    * assert.equal((await limiter.peek("k")).remaining, 1);
    * assert.equal((await limiter.peek("k")).remaining, 1);
+   * limiter.close();
    * ```
    */
   peek(key: K, cost = 1, options: DistributedCheckOptions = {}): Promise<DistributedDecision> {
@@ -322,6 +325,7 @@ export class DistributedLimiter<K = string> {
    * await limiter.check("k");
    * await limiter.reset("k");
    * assert.equal((await limiter.check("k")).allowed, true);
+   * limiter.close();
    * ```
    */
   async reset(key: K, options: DistributedCheckOptions = {}): Promise<void> {

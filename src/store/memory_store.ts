@@ -40,6 +40,7 @@ export interface MemoryStoreOptions {
  * assert.equal((await limiter.check("k")).remaining, 1);
  * assert.equal((await limiter.check("k")).remaining, 0);
  * assert.equal((await limiter.check("k")).allowed, false);
+ * limiter.close(); // when done with it
  * ```
  */
 export class MemoryStore implements StateStore {

@@ -12,6 +12,7 @@
  * const limiter = new DistributedLimiter({ store: new MemoryStore(), rate: 10, burst: 2 });
  * assert.equal((await limiter.check("client-1")).allowed, true);
  * assert.equal((await limiter.check("client-1")).remaining, 0);
+ * limiter.close(); // when done with it: clears the timer it keeps between decisions
  * ```
  *
  * @module

@@ -116,3 +116,14 @@ Deno.test("Dispatcher.close() resolves after the callers saw the last jobs settl
   await Promise.all([failing, aborted, closed]);
   assert.deepEqual(seen, ["first", "aborted", "failed", "closed"]);
 });
+
+Deno.test("Dispatcher.close() leaves no deadline timer when the jobs settle as it arms it", async () => {
+  const fixture = new URL("./_close_first_timer.ts", import.meta.url).pathname;
+  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+    args: ["test", "-A", "--sanitize-ops", "--no-check", fixture],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const text = new TextDecoder();
+  assert.equal(code, 0, `${text.decode(stdout)}\n${text.decode(stderr)}`);
+});

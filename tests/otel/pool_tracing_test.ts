@@ -2,17 +2,36 @@ import assert from "node:assert/strict";
 import { SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
 import {
   BasicTracerProvider,
-  InMemorySpanExporter,
   type ReadableSpan,
   SimpleSpanProcessor,
+  type SpanExporter,
 } from "@opentelemetry/sdk-trace-base";
 import { FluxLimiter, Pool, type PoolEvent } from "../../mod.ts";
 import { DistributedLimiter, MemoryStore, type StateStore } from "../../src/store/mod.ts";
 import { type OtelTracer, poolTracing } from "../../src/otel/mod.ts";
 import { serve } from "../http/_server.ts";
 
+// Keeps the finished spans and answers synchronously. OpenTelemetry's InMemorySpanExporter
+// answers each export from a setTimeout, which the op sanitizer reports as a leaked timer.
+class ArraySpanExporter implements SpanExporter {
+  readonly #spans: ReadableSpan[] = [];
+  export(spans: ReadableSpan[], done: Parameters<SpanExporter["export"]>[1]): void {
+    this.#spans.push(...spans);
+    done({ code: 0 }); // ExportResultCode.SUCCESS
+  }
+  shutdown(): Promise<void> {
+    return Promise.resolve();
+  }
+  forceFlush(): Promise<void> {
+    return Promise.resolve();
+  }
+  getFinishedSpans(): ReadableSpan[] {
+    return this.#spans;
+  }
+}
+
 function tracing(): { tracer: OtelTracer; spans: () => ReadableSpan[] } {
-  const exporter = new InMemorySpanExporter();
+  const exporter = new ArraySpanExporter();
   const provider = new BasicTracerProvider({
     spanProcessors: [new SimpleSpanProcessor(exporter)],
   });
@@ -164,14 +183,20 @@ Deno.test("poolTracing() counts a DistributedLimiter's fail-open decisions", asy
     reset: () => Promise.resolve(),
   };
   const { tracer, spans } = tracing();
+  const failingLimiter = new DistributedLimiter({
+    store: failing,
+    rate: 10,
+    onStoreError: "allow",
+  });
+  const healthyLimiter = new DistributedLimiter({ store: new MemoryStore(), rate: 10, burst: 5 });
   const pool = new Pool({
     baseUrl: server.url,
-    rateLimit: new DistributedLimiter({ store: failing, rate: 10, onStoreError: "allow" }),
+    rateLimit: failingLimiter,
     onEvent: poolTracing(tracer),
   });
   const healthy = new Pool({
     baseUrl: server.url,
-    rateLimit: new DistributedLimiter({ store: new MemoryStore(), rate: 10, burst: 5 }),
+    rateLimit: healthyLimiter,
     onEvent: poolTracing(tracer),
   });
   try {
@@ -187,6 +212,8 @@ Deno.test("poolTracing() counts a DistributedLimiter's fail-open decisions", asy
   } finally {
     await pool.close();
     await healthy.close();
+    failingLimiter.close();
+    healthyLimiter.close();
     await server.close();
   }
 });
@@ -266,7 +293,7 @@ Deno.test("Pool without onEvent records no span, even with a global tracer provi
       headers: { "RateLimit-Policy": '"p";q=10;w=1', "RateLimit": '"p";r=0;t=1' },
     })
   );
-  const exporter = new InMemorySpanExporter();
+  const exporter = new ArraySpanExporter();
   trace.setGlobalTracerProvider(
     new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] }),
   );

@@ -2,8 +2,8 @@
 // Deno, Node, Bun and workerd (through Miniflare) against a loopback server started here.
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
-import { Miniflare } from "miniflare";
 import { bundle, run, tempDir } from "./_bundle.ts";
+import { disposeMiniflare, startMiniflare } from "./_miniflare.ts";
 import { serveFixture } from "./_fixture.ts";
 import { expected } from "./smoke.ts";
 
@@ -96,7 +96,7 @@ Deno.test("runtime matrix: the bundled public API behaves the same in every runt
       });
     });
     await t.step("workerd", async () => {
-      const mf = new Miniflare({
+      const mf = await startMiniflare({
         modules: true,
         script: await Deno.readTextFile(`${dir.path}/worker.mjs`),
         compatibilityDate: "2025-01-01",
@@ -107,7 +107,7 @@ Deno.test("runtime matrix: the bundled public API behaves the same in every runt
         const res = await mf.dispatchFetch("http://worker.test/");
         assert.deepEqual(await res.json(), { runtime: "Cloudflare-Workers", report: expected });
       } finally {
-        await mf.dispose();
+        await disposeMiniflare(mf);
       }
     });
   } finally {

@@ -13,6 +13,7 @@ import { ManualClock } from "../../src/testing/mod.ts";
 import type { Clock } from "../../src/core/clock.ts";
 import { serviceTest } from "./_services.ts";
 import { closedPort } from "./_delay_proxy.ts";
+import { disconnect } from "./_ioredis.ts";
 
 type Event =
   | ["decision", unknown, boolean, number, DecisionSource | undefined]
@@ -255,7 +256,7 @@ await serviceTest(
       b.close();
     } finally {
       await up.quit();
-      down.disconnect();
+      await disconnect(down);
     }
   },
 );

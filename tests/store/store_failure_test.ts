@@ -11,6 +11,7 @@ import { PostgresStore } from "../../src/store/postgres/mod.ts";
 import { serviceTest } from "./_services.ts";
 import { closedPort, DelayProxy } from "./_delay_proxy.ts";
 import { RedisServer, redisServerTest } from "./_redis_server.ts";
+import { disconnect } from "./_ioredis.ts";
 
 function ioredis(port: number): Redis {
   return new Redis({
@@ -42,7 +43,7 @@ Deno.test("DistributedLimiter over RedisStore falls back when Redis is down", as
     }
     assert.match(String(errors[0]), /ECONNREFUSED/);
   } finally {
-    redis.disconnect();
+    await disconnect(redis);
   }
 });
 
@@ -104,8 +105,7 @@ await serviceTest(
       await limiter.reset("k");
       limiter.close();
     } finally {
-      redis.disconnect();
-      await proxy.close();
+      await disconnect(redis, () => proxy.close());
     }
   },
 );

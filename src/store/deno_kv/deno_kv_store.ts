@@ -81,6 +81,7 @@ const BUSY: unique symbol = Symbol("busy");
  * assert.equal((await limiter.check("k")).remaining, 1);
  * assert.equal((await limiter.check("k")).remaining, 0);
  * assert.equal((await limiter.check("k")).allowed, false);
+ * limiter.close();
  * kv.close();
  * ```
  */

@@ -12,6 +12,7 @@
  * const limiter = new DistributedLimiter({ store: new DenoKvStore(kv), rate: 1, burst: 1 });
  * assert.equal((await limiter.check("k")).allowed, true);
  * assert.equal((await limiter.check("k")).allowed, false);
+ * limiter.close();
  * kv.close();
  * ```
  *

@@ -2,9 +2,9 @@
 // directory, run by Miniflare as a modules Worker.
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
-import { Miniflare } from "miniflare";
 import { countries } from "../../../examples/edge/countries.ts";
 import { bundle, tempDir } from "../../runtime/_bundle.ts";
+import { disposeMiniflare, startMiniflare } from "../../runtime/_miniflare.ts";
 import { ORIGIN } from "../../../src/store/durable_object/_protocol.ts";
 import type { DurableObjectNamespaceLike } from "../../../src/store/durable_object/mod.ts";
 
@@ -13,7 +13,7 @@ const root = fileURLToPath(new URL("../../../", import.meta.url));
 Deno.test("edge app runs as a Cloudflare Worker in workerd", async () => {
   await using dir = await tempDir();
   await bundle(`${root}examples/edge/app.ts`, `${dir.path}/worker.mjs`);
-  const mf = new Miniflare({
+  const mf = await startMiniflare({
     modules: true,
     script: await Deno.readTextFile(`${dir.path}/worker.mjs`),
     compatibilityDate: "2025-01-01",
@@ -67,14 +67,14 @@ Deno.test("edge app runs as a Cloudflare Worker in workerd", async () => {
       /^fluxpool_decisions_total\{limiter="countries",result="allowed"\} 16$/m,
     );
   } finally {
-    await mf.dispose();
+    await disposeMiniflare(mf);
   }
 });
 
 Deno.test("edge app limits globally through the LIMITER Durable Object when it is bound", async () => {
   await using dir = await tempDir();
   await bundle(`${root}examples/edge/app.ts`, `${dir.path}/worker.mjs`);
-  const mf = new Miniflare({
+  const mf = await startMiniflare({
     modules: true,
     script: await Deno.readTextFile(`${dir.path}/worker.mjs`),
     compatibilityDate: "2025-01-01",
@@ -112,6 +112,6 @@ Deno.test("edge app limits globally through the LIMITER Durable Object when it i
     const metrics = await mf.dispatchFetch("http://edge.test/metrics");
     assert.match(await metrics.text(), /result="allowed"\} 0$/m);
   } finally {
-    await mf.dispose();
+    await disposeMiniflare(mf);
   }
 });

@@ -1,9 +1,10 @@
 // Runs tests/store/durable_object/_worker.ts in real workerd through Miniflare, with the
 // FluxpoolLimiterObject bound as LIMITER on Miniflare's (real, in-memory) Durable Object storage.
 import { fileURLToPath } from "node:url";
-import { Miniflare } from "miniflare";
 import type { DurableObjectNamespaceLike } from "../../../src/store/durable_object/mod.ts";
 import { bundle, tempDir } from "../../runtime/_bundle.ts";
+import type { Miniflare } from "miniflare";
+import { disposeMiniflare, startMiniflare } from "../../runtime/_miniflare.ts";
 
 const worker = fileURLToPath(new URL("./_worker.ts", import.meta.url));
 
@@ -17,7 +18,7 @@ export interface Workerd extends AsyncDisposable {
 export async function startWorkerd(): Promise<Workerd> {
   await using dir = await tempDir();
   await bundle(worker, `${dir.path}/worker.mjs`);
-  const mf = new Miniflare({
+  const mf = await startMiniflare({
     modules: true,
     script: await Deno.readTextFile(`${dir.path}/worker.mjs`),
     compatibilityDate: "2025-01-01",
@@ -28,6 +29,6 @@ export async function startWorkerd(): Promise<Workerd> {
   return {
     mf,
     namespace: namespace as unknown as DurableObjectNamespaceLike,
-    [Symbol.asyncDispose]: () => mf.dispose(),
+    [Symbol.asyncDispose]: () => disposeMiniflare(mf),
   };
 }

@@ -11,6 +11,7 @@ import { fromIoredis, fromNodeRedis, RedisStore } from "../../../src/store/redis
 import { CLUSTER_PORTS, serviceTest } from "../_services.ts";
 import { assertAllEquivalent } from "../_equivalence.ts";
 import { DelayProxy } from "../_delay_proxy.ts";
+import { disconnectCluster } from "../_ioredis.ts";
 import type { ManualClock } from "../../../src/testing/mod.ts";
 
 type Client = "ioredis" | "node-redis";
@@ -320,8 +321,9 @@ await serviceTest(
       assert.equal(after.remaining, 9, "the decision answered by the fallback was not charged");
       limiter.close();
     } finally {
-      cluster.disconnect();
-      await Promise.all(proxies.map((proxy) => proxy.close()));
+      await disconnectCluster(cluster, async () => {
+        await Promise.all(proxies.map((proxy) => proxy.close()));
+      });
     }
   },
 );
