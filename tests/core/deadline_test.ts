@@ -1,23 +1,7 @@
 import assert from "node:assert/strict";
 import { withDeadline } from "../../src/core/deadline.ts";
 import { isTimeoutError } from "../../src/core/errors.ts";
-import { controllersMade } from "../_abort_controllers.ts";
-
-// Counts the timers armed while `fn` runs.
-async function timersArmed(fn: () => Promise<void>): Promise<number> {
-  const original = globalThis.setTimeout;
-  let armed = 0;
-  globalThis.setTimeout = ((...args: Parameters<typeof setTimeout>) => {
-    armed++;
-    return original(...args);
-  }) as typeof setTimeout;
-  try {
-    await fn();
-  } finally {
-    globalThis.setTimeout = original;
-  }
-  return armed;
-}
+import { controllersMade, timersArmed } from "../_counters.ts";
 
 Deno.test("withDeadline() arms no timer per call for calls made one after another", async () => {
   const armed = await timersArmed(async () => {

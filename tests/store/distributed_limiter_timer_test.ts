@@ -7,24 +7,9 @@ import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { isTimeoutError } from "../../mod.ts";
 import { DistributedLimiter, MemoryStore, type StateStore } from "../../src/store/mod.ts";
+import { timersArmed } from "../_counters.ts";
 
 const strict = { sanitizeOps: true, sanitizeResources: true };
-
-// Counts the timers armed with a delay of `ms` while `fn` runs (the tests' own waits use others).
-async function timersArmed(ms: number, fn: () => Promise<void>): Promise<number> {
-  const original = globalThis.setTimeout;
-  let armed = 0;
-  globalThis.setTimeout = ((...args: Parameters<typeof setTimeout>) => {
-    if (args[1] === ms) armed++;
-    return original(...args);
-  }) as typeof setTimeout;
-  try {
-    await fn();
-  } finally {
-    globalThis.setTimeout = original;
-  }
-  return armed;
-}
 
 // A macrotask between two decisions: what a server does in between (another client's request).
 const otherWork = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
@@ -50,12 +35,12 @@ Deno.test({
   ...strict,
   async fn() {
     const limiter = new DistributedLimiter({ store: new MemoryStore(), rate: 1e6, burst: 1e6 });
-    const armed = await timersArmed(1000, async () => {
+    const armed = await timersArmed(async () => {
       for (let i = 0; i < 50; i++) {
         assert.equal((await limiter.check("k")).source, "store");
         await otherWork();
       }
-    });
+    }, 1000);
     limiter.close();
     assert.ok(armed <= 1, `${armed} timers for 50 decisions`);
   },
@@ -130,14 +115,14 @@ Deno.test({
     const store = stallingStore(40);
     const a = new DistributedLimiter({ store, rate: 1e6, burst: 1e6, timeoutMs: 300 });
     const b = new DistributedLimiter({ store, rate: 1e6, burst: 1e6, timeoutMs: 300 });
-    const armed = await timersArmed(300, async () => {
+    const armed = await timersArmed(async () => {
       for (let i = 0; i < 20; i++) {
         assert.equal((await a.check("a")).source, "store");
         await otherWork();
         assert.equal((await b.check("b")).source, "store");
         await otherWork();
       }
-    });
+    }, 300);
     assert.ok(armed <= 1, `${armed} timers for 40 decisions of two limiters`);
     // b's decision is in flight when a closes: the shared timer is cleared once it has ended.
     const pending = b.check("b");

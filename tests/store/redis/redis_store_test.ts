@@ -13,7 +13,7 @@ import {
   assertRecoversAfterStepBack,
   customAlgorithm,
 } from "../_equivalence.ts";
-import { controllersMade } from "../../_abort_controllers.ts";
+import { controllersMade } from "../../_counters.ts";
 
 const URL = "redis://127.0.0.1:6379";
 // As documented: clients that neither queue nor resend commands (see fromIoredis()).
