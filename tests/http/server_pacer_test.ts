@@ -456,6 +456,84 @@ Deno.test("ServerPacer paces by AIMD after a bare 429 instead of letting every c
   }
 });
 
+// AIMD on a key whose server rejects without a word about its limit: 20 requests accepted over
+// a second, then a rejection (with `headers`), then a second of hold. Returns the pacer, at the
+// end of the hold.
+function aimdAfterFirstRejection(clock: ManualClock, headers: Record<string, string>) {
+  const pacer = new ServerPacer({ clock });
+  for (let i = 0; i < 20; i++) {
+    const release = pacer.tryAcquire("k")!;
+    clock.advance(50);
+    pacer.observe("k", new Response("ok"));
+    release();
+  }
+  const rejected = pacer.tryAcquire("k")!;
+  pacer.observe("k", answer(headers, 429));
+  rejected();
+  assert.equal(pacer.delay("k"), 1000);
+  clock.advance(1000);
+  return pacer;
+}
+
+// Sends `n` requests at the pacer's pace, each answered 200 without headers before the next.
+function paced(pacer: ServerPacer, clock: ManualClock, n: number): void {
+  for (let i = 0; i < n; i++) {
+    clock.advance(pacer.delay("k"));
+    const release = pacer.tryAcquire("k")!;
+    pacer.observe("k", new Response("ok"));
+    release();
+  }
+}
+
+Deno.test("ServerPacer obeys every Retry-After of a server that says nothing else, not only the first", () => {
+  const clock = new ManualClock(T0);
+  const pacer = aimdAfterFirstRejection(clock, { "Retry-After": "1" });
+  paced(pacer, clock, 5);
+  clock.advance(pacer.delay("k"));
+  const rejected = pacer.tryAcquire("k")!;
+  pacer.observe("k", answer({ "Retry-After": "1" }, 429));
+  rejected();
+  // Before: two steps of the AIMD pace (about 100 ms), against a MUST.
+  assert.equal(pacer.delay("k"), 1000);
+});
+
+Deno.test("ServerPacer does not hold a bare 429 of a request sent before the last decrease for the fallback window", () => {
+  const clock = new ManualClock(T0);
+  const pacer = aimdAfterFirstRejection(clock, {});
+  paced(pacer, clock, 5);
+  clock.advance(pacer.delay("k"));
+  const a = pacer.tryAcquire("k")!;
+  clock.advance(pacer.delay("k"));
+  const b = pacer.tryAcquire("k")!;
+  pacer.observe("k", answer({}, 429)); // a: the pace drops, and a short hold
+  a();
+  const hold = pacer.delay("k");
+  assert.ok(hold > 0 && hold < 1000, String(hold));
+  pacer.observe("k", answer({}, 429)); // b left before that decrease: it belongs to it
+  b();
+  // Before: b's 429 came "within the calm" and held the key for the whole fallback window.
+  assert.equal(pacer.delay("k"), hold);
+});
+
+Deno.test("ServerPacer climbs back no higher than the rate a server that says nothing accepted", () => {
+  const clock = new ManualClock(T0);
+  const pacer = aimdAfterFirstRejection(clock, {});
+  // Fast climb from 19/s until a rejection; the server accepted what was sent over the last second.
+  paced(pacer, clock, 40);
+  clock.advance(pacer.delay("k"));
+  const rejected = pacer.tryAcquire("k")!;
+  pacer.observe("k", answer({}, 429));
+  rejected();
+  // The pace after that decrease: 0.95 × the lower of the pace and the 200s over the last second.
+  paced(pacer, clock, 1);
+  const after = 1000 / pacer.delay("k");
+  paced(pacer, clock, 300);
+  const rate = 1000 / Math.max(1e-9, pacer.delay("k"));
+  // Up to 0.97 × that lower rate (its ceiling rising 0.02 % an answer). Before: about one request
+  // per second more each second, without end (from 36/s to 44/s here).
+  assert.ok(rate <= (after / 0.95) * 0.97 * 1.0002 ** 301, `${after} → ${rate}`);
+});
+
 Deno.test("ServerPacer holds a spent OpenAI or Anthropic request quota, not a token one", () => {
   const clock = new ManualClock(T0);
   const pacer = new ServerPacer({ clock });
