@@ -197,7 +197,9 @@ function costOf(cost: unknown, method: string): number {
  *   one fewer than were in flight when the rejected request left (never the pace);
  * - **AIMD**: a server that rejects with a 429 without saying its limit (bare, or `Retry-After`
  *   alone) is paced at a rate found by additive increase and multiplicative decrease, starting
- *   from what it accepted over the last `fallbackWindowMs`; answers without headers keep it.
+ *   from what it accepted over the last `fallbackWindowMs`, climbing fast until its second
+ *   rejection and then no higher than just under the rate that drew it (every `Retry-After` is
+ *   held whole); answers without headers keep it.
  *
  * Quotas in `content-bytes` are not paced.
  *
