@@ -435,9 +435,10 @@ export function paceLearn(
 // and climbs back only up to AIMD_CEILING × the pace that drew it (the ceiling itself rising
 // AIMD_CEILING_RISE an answer, for a server that raises its limit), instead of a sawtooth of
 // rejections. Rejections of requests that left before the last decrease belong to it.
-// Returns the hold: a Retry-After, whole (a MUST); for a bare rejection, the fallback window after
-// the first one, two steps of the new pace after a later one, nothing more for one that belongs
-// to the last decrease.
+// Returns the hold: a Retry-After, whole (a MUST); for a bare rejection, a quarter of the fallback
+// window after the first one (a bucket has its next request back well within it; a window still
+// spent rejects the probe, which then holds as aimdHold says), two steps of the new pace after a
+// later one, nothing more for one that belongs to the last decrease.
 function aimdDecrease(
   state: PaceState,
   now: number,
@@ -475,7 +476,9 @@ function aimdDecrease(
   state.aimdRate = Math.max(state.aimdRate, 1000 / limits.fallbackWindowMs);
   state.intervalMs = 1000 / state.aimdRate;
   if (retryAfterMs !== undefined) return retryAfterMs;
-  return first ? limits.fallbackWindowMs : aimdHold(state, now, recent, streak, limits);
+  return first
+    ? limits.fallbackWindowMs * AIMD_FIRST_HOLD
+    : aimdHold(state, now, recent, streak, limits);
 }
 
 // The hold after a bare rejection while paced: two steps of the pace, doubled for each rejection
@@ -496,6 +499,7 @@ function aimdHold(
 }
 
 const AIMD_FIRST = 0.95;
+const AIMD_FIRST_HOLD = 0.25; // of the fallback window: the first hold after a bare rejection
 const AIMD_DECREASE = 0.95;
 const AIMD_FAST = 4; // a second
 const AIMD_CEILING = 0.97;

@@ -44,7 +44,9 @@ export interface ServerPacerOptions {
    */
   maxHoldMs?: number;
   /**
-   * How long a 429 that says nothing about when to come back holds a key, and how long a
+   * How long a 429 that says nothing about when to come back holds a key (a quarter of it when
+   * the server accepted requests over the last one: the key is then paced by AIMD, and a rejected
+   * probe holds longer), how far back AIMD counts what the server accepted, and how long a
    * remaining count without a window stays valid, in milliseconds.
    * @default {1000}
    */
