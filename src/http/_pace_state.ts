@@ -187,8 +187,8 @@ export function paceDelay(
 }
 
 // The slow start of a key the server has not described: the requests in flight may exceed the
-// answers' square root by one (one request alone, then 2 after 4 answers, 3 after 9, …: about one
-// more every other round trip), so that a server that starts rejecting finds a few requests in
+// answers' square root by one (one request alone, then 2 after 1 answer, 3 after 4, 4 after 9, …:
+// about one more every other round trip), so that a server that starts rejecting finds a few requests in
 // flight, not a doubling wave of every caller. After COLD_ANSWERS answers without headers and
 // without a rejection, one more in flight per answer (the key runs at full speed).
 const COLD_ANSWERS = 64;
