@@ -52,7 +52,9 @@ export interface PaceState {
   gatedSince: number; // when the slow start last held a request back without an answer since
   aimdRate: number; // requests/s found by AIMD after bare 429s, 0 until the first one
   aimdFast: boolean; // between the first and second decrease: the first guess may be far low
-  aimdCalmUntil: number; // rejections before this belong to the last decrease
+  aimdDecreasedAt: number; // when AIMD last decreased: rejections of requests sent before belong to it
+  aimdCeiling: number; // AIMD climbs no higher (Infinity until its second decrease)
+  aimdStreak: number; // rate-limit answers in a row since the last success
   oks: number[]; // when the latest successful answers arrived (at most MAX_OKS)
   inflight: number;
   seen: number; // of those in flight, how many the server has answered (not yet released)
@@ -100,7 +102,9 @@ export function newPaceState(): PaceState {
     gatedSince: -Infinity,
     aimdRate: 0,
     aimdFast: false,
-    aimdCalmUntil: -Infinity,
+    aimdDecreasedAt: -Infinity,
+    aimdCeiling: Infinity,
+    aimdStreak: 0,
     oks: [],
     inflight: 0,
     seen: 0,
@@ -136,10 +140,10 @@ export function paceDelay(
   cost = 0,
 ): number {
   if (!state.known) {
-    // Slow start: one request alone, then one more in flight per answer, until the server's
-    // headers say more (a burst of callers on a cold key cannot overrun a small burst). A
-    // request that hangs holds the others back for fallbackWindowMs at most.
-    if (!limits.probeFirst || state.inflight <= state.answers) return 0;
+    // Slow start (coldCap): one request alone, then about one more in flight every other round
+    // trip, until the server's headers say more (a burst of callers on a cold key cannot overrun
+    // a small burst). A request that hangs holds the others back for fallbackWindowMs at most.
+    if (!limits.probeFirst || !paceColdGated(state)) return 0;
     if (state.gatedSince === -Infinity) state.gatedSince = now;
     return Math.max(0, state.gatedSince + limits.fallbackWindowMs - now);
   }
@@ -197,6 +201,22 @@ export function paceDelay(
   if (state.inflight >= state.maxInflight) return Infinity;
   if (state.concurrent > 0 && state.inflight >= state.concurrent) return Infinity;
   return state.probing && state.inflight > 0 ? Infinity : 0;
+}
+
+// The slow start of a key the server has not described: the requests in flight may exceed the
+// answers' square root by one (one request alone, then 2 after 1 answer, 3 after 4, 4 after 9, …:
+// about one more every other round trip), so that a server that starts rejecting finds a few requests in
+// flight, not a doubling wave of every caller. After COLD_ANSWERS answers without headers and
+// without a rejection, one more in flight per answer (the key runs at full speed).
+const COLD_ANSWERS = 64;
+
+function coldCap(state: PaceState): number {
+  return state.answers >= COLD_ANSWERS ? state.answers : Math.floor(Math.sqrt(state.answers));
+}
+
+/** Whether the slow start of a key nothing is known about may hold its next request back. */
+export function paceColdGated(state: PaceState): boolean {
+  return state.inflight > coldCap(state);
 }
 
 // The key's first answer finds its one paced quota far from whole, with some left: a bucket's
@@ -407,7 +427,7 @@ export function paceLearn(
     let hold = info?.retryAfterMs ?? (informed ? 0 : limits.fallbackWindowMs);
     // A 503 is too many at once (its cap is lowered above), not too many per second.
     if (!informed && policies.length === 0 && status !== 503) {
-      hold = aimdDecrease(state, now, hold, limits);
+      hold = aimdDecrease(state, now, info?.retryAfterMs, startedAt, limits);
     }
     state.known = true;
     state.holdUntil = Math.max(state.holdUntil, now + Math.min(hold, limits.maxHoldMs));
@@ -417,6 +437,7 @@ export function paceLearn(
     if (status < 400) {
       state.oks.push(now);
       if (state.oks.length > MAX_OKS) state.oks.shift();
+      state.aimdStreak = 0;
       if (state.aimdRate > 0 && policies.length === 0) aimdIncrease(state);
     }
   }
@@ -424,34 +445,96 @@ export function paceLearn(
 
 // A server that rejects without saying its limit (bare 429, or Retry-After alone): pace at a
 // rate found by AIMD, so that a 200 without headers does not let every caller burst again.
-// A decrease starts from the lower of the pace and the rate the server accepted over the last
-// fallback window; 429s of requests already in flight (answers within the hold) decrease only once.
-// Returns the hold: after the first rejection the fallback window; later, while the pace is
-// already near the limit, two steps of the new pace.
-function aimdDecrease(state: PaceState, now: number, hold: number, limits: PaceLimits): number {
-  if (now < state.holdUntil || now < state.aimdCalmUntil) return hold;
-  // Rejections of requests already in flight arrive within about a round trip: half a window.
-  state.aimdCalmUntil = now + limits.fallbackWindowMs / 2;
-  const since = now - limits.fallbackWindowMs;
-  const accepted = (state.oks.filter((t) => t > since).length * 1000) / limits.fallbackWindowMs;
+// The first rejection (of a cold start: a burst limit or a window, not a rate) starts the pace at
+// AIMD_FIRST × what the server accepted over the last fallback window, and the pace then climbs
+// fast (AIMD_FAST an answer) until it draws a rejection. That one marks the limit: the pace drops
+// to AIMD_DECREASE × the lower of the pace and what was accepted over the last fallback window,
+// and climbs back only up to AIMD_CEILING × the pace that drew it (the ceiling itself rising
+// AIMD_CEILING_RISE an answer, for a server that raises its limit), instead of a sawtooth of
+// rejections. Rejections of requests that left before the last decrease belong to it.
+// Returns the hold: a Retry-After, whole (a MUST); for a bare rejection, a quarter of the fallback
+// window after the first one (a bucket has its next request back well within it; a window still
+// spent rejects the probe, which then holds as aimdHold says), two steps of the new pace after a
+// later one, nothing more for one that belongs to the last decrease.
+function aimdDecrease(
+  state: PaceState,
+  now: number,
+  retryAfterMs: number | undefined,
+  startedAt: number | undefined,
+  limits: PaceLimits,
+): number {
   const first = state.aimdRate === 0;
+  if (!first && startedAt !== undefined && startedAt <= state.aimdDecreasedAt) {
+    return retryAfterMs ?? 0;
+  }
+  if (now < state.holdUntil) return retryAfterMs ?? 0;
+  const since = now - limits.fallbackWindowMs;
+  const recent = state.oks.filter((t) => t > since);
+  const accepted = (recent.length * 1000) / limits.fallbackWindowMs;
   // Nothing accepted lately to start from: hold, then probe one request at a time.
-  if (first && accepted === 0) return hold;
-  const base = first ? accepted : Math.min(state.aimdRate, accepted);
-  state.aimdFast = first;
-  state.aimdRate = Math.max(base * AIMD_DECREASE, 1000 / limits.fallbackWindowMs);
+  if (first && accepted === 0) return retryAfterMs ?? limits.fallbackWindowMs;
+  state.aimdDecreasedAt = now;
+  const streak = state.aimdStreak++;
+  if (streak > 0 && !first) {
+    // Rejected again before any success (a window still spent): the pace was lowered once; the
+    // hold doubles.
+    return retryAfterMs ?? aimdHold(state, now, recent, streak, limits);
+  }
+  if (first) {
+    state.aimdFast = true;
+    state.aimdCeiling = Infinity;
+    state.aimdRate = accepted * AIMD_FIRST;
+  } else {
+    state.aimdFast = false;
+    const base = Math.min(state.aimdRate, accepted);
+    state.aimdCeiling = base * AIMD_CEILING;
+    state.aimdRate = base * AIMD_DECREASE;
+  }
+  state.aimdRate = Math.max(state.aimdRate, 1000 / limits.fallbackWindowMs);
   state.intervalMs = 1000 / state.aimdRate;
-  return first ? hold : Math.min(hold, 2 * state.intervalMs);
+  if (retryAfterMs !== undefined) return retryAfterMs;
+  return first
+    ? limits.fallbackWindowMs * AIMD_FIRST_HOLD
+    : aimdHold(state, now, recent, streak, limits);
 }
 
-const AIMD_DECREASE = 0.9;
+// The hold after a bare rejection while paced: two steps of the pace, doubled for each rejection
+// in a row; when the last fallback window holds as many successes as the new pace allows in it,
+// at least until the oldest of them leaves it (a sliding log that was spent lets one more
+// through then); at most the fallback window.
+function aimdHold(
+  state: PaceState,
+  now: number,
+  recent: number[],
+  streak: number,
+  limits: PaceLimits,
+): number {
+  const steps = 2 * state.intervalMs * 2 ** Math.min(streak, 10);
+  const full = recent.length >= (state.aimdRate * limits.fallbackWindowMs) / 1000;
+  const free = full ? recent[0] + limits.fallbackWindowMs - now : 0;
+  return Math.min(limits.fallbackWindowMs, Math.max(steps, free));
+}
+
+const AIMD_FIRST = 0.95;
+const AIMD_FIRST_HOLD = 0.25; // of the fallback window: the first hold after a bare rejection
+const AIMD_DECREASE = 0.95;
+const AIMD_FAST = 4; // a second
+const AIMD_CEILING = 0.97;
+const AIMD_CEILING_RISE = 1.0002;
 const MAX_OKS = 128;
 
-// Additive increase: about one request per second more, each second. Until the second decrease
-// the rate triples each second instead: the first guess was made from a cold start (a burst
-// limit, not a rate), and may be far below the server's rate.
+// Until the second decrease the pace grows AIMD_FAST an answer (the first guess was made from a
+// cold start, and may be far below the server's rate); after it, about one request per second
+// more each second, up to the ceiling.
 function aimdIncrease(state: PaceState): void {
-  state.aimdRate += state.aimdFast ? 2 : 1 / state.aimdRate;
+  if (state.aimdFast) state.aimdRate *= AIMD_FAST ** (1 / state.aimdRate);
+  else {
+    state.aimdCeiling *= AIMD_CEILING_RISE;
+    state.aimdRate = Math.max(
+      state.aimdRate,
+      Math.min(state.aimdCeiling, state.aimdRate + 1 / state.aimdRate),
+    );
+  }
   state.intervalMs = 1000 / state.aimdRate;
 }
 

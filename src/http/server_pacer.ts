@@ -14,6 +14,7 @@ import { isRateLimitAnswer } from "./_rate_limited.ts";
 import { parseHttpDate } from "./_http_date.ts";
 import {
   newPaceState,
+  paceColdGated,
   paceDelay,
   paceEnd,
   paceLearn,
@@ -43,7 +44,9 @@ export interface ServerPacerOptions {
    */
   maxHoldMs?: number;
   /**
-   * How long a 429 that says nothing about when to come back holds a key, and how long a
+   * How long a 429 that says nothing about when to come back holds a key (a quarter of it when
+   * the server accepted requests over the last one: the key is then paced by AIMD, and a rejected
+   * probe holds longer), how far back AIMD counts what the server accepted, and how long a
    * remaining count without a window stays valid, in milliseconds.
    * @default {1000}
    */
@@ -56,11 +59,13 @@ export interface ServerPacerOptions {
    */
   maxPacedWindowMs?: number;
   /**
-   * Whether a cold key starts slowly: the first request goes alone, and each answer lets one more
-   * request be in flight (doubling per round trip) until the server's headers describe its
+   * Whether a cold key starts slowly: the first request goes alone, and then the requests in
+   * flight may exceed the square root of the answers seen by one (2 after 1 answer, 3 after 4, 4
+   * after 9: about one more every other round trip) until the server's headers describe its
    * limits, so that a burst of callers on a cold key cannot overrun a small burst before the
-   * headers are known. Off by default here (a key the server never described never waits); a
-   * `Pool` turns it on.
+   * headers are known, and a server that rejects finds a few requests in flight rather than a
+   * wave. After 64 answers without headers or a rejection, the key goes at full speed. Off by
+   * default here (a key the server never described never waits); a `Pool` turns it on.
    * @default {false}
    */
   probeFirst?: boolean;
@@ -194,7 +199,9 @@ function costOf(cost: unknown, method: string): number {
  *   one fewer than were in flight when the rejected request left (never the pace);
  * - **AIMD**: a server that rejects with a 429 without saying its limit (bare, or `Retry-After`
  *   alone) is paced at a rate found by additive increase and multiplicative decrease, starting
- *   from what it accepted over the last `fallbackWindowMs`; answers without headers keep it.
+ *   from what it accepted over the last `fallbackWindowMs`, climbing fast until its second
+ *   rejection and then no higher than just under the rate that drew it (every `Retry-After` is
+ *   held whole); answers without headers keep it.
  *
  * Quotas in `content-bytes` are not paced.
  *
@@ -431,7 +438,7 @@ export class ServerPacer {
     if (entry.waiters.length > 0) return undefined;
     // A key the server never said anything about neither waits nor needs the time (unless its
     // slow start holds requests back).
-    const now = entry.known || entry.inflight > entry.answers ? this.#clock.now() : 0;
+    const now = entry.known || paceColdGated(entry) ? this.#clock.now() : 0;
     return paceDelay(entry, now, this.#limits, route, cost) === 0
       ? this.#grant(entry, now, route, cost)
       : undefined;

@@ -399,20 +399,38 @@ Deno.test("ServerPacer probeFirst lets the first request of a key go alone", asy
   (await pacer.acquire("k"))(); // answered without headers: no more waiting
 });
 
-Deno.test("ServerPacer probeFirst starts a cold key slowly: one more request in flight per answer", () => {
+Deno.test("ServerPacer probeFirst starts a cold key slowly: about one more request in flight every other round trip", () => {
   const clock = new ManualClock(T0);
   const pacer = new ServerPacer({ clock, probeFirst: true });
-  const first = pacer.tryAcquire("k")!;
-  assert.equal(pacer.tryAcquire("k"), undefined);
-  pacer.observe("k", new Response("ok")); // no headers: the key stays unknown
-  const second = pacer.tryAcquire("k")!;
-  assert.equal(pacer.tryAcquire("k"), undefined); // two in flight after one answer
-  pacer.observe("k", new Response("ok"));
-  first();
-  second();
-  const releases = [pacer.tryAcquire("k"), pacer.tryAcquire("k"), pacer.tryAcquire("k")];
-  assert.equal(releases.filter((r) => r !== undefined).length, 3); // three after two answers
-  for (const release of releases) release?.();
+  // Each answer arrives before the requests in flight are released (answered, not yet read).
+  const inflight: (() => void)[] = [];
+  const fill = () => {
+    for (let r = pacer.tryAcquire("k"); r !== undefined; r = pacer.tryAcquire("k")) {
+      inflight.push(r);
+    }
+    return inflight.length;
+  };
+  const answerAll = () => {
+    for (const release of inflight.splice(0)) {
+      pacer.observe("k", new Response("ok")); // no headers: the key stays unknown
+      release();
+    }
+  };
+  // In flight at once, round trip after round trip: 1 alone, then the square root of the
+  // answers plus one (a doubling wave would be 1, 2, 4, 8, 16).
+  const waves: number[] = [];
+  for (let i = 0; i < 8; i++) {
+    waves.push(fill());
+    answerAll();
+  }
+  assert.deepEqual(waves, [1, 2, 2, 3, 3, 4, 4, 5]);
+  // After 64 answers without a word from the server, the key goes at full speed.
+  while (waves.reduce((a, b) => a + b, 0) < 64) {
+    waves.push(fill());
+    answerAll();
+  }
+  assert.ok(fill() > 64, String(inflight.length));
+  for (const release of inflight.splice(0)) release();
 });
 
 Deno.test("ServerPacer probeFirst holds the others back for fallbackWindowMs at most when the first request hangs", () => {
@@ -442,8 +460,10 @@ Deno.test("ServerPacer paces by AIMD after a bare 429 instead of letting every c
   pacer.observe("k", new Response(null, { status: 429 }));
   pacer.observe("k", new Response(null, { status: 429 })); // one already in flight: no second decrease
   rejected();
-  assert.equal(pacer.delay("k"), 1000);
-  clock.advance(1000);
+  // A quarter of fallbackWindowMs (it was all of it): a bucket has its next request back well
+  // within it; a window still spent rejects the probe, which then holds longer.
+  assert.equal(pacer.delay("k"), 250);
+  clock.advance(250);
   // 200s without headers keep the pace (0.9 × 20 per second) and do not forget it.
   for (let i = 0; i < 3; i++) {
     const release = pacer.tryAcquire("k");
@@ -454,6 +474,85 @@ Deno.test("ServerPacer paces by AIMD after a bare 429 instead of letting every c
     assert.ok(wait > 35 && wait < 56, String(wait)); // 1000 / 18, then faster
     clock.advance(wait);
   }
+});
+
+// AIMD on a key whose server rejects without a word about its limit: 20 requests accepted over
+// a second, then a rejection (with `headers`), then its hold (a second for `Retry-After: 1`, a
+// quarter of one for a bare 429). Returns the pacer, at the end of the hold.
+function aimdAfterFirstRejection(clock: ManualClock, headers: Record<string, string>) {
+  const pacer = new ServerPacer({ clock });
+  for (let i = 0; i < 20; i++) {
+    const release = pacer.tryAcquire("k")!;
+    clock.advance(50);
+    pacer.observe("k", new Response("ok"));
+    release();
+  }
+  const rejected = pacer.tryAcquire("k")!;
+  pacer.observe("k", answer(headers, 429));
+  rejected();
+  const hold = "Retry-After" in headers ? 1000 : 250;
+  assert.equal(pacer.delay("k"), hold);
+  clock.advance(hold);
+  return pacer;
+}
+
+// Sends `n` requests at the pacer's pace, each answered 200 without headers before the next.
+function paced(pacer: ServerPacer, clock: ManualClock, n: number): void {
+  for (let i = 0; i < n; i++) {
+    clock.advance(pacer.delay("k"));
+    const release = pacer.tryAcquire("k")!;
+    pacer.observe("k", new Response("ok"));
+    release();
+  }
+}
+
+Deno.test("ServerPacer obeys every Retry-After of a server that says nothing else, not only the first", () => {
+  const clock = new ManualClock(T0);
+  const pacer = aimdAfterFirstRejection(clock, { "Retry-After": "1" });
+  paced(pacer, clock, 5);
+  clock.advance(pacer.delay("k"));
+  const rejected = pacer.tryAcquire("k")!;
+  pacer.observe("k", answer({ "Retry-After": "1" }, 429));
+  rejected();
+  // Before: two steps of the AIMD pace (about 100 ms), against a MUST.
+  assert.equal(pacer.delay("k"), 1000);
+});
+
+Deno.test("ServerPacer does not hold a bare 429 of a request sent before the last decrease for the fallback window", () => {
+  const clock = new ManualClock(T0);
+  const pacer = aimdAfterFirstRejection(clock, {});
+  paced(pacer, clock, 5);
+  clock.advance(pacer.delay("k"));
+  const a = pacer.tryAcquire("k")!;
+  clock.advance(pacer.delay("k"));
+  const b = pacer.tryAcquire("k")!;
+  pacer.observe("k", answer({}, 429)); // a: the pace drops, and a short hold
+  a();
+  const hold = pacer.delay("k");
+  assert.ok(hold > 0 && hold < 1000, String(hold));
+  pacer.observe("k", answer({}, 429)); // b left before that decrease: it belongs to it
+  b();
+  // Before: b's 429 came "within the calm" and held the key for the whole fallback window.
+  assert.equal(pacer.delay("k"), hold);
+});
+
+Deno.test("ServerPacer climbs back no higher than the rate a server that says nothing accepted", () => {
+  const clock = new ManualClock(T0);
+  const pacer = aimdAfterFirstRejection(clock, {});
+  // Fast climb from 19/s until a rejection; the server accepted what was sent over the last second.
+  paced(pacer, clock, 40);
+  clock.advance(pacer.delay("k"));
+  const rejected = pacer.tryAcquire("k")!;
+  pacer.observe("k", answer({}, 429));
+  rejected();
+  // The pace after that decrease: 0.95 × the lower of the pace and the 200s over the last second.
+  paced(pacer, clock, 1);
+  const after = 1000 / pacer.delay("k");
+  paced(pacer, clock, 300);
+  const rate = 1000 / Math.max(1e-9, pacer.delay("k"));
+  // Up to 0.97 × that lower rate (its ceiling rising 0.02 % an answer). Before: about one request
+  // per second more each second, without end (from 36/s to 44/s here).
+  assert.ok(rate <= (after / 0.95) * 0.97 * 1.0002 ** 301, `${after} → ${rate}`);
 });
 
 Deno.test("ServerPacer holds a spent OpenAI or Anthropic request quota, not a token one", () => {
