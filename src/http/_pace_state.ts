@@ -140,10 +140,10 @@ export function paceDelay(
   cost = 0,
 ): number {
   if (!state.known) {
-    // Slow start (coldCap): one request alone, then about one more in flight every other round
-    // trip, until the server's headers say more (a burst of callers on a cold key cannot overrun
-    // a small burst). A request that hangs holds the others back for fallbackWindowMs at most.
-    if (!limits.probeFirst || !paceColdGated(state)) return 0;
+    // Slow start: one request alone, then one more in flight per answer, until the server's
+    // headers say more (a burst of callers on a cold key cannot overrun a small burst). A
+    // request that hangs holds the others back for fallbackWindowMs at most.
+    if (!limits.probeFirst || state.inflight <= state.answers) return 0;
     if (state.gatedSince === -Infinity) state.gatedSince = now;
     return Math.max(0, state.gatedSince + limits.fallbackWindowMs - now);
   }
@@ -201,22 +201,6 @@ export function paceDelay(
   if (state.inflight >= state.maxInflight) return Infinity;
   if (state.concurrent > 0 && state.inflight >= state.concurrent) return Infinity;
   return state.probing && state.inflight > 0 ? Infinity : 0;
-}
-
-// The slow start of a key the server has not described: the requests in flight may exceed the
-// answers' square root by one (one request alone, then 2 after 1 answer, 3 after 4, 4 after 9, …:
-// about one more every other round trip), so that a server that starts rejecting finds a few requests in
-// flight, not a doubling wave of every caller. After COLD_ANSWERS answers without headers and
-// without a rejection, one more in flight per answer (the key runs at full speed).
-const COLD_ANSWERS = 64;
-
-function coldCap(state: PaceState): number {
-  return state.answers >= COLD_ANSWERS ? state.answers : Math.floor(Math.sqrt(state.answers));
-}
-
-/** Whether the slow start of a key nothing is known about may hold its next request back. */
-export function paceColdGated(state: PaceState): boolean {
-  return state.inflight > coldCap(state);
 }
 
 // The key's first answer finds its one paced quota far from whole, with some left: a bucket's

@@ -14,7 +14,6 @@ import { isRateLimitAnswer } from "./_rate_limited.ts";
 import { parseHttpDate } from "./_http_date.ts";
 import {
   newPaceState,
-  paceColdGated,
   paceDelay,
   paceEnd,
   paceLearn,
@@ -59,13 +58,11 @@ export interface ServerPacerOptions {
    */
   maxPacedWindowMs?: number;
   /**
-   * Whether a cold key starts slowly: the first request goes alone, and then the requests in
-   * flight may exceed the square root of the answers seen by one (2 after 1 answer, 3 after 4, 4
-   * after 9: about one more every other round trip) until the server's headers describe its
+   * Whether a cold key starts slowly: the first request goes alone, and each answer lets one more
+   * request be in flight (doubling per round trip) until the server's headers describe its
    * limits, so that a burst of callers on a cold key cannot overrun a small burst before the
-   * headers are known, and a server that rejects finds a few requests in flight rather than a
-   * wave. After 64 answers without headers or a rejection, the key goes at full speed. Off by
-   * default here (a key the server never described never waits); a `Pool` turns it on.
+   * headers are known. Off by default here (a key the server never described never waits); a
+   * `Pool` turns it on.
    * @default {false}
    */
   probeFirst?: boolean;
@@ -438,7 +435,7 @@ export class ServerPacer {
     if (entry.waiters.length > 0) return undefined;
     // A key the server never said anything about neither waits nor needs the time (unless its
     // slow start holds requests back).
-    const now = entry.known || paceColdGated(entry) ? this.#clock.now() : 0;
+    const now = entry.known || entry.inflight > entry.answers ? this.#clock.now() : 0;
     return paceDelay(entry, now, this.#limits, route, cost) === 0
       ? this.#grant(entry, now, route, cost)
       : undefined;
