@@ -65,6 +65,8 @@ export interface PaceState {
   afterReset: number; // the quota of a spent window that just ended, until the next answer
   wholeAtReset: boolean; // a spent quota without a window came back whole at its reset
   afterTimedReset: boolean; // `afterReset` is that of a reset the server gave (not 0 or past)
+  renewedAtReset: boolean; // a quota was renewed whole at its reset since the last answer
+  wholeLast: number; // the remaining count of the last answer's quota without a window
   wholeAtResetOff: boolean; // renewed so, it drew a rejection: probed again, for good
   tokens: Map<string, Budget>; // token budgets (OpenAI, Anthropic), spent by a request's cost
   window: boolean; // a quota with a window found to come back whole: spent at once, not paced
@@ -115,6 +117,8 @@ export function newPaceState(): PaceState {
     afterReset: 0,
     wholeAtReset: false,
     afterTimedReset: false,
+    renewedAtReset: false,
+    wholeLast: Infinity,
     wholeAtResetOff: false,
     tokens: new Map(),
     window: false,
@@ -173,6 +177,7 @@ export function paceDelay(
             budget.remaining = budget.quota - unanswered(state);
             budget.renewed = true;
             budget.until = now + limits.fallbackWindowMs;
+            state.renewedAtReset = true;
             continue;
           }
           state.afterReset = budget.quota ?? 0;
@@ -555,21 +560,33 @@ function bucketPolicy(policies: Policies): Policies[number] | undefined {
 
 // A quota without a window, reported spent with a reset, that the probe after the reset found
 // whole again (a fixed window or a sliding log spent in one burst, or a bucket that refills whole
-// within its reset): its next resets renew it whole without a probe. A rejection ends it for good.
+// within its reset): its next resets renew it whole without a probe. Not a quota whose remaining
+// count goes up by two or more between answers with no reset in between (requests at once, a
+// bucket's refill: renewed whole, every renewal would find it spent and hold a reset), and not
+// after a rejection: for good.
 function learnWholeAtReset(
   state: PaceState,
   policies: Policies,
   throttled: boolean,
   afterReset: number,
 ): void {
+  const renewed = state.renewedAtReset;
+  state.renewedAtReset = false;
   if (throttled) {
     if (state.wholeAtReset) state.wholeAtResetOff = true;
     state.wholeAtReset = false;
     return;
   }
-  if (afterReset <= 1 || state.wholeAtResetOff || state.bucket !== undefined) return;
   const p = bucketPolicy(policies);
-  if (p !== undefined && p.remaining! + 1 >= afterReset) state.wholeAtReset = true;
+  if (p === undefined) return;
+  const last = state.wholeLast;
+  state.wholeLast = p.remaining!;
+  if (afterReset <= 0 && !renewed && p.remaining! >= last + 2) {
+    state.wholeAtReset = false;
+    state.wholeAtResetOff = true;
+  }
+  if (afterReset <= 1 || state.wholeAtResetOff || state.bucket !== undefined) return;
+  if (p.remaining! + 1 >= afterReset) state.wholeAtReset = true;
 }
 
 function learnBucket(state: PaceState, policies: Policies, throttled: boolean, now: number): void {
