@@ -85,6 +85,15 @@ function answer(headers: Record<string, string>, status = 200): Response {
 const ietf = (r: number, t = 1, q = 10, w = 1): Response =>
   answer({ "RateLimit-Policy": `"default";q=${q};w=${w}`, "RateLimit": `"default";r=${r};t=${t}` });
 
+/** An `X-RateLimit-*` answer with a delta reset in seconds; a 429 says `Retry-After: 1`. */
+const xAnswer = (limit: number, remaining: number, reset: number, status = 200): Response =>
+  answer({
+    "X-RateLimit-Limit": String(limit),
+    "X-RateLimit-Remaining": String(remaining),
+    "X-RateLimit-Reset": String(reset),
+    ...(status === 429 ? { "Retry-After": "1" } : {}),
+  }, status);
+
 // Resolves after pending microtasks (promise callbacks) have run.
 function settle(): Promise<void> {
   return new Promise((resolve) => queueMicrotask(() => queueMicrotask(resolve)));
@@ -428,16 +437,21 @@ Deno.test("ServerPacer probeFirst holds the others back for fallbackWindowMs at 
   hung();
 });
 
-Deno.test("ServerPacer paces by AIMD after a bare 429 instead of letting every caller burst again", () => {
-  const clock = new ManualClock(T0);
-  const pacer = new ServerPacer({ clock });
-  // The server accepted 20 requests over the last second, then rejected without a word.
+// 20 requests to "k" over a second, each answered 200 without a word about limits.
+function acceptForASecond(pacer: ServerPacer, clock: ManualClock): void {
   for (let i = 0; i < 20; i++) {
     const release = pacer.tryAcquire("k")!;
     clock.advance(50);
     pacer.observe("k", new Response("ok"));
     release();
   }
+}
+
+Deno.test("ServerPacer paces by AIMD after a bare 429 instead of letting every caller burst again", () => {
+  const clock = new ManualClock(T0);
+  const pacer = new ServerPacer({ clock });
+  // The server accepted 20 requests over the last second, then rejected without a word.
+  acceptForASecond(pacer, clock);
   const rejected = pacer.tryAcquire("k")!;
   pacer.observe("k", new Response(null, { status: 429 }));
   pacer.observe("k", new Response(null, { status: 429 })); // one already in flight: no second decrease
@@ -463,12 +477,7 @@ Deno.test("ServerPacer paces by AIMD after a bare 429 instead of letting every c
 // quarter of one for a bare 429). Returns the pacer, at the end of the hold.
 function aimdAfterFirstRejection(clock: ManualClock, headers: Record<string, string>) {
   const pacer = new ServerPacer({ clock });
-  for (let i = 0; i < 20; i++) {
-    const release = pacer.tryAcquire("k")!;
-    clock.advance(50);
-    pacer.observe("k", new Response("ok"));
-    release();
-  }
+  acceptForASecond(pacer, clock);
   const rejected = pacer.tryAcquire("k")!;
   pacer.observe("k", answer(headers, 429));
   rejected();
@@ -1217,12 +1226,7 @@ Deno.test("ServerPacer renews whole at its reset a quota without a window that c
   const clock = new ManualClock(T0);
   const pacer = new ServerPacer({ clock });
   const x = (remaining: number, reset: number, status = 200) =>
-    answer({
-      "X-RateLimit-Limit": "4",
-      "X-RateLimit-Remaining": String(remaining),
-      "X-RateLimit-Reset": String(reset),
-      ...(status === 429 ? { "Retry-After": "1" } : {}),
-    }, status);
+    xAnswer(4, remaining, reset, status);
   const spendWindow = (first: number) => {
     for (let r = first; r >= 0; r--) {
       const release = pacer.tryAcquire("k")!;
@@ -1265,12 +1269,7 @@ Deno.test("ServerPacer keeps probing after resets a quota whose count rose with 
   // second: 4 requests a second (seen at 0.04-0.14 goodput where 0.45 was before). It is probed.
   const clock = new ManualClock(T0);
   const pacer = new ServerPacer({ clock });
-  const x = (remaining: number) =>
-    answer({
-      "X-RateLimit-Limit": "4",
-      "X-RateLimit-Remaining": String(remaining),
-      "X-RateLimit-Reset": "1",
-    });
+  const x = (remaining: number) => xAnswer(4, remaining, 1);
   const one = (remaining: number) => {
     const release = pacer.tryAcquire("k")!;
     assert.ok(release !== undefined, `${remaining} left`);
