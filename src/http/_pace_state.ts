@@ -174,9 +174,7 @@ export function paceDelay(
         if (budget.remaining < 1 && budget.windowMs === undefined) {
           const timed = budget.untimed !== true;
           if (timed && state.wholeAtReset && budget.quota !== undefined && budget.quota >= 1) {
-            budget.remaining = budget.quota - unanswered(state);
-            budget.renewed = true;
-            budget.until = now + limits.fallbackWindowMs;
+            renew(state, budget, budget.quota, now + limits.fallbackWindowMs);
             state.renewedAtReset = true;
             continue;
           }
@@ -186,10 +184,8 @@ export function paceDelay(
         state.budgets.delete(id);
         state.probing = true;
       } else {
-        budget.remaining = budget.quota - unanswered(state);
-        budget.renewed = true;
         // Bounded like every hold a server asks for: a year-long `w` renews at most maxHoldMs.
-        budget.until = now + Math.min(budget.windowMs ?? limits.fallbackWindowMs, limits.maxHoldMs);
+        renew(state, budget, budget.quota, now + Math.min(budget.windowMs, limits.maxHoldMs));
       }
     } else if (budget.remaining < 1 && counts(state, id, route)) {
       wait = Math.max(wait, budget.until - now);
@@ -206,6 +202,13 @@ export function paceDelay(
   if (state.inflight >= state.maxInflight) return Infinity;
   if (state.concurrent > 0 && state.inflight >= state.concurrent) return Infinity;
   return state.probing && state.inflight > 0 ? Infinity : 0;
+}
+
+/** A budget whose quota is back by the clock: whole, less the requests not answered yet. */
+function renew(state: PaceState, budget: Budget, quota: number, until: number): void {
+  budget.remaining = quota - unanswered(state);
+  budget.renewed = true;
+  budget.until = until;
 }
 
 // The key's first answer finds its one paced quota far from whole, with some left: a bucket's
@@ -377,7 +380,10 @@ function learnTokens(
   }
 }
 
-/** Learns from one answer: its status and its parsed rate-limit headers. */
+/**
+ * Learns from one answer: its status and its parsed rate-limit headers. Returns whether it was a
+ * rate-limit answer (a 429, or a 403/503 that says so).
+ */
 export function paceLearn(
   state: PaceState,
   status: number,
@@ -386,7 +392,7 @@ export function paceLearn(
   limits: PaceLimits,
   route?: string,
   cost = 0,
-): void {
+): boolean {
   state.answered = true;
   state.answers++;
   state.gatedSince = -Infinity;
@@ -405,7 +411,12 @@ export function paceLearn(
     state.known = true;
     learnConcurrency(state, info.policies);
     learnPace(state, policies, limits);
-    learnBucket(state, policies, throttled, now);
+    // The quota of a spent budget without a window whose reset has just passed (0: none).
+    const afterReset = state.afterReset;
+    learnWholeAtReset(state, policies, throttled, state.afterTimedReset ? afterReset : 0);
+    state.afterReset = 0;
+    state.afterTimedReset = false;
+    learnBucket(state, policies, throttled, now, afterReset);
     // Retry-After takes precedence over `t` on any status (draft-11 §7).
     learnRoute(state, route, learnBudgets(state, policies, info.retryAfterMs, now, limits));
     learnTokens(state, info.policies, now, limits, cost);
@@ -430,6 +441,7 @@ export function paceLearn(
       if (state.aimdRate > 0 && policies.length === 0) aimdIncrease(state);
     }
   }
+  return throttled;
 }
 
 // A server that rejects without saying its limit (bare 429, or Retry-After alone): pace at a
@@ -589,11 +601,13 @@ function learnWholeAtReset(
   if (p.remaining! + 1 >= afterReset) state.wholeAtReset = true;
 }
 
-function learnBucket(state: PaceState, policies: Policies, throttled: boolean, now: number): void {
-  const afterReset = state.afterReset;
-  state.afterReset = 0;
-  learnWholeAtReset(state, policies, throttled, state.afterTimedReset ? afterReset : 0);
-  state.afterTimedReset = false;
+function learnBucket(
+  state: PaceState,
+  policies: Policies,
+  throttled: boolean,
+  now: number,
+  afterReset: number,
+): void {
   const bucket0 = state.bucket;
   if (throttled) {
     if (bucket0 === undefined) return;

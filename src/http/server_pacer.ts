@@ -10,7 +10,6 @@ import { pathOf } from "../core/url.ts";
 import { type Clock, systemClock } from "../core/clock.ts";
 import { assertClock, integer, invalid, positive } from "../core/validate.ts";
 import { readRateLimitHeaders } from "./ratelimit_headers.ts";
-import { isRateLimitAnswer } from "./_rate_limited.ts";
 import { parseHttpDate } from "./_http_date.ts";
 import {
   newPaceState,
@@ -180,10 +179,10 @@ function costOf(cost: unknown, method: string): number {
  * - **pacing**: requests are spread at the sustained rate `q / w` of every policy with a window up
  *   to `maxPacedWindowMs`, instead of bursting, once a bucket's burst that the key's first answer
  *   reports (under half the quota left) is spent down to its last request — except a single
- *   policy found to come back whole
- *   (a fixed window or a sliding log: whole on the key's first answer, or whole again after it
- *   was spent), whose quota is spent at once; once spent, its requests answered more than `w`
- *   ago no longer count, so the next ones need not wait out a reset rounded up to seconds;
+ *   policy found to come back whole (a fixed window or a sliding log: whole on the key's first
+ *   answer, or whole again after it was spent), whose quota is spent at once; once spent, its
+ *   requests answered more than `w` ago no longer count, so the next ones need not wait out a
+ *   reset rounded up to seconds;
  * - **budget**: at most the reported remaining quota `r` is spent within its window `t`, counting
  *   requests still in flight (acquired, not yet answered);
  * - **hold**: on a 429 (or 503 with `Retry-After`), no request leaves for that key until
@@ -475,8 +474,16 @@ export class ServerPacer {
       response.headers,
       () => serverClock(entry, response, now),
     );
-    paceLearn(entry, response.status, info, now, this.#limits, route ?? pathOf(response.url), cost);
-    if (entry.clockTrusted && isRateLimitAnswer(response.status, info)) entry.clockTrusted = false;
+    const throttled = paceLearn(
+      entry,
+      response.status,
+      info,
+      now,
+      this.#limits,
+      route ?? pathOf(response.url),
+      cost,
+    );
+    if (throttled) entry.clockTrusted = false;
     this.#pump(entry);
   }
 
