@@ -1,6 +1,7 @@
-// Run by dispatcher_close_test.ts as `deno test --sanitize-ops` in a process of its own: there,
-// close()'s deadline timer is the first `setTimeout` of the process, whose first use in Deno runs
-// pending microtasks (it is loaded lazily), so the job settles while close() arms the timer.
+// Run by dispatcher_close_test.ts (through tests/_first_timer.ts) as `deno test --sanitize-ops`,
+// one test per process: there, close()'s deadline timer is the first `setTimeout` of the process,
+// whose first use in Deno runs pending microtasks (it is loaded lazily), so a job settles while
+// close() arms the timer.
 import assert from "node:assert/strict";
 import { Dispatcher } from "../../src/dispatch/mod.ts";
 
