@@ -1,0 +1,15 @@
+// Run one at a time by the tests of src/core/ (through tests/_first_timer.ts) as
+// `deno test --sanitize-ops` in a process of their own: each arms the first timer of its process
+// from its synchronous start, so that Deno's lazy loading of `setTimeout` runs the microtask
+// queued just before inside the arming call.
+import assert from "node:assert/strict";
+import { sleep } from "../../src/core/timer.ts";
+
+Deno.test("sleep() rejects when its signal aborts as the timer is armed", async () => {
+  const controller = new AbortController();
+  const reason = new Error("stop");
+  queueMicrotask(() => controller.abort(reason));
+  const started = performance.now();
+  await assert.rejects(sleep(500, controller.signal), (error) => error === reason);
+  assert.ok(performance.now() - started < 400, "the sleep ran its course");
+});
