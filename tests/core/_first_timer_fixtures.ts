@@ -3,6 +3,8 @@
 // from its synchronous start, so that Deno's lazy loading of `setTimeout` runs the microtask
 // queued just before inside the arming call.
 import assert from "node:assert/strict";
+import { withDeadline } from "../../src/core/deadline.ts";
+import { isTimeoutError } from "../../src/core/errors.ts";
 import { sleep } from "../../src/core/timer.ts";
 
 Deno.test("sleep() rejects when its signal aborts as the timer is armed", async () => {
@@ -12,4 +14,28 @@ Deno.test("sleep() rejects when its signal aborts as the timer is armed", async 
   const started = performance.now();
   await assert.rejects(sleep(500, controller.signal), (error) => error === reason);
   assert.ok(performance.now() - started < 400, "the sleep ran its course");
+});
+
+Deno.test("withDeadline() rejects with the caller's reason when it aborts as the limit is armed", async () => {
+  const controller = new AbortController();
+  const reason = new Error("stop");
+  queueMicrotask(() => controller.abort(reason));
+  let called = false;
+  const pending = withDeadline(
+    (signal) => {
+      called = true;
+      return new Promise<never>((_, reject) => {
+        signal!.addEventListener("abort", () => reject(new Error("aborted call")), { once: true });
+      });
+    },
+    500,
+    controller.signal,
+  );
+  await assert.rejects(pending, (error) => {
+    assert.ok(!isTimeoutError(error), "the caller's abort was lost: the call timed out");
+    return error === reason;
+  });
+  assert.equal(called, false);
+  // The lane clears its idle timer a few microtask hops after the last call ended.
+  await new Promise((resolve) => setTimeout(resolve, 0));
 });
