@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { withDeadline } from "../../src/core/deadline.ts";
 import { isTimeoutError } from "../../src/core/errors.ts";
+import { type TimeoutEntry, TimeoutQueue } from "../../src/core/timeout_queue.ts";
 import { sleep } from "../../src/core/timer.ts";
 
 Deno.test("sleep() rejects when its signal aborts as the timer is armed", async () => {
@@ -38,4 +39,15 @@ Deno.test("withDeadline() rejects with the caller's reason when it aborts as the
   assert.equal(called, false);
   // The lane clears its idle timer a few microtask hops after the last call ended.
   await new Promise((resolve) => setTimeout(resolve, 0));
+});
+
+Deno.test("TimeoutQueue.add() arms one timer when another attempt starts as it arms", () => {
+  const queue = new TimeoutQueue();
+  const reason = () => new Error("timed out");
+  let second: TimeoutEntry | undefined;
+  queueMicrotask(() => second = queue.add(60_000, new AbortController(), reason));
+  const first = queue.add(60_000, new AbortController(), reason);
+  assert.ok(second !== undefined, "the second attempt did not start while the timer was armed");
+  queue.clear(60_000, first);
+  queue.clear(60_000, second);
 });
