@@ -5,6 +5,11 @@
 import assert from "node:assert/strict";
 import { withDeadline } from "../../src/core/deadline.ts";
 import { isTimeoutError } from "../../src/core/errors.ts";
+import {
+  endTimeout,
+  type LingeringTimeout,
+  startTimeout,
+} from "../../src/core/lingering_timeouts.ts";
 import { type TimeoutEntry, TimeoutQueue } from "../../src/core/timeout_queue.ts";
 import { sleep } from "../../src/core/timer.ts";
 
@@ -50,4 +55,15 @@ Deno.test("TimeoutQueue.add() arms one timer when another attempt starts as it a
   assert.ok(second !== undefined, "the second attempt did not start while the timer was armed");
   queue.clear(60_000, first);
   queue.clear(60_000, second);
+});
+
+Deno.test("startTimeout() arms one timer when another call starts as it arms", async () => {
+  let second: LingeringTimeout | undefined;
+  queueMicrotask(() => second = startTimeout(60_000, () => {}));
+  const first = startTimeout(60_000, () => {});
+  assert.ok(second !== undefined, "the second call did not start while the timer was armed");
+  endTimeout(60_000, first);
+  endTimeout(60_000, second);
+  // The lane clears its idle timer a few microtask hops after the last call ended.
+  await new Promise((resolve) => setTimeout(resolve, 0));
 });
