@@ -121,6 +121,7 @@ Deno.test("Dispatcher.close() resolves after the callers saw the last jobs settl
 for (
   const name of [
     "Dispatcher.close() leaves no deadline timer when the jobs settle as it is armed",
+    "Dispatcher.close() arms one deadline timer when it is called again as it is armed",
   ]
 ) {
   Deno.test(name, async () => {
