@@ -123,6 +123,9 @@ export function withDeadline<T>(
       };
       limit = lane === undefined ? startTimeout(timeoutMs, expire) : lane.start(expire);
     }
+    // Arming the time limit can run microtasks (see setLongTimeout): the caller may have aborted
+    // meanwhile, before there was a listener.
+    if (signal?.aborted) return onAbort();
     signal?.addEventListener("abort", onAbort, { once: true });
     attempt(call, controller === undefined ? signal : controller.signal).then(
       (value) => finish() && resolve(value),

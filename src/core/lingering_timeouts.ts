@@ -177,7 +177,11 @@ export class TimeoutLane {
   }
 
   #arm(ms: number): void {
-    this.#timer = setLongTimeout(this.#fire, Math.max(0, ms));
+    const timer = setLongTimeout(this.#fire, Math.max(0, ms));
+    // Arming can run microtasks (see setLongTimeout): a call started meanwhile armed the lane's
+    // timer already, for a later call that expires this one on its way.
+    if (this.#timer === undefined) this.#timer = timer;
+    else clearLongTimeout(timer);
   }
 }
 

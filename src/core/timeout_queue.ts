@@ -68,10 +68,11 @@ export class TimeoutQueue {
   }
 
   #arm(ms: number, lane: Lane, at: number): void {
-    lane.timer = setLongTimeout(
-      () => this.#fire(ms, lane),
-      Math.max(0, at - performance.now()),
-    );
+    const timer = setLongTimeout(() => this.#fire(ms, lane), Math.max(0, at - performance.now()));
+    // Arming can run microtasks (see setLongTimeout): an attempt started meanwhile armed the
+    // lane's timer already, for a later entry that expires this one on its way.
+    if (lane.timer === undefined) lane.timer = timer;
+    else clearLongTimeout(timer);
   }
 
   #fire(ms: number, lane: Lane): void {

@@ -18,6 +18,12 @@ export type TimerHandle = ReturnType<typeof setTimeout> | ChainedTimer;
  * Calls `callback` once after `ms`, for any `ms` (`Infinity` never fires). Delays that fit in
  * one timer use `setTimeout` directly, so the common case costs nothing extra. `maxDelayMs`
  * exists for tests, which cannot wait 25 days.
+ *
+ * Arming may run pending microtasks: under `deno test`, Deno loads its timers on the first use
+ * of `setTimeout`, and that runs the microtask queue when the call is not made from a microtask.
+ * Whatever the timer guards may change meanwhile (a job settles, a signal aborts, another timer
+ * is armed for the same thing), so callers arm into a local, look at their state again, and then
+ * keep the timer or clear it.
  */
 export function setLongTimeout(
   callback: () => void,
@@ -58,6 +64,8 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
       clearLongTimeout(timer);
       reject(signal!.reason);
     }
-    signal?.addEventListener("abort", abort, { once: true });
+    // An abort while the timer was armed found no listener yet.
+    if (signal?.aborted) abort();
+    else signal?.addEventListener("abort", abort, { once: true });
   });
 }

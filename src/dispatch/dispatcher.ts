@@ -254,9 +254,10 @@ export class Dispatcher<Req, Res> {
     else if (deadlineMs === 0) this.#abortRemaining();
     else if (deadlineMs !== Infinity && this.#timer === undefined) {
       const timer = setLongTimeout(() => this.#abortRemaining(), deadlineMs);
-      // Arming a timer can run microtasks (Deno loads `setTimeout` lazily, on first use): if the
-      // last jobs settled meanwhile, close() is done and the timer must not outlive it.
-      if (this.#pending === 0) clearLongTimeout(timer);
+      // Arming a timer can run microtasks (see setLongTimeout): if the last jobs settled
+      // meanwhile, close() is done and the timer must not outlive it; if a close() made meanwhile
+      // armed its own deadline, that one stands, as it would have had it come first.
+      if (this.#pending === 0 || this.#timer !== undefined) clearLongTimeout(timer);
       else this.#timer = timer;
     }
     return this.#drained;

@@ -564,10 +564,14 @@ export class ServerPacer {
       }
       if (index < 0) {
         if (wait !== Infinity) {
-          entry.timer = setLongTimeout(() => {
+          const timer = setLongTimeout(() => {
             entry.timer = undefined;
             this.#pump(entry);
           }, Math.min(Math.ceil(wait), MAX_TIMER_MS));
+          // Arming can run microtasks (see setLongTimeout), and with them a pump (a release, an
+          // abort, an answer): the timer it armed, or its empty queue, is the newer word.
+          if (entry.timer === undefined && entry.waiters.length > 0) entry.timer = timer;
+          else clearLongTimeout(timer);
         }
         return;
       }

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { withDeadline } from "../../src/core/deadline.ts";
 import { isTimeoutError } from "../../src/core/errors.ts";
 import { controllersMade, timersArmed } from "../_counters.ts";
+import { assertPassesAlone } from "../_first_timer.ts";
 
 Deno.test("withDeadline() arms no timer per call for calls made one after another", async () => {
   const armed = await timersArmed(async () => {
@@ -92,4 +93,11 @@ Deno.test("withDeadline() with forward still times out and still follows the cal
     true,
   );
   await assert.rejects(thrown, new Error("sync"));
+});
+
+Deno.test("withDeadline() rejects with the caller's reason when it aborts as the limit is armed", async () => {
+  await assertPassesAlone(
+    new URL("./_first_timer_fixtures.ts", import.meta.url),
+    "withDeadline() rejects with the caller's reason when it aborts as the limit is armed",
+  );
 });

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { TimeoutQueue } from "../../src/core/timeout_queue.ts";
+import { assertPassesAlone } from "../_first_timer.ts";
 
 Deno.test("TimeoutQueue aborts expired entries in order and clears its timer when idle", async () => {
   const queue = new TimeoutQueue();
@@ -40,4 +41,11 @@ Deno.test("TimeoutQueue.abortAll() aborts every pending entry with the reason an
   const d = new AbortController();
   queue.clear(10, queue.add(10, d, () => new Error("d")));
   assert.equal(d.signal.aborted, false);
+});
+
+Deno.test("TimeoutQueue.add() arms one timer when another attempt starts as it arms", async () => {
+  await assertPassesAlone(
+    new URL("./_first_timer_fixtures.ts", import.meta.url),
+    "TimeoutQueue.add() arms one timer when another attempt starts as it arms",
+  );
 });

@@ -3,6 +3,7 @@ import { clearLongTimeout, setLongTimeout, sleep } from "../../src/core/timer.ts
 import { FluxLimiter, Pool } from "../../mod.ts";
 import { Dispatcher } from "../../src/dispatch/mod.ts";
 import { serve } from "../http/_server.ts";
+import { assertPassesAlone } from "../_first_timer.ts";
 
 const MONTH_MS = 31 * 24 * 3600 * 1000; // > 2^31 ms: a plain setTimeout would fire after ~1 ms
 
@@ -73,4 +74,11 @@ Deno.test("Pool waits out a monthly limit in one sleep instead of polling", asyn
     await pool.close();
     await server.close();
   }
+});
+
+Deno.test("sleep() rejects when its signal aborts as the timer is armed", async () => {
+  await assertPassesAlone(
+    new URL("./_first_timer_fixtures.ts", import.meta.url),
+    "sleep() rejects when its signal aborts as the timer is armed",
+  );
 });

@@ -7,6 +7,7 @@ import {
   isDispatcherClosedError,
 } from "../../src/dispatch/mod.ts";
 import { flush, gated, outcome } from "./_helpers.ts";
+import { assertPassesAlone } from "../_first_timer.ts";
 
 Deno.test("Dispatcher.submit() rejects with DispatcherClosedError once closed, not the Pool's error", async () => {
   const dispatcher = new Dispatcher((n: number) => Promise.resolve(n));
@@ -117,13 +118,13 @@ Deno.test("Dispatcher.close() resolves after the callers saw the last jobs settl
   assert.deepEqual(seen, ["first", "aborted", "failed", "closed"]);
 });
 
-Deno.test("Dispatcher.close() leaves no deadline timer when the jobs settle as it arms it", async () => {
-  const fixture = new URL("./_close_first_timer.ts", import.meta.url).pathname;
-  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
-    args: ["test", "-A", "--sanitize-ops", "--no-check", fixture],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const text = new TextDecoder();
-  assert.equal(code, 0, `${text.decode(stdout)}\n${text.decode(stderr)}`);
-});
+for (
+  const name of [
+    "Dispatcher.close() leaves no deadline timer when the jobs settle as it is armed",
+    "Dispatcher.close() arms one deadline timer when it is called again as it is armed",
+  ]
+) {
+  Deno.test(name, async () => {
+    await assertPassesAlone(new URL("./_close_first_timer.ts", import.meta.url), name);
+  });
+}

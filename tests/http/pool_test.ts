@@ -8,6 +8,7 @@ import {
   type PoolEvent,
 } from "../../mod.ts";
 import { serve } from "./_server.ts";
+import { assertPassesAlone } from "../_first_timer.ts";
 
 Deno.test("Pool.fetch() resolves relative paths against baseUrl and returns any status", async () => {
   const server = serve((req) =>
@@ -256,4 +257,11 @@ Deno.test("Pool constructor validates its options", () => {
     },
   );
   assert.throws(() => new Pool({ rateLimit: 5 as never }), TypeError);
+});
+
+Deno.test("Pool.fetch() leaves no timer when another request's attempt starts as one arms its timeout", async () => {
+  await assertPassesAlone(
+    new URL("./_first_timer_fixtures.ts", import.meta.url),
+    "Pool.fetch() leaves no timer when another request's attempt starts as one arms its timeout",
+  );
 });

@@ -3,6 +3,7 @@ import { FluxLimiter } from "../../mod.ts";
 import { ServerPacer } from "../../src/http/headers.ts";
 import fc from "fast-check";
 import { ManualClock } from "../../src/testing/mod.ts";
+import { assertPassesAlone } from "../_first_timer.ts";
 
 // A loopback API that enforces GCRA (50/s, burst 10) and says so in its headers.
 type Style = "ietf" | "x" | "epoch";
@@ -1311,3 +1312,14 @@ Deno.test("ServerPacer stops trusting a client clock that agrees with Date after
   pacer.observe("k", epochAnswer(server + 1000));
   assert.equal(pacer.delay("k"), 1000); // the reset of T0 + 2 s, read from the Date's T0 + 1 s
 });
+
+for (
+  const name of [
+    "ServerPacer.acquire() leaves no timer when its signal aborts as the wait is armed",
+    "ServerPacer.acquire() arms one timer when another request waits as the wait is armed",
+  ]
+) {
+  Deno.test(name, async () => {
+    await assertPassesAlone(new URL("./_first_timer_fixtures.ts", import.meta.url), name);
+  });
+}
