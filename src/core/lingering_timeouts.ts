@@ -179,8 +179,9 @@ export class TimeoutLane {
   #arm(ms: number): void {
     const timer = setLongTimeout(this.#fire, Math.max(0, ms));
     // Arming can run microtasks (see setLongTimeout): a call started meanwhile armed the lane's
-    // timer already, for a later call that expires this one on its way.
-    if (this.#timer === undefined) this.#timer = timer;
+    // timer already, for a later call that expires this one on its way; or every call ended, and
+    // nothing is left to time.
+    if (this.#timer === undefined && this.#live > 0) this.#timer = timer;
     else clearLongTimeout(timer);
   }
 }

@@ -70,8 +70,9 @@ export class TimeoutQueue {
   #arm(ms: number, lane: Lane, at: number): void {
     const timer = setLongTimeout(() => this.#fire(ms, lane), Math.max(0, at - performance.now()));
     // Arming can run microtasks (see setLongTimeout): an attempt started meanwhile armed the
-    // lane's timer already, for a later entry that expires this one on its way.
-    if (lane.timer === undefined) lane.timer = timer;
+    // lane's timer already, for a later entry that expires this one on its way; or every entry
+    // was cleared, and nothing is left to time.
+    if (lane.timer === undefined && lane.live > 0) lane.timer = timer;
     else clearLongTimeout(timer);
   }
 
