@@ -60,12 +60,7 @@ export async function optimisticDecide<T>(
     }
     if (outcome === BUSY) {
       busySince ??= performance.now();
-      if (performance.now() - busySince >= busyTimeoutMs) {
-        throw new StoreError(
-          `${store} could not commit '${key}' in ${busyTimeoutMs} ms: the database is locked by another writer`,
-          store,
-        );
-      }
+      if (performance.now() - busySince >= busyTimeoutMs) throw locked(store, key, busyTimeoutMs);
     }
     // Back off with full jitter so that contending writers spread out.
     await sleep(Math.random() * Math.min(100, 2 ** retry), options.signal);
@@ -90,4 +85,31 @@ async function attempt<T>(
   const keep = next.decision.resetAfterMs > 0 ? next.state : undefined;
   const written = await ops.write(snapshot.token, keep, next.decision.resetAfterMs);
   return written === true ? next.decision : written;
+}
+
+/**
+ * Calls `fn` until it answers other than {@linkcode BUSY}, with the same backoff, for up to
+ * `busyTimeoutMs`: a write outside a decision (a reset) on an engine another writer locked.
+ */
+export async function whileBusy<T>(
+  fn: () => Promise<T | typeof BUSY>,
+  busyTimeoutMs: number,
+  signal: AbortSignal | undefined,
+  store: string,
+  key: string,
+): Promise<T> {
+  const since = performance.now();
+  for (let retry = 0;; retry++) {
+    const result = await fn();
+    if (result !== BUSY) return result;
+    if (performance.now() - since >= busyTimeoutMs) throw locked(store, key, busyTimeoutMs);
+    await sleep(Math.random() * Math.min(100, 2 ** retry), signal);
+  }
+}
+
+function locked(store: string, key: string, busyTimeoutMs: number): StoreError {
+  return new StoreError(
+    `${store} could not commit '${key}' in ${busyTimeoutMs} ms: the database is locked by another writer`,
+    store,
+  );
 }

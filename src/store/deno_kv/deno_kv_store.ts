@@ -10,7 +10,7 @@ import { type Clock, systemClock } from "../../core/clock.ts";
 import type { RateLimitDecision } from "../../limiter/decision.ts";
 import { integer, nonNegative } from "../../core/validate.ts";
 import type { StateStore, StoreDecideOptions } from "../state_store.ts";
-import { BUSY, optimisticDecide } from "../_optimistic.ts";
+import { BUSY, optimisticDecide, whileBusy } from "../_optimistic.ts";
 import { optionalClock, optionsOf, withMethods, wrongType } from "../_store_options.ts";
 
 /** A Deno KV key. */
@@ -54,9 +54,9 @@ export interface DenoKvStoreOptions {
    */
   maxAttempts?: number;
   /**
-   * How long a decision waits, retrying, while a local KV database is locked by another
-   * process's write ("database is locked": Deno KV's SQLite does not wait for the lock itself)
-   * before it fails. Such waits do not count against `maxAttempts`; a `DistributedLimiter`'s
+   * How long a decision or a reset waits, retrying, while a local KV database is locked by
+   * another process's write ("database is locked": Deno KV's SQLite does not wait for the lock
+   * itself) before it fails. Such waits do not count against `maxAttempts`; a `DistributedLimiter`'s
    * `timeoutMs` ends them sooner.
    * @default {5000}
    */
@@ -184,11 +184,18 @@ export class DenoKvStore implements StateStore {
    * @param key The full key.
    * @param options A signal.
    * @returns Nothing, once KV deleted the key.
-   * @throws {StoreError} when KV fails.
+   * @throws {StoreError} when KV fails, or the database stayed locked for `busyTimeoutMs`.
    */
   async reset(key: string, options: { signal?: AbortSignal } = {}): Promise<void> {
     options.signal?.throwIfAborted();
-    await this.#call(() => this.#kv.delete([...this.#prefix, key]));
+    const kvKey = [...this.#prefix, key];
+    await whileBusy(
+      () => this.#busyOr(() => this.#kv.delete(kvKey)),
+      this.#busyTimeoutMs,
+      options.signal,
+      NAME,
+      key,
+    );
   }
 
   // A local KV database shared by several processes answers "database is locked" while
@@ -198,14 +205,6 @@ export class DenoKvStore implements StateStore {
       return await fn();
     } catch (error) {
       if (/database is locked/i.test(String((error as Error)?.message))) return BUSY;
-      throw storeFailure(NAME, error);
-    }
-  }
-
-  async #call<T>(fn: () => Promise<T>): Promise<T> {
-    try {
-      return await fn();
-    } catch (error) {
       throw storeFailure(NAME, error);
     }
   }

@@ -88,7 +88,9 @@ Deno.test("DenoKvStore.decide() gives up after maxAttempts lost commits", async 
 
 // A KV whose database another process holds locked for the first `locked` calls: Deno KV's
 // SQLite answers "database is locked" at once instead of waiting for the lock.
-function lockedKv(locked: { reads: number; commits: number }): KvLike & { commits: number } {
+function lockedKv(
+  locked: { reads: number; commits: number; deletes?: number },
+): KvLike & { commits: number } {
   let value: unknown = undefined;
   let versionstamp: string | null = null;
   const kv = {
@@ -97,7 +99,15 @@ function lockedKv(locked: { reads: number; commits: number }): KvLike & { commit
       if (locked.reads-- > 0) return Promise.reject(new Error("database is locked"));
       return Promise.resolve({ value, versionstamp });
     },
-    delete: () => Promise.resolve(),
+    delete() {
+      if ((locked.deletes ?? 0) > 0) {
+        locked.deletes!--;
+        return Promise.reject(new Error("database is locked"));
+      }
+      value = undefined;
+      versionstamp = null;
+      return Promise.resolve();
+    },
     atomic() {
       let next: unknown = undefined;
       const op = {
@@ -126,6 +136,17 @@ Deno.test("DenoKvStore.decide() waits while the database is locked, beyond maxAt
   const decision = await store.decide("k", gcra({ rate: 10, burst: 3 }), 1);
   assert.deepEqual([decision.allowed, decision.remaining], [true, 2]);
   assert.equal(kv.commits, 1);
+});
+
+Deno.test("DenoKvStore.reset() waits while the database is locked", async () => {
+  const locked = { reads: 0, commits: 0, deletes: 3 };
+  const kv = lockedKv(locked);
+  const store = new DenoKvStore(kv);
+  const algorithm = gcra({ rate: 1, period: 60_000, burst: 1 });
+  assert.equal((await store.decide("k", algorithm, 1)).allowed, true);
+  await store.reset("k");
+  assert.equal(locked.deletes, 0);
+  assert.equal((await store.decide("k", algorithm, 1)).allowed, true);
 });
 
 Deno.test("DenoKvStore.decide() gives up after busyTimeoutMs on a database locked for good", async () => {
