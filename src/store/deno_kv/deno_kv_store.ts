@@ -8,9 +8,9 @@ import { storeFailure } from "../_store_failure.ts";
 import type { Algorithm } from "../../limiter/algorithm.ts";
 import { type Clock, systemClock } from "../../core/clock.ts";
 import type { RateLimitDecision } from "../../limiter/decision.ts";
-import { integer } from "../../core/validate.ts";
+import { integer, nonNegative } from "../../core/validate.ts";
 import type { StateStore, StoreDecideOptions } from "../state_store.ts";
-import { optimisticDecide } from "../_optimistic.ts";
+import { BUSY, optimisticDecide, whileBusy } from "../_optimistic.ts";
 import { optionalClock, optionsOf, withMethods, wrongType } from "../_store_options.ts";
 
 /** A Deno KV key. */
@@ -54,6 +54,14 @@ export interface DenoKvStoreOptions {
    */
   maxAttempts?: number;
   /**
+   * How long a decision or a reset waits, retrying, while a local KV database is locked by
+   * another process's write ("database is locked": Deno KV's SQLite does not wait for the lock
+   * itself) before it fails. Such waits do not count against `maxAttempts`; a `DistributedLimiter`'s
+   * `timeoutMs` ends them sooner.
+   * @default {5000}
+   */
+  busyTimeoutMs?: number;
+  /**
    * Where time comes from. KV has no server clock, so clients must agree on time (on Deno
    * Deploy, isolates' clocks are synchronised).
    * @default {systemClock}
@@ -62,7 +70,6 @@ export interface DenoKvStoreOptions {
 }
 
 const NAME = "DenoKvStore";
-const BUSY: unique symbol = Symbol("busy");
 
 /**
  * A {@linkcode StateStore} on Deno KV: each decision reads the key's state, runs the
@@ -89,21 +96,25 @@ export class DenoKvStore implements StateStore {
   #kv: KvLike;
   #prefix: KvKeyLike;
   #maxAttempts: number;
+  #busyTimeoutMs: number;
   #clock: Clock;
 
   /**
    * Creates a store over an open KV database.
    * @param kv A `Deno.Kv` (or anything shaped like it).
-   * @param options The key prefix, the retry bound and the clock.
+   * @param options The key prefix, the retry bounds and the clock.
    * @throws {TypeError} when `kv` lacks `get`/`atomic`/`delete`, or an option has the wrong
    * type.
-   * @throws {RangeError} when `maxAttempts` is not an integer >= 1.
+   * @throws {RangeError} when `maxAttempts` is not an integer >= 1, or `busyTimeoutMs` is
+   * negative or not finite.
    */
   constructor(kv: KvLike, options?: DenoKvStoreOptions) {
-    const { keyPrefix = ["fluxpool"], maxAttempts = 16, clock = systemClock } = optionsOf(
-      NAME,
-      options,
-    );
+    const {
+      keyPrefix = ["fluxpool"],
+      maxAttempts = 16,
+      busyTimeoutMs = 5000,
+      clock = systemClock,
+    } = optionsOf(NAME, options);
     this.#kv = withMethods(NAME, "kv", kv, ["get", "atomic", "delete"], "a Deno.Kv");
     if (!Array.isArray(keyPrefix) || !keyPrefix.every(isKeyPart)) {
       wrongType(
@@ -115,6 +126,7 @@ export class DenoKvStore implements StateStore {
     }
     this.#prefix = keyPrefix;
     this.#maxAttempts = integer(NAME, "maxAttempts", maxAttempts, 1);
+    this.#busyTimeoutMs = nonNegative(NAME, "busyTimeoutMs", busyTimeoutMs);
     this.#clock = optionalClock(NAME, clock) as Clock;
   }
 
@@ -125,7 +137,8 @@ export class DenoKvStore implements StateStore {
    * @param cost Units the request costs.
    * @param options Whether to consume, and a signal.
    * @returns The decision.
-   * @throws {StoreError} when KV fails, or other writers won `maxAttempts` times in a row.
+   * @throws {StoreError} when KV fails, other writers won `maxAttempts` times in a row, or the
+   * database stayed locked for `busyTimeoutMs`.
    */
   async decide(
     key: string,
@@ -140,7 +153,7 @@ export class DenoKvStore implements StateStore {
       {
         read: async () => {
           const entry = await this.#busyOr(() => kv.get(kvKey));
-          if (entry === BUSY) return undefined;
+          if (entry === BUSY) return BUSY;
           return {
             state: entry.value ?? undefined,
             token: entry.versionstamp,
@@ -153,7 +166,7 @@ export class DenoKvStore implements StateStore {
           // KV deletes expired entries lazily; a state kept past its reset time behaves as none.
           else op.set(kvKey, state, { expireIn: Math.ceil(ttl) + 1000 });
           const result = await this.#busyOr(() => op.commit());
-          return result !== BUSY && result.ok;
+          return result === BUSY ? BUSY : result.ok;
         },
       },
       algorithm,
@@ -162,6 +175,7 @@ export class DenoKvStore implements StateStore {
       this.#maxAttempts,
       NAME,
       key,
+      this.#busyTimeoutMs,
     );
   }
 
@@ -170,28 +184,27 @@ export class DenoKvStore implements StateStore {
    * @param key The full key.
    * @param options A signal.
    * @returns Nothing, once KV deleted the key.
-   * @throws {StoreError} when KV fails.
+   * @throws {StoreError} when KV fails, or the database stayed locked for `busyTimeoutMs`.
    */
   async reset(key: string, options: { signal?: AbortSignal } = {}): Promise<void> {
     options.signal?.throwIfAborted();
-    await this.#call(() => this.#kv.delete([...this.#prefix, key]));
+    const kvKey = [...this.#prefix, key];
+    await whileBusy(
+      () => this.#busyOr(() => this.#kv.delete(kvKey)),
+      this.#busyTimeoutMs,
+      options.signal,
+      NAME,
+      key,
+    );
   }
 
   // A local KV database shared by several processes answers "database is locked" while
-  // another one writes: that is contention, retried like a lost commit.
+  // another one writes: waited out for `busyTimeoutMs` (see optimisticDecide()).
   async #busyOr<T>(fn: () => Promise<T>): Promise<T | typeof BUSY> {
     try {
       return await fn();
     } catch (error) {
       if (/database is locked/i.test(String((error as Error)?.message))) return BUSY;
-      throw storeFailure(NAME, error);
-    }
-  }
-
-  async #call<T>(fn: () => Promise<T>): Promise<T> {
-    try {
-      return await fn();
-    } catch (error) {
       throw storeFailure(NAME, error);
     }
   }

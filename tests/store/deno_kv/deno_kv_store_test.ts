@@ -86,6 +86,86 @@ Deno.test("DenoKvStore.decide() gives up after maxAttempts lost commits", async 
   limiter.close();
 });
 
+// A KV whose database another process holds locked for the first `locked` calls: Deno KV's
+// SQLite answers "database is locked" at once instead of waiting for the lock.
+function lockedKv(
+  locked: { reads: number; commits: number; deletes?: number },
+): KvLike & { commits: number } {
+  let value: unknown = undefined;
+  let versionstamp: string | null = null;
+  const kv = {
+    commits: 0,
+    get() {
+      if (locked.reads-- > 0) return Promise.reject(new Error("database is locked"));
+      return Promise.resolve({ value, versionstamp });
+    },
+    delete() {
+      if ((locked.deletes ?? 0) > 0) {
+        locked.deletes!--;
+        return Promise.reject(new Error("database is locked"));
+      }
+      value = undefined;
+      versionstamp = null;
+      return Promise.resolve();
+    },
+    atomic() {
+      let next: unknown = undefined;
+      const op = {
+        check: () => op,
+        set: (_key: unknown, state: unknown) => (next = state, op),
+        delete: () => op,
+        commit() {
+          if (locked.commits-- > 0) return Promise.reject(new Error("database is locked"));
+          kv.commits++;
+          value = next;
+          versionstamp = String(kv.commits);
+          return Promise.resolve({ ok: true });
+        },
+      };
+      return op;
+    },
+  };
+  return kv;
+}
+
+Deno.test("DenoKvStore.decide() waits while the database is locked, beyond maxAttempts", async () => {
+  // Under load, a commit by another process can hold the lock for more retries than a lost
+  // race gets (3 here, 16 by default); the four-process KV test then failed 3 runs in 20.
+  const kv = lockedKv({ reads: 2, commits: 6 });
+  const store = new DenoKvStore(kv, { maxAttempts: 3 });
+  const decision = await store.decide("k", gcra({ rate: 10, burst: 3 }), 1);
+  assert.deepEqual([decision.allowed, decision.remaining], [true, 2]);
+  assert.equal(kv.commits, 1);
+});
+
+Deno.test("DenoKvStore.reset() waits while the database is locked", async () => {
+  const locked = { reads: 0, commits: 0, deletes: 3 };
+  const kv = lockedKv(locked);
+  const store = new DenoKvStore(kv);
+  const algorithm = gcra({ rate: 1, period: 60_000, burst: 1 });
+  assert.equal((await store.decide("k", algorithm, 1)).allowed, true);
+  await store.reset("k");
+  assert.equal(locked.deletes, 0);
+  assert.equal((await store.decide("k", algorithm, 1)).allowed, true);
+});
+
+Deno.test("DenoKvStore.decide() gives up after busyTimeoutMs on a database locked for good", async () => {
+  const store = new DenoKvStore(lockedKv({ reads: 0, commits: Infinity }), {
+    busyTimeoutMs: 50,
+  });
+  const started = performance.now();
+  await assert.rejects(store.decide("k", gcra({ rate: 1 }), 1), (error) => {
+    assert.ok(isStoreError(error));
+    assert.equal(
+      (error as Error).message,
+      "DenoKvStore could not commit 'k' in 50 ms: the database is locked by another writer",
+    );
+    return true;
+  });
+  const elapsed = performance.now() - started;
+  assert.ok(elapsed >= 50 && elapsed < 1000, `gave up after ${elapsed} ms`);
+});
+
 Deno.test("DenoKvStore constructor validates its arguments", () => {
   assert.throws(
     () => new DenoKvStore({} as never),
@@ -126,6 +206,18 @@ Deno.test("DenoKvStore constructor validates its arguments", () => {
       { clock: null },
       new TypeError(
         "Cannot create DenoKvStore as 'clock' must be a Clock with now(): received null",
+      ),
+    ],
+    [
+      { busyTimeoutMs: -1 },
+      new RangeError(
+        "Cannot create DenoKvStore as 'busyTimeoutMs' must be a finite number >= 0: received -1",
+      ),
+    ],
+    [
+      { busyTimeoutMs: "5s" },
+      new TypeError(
+        "Cannot create DenoKvStore as 'busyTimeoutMs' must be a finite number >= 0: received \"5s\"",
       ),
     ],
     [

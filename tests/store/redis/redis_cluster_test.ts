@@ -86,19 +86,44 @@ async function ownerSeenBy(node: Redis, slot: number): Promise<number> {
 }
 
 /**
- * Waits until every master says master `owner` serves `slot`. Each node reports
- * cluster_state:ok even when two of them each think the other serves a slot, and clients then
- * bounce between them until "Too many Cluster redirections" (seen after many migrations): a test
- * that moves slots must leave the nodes agreeing, or fail.
+ * Waits until every master says master `owner` serves `slot`, and knows the config epoch every
+ * master has now. Each node reports cluster_state:ok even when two of them each think the other
+ * serves a slot, and clients then bounce between them until "Too many Cluster redirections"
+ * (seen after many migrations): a test that moves slots must leave the nodes agreeing, or fail.
  */
 async function assertAgree(nodes: Redis[], slot: number, owner: number): Promise<void> {
   let seen: number[] = [];
   for (let i = 0; i < 60; i++) {
     seen = await Promise.all(nodes.map((node) => ownerSeenBy(node, slot)));
-    if (seen.every((n) => n === owner)) return;
+    if (seen.every((n) => n === owner)) return await assertEpochsSettled(nodes);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   assert.fail(`slot ${slot}: the masters say ${seen} serve it, not all ${owner}`);
+}
+
+/**
+ * Waits until every master knows the same config epoch for every master. A master that takes a
+ * slot raises its epoch above the highest it knows, without asking the others: moved again
+ * before the last raise reached every master, the slot can be claimed with an epoch another
+ * master holds too. Resolving that tie can give the slot, on some masters, to one that no longer
+ * serves it, for good: its new owner says the other one serves it and the other says the owner
+ * does (9 in 60 pairs of slot round trips under load, 0 in 60 with this wait).
+ */
+async function assertEpochsSettled(nodes: Redis[]): Promise<void> {
+  let seen: string[] = [];
+  for (let i = 0; i < 100; i++) {
+    seen = await Promise.all(nodes.map(epochsSeenBy));
+    if (seen.every((epochs) => epochs === seen[0])) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  assert.fail(`the masters know different config epochs: ${seen.join(" | ")}`);
+}
+
+/** `<node id>:<config epoch>` of every master, as `node` knows them. */
+async function epochsSeenBy(node: Redis): Promise<string> {
+  const lines = (await node.call("CLUSTER", "NODES") as string).trim().split("\n");
+  // <id> <ip:port@cport> <flags> <master> <ping-sent> <pong-recv> <config-epoch> <link> <slots>
+  return lines.map((line) => line.split(" ")).map((f) => `${f[0]}:${f[6]}`).sort().join(" ");
 }
 
 for (const client of CLIENTS) {
@@ -192,6 +217,8 @@ async function moveSlot(
   midway: () => Promise<void> = () => Promise.resolve(),
 ): Promise<void> {
   const [fromId, toId] = [(await ids(nodes))[from], (await ids(nodes))[to]];
+  // `to` raises its epoch when it takes the slot: above every master's, once all know them all.
+  await assertEpochsSettled(nodes);
   await nodes[to].call("CLUSTER", "SETSLOT", slot, "IMPORTING", fromId);
   await nodes[from].call("CLUSTER", "SETSLOT", slot, "MIGRATING", toId);
   while (true) {
