@@ -1,5 +1,5 @@
 // The Dispatcher's per-job overhead against the fastest in-process peers, each measured in the
-// same process with the rounds interleaved (peer, ours, peer, ours …, the order rotating every
+// same process with the rounds interleaved (peer, ours, peer, ours …, the order shuffled every
 // round), because a noisy 2-core machine drifts more between runs than within one. Prints, per
 // row, each contender's median time per job and the median of the per-round ratios
 // peer ÷ Dispatcher (above 1: the Dispatcher is faster). Time is the process's CPU time (user +
@@ -78,12 +78,22 @@ function median(values: number[]): number {
   return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
+// The order is shuffled every round (a fixed seed, so runs are alike): a contender also pays for
+// the garbage its predecessor left, and in a fixed rotation each one always followed the same
+// (the Dispatcher with one worker followed fastq and paid 30–50 ns/job of its collections).
+let seed = 1;
+const random = (): number => (seed = (seed * 48271) % 2147483647) / 2147483647;
+
 async function row(title: string, jobs: number, work: Work, contenders: Contender[]) {
   const submits = contenders.map(([, make]) => make(work));
   const times = contenders.map(() => [] as number[]);
+  const order = contenders.map((_, i) => i);
   for (let r = 0; r < WARMUP + ROUNDS; r++) {
-    for (let k = 0; k < submits.length; k++) {
-      const c = (r + k) % submits.length;
+    for (let k = order.length - 1; k > 0; k--) {
+      const j = Math.floor(random() * (k + 1));
+      [order[k], order[j]] = [order[j], order[k]];
+    }
+    for (const c of order) {
       const ms = await round(submits[c], jobs);
       if (r >= WARMUP) times[c].push(ms);
     }
