@@ -12,6 +12,7 @@ import pLimit from "p-limit";
 import PQueue from "p-queue";
 import { cpuUsage } from "node:process";
 import { Dispatcher } from "../src/dispatch/mod.ts";
+import { shuffler } from "./_shuffle.ts";
 
 const IN_FLIGHT = 16; // jobs in flight at once, in total, for every contender
 const WARMUP = 3;
@@ -78,21 +79,15 @@ function median(values: number[]): number {
   return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
-// The order is shuffled every round (a fixed seed, so runs are alike): a contender also pays for
-// the garbage its predecessor left, and in a fixed rotation each one always followed the same
-// (the Dispatcher with one worker followed fastq and paid 30–50 ns/job of its collections).
-let seed = 1;
-const random = (): number => (seed = (seed * 48271) % 2147483647) / 2147483647;
+// The order is shuffled every round (see _shuffle.ts).
+const shuffle = shuffler();
 
 async function row(title: string, jobs: number, work: Work, contenders: Contender[]) {
   const submits = contenders.map(([, make]) => make(work));
   const times = contenders.map(() => [] as number[]);
   const order = contenders.map((_, i) => i);
   for (let r = 0; r < WARMUP + ROUNDS; r++) {
-    for (let k = order.length - 1; k > 0; k--) {
-      const j = Math.floor(random() * (k + 1));
-      [order[k], order[j]] = [order[j], order[k]];
-    }
+    shuffle(order);
     for (const c of order) {
       const ms = await round(submits[c], jobs);
       if (r >= WARMUP) times[c].push(ms);

@@ -26,6 +26,7 @@ import {
   tokenBucket,
 } from "../src/limiter/mod.ts";
 import { ManualClock } from "../src/testing/mod.ts";
+import { shuffler } from "./_shuffle.ts";
 
 const ROUNDS = Number(Deno.args[0] ?? 15);
 const ONLY = Deno.args[1]; // "clock", "algorithms" or "memory": one part only
@@ -56,10 +57,8 @@ function spread(values: number[]): string {
   return `${q(0.25).toFixed(2)}–${q(0.75).toFixed(2)}`;
 }
 
-// The order is shuffled every round (a fixed seed, so runs are alike): a contender also pays for
-// the garbage its predecessor left, and in a fixed rotation each one always followed the same.
-let seed = 1;
-const random = (): number => (seed = (seed * 48271) % 2147483647) / 2147483647;
+// The order is shuffled every round (see _shuffle.ts).
+const shuffle = shuffler();
 
 // `timed`: each run returns its own CPU milliseconds (measured in a child process).
 async function row(title: string, contenders: Contender[], baselines: string[], timed = false) {
@@ -68,10 +67,7 @@ async function row(title: string, contenders: Contender[], baselines: string[], 
   const order = contenders.map((_, i) => i);
   let sink = 0;
   for (let r = 0; r < WARMUP + ROUNDS; r++) {
-    for (let k = order.length - 1; k > 0; k--) {
-      const j = Math.floor(random() * (k + 1));
-      [order[k], order[j]] = [order[j], order[k]];
-    }
+    shuffle(order);
     for (const c of order) {
       const start = cpuMs();
       const result = await runs[c](OPS);

@@ -12,6 +12,7 @@ import PQueue from "p-queue";
 import { cpuUsage } from "node:process";
 import { Pool } from "../mod.ts";
 import { startChildServer } from "./_child_server.ts";
+import { shuffler } from "./_shuffle.ts";
 
 const REQUESTS = 500;
 const IN_FLIGHT = 32;
@@ -66,16 +67,11 @@ const contenders: [string, () => Promise<void>][] = [
 
 const wall = contenders.map(() => [] as number[]);
 const cpu = contenders.map(() => [] as number[]);
-// The order is shuffled every round (a fixed seed, so runs are alike): a contender also pays for
-// the garbage its predecessor left, and in a fixed rotation each one always followed the same.
-let seed = 1;
-const random = (): number => (seed = (seed * 48271) % 2147483647) / 2147483647;
+// The order is shuffled every round (see _shuffle.ts).
+const shuffle = shuffler();
 const order = contenders.map((_, i) => i);
 for (let round = 0; round < WARMUP + ROUNDS; round++) {
-  for (let k = order.length - 1; k > 0; k--) {
-    const j = Math.floor(random() * (k + 1));
-    [order[k], order[j]] = [order[j], order[k]];
-  }
+  shuffle(order);
   for (const i of order) {
     const c0 = cpuUsage();
     const t0 = performance.now();
