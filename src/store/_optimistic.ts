@@ -62,8 +62,7 @@ export async function optimisticDecide<T>(
       busySince ??= performance.now();
       if (performance.now() - busySince >= busyTimeoutMs) throw locked(store, key, busyTimeoutMs);
     }
-    // Back off with full jitter so that contending writers spread out.
-    await sleep(Math.random() * Math.min(100, 2 ** retry), options.signal);
+    await backOff(retry, options.signal);
   }
 }
 
@@ -88,7 +87,7 @@ async function attempt<T>(
 }
 
 /**
- * Calls `fn` until it answers other than {@linkcode BUSY}, with the same backoff, for up to
+ * Calls `fn` until it answers other than {@linkcode BUSY}, with the same backoff as a decision, for up to
  * `busyTimeoutMs`: a write outside a decision (a reset) on an engine another writer locked.
  */
 export async function whileBusy<T>(
@@ -103,8 +102,13 @@ export async function whileBusy<T>(
     const result = await fn();
     if (result !== BUSY) return result;
     if (performance.now() - since >= busyTimeoutMs) throw locked(store, key, busyTimeoutMs);
-    await sleep(Math.random() * Math.min(100, 2 ** retry), signal);
+    await backOff(retry, signal);
   }
+}
+
+// Full jitter, so that contending writers spread out: up to 2^retry ms, at most 100.
+function backOff(retry: number, signal: AbortSignal | undefined): Promise<void> {
+  return sleep(Math.random() * Math.min(100, 2 ** retry), signal);
 }
 
 function locked(store: string, key: string, busyTimeoutMs: number): StoreError {
