@@ -87,8 +87,9 @@ async function attempt<T>(
 }
 
 /**
- * Calls `fn` until it answers other than {@linkcode BUSY}, with the same backoff as a decision, for up to
- * `busyTimeoutMs`: a write outside a decision (a reset) on an engine another writer locked.
+ * Calls `fn` until it answers other than {@linkcode BUSY}, with the same backoff as a decision,
+ * for up to `busyTimeoutMs`: a write outside a decision (a reset) on an engine another writer
+ * locked.
  */
 export async function whileBusy<T>(
   fn: () => Promise<T | typeof BUSY>,
