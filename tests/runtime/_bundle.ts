@@ -40,11 +40,12 @@ export async function tempDir(): Promise<AsyncDisposable & { path: string }> {
 export async function run(
   command: string,
   args: string[],
-  options: { cwd?: string; timeoutMs?: number } = {},
+  options: { cwd?: string; env?: Record<string, string>; timeoutMs?: number } = {},
 ): Promise<{ code: number; stdout: string; stderr: string }> {
   const { code, stdout, stderr } = await new Deno.Command(command, {
     args,
     cwd: options.cwd,
+    env: options.env,
     stdout: "piped",
     stderr: "piped",
     signal: AbortSignal.timeout(options.timeoutMs ?? 30_000),
