@@ -4,16 +4,20 @@
 // from a microtask, as in a test's synchronous start): the fixtures arm a timer while a microtask
 // that changes what the timer guards is pending.
 import assert from "node:assert/strict";
+import { run } from "./_run.ts";
 
 /** Runs the test of `fixture` named `name` alone, and fails unless it passed (leaks included). */
 export async function assertPassesAlone(fixture: URL, name: string): Promise<void> {
-  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
-    args: ["test", "-A", "--sanitize-ops", "--no-check", "--filter", name, fixture.pathname],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const text = new TextDecoder();
-  const output = `${text.decode(stdout)}\n${text.decode(stderr)}`;
+  const { code, stdout, stderr } = await run(Deno.execPath(), [
+    "test",
+    "-A",
+    "--sanitize-ops",
+    "--no-check",
+    "--filter",
+    name,
+    fixture.pathname,
+  ]);
+  const output = `${stdout}\n${stderr}`;
   assert.equal(code, 0, output);
   assert.match(output, /\b1 passed\b/, output);
 }

@@ -1,5 +1,6 @@
 // Test helpers shared by the runtime matrix and the edge example's workerd test: bundle a module
-// with esbuild (from npm) into one ESM file in a temporary directory, and run a command.
+// with esbuild (from npm) into one ESM file in a temporary directory, and run a command
+// (tests/_run.ts, which needs no esbuild).
 import * as esbuild from "esbuild";
 
 /** Bundles `entry` (a path, or source text resolved from `resolveDir`) into `outfile`. */
@@ -36,20 +37,4 @@ export async function tempDir(): Promise<AsyncDisposable & { path: string }> {
   };
 }
 
-/** Runs a command to completion (at most `timeoutMs`), returning its exit code and output. */
-export async function run(
-  command: string,
-  args: string[],
-  options: { cwd?: string; env?: Record<string, string>; timeoutMs?: number } = {},
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  const { code, stdout, stderr } = await new Deno.Command(command, {
-    args,
-    cwd: options.cwd,
-    env: options.env,
-    stdout: "piped",
-    stderr: "piped",
-    signal: AbortSignal.timeout(options.timeoutMs ?? 30_000),
-  }).output();
-  const text = new TextDecoder();
-  return { code, stdout: text.decode(stdout), stderr: text.decode(stderr) };
-}
+export { run } from "../_run.ts";

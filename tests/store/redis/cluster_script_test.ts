@@ -2,7 +2,7 @@
 // cluster left broken by an earlier run (a slot left open by a migration, a node down) must be
 // made whole again, not waited for. A CI run once failed on such a cluster after 20 s.
 import assert from "node:assert/strict";
-import { run as runCommand } from "../../runtime/_bundle.ts";
+import { run as runCommand } from "../../_run.ts";
 
 const SCRIPT = new URL("../../../.ci/redis-cluster.sh", import.meta.url).pathname;
 
