@@ -484,7 +484,7 @@ export class ServerPacer {
       cost,
     );
     if (throttled) entry.clockTrusted = false;
-    this.#pump(entry);
+    this.#pumpAfterAnswer(entry);
   }
 
   /**
@@ -540,8 +540,31 @@ export class ServerPacer {
       if (released) return;
       released = true;
       paceEnd(entry, this.#clock, cost);
-      this.#pump(entry);
+      this.#pumpAfterAnswer(entry);
     };
+  }
+
+  // After an answer or a release: a cold key's slow start lets a waiter in per answer. Answers
+  // that land together are observed one by one, and the requests that a 200 (or its release)
+  // let in would reach `fetch` after a 429 that came with it was observed, each drawing one more
+  // 429: the waiters are let in on the next turn of the event loop instead, once every answer
+  // that arrived with this one is known.
+  #pumpAfterAnswer(entry: Entry): void {
+    if (!entry.known && this.#limits.probeFirst && entry.waiters.length > 0) this.#pumpSoon(entry);
+    else this.#pump(entry);
+  }
+
+  // Pumps on a timer of 0 ms, in place of any timer armed for later.
+  #pumpSoon(entry: Entry): void {
+    if (entry.timer !== undefined) clearLongTimeout(entry.timer);
+    entry.timer = undefined;
+    const timer = setLongTimeout(() => {
+      entry.timer = undefined;
+      this.#pump(entry);
+    }, 0);
+    // Arming can run microtasks (see setLongTimeout), and with them a pump: its word is newer.
+    if (entry.timer === undefined && entry.waiters.length > 0) entry.timer = timer;
+    else clearLongTimeout(timer);
   }
 
   // Starts every waiter that may start now, then sets one timer for the next.

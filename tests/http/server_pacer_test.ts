@@ -403,7 +403,7 @@ Deno.test("ServerPacer probeFirst lets the first request of a key go alone", asy
   assert.equal(second.done, false);
   pacer.observe("k", new Response("ok"));
   first();
-  await settle();
+  await new Promise((resolve) => setTimeout(resolve, 10)); // let in on the next turn
   assert.equal(second.done, true);
   (second.value as () => void)();
   (await pacer.acquire("k"))(); // answered without headers: no more waiting
@@ -423,6 +423,42 @@ Deno.test("ServerPacer probeFirst starts a cold key slowly: one more request in 
   const releases = [pacer.tryAcquire("k"), pacer.tryAcquire("k"), pacer.tryAcquire("k")];
   assert.equal(releases.filter((r) => r !== undefined).length, 3); // three after two answers
   for (const release of releases) release?.();
+});
+
+Deno.test("ServerPacer probeFirst lets no waiter in on a 200 that landed together with a 429", async () => {
+  // Answers that arrive together are observed one by one. Letting the slow start's waiters in
+  // on the 200 sent them after the 429 that came with it: each drew another 429.
+  const clock = new ManualClock(T0);
+  const pacer = new ServerPacer({ clock, probeFirst: true });
+  const first = pacer.tryAcquire("k")!;
+  pacer.observe("k", new Response("ok"));
+  first();
+  const [ok, rejected] = [pacer.tryAcquire("k")!, pacer.tryAcquire("k")!];
+  const stop = new AbortController();
+  const waiter = track(pacer.acquire("k", stop.signal));
+  pacer.observe("k", new Response("ok"));
+  pacer.observe("k", new Response(null, { status: 429 }));
+  ok();
+  rejected();
+  await new Promise((resolve) => setTimeout(resolve, 10));
+  assert.equal(waiter.done, false); // held by the 429
+  assert.ok(pacer.delay("k") > 0);
+  stop.abort();
+  await settle();
+  assert.equal(waiter.done, true);
+  assert.ok(waiter.error instanceof DOMException);
+});
+
+Deno.test("ServerPacer probeFirst lets the waiters in on the next turn after a 200 alone", async () => {
+  const clock = new ManualClock(T0);
+  const pacer = new ServerPacer({ clock, probeFirst: true });
+  const first = pacer.tryAcquire("k")!;
+  const waiters = [track(pacer.acquire("k")), track(pacer.acquire("k"))];
+  pacer.observe("k", new Response("ok"));
+  first();
+  await new Promise((resolve) => setTimeout(resolve, 10));
+  assert.deepEqual(waiters.map((w) => w.done), [true, true]); // two in flight after one answer
+  for (const w of waiters) (w.value as () => void)();
 });
 
 Deno.test("ServerPacer probeFirst holds the others back for fallbackWindowMs at most when the first request hangs", () => {
