@@ -75,6 +75,14 @@ export interface PaceState {
   windowSpent: boolean; // the window's quota was reported spent since the key's first answer
   sends: number[]; // the latest requests (at most MAX_SENDS): when each was answered, oldest first
   sendsOpen: number; // of those, how many are not answered yet (Infinity, at the end)
+  sentAt: number[]; // when each of `sends` left
+  fixed: boolean; // a window found to come back whole at a boundary every w (not a sliding log)
+  fixedOff: boolean; // its boundaries were found not to repeat every w: never again for this key
+  phaseLo: number; // one boundary of the fixed window lies after this time …
+  phaseHi: number; // … and at or before this one (the others every w from it)
+  phaseRun: boolean; // every answer since the last that found the window renewed was in its window
+  phaseRunEnd: number; // the latest of those answers
+  phaseLast: number; // the remaining count of the last answer
   costs: number; // tokens declared by the requests in flight
   seenCosts: number; // of those, the tokens of requests the server has answered
 }
@@ -127,6 +135,14 @@ export function newPaceState(): PaceState {
     windowSpent: false,
     sends: [],
     sendsOpen: 0,
+    sentAt: [],
+    fixed: false,
+    fixedOff: false,
+    phaseLo: -Infinity,
+    phaseHi: Infinity,
+    phaseRun: false,
+    phaseRunEnd: -Infinity,
+    phaseLast: Infinity,
     costs: 0,
     seenCosts: 0,
   };
@@ -297,8 +313,12 @@ export function paceStart(state: PaceState, now: number, route?: string, cost = 
   // server has answered without saying anything (a key without headers logs none).
   if ((state.known || !state.answered) && !state.windowOff) {
     state.sends.push(Infinity);
+    state.sentAt.push(now);
     state.sendsOpen++;
-    if (state.sends.length > MAX_SENDS && state.sends.shift() === Infinity) state.sendsOpen--;
+    if (state.sends.length > MAX_SENDS) {
+      state.sentAt.shift();
+      if (state.sends.shift() === Infinity) state.sendsOpen--;
+    }
   }
   for (const [id, budget] of state.budgets) if (counts(state, id, route)) budget.remaining--;
   // A request of a burst (ahead of the pace) does not move it.
@@ -405,7 +425,7 @@ export function paceLearn(
   learnConcurrent(state, policies, status, throttled, started);
   if (state.sendsOpen > 0) logAnswer(state, now);
   // A cold key's requests start without reading the clock.
-  learnWindow(state, policies, throttled, started, state.known ? startedAt : now);
+  learnWindow(state, policies, throttled, started, state.known ? startedAt : now, now);
   learnBurst(state, policies, throttled);
   if (info !== undefined) {
     state.known = true;
@@ -727,7 +747,17 @@ function countedSince(state: PaceState, since: number): number {
 function windowWait(state: PaceState, budget: Budget, now: number): number {
   const quota = budget.quota!, windowMs = budget.windowMs!;
   const span = windowSpan(windowMs);
-  const free = quota - countedSince(state, now - span);
+  // A fixed window renewed last at a boundary in (lo, hi]: the k-th after it began by hi + k·w,
+  // after lo + k·w; requests answered before the latter, or answered in the window renewed last,
+  // are not counted in it.
+  let since = now - span, next = Infinity;
+  if (state.fixed) {
+    const k = Math.floor((now - state.phaseHi - PHASE_MARGIN_MS) / windowMs + 1e-9);
+    since = Math.max(since, state.phaseLo + k * windowMs);
+    if (k >= 1 && state.phaseRun) since = Math.max(since, state.phaseRunEnd);
+    next = state.phaseHi + (k + 1) * windowMs + PHASE_MARGIN_MS;
+  }
+  const free = quota - countedSince(state, since);
   if (now >= budget.until) {
     // The server's reset has passed: a fixed window is whole again, a sliding log has at least
     // its oldest request back. One request finds out how much, unless the key's own count says.
@@ -739,7 +769,7 @@ function windowWait(state: PaceState, budget: Budget, now: number): number {
   if (budget.remaining >= 1) return 0;
   const oldest = state.sends[state.sends.length - quota];
   const freeAt = oldest === undefined ? now : oldest + span;
-  return Math.max(0, Math.min(budget.until, freeAt) - now);
+  return Math.max(0, Math.min(budget.until, freeAt, next) - now);
 }
 
 function learnWindow(
@@ -748,6 +778,7 @@ function learnWindow(
   throttled: boolean,
   started: number | undefined,
   startedAt: number | undefined,
+  now: number,
 ): void {
   if (state.windowOff) return;
   const p = policies.length === 1 ? policies[0] : undefined;
@@ -779,7 +810,9 @@ function learnWindow(
   // been in the window when this one arrived (it left at `startedAt`).
   if (remaining < quota - countedSince(state, startedAt - windowSpan(windowMs))) {
     leaveWindow(state);
+    return;
   }
+  learnPhase(state, quota, remaining, windowMs, started, startedAt, now);
 }
 
 /** The key is not (or no longer) a window counted by its own requests, for good. */
@@ -787,7 +820,86 @@ function leaveWindow(state: PaceState): void {
   state.window = false;
   state.windowOff = true;
   state.sends = [];
+  state.sentAt = [];
   state.sendsOpen = 0;
+  state.fixed = false;
+}
+
+// --- where a fixed window turns -----------------------------------------------------------------
+//
+// Counted by the client's own requests, a window's next burst waits until the first answer of the
+// last one is `w` old: a round trip later every window, a drift of a few percent. A fixed window
+// turns at a boundary every `w`, and its answers say where: a request sent with nothing else in
+// flight that finds the quota whole but for itself arrived after the boundary that renewed it,
+// and after every request answered before it left (none of those was counted with it), so that
+// boundary lies between the latest of their sends and its own answer. When that span ends less
+// than `w` after such a send, the quota came back before all the requests that used it were a
+// window old: a fixed window, not a sliding log (a sliding log would still count them). From then
+// on the key knows an interval that holds the boundary of the window renewed last, and the others
+// every `w` from it, and each burst goes at its upper end plus k·w, with no drift. The answers
+// counted in that window since (its remaining count only going down) raise the lower end (the
+// next boundary comes after each of them left) and, once a later window has begun, no longer
+// count against it. Boundaries that do not fit (a window that does not repeat every `w`) end this
+// for good.
+//
+// Where in its window the first burst landed stays unknown: a quota announced in whole seconds
+// never says, and finding out would take a request held back from a window and sent early in the
+// next, which leaves that window a request short whenever it finds the next one begun.
+
+const PHASE_MARGIN_MS = 2; // bursts go this long after the upper end of the interval
+
+/**
+ * Learns from an answer where the fixed window turns: `started` requests were in flight when it
+ * left at `sentAt` (itself included), and it found `remaining` left.
+ */
+function learnPhase(
+  state: PaceState,
+  quota: number,
+  remaining: number,
+  windowMs: number,
+  started: number,
+  sentAt: number,
+  now: number,
+): void {
+  if (state.fixedOff) return;
+  if (started === 1 && remaining + 1 >= quota) {
+    // Renewed. The requests answered before this one left (answers are logged in order, this
+    // one last) were counted in an earlier window: its boundary lies after the latest of their
+    // sends, and at or before this answer.
+    const { sends } = state;
+    let i = sends.length - state.sendsOpen - 2;
+    while (i >= 0 && sends[i] >= sentAt) i--;
+    let priorSent = -Infinity;
+    for (; i >= 0 && sends[i] > sentAt - 2 * windowMs; i--) {
+      priorSent = Math.max(priorSent, state.sentAt[i]);
+    }
+    if (!state.fixed) {
+      if (priorSent <= now - windowMs) return;
+      state.fixed = true;
+      state.phaseLo = priorSent;
+      state.phaseHi = now;
+    } else {
+      // The interval known so far, moved to this window's boundary.
+      const shift = Math.round((now - state.phaseHi) / windowMs) * windowMs;
+      state.phaseLo = Math.max(state.phaseLo + shift, priorSent);
+      state.phaseHi = Math.min(state.phaseHi + shift, now);
+    }
+    state.phaseRun = true;
+    state.phaseRunEnd = now;
+  } else if (state.fixed && state.phaseRun && remaining <= state.phaseLast) {
+    // Counted in the same window as the request renewed last (its count only went down): the
+    // next boundary comes after this one left, so that window's began less than w before.
+    state.phaseLo = Math.max(state.phaseLo, sentAt - windowMs);
+    state.phaseRunEnd = now;
+  } else {
+    state.phaseRun = false;
+  }
+  state.phaseLast = remaining;
+  if (state.fixed && state.phaseLo >= state.phaseHi) {
+    // No boundary fits what the answers said: not a window that turns every w.
+    state.fixed = false;
+    state.fixedOff = true;
+  }
 }
 
 // --- request quotas that count requests at once ------------------------------------------------

@@ -918,6 +918,24 @@ function fixedWindow(q: number, windowSec: number): SimServer {
   };
 }
 
+// A sliding log of `q` requests per `windowSec`, with draft-11 headers: `t` until the oldest
+// request counted leaves the window, rounded up.
+function slidingLog(q: number, windowSec: number): SimServer {
+  const windowMs = windowSec * 1000;
+  const log: number[] = [];
+  return (arrival) => {
+    while (log.length > 0 && log[0] <= arrival - windowMs) log.shift();
+    const allowed = log.length < q;
+    if (allowed) log.push(arrival);
+    const t = Math.ceil((log[0] + windowMs - arrival) / 1000);
+    const headers = {
+      "RateLimit-Policy": `"s";q=${q};w=${windowSec}`,
+      "RateLimit": `"s";r=${q - log.length};t=${t}`,
+    };
+    return allowed ? answer(headers) : answer({ ...headers, "Retry-After": String(t) }, 429);
+  };
+}
+
 // GCRA, answering like the loopback server of the acceptance test, in either header family.
 // Resets are rounded up, as a consistent server does: a reset rounded down to the millisecond
 // sends a probe a fraction of a millisecond too early when the round trip is 0.
@@ -989,6 +1007,68 @@ async function simulate(server: SimServer, rtt: number, total: number): Promise<
   return late;
 }
 
+// Sends `total` requests from `callers` callers as fast as the pacer lets them go, each answered
+// `rtt` ms after it left (the server decides halfway); returns when each left and its status.
+async function sendTimes(
+  server: SimServer,
+  rtt: number,
+  total: number,
+  callers: number,
+  start: number,
+  probeFirst = false,
+): Promise<{ at: number; status: number }[]> {
+  const clock = new ManualClock(start);
+  const pacer = new ServerPacer({ clock, probeFirst });
+  const pending: { at: number; response: Response; release: () => void }[] = [];
+  const sent: { at: number; status: number }[] = [];
+  while (sent.length < total || pending.length > 0) {
+    assert.ok(sent.length <= total && clock.now() < start + 60_000, "the run makes progress");
+    while (pending.length > 0 && pending[0].at <= clock.now()) {
+      const p = pending.shift()!;
+      pacer.observe("k", p.response);
+      p.release();
+    }
+    while (sent.length < total && pending.length < callers && pacer.delay("k") === 0) {
+      const release = await pacer.acquire("k");
+      const response = server(clock.now() + rtt / 2);
+      sent.push({ at: clock.now(), status: response.status });
+      pending.push({ at: clock.now() + rtt, response, release });
+    }
+    const wait = sent.length < total && pending.length < callers ? pacer.delay("k") : Infinity;
+    const next = Math.min(pending[0]?.at ?? Infinity, clock.now() + wait + 1e-3);
+    if (next < Infinity) clock.set(next);
+  }
+  return sent;
+}
+
+Deno.test("ServerPacer sends each burst of a fixed window a window after the last, without drift", async () => {
+  // 10 per second, boundaries on whole seconds, the first request 300 ms into a window; four
+  // callers, so the first window goes in rounds (1, 4, 4, 1 from the slow start). Window 1's
+  // first request, sent when the first answer was a window old, finds it whole while a request
+  // of the last round, sent less than a window before, is not counted: a fixed window.
+  const sent = await sendTimes(fixedWindow(10, 1), 20, 80, 4, T0 + 300, true);
+  assert.deepEqual(sent.filter((s) => s.status !== 200), []);
+  // When each window's first request left, after the window's start.
+  const lags: number[] = [];
+  for (const { at } of sent) {
+    const window = Math.floor((at - T0) / 1000);
+    lags[window] ??= at - T0 - window * 1000;
+  }
+  assert.equal(lags.length, 8);
+  // Counted by its own requests, each window's first request went a round trip and a margin
+  // later than the last one's (25 ms more each window); now every window keeps window 2's phase.
+  for (const lag of lags.slice(3)) assert.ok(Math.abs(lag - lags[2]) <= 1, `lags ${lags}`);
+});
+
+Deno.test("ServerPacer does not take a sliding log spent in rounds for a fixed window", async () => {
+  // The rounds of the test above against a sliding log: each request frees its place a window
+  // after it arrived, so a burst sent at a boundary guessed from the first ones is rejected.
+  for (const start of [T0, T0 + 300, T0 + 990]) {
+    const sent = await sendTimes(slidingLog(10, 1), 20, 80, 4, start, true);
+    assert.deepEqual(sent.filter((s) => s.status !== 200), []);
+  }
+});
+
 Deno.test("ServerPacer never draws a 429 from a consistent server once it has answered", async () => {
   await fc.assert(
     fc.asyncProperty(
@@ -997,6 +1077,11 @@ Deno.test("ServerPacer never draws a 429 from a consistent server once it has an
           kind: fc.constant("fixed" as const),
           q: fc.integer({ min: 1, max: 30 }),
           windowSec: fc.constantFrom(1, 2, 5),
+        }),
+        fc.record({
+          kind: fc.constant("sliding" as const),
+          q: fc.integer({ min: 2, max: 30 }),
+          windowSec: fc.constantFrom(1, 2),
         }),
         fc.record({
           kind: fc.constant("gcra" as const),
@@ -1009,6 +1094,8 @@ Deno.test("ServerPacer never draws a 429 from a consistent server once it has an
       async (spec, rtt) => {
         const server = spec.kind === "fixed"
           ? fixedWindow(spec.q, spec.windowSec)
+          : spec.kind === "sliding"
+          ? slidingLog(spec.q, spec.windowSec)
           : gcraServer(spec.rate, spec.burst, spec.style);
         assert.equal(await simulate(server, rtt, 60), 0);
       },
