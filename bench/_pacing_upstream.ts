@@ -282,9 +282,16 @@ export class Upstream {
 
   /**
    * The shortest wall time in which the policy lets `n` requests through, counted from the
-   * first request the server saw, plus one answer's latency.
+   * first request the server saw, plus one answer's latency. A concurrency limit's slot is free
+   * again only once its answer has reached the client and the next request has reached the
+   * server: each round takes `roundTripMs`, the round trip of one request on the same upstream
+   * with nothing limiting it (the latency alone when not measured).
    */
-  idealMs(n: number, startedAt = Date.now() + (this.scenario.skewMs ?? 0)): number {
+  idealMs(
+    n: number,
+    startedAt = Date.now() + (this.scenario.skewMs ?? 0),
+    roundTripMs = this.scenario.latencyMs,
+  ): number {
     const { policy, limit, windowMs, burst, latencyMs } = this.scenario;
     const interval = windowMs / limit;
     switch (policy) {
@@ -300,7 +307,7 @@ export class Upstream {
         return Math.max(0, last * windowMs - startedAt) + latencyMs;
       }
       case "concurrency":
-        return Math.ceil(n / limit) * latencyMs;
+        return Math.ceil(n / limit) * roundTripMs;
     }
   }
 }
@@ -316,6 +323,8 @@ export interface Measured {
   rejectShare: number;
   /** Requests the client gave up on, resubmitted by the driver. */
   failures: number;
+  /** Goodput against the latency alone, where the ideal counted a measured round trip. */
+  latencyGoodput?: number;
 }
 
 /**
@@ -345,16 +354,20 @@ export async function drive(
   return measure(upstream, n, start, serverStart, failures);
 }
 
-/** Measures a run that started at `start` (performance.now()) and has just ended. */
+/**
+ * Measures a run that started at `start` (performance.now()) and has just ended; `roundTripMs`
+ * as in {@linkcode Upstream.idealMs}.
+ */
 export function measure(
   upstream: Upstream,
   n: number,
   start: number,
   serverStart: number,
   failures = 0,
+  roundTripMs?: number,
 ): Measured {
   const wallMs = performance.now() - start;
-  const idealMs = upstream.idealMs(n, serverStart);
+  const idealMs = upstream.idealMs(n, serverStart, roundTripMs);
   const { accepted, rejected } = upstream;
   return {
     wallMs,
