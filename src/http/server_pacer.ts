@@ -60,8 +60,9 @@ export interface ServerPacerOptions {
    * Whether a cold key starts slowly: the first request goes alone, and each answer lets one more
    * request be in flight (doubling per round trip) until the server's headers describe its
    * limits, so that a burst of callers on a cold key cannot overrun a small burst before the
-   * headers are known. Off by default here (a key the server never described never waits); a
-   * `Pool` turns it on.
+   * headers are known. The requests an answer lets in go on the next turn of the event loop, once
+   * the answers that arrived with it (a 429 among them) have been observed. Off by default here
+   * (a key the server never described never waits); a `Pool` turns it on.
    * @default {false}
    */
   probeFirst?: boolean;
@@ -182,7 +183,9 @@ function costOf(cost: unknown, method: string): number {
  *   policy found to come back whole (a fixed window or a sliding log: whole on the key's first
  *   answer, or whole again after it was spent), whose quota is spent at once; once spent, its
  *   requests answered more than `w` ago no longer count, so the next ones need not wait out a
- *   reset rounded up to seconds;
+ *   reset rounded up to seconds; a fixed window (found whole again while a request it counted
+ *   before was sent less than `w` earlier) is spent every `w` from where it was found to turn,
+ *   without a round trip of drift per window;
  * - **budget**: at most the reported remaining quota `r` is spent within its window `t`, counting
  *   requests still in flight (acquired, not yet answered);
  * - **hold**: on a 429 (or 503 with `Retry-After`), no request leaves for that key until
