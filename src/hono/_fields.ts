@@ -14,8 +14,9 @@ export interface QuotaView {
   /** `r`: whole units left. */
   readonly remaining: number;
   /**
-   * `t`: whole seconds, rounded up, until more quota is available: a denial's Retry-After, else
-   * until the quota is full again.
+   * `t`: whole seconds, rounded up, of the effective window, within which the client can use no
+   * more than `r`: a denial's Retry-After; with `r=0` after an allowed request, until the next
+   * unit is back; else until the quota is full again.
    */
   readonly reset: number;
 }
@@ -80,21 +81,72 @@ export function windowOf(limiter: unknown): number | undefined {
 }
 
 /**
- * The windows of a limiter's parts when it decides several limits together (`multiLimit`), in
- * order, each as {@linkcode windowOf} states it; `undefined` for a single limit.
+ * What the fields state about one limit beyond its decision: its window, and how long one unit
+ * takes to come back when the algorithm refills continuously.
  */
-export function partWindowsOf(limiter: unknown): (number | undefined)[] | undefined {
+export interface LimitShape {
+  /** The window `w` in milliseconds, as {@linkcode windowOf} states it. */
+  readonly windowMs: number | undefined;
+  /** `period / rate` for GCRA and the buckets; `undefined` for windows and the unknown. */
+  readonly unitMs: number | undefined;
+}
+
+// The algorithms whose capacity comes back one unit every `period / rate`, continuously, with
+// `resetAfterMs` the time to refill every unit not left: GCRA's TAT, a bucket's level.
+const REFILLING = new Set(["gcra", "tokenBucket", "leakyBucket"]);
+
+function unitOf(algorithm: unknown): number | undefined {
+  const { name, config } = (algorithm ?? {}) as {
+    name?: unknown;
+    config?: Record<string, unknown>;
+  };
+  if (typeof name !== "string" || !REFILLING.has(name) || config == null) return undefined;
+  const { rate, period = 1000 } = config;
+  if (typeof rate !== "number" || typeof period !== "number") return undefined;
+  const unit = period / rate;
+  return Number.isFinite(unit) && unit > 0 ? unit : undefined;
+}
+
+/** The shape of a limiter's (single) limit, with the window `windowMs` the middleware states. */
+export function shapeOf(limiter: unknown, windowMs: number | undefined): LimitShape {
+  return { windowMs, unitMs: unitOf((limiter as { algorithm?: unknown })?.algorithm) };
+}
+
+/**
+ * The shapes of a limiter's parts when it decides several limits together (`multiLimit`), in
+ * order; `undefined` for a single limit.
+ */
+export function partShapesOf(limiter: unknown): LimitShape[] | undefined {
   const parts = (limiter as { algorithm?: { parts?: unknown } })?.algorithm?.parts;
   if (!Array.isArray(parts)) return undefined;
-  return parts.map((algorithm) => windowOf({ algorithm }));
+  return parts.map((algorithm) => ({
+    windowMs: windowOf({ algorithm }),
+    unitMs: unitOf(algorithm),
+  }));
+}
+
+/**
+ * `t` for an allowed `decision`, in milliseconds. The draft's `t` is the effective window, the
+ * time within which the client can use no more than `r`. With `r=0` the client waits it out, so
+ * it is the time until the next unit is back; for GCRA and the buckets, `resetAfterMs` less the
+ * refill of the units after that one. (Until the quota is whole again held clients back for the
+ * whole refill.) With units left it is until the quota is whole again: using no more than `r`
+ * until then never meets a denial, and `q` is back when it ends.
+ */
+function effectiveWindowMs(decision: RateLimitDecision, unitMs: number | undefined): number {
+  const { allowed, limit, remaining, resetAfterMs } = decision;
+  if (!allowed || unitMs === undefined || remaining >= 1) return resetAfterMs;
+  const untilNext = resetAfterMs - (limit - remaining - 1) * unitMs;
+  return Number.isFinite(untilNext) ? Math.max(0, Math.min(resetAfterMs, untilNext)) : resetAfterMs;
 }
 
 /** A view of one decision under the policy `name`. */
 export function viewOf(
   name: string,
   decision: RateLimitDecision,
-  windowMs: number | undefined,
+  shape: LimitShape,
 ): QuotaView {
+  const { windowMs } = shape;
   // `w` must be a whole number of seconds: the window is rounded up and the quota scaled with it
   // (rounded down), so that q/w is the sustained rate (20/s with a burst of 5 is q=20;w=1, not
   // q=5;w=1) and never above it: a client that paces by it is never denied.
@@ -106,12 +158,20 @@ export function viewOf(
     quota: fieldInteger(decision.limit * scale + 1e-9),
     window,
     remaining: fieldInteger(decision.remaining),
-    // Draft-11 `t` is when more quota is available: for a denial, its Retry-After (the same
-    // whole seconds), not the time until the quota is full again.
-    reset: decision.allowed || !Number.isFinite(decision.retryAfterMs)
-      ? ceilSeconds(decision.resetAfterMs)
-      : Math.max(1, ceilSeconds(decision.retryAfterMs)),
+    reset: resetOf(decision, shape.unitMs),
   };
+}
+
+function resetOf(decision: RateLimitDecision, unitMs: number | undefined): number {
+  // A denial's `t` is its Retry-After (the same whole seconds).
+  if (!decision.allowed && Number.isFinite(decision.retryAfterMs)) {
+    return Math.max(1, ceilSeconds(decision.retryAfterMs));
+  }
+  const ms = effectiveWindowMs(decision, unitMs);
+  // `r=0;t=0` would say "spent, and back now": a wait that rounds to nothing is a second.
+  return decision.allowed && fieldInteger(decision.remaining) === 0 && ms > 0
+    ? Math.max(1, ceilSeconds(ms))
+    : ceilSeconds(ms);
 }
 
 /** A quota's stated window when it is a finite number > 0, else unknown (`w` left out). */
@@ -134,26 +194,31 @@ function isQuotaEntry(value: unknown): value is QuotaEntry {
 /**
  * The views of a decision: one per quota when it reports several (a `QuotaManager` decision's
  * `quotas`, each under its own name and window; a `multiLimit` decision's `limits`, as `name`,
- * `name-2`, … with the windows of `partWindows`), else one under `name`. Each view's `r` and `t`
- * come from the same limit: a client never sees the `r` of one with the `t` of another.
+ * `name-2`, … with the shapes of `parts`), else one under `name`. Each view's `r` and `t` come
+ * from the same limit: a client never sees the `r` of one with the `t` of another.
  */
 export function viewsOf(
   name: string,
   decision: RateLimitDecision,
-  windowMs: number | undefined,
-  partWindows?: readonly (number | undefined)[],
+  shape: LimitShape,
+  parts?: readonly LimitShape[],
 ): QuotaView[] {
   const quotas = (decision as { quotas?: unknown }).quotas;
   if (Array.isArray(quotas) && quotas.length > 0 && quotas.every(isQuotaEntry)) {
-    return quotas.map((quota) => viewOf(quota.name, quota, windowMsOf(quota.windowMs)));
-  }
-  const limits = decision.limits;
-  if (Array.isArray(limits) && limits.length > 1) {
-    return limits.map((part, i) =>
-      viewOf(i === 0 ? name : `${name}-${i + 1}`, part, windowMsOf(partWindows?.[i]))
+    return quotas.map((quota) =>
+      viewOf(quota.name, quota, { windowMs: windowMsOf(quota.windowMs), unitMs: undefined })
     );
   }
-  return [viewOf(name, decision, windowMs)];
+  const partName = (i: number) => i === 0 ? name : `${name}-${i + 1}`;
+  const limits = decision.limits;
+  if (Array.isArray(limits) && limits.length > 1) {
+    return limits.map((part, i) => viewOf(partName(i), part, partShape(parts?.[i])));
+  }
+  return [viewOf(name, decision, shape)];
+}
+
+function partShape(part: LimitShape | undefined): LimitShape {
+  return { windowMs: windowMsOf(part?.windowMs), unitMs: part?.unitMs };
 }
 
 /**

@@ -11,7 +11,8 @@ import {
   ceilSeconds,
   fieldsOf,
   partitionKeyOf,
-  partWindowsOf,
+  partShapesOf,
+  shapeOf,
   viewsOf,
   windowOf,
 } from "./_fields.ts";
@@ -206,11 +207,12 @@ export function rateLimit<C extends RateLimitContext = RateLimitContext>(
   });
   const costOf = typeof cost === "number" ? () => cost : cost;
 
-  const partWindows = partWindowsOf(options?.limiter);
+  const shape = shapeOf(options?.limiter, windowMs);
+  const parts = partShapesOf(options?.limiter);
   const describeDecision = (decision: RateLimitDecision, pk: string | undefined) =>
     headers === false ? [] : fieldsOf(
       headers,
-      viewsOf(policy, decision, windowMs, partWindows),
+      viewsOf(policy, decision, shape, parts),
       { quotaUnit, partitionKey: pk },
       clock.now(),
     );

@@ -2,7 +2,15 @@ import assert from "node:assert/strict";
 import { Hono } from "hono";
 import type { ExecutionContext } from "hono";
 import { FluxLimiter, type RateLimitDecision } from "../../mod.ts";
-import { QuotaManager, slidingWindow } from "../../src/limiter/mod.ts";
+import {
+  fixedWindow,
+  gcra,
+  leakyBucket,
+  QuotaManager,
+  slidingWindow,
+  tokenBucket,
+} from "../../src/limiter/mod.ts";
+import { DistributedLimiter } from "../../src/store/mod.ts";
 import { rateLimit, type RateLimitOptions } from "../../src/hono/mod.ts";
 import { ManualClock } from "../../src/testing/mod.ts";
 
@@ -625,4 +633,71 @@ Deno.test("rateLimit() describes each limit of a multiLimit decision with its ow
   // The per-second limit is spent for one second; the daily one has 98 left. Before, a single
   // member said r=0 with the daily t (a client would stall for a day).
   assert.equal(res.headers.get("RateLimit"), '"api";r=0;t=1, "api-2";r=98;t=86400');
+});
+
+Deno.test("rateLimit() gives t until the next unit when an allowed request spends the last one", async () => {
+  // Two per 5 s for every rate algorithm: the second request spends the quota; the next unit
+  // is back in 2.5 s (t=3, rounded up), while the quota is whole again only in 5 s (t=5).
+  const rate = { rate: 1, period: 2500, burst: 2 };
+  const limiters: [string, (clock: ManualClock) => RateLimitOptions["limiter"]][] = [
+    ["FluxLimiter", (clock) => new FluxLimiter({ ...rate, clock })],
+    ["gcra", (clock) => new FluxLimiter({ algorithm: gcra(rate), clock })],
+    ["tokenBucket", (clock) => new FluxLimiter({ algorithm: tokenBucket(rate), clock })],
+    ["leakyBucket", (clock) => new FluxLimiter({ algorithm: leakyBucket(rate), clock })],
+    ["DistributedLimiter", (clock) => new DistributedLimiter({ ...rate, clock })],
+    [
+      "DistributedLimiter tokenBucket",
+      (clock) => new DistributedLimiter({ algorithm: tokenBucket(rate), clock }),
+    ],
+  ];
+  for (const [name, make] of limiters) {
+    const clock = new ManualClock();
+    const limiter = make(clock);
+    const app = appWith({ limiter });
+    const first = await app.request("/");
+    await first.body?.cancel();
+    assert.equal(first.headers.get("RateLimit"), '"default";r=1;t=3', name);
+    const last = await app.request("/");
+    await last.body?.cancel();
+    assert.equal(last.status, 200, name);
+    assert.equal(last.headers.get("RateLimit"), '"default";r=0;t=3', name);
+    assert.equal(last.headers.get("RateLimit-Policy"), '"default";q=2;w=5', name);
+    // A client that waits those 3 s is let in.
+    clock.advance(3000);
+    const after = await app.request("/");
+    await after.body?.cancel();
+    assert.equal(after.status, 200, name);
+    (limiter as { close?: () => void }).close?.();
+  }
+});
+
+Deno.test("rateLimit() gives a window algorithm's t as its window's end when it is spent", async () => {
+  for (const algorithm of [fixedWindow, slidingWindow]) {
+    const clock = new ManualClock(1000);
+    const limiter = new FluxLimiter({ algorithm: algorithm({ limit: 2, windowMs: 5000 }), clock });
+    const app = appWith({ limiter });
+    await (await app.request("/")).body?.cancel();
+    const last = await app.request("/");
+    await last.body?.cancel();
+    // Both units come back together, when the window ends (or slides past them).
+    assert.equal(last.headers.get("RateLimit"), '"default";r=0;t=5', algorithm.name);
+  }
+});
+
+Deno.test("rateLimit() gives each multiLimit part spent by an allowed request its own next unit", async () => {
+  const clock = new ManualClock();
+  const limits = [
+    { rate: 1, period: 2500, burst: 2 },
+    slidingWindow({ limit: 100, windowMs: 86_400_000 }),
+  ];
+  for (
+    const limiter of [new FluxLimiter({ limits, clock }), new DistributedLimiter({ limits, clock })]
+  ) {
+    const app = appWith({ limiter, policy: "api" });
+    await (await app.request("/")).body?.cancel();
+    const res = await app.request("/");
+    await res.body?.cancel();
+    assert.equal(res.headers.get("RateLimit"), '"api";r=0;t=3, "api-2";r=98;t=86400');
+    (limiter as { close?: () => void }).close?.();
+  }
 });
