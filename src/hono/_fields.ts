@@ -85,6 +85,8 @@ export function windowOf(limiter: unknown): number | undefined {
  * takes to come back when the algorithm refills continuously.
  */
 export interface LimitShape {
+  /** The capacity, when the decision may not report it (a part of a `multiLimit`). */
+  readonly limit?: number;
   /** The window `w` in milliseconds, as {@linkcode windowOf} states it. */
   readonly windowMs: number | undefined;
   /** `period / rate` for GCRA and the buckets; `undefined` for windows and the unknown. */
@@ -119,10 +121,14 @@ export function shapeOf(limiter: unknown, windowMs: number | undefined): LimitSh
 export function partShapesOf(limiter: unknown): LimitShape[] | undefined {
   const parts = (limiter as { algorithm?: { parts?: unknown } })?.algorithm?.parts;
   if (!Array.isArray(parts)) return undefined;
-  return parts.map((algorithm) => ({
-    windowMs: windowOf({ algorithm }),
-    unitMs: unitOf(algorithm),
-  }));
+  return parts.map((algorithm) => {
+    const limit = (algorithm as { limit?: unknown })?.limit;
+    return {
+      limit: typeof limit === "number" ? limit : undefined,
+      windowMs: windowOf({ algorithm }),
+      unitMs: unitOf(algorithm),
+    };
+  });
 }
 
 /**
@@ -214,6 +220,13 @@ export function viewsOf(
   if (Array.isArray(limits) && limits.length > 1) {
     return limits.map((part, i) => viewOf(partName(i), part, partShape(parts?.[i])));
   }
+  // A decision made without the store (`quotaUnknown`) reports no parts; the policies are
+  // still the limiter's own, and stay the same from one response to the next.
+  if (decision.quotaUnknown === true && parts !== undefined && parts.length > 1) {
+    return parts.map((part, i) =>
+      viewOf(partName(i), { ...decision, limit: part.limit ?? decision.limit }, partShape(part))
+    );
+  }
   return [viewOf(name, decision, shape)];
 }
 
@@ -224,15 +237,19 @@ function partShape(part: LimitShape | undefined): LimitShape {
 /**
  * The response fields for `views` in `style`, as `[name, value]` pairs. Several views become one
  * SF List in draft-11; the older dialects can say only one thing, so they describe the view with
- * the fewest units left.
+ * the fewest units left. Without `known` (the limiter decided without knowing the quota's state)
+ * only the policy is written: `r` and `t` would be made up.
  */
 export function fieldsOf(
   style: HeaderStyle,
   views: readonly QuotaView[],
   extras: FieldExtras,
   nowMs: number,
+  known = true,
 ): [string, string][] {
   if (views.length === 0) return [];
+  // Every dialect writes the policy (legacy: the limit) first, the state after it.
+  if (!known) return fieldsOf(style, views, extras, nowMs).slice(0, 1);
   if (style === "draft-11") {
     const pk = extras.partitionKey === undefined ? "" : `;pk=${extras.partitionKey}`;
     const qu = extras.quotaUnit === undefined ? "" : `;qu=${sfString(extras.quotaUnit)}`;

@@ -148,6 +148,9 @@ type Pending = { pending?: PromiseLike<unknown> };
  * (by default the IETF draft-11 `RateLimit-Policy: "default";q=100;w=60` and
  * `RateLimit: "default";r=42;t=17`); a denial answers 429 with `Retry-After` in whole seconds,
  * rounded up, and an RFC 9457 `application/problem+json` body that never contains the key.
+ * A decision made without knowing the quota's state (`quotaUnknown`: a `DistributedLimiter`
+ * failing open or closed while its store is down) carries the policy but no `RateLimit`: the
+ * server does not know what is left, and `r=0;t=0` would tell clients it does.
  *
  * @param options The limiter, the key function, and how to answer.
  * @returns The middleware.
@@ -215,6 +218,7 @@ export function rateLimit<C extends RateLimitContext = RateLimitContext>(
       viewsOf(policy, decision, shape, parts),
       { quotaUnit, partitionKey: pk },
       clock.now(),
+      decision.quotaUnknown !== true,
     );
 
   return async function rateLimitMiddleware(c, next) {

@@ -10,7 +10,7 @@ import {
   slidingWindow,
   tokenBucket,
 } from "../../src/limiter/mod.ts";
-import { DistributedLimiter } from "../../src/store/mod.ts";
+import { DistributedLimiter, MemoryStore, type StateStore } from "../../src/store/mod.ts";
 import { rateLimit, type RateLimitOptions } from "../../src/hono/mod.ts";
 import { ManualClock } from "../../src/testing/mod.ts";
 
@@ -633,6 +633,134 @@ Deno.test("rateLimit() describes each limit of a multiLimit decision with its ow
   // The per-second limit is spent for one second; the daily one has 98 left. Before, a single
   // member said r=0 with the daily t (a client would stall for a day).
   assert.equal(res.headers.get("RateLimit"), '"api";r=0;t=1, "api-2";r=98;t=86400');
+});
+
+/** A MemoryStore that is down (every call rejects, as a lost connection does) while `down`. */
+class DownableStore implements StateStore {
+  down = false;
+  #inner: MemoryStore;
+  constructor(clock: ManualClock) {
+    this.#inner = new MemoryStore({ clock });
+  }
+  decide(...args: Parameters<StateStore["decide"]>): Promise<RateLimitDecision> {
+    if (this.down) return Promise.reject(new Error("connection refused"));
+    return this.#inner.decide(...args);
+  }
+  reset(key: string): Promise<void> {
+    return this.#inner.reset(key);
+  }
+}
+
+Deno.test("rateLimit() leaves RateLimit out while a DistributedLimiter fails open on a down store", async () => {
+  const clock = new ManualClock();
+  const store = new DownableStore(clock);
+  const limiter = new DistributedLimiter({ store, rate: 1, period: 2500, burst: 2, clock });
+  try {
+    const app = appWith({ limiter });
+    const up = await app.request("/");
+    await up.body?.cancel();
+    assert.equal(up.headers.get("RateLimit"), '"default";r=1;t=3');
+    store.down = true;
+    for (const _ of [1, 2, 3]) {
+      const res = await app.request("/");
+      assert.equal(res.status, 200);
+      assert.equal(await res.text(), "ok");
+      // Not r=0;t=0 ("spent, and back now"): the server does not know the quota's state. The
+      // policy is what it is configured with, store or no store.
+      assert.equal(res.headers.get("RateLimit"), null);
+      assert.equal(res.headers.get("RateLimit-Policy"), '"default";q=2;w=5');
+    }
+    for (const headers of ["draft-7", "legacy"] as const) {
+      const res = await appWith({ limiter, headers }).request("/");
+      await res.body?.cancel();
+      assert.equal(res.status, 200);
+      assert.equal(res.headers.get("RateLimit"), null);
+      assert.equal(res.headers.get("X-RateLimit-Remaining"), null);
+      assert.equal(res.headers.get("X-RateLimit-Reset"), null);
+    }
+    store.down = false;
+    clock.advance(10_000); // past the cool-down, and the quota is whole again
+    const back = await app.request("/");
+    await back.body?.cancel();
+    assert.equal(back.headers.get("RateLimit"), '"default";r=1;t=3');
+  } finally {
+    limiter.close();
+  }
+});
+
+Deno.test("rateLimit() keeps every multiLimit policy while a DistributedLimiter fails open", async () => {
+  const clock = new ManualClock();
+  const store = new DownableStore(clock);
+  const limiter = new DistributedLimiter({
+    store,
+    limits: [
+      { rate: 1, period: 2500, burst: 2 },
+      slidingWindow({ limit: 100, windowMs: 86_400_000 }),
+    ],
+    clock,
+  });
+  try {
+    const app = appWith({ limiter, policy: "api" });
+    const policies = '"api";q=2;w=5, "api-2";q=100;w=86400';
+    const up = await app.request("/");
+    await up.body?.cancel();
+    assert.equal(up.headers.get("RateLimit-Policy"), policies);
+    store.down = true;
+    const down = await app.request("/");
+    await down.body?.cancel();
+    assert.equal(down.status, 200);
+    assert.equal(down.headers.get("RateLimit-Policy"), policies);
+    assert.equal(down.headers.get("RateLimit"), null);
+  } finally {
+    limiter.close();
+  }
+});
+
+Deno.test("rateLimit() keeps Retry-After but leaves RateLimit out when a down store fails closed", async () => {
+  const clock = new ManualClock();
+  const store = new DownableStore(clock);
+  store.down = true;
+  const limiter = new DistributedLimiter({
+    store,
+    rate: 1,
+    period: 2500,
+    burst: 2,
+    clock,
+    onStoreError: "deny",
+  });
+  try {
+    const res = await appWith({ limiter }).request("/");
+    await res.body?.cancel();
+    assert.equal(res.status, 429);
+    assert.ok(Number(res.headers.get("Retry-After")) >= 1);
+    assert.equal(res.headers.get("RateLimit"), null);
+    assert.equal(res.headers.get("RateLimit-Policy"), '"default";q=2;w=5');
+  } finally {
+    limiter.close();
+  }
+});
+
+Deno.test("rateLimit() states an insurance limiter's own quota while the store is down", async () => {
+  const clock = new ManualClock();
+  const store = new DownableStore(clock);
+  store.down = true;
+  const limiter = new DistributedLimiter({
+    store,
+    rate: 1,
+    period: 2500,
+    burst: 2,
+    clock,
+    onStoreError: new FluxLimiter({ rate: 1, period: 2500, burst: 2, clock }),
+  });
+  try {
+    const res = await appWith({ limiter }).request("/");
+    await res.body?.cancel();
+    assert.equal(res.status, 200);
+    // The insurance limiter decides, and knows its own state: its fields are the truth here.
+    assert.equal(res.headers.get("RateLimit"), '"default";r=1;t=3');
+  } finally {
+    limiter.close();
+  }
 });
 
 Deno.test("rateLimit() gives t until the next unit when an allowed request spends the last one", async () => {
