@@ -91,6 +91,11 @@ export interface LimitShape {
   readonly windowMs: number | undefined;
   /** `period / rate` for GCRA and the buckets; `undefined` for windows and the unknown. */
   readonly unitMs: number | undefined;
+  /**
+   * Whether the time until its next unit is back, once spent, is not in the decision and a
+   * peek finds it (a sliding window: when its oldest request leaves it).
+   */
+  readonly peeks?: boolean;
 }
 
 // The algorithms whose capacity comes back one unit every `period / rate`, continuously, with
@@ -109,9 +114,14 @@ function unitOf(algorithm: unknown): number | undefined {
   return Number.isFinite(unit) && unit > 0 ? unit : undefined;
 }
 
+function peeks(algorithm: unknown): boolean {
+  return (algorithm as { name?: unknown })?.name === "slidingWindow";
+}
+
 /** The shape of a limiter's (single) limit, with the window `windowMs` the middleware states. */
 export function shapeOf(limiter: unknown, windowMs: number | undefined): LimitShape {
-  return { windowMs, unitMs: unitOf((limiter as { algorithm?: unknown })?.algorithm) };
+  const algorithm = (limiter as { algorithm?: unknown })?.algorithm;
+  return { windowMs, unitMs: unitOf(algorithm), peeks: peeks(algorithm) };
 }
 
 /**
@@ -127,6 +137,7 @@ export function partShapesOf(limiter: unknown): LimitShape[] | undefined {
       limit: typeof limit === "number" ? limit : undefined,
       windowMs: windowOf({ algorithm }),
       unitMs: unitOf(algorithm),
+      peeks: peeks(algorithm),
     };
   });
 }
@@ -134,23 +145,34 @@ export function partShapesOf(limiter: unknown): LimitShape[] | undefined {
 /**
  * `t` for an allowed `decision`, in milliseconds. The draft's `t` is the effective window, the
  * time within which the client can use no more than `r`. With `r=0` the client waits it out, so
- * it is the time until the next unit is back; for GCRA and the buckets, `resetAfterMs` less the
- * refill of the units after that one. (Until the quota is whole again held clients back for the
- * whole refill.) With units left it is until the quota is whole again: using no more than `r`
- * until then never meets a denial, and `q` is back when it ends.
+ * it is the time until the next unit is back: `nextUnitMs` when a peek found it (a sliding
+ * window); for GCRA and the buckets, `resetAfterMs` less the refill of the units after that one.
+ * (Until the quota is whole again held clients back for the whole refill.) With units left it
+ * is until the quota is whole again: using no more than `r` until then never meets a denial,
+ * and `q` is back when it ends.
  */
-function effectiveWindowMs(decision: RateLimitDecision, unitMs: number | undefined): number {
+function effectiveWindowMs(
+  decision: RateLimitDecision,
+  unitMs: number | undefined,
+  nextUnitMs: number | undefined,
+): number {
   const { allowed, limit, remaining, resetAfterMs } = decision;
-  if (!allowed || unitMs === undefined || remaining >= 1) return resetAfterMs;
+  if (!allowed || remaining >= 1) return resetAfterMs;
+  if (nextUnitMs !== undefined) return Math.min(resetAfterMs, nextUnitMs);
+  if (unitMs === undefined) return resetAfterMs;
   const untilNext = resetAfterMs - (limit - remaining - 1) * unitMs;
   return Number.isFinite(untilNext) ? Math.max(0, Math.min(resetAfterMs, untilNext)) : resetAfterMs;
 }
 
-/** A view of one decision under the policy `name`. */
+/**
+ * A view of one decision under the policy `name`; `nextUnitMs` is the time until its next unit
+ * is back when a peek found it.
+ */
 export function viewOf(
   name: string,
   decision: RateLimitDecision,
   shape: LimitShape,
+  nextUnitMs?: number,
 ): QuotaView {
   const { windowMs } = shape;
   // `w` must be a whole number of seconds: the window is rounded up and the quota scaled with it
@@ -164,16 +186,20 @@ export function viewOf(
     quota: fieldInteger(decision.limit * scale + 1e-9),
     window,
     remaining: fieldInteger(decision.remaining),
-    reset: resetOf(decision, shape.unitMs),
+    reset: resetOf(decision, shape.unitMs, nextUnitMs),
   };
 }
 
-function resetOf(decision: RateLimitDecision, unitMs: number | undefined): number {
+function resetOf(
+  decision: RateLimitDecision,
+  unitMs: number | undefined,
+  nextUnitMs: number | undefined,
+): number {
   // A denial's `t` is its Retry-After (the same whole seconds).
   if (!decision.allowed && Number.isFinite(decision.retryAfterMs)) {
     return Math.max(1, ceilSeconds(decision.retryAfterMs));
   }
-  const ms = effectiveWindowMs(decision, unitMs);
+  const ms = effectiveWindowMs(decision, unitMs, nextUnitMs);
   // `r=0;t=0` would say "spent, and back now": a wait that rounds to nothing is a second.
   return decision.allowed && fieldInteger(decision.remaining) === 0 && ms > 0
     ? Math.max(1, ceilSeconds(ms))
@@ -201,13 +227,15 @@ function isQuotaEntry(value: unknown): value is QuotaEntry {
  * The views of a decision: one per quota when it reports several (a `QuotaManager` decision's
  * `quotas`, each under its own name and window; a `multiLimit` decision's `limits`, as `name`,
  * `name-2`, … with the shapes of `parts`), else one under `name`. Each view's `r` and `t` come
- * from the same limit: a client never sees the `r` of one with the `t` of another.
+ * from the same limit: a client never sees the `r` of one with the `t` of another. `nextUnits`
+ * are the times a peek found until the next unit is back, per part (or for the one limit).
  */
 export function viewsOf(
   name: string,
   decision: RateLimitDecision,
   shape: LimitShape,
   parts?: readonly LimitShape[],
+  nextUnits?: readonly (number | undefined)[],
 ): QuotaView[] {
   const quotas = (decision as { quotas?: unknown }).quotas;
   if (Array.isArray(quotas) && quotas.length > 0 && quotas.every(isQuotaEntry)) {
@@ -218,7 +246,9 @@ export function viewsOf(
   const partName = (i: number) => i === 0 ? name : `${name}-${i + 1}`;
   const limits = decision.limits;
   if (Array.isArray(limits) && limits.length > 1) {
-    return limits.map((part, i) => viewOf(partName(i), part, partShape(parts?.[i])));
+    return limits.map((part, i) =>
+      viewOf(partName(i), part, partShape(parts?.[i]), nextUnits?.[i])
+    );
   }
   // A decision made without the store (`quotaUnknown`) reports no parts; the policies are
   // still the limiter's own, and stay the same from one response to the next.
@@ -227,7 +257,7 @@ export function viewsOf(
       viewOf(partName(i), { ...decision, limit: part.limit ?? decision.limit }, partShape(part))
     );
   }
-  return [viewOf(name, decision, shape)];
+  return [viewOf(name, decision, shape, nextUnits?.[0])];
 }
 
 function partShape(part: LimitShape | undefined): LimitShape {

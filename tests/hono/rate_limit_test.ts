@@ -829,3 +829,81 @@ Deno.test("rateLimit() gives each multiLimit part spent by an allowed request it
     (limiter as { close?: () => void }).close?.();
   }
 });
+
+Deno.test("rateLimit() gives a spent sliding window's t until its oldest request leaves it", async () => {
+  // Three per 10 s, one request every 2 s: the third spends the window; the first leaves it
+  // 6 s later (t=6), the third only in 10 s.
+  const sliding = slidingWindow({ limit: 3, windowMs: 10_000 });
+  const limiters: [string, (clock: ManualClock) => RateLimitOptions["limiter"]][] = [
+    ["FluxLimiter", (clock) => new FluxLimiter({ algorithm: sliding, clock })],
+    ["DistributedLimiter", (clock) => new DistributedLimiter({ algorithm: sliding, clock })],
+  ];
+  for (const [name, make] of limiters) {
+    const clock = new ManualClock();
+    const limiter = make(clock);
+    const app = appWith({ limiter });
+    const seen: (string | null)[] = [];
+    for (const _ of [1, 2, 3]) {
+      const res = await app.request("/");
+      await res.body?.cancel();
+      assert.equal(res.status, 200, name);
+      seen.push(res.headers.get("RateLimit"));
+      clock.advance(2000);
+    }
+    assert.deepEqual(
+      seen,
+      ['"default";r=2;t=10', '"default";r=1;t=10', '"default";r=0;t=6'],
+      name,
+    );
+    // Then a client that waits those 6 s (2 s have passed) is let in, and not before.
+    clock.advance(3999);
+    const early = await app.request("/");
+    await early.body?.cancel();
+    assert.equal(early.status, 429, name);
+    clock.advance(1);
+    const onTime = await app.request("/");
+    await onTime.body?.cancel();
+    assert.equal(onTime.status, 200, name);
+    (limiter as { close?: () => void }).close?.();
+  }
+});
+
+Deno.test("rateLimit() gives a spent sliding window part of a multiLimit its own next unit", async () => {
+  const clock = new ManualClock();
+  const limiter = new FluxLimiter({
+    limits: [{ rate: 100, burst: 100 }, slidingWindow({ limit: 3, windowMs: 10_000 })],
+    clock,
+  });
+  const app = appWith({ limiter, policy: "api" });
+  let last: string | null = null;
+  for (const _ of [1, 2, 3]) {
+    const res = await app.request("/");
+    await res.body?.cancel();
+    last = res.headers.get("RateLimit");
+    clock.advance(2000);
+  }
+  assert.equal(last, '"api";r=99;t=1, "api-2";r=0;t=6');
+});
+
+Deno.test("rateLimit() keeps a spent sliding window's t until it is whole when peeking fails", async () => {
+  const clock = new ManualClock();
+  const inner = new FluxLimiter({
+    algorithm: slidingWindow({ limit: 2, windowMs: 10_000 }),
+    clock,
+  });
+  const limiter = {
+    algorithm: inner.algorithm,
+    check: (key: string, cost: number) => inner.check(key, cost),
+    peek: (): RateLimitDecision => {
+      throw new Error("peek failed");
+    },
+  };
+  const app = appWith({ limiter });
+  await (await app.request("/")).body?.cancel();
+  clock.advance(2000);
+  const res = await app.request("/");
+  assert.equal(res.status, 200);
+  await res.body?.cancel();
+  // Later than needed (the first request leaves in 8 s), never too early.
+  assert.equal(res.headers.get("RateLimit"), '"default";r=0;t=10');
+});
