@@ -907,3 +907,13 @@ Deno.test("rateLimit() keeps a spent sliding window's t until it is whole when p
   // Later than needed (the first request leaves in 8 s), never too early.
   assert.equal(res.headers.get("RateLimit"), '"default";r=0;t=10');
 });
+
+Deno.test("rateLimit() caps the next unit's t at the 15-digit Structured Fields limit", async () => {
+  const limiter = new FluxLimiter({ rate: 1, period: 1e20, burst: 2, clock: new ManualClock() });
+  const app = appWith({ limiter });
+  await (await app.request("/")).body?.cancel();
+  const last = await app.request("/");
+  await last.body?.cancel();
+  assert.equal(last.status, 200);
+  assert.equal(last.headers.get("RateLimit"), '"default";r=0;t=999999999999999');
+});
