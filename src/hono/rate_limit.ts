@@ -11,10 +11,12 @@ import {
   ceilSeconds,
   fieldsOf,
   partitionKeyOf,
-  partWindowsOf,
+  partShapesOf,
+  shapeOf,
   viewsOf,
   windowOf,
 } from "./_fields.ts";
+import { nextUnitsOf } from "./_next_unit.ts";
 
 /**
  * The dialects of rate-limit fields {@linkcode rateLimit} writes: the IETF draft-11
@@ -77,7 +79,12 @@ export type RateLimitErrorMode<C extends RateLimitContext = RateLimitContext> =
 
 /** Options for {@linkcode rateLimit}. */
 export interface RateLimitOptions<C extends RateLimitContext = RateLimitContext> {
-  /** The limiter that decides: anything with `check(key, cost)`. */
+  /**
+   * The limiter that decides: anything with `check(key, cost)`. When a request spends a sliding
+   * window, the middleware also calls its `peek(key, 1)`, if it has one, to find when the
+   * window's next unit is back (`t`); a peek consumes nothing, and without one `t` is until the
+   * window is whole again.
+   */
   limiter: RateLimiterLike;
   /**
    * Whom a request counts against: a string (anything else goes to `onError`). Required: there
@@ -147,6 +154,9 @@ type Pending = { pending?: PromiseLike<unknown> };
  * (by default the IETF draft-11 `RateLimit-Policy: "default";q=100;w=60` and
  * `RateLimit: "default";r=42;t=17`); a denial answers 429 with `Retry-After` in whole seconds,
  * rounded up, and an RFC 9457 `application/problem+json` body that never contains the key.
+ * A decision made without knowing the quota's state (`quotaUnknown`: a `DistributedLimiter`
+ * failing open or closed while its store is down) carries the policy but no `RateLimit`: the
+ * server does not know what is left, and `r=0;t=0` would tell clients it does.
  *
  * @param options The limiter, the key function, and how to answer.
  * @returns The middleware.
@@ -206,21 +216,29 @@ export function rateLimit<C extends RateLimitContext = RateLimitContext>(
   });
   const costOf = typeof cost === "number" ? () => cost : cost;
 
-  const partWindows = partWindowsOf(options?.limiter);
-  const describeDecision = (decision: RateLimitDecision, pk: string | undefined) =>
+  const shape = shapeOf(options?.limiter, windowMs);
+  const parts = partShapesOf(options?.limiter);
+  const describeDecision = (
+    decision: RateLimitDecision,
+    pk: string | undefined,
+    nextUnits: (number | undefined)[] | undefined,
+  ) =>
     headers === false ? [] : fieldsOf(
       headers,
-      viewsOf(policy, decision, windowMs, partWindows),
+      viewsOf(policy, decision, shape, parts, nextUnits),
       { quotaUnit, partitionKey: pk },
       clock.now(),
+      decision.quotaUnknown !== true,
     );
 
   return async function rateLimitMiddleware(c, next) {
     let decision: RateLimitDecision & Pending;
     let pk: string | undefined;
+    let id: string;
     try {
-      const id: unknown = await key(c);
-      if (typeof id !== "string") throw badKey(id);
+      const found: unknown = await key(c);
+      if (typeof found !== "string") throw badKey(found);
+      id = found;
       const units: unknown = await costOf(c);
       // Never handed to the limiter: a custom one might count NaN as free or a negative cost
       // as a refund. And never let through: the request would choose to be unlimited.
@@ -246,7 +264,10 @@ export function rateLimit<C extends RateLimitContext = RateLimitContext>(
       throw badAnswer(answer, error);
     }
     if (decision.pending !== undefined) defer(c, decision.pending);
-    const fields = describeDecision(decision, pk);
+    const nextUnits = headers === false
+      ? undefined
+      : await nextUnitsOf(limiter, id, decision, shape, parts);
+    const fields = describeDecision(decision, pk, nextUnits);
     if (!decision.allowed) return denial(decision, policy, fields);
     await next();
     // Set after the handler so that the fields reach any response, also one built by hand.

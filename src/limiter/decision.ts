@@ -24,6 +24,31 @@ export interface RateLimitDecision {
    * `limits`, or {@linkcode multiLimit}); absent for a single limit.
    */
   readonly limits?: readonly RateLimitDecision[];
+  /**
+   * `true` when the limiter decided without knowing the quota's state: a `DistributedLimiter`
+   * whose store failed, deciding by `onStoreError: "allow"` or `"deny"`. `remaining` and
+   * `resetAfterMs` are then placeholders, not the quota's, and the Hono middleware leaves the
+   * `RateLimit` field out rather than tell clients a state nobody knows. Absent when the
+   * numbers are the quota's.
+   *
+   * @example A store that is down
+   * ```ts
+   * import type { RateLimitDecision } from "@fluxpool/fluxpool";
+   * import { DistributedLimiter, type StateStore } from "@fluxpool/fluxpool/distributed";
+   * import assert from "node:assert/strict";
+   *
+   * const down: StateStore = {
+   *   decide: (): Promise<RateLimitDecision> => Promise.reject(new Error("connection refused")),
+   *   reset: () => Promise.resolve(),
+   * };
+   * const limiter = new DistributedLimiter({ store: down, rate: 10 });
+   * const decision = await limiter.check("k");
+   * assert.equal(decision.allowed, true); // fails open
+   * assert.equal(decision.quotaUnknown, true);
+   * limiter.close();
+   * ```
+   */
+  readonly quotaUnknown?: boolean;
 }
 
 /**

@@ -120,7 +120,8 @@ const OWNER = "DistributedLimiter";
  * A keyed rate limiter over a {@linkcode StateStore}: the same algorithms and decisions as
  * {@linkcode FluxLimiter}, with every decision atomic in the store, so that the limit holds
  * across every process sharing it. A store outage never rejects `check`: `onStoreError`
- * decides, and the decision says so (`source: "fallback"`, `storeError`).
+ * decides, and the decision says so (`source: "fallback"`, `storeError`, and `quotaUnknown`
+ * unless an insurance limiter decided).
  *
  * @typeParam K The key type: strings, numbers, bigints or booleans, stored as
  * `${prefix}:${String(key)}`. Other keys (objects, `null`, symbols) are refused with a
@@ -487,6 +488,8 @@ export class DistributedLimiter<K = string> {
     const allowed = policy === "allow";
     const wait = allowed ? 0 : this.#denyRetryMs;
     const limit = this.#algorithm.limit;
+    // Nothing here knows the quota: the numbers only keep the decision's shape, and the
+    // decision says so, so that nobody reports them as the quota's state.
     return {
       allowed,
       limit,
@@ -495,6 +498,7 @@ export class DistributedLimiter<K = string> {
       resetAfterMs: wait,
       source: "fallback",
       storeError,
+      quotaUnknown: true,
     };
   }
 }

@@ -2,7 +2,15 @@ import assert from "node:assert/strict";
 import { Hono } from "hono";
 import type { ExecutionContext } from "hono";
 import { FluxLimiter, type RateLimitDecision } from "../../mod.ts";
-import { QuotaManager, slidingWindow } from "../../src/limiter/mod.ts";
+import {
+  fixedWindow,
+  gcra,
+  leakyBucket,
+  QuotaManager,
+  slidingWindow,
+  tokenBucket,
+} from "../../src/limiter/mod.ts";
+import { DistributedLimiter, MemoryStore, type StateStore } from "../../src/store/mod.ts";
 import { rateLimit, type RateLimitOptions } from "../../src/hono/mod.ts";
 import { ManualClock } from "../../src/testing/mod.ts";
 
@@ -625,4 +633,287 @@ Deno.test("rateLimit() describes each limit of a multiLimit decision with its ow
   // The per-second limit is spent for one second; the daily one has 98 left. Before, a single
   // member said r=0 with the daily t (a client would stall for a day).
   assert.equal(res.headers.get("RateLimit"), '"api";r=0;t=1, "api-2";r=98;t=86400');
+});
+
+/** A MemoryStore that is down (every call rejects, as a lost connection does) while `down`. */
+class DownableStore implements StateStore {
+  down = false;
+  #inner: MemoryStore;
+  constructor(clock: ManualClock) {
+    this.#inner = new MemoryStore({ clock });
+  }
+  decide(...args: Parameters<StateStore["decide"]>): Promise<RateLimitDecision> {
+    if (this.down) return Promise.reject(new Error("connection refused"));
+    return this.#inner.decide(...args);
+  }
+  reset(key: string): Promise<void> {
+    return this.#inner.reset(key);
+  }
+}
+
+Deno.test("rateLimit() leaves RateLimit out while a DistributedLimiter fails open on a down store", async () => {
+  const clock = new ManualClock();
+  const store = new DownableStore(clock);
+  const limiter = new DistributedLimiter({ store, rate: 1, period: 2500, burst: 2, clock });
+  try {
+    const app = appWith({ limiter });
+    const up = await app.request("/");
+    await up.body?.cancel();
+    assert.equal(up.headers.get("RateLimit"), '"default";r=1;t=3');
+    store.down = true;
+    for (const _ of [1, 2, 3]) {
+      const res = await app.request("/");
+      assert.equal(res.status, 200);
+      assert.equal(await res.text(), "ok");
+      // Not r=0;t=0 ("spent, and back now"): the server does not know the quota's state. The
+      // policy is what it is configured with, store or no store.
+      assert.equal(res.headers.get("RateLimit"), null);
+      assert.equal(res.headers.get("RateLimit-Policy"), '"default";q=2;w=5');
+    }
+    for (const headers of ["draft-7", "legacy"] as const) {
+      const res = await appWith({ limiter, headers }).request("/");
+      await res.body?.cancel();
+      assert.equal(res.status, 200);
+      assert.equal(res.headers.get("RateLimit"), null);
+      assert.equal(res.headers.get("X-RateLimit-Remaining"), null);
+      assert.equal(res.headers.get("X-RateLimit-Reset"), null);
+    }
+    store.down = false;
+    clock.advance(10_000); // past the cool-down, and the quota is whole again
+    const back = await app.request("/");
+    await back.body?.cancel();
+    assert.equal(back.headers.get("RateLimit"), '"default";r=1;t=3');
+  } finally {
+    limiter.close();
+  }
+});
+
+Deno.test("rateLimit() keeps every multiLimit policy while a DistributedLimiter fails open", async () => {
+  const clock = new ManualClock();
+  const store = new DownableStore(clock);
+  const limiter = new DistributedLimiter({
+    store,
+    limits: [
+      { rate: 1, period: 2500, burst: 2 },
+      slidingWindow({ limit: 100, windowMs: 86_400_000 }),
+    ],
+    clock,
+  });
+  try {
+    const app = appWith({ limiter, policy: "api" });
+    const policies = '"api";q=2;w=5, "api-2";q=100;w=86400';
+    const up = await app.request("/");
+    await up.body?.cancel();
+    assert.equal(up.headers.get("RateLimit-Policy"), policies);
+    store.down = true;
+    const down = await app.request("/");
+    await down.body?.cancel();
+    assert.equal(down.status, 200);
+    assert.equal(down.headers.get("RateLimit-Policy"), policies);
+    assert.equal(down.headers.get("RateLimit"), null);
+  } finally {
+    limiter.close();
+  }
+});
+
+Deno.test("rateLimit() keeps Retry-After but leaves RateLimit out when a down store fails closed", async () => {
+  const clock = new ManualClock();
+  const store = new DownableStore(clock);
+  store.down = true;
+  const limiter = new DistributedLimiter({
+    store,
+    rate: 1,
+    period: 2500,
+    burst: 2,
+    clock,
+    onStoreError: "deny",
+  });
+  try {
+    const res = await appWith({ limiter }).request("/");
+    await res.body?.cancel();
+    assert.equal(res.status, 429);
+    assert.ok(Number(res.headers.get("Retry-After")) >= 1);
+    assert.equal(res.headers.get("RateLimit"), null);
+    assert.equal(res.headers.get("RateLimit-Policy"), '"default";q=2;w=5');
+  } finally {
+    limiter.close();
+  }
+});
+
+Deno.test("rateLimit() states an insurance limiter's own quota while the store is down", async () => {
+  const clock = new ManualClock();
+  const store = new DownableStore(clock);
+  store.down = true;
+  const limiter = new DistributedLimiter({
+    store,
+    rate: 1,
+    period: 2500,
+    burst: 2,
+    clock,
+    onStoreError: new FluxLimiter({ rate: 1, period: 2500, burst: 2, clock }),
+  });
+  try {
+    const res = await appWith({ limiter }).request("/");
+    await res.body?.cancel();
+    assert.equal(res.status, 200);
+    // The insurance limiter decides, and knows its own state: its fields are the truth here.
+    assert.equal(res.headers.get("RateLimit"), '"default";r=1;t=3');
+  } finally {
+    limiter.close();
+  }
+});
+
+Deno.test("rateLimit() gives t until the next unit when an allowed request spends the last one", async () => {
+  // Two per 5 s for every rate algorithm: the second request spends the quota; the next unit
+  // is back in 2.5 s (t=3, rounded up), while the quota is whole again only in 5 s (t=5).
+  const rate = { rate: 1, period: 2500, burst: 2 };
+  const limiters: [string, (clock: ManualClock) => RateLimitOptions["limiter"]][] = [
+    ["FluxLimiter", (clock) => new FluxLimiter({ ...rate, clock })],
+    ["gcra", (clock) => new FluxLimiter({ algorithm: gcra(rate), clock })],
+    ["tokenBucket", (clock) => new FluxLimiter({ algorithm: tokenBucket(rate), clock })],
+    ["leakyBucket", (clock) => new FluxLimiter({ algorithm: leakyBucket(rate), clock })],
+    ["DistributedLimiter", (clock) => new DistributedLimiter({ ...rate, clock })],
+    [
+      "DistributedLimiter tokenBucket",
+      (clock) => new DistributedLimiter({ algorithm: tokenBucket(rate), clock }),
+    ],
+  ];
+  for (const [name, make] of limiters) {
+    const clock = new ManualClock();
+    const limiter = make(clock);
+    const app = appWith({ limiter });
+    const first = await app.request("/");
+    await first.body?.cancel();
+    assert.equal(first.headers.get("RateLimit"), '"default";r=1;t=3', name);
+    const last = await app.request("/");
+    await last.body?.cancel();
+    assert.equal(last.status, 200, name);
+    assert.equal(last.headers.get("RateLimit"), '"default";r=0;t=3', name);
+    assert.equal(last.headers.get("RateLimit-Policy"), '"default";q=2;w=5', name);
+    // A client that waits those 3 s is let in.
+    clock.advance(3000);
+    const after = await app.request("/");
+    await after.body?.cancel();
+    assert.equal(after.status, 200, name);
+    (limiter as { close?: () => void }).close?.();
+  }
+});
+
+Deno.test("rateLimit() gives a window algorithm's t as its window's end when it is spent", async () => {
+  for (const algorithm of [fixedWindow, slidingWindow]) {
+    const clock = new ManualClock(1000);
+    const limiter = new FluxLimiter({ algorithm: algorithm({ limit: 2, windowMs: 5000 }), clock });
+    const app = appWith({ limiter });
+    await (await app.request("/")).body?.cancel();
+    const last = await app.request("/");
+    await last.body?.cancel();
+    // Both units come back together, when the window ends (or slides past them).
+    assert.equal(last.headers.get("RateLimit"), '"default";r=0;t=5', algorithm.name);
+  }
+});
+
+Deno.test("rateLimit() gives each multiLimit part spent by an allowed request its own next unit", async () => {
+  const clock = new ManualClock();
+  const limits = [
+    { rate: 1, period: 2500, burst: 2 },
+    slidingWindow({ limit: 100, windowMs: 86_400_000 }),
+  ];
+  for (
+    const limiter of [new FluxLimiter({ limits, clock }), new DistributedLimiter({ limits, clock })]
+  ) {
+    const app = appWith({ limiter, policy: "api" });
+    await (await app.request("/")).body?.cancel();
+    const res = await app.request("/");
+    await res.body?.cancel();
+    assert.equal(res.headers.get("RateLimit"), '"api";r=0;t=3, "api-2";r=98;t=86400');
+    (limiter as { close?: () => void }).close?.();
+  }
+});
+
+Deno.test("rateLimit() gives a spent sliding window's t until its oldest request leaves it", async () => {
+  // Three per 10 s, one request every 2 s: the third spends the window; the first leaves it
+  // 6 s later (t=6), the third only in 10 s.
+  const sliding = slidingWindow({ limit: 3, windowMs: 10_000 });
+  const limiters: [string, (clock: ManualClock) => RateLimitOptions["limiter"]][] = [
+    ["FluxLimiter", (clock) => new FluxLimiter({ algorithm: sliding, clock })],
+    ["DistributedLimiter", (clock) => new DistributedLimiter({ algorithm: sliding, clock })],
+  ];
+  for (const [name, make] of limiters) {
+    const clock = new ManualClock();
+    const limiter = make(clock);
+    const app = appWith({ limiter });
+    const seen: (string | null)[] = [];
+    for (const _ of [1, 2, 3]) {
+      const res = await app.request("/");
+      await res.body?.cancel();
+      assert.equal(res.status, 200, name);
+      seen.push(res.headers.get("RateLimit"));
+      clock.advance(2000);
+    }
+    assert.deepEqual(
+      seen,
+      ['"default";r=2;t=10', '"default";r=1;t=10', '"default";r=0;t=6'],
+      name,
+    );
+    // Then a client that waits those 6 s (2 s have passed) is let in, and not before.
+    clock.advance(3999);
+    const early = await app.request("/");
+    await early.body?.cancel();
+    assert.equal(early.status, 429, name);
+    clock.advance(1);
+    const onTime = await app.request("/");
+    await onTime.body?.cancel();
+    assert.equal(onTime.status, 200, name);
+    (limiter as { close?: () => void }).close?.();
+  }
+});
+
+Deno.test("rateLimit() gives a spent sliding window part of a multiLimit its own next unit", async () => {
+  const clock = new ManualClock();
+  const limiter = new FluxLimiter({
+    limits: [{ rate: 100, burst: 100 }, slidingWindow({ limit: 3, windowMs: 10_000 })],
+    clock,
+  });
+  const app = appWith({ limiter, policy: "api" });
+  let last: string | null = null;
+  for (const _ of [1, 2, 3]) {
+    const res = await app.request("/");
+    await res.body?.cancel();
+    last = res.headers.get("RateLimit");
+    clock.advance(2000);
+  }
+  assert.equal(last, '"api";r=99;t=1, "api-2";r=0;t=6');
+});
+
+Deno.test("rateLimit() keeps a spent sliding window's t until it is whole when peeking fails", async () => {
+  const clock = new ManualClock();
+  const inner = new FluxLimiter({
+    algorithm: slidingWindow({ limit: 2, windowMs: 10_000 }),
+    clock,
+  });
+  const limiter = {
+    algorithm: inner.algorithm,
+    check: (key: string, cost: number) => inner.check(key, cost),
+    peek: (): RateLimitDecision => {
+      throw new Error("peek failed");
+    },
+  };
+  const app = appWith({ limiter });
+  await (await app.request("/")).body?.cancel();
+  clock.advance(2000);
+  const res = await app.request("/");
+  assert.equal(res.status, 200);
+  await res.body?.cancel();
+  // Later than needed (the first request leaves in 8 s), never too early.
+  assert.equal(res.headers.get("RateLimit"), '"default";r=0;t=10');
+});
+
+Deno.test("rateLimit() caps the next unit's t at the 15-digit Structured Fields limit", async () => {
+  const limiter = new FluxLimiter({ rate: 1, period: 1e20, burst: 2, clock: new ManualClock() });
+  const app = appWith({ limiter });
+  await (await app.request("/")).body?.cancel();
+  const last = await app.request("/");
+  await last.body?.cancel();
+  assert.equal(last.status, 200);
+  assert.equal(last.headers.get("RateLimit"), '"default";r=0;t=999999999999999');
 });

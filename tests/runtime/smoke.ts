@@ -87,7 +87,7 @@ export const expected: SmokeReport = {
   afterWait: true,
   hono: {
     status: [200, 200, 429],
-    fields: ['"default";q=2;w=2;pk=:lI/mA/YdwDa1xZbc:', '"default";r=0;t=2;pk=:lI/mA/YdwDa1xZbc:'],
+    fields: ['"default";q=2;w=2;pk=:lI/mA/YdwDa1xZbc:', '"default";r=0;t=1;pk=:lI/mA/YdwDa1xZbc:'],
     retryAfter: "1",
   },
   fetch: { status: 200, body: "hello" },
