@@ -236,7 +236,7 @@ for (const [label, scenario] of scenarios()) {
     try {
       const m = await run(name, scenario);
       const plain = m.latencyGoodput === undefined ? "" : ` (${m.latencyGoodput.toFixed(2)})`;
-      cells.push(`${m.goodput.toFixed(2)} / ${(m.rejectShare * 100).toFixed(0)} %${plain}`);
+      cells.push(`${m.goodput.toFixed(2)} / ${(m.rejectShare * 100).toFixed(1)} %${plain}`);
     } catch (error) {
       cells.push(`failed (${(error as Error).message.slice(0, 40)})`);
     }
