@@ -98,27 +98,31 @@ Deno.test("ServerPacer keeps the partitions (pk) of one draft-11 policy apart", 
 });
 
 // A loopback API with two quotas in draft-11 fields, each answer naming the one it counted
-// against: `/search/…` against "search" (3 an hour, spent after 3), the rest against "core".
-function quotaServer(policy: "named" | "pk") {
+// against: `spent` (3 per `spentW` seconds, spent after 3) and `core` (`coreQ` per `coreW`).
+interface QuotaShape {
+  spentW: number;
+  coreQ: number;
+  coreW: number;
+}
+
+function quotaServer(policy: "named" | "pk", spentPrefix: string, shape: QuotaShape) {
   const used = new Map<string, number>();
   let rejected = 0;
   const server = serve((request) => {
-    const path = new URL(request.url).pathname;
-    const search = path.startsWith(policy === "named" ? "/search" : "/tenants/a");
-    const quota = search ? 3 : 5000;
-    const name = policy === "named" ? (search ? "search" : "core") : "tenant";
-    const pk = policy === "pk" ? `;pk=${search ? PK.a : PK.b}` : "";
+    const spent = new URL(request.url).pathname.startsWith(spentPrefix);
+    const [q, w] = spent ? [3, shape.spentW] : [shape.coreQ, shape.coreW];
+    const name = policy === "named" ? (spent ? "search" : "core") : "tenant";
+    const pk = policy === "pk" ? `;pk=${spent ? PK.a : PK.b}` : "";
     const n = (used.get(name + pk) ?? 0) + 1;
     used.set(name + pk, n);
-    const headers = {
-      "content-type": "application/json",
-      "RateLimit-Policy": `"${name}";q=${quota};w=3600${pk}`,
-      "RateLimit": `"${name}";r=${Math.max(0, quota - n)};t=600${pk}`,
-    };
-    if (n > quota) rejected++;
-    return new Response(n > quota ? "{}" : JSON.stringify({ n }), {
-      status: n > quota ? 429 : 200,
-      headers,
+    if (n > q) rejected++;
+    return new Response(n > q ? "{}" : JSON.stringify({ n }), {
+      status: n > q ? 429 : 200,
+      headers: {
+        "content-type": "application/json",
+        "RateLimit-Policy": `"${name}";q=${q};w=${w}${pk}`,
+        "RateLimit": `"${name}";r=${Math.max(0, q - n)};t=${Math.min(w, 600)}${pk}`,
+      },
     });
   });
   return {
@@ -138,7 +142,9 @@ for (
   ] as const
 ) {
   Deno.test(`Pool keeps going on one route while a quota another route spent holds (${policy})`, async () => {
-    const server = quotaServer(policy);
+    // Hourly windows: a window of a minute or less is paced, and its pace and its count of the
+    // client's own requests are the key's, not the route's (they hold the other route too).
+    const server = quotaServer(policy, spent, { spentW: 3600, coreQ: 5000, coreW: 3600 });
     const pool = new Pool({ baseUrl: server.url });
     try {
       await pool.getJson(core);
