@@ -28,7 +28,9 @@ function sleep(ms: number): Promise<void> {
 
 // --- separate quotas: draft-11 policy names and partition keys ---------------------------------
 
-// Windows of an hour: longer than maxPacedWindowMs, so that only the budgets are at stake here.
+// Windows of an hour, longer than maxPacedWindowMs: the budgets are what is at stake here. A
+// shorter window's pace, and a window spent at once, belong to the key, not to the route: they
+// hold the other routes too, and are left out.
 const HOURLY = { core: 5000, search: 30 } as const;
 
 function named(name: keyof typeof HOURLY, r: number): Response {
