@@ -33,10 +33,12 @@ export interface PaceState {
   known: boolean; // the server said something about this key
   answered: boolean; // the server answered a request for this key
   intervalMs: number; // pacing: ms between requests, 0 when not paced
+  paceIds: string[] | undefined; // the policies whose requests the pace spreads (all: undefined)
   tat: number; // pacing: when the next request is due
   budgets: Map<string, Budget>; // spendable quota per policy, counted down by each request
   routes: Map<string, string[]>; // which budgets a route's answers report (separate quotas)
   holdUntil: number;
+  holds: Map<string, number>; // until when a rejection naming a spent quota holds its requests
   maxInflight: number; // from a `qu="concurrent-requests"` policy, else Infinity
   concurrent: number; // a request quota found to count requests at once (0: none found)
   concurrentOff: boolean; // a rate-limit answer showed it was not: never again for this key
@@ -93,10 +95,12 @@ export function newPaceState(): PaceState {
     known: false,
     answered: false,
     intervalMs: 0,
+    paceIds: undefined,
     tat: -Infinity,
     budgets: new Map(),
     routes: new Map(),
     holdUntil: -Infinity,
+    holds: new Map(),
     maxInflight: Infinity,
     concurrent: 0,
     concurrentOff: false,
@@ -168,8 +172,14 @@ export function paceDelay(
     return Math.max(0, state.gatedSince + limits.fallbackWindowMs - now);
   }
   let wait = state.holdUntil - now;
+  for (const [id, until] of state.holds) {
+    if (until <= now) state.holds.delete(id);
+    else if (counts(state, id, route)) wait = Math.max(wait, until - now);
+  }
   for (const [id, budget] of state.budgets) {
     if (state.window && budget.quota !== undefined && budget.windowMs !== undefined) {
+      // Another route's window (a separate quota) does not hold this request.
+      if (!counts(state, id, route)) continue;
       wait = Math.max(wait, windowWait(state, budget, now));
       continue;
     }
@@ -213,7 +223,9 @@ export function paceDelay(
   // with a bucket's burst spends what the server reports left beyond the requests in flight, all
   // but the last, before the pace: the last keeps the quota from being reported spent (which
   // would hold the key for its reset, a whole second rounded up).
-  if (state.intervalMs > 0 && !burstLeft(state, route)) wait = Math.max(wait, state.tat - now);
+  if (state.intervalMs > 0 && !burstLeft(state, route) && paced(state, route)) {
+    wait = Math.max(wait, state.tat - now);
+  }
   if (wait > 0) return wait;
   if (state.inflight >= state.maxInflight) return Infinity;
   if (state.concurrent > 0 && state.inflight >= state.concurrent) return Infinity;
@@ -254,6 +266,14 @@ function routeKeys(route: string): [string, string] {
   const path = route.length > 256 ? route.slice(0, 256) : route;
   const second = path.indexOf("/", 1);
   return [path, second > 0 ? path.slice(0, second) : path];
+}
+
+/** Whether the pace spreads a request on `route`: one counted against a policy it is for. */
+function paced(state: PaceState, route: string | undefined): boolean {
+  const ids = state.paceIds;
+  if (ids === undefined) return true;
+  for (const id of ids) if (counts(state, id, route)) return true;
+  return false;
 }
 
 /** Whether a request on `route` counts against budget `id`: unknown routes count everywhere. */
@@ -322,7 +342,9 @@ export function paceStart(state: PaceState, now: number, route?: string, cost = 
   }
   for (const [id, budget] of state.budgets) if (counts(state, id, route)) budget.remaining--;
   // A request of a burst (ahead of the pace) does not move it.
-  if (state.intervalMs > 0 && state.tat <= now) state.tat = now + state.intervalMs;
+  if (state.intervalMs > 0 && state.tat <= now && paced(state, route)) {
+    state.tat = now + state.intervalMs;
+  }
   if (cost > 0) {
     state.costs += cost;
     for (const [id, budget] of state.tokens) if (charged(id)) budget.remaining -= cost;
@@ -444,7 +466,23 @@ export function paceLearn(
   state.seen = Math.min(state.seen + 1, state.inflight);
   state.seenCosts = Math.min(state.seenCosts + cost, state.costs);
   if (throttled) {
+    // A rejection that names its spent quota holds the requests that count against it: another
+    // quota's routes go on (a success of another request, answered before it, lifts neither).
+    // One that names none (a secondary limit) holds the key.
+    const spent = policies.filter((p) => p.remaining !== undefined && p.remaining < 1);
     let hold = info?.retryAfterMs ?? (informed ? 0 : limits.fallbackWindowMs);
+    if (spent.length > 0 && hold > 0) {
+      const until = now + Math.min(hold, limits.maxHoldMs);
+      for (const p of spent) {
+        const id = `${p.name};${p.partitionKey ?? ""}`;
+        state.holds.set(id, Math.max(state.holds.get(id) ?? -Infinity, until));
+      }
+      for (const id of state.holds.keys()) {
+        if (state.holds.size <= MAX_SERVER_POLICIES) break;
+        state.holds.delete(id);
+      }
+      hold = 0;
+    }
     // A 503 is too many at once (its cap is lowered above), not too many per second.
     if (!informed && policies.length === 0 && status !== 503) {
       hold = aimdDecrease(state, now, info?.retryAfterMs, startedAt, limits);
@@ -513,6 +551,7 @@ function aimdDecrease(
   }
   state.aimdRate = Math.max(state.aimdRate, 1000 / limits.fallbackWindowMs);
   state.intervalMs = 1000 / state.aimdRate;
+  state.paceIds = undefined;
   if (retryAfterMs !== undefined) return retryAfterMs;
   return first
     ? limits.fallbackWindowMs * AIMD_FIRST_HOLD
@@ -557,6 +596,7 @@ function aimdIncrease(state: PaceState): void {
     );
   }
   state.intervalMs = 1000 / state.aimdRate;
+  state.paceIds = undefined;
 }
 
 type Policies = ServerRateLimit["policies"];
@@ -641,6 +681,7 @@ function learnBucket(
     }
     bucket0.rate *= BUCKET_BACK_OFF;
     state.intervalMs = 1000 / bucket0.rate;
+    state.paceIds = undefined;
     state.tat = Math.max(state.tat, now + state.intervalMs);
     return;
   }
@@ -686,21 +727,33 @@ function learnBucket(
     bucket.rate *= BUCKET_EASE;
   }
   state.intervalMs = 1000 / bucket.rate;
+  state.paceIds = undefined;
   // Empty: the next request one refill later.
   if (remaining < 1) state.tat = Math.max(state.tat, now + state.intervalMs);
 }
 
-// Pace at the strictest sustained rate q/w among the short-window policies.
+// Pace at the strictest sustained rate q/w among the short-window policies, for the requests
+// that count against that policy: a separate quota's pace (GitHub's `search`, 30 a minute) does
+// not spread the requests of the others, which its budget does not hold either.
 function learnPace(state: PaceState, policies: Policies, limits: PaceLimits): void {
   if (state.concurrent > 0 || state.window) return;
   if (!policies.some((p) => p.quota !== undefined && p.windowMs !== undefined)) return;
   let interval = 0;
-  for (const { quota, windowMs } of policies) {
-    if (quota && windowMs && windowMs <= limits.maxPacedWindowMs) {
-      interval = Math.max(interval, windowMs / quota);
+  let id: string | undefined;
+  for (const { name, partitionKey, quota, windowMs } of policies) {
+    if (quota && windowMs && windowMs <= limits.maxPacedWindowMs && windowMs / quota > interval) {
+      interval = windowMs / quota;
+      id = `${name};${partitionKey ?? ""}`;
     }
   }
+  // An answer that does not report the policy paced so far (another route's) keeps its pace,
+  // unless its own is stricter: the key keeps one pace, for the strictest policy it has seen.
+  const current = state.paceIds?.[0];
+  const reported = current !== undefined &&
+    policies.some((p) => `${p.name};${p.partitionKey ?? ""}` === current);
+  if (current !== undefined && !reported && interval <= state.intervalMs) return;
   state.intervalMs = interval;
+  state.paceIds = id === undefined ? undefined : [id];
 }
 
 // --- windows that come back whole (fixed windows, sliding logs) --------------------------------
@@ -1006,6 +1059,7 @@ function learnConcurrent(
       state.budgets.clear();
       state.bucket = undefined;
       state.holdUntil = -Infinity;
+      state.holds.clear();
       state.probing = false;
     }
   }

@@ -143,31 +143,39 @@ for (
     ["pk", "/tenants/b/items", "/tenants/a/items"],
   ] as const
 ) {
-  Deno.test(`Pool keeps going on one route while a quota another route spent holds (${policy})`, async () => {
-    // Hourly windows: a window of a minute or less is paced, and its pace and its count of the
-    // client's own requests are the key's, not the route's (they hold the other route too).
-    const server = quotaServer(policy, spent, { spentW: 3600, coreQ: 5000, coreW: 3600 });
-    const pool = new Pool({ baseUrl: server.url });
-    try {
-      await pool.getJson(core);
-      for (let i = 0; i < 3; i++) await pool.getJson(spent);
-      const started = performance.now();
-      const signal = AbortSignal.timeout(5000);
-      await Promise.all(Array.from({ length: 4 }, async (_, c) => {
-        for (let i = 0; i < 5; i++) await pool.getJson(`${core}?page=${c * 5 + i}`, { signal });
-      }));
-      assert.ok(performance.now() - started < 1500, "the other route waited for the spent quota");
-      assert.equal(server.count(core), 21);
-      // The spent quota still holds its own route: the request never reaches the server.
-      const held = pool.getJson(spent, { signal: AbortSignal.timeout(300) });
-      await assert.rejects(held, (e: Error) => e.name === "TimeoutError");
-      assert.equal(server.count(spent), 3);
-      assert.equal(server.rejected, 0);
-    } finally {
-      await pool.close();
-      await server.close();
-    }
-  });
+  // Hourly windows, counted only; and short ones, paced (3 a minute) or spent at once (50 a
+  // second): a pace or a spent window held every route of the key before.
+  for (
+    const shape of [
+      { spentW: 3600, coreQ: 5000, coreW: 3600 },
+      { spentW: 60, coreQ: 50, coreW: 1 },
+    ]
+  ) {
+    const label = `${policy}, ${shape.spentW} s and ${shape.coreQ}/${shape.coreW} s`;
+    Deno.test(`Pool keeps going on one route while a quota another route spent holds (${label})`, async () => {
+      const server = quotaServer(policy, spent, shape);
+      const pool = new Pool({ baseUrl: server.url });
+      try {
+        await pool.getJson(core);
+        for (let i = 0; i < 3; i++) await pool.getJson(spent);
+        const started = performance.now();
+        const signal = AbortSignal.timeout(5000);
+        await Promise.all(Array.from({ length: 4 }, async (_, c) => {
+          for (let i = 0; i < 5; i++) await pool.getJson(`${core}?page=${c * 5 + i}`, { signal });
+        }));
+        assert.ok(performance.now() - started < 1500, "the other route waited for the spent quota");
+        assert.equal(server.count(core), 21);
+        // The spent quota still holds its own route: the request never reaches the server.
+        const held = pool.getJson(spent, { signal: AbortSignal.timeout(300) });
+        await assert.rejects(held, (e: Error) => e.name === "TimeoutError");
+        assert.equal(server.count(spent), 3);
+        assert.equal(server.rejected, 0);
+      } finally {
+        await pool.close();
+        await server.close();
+      }
+    });
+  }
 }
 
 // --- scenarios through the Pool: the upstreams of bench/_pacing_upstream.ts ---------------------

@@ -1425,3 +1425,83 @@ for (
     await assertPassesAlone(new URL("./_first_timer_fixtures.ts", import.meta.url), name);
   });
 }
+
+// Two routes of one key, each answered with its own draft-11 policy (GitHub's `core` and
+// `search`, as separate named quotas): what one route spends or is told must not hold the other.
+const namedQuota = (name: string, q: number, w: number, r: number, status = 200, extra = {}) =>
+  new Response(null, {
+    status,
+    headers: {
+      "RateLimit-Policy": `"${name}";q=${q};w=${w}`,
+      "RateLimit": `"${name}";r=${r};t=${w}`,
+      ...extra,
+    },
+  });
+
+function routeSender(pacer: ServerPacer, clock: ManualClock) {
+  return (route: string, response: () => Response): boolean => {
+    const release = pacer.tryAcquire("k", { route });
+    if (release === undefined) return false;
+    clock.advance(10);
+    pacer.observe("k", response(), { route });
+    release();
+    return true;
+  };
+}
+
+Deno.test("ServerPacer does not pace a route at the rate of a policy it does not count against", () => {
+  const clock = new ManualClock(T0);
+  const pacer = new ServerPacer({ clock });
+  const send = routeSender(pacer, clock);
+  assert.ok(send("/repos/o/r", () => namedQuota("core", 5000, 3600, 4999)));
+  // search: 30 a minute, paced at one per 2 s.
+  assert.ok(send("/search/issues", () => namedQuota("search", 30, 60, 29)));
+  assert.ok(send("/search/issues", () => namedQuota("search", 30, 60, 28)));
+  assert.equal(pacer.tryAcquire("k", { route: "/search/issues" }), undefined);
+  // A core request does not count against search: its pace does not hold it.
+  assert.ok(
+    send("/repos/o/r", () => namedQuota("core", 5000, 3600, 4998)),
+    "held by search's pace",
+  );
+  assert.equal(pacer.tryAcquire("k", { route: "/search/issues" }), undefined);
+});
+
+Deno.test("ServerPacer holds only the route of a spent window that came back whole", () => {
+  const clock = new ManualClock(T0);
+  const pacer = new ServerPacer({ clock });
+  const send = routeSender(pacer, clock);
+  assert.ok(send("/repos/o/r", () => namedQuota("core", 50, 1, 49)));
+  for (let r = 2; r >= 0; r--) {
+    assert.ok(send("/search/issues", () => namedQuota("search", 3, 60, r)));
+  }
+  clock.advance(1000);
+  assert.ok(send("/repos/o/r", () => namedQuota("core", 50, 1, 49)), "held by search's window");
+  assert.equal(pacer.tryAcquire("k", { route: "/search/issues" }), undefined);
+});
+
+Deno.test("ServerPacer holds only the route whose named quota answered 429 with Retry-After", () => {
+  const clock = new ManualClock(T0);
+  const pacer = new ServerPacer({ clock });
+  const send = routeSender(pacer, clock);
+  assert.ok(send("/repos/o/r", () => namedQuota("core", 5000, 3600, 4999)));
+  const spent = () => namedQuota("search", 30, 3600, 0, 429, { "Retry-After": "600" });
+  assert.ok(send("/search/issues", spent));
+  assert.ok(send("/repos/o/r", () => namedQuota("core", 5000, 3600, 4998)), "held by search's 429");
+  assert.equal(pacer.tryAcquire("k", { route: "/search/issues" }), undefined);
+  assert.equal(pacer.tryAcquire("k", { route: "/search/code" }), undefined); // its neighbour too
+  clock.advance(600_000);
+  assert.ok(send("/search/issues", () => namedQuota("search", 30, 3600, 29)));
+});
+
+Deno.test("ServerPacer still holds the whole key after a 429 that names no spent quota", () => {
+  const clock = new ManualClock(T0);
+  const pacer = new ServerPacer({ clock });
+  const send = routeSender(pacer, clock);
+  assert.ok(send("/repos/o/r", () => namedQuota("core", 5000, 3600, 4999)));
+  // A secondary limit: 429 with Retry-After, the quota reported not spent.
+  assert.ok(
+    send("/search/issues", () => namedQuota("search", 30, 3600, 12, 429, { "Retry-After": "5" })),
+  );
+  assert.equal(pacer.tryAcquire("k", { route: "/repos/o/r" }), undefined);
+  assert.equal(pacer.delay("k"), 5000);
+});
