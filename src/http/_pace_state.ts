@@ -72,6 +72,7 @@ export interface PaceState {
   wholeAtResetOff: boolean; // renewed so, it drew a rejection: probed again, for good
   tokens: Map<string, Budget>; // token budgets (OpenAI, Anthropic), spent by a request's cost
   window: boolean; // a quota with a window found to come back whole: spent at once, not paced
+  windowId: string; // its policy
   burst: boolean; // a paced quota found to start with a bucket's burst: spent down to one first
   windowOff: boolean; // an answer showed it was not (or not ours alone): never again for this key
   windowSpent: boolean; // the window's quota was reported spent since the key's first answer
@@ -134,6 +135,7 @@ export function newPaceState(): PaceState {
     wholeAtResetOff: false,
     tokens: new Map(),
     window: false,
+    windowId: "",
     burst: false,
     windowOff: false,
     windowSpent: false,
@@ -847,6 +849,7 @@ function learnWindow(
     return;
   }
   if (started === undefined || startedAt === undefined) return;
+  const id = `${p!.name};${p!.partitionKey ?? ""}`;
   if (!state.window) {
     if (remaining < 1) state.windowSpent = true;
     // Whole but for the requests in flight (at most half of it: with many in flight, a bucket's
@@ -854,9 +857,18 @@ function learnWindow(
     const whole = remaining + started >= quota && 2 * remaining >= quota;
     if (whole && (state.answers === 1 || state.windowSpent)) {
       state.window = true;
+      state.windowId = id;
       state.intervalMs = 0;
       state.tat = -Infinity;
     }
+    return;
+  }
+  // Another policy's answer (a separate quota on another route): the key's own requests are
+  // logged together, so they no longer count one window's (nor tell where it turns: a request of
+  // the other route is none this window counted). Each quota is paced at its q / w instead,
+  // its budget holding only its own routes.
+  if (id !== state.windowId) {
+    leaveWindow(state);
     return;
   }
   // Alone on the quota: the server counted no more than the client's own requests that may have

@@ -1470,13 +1470,20 @@ Deno.test("ServerPacer holds only the route of a spent window that came back who
   const clock = new ManualClock(T0);
   const pacer = new ServerPacer({ clock });
   const send = routeSender(pacer, clock);
+  // Whole on the key's first answer: a window spent at once.
   assert.ok(send("/repos/o/r", () => namedQuota("core", 50, 1, 49)));
-  for (let r = 2; r >= 0; r--) {
+  for (let r = 48; r >= 47; r--) assert.ok(send("/repos/o/r", () => namedQuota("core", 50, 1, r)));
+  // Another quota's answers: paced at its own q / w (one search per 20 s) …
+  assert.ok(send("/search/issues", () => namedQuota("search", 3, 60, 2)));
+  for (let r = 1; r >= 0; r--) {
     assert.ok(send("/search/issues", () => namedQuota("search", 3, 60, r)));
+    assert.equal(pacer.tryAcquire("k", { route: "/search/issues" }), undefined);
+    clock.advance(20_000);
   }
-  clock.advance(1000);
+  // … and holds only its own route once spent.
   assert.ok(send("/repos/o/r", () => namedQuota("core", 50, 1, 49)), "held by search's window");
   assert.equal(pacer.tryAcquire("k", { route: "/search/issues" }), undefined);
+  for (let r = 48; r >= 40; r--) assert.ok(send("/repos/o/r", () => namedQuota("core", 50, 1, r)));
 });
 
 Deno.test("ServerPacer holds only the route whose named quota answered 429 with Retry-After", () => {
