@@ -981,6 +981,68 @@ Deno.test("ServerPacer never draws a 429 from a consistent server once it has an
   );
 });
 
+// Quotas announced without a window (`X-RateLimit-*`, delta seconds): a fixed window with its
+// reset rounded up or down, a sliding log whose reset is its oldest request's, rounded up, and a
+// GCRA whose reset is the time until it is full, rounded up (its limit the burst).
+function xQuota(
+  kind: "fixed-up" | "fixed-down" | "sliding" | "gcra",
+  q: number,
+  windowMs: number,
+): SimServer {
+  let start = -Infinity, used = 0, tat = -Infinity;
+  const log: number[] = [];
+  const interval = windowMs / q;
+  return (arrival) => {
+    let allowed: boolean, remaining: number, resetMs: number;
+    if (kind === "sliding") {
+      while (log.length > 0 && log[0] <= arrival - windowMs) log.shift();
+      allowed = log.length < q;
+      if (allowed) log.push(arrival);
+      remaining = q - log.length;
+      resetMs = log[0] + windowMs - arrival;
+    } else if (kind === "gcra") {
+      const base = Math.max(tat, arrival);
+      allowed = base - arrival <= windowMs - interval;
+      if (allowed) tat = base + interval;
+      const full = Math.max(tat, arrival) - arrival;
+      remaining = Math.max(0, Math.floor((windowMs - full) / interval + 1e-9));
+      resetMs = full;
+    } else {
+      if (arrival >= start + windowMs) {
+        start = Math.floor(arrival / windowMs) * windowMs;
+        used = 0;
+      }
+      allowed = used < q;
+      if (allowed) used++;
+      remaining = q - used;
+      resetMs = start + windowMs - arrival;
+    }
+    const t = kind === "fixed-down" ? Math.floor(resetMs / 1000) : Math.ceil(resetMs / 1000);
+    return xAnswer(q, remaining, t, allowed ? 200 : 429);
+  };
+}
+
+Deno.test("ServerPacer never draws a 429 from a quota announced without a window", async () => {
+  await fc.assert(
+    fc.asyncProperty(
+      // The windows whose reset holds them (a whole second or less, not rounded down below it).
+      fc.constantFrom(
+        ["fixed-up", 500] as const,
+        ["fixed-up", 1000] as const,
+        ["fixed-down", 1000] as const,
+        ["sliding", 500] as const,
+        ["sliding", 1000] as const,
+      ),
+      fc.integer({ min: 2, max: 30 }),
+      fc.integer({ min: 0, max: 400 }),
+      async ([kind, windowMs], q, rtt) => {
+        assert.equal(await simulate(xQuota(kind, q, windowMs), rtt, 80), 0);
+      },
+    ),
+    { numRuns: 60 },
+  );
+});
+
 Deno.test("ServerPacer reads an epoch X-RateLimit-Reset against the answer's Date", () => {
   const clock = new ManualClock(T0); // the client's clock is 3 s ahead of the server's
   const pacer = new ServerPacer({ clock });
