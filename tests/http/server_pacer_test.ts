@@ -1351,6 +1351,123 @@ Deno.test("ServerPacer keeps probing after resets a quota whose count rose with 
   assert.equal(pacer.tryAcquire("k"), undefined); // a probe, alone
 });
 
+// `X-RateLimit-*` with delta resets: the first answer of a window, one request alone, and two
+// round trips (30 ms) later the answers of three more, the last reporting the quota spent.
+function spendOverTwoTrips(
+  pacer: ServerPacer,
+  clock: ManualClock,
+  reply: (remaining: number) => Response,
+): void {
+  const first = pacer.tryAcquire("k")!;
+  pacer.observe("k", reply(3));
+  first();
+  clock.advance(30);
+  const rest = [1, 2, 3].map(() => pacer.tryAcquire("k")!);
+  for (const [i, remaining] of [2, 1, 0].entries()) {
+    pacer.observe("k", reply(remaining));
+    rest[i]();
+  }
+}
+
+Deno.test("ServerPacer ends a spent quota without a window where its window's first answer said", () => {
+  // Every answer of a one-second window says "reset in 1 s": the first one, 30 ms before the one
+  // that reported it spent, bounds the window's end 30 ms earlier. Held from the last one, each
+  // window took two round trips longer than it must.
+  for (const reset of [1, 0]) {
+    const clock = new ManualClock(T0);
+    const pacer = new ServerPacer({ clock });
+    spendOverTwoTrips(pacer, clock, (r) => xAnswer(4, r, reset));
+    // A reset of 0 (a window's end rounded down) stands for fallbackWindowMs, from the first too.
+    assert.equal(pacer.delay("k"), 970, `reset ${reset}`);
+    clock.advance(970);
+    const probe = pacer.tryAcquire("k")!;
+    assert.ok(probe !== undefined, `reset ${reset}`);
+    assert.equal(pacer.tryAcquire("k"), undefined); // not yet known to come back whole: alone
+    probe();
+  }
+});
+
+Deno.test("ServerPacer renews a quota without a window by what its own requests no longer count", () => {
+  // Found whole at a reset, the quota is renewed without a probe; before its last answer's reset,
+  // each request counts until its answer plus the span the window's first answer gave: a fixed
+  // window is all back then, but a sliding log gets back one request at a time.
+  const clock = new ManualClock(T0);
+  const pacer = new ServerPacer({ clock });
+  const x = (remaining: number) => xAnswer(4, remaining, 1);
+  spendOverTwoTrips(pacer, clock, x);
+  clock.advance(970);
+  const probe = pacer.tryAcquire("k")!;
+  pacer.observe("k", x(3)); // whole again
+  probe();
+  clock.advance(30);
+  const rest = [1, 2, 3].map(() => pacer.tryAcquire("k")!);
+  for (const [i, remaining] of [2, 1, 0].entries()) {
+    pacer.observe("k", x(remaining));
+    rest[i]();
+  }
+  assert.equal(pacer.delay("k"), 970);
+  clock.advance(970);
+  const one = pacer.tryAcquire("k");
+  assert.ok(one !== undefined);
+  assert.equal(pacer.tryAcquire("k"), undefined); // the three answered 30 ms later still count
+  assert.equal(pacer.delay("k"), 30);
+  clock.advance(30);
+  const three = [1, 2, 3].map(() => pacer.tryAcquire("k"));
+  assert.ok(three.every((release) => release !== undefined));
+  assert.equal(pacer.tryAcquire("k"), undefined);
+  one!();
+  for (const release of three) release!();
+});
+
+Deno.test("ServerPacer follows a sliding log's requests out when its early probe finds it spent", () => {
+  // A sliding log announced without a window: at the first answer's reset only the window's first
+  // request has left it, and the probe sent then takes its place: "0 left, reset in 1 s" (30 ms
+  // rounded up). The key's own count says the other three leave 30 ms later, not a second.
+  const clock = new ManualClock(T0);
+  const pacer = new ServerPacer({ clock });
+  const x = (remaining: number) => xAnswer(4, remaining, 1);
+  spendOverTwoTrips(pacer, clock, x);
+  clock.advance(970);
+  const probe = pacer.tryAcquire("k")!;
+  pacer.observe("k", x(0));
+  probe();
+  assert.equal(pacer.delay("k"), 30);
+  clock.advance(30);
+  const second = pacer.tryAcquire("k")!;
+  assert.ok(second !== undefined);
+  assert.equal(pacer.tryAcquire("k"), undefined);
+  pacer.observe("k", x(2));
+  second();
+  // Refilled in part at a time that was no reset the server gave: no sign of a bucket, whose pace
+  // would let one of these two through.
+  const two = [pacer.tryAcquire("k"), pacer.tryAcquire("k")];
+  assert.ok(two.every((release) => release !== undefined));
+  for (const release of two) release!();
+});
+
+Deno.test("ServerPacer holds a spent quota without a window to its last reset when its answers are no one window of its own", () => {
+  const x = (remaining: number, reset = 1) => xAnswer(4, remaining, reset);
+  const twoAnswers = (pacer: ServerPacer, clock: ManualClock, first: number) => {
+    const one = pacer.tryAcquire("k")!;
+    pacer.observe("k", x(first));
+    one();
+    clock.advance(30);
+    const two = pacer.tryAcquire("k")!;
+    pacer.observe("k", x(0));
+    two();
+  };
+  // Another client spent the window too: fewer left than the key's own requests explain.
+  let clock = new ManualClock(T0);
+  let pacer = new ServerPacer({ clock });
+  twoAnswers(pacer, clock, 3);
+  assert.equal(pacer.delay("k"), 1000);
+  // A reset that moves later as the count goes down: a bucket's time until it is full.
+  clock = new ManualClock(T0);
+  pacer = new ServerPacer({ clock });
+  spendOverTwoTrips(pacer, clock, (r) => x(r, r === 0 ? 2 : 1));
+  assert.equal(pacer.delay("k"), 2000);
+});
+
 Deno.test("ServerPacer stops trusting a client clock that agrees with Date after a rejection", () => {
   // The client's clock is 300 ms ahead of the server's: within the Date's resolution, so it
   // agrees with every Date, and a reset read on it comes out 300 ms short.
