@@ -71,6 +71,7 @@ export interface PaceState {
   wholeAtResetOff: boolean; // renewed so, it drew a rejection: probed again, for good
   afterEarly: boolean; // the probe in flight left before the reset, when the key's count allowed
   runLog: number[]; // a quota without a window: its own answers since its window began, in order
+  runId: string; // which quota (its name, partition and size)
   runStart: number; // when that window's first answer came
   runUntil: number; // the earliest end of that window its answers give
   runOpen: boolean; // answers still agree they belong to that window
@@ -132,6 +133,7 @@ export function newPaceState(): PaceState {
     wholeAtResetOff: false,
     afterEarly: false,
     runLog: [],
+    runId: "",
     runStart: -Infinity,
     runUntil: -Infinity,
     runOpen: false,
@@ -692,6 +694,9 @@ function learnRun(
     return;
   }
   const remaining = p.remaining!, quota = p.quota!;
+  // Another quota's answer (a route of the key counted apart) is no answer of this window.
+  const id = `${p.name};${p.partitionKey ?? ""};${quota}`;
+  if (id !== state.runId) endRun(state);
   const untimed = p.resetMs === undefined || p.resetMs <= 0;
   const resetMs = Math.min(untimed ? limits.fallbackWindowMs : p.resetMs!, limits.maxHoldMs);
   const end = now + resetMs;
@@ -712,6 +717,7 @@ function learnRun(
     if (remaining < 1) state.runSpent = true;
   } else if (remaining + started >= quota) {
     state.runLog = [];
+    state.runId = id;
     state.runStart = now;
     state.runUntil = end;
     state.runUntimed = untimed;

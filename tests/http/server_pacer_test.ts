@@ -1461,6 +1461,20 @@ Deno.test("ServerPacer holds a spent quota without a window to its last reset wh
   let pacer = new ServerPacer({ clock });
   twoAnswers(pacer, clock, 3);
   assert.equal(pacer.delay("k"), 1000);
+  // Another quota's answers (a route counted apart): no answer of that window. Here the first
+  // answer of three in flight on /a finds its quota spent, by others.
+  clock = new ManualClock(T0);
+  pacer = new ServerPacer({ clock });
+  const b = pacer.tryAcquire("k", { route: "/b" })!;
+  pacer.observe("k", xAnswer(20, 19, 1), { route: "/b" });
+  b();
+  clock.advance(30);
+  const onA = [1, 2, 3].map(() => pacer.tryAcquire("k", { route: "/a" })!);
+  pacer.observe("k", xAnswer(4, 0, 1), { route: "/a" });
+  onA[0]();
+  assert.equal(pacer.delay("k"), 1000);
+  onA[1]();
+  onA[2]();
   // A reset that moves later as the count goes down: a bucket's time until it is full.
   clock = new ManualClock(T0);
   pacer = new ServerPacer({ clock });
