@@ -463,8 +463,9 @@ export function paceLearn(
     learnWholeAtReset(state, policies, throttled, state.afterTimedReset ? afterReset : 0);
     state.afterReset = 0;
     state.afterTimedReset = false;
-    // A probe sent at a window's end bounded by its earliest answer finds a sliding log that was
-    // spent over a round trip or two refilled in part: no sign of a bucket.
+    // A probe sent before that reset, when the key's own requests left room (earlyEnd), finds a
+    // sliding log spent over two round trips refilled in part: at a reset that is a bucket's sign,
+    // not there.
     const early = state.afterEarly;
     state.afterEarly = false;
     learnBucket(state, policies, throttled, now, early ? 0 : afterReset);
@@ -656,24 +657,26 @@ function learnWholeAtReset(
 
 // --- a spent quota without a window, counted by the key's own requests ------------------------
 //
-// The key holds a spent quota without a window until the reset of the answer that reported it
-// spent: a window's last answer, two round trips after its first one said as much (a fixed
-// window ends at the same time for all of them, each answer bounds it by its time plus its
-// reset). Over the whole second a reset is rounded to, the quota may be free earlier. While the
-// key is alone on it, its own requests say when: the window began with an answer that found the
-// quota whole but for the requests in flight, its answers bound its end (each one's time plus its
-// reset, the earliest counts) while the remaining count goes only down and every reset agrees with
-// that end within its resolution (a whole second for whole seconds: a count that goes back up is
-// a new window or requests at once, an end that moves later no window's end but a bucket's time
-// until it is full), and the span from its first answer to that end is how long each of the key's
-// requests may count from its answer: all of a fixed window ends within it, and a sliding log
-// (its reset that of its oldest request, the window's first) or a bucket no faster than one lets
-// each request go within it. A spent quota is then free again by the key's count as its requests
-// leave that span (earlyEnd). An answer reporting less left than the key's own requests explain
-// (another client), a rejection, a Retry-After, an end that is not after the request that
-// reported it was sent (no window), a bucket or requests at once found: the count is dropped
-// until the next window that starts whole. Resets of 0 or past count apart from timed ones:
-// `fallbackWindowMs` stands in for them, as in learnBudgets.
+// A spent quota without a window is held until the reset of the answer that reported it spent:
+// for a window spent over two round trips, its last answer. But every answer of a fixed window
+// bounds the same end (its time plus its reset), and the first one said as much two round trips
+// earlier. While the key is alone on the quota, its own requests say when it is free:
+// - a window starts with an answer that finds the quota whole but for the requests in flight;
+// - its answers belong to it while the remaining count goes only down and each end agrees with
+//   the earliest one within the resets' resolution (a whole second for whole seconds): a count
+//   that goes back up is a new window (or requests at once), an end that moves later is no
+//   window's end (a bucket's time until it is full);
+// - once one of them reports the quota spent, the span from the first answer to the earliest end
+//   is how long each of the key's requests may count from its answer: a fixed window ends within
+//   it, a sliding log's reset is that of its oldest request (the window's first), and a bucket
+//   spent from full within one whole-second reset refills at least that fast.
+// The spent quota is then free again as the key's requests leave that span (earlyEnd), which
+// lets a fixed window's quota go about a round trip after its first answer's reset, and a
+// sliding log's one request at a time as it frees them. An answer reporting less left than the
+// key's own requests explain (another client), a rejection, a Retry-After, another quota's
+// answer, an end before the request that reported it was sent (no one window), a bucket or
+// requests at once found: the count is dropped until a window starts whole again. Resets of 0 or
+// past count apart from timed ones, `fallbackWindowMs` standing in for them (as in learnBudgets).
 
 function learnRun(
   state: PaceState,
