@@ -26,6 +26,7 @@ interface Budget {
   windowMs?: number; // `w`
   renewed?: boolean; // its quota is back by the clock, not by what the server reported
   untimed?: boolean; // the server gave no reset in the future (0, or past): `until` is a guess
+  early?: number; // spent: when the key's own requests leave room for one more (see learnRun)
 }
 
 /** What the pacer knows about one key. */
@@ -70,6 +71,16 @@ export interface PaceState {
   renewedAtReset: boolean; // a quota was renewed whole at its reset since the last answer
   wholeLast: number; // the remaining count of the last answer's quota without a window
   wholeAtResetOff: boolean; // renewed so, it drew a rejection: probed again, for good
+  afterEarly: boolean; // the probe in flight left before the reset, when the key's count allowed
+  runLog: number[]; // a quota without a window: its own answers since its window began, in order
+  runId: string; // which quota (its name, partition and size)
+  runStart: number; // when that window's first answer came
+  runUntil: number; // the earliest end of that window its answers give
+  runOpen: boolean; // answers still agree they belong to that window
+  runSpent: boolean; // one of those reported the quota spent: the span is that of a whole quota
+  runWhole: boolean; // every reset of those was whole seconds
+  runLast: number; // the remaining count of the last answer
+  runUntimed: boolean; // its resets were 0 or past (`fallbackWindowMs` stands in)
   tokens: Map<string, Budget>; // token budgets (OpenAI, Anthropic), spent by a request's cost
   window: boolean; // a quota with a window found to come back whole: spent at once, not paced
   windowId: string; // its policy
@@ -133,6 +144,16 @@ export function newPaceState(): PaceState {
     renewedAtReset: false,
     wholeLast: Infinity,
     wholeAtResetOff: false,
+    afterEarly: false,
+    runLog: [],
+    runId: "",
+    runStart: -Infinity,
+    runUntil: -Infinity,
+    runOpen: false,
+    runSpent: false,
+    runWhole: false,
+    runLast: Infinity,
+    runUntimed: false,
     tokens: new Map(),
     window: false,
     windowId: "",
@@ -185,6 +206,9 @@ export function paceDelay(
       wait = Math.max(wait, windowWait(state, budget, now));
       continue;
     }
+    if (budget.early !== undefined && now >= budget.early && budget.remaining < 1) {
+      earlyEnd(state, budget, now);
+    }
     if (now >= budget.until) {
       // The window is over. With a paced policy (q per w) its quota is back: spend it, spread by
       // the pace, rather than probing one request at a time (a round trip per window). Without a
@@ -216,7 +240,7 @@ export function paceDelay(
         renew(state, budget, budget.quota, now + Math.min(budget.windowMs, limits.maxHoldMs));
       }
     } else if (budget.remaining < 1 && counts(state, id, route)) {
-      wait = Math.max(wait, budget.until - now);
+      wait = Math.max(wait, Math.min(budget.until, budget.early ?? Infinity) - now);
     }
   }
   if (state.tokens.size > 0) wait = Math.max(wait, tokenWait(state, now, limits, cost));
@@ -232,6 +256,28 @@ export function paceDelay(
   if (state.inflight >= state.maxInflight) return Infinity;
   if (state.concurrent > 0 && state.inflight >= state.concurrent) return Infinity;
   return state.probing && state.inflight > 0 ? Infinity : 0;
+}
+
+// A spent quota without a window that the key's own requests leave room in before its reset
+// (see learnRun): probed now, as at its reset, or renewed (once it has come back whole at a reset)
+// by as much room as they leave. A fixed window is all back at once, but a sliding log gets its
+// requests back one at a time, and a bucket may not be full: the requests answered later wait
+// (the answers to the renewed requests then say how much is left).
+function earlyEnd(state: PaceState, budget: Budget, now: number): void {
+  const quota = budget.quota ?? 0;
+  const free = quota - loggedSince(state, now - runSpan(state)) - unanswered(state);
+  budget.early = state.runSpent ? logFreeAt(state, quota, now, unanswered(state)) : undefined;
+  if (free < 1 || budget.early === undefined) return;
+  if (budget.untimed === true || !state.wholeAtReset || quota < 1) {
+    budget.until = now;
+    state.afterEarly = true;
+  } else if (free + unanswered(state) >= quota) {
+    budget.until = now; // whole again: renewed as at its reset
+  } else {
+    budget.remaining = free;
+    budget.renewed = true;
+    state.renewedAtReset = true;
+  }
 }
 
 /** A budget whose quota is back by the clock: whole, less the requests not answered yet. */
@@ -449,7 +495,8 @@ export function paceLearn(
   learnConcurrent(state, policies, status, throttled, started);
   if (state.sendsOpen > 0) logAnswer(state, now);
   // A cold key's requests start without reading the clock.
-  learnWindow(state, policies, throttled, started, state.known ? startedAt : now, now);
+  const sentAt = state.known ? startedAt : now;
+  learnWindow(state, policies, throttled, started, sentAt, now);
   learnBurst(state, policies, throttled);
   if (info !== undefined) {
     state.known = true;
@@ -460,7 +507,14 @@ export function paceLearn(
     learnWholeAtReset(state, policies, throttled, state.afterTimedReset ? afterReset : 0);
     state.afterReset = 0;
     state.afterTimedReset = false;
-    learnBucket(state, policies, throttled, now, afterReset);
+    // A probe sent before that reset, when the key's own requests left room (earlyEnd), finds a
+    // sliding log spent over two round trips refilled in part: at a reset that is a bucket's sign,
+    // not there.
+    const early = state.afterEarly;
+    state.afterEarly = false;
+    learnBucket(state, policies, throttled, now, early ? 0 : afterReset);
+    const held = throttled || info.retryAfterMs !== undefined;
+    learnRun(state, policies, held, now, limits, started, sentAt);
     // Retry-After takes precedence over `t` on any status (draft-11 §7).
     learnRoute(state, route, learnBudgets(state, policies, info.retryAfterMs, now, limits));
     learnTokens(state, info.policies, now, limits, cost);
@@ -661,6 +715,124 @@ function learnWholeAtReset(
   }
   if (afterReset <= 1 || state.wholeAtResetOff || state.bucket !== undefined) return;
   if (p.remaining! + 1 >= afterReset) state.wholeAtReset = true;
+}
+
+// --- a spent quota without a window, counted by the key's own requests ------------------------
+//
+// A spent quota without a window is held until the reset of the answer that reported it spent:
+// for a window spent over two round trips, its last answer. But every answer of a fixed window
+// bounds the same end (its time plus its reset), and the first one said as much two round trips
+// earlier. While the key is alone on the quota, its own requests say when it is free:
+// - a window starts with an answer that finds the quota whole but for the requests in flight;
+// - its answers belong to it while the remaining count goes only down and each end agrees with
+//   the earliest one within the resets' resolution (a whole second for whole seconds): a count
+//   that goes back up is a new window (or requests at once), an end that moves later is no
+//   window's end (a bucket's time until it is full);
+// - once one of them reports the quota spent, the span from the first answer to the earliest end
+//   is how long each of the key's requests may count from its answer: a fixed window ends within
+//   it, a sliding log's reset is that of its oldest request (the window's first), and a bucket
+//   spent from full within one whole-second reset refills at least that fast.
+// The spent quota is then free again as the key's requests leave that span (earlyEnd), which
+// lets a fixed window's quota go about a round trip after its first answer's reset, and a
+// sliding log's one request at a time as it frees them. An answer reporting less left than the
+// key's own requests explain (another client), a rejection, a Retry-After, another quota's
+// answer, an end before the request that reported it was sent (no one window), a bucket or
+// requests at once found: the count is dropped until a window starts whole again. Resets of 0 or
+// past count apart from timed ones, `fallbackWindowMs` standing in for them (as in learnBudgets).
+
+function learnRun(
+  state: PaceState,
+  policies: Policies,
+  held: boolean,
+  now: number,
+  limits: PaceLimits,
+  started: number | undefined,
+  startedAt: number | undefined,
+): void {
+  const p = bucketPolicy(policies);
+  if (
+    held || p === undefined || p.quota! < 2 || p.quota! > MAX_SENDS ||
+    state.bucket !== undefined || state.concurrent > 0 || startedAt === undefined ||
+    started === undefined
+  ) {
+    endRun(state);
+    return;
+  }
+  const remaining = p.remaining!, quota = p.quota!;
+  // Another quota's answer (a route of the key counted apart) is no answer of this window.
+  const id = `${p.name};${p.partitionKey ?? ""};${quota}`;
+  if (id !== state.runId) endRun(state);
+  const untimed = p.resetMs === undefined || p.resetMs <= 0;
+  const resetMs = Math.min(untimed ? limits.fallbackWindowMs : p.resetMs!, limits.maxHoldMs);
+  const end = now + resetMs;
+  const whole = resetMs % 1000 === 0;
+  // Whole seconds are rounded: a later answer of the same window may give an end up to a second
+  // later (strictly less: the first answer came less than its reset earlier).
+  const slack = state.runWhole && whole ? 1000 : 0;
+  const same = state.runOpen && untimed === state.runUntimed && remaining <= state.runLast &&
+    now < state.runUntil && (end < state.runUntil + slack || end <= state.runUntil);
+  if (same && Math.min(state.runUntil, end) <= startedAt) {
+    // The window this answer agrees with ended before its request left: no one window.
+    endRun(state);
+    return;
+  }
+  if (same) {
+    state.runUntil = Math.min(state.runUntil, end);
+    state.runWhole &&= whole;
+    if (remaining < 1) state.runSpent = true;
+  } else if (remaining + started >= quota) {
+    state.runLog = [];
+    state.runId = id;
+    state.runStart = now;
+    state.runUntil = end;
+    state.runUntimed = untimed;
+    state.runWhole = whole;
+    state.runSpent = remaining < 1;
+  } else if (state.runLog.length === 0) {
+    return;
+  }
+  state.runOpen = same || state.runLog.length === 0;
+  // Alone on it: the server counted no more than the key's requests that may have counted when
+  // this one left.
+  const own = loggedSince(state, startedAt - runSpan(state)) + unanswered(state);
+  if (remaining < quota - own) {
+    endRun(state);
+    return;
+  }
+  state.runLog.push(now);
+  if (state.runLog.length > MAX_SENDS) state.runLog.shift();
+  state.runLast = remaining;
+}
+
+function endRun(state: PaceState): void {
+  state.runLog = [];
+  state.runOpen = false;
+  state.runSpent = false;
+  state.runLast = Infinity;
+}
+
+/** How long each of the key's requests may count against a quota without a window. */
+function runSpan(state: PaceState): number {
+  return state.runUntil - state.runStart;
+}
+
+/** How many of the key's logged answers came after `since`. */
+function loggedSince(state: PaceState, since: number): number {
+  const log = state.runLog;
+  let i = log.length;
+  while (i > 0 && log[i - 1] > since) i--;
+  return log.length - i;
+}
+
+// When the key's own requests leave room for one more request of `quota`, with `pending` more
+// in flight (Infinity: not before some of those are answered).
+function logFreeAt(state: PaceState, quota: number, now: number, pending: number): number {
+  const span = runSpan(state);
+  const counted = loggedSince(state, now - span);
+  const need = counted + pending - (quota - 1);
+  if (need <= 0) return now;
+  if (need > counted) return Infinity;
+  return state.runLog[state.runLog.length - counted + need - 1] + span;
 }
 
 function learnBucket(
@@ -1127,6 +1299,14 @@ function learnBudgets(
     if (p.quota !== undefined) budget.quota = p.quota;
     if (p.windowMs !== undefined) budget.windowMs = p.windowMs;
     if (untimed) budget.untimed = true;
+    // Spent: the key's own requests may leave room before this answer's reset (learnRun).
+    if (
+      p.remaining < 1 && retryAfterMs === undefined && state.runSpent &&
+      p.quota !== undefined && bucketPolicy(policies) === p
+    ) {
+      const early = logFreeAt(state, p.quota, now, others);
+      if (early < budget.until) budget.early = early;
+    }
     state.budgets.set(id, budget);
   }
   for (const id of state.budgets.keys()) {

@@ -1083,6 +1083,68 @@ Deno.test("ServerPacer never draws a 429 from a consistent server once it has an
   );
 });
 
+// Quotas announced without a window (`X-RateLimit-*`, delta seconds): a fixed window with its
+// reset rounded up or down, a sliding log whose reset is its oldest request's, rounded up, and a
+// GCRA whose reset is the time until it is full, rounded up (its limit the burst).
+function xQuota(
+  kind: "fixed-up" | "fixed-down" | "sliding" | "gcra",
+  q: number,
+  windowMs: number,
+): SimServer {
+  let start = -Infinity, used = 0, tat = -Infinity;
+  const log: number[] = [];
+  const interval = windowMs / q;
+  return (arrival) => {
+    let allowed: boolean, remaining: number, resetMs: number;
+    if (kind === "sliding") {
+      while (log.length > 0 && log[0] <= arrival - windowMs) log.shift();
+      allowed = log.length < q;
+      if (allowed) log.push(arrival);
+      remaining = q - log.length;
+      resetMs = log[0] + windowMs - arrival;
+    } else if (kind === "gcra") {
+      const base = Math.max(tat, arrival);
+      allowed = base - arrival <= windowMs - interval;
+      if (allowed) tat = base + interval;
+      const full = Math.max(tat, arrival) - arrival;
+      remaining = Math.max(0, Math.floor((windowMs - full) / interval + 1e-9));
+      resetMs = full;
+    } else {
+      if (arrival >= start + windowMs) {
+        start = Math.floor(arrival / windowMs) * windowMs;
+        used = 0;
+      }
+      allowed = used < q;
+      if (allowed) used++;
+      remaining = q - used;
+      resetMs = start + windowMs - arrival;
+    }
+    const t = kind === "fixed-down" ? Math.floor(resetMs / 1000) : Math.ceil(resetMs / 1000);
+    return xAnswer(q, remaining, t, allowed ? 200 : 429);
+  };
+}
+
+Deno.test("ServerPacer never draws a 429 from a quota announced without a window", async () => {
+  await fc.assert(
+    fc.asyncProperty(
+      // The windows whose reset holds them (a whole second or less, not rounded down below it).
+      fc.constantFrom(
+        ["fixed-up", 500] as const,
+        ["fixed-up", 1000] as const,
+        ["fixed-down", 1000] as const,
+        ["sliding", 500] as const,
+        ["sliding", 1000] as const,
+      ),
+      fc.integer({ min: 2, max: 30 }),
+      fc.integer({ min: 0, max: 400 }),
+      async ([kind, windowMs], q, rtt) => {
+        assert.equal(await simulate(xQuota(kind, q, windowMs), rtt, 80), 0);
+      },
+    ),
+    { numRuns: 60 },
+  );
+});
+
 Deno.test("ServerPacer reads an epoch X-RateLimit-Reset against the answer's Date", () => {
   const clock = new ManualClock(T0); // the client's clock is 3 s ahead of the server's
   const pacer = new ServerPacer({ clock });
@@ -1389,6 +1451,137 @@ Deno.test("ServerPacer keeps probing after resets a quota whose count rose with 
   clock.advance(1000);
   assert.ok(pacer.tryAcquire("k") !== undefined);
   assert.equal(pacer.tryAcquire("k"), undefined); // a probe, alone
+});
+
+// `X-RateLimit-*` with delta resets: the first answer of a window, one request alone, and two
+// round trips (30 ms) later the answers of three more, the last reporting the quota spent.
+function spendOverTwoTrips(
+  pacer: ServerPacer,
+  clock: ManualClock,
+  reply: (remaining: number) => Response,
+): void {
+  const first = pacer.tryAcquire("k")!;
+  pacer.observe("k", reply(3));
+  first();
+  clock.advance(30);
+  const rest = [1, 2, 3].map(() => pacer.tryAcquire("k")!);
+  for (const [i, remaining] of [2, 1, 0].entries()) {
+    pacer.observe("k", reply(remaining));
+    rest[i]();
+  }
+}
+
+Deno.test("ServerPacer ends a spent quota without a window where its window's first answer said", () => {
+  // Every answer of a one-second window says "reset in 1 s": the first one, 30 ms before the one
+  // that reported it spent, bounds the window's end 30 ms earlier. Held from the last one, each
+  // window took two round trips longer than it must.
+  for (const reset of [1, 0]) {
+    const clock = new ManualClock(T0);
+    const pacer = new ServerPacer({ clock });
+    spendOverTwoTrips(pacer, clock, (r) => xAnswer(4, r, reset));
+    // A reset of 0 (a window's end rounded down) stands for fallbackWindowMs, from the first too.
+    assert.equal(pacer.delay("k"), 970, `reset ${reset}`);
+    clock.advance(970);
+    const probe = pacer.tryAcquire("k")!;
+    assert.ok(probe !== undefined, `reset ${reset}`);
+    assert.equal(pacer.tryAcquire("k"), undefined); // not yet known to come back whole: alone
+    probe();
+  }
+});
+
+Deno.test("ServerPacer renews a quota without a window by what its own requests no longer count", () => {
+  // Found whole at a reset, the quota is renewed without a probe; before its last answer's reset,
+  // each request counts until its answer plus the span the window's first answer gave: a fixed
+  // window is all back then, but a sliding log gets back one request at a time.
+  const clock = new ManualClock(T0);
+  const pacer = new ServerPacer({ clock });
+  const x = (remaining: number) => xAnswer(4, remaining, 1);
+  spendOverTwoTrips(pacer, clock, x);
+  clock.advance(970);
+  const probe = pacer.tryAcquire("k")!;
+  pacer.observe("k", x(3)); // whole again
+  probe();
+  clock.advance(30);
+  const rest = [1, 2, 3].map(() => pacer.tryAcquire("k")!);
+  for (const [i, remaining] of [2, 1, 0].entries()) {
+    pacer.observe("k", x(remaining));
+    rest[i]();
+  }
+  assert.equal(pacer.delay("k"), 970);
+  clock.advance(970);
+  const one = pacer.tryAcquire("k");
+  assert.ok(one !== undefined);
+  assert.equal(pacer.tryAcquire("k"), undefined); // the three answered 30 ms later still count
+  assert.equal(pacer.delay("k"), 30);
+  clock.advance(30);
+  const three = [1, 2, 3].map(() => pacer.tryAcquire("k"));
+  assert.ok(three.every((release) => release !== undefined));
+  assert.equal(pacer.tryAcquire("k"), undefined);
+  one!();
+  for (const release of three) release!();
+});
+
+Deno.test("ServerPacer follows a sliding log's requests out when its early probe finds it spent", () => {
+  // A sliding log announced without a window: at the first answer's reset only the window's first
+  // request has left it, and the probe sent then takes its place: "0 left, reset in 1 s" (30 ms
+  // rounded up). The key's own count says the other three leave 30 ms later, not a second.
+  const clock = new ManualClock(T0);
+  const pacer = new ServerPacer({ clock });
+  const x = (remaining: number) => xAnswer(4, remaining, 1);
+  spendOverTwoTrips(pacer, clock, x);
+  clock.advance(970);
+  const probe = pacer.tryAcquire("k")!;
+  pacer.observe("k", x(0));
+  probe();
+  assert.equal(pacer.delay("k"), 30);
+  clock.advance(30);
+  const second = pacer.tryAcquire("k")!;
+  assert.ok(second !== undefined);
+  assert.equal(pacer.tryAcquire("k"), undefined);
+  pacer.observe("k", x(2));
+  second();
+  // Refilled in part at a time that was no reset the server gave: no sign of a bucket, whose pace
+  // would let one of these two through.
+  const two = [pacer.tryAcquire("k"), pacer.tryAcquire("k")];
+  assert.ok(two.every((release) => release !== undefined));
+  for (const release of two) release!();
+});
+
+Deno.test("ServerPacer holds a spent quota without a window to its last reset when its answers are no one window of its own", () => {
+  const x = (remaining: number, reset = 1) => xAnswer(4, remaining, reset);
+  const twoAnswers = (pacer: ServerPacer, clock: ManualClock, first: number) => {
+    const one = pacer.tryAcquire("k")!;
+    pacer.observe("k", x(first));
+    one();
+    clock.advance(30);
+    const two = pacer.tryAcquire("k")!;
+    pacer.observe("k", x(0));
+    two();
+  };
+  // Another client spent the window too: fewer left than the key's own requests explain.
+  let clock = new ManualClock(T0);
+  let pacer = new ServerPacer({ clock });
+  twoAnswers(pacer, clock, 3);
+  assert.equal(pacer.delay("k"), 1000);
+  // Another quota's answers (a route counted apart): no answer of that window. Here the first
+  // answer of three in flight on /a finds its quota spent, by others.
+  clock = new ManualClock(T0);
+  pacer = new ServerPacer({ clock });
+  const b = pacer.tryAcquire("k", { route: "/b" })!;
+  pacer.observe("k", xAnswer(20, 19, 1), { route: "/b" });
+  b();
+  clock.advance(30);
+  const onA = [1, 2, 3].map(() => pacer.tryAcquire("k", { route: "/a" })!);
+  pacer.observe("k", xAnswer(4, 0, 1), { route: "/a" });
+  onA[0]();
+  assert.equal(pacer.delay("k"), 1000);
+  onA[1]();
+  onA[2]();
+  // A reset that moves later as the count goes down: a bucket's time until it is full.
+  clock = new ManualClock(T0);
+  pacer = new ServerPacer({ clock });
+  spendOverTwoTrips(pacer, clock, (r) => x(r, r === 0 ? 2 : 1));
+  assert.equal(pacer.delay("k"), 2000);
 });
 
 Deno.test("ServerPacer stops trusting a client clock that agrees with Date after a rejection", () => {
