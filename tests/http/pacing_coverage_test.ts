@@ -7,13 +7,8 @@ import assert from "node:assert/strict";
 import { Pool } from "../../mod.ts";
 import { parseRateLimitHeaders, ServerPacer } from "../../src/http/headers.ts";
 import { ManualClock } from "../../src/testing/mod.ts";
-import {
-  drive,
-  type Measured,
-  type Scenario,
-  serveUpstream,
-  Upstream,
-} from "../../bench/_pacing_upstream.ts";
+import { serveUpstream, Upstream } from "../../bench/_pacing_upstream.ts";
+import { BASE, poolRun } from "./_pacing.ts";
 import { serve } from "./_server.ts";
 
 const T0 = Date.UTC(2026, 0, 1);
@@ -180,33 +175,6 @@ for (
 
 // --- scenarios through the Pool: the upstreams of bench/_pacing_upstream.ts ---------------------
 
-const BASE: Omit<Scenario, "policy" | "dialect"> = {
-  limit: 40,
-  windowMs: 1000,
-  burst: 5,
-  latencyMs: 10,
-};
-
-async function poolRun(
-  scenario: Partial<Scenario> & Pick<Scenario, "policy" | "dialect">,
-  n: number,
-  callers = 16,
-): Promise<Measured> {
-  const upstream = new Upstream({ ...BASE, ...scenario });
-  const server = serveUpstream(upstream);
-  const pool = new Pool({ baseUrl: `http://127.0.0.1:${server.addr.port}` });
-  try {
-    return await drive(upstream, n, callers, async (i) => {
-      const response = await pool.fetch(`/items?page=${i + 1}`);
-      await response.body?.cancel();
-      return response.ok;
-    });
-  } finally {
-    await pool.close();
-    await server.shutdown();
-  }
-}
-
 Deno.test("Pool.paginate() reads 60 pages from a GitHub-style server whose clock is 3 s behind, through its 403s", async () => {
   const upstream = new Upstream({
     ...BASE,
@@ -350,7 +318,7 @@ for (
   ] as const
 ) {
   Deno.test(`Pool completes a batch against ${name}`, async () => {
-    const m = await poolRun(scenario, n);
+    const m = await poolRun(scenario, { n });
     const figures = JSON.stringify(m);
     assert.equal(m.accepted, n, figures);
     assert.equal(m.failures, 0, figures);

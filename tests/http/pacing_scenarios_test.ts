@@ -1,42 +1,9 @@
 // The Pool against the scenario upstreams of bench/_pacing_upstream.ts, at test sizes (each run
 // well under 2 s): goodput (ideal time / wall time) and the share of rejected answers.
 import assert from "node:assert/strict";
-import { Pool, type PoolOptions } from "../../mod.ts";
 import { parseRateLimitHeaders } from "../../src/http/headers.ts";
-import {
-  drive,
-  type Measured,
-  type Scenario,
-  serveUpstream,
-  Upstream,
-} from "../../bench/_pacing_upstream.ts";
-
-const BASE: Omit<Scenario, "policy" | "dialect"> = {
-  limit: 40,
-  windowMs: 1000,
-  burst: 5,
-  latencyMs: 10,
-};
-
-export async function poolRun(
-  scenario: Partial<Scenario> & Pick<Scenario, "policy" | "dialect">,
-  { n = 60, callers = 16, options = {} }: { n?: number; callers?: number; options?: PoolOptions } =
-    {},
-): Promise<Measured> {
-  const upstream = new Upstream({ ...BASE, ...scenario });
-  const server = serveUpstream(upstream);
-  const pool = new Pool({ baseUrl: `http://127.0.0.1:${server.addr.port}`, ...options });
-  try {
-    return await drive(upstream, n, callers, async (i) => {
-      const response = await pool.fetch(`/items?page=${i + 1}`);
-      await response.body?.cancel();
-      return response.ok;
-    });
-  } finally {
-    await pool.close();
-    await server.shutdown();
-  }
-}
+import { Upstream } from "../../bench/_pacing_upstream.ts";
+import { BASE, poolRun } from "./_pacing.ts";
 
 Deno.test("Upstream enforces a fixed window and announces it in draft-11 fields", async () => {
   const upstream = new Upstream({ ...BASE, policy: "fixed-up", dialect: "draft11", limit: 2 });
