@@ -97,6 +97,10 @@ export interface PaceState {
   phaseRun: boolean; // every answer since the last that found the window renewed was in its window
   phaseRunEnd: number; // the latest of those answers
   phaseLast: number; // the remaining count of the last answer
+  serverLag: number; // at most this much ahead of the server's clock, the trip included (Date)
+  epoch: number; // whether its windows turn on the server's whole seconds: 0 untried, 1 trying,
+  // 2 they do, -1 they do not
+  epochAt: number; // when the request that tries it may leave
   costs: number; // tokens declared by the requests in flight
   seenCosts: number; // of those, the tokens of requests the server has answered
 }
@@ -170,6 +174,9 @@ export function newPaceState(): PaceState {
     phaseRun: false,
     phaseRunEnd: -Infinity,
     phaseLast: Infinity,
+    serverLag: Infinity,
+    epoch: 0,
+    epochAt: Infinity,
     costs: 0,
     seenCosts: 0,
   };
@@ -388,6 +395,8 @@ export function paceStart(state: PaceState, now: number, route?: string, cost = 
       if (state.sends.shift() === Infinity) state.sendsOpen--;
     }
   }
+  // The request that tries whether a fixed window turns on the server's seconds.
+  if (state.epoch === 0 && now >= state.epochAt) state.epoch = 1;
   for (const [id, budget] of state.budgets) if (counts(state, id, route)) budget.remaining--;
   // A request of a burst (ahead of the pace) does not move it.
   if (state.intervalMs > 0 && state.tat <= now && paced(state, route)) {
@@ -994,9 +1003,39 @@ function windowWait(state: PaceState, budget: Budget, now: number): number {
     budget.remaining = free;
   }
   if (budget.remaining >= 1) return 0;
+  if (state.epoch === 1) return Infinity; // the answer to the request trying the epoch decides
   const oldest = state.sends[state.sends.length - quota];
   const freeAt = oldest === undefined ? now : oldest + span;
-  return Math.max(0, Math.min(budget.until, freeAt, next) - now);
+  const due = Math.min(budget.until, freeAt, next);
+  const at = epochTry(state, windowMs, now, due);
+  if (at <= now) return state.inflight > 0 ? Infinity : 0;
+  return Math.max(0, Math.min(due, at) - now);
+}
+
+// --- fixed windows that turn on the server's whole seconds ------------------------------------
+//
+// Many fixed windows are counted per `floor(time / w)` of the server's clock (a counter that
+// expires per window), so they turn on its whole seconds, which its `Date` header tells to within
+// a round trip. A fixed window that a client found turning somewhere else in the second (it
+// started there) can then start each burst there. It is tried once per key, when it would move
+// the bursts earlier by more than EPOCH_MIN_GAIN_MS: the first request of the next window goes
+// alone just after the server's next boundary. Found renewed, it bounds where the windows turn
+// (learnPhase); rejected, or not renewed, the key keeps the windows it found, for good, at the
+// cost of that one answer.
+
+const EPOCH_MIN_GAIN_MS = 50;
+
+/** When the request that tries whether the window turns on the server's seconds may leave. */
+function epochTry(state: PaceState, windowMs: number, now: number, due: number): number {
+  if (!state.fixed || state.epoch !== 0 || windowMs % 1000 !== 0) return Infinity;
+  const lag = state.serverLag;
+  if (!Number.isFinite(lag)) return Infinity;
+  if (state.epochAt !== Infinity && state.epochAt < due) return state.epochAt;
+  // The server's next boundary, on this client's clock: a request sent then arrives after it.
+  const at = Math.ceil((now - lag) / windowMs) * windowMs + lag + PHASE_MARGIN_MS;
+  if (at + EPOCH_MIN_GAIN_MS >= due) return Infinity;
+  state.epochAt = at;
+  return at;
 }
 
 function learnWindow(
@@ -1010,6 +1049,14 @@ function learnWindow(
   if (state.windowOff) return;
   const p = policies.length === 1 ? policies[0] : undefined;
   const { quota, remaining, windowMs } = p ?? {};
+  if (state.epoch === 1) {
+    // The answer to the request that tried the server's seconds: its rejection is the try's, not
+    // the window's (the windows found stand).
+    const renewed = !throttled && remaining !== undefined && quota !== undefined &&
+      remaining + 1 >= quota;
+    state.epoch = renewed ? 2 : -1;
+    if (throttled) return;
+  }
   if (
     throttled || state.concurrent > 0 || state.bucket !== undefined || quota === undefined ||
     remaining === undefined || windowMs === undefined || quota < 2 || quota > MAX_SENDS

@@ -151,7 +151,10 @@ function serverClock(entry: Entry, response: Response, now: number): number {
   entry.offsetFloorMs = Math.max(entry.offsetFloorMs, now - date - 1000);
   const agree = entry.clockTrusted && entry.offsetFloorMs <= CLOCKS_AGREE_MS &&
     entry.offsetMs >= 0;
-  return agree ? now - Math.max(0, entry.offsetFloorMs) : now - entry.offsetMs;
+  // How far ahead of the server's clock this one is taken to be (for windows that turn on its
+  // seconds, too).
+  entry.serverLag = agree ? Math.max(0, entry.offsetFloorMs) : entry.offsetMs;
+  return now - entry.serverLag;
 }
 
 function optionsOf(
@@ -185,7 +188,10 @@ function costOf(cost: unknown, method: string): number {
  *   requests answered more than `w` ago no longer count, so the next ones need not wait out a
  *   reset rounded up to seconds; a fixed window (found whole again while a request it counted
  *   before was sent less than `w` earlier) is spent every `w` from where it was found to turn,
- *   without a round trip of drift per window;
+ *   without a round trip of drift per window, and once per key the first request of a window
+ *   goes alone just after the server's next whole second (by its `Date`), to find whether the
+ *   windows turn there (a window counted per second of the server's clock): found renewed, the
+ *   bursts start there; rejected, that one 429 is the cost, and the windows found stand;
  * - **budget**: at most the reported remaining quota `r` is spent within its window `t`, counting
  *   requests still in flight (acquired, not yet answered);
  * - **hold**: on a 429 (or 503 with `Retry-After`), no request leaves for that key until

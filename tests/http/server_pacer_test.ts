@@ -896,25 +896,29 @@ Deno.test("ServerPacer caps requests in flight by a concurrent-requests quota", 
 
 type SimServer = (arrival: number) => Response;
 
-// A fixed window of `q` requests per `windowSec`, with exact draft-11 headers.
-function fixedWindow(q: number, windowSec: number): SimServer {
+// A fixed window of `q` requests per `windowSec`, with exact draft-11 headers. Its windows turn
+// `phaseMs` after the server's whole seconds (multiples of the window); with `date`, its answers
+// carry a `Date` (the arrival, in whole seconds, as HTTP-dates are).
+function fixedWindow(
+  q: number,
+  windowSec: number,
+  { phaseMs = 0, date = false }: { phaseMs?: number; date?: boolean } = {},
+): SimServer {
   const windowMs = windowSec * 1000;
   let start = -Infinity, used = 0;
   return (arrival) => {
     if (arrival >= start + windowMs) {
-      start = Math.floor(arrival / windowMs) * windowMs;
+      start = Math.floor((arrival - phaseMs) / windowMs) * windowMs + phaseMs;
       used = 0;
     }
     const t = Math.ceil((start + windowMs - arrival) / 1000);
-    const policy = `"w";q=${q};w=${windowSec}`;
+    const fields: Record<string, string> = { "RateLimit-Policy": `"w";q=${q};w=${windowSec}` };
+    if (date) fields["Date"] = new Date(arrival).toUTCString();
     if (used < q) {
       used++;
-      return answer({ "RateLimit-Policy": policy, "RateLimit": `"w";r=${q - used};t=${t}` });
+      return answer({ ...fields, "RateLimit": `"w";r=${q - used};t=${t}` });
     }
-    return answer(
-      { "RateLimit-Policy": policy, "RateLimit": `"w";r=0;t=${t}`, "Retry-After": String(t) },
-      429,
-    );
+    return answer({ ...fields, "RateLimit": `"w";r=0;t=${t}`, "Retry-After": String(t) }, 429);
   };
 }
 
@@ -1037,6 +1041,39 @@ Deno.test("ServerPacer sends each burst of a fixed window a window after the las
   // Counted by its own requests, each window's first request went a round trip and a margin
   // later than the last one's (25 ms more each window); now every window keeps window 2's phase.
   for (const lag of lags.slice(3)) assert.ok(Math.abs(lag - lags[2]) <= 1, `lags ${lags}`);
+});
+
+// When each window's first request left, after the window's start (windows of a second that
+// turn `phaseMs` after the whole seconds).
+function windowLags(sent: { at: number }[], phaseMs = 0): number[] {
+  const lags: number[] = [];
+  for (const { at } of sent) {
+    const window = Math.floor((at - T0 - phaseMs) / 1000);
+    lags[window] ??= at - T0 - phaseMs - window * 1000;
+  }
+  return lags;
+}
+
+Deno.test("ServerPacer tries whether a fixed window turns on the server's seconds, and starts each burst there", async () => {
+  // As above, with a Date on every answer. Bursts went 347 ms into each window: once the window
+  // is found fixed, the first request of the next one goes alone just after the server's next
+  // whole second, finds it renewed, and the bursts after it go a round trip into each window.
+  const sent = await sendTimes(fixedWindow(10, 1, { date: true }), 20, 80, 4, T0 + 300, true);
+  assert.deepEqual(sent.filter((s) => s.status !== 200), []);
+  const lags = windowLags(sent);
+  assert.equal(lags.length, 8);
+  for (const lag of lags.slice(3)) assert.ok(lag <= 25, `lags ${lags}`);
+});
+
+Deno.test("ServerPacer draws one 429 trying a fixed window that does not turn on the server's seconds", async () => {
+  // The windows turn 600 ms after the whole seconds: the try, just after a whole second, meets
+  // the spent window. The key keeps the windows it found, and tries no more.
+  const server = fixedWindow(10, 1, { phaseMs: 600, date: true });
+  const sent = await sendTimes(server, 20, 80, 4, T0 + 900, true);
+  assert.equal(sent.filter((s) => s.status === 429).length, 1);
+  const lags = windowLags(sent, 600);
+  assert.equal(lags.length, 8);
+  for (const lag of lags.slice(4)) assert.ok(Math.abs(lag - lags[3]) <= 1, `lags ${lags}`);
 });
 
 Deno.test("ServerPacer does not take a sliding log spent in rounds for a fixed window", async () => {
