@@ -98,6 +98,8 @@ export interface PaceState {
   phaseRunEnd: number; // the latest of those answers
   phaseLast: number; // the remaining count of the last answer
   serverLag: number; // at most this much ahead of the server's clock, the trip included (Date)
+  renewAt: number; // when the last answer came that found the window whole but for itself
+  phaseTrip: number; // the round trip of the last answer whose request's start is known
   epoch: number; // whether its windows turn on the server's whole seconds: 0 untried, 1 trying,
   // 2 they do, -1 they do not
   epochAt: number; // when the request that tries it may leave
@@ -175,6 +177,8 @@ export function newPaceState(): PaceState {
     phaseRunEnd: -Infinity,
     phaseLast: Infinity,
     serverLag: Infinity,
+    renewAt: -Infinity,
+    phaseTrip: 0,
     epoch: 0,
     epochAt: Infinity,
     costs: 0,
@@ -1002,7 +1006,7 @@ function windowWait(state: PaceState, budget: Budget, now: number): number {
   } else if (free > budget.remaining) {
     budget.remaining = free;
   }
-  if (budget.remaining >= 1) return 0;
+  if (budget.remaining >= 1) return budget.remaining < 2 ? proofWait(state, now) : 0;
   if (state.epoch === 1) return Infinity; // the answer to the request trying the epoch decides
   const oldest = state.sends[state.sends.length - quota];
   const freeAt = oldest === undefined ? now : oldest + span;
@@ -1024,6 +1028,19 @@ function windowWait(state: PaceState, budget: Budget, now: number): number {
 // cost of that one answer.
 
 const EPOCH_MIN_GAIN_MS = 50;
+
+// A fixed window is told from a sliding log by a request of the window before that was sent less
+// than `w` before the answer renewing the next one (learnPhase). The next window's first request
+// goes when the first answer of this one is `w` old, and is answered a round trip later: so,
+// until a window is found fixed, the last request of each window leaves no earlier than a round
+// trip and PROOF_MARGIN_MS after that first answer (a few ms after the rest of a window's second
+// round; a sliding log loses nothing by it).
+const PROOF_MARGIN_MS = 10;
+
+function proofWait(state: PaceState, now: number): number {
+  if (state.fixed || state.fixedOff || state.renewAt === -Infinity) return 0;
+  return Math.max(0, state.renewAt + state.phaseTrip + PROOF_MARGIN_MS - now);
+}
 
 /** When the request that tries whether the window turns on the server's seconds may leave. */
 function epochTry(state: PaceState, windowMs: number, now: number, due: number): number {
@@ -1077,6 +1094,7 @@ function learnWindow(
     if (whole && (state.answers === 1 || state.windowSpent)) {
       state.window = true;
       state.windowId = id;
+      state.renewAt = now;
       state.intervalMs = 0;
       state.tat = -Infinity;
     }
@@ -1146,7 +1164,9 @@ function learnPhase(
   now: number,
 ): void {
   if (state.fixedOff) return;
+  if (sentAt < now) state.phaseTrip = now - sentAt;
   if (started === 1 && remaining + 1 >= quota) {
+    state.renewAt = now;
     // Renewed. The requests answered before this one left (answers are logged in order, this
     // one last) were counted in an earlier window: its boundary lies after the latest of their
     // sends, and at or before this answer.

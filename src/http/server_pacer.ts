@@ -187,7 +187,8 @@ function costOf(cost: unknown, method: string): number {
  *   answer, or whole again after it was spent), whose quota is spent at once; once spent, its
  *   requests answered more than `w` ago no longer count, so the next ones need not wait out a
  *   reset rounded up to seconds; a fixed window (found whole again while a request it counted
- *   before was sent less than `w` earlier) is spent every `w` from where it was found to turn,
+ *   before was sent less than `w` earlier: until then the last request of each window leaves a
+ *   round trip and 10 ms after its first answer) is spent every `w` from where it was found to turn,
  *   without a round trip of drift per window, and once per key the first request of a window
  *   goes alone just after the server's next whole second (by its `Date`), to find whether the
  *   windows turn there (a window counted per second of the server's clock): found renewed, the
@@ -250,11 +251,16 @@ function costOf(cost: unknown, method: string): number {
  * }));
  * release();
  *
- * // Whole but for the one request: a fixed window or a sliding log. Its 9 go at once.
- * const rest = Array.from({ length: 9 }, () => pacer.tryAcquire("api"));
+ * // Whole but for the one request: a fixed window or a sliding log. 8 go at once, the last
+ * // 10 ms later (until a fixed window is told from a sliding log, see the pacing notes above).
+ * const rest = Array.from({ length: 8 }, () => pacer.tryAcquire("api")!);
+ * assert.ok(rest.every((r) => r !== undefined));
+ * assert.equal(pacer.delay("api"), 10);
+ * clock.advance(10);
+ * rest.push(pacer.tryAcquire("api")!);
  * assert.ok(rest.every((r) => r !== undefined));
  * assert.equal(pacer.tryAcquire("api"), undefined); // the window is spent
- * for (const r of rest) r!();
+ * for (const r of rest) r();
  * ```
  *
  * @example Hold after a 429
