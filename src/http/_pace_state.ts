@@ -1007,7 +1007,12 @@ function windowWait(state: PaceState, budget: Budget, now: number): number {
     budget.remaining = free;
   }
   if (budget.remaining >= 1) return budget.remaining < 2 ? proofWait(state, now) : 0;
-  if (state.epoch === 1) return Infinity; // the answer to the request trying the epoch decides
+  if (state.epoch === 1) {
+    // The answer to the request trying the server's seconds decides; one that ended unanswered (a
+    // network error) decided nothing, and is not tried again.
+    if (state.inflight > 0) return Infinity;
+    state.epoch = -1;
+  }
   const oldest = state.sends[state.sends.length - quota];
   const freeAt = oldest === undefined ? now : oldest + span;
   const due = Math.min(budget.until, freeAt, next);

@@ -982,25 +982,27 @@ async function sendTimes(
   callers: number,
   start: number,
   probeFirst = false,
+  lost: (at: number) => boolean = () => false,
 ): Promise<{ at: number; status: number; informed: boolean }[]> {
   const clock = new ManualClock(start);
   const pacer = new ServerPacer({ clock, probeFirst });
-  const pending: { at: number; response: Response; release: () => void }[] = [];
+  const pending: { at: number; response: Response; release: () => void; lost: boolean }[] = [];
   const sent: { at: number; status: number; informed: boolean }[] = [];
   let answered = false;
   for (let step = 0; sent.length < total || pending.length > 0; step++) {
     assert.ok(step < 100_000, "the simulation makes progress");
     while (pending.length > 0 && pending[0].at <= clock.now()) {
       const p = pending.shift()!;
-      pacer.observe("k", p.response);
+      // A lost answer (a network error): released without being observed.
+      if (!p.lost) pacer.observe("k", p.response);
       p.release();
-      answered = true;
+      answered ||= !p.lost;
     }
     while (sent.length < total && pending.length < callers && pacer.delay("k") === 0) {
       const release = await pacer.acquire("k");
       const response = server(clock.now() + rtt / 2);
       sent.push({ at: clock.now(), status: response.status, informed: answered });
-      pending.push({ at: clock.now() + rtt, response, release });
+      pending.push({ at: clock.now() + rtt, response, release, lost: lost(clock.now()) });
     }
     if (sent.length === total && pending.length === 0) break;
     const wait = sent.length < total && pending.length < callers ? pacer.delay("k") : Infinity;
@@ -1068,6 +1070,15 @@ Deno.test("ServerPacer tries whether a fixed window turns on the server's second
     assert.equal(lags.length, 8);
     for (const lag of lags.slice(3)) assert.ok(lag <= 25, `q=${q}: lags ${lags}`);
   }
+});
+
+Deno.test("ServerPacer goes on when the request trying the server's seconds ends unanswered", async () => {
+  // The try leaves just after a whole second (the only request that does, after the first
+  // windows); its answer is lost. The key must not wait for it for ever.
+  const lost = (at: number) => at - T0 > 1500 && (at - T0) % 1000 < 5;
+  const sent = await sendTimes(fixedWindow(10, 1, { date: true }), 20, 80, 4, T0 + 300, true, lost);
+  assert.equal(sent.length, 80);
+  assert.equal(sent.filter((s) => s.status === 429).length, 0);
 });
 
 Deno.test("ServerPacer draws one 429 trying a fixed window that does not turn on the server's seconds", async () => {
