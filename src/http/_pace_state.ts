@@ -34,7 +34,7 @@ export interface PaceState {
   known: boolean; // the server said something about this key
   answered: boolean; // the server answered a request for this key
   intervalMs: number; // pacing: ms between requests, 0 when not paced
-  paceIds: string[] | undefined; // the policies whose requests the pace spreads (all: undefined)
+  paceId: string | undefined; // the policy whose requests the pace spreads (all: undefined)
   tat: number; // pacing: when the next request is due
   budgets: Map<string, Budget>; // spendable quota per policy, counted down by each request
   routes: Map<string, string[]>; // which budgets a route's answers report (separate quotas)
@@ -113,7 +113,7 @@ export function newPaceState(): PaceState {
     known: false,
     answered: false,
     intervalMs: 0,
-    paceIds: undefined,
+    paceId: undefined,
     tat: -Infinity,
     budgets: new Map(),
     routes: new Map(),
@@ -327,12 +327,9 @@ function routeKeys(route: string): [string, string] {
   return [path, second > 0 ? path.slice(0, second) : path];
 }
 
-/** Whether the pace spreads a request on `route`: one counted against a policy it is for. */
+/** Whether the pace spreads a request on `route`: one counted against the policy it is for. */
 function paced(state: PaceState, route: string | undefined): boolean {
-  const ids = state.paceIds;
-  if (ids === undefined) return true;
-  for (const id of ids) if (counts(state, id, route)) return true;
-  return false;
+  return state.paceId === undefined || counts(state, state.paceId, route);
 }
 
 /** Whether a request on `route` counts against budget `id`: unknown routes count everywhere. */
@@ -465,7 +462,7 @@ function learnTokens(
   const others = Math.max(0, unansweredCosts(state) - cost);
   for (const p of policies) {
     if (!TOKEN_UNITS.has(p.unit) || p.remaining === undefined) continue;
-    const id = `${p.unit};${p.name};${p.partitionKey ?? ""}`;
+    const id = `${p.unit};${policyId(p)}`;
     // A reset of 0 or in the past still reports what is left now: count it for a while.
     let windowMs = p.resetMs;
     if (windowMs === undefined || windowMs <= 0) windowMs = limits.fallbackWindowMs;
@@ -543,7 +540,7 @@ export function paceLearn(
     if (spent.length > 0 && hold > 0) {
       const until = now + Math.min(hold, limits.maxHoldMs);
       for (const p of spent) {
-        const id = `${p.name};${p.partitionKey ?? ""}`;
+        const id = policyId(p);
         state.holds.set(id, Math.max(state.holds.get(id) ?? -Infinity, until));
       }
       for (const id of state.holds.keys()) {
@@ -620,7 +617,7 @@ function aimdDecrease(
   }
   state.aimdRate = Math.max(state.aimdRate, 1000 / limits.fallbackWindowMs);
   state.intervalMs = 1000 / state.aimdRate;
-  state.paceIds = undefined;
+  state.paceId = undefined;
   if (retryAfterMs !== undefined) return retryAfterMs;
   return first
     ? limits.fallbackWindowMs * AIMD_FIRST_HOLD
@@ -665,10 +662,15 @@ function aimdIncrease(state: PaceState): void {
     );
   }
   state.intervalMs = 1000 / state.aimdRate;
-  state.paceIds = undefined;
+  state.paceId = undefined;
 }
 
 type Policies = ServerRateLimit["policies"];
+
+/** A policy's budget id: its draft-11 name and partition key (`pk`). */
+function policyId(p: { name: string; partitionKey?: string }): string {
+  return `${p.name};${p.partitionKey ?? ""}`;
+}
 
 // --- quotas without a window that refill continuously (GCRA, token buckets) ---------------------
 //
@@ -773,7 +775,7 @@ function learnRun(
   }
   const remaining = p.remaining!, quota = p.quota!;
   // Another quota's answer (a route of the key counted apart) is no answer of this window.
-  const id = `${p.name};${p.partitionKey ?? ""};${quota}`;
+  const id = `${policyId(p)};${quota}`;
   if (id !== state.runId) endRun(state);
   const untimed = p.resetMs === undefined || p.resetMs <= 0;
   const resetMs = Math.min(untimed ? limits.fallbackWindowMs : p.resetMs!, limits.maxHoldMs);
@@ -831,10 +833,7 @@ function runSpan(state: PaceState): number {
 
 /** How many of the key's logged answers came after `since`. */
 function loggedSince(state: PaceState, since: number): number {
-  const log = state.runLog;
-  let i = log.length;
-  while (i > 0 && log[i - 1] > since) i--;
-  return log.length - i;
+  return countAfter(state.runLog, since);
 }
 
 // When the key's own requests leave room for one more request of `quota`, with `pending` more
@@ -868,7 +867,7 @@ function learnBucket(
     }
     bucket0.rate *= BUCKET_BACK_OFF;
     state.intervalMs = 1000 / bucket0.rate;
-    state.paceIds = undefined;
+    state.paceId = undefined;
     state.tat = Math.max(state.tat, now + state.intervalMs);
     return;
   }
@@ -914,7 +913,7 @@ function learnBucket(
     bucket.rate *= BUCKET_EASE;
   }
   state.intervalMs = 1000 / bucket.rate;
-  state.paceIds = undefined;
+  state.paceId = undefined;
   // Empty: the next request one refill later.
   if (remaining < 1) state.tat = Math.max(state.tat, now + state.intervalMs);
 }
@@ -927,20 +926,20 @@ function learnPace(state: PaceState, policies: Policies, limits: PaceLimits): vo
   if (!policies.some((p) => p.quota !== undefined && p.windowMs !== undefined)) return;
   let interval = 0;
   let id: string | undefined;
-  for (const { name, partitionKey, quota, windowMs } of policies) {
+  for (const p of policies) {
+    const { quota, windowMs } = p;
     if (quota && windowMs && windowMs <= limits.maxPacedWindowMs && windowMs / quota > interval) {
       interval = windowMs / quota;
-      id = `${name};${partitionKey ?? ""}`;
+      id = policyId(p);
     }
   }
   // An answer that does not report the policy paced so far (another route's) keeps its pace,
   // unless its own is stricter: the key keeps one pace, for the strictest policy it has seen.
-  const current = state.paceIds?.[0];
-  const reported = current !== undefined &&
-    policies.some((p) => `${p.name};${p.partitionKey ?? ""}` === current);
+  const current = state.paceId;
+  const reported = current !== undefined && policies.some((p) => policyId(p) === current);
   if (current !== undefined && !reported && interval <= state.intervalMs) return;
   state.intervalMs = interval;
-  state.paceIds = id === undefined ? undefined : [id];
+  state.paceId = id;
 }
 
 // --- windows that come back whole (fixed windows, sliding logs) --------------------------------
@@ -975,10 +974,14 @@ function logAnswer(state: PaceState, now: number): void {
 
 /** How many of the key's logged requests may still count at `since`: answered later, or not yet. */
 function countedSince(state: PaceState, since: number): number {
-  const { sends } = state;
-  let i = sends.length;
-  while (i > 0 && sends[i - 1] > since) i--;
-  return sends.length - i;
+  return countAfter(state.sends, since);
+}
+
+/** How many entries of a log in ascending order (Infinity last) come after `since`. */
+function countAfter(log: readonly number[], since: number): number {
+  let i = log.length;
+  while (i > 0 && log[i - 1] > since) i--;
+  return log.length - i;
 }
 
 // How long the next request waits for a window budget: none while it has quota left, by the
@@ -1090,7 +1093,7 @@ function learnWindow(
     return;
   }
   if (started === undefined || startedAt === undefined) return;
-  const id = `${p!.name};${p!.partitionKey ?? ""}`;
+  const id = policyId(p!);
   if (!state.window) {
     if (remaining < 1) state.windowSpent = true;
     // Whole but for the requests in flight (at most half of it: with many in flight, a bucket's
@@ -1342,7 +1345,7 @@ function learnBudgets(
   for (const p of policies) {
     if (p.remaining === undefined) continue;
     let windowMs = retryAfterMs ?? p.resetMs ?? p.windowMs ?? limits.fallbackWindowMs;
-    const id = `${p.name};${p.partitionKey ?? ""}`;
+    const id = policyId(p);
     ids.push(id);
     state.budgets.delete(id);
     // A refilling quota is paced at its learned rate, not held until its (rounded) reset; a
